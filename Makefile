@@ -1,0 +1,41 @@
+# augury: the README's commands. Everything installs into .venv from the project's own files.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: run test lint bench-nab bench-detect bench-m4 clean
+
+$(VENV)/.stamp-base: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e .
+	touch $@
+
+$(VENV)/.stamp-test: $(VENV)/.stamp-base
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@
+
+## Start augury on http://$(HOST):$(PORT) with SQLite in ./data and a demo account.
+run: $(VENV)/.stamp-base
+	$(VENV)/bin/augury serve --host $(HOST) --port $(PORT) --demo
+
+## Run the whole test suite (set AUGURY_TEST_DATABASE_URL to run it on PostgreSQL).
+test: $(VENV)/.stamp-test
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.stamp-test
+	$(VENV)/bin/ruff check src tests benchmarks
+
+bench-nab: $(VENV)/.stamp-test
+	$(PY) -m benchmarks.nab.run
+
+bench-detect: $(VENV)/.stamp-test
+	$(PY) -m benchmarks.detect.run
+
+bench-m4: $(VENV)/.stamp-test
+	$(PY) -m benchmarks.m4.run
+
+clean:
+	rm -rf $(VENV) data .pytest_cache

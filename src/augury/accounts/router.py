@@ -1,0 +1,320 @@
+"""HTTP routes of the accounts domain: auth, me, organizations, members, invitations, keys."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response, status
+from sqlalchemy.orm import Session
+
+from augury.accounts import schemas
+from augury.accounts import service as accounts_service
+from augury.accounts.models import Membership, User
+from augury.api.deps import Admin, Reader, SessionDep, SettingsDep, UserOnly, client_ip
+from augury.api.pagination import Page, PageDep, make_page
+from augury.errors import AuguryError, NotFound
+
+auth_router = APIRouter(prefix="/auth", tags=["auth"])
+router = APIRouter(tags=["accounts"])
+
+
+def _tokens(pair: accounts_service.TokenPair) -> schemas.TokenOut:
+    return schemas.TokenOut(
+        access_token=pair.access_token,
+        refresh_token=pair.refresh_token,
+        expires_in=pair.expires_in,
+        user=schemas.UserRead.model_validate(pair.user),
+        organization=schemas.OrganizationRef.model_validate(pair.organization),
+        role=pair.role,
+    )
+
+
+def _commit_then_raise(session: Session, exc: AuguryError):
+    # Failed attempts are evidence: keep their audit rows although the request fails.
+    session.commit()
+    raise exc
+
+
+# --- auth ----------------------------------------------------------------------------
+
+
+@auth_router.post("/signup", status_code=status.HTTP_201_CREATED, response_model=schemas.TokenOut)
+def signup(body: schemas.SignupIn, request: Request, session: SessionDep, settings: SettingsDep):
+    """Create an account and its organization (you become its owner), and log in."""
+    user, org = accounts_service.signup(
+        session=session, settings=settings, email=body.email, password=body.password,
+        name=body.name, organization_name=body.organization_name, ip=client_ip(request),
+    )
+    pair = accounts_service.login(
+        session=session, settings=settings, email=user.email, password=body.password,
+        organization_id=org.id, ip=client_ip(request),
+        user_agent=request.headers.get("user-agent"),
+    )
+    return _tokens(pair)
+
+
+@auth_router.post("/login", response_model=schemas.TokenOut)
+def login(body: schemas.LoginIn, request: Request, session: SessionDep, settings: SettingsDep):
+    """Log in with email and password; returns an access and a refresh token."""
+    try:
+        pair = accounts_service.login(
+            session=session, settings=settings, email=body.email, password=body.password,
+            organization_id=body.organization_id, ip=client_ip(request),
+            user_agent=request.headers.get("user-agent"),
+        )
+    except AuguryError as exc:
+        _commit_then_raise(session, exc)
+    return _tokens(pair)
+
+
+@auth_router.post("/refresh", response_model=schemas.TokenOut)
+def refresh(body: schemas.RefreshIn, session: SessionDep, settings: SettingsDep):
+    """Exchange a refresh token for new tokens (the old refresh token stops working)."""
+    return _tokens(
+        accounts_service.refresh(session=session, settings=settings, refresh_token=body.refresh_token)
+    )
+
+
+@auth_router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+def logout(principal: UserOnly, session: SessionDep):
+    """End this login: its access and refresh tokens stop working."""
+    accounts_service.logout(session=session, principal=principal)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@auth_router.post("/switch", response_model=schemas.TokenOut)
+def switch(body: schemas.SwitchIn, principal: UserOnly, session: SessionDep, settings: SettingsDep):
+    """Act in another organization you belong to; returns tokens for it."""
+    return _tokens(
+        accounts_service.switch_organization(
+            session=session, settings=settings, principal=principal, org_id=body.organization_id
+        )
+    )
+
+
+@auth_router.post("/password/change", status_code=status.HTTP_204_NO_CONTENT)
+def change_password(
+    body: schemas.PasswordChangeIn, principal: UserOnly, session: SessionDep, settings: SettingsDep
+):
+    """Change your password; your other logins end."""
+    try:
+        accounts_service.change_password(
+            session=session, settings=settings, principal=principal,
+            current=body.current_password, new=body.new_password,
+        )
+    except AuguryError as exc:
+        _commit_then_raise(session, exc)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@auth_router.post("/password/forgot", status_code=status.HTTP_202_ACCEPTED)
+def forgot_password(
+    body: schemas.PasswordForgotIn, request: Request, session: SessionDep, settings: SettingsDep
+) -> dict:
+    """Mail a password-reset link (the answer is the same whether the account exists or not)."""
+    accounts_service.request_password_reset(
+        session=session, settings=settings, email=body.email, ip=client_ip(request)
+    )
+    return {"status": "accepted", "message": "If this account exists, a reset mail is on its way."}
+
+
+@auth_router.post("/password/reset", status_code=status.HTTP_204_NO_CONTENT)
+def reset_password(body: schemas.PasswordResetIn, session: SessionDep, settings: SettingsDep):
+    """Choose a new password with the token from the reset mail; all logins end."""
+    accounts_service.reset_password(
+        session=session, settings=settings, token=body.token, new=body.new_password
+    )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+# --- me and organizations -----------------------------------------------------------
+
+
+@router.get("/users/me", response_model=schemas.MeOut, tags=["users"])
+def me(principal: UserOnly, session: SessionDep):
+    """Your profile, the organization you act in, and all your organizations."""
+    user = session.get(User, principal.user_id)
+    orgs = accounts_service.list_organizations(session=session, user_id=user.id)
+    current = next(org for org, _ in orgs if org.id == principal.org_id)
+    return schemas.MeOut(
+        **schemas.UserRead.model_validate(user).model_dump(),
+        organization=schemas.OrganizationRef.model_validate(current),
+        role=principal.role,
+        organizations=[schemas.MembershipRef(id=o.id, name=o.name, role=r) for o, r in orgs],
+    )
+
+
+@router.patch("/users/me", response_model=schemas.UserRead, tags=["users"])
+def update_me(body: schemas.MeUpdate, principal: UserOnly, session: SessionDep):
+    """Change your display name."""
+    user = session.get(User, principal.user_id)
+    for field, value in body.model_dump(exclude_unset=True).items():
+        setattr(user, field, value)
+    return user
+
+
+@router.get("/organizations", response_model=Page[schemas.OrganizationRead], tags=["organizations"])
+def list_organizations(principal: UserOnly, session: SessionDep, page: PageDep):
+    """Organizations you belong to."""
+    rows = accounts_service.list_organizations(session=session, user_id=principal.user_id)
+    items = [
+        schemas.OrganizationRead.model_validate(org).model_copy(update={"role": role})
+        for org, role in rows
+    ]
+    return make_page(items[page.offset : page.offset + page.limit], len(items), page)
+
+
+@router.post(
+    "/organizations", status_code=status.HTTP_201_CREATED,
+    response_model=schemas.OrganizationRead, tags=["organizations"],
+)
+def create_organization(body: schemas.OrganizationCreate, principal: UserOnly, session: SessionDep):
+    """Create another organization; you become its owner (switch to it to act in it)."""
+    user = session.get(User, principal.user_id)
+    org = accounts_service.create_organization(
+        session=session, owner=user, name=body.name, description=body.description
+    )
+    return schemas.OrganizationRead.model_validate(org).model_copy(update={"role": "owner"})
+
+
+@router.get(
+    "/organizations/{organization_id}", response_model=schemas.OrganizationRead,
+    tags=["organizations"],
+)
+def get_organization(organization_id: int, principal: Reader, session: SessionDep):
+    """The organization you act in (other organizations are not visible here)."""
+    if organization_id != principal.org_id:
+        raise NotFound("Organization not found.")
+    org = accounts_service.get_organization(session=session, org_id=organization_id)
+    return schemas.OrganizationRead.model_validate(org).model_copy(update={"role": principal.role})
+
+
+@router.patch(
+    "/organizations/{organization_id}", response_model=schemas.OrganizationRead,
+    tags=["organizations"],
+)
+def update_organization(
+    organization_id: int, body: schemas.OrganizationUpdate, principal: Admin, session: SessionDep
+):
+    """Rename or describe the organization you act in (admins)."""
+    org = accounts_service.update_organization(
+        session=session, principal=principal, org_id=organization_id,
+        changes=body.model_dump(exclude_unset=True),
+    )
+    return schemas.OrganizationRead.model_validate(org).model_copy(update={"role": principal.role})
+
+
+# --- members -------------------------------------------------------------------------
+
+
+def _member(m: Membership) -> schemas.MemberRead:
+    return schemas.MemberRead(
+        id=m.id, user_id=m.user_id, email=m.user.email, name=m.user.name, role=m.role,
+        disabled=m.disabled_at is not None, created_at=m.created_at,
+        last_login_at=m.user.last_login_at,
+    )
+
+
+@router.get("/members", response_model=Page[schemas.MemberRead], tags=["members"])
+def list_members(principal: Reader, session: SessionDep, page: PageDep):
+    """Members of the organization, with their roles."""
+    rows, total = accounts_service.list_members(session=session, org_id=principal.org_id, page=page)
+    return make_page([_member(m) for m in rows], total, page)
+
+
+@router.patch("/members/{member_id}", response_model=schemas.MemberRead, tags=["members"])
+def update_member(member_id: int, body: schemas.MemberUpdate, principal: Admin, session: SessionDep):
+    """Change a member's role, or disable/enable them (admins; owners for owners)."""
+    member = accounts_service.update_member(
+        session=session, principal=principal, member_id=member_id,
+        role=body.role, disabled=body.disabled,
+    )
+    return _member(member)
+
+
+# --- invitations ---------------------------------------------------------------------
+
+
+@router.get("/invitations", response_model=Page[schemas.InvitationRead], tags=["invitations"])
+def list_invitations(
+    principal: Admin, session: SessionDep, page: PageDep,
+    pending: Annotated[bool, Query(description="Only pending invitations.")] = True,
+):
+    """Invitations of the organization (admins)."""
+    rows, total = accounts_service.list_invitations(
+        session=session, org_id=principal.org_id, page=page, pending_only=pending
+    )
+    return make_page(rows, total, page)
+
+
+@router.post(
+    "/invitations", status_code=status.HTTP_201_CREATED,
+    response_model=schemas.InvitationCreated, tags=["invitations"],
+)
+def create_invitation(
+    body: schemas.InvitationCreate, principal: Admin, session: SessionDep, settings: SettingsDep
+):
+    """Invite someone by email with a role; the link is mailed and shown once here."""
+    invitation, token = accounts_service.invite(
+        session=session, settings=settings, principal=principal, email=body.email, role=body.role
+    )
+    link = f"{settings.base_url.rstrip('/')}/accept-invitation?token={token}"
+    return schemas.InvitationCreated(
+        **schemas.InvitationRead.model_validate(invitation).model_dump(), invitation_link=link
+    )
+
+
+@router.delete(
+    "/invitations/{invitation_id}", status_code=status.HTTP_204_NO_CONTENT, tags=["invitations"]
+)
+def revoke_invitation(invitation_id: int, principal: Admin, session: SessionDep):
+    """Withdraw a pending invitation."""
+    accounts_service.revoke_invitation(session=session, principal=principal, invitation_id=invitation_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/invitations/accept", response_model=schemas.TokenOut, tags=["invitations"])
+def accept_invitation(
+    body: schemas.InvitationAccept, request: Request, session: SessionDep, settings: SettingsDep
+):
+    """Accept an invitation: new people choose a password, existing users give theirs."""
+    pair = accounts_service.accept_invitation(
+        session=session, settings=settings, token=body.token, password=body.password,
+        name=body.name, ip=client_ip(request), user_agent=request.headers.get("user-agent"),
+    )
+    return _tokens(pair)
+
+
+# --- API keys ------------------------------------------------------------------------
+
+
+@router.get("/api-keys", response_model=Page[schemas.ApiKeyRead], tags=["api-keys"])
+def list_api_keys(
+    principal: UserOnly, session: SessionDep, page: PageDep,
+    include_revoked: Annotated[bool, Query(description="Also list revoked keys.")] = False,
+):
+    """API keys with their last use (admins see every key, others their own)."""
+    rows, total = accounts_service.list_api_keys(
+        session=session, principal=principal, page=page, include_revoked=include_revoked
+    )
+    return make_page(rows, total, page)
+
+
+@router.post(
+    "/api-keys", status_code=status.HTTP_201_CREATED, response_model=schemas.ApiKeyCreated,
+    tags=["api-keys"],
+)
+def create_api_key(body: schemas.ApiKeyCreate, principal: UserOnly, session: SessionDep):
+    """Create an API key with scopes (ingest, read, write, admin); the secret is shown once."""
+    key, secret = accounts_service.create_api_key(
+        session=session, principal=principal, name=body.name,
+        scopes=[s.value for s in body.scopes], expires_at=body.expires_at,
+    )
+    return schemas.ApiKeyCreated(**schemas.ApiKeyRead.model_validate(key).model_dump(), key=secret)
+
+
+@router.delete("/api-keys/{key_id}", status_code=status.HTTP_204_NO_CONTENT, tags=["api-keys"])
+def revoke_api_key(key_id: int, principal: UserOnly, session: SessionDep):
+    """Revoke an API key: it stops working at once."""
+    accounts_service.revoke_api_key(session=session, principal=principal, key_id=key_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

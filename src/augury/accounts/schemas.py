@@ -1,0 +1,178 @@
+"""Request and response bodies of the accounts API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field
+
+from augury.accounts.models import Role, Scope
+
+
+class Strict(BaseModel):
+    """Inputs refuse unknown fields: a typo must not be silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Read(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+Password = Field(min_length=1, max_length=1024)
+
+
+class SignupIn(Strict):
+    email: EmailStr
+    password: str = Field(min_length=1, max_length=1024)
+    name: str | None = Field(None, max_length=200)
+    organization_name: str | None = Field(None, min_length=1, max_length=200)
+
+
+class LoginIn(Strict):
+    email: str = Field(min_length=1, max_length=320)
+    password: str = Password
+    organization_id: int | None = Field(None, ge=1, le=2**31 - 1)
+
+
+class RefreshIn(Strict):
+    refresh_token: str = Field(min_length=1, max_length=512)
+
+
+class SwitchIn(Strict):
+    organization_id: int = Field(ge=1, le=2**31 - 1)
+
+
+class PasswordChangeIn(Strict):
+    current_password: str = Password
+    new_password: str = Password
+
+
+class PasswordForgotIn(Strict):
+    email: EmailStr
+
+
+class PasswordResetIn(Strict):
+    token: str = Field(min_length=1, max_length=512)
+    new_password: str = Password
+
+
+class OrganizationRef(Read):
+    id: int
+    name: str
+
+
+class UserRead(Read):
+    id: int
+    email: str
+    name: str | None
+    created_at: datetime
+    last_login_at: datetime | None
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    refresh_token: str
+    token_type: str = "bearer"
+    expires_in: int
+    user: UserRead
+    organization: OrganizationRef
+    role: Role
+
+
+class MembershipRef(BaseModel):
+    id: int
+    name: str
+    role: Role
+
+
+class MeOut(UserRead):
+    organization: OrganizationRef
+    role: Role
+    organizations: list[MembershipRef]
+
+
+class MeUpdate(Strict):
+    name: str | None = Field(None, max_length=200)
+
+
+class OrganizationCreate(Strict):
+    name: str = Field(min_length=1, max_length=200)
+    description: str | None = Field(None, max_length=2000)
+
+
+class OrganizationUpdate(Strict):
+    name: str | None = Field(None, min_length=1, max_length=200)
+    description: str | None = Field(None, max_length=2000)
+
+
+class OrganizationRead(Read):
+    id: int
+    name: str
+    description: str | None
+    created_at: datetime
+    role: Role | None = None
+
+
+class MemberRead(BaseModel):
+    id: int
+    user_id: int
+    email: str
+    name: str | None
+    role: Role
+    disabled: bool
+    created_at: datetime
+    last_login_at: datetime | None
+
+
+class MemberUpdate(Strict):
+    role: Role | None = None
+    disabled: bool | None = None
+
+
+class InvitationCreate(Strict):
+    email: EmailStr
+    role: Role = Role.member
+
+
+class InvitationRead(Read):
+    id: int
+    email: str
+    role: Role
+    invited_by_id: int | None
+    created_at: datetime
+    expires_at: datetime
+    accepted_at: datetime | None
+    revoked_at: datetime | None
+
+
+class InvitationCreated(InvitationRead):
+    invitation_link: str = Field(description="Shown once; also mailed to the person invited.")
+
+
+class InvitationAccept(Strict):
+    token: str = Field(min_length=1, max_length=512)
+    password: str = Password
+    name: str | None = Field(None, max_length=200)
+
+
+class ApiKeyCreate(Strict):
+    name: str = Field(min_length=1, max_length=200)
+    scopes: list[Scope] = Field(min_length=1, max_length=4)
+    expires_at: AwareDatetime | None = None
+
+
+class ApiKeyRead(Read):
+    id: int
+    name: str
+    prefix: str
+    scopes: list[Scope]
+    created_by_id: int | None
+    created_at: datetime
+    last_used_at: datetime | None
+    expires_at: datetime | None
+    revoked_at: datetime | None
+
+
+class ApiKeyCreated(ApiKeyRead):
+    key: str = Field(description="The secret, shown only in this response.")

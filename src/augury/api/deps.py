@@ -1,0 +1,109 @@
+"""Dependencies every router shares: the DB session, settings and the acting principal.
+
+Credentials are read in this order: ``Authorization: Bearer`` (JWT or API key),
+``X-Auth-Token`` (Anomify style, API keys), and on ingestion routes only ``?token=``
+(Anodot style). Routes declare what they need with the aliases at the bottom
+(``Reader``, ``Writer``, ``Admin``, ``Owner``, ``Ingester``, ``UserOnly``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from augury.accounts import service as accounts_service
+from augury.accounts.principal import Principal
+from augury.config import Settings
+from augury.errors import AuthenticationFailed
+from augury.store.db import Database
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_database(request: Request) -> Database:
+    return request.app.state.db
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One unit of work per request: committed when the route returns, else rolled back."""
+    session = request.app.state.db.sessionmaker()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def _credential(request: Request, allow_query_token: bool) -> str | None:
+    auth = request.headers.get("authorization")
+    if auth:
+        scheme, _, value = auth.partition(" ")
+        if scheme.lower() != "bearer" or not value.strip():
+            raise AuthenticationFailed("Use 'Authorization: Bearer <token or API key>'.")
+        return value.strip()
+    token = request.headers.get("x-auth-token")
+    if token:
+        return token.strip()
+    if allow_query_token and request.query_params.get("token"):
+        return request.query_params["token"]
+    return None
+
+
+def _authenticate(request: Request, session: Session, settings: Settings, ingest: bool) -> Principal:
+    credential = _credential(request, allow_query_token=ingest)
+    if credential is None:
+        raise AuthenticationFailed("Authentication required.")
+    ip = client_ip(request)
+    if credential.count(".") == 2:
+        principal = accounts_service.principal_from_access_token(
+            session=session, settings=settings, token=credential, ip=ip
+        )
+    else:
+        principal = accounts_service.principal_from_api_key(session=session, secret=credential, ip=ip)
+    request.state.principal = principal
+    return principal
+
+
+def get_principal(request: Request, session: SessionDep, settings: SettingsDep) -> Principal:
+    return _authenticate(request, session, settings, ingest=False)
+
+
+def get_ingest_principal(request: Request, session: SessionDep, settings: SettingsDep) -> Principal:
+    return _authenticate(request, session, settings, ingest=True).require("ingest")
+
+
+def requires(permission: str):
+    def dependency(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+        return principal.require(permission)
+
+    dependency.__name__ = f"requires_{permission}"
+    return dependency
+
+
+def _user_only(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+    return principal.require_user()
+
+
+Authenticated = Annotated[Principal, Depends(get_principal)]
+Reader = Annotated[Principal, Depends(requires("read"))]
+Writer = Annotated[Principal, Depends(requires("write"))]
+Admin = Annotated[Principal, Depends(requires("admin"))]
+Owner = Annotated[Principal, Depends(requires("owner"))]
+Ingester = Annotated[Principal, Depends(get_ingest_principal)]
+UserOnly = Annotated[Principal, Depends(_user_only)]

@@ -1,0 +1,109 @@
+"""Settings, read from ``AUGURY_*`` environment variables (nested sections use ``__``).
+
+Every field has a description; ``augury serve --help`` and docs/operations.md list them.
+A secret that is not given is generated once and persisted in the data folder, so
+tokens survive restarts without anyone having to invent a key.
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class AuthSettings(BaseModel):
+    access_token_minutes: int = Field(15, ge=1, description="Lifetime of an access JWT.")
+    refresh_token_days: int = Field(30, ge=1, description="Lifetime of a refresh token.")
+    reset_token_minutes: int = Field(60, ge=5, description="Lifetime of a password-reset token.")
+    invitation_days: int = Field(7, ge=1, description="Lifetime of an invitation.")
+    min_password_length: int = Field(8, ge=8, description="Shortest password accepted.")
+    allow_signup: bool = Field(
+        True, description="Whether anyone may sign up and create a new organization."
+    )
+
+
+class RateLimitSettings(BaseModel):
+    enabled: bool = Field(True, description="Enforce per-key rate limits.")
+    auth_per_minute: int = Field(10, ge=1, description="Login/reset attempts per minute per client.")
+    default_per_minute: int = Field(600, ge=1, description="Requests per minute per key, most routes.")
+    ingest_per_minute: int = Field(6000, ge=1, description="Requests per minute per key, ingestion.")
+
+
+class SmtpSettings(BaseModel):
+    host: str | None = Field(None, description="SMTP server; unset = write mails to the outbox folder.")
+    port: int = Field(587, description="SMTP port.")
+    username: str | None = Field(None, description="SMTP user name.")
+    password: str | None = Field(None, description="SMTP password.")
+    starttls: bool = Field(False, description="Upgrade the connection with STARTTLS.")
+    ssl: bool = Field(False, description="Connect with implicit TLS (port 465).")
+    sender: str = Field("augury <augury@localhost>", description="From address of mails.")
+    timeout_s: float = Field(10.0, description="Connection timeout in seconds.")
+
+
+class JobSettings(BaseModel):
+    enabled: bool = Field(True, description="Run the in-process job runner in `augury serve`.")
+    concurrency: int = Field(2, ge=1, description="Jobs run at the same time by one runner.")
+    poll_interval_s: float = Field(0.5, gt=0, description="How often the runner looks for work.")
+    heartbeat_timeout_s: float = Field(
+        120.0, gt=0, description="A running job whose heartbeat is older is marked interrupted."
+    )
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="AUGURY_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    data_dir: Path = Field(Path("data"), description="Folder for the SQLite file, outbox and files.")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL; default: SQLite file augury.db in the data folder."
+    )
+    secret_key: str | None = Field(
+        None, description="Signing key for tokens; generated and stored in the data folder if unset."
+    )
+    base_url: str = Field("http://127.0.0.1:8000", description="Public URL, used in mailed links.")
+    max_body_bytes: int = Field(
+        10 * 1024 * 1024, ge=1024, description="Largest request body accepted (413 above)."
+    )
+    demo: bool = Field(False, description="Create a demo organization and user at start.")
+    auth: AuthSettings = AuthSettings()
+    ratelimit: RateLimitSettings = RateLimitSettings()
+    smtp: SmtpSettings = SmtpSettings()
+    jobs: JobSettings = JobSettings()
+
+    @cached_property
+    def db_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'augury.db').resolve()}"
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.data_dir / "outbox"
+
+    @cached_property
+    def signing_key(self) -> str:
+        """The configured secret, or one generated once and kept in ``data_dir/secret_key``."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret_key"
+        if path.exists():
+            return path.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        # O_EXCL: two processes starting together must agree on one key.
+        try:
+            with open(path, "x") as fh:
+                fh.write(key)
+            path.chmod(0o600)
+        except FileExistsError:
+            return path.read_text().strip()
+        return key
+
+
+def get_settings() -> Settings:
+    return Settings()

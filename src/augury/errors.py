@@ -1,0 +1,78 @@
+"""Errors that carry an API code, translated once into the response envelope.
+
+    AuguryError (500 INTERNAL_ERROR)
+    ├── AuthenticationFailed (401 AUTHENTICATION_FAILED)
+    ├── PermissionDenied (403 PERMISSION_DENIED)
+    ├── NotFound (404 RESOURCE_NOT_FOUND)
+    ├── Conflict (409 CONFLICT)
+    ├── ValidationFailed (422 VALIDATION_ERROR)
+    ├── PayloadTooLarge (413 PAYLOAD_TOO_LARGE)
+    └── RateLimited (429 RATE_LIMIT_EXCEEDED)
+
+Services raise these; ``api/errors.py`` turns them into
+``{"error": {"code", "message", "details"}}``. No route raises ``HTTPException``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class AuguryError(Exception):
+    status = 500
+    code = "INTERNAL_ERROR"
+    default_message = "Internal error."
+
+    def __init__(self, message: str | None = None, *, details: dict[str, Any] | None = None):
+        self.message = message or self.default_message
+        self.details = details or {}
+        super().__init__(self.message)
+
+
+class AuthenticationFailed(AuguryError):
+    status = 401
+    code = "AUTHENTICATION_FAILED"
+    default_message = "Authentication failed."
+
+
+class PermissionDenied(AuguryError):
+    status = 403
+    code = "PERMISSION_DENIED"
+    default_message = "You do not have permission to do this."
+
+
+class NotFound(AuguryError):
+    status = 404
+    code = "RESOURCE_NOT_FOUND"
+    default_message = "Resource not found."
+
+
+class Conflict(AuguryError):
+    status = 409
+    code = "CONFLICT"
+    default_message = "Conflict with the current state."
+
+
+class ValidationFailed(AuguryError):
+    status = 422
+    code = "VALIDATION_ERROR"
+    default_message = "Invalid request."
+
+
+class PayloadTooLarge(AuguryError):
+    status = 413
+    code = "PAYLOAD_TOO_LARGE"
+    default_message = "Request body too large."
+
+
+class RateLimited(AuguryError):
+    status = 429
+    code = "RATE_LIMIT_EXCEEDED"
+    default_message = "Rate limit exceeded."
+
+    def __init__(self, retry_after: int, message: str | None = None):
+        super().__init__(
+            message or f"Rate limit exceeded. Try again in {retry_after} seconds.",
+            details={"retry_after": retry_after},
+        )
+        self.retry_after = retry_after

@@ -1,0 +1,181 @@
+"""Jobs: queue, read, abort and account for background work.
+
+The runner (``augury.runtime.jobs``) claims pending rows and runs them in child
+processes; this module is what the API, the CLI and other domains call.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+from pydantic import ValidationError
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from augury import clock
+from augury.accounts.models import User
+from augury.accounts.principal import Principal
+from augury.api.pagination import PageParams, paginate
+from augury.audit import service as audit
+from augury.errors import Conflict, NotFound, ValidationFailed
+from augury.jobs import types as job_types
+from augury.jobs.models import FINAL_STATUSES, Job, JobLog, JobStatus
+
+
+def create(
+    *, session: Session, org_id: int, type: str, params: dict | None = None,
+    user_id: int | None = None,
+) -> Job:
+    """Queue a job of a registered type after validating its params."""
+    if type not in job_types.JOB_TYPES:
+        raise ValidationFailed(
+            f"Unknown job type '{type}'.", details={"known_types": sorted(job_types.JOB_TYPES)}
+        )
+    try:
+        parsed = job_types.load(type).Params.model_validate(params or {})
+    except ValidationError as exc:
+        errors = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
+        raise ValidationFailed("Invalid job params.", details={"errors": errors}) from exc
+    job = Job(org_id=org_id, type=type, params=parsed.model_dump(mode="json"), user_id=user_id,
+              status=JobStatus.pending)
+    session.add(job)
+    session.flush()
+    return job
+
+
+def get_or_raise(*, session: Session, org_id: int, job_id: int) -> Job:
+    """The job with this id in this organization, or RESOURCE_NOT_FOUND."""
+    job = session.scalar(select(Job).where(Job.id == job_id, Job.org_id == org_id))
+    if job is None:
+        raise NotFound("Job not found.")
+    return job
+
+
+def list_page(
+    *,
+    session: Session,
+    org_id: int,
+    page: PageParams,
+    statuses: list[str] | None = None,
+    type: str | None = None,
+    user_id: int | None = None,
+    created_after: datetime | None = None,
+    created_before: datetime | None = None,
+) -> tuple[list[Job], int]:
+    """Jobs of one organization, newest first, with filters."""
+    stmt = select(Job).where(Job.org_id == org_id)
+    if statuses:
+        stmt = stmt.where(Job.status.in_(statuses))
+    if type:
+        stmt = stmt.where(Job.type.startswith(type[:-1]) if type.endswith("*") else Job.type == type)
+    if user_id is not None:
+        stmt = stmt.where(Job.user_id == user_id)
+    if created_after is not None:
+        stmt = stmt.where(Job.created_at >= created_after)
+    if created_before is not None:
+        stmt = stmt.where(Job.created_at < created_before)
+    return paginate(session, stmt.order_by(Job.created_at.desc(), Job.id.desc()), page)
+
+
+def abort(*, session: Session, principal: Principal, job_id: int) -> Job:
+    """Abort a pending or running job; a running one is stopped by its runner."""
+    job = get_or_raise(session=session, org_id=principal.org_id, job_id=job_id)
+    if JobStatus(job.status).is_final:
+        raise Conflict(f"The job is already {job.status}.", details={"status": job.status})
+    job.abort_requested = True
+    if job.status == JobStatus.pending:
+        # Guard against a runner claiming it at this very moment.
+        claimed = session.execute(
+            update(Job)
+            .where(Job.id == job.id, Job.status == JobStatus.pending)
+            .values(status=JobStatus.aborted, finished_at=clock.now(), message="aborted before start")
+        ).rowcount
+        if claimed:
+            session.refresh(job)
+    audit.record(session=session, action="job.abort", org_id=principal.org_id,
+                 target_type="job", target_id=job.id, **principal.audit_actor())
+    return job
+
+
+def delete(*, session: Session, principal: Principal, job_id: int) -> None:
+    """Delete a finished job and its logs."""
+    job = get_or_raise(session=session, org_id=principal.org_id, job_id=job_id)
+    if job.status not in FINAL_STATUSES:
+        raise Conflict("Abort the job before deleting it.", details={"status": job.status})
+    session.delete(job)
+    audit.record(session=session, action="job.delete", org_id=principal.org_id,
+                 target_type="job", target_id=job_id, details={"type": job.type},
+                 **principal.audit_actor())
+
+
+def logs(*, session: Session, org_id: int, job_id: int, page: PageParams) -> tuple[list[JobLog], int]:
+    """Log lines of one job, oldest first."""
+    get_or_raise(session=session, org_id=org_id, job_id=job_id)
+    stmt = select(JobLog).where(JobLog.job_id == job_id).order_by(JobLog.id)
+    return paginate(session, stmt, page)
+
+
+def consumptions(
+    *,
+    session: Session,
+    org_id: int,
+    date_from: datetime | None = None,
+    date_to: datetime | None = None,
+    user_id: int | None = None,
+    type: str | None = None,
+) -> list[dict]:
+    """Resources used by jobs, summed per user, job type and day (UTC) of start."""
+    stmt = (
+        select(Job, User.email)
+        .outerjoin(User, User.id == Job.user_id)
+        .where(Job.org_id == org_id, Job.started_at.is_not(None))
+    )
+    if date_from is not None:
+        stmt = stmt.where(Job.started_at >= date_from)
+    if date_to is not None:
+        stmt = stmt.where(Job.started_at < date_to)
+    if user_id is not None:
+        stmt = stmt.where(Job.user_id == user_id)
+    if type:
+        stmt = stmt.where(Job.type == type)
+    groups: dict[tuple, dict] = defaultdict(
+        lambda: {"jobs": 0, "cpu_seconds": 0.0, "peak_memory_mb": 0.0, "disk_written_mb": 0.0,
+                 "wall_seconds": 0.0, "succeeded": 0, "failed": 0, "aborted": 0}
+    )
+    for job, email in session.execute(stmt):
+        key = (job.started_at.date().isoformat(), job.user_id, email, job.type)
+        g = groups[key]
+        g["jobs"] += 1
+        g["cpu_seconds"] += job.cpu_seconds or 0.0
+        g["peak_memory_mb"] = max(g["peak_memory_mb"], job.peak_memory_mb or 0.0)
+        g["disk_written_mb"] += job.disk_written_mb or 0.0
+        end = job.finished_at or clock.now()
+        g["wall_seconds"] += max(0.0, (end - job.started_at).total_seconds())
+        if job.status in ("succeeded", "failed", "aborted"):
+            g[job.status] += 1
+    rows = []
+    for (day, uid, email, jtype), g in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][3]), reverse=True):
+        rows.append({"date": day, "user_id": uid, "user_email": email, "job_type": jtype,
+                     **{k: round(v, 3) if isinstance(v, float) else v for k, v in g.items()}})
+    return rows
+
+
+def recover_interrupted(*, session: Session, host: str, alive: callable, heartbeat_timeout_s: float) -> list[int]:
+    """Mark jobs left 'running' by a dead process as failed with reason "interrupted".
+
+    A job counts as dead when it ran on this host and its process is gone, or when its
+    heartbeat (any host) is older than the timeout.
+    """
+    stale_before = clock.now() - timedelta(seconds=heartbeat_timeout_s)
+    ids = []
+    for job in session.scalars(select(Job).where(Job.status == JobStatus.running)):
+        local_dead = job.host == host and (job.pid is None or not alive(job.pid))
+        stale = (job.heartbeat_at or job.started_at or job.created_at) < stale_before
+        if local_dead or stale:
+            job.status = JobStatus.failed
+            job.error = "interrupted"
+            job.message = "interrupted: the process running this job stopped"
+            job.finished_at = clock.now()
+            ids.append(job.id)
+    return ids

@@ -1,0 +1,8 @@
+"""Imports every domain's tables so that ``Base.metadata`` is complete (Alembic, tests)."""
+
+from augury.accounts import models as accounts_models  # noqa: F401
+from augury.audit import models as audit_models  # noqa: F401
+from augury.jobs import models as jobs_models  # noqa: F401
+from augury.store.base import Base
+
+metadata = Base.metadata
