@@ -46,6 +46,16 @@ def _operation_id(route: APIRoute) -> str:
     return route.name
 
 
+def _templates(app: FastAPI) -> dict[str, str]:
+    """Operation id (= endpoint function name) -> path template, for metric labels."""
+    return {
+        op["operationId"]: path
+        for path, methods in app.openapi()["paths"].items()
+        for op in methods.values()
+        if "operationId" in op
+    }
+
+
 def create_app(settings: Settings | None = None, *, run_jobs: bool | None = None) -> FastAPI:
     settings = settings or Settings()
     db = Database(settings.db_url)
@@ -114,6 +124,8 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool | None = None
     # Outermost first: metrics see every answer, limits apply before any body is read.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RateLimitMiddleware, limiter=RateLimiter(settings.ratelimit))
-    app.add_middleware(MetricsMiddleware, metrics=RequestMetrics(registry))
+    app.add_middleware(
+        MetricsMiddleware, metrics=RequestMetrics(registry), templates=lambda: _templates(app)
+    )
     log.debug("app created (pid %s, db %s)", os.getpid(), db.url)
     return app

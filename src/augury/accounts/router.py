@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from augury.accounts import schemas
 from augury.accounts import service as accounts_service
-from augury.accounts.models import Membership, User
+from augury.accounts.models import Membership, Role, User
 from augury.api.deps import Admin, Reader, SessionDep, SettingsDep, UserOnly, client_ip
 from augury.api.pagination import Page, PageDep, make_page
 from augury.errors import AuguryError, NotFound
@@ -158,7 +158,7 @@ def list_organizations(principal: UserOnly, session: SessionDep, page: PageDep):
     """Organizations you belong to."""
     rows = accounts_service.list_organizations(session=session, user_id=principal.user_id)
     items = [
-        schemas.OrganizationRead.model_validate(org).model_copy(update={"role": role})
+        schemas.OrganizationRead.model_validate(org).model_copy(update={"role": Role(role)})
         for org, role in rows
     ]
     return make_page(items[page.offset : page.offset + page.limit], len(items), page)
@@ -174,7 +174,7 @@ def create_organization(body: schemas.OrganizationCreate, principal: UserOnly, s
     org = accounts_service.create_organization(
         session=session, owner=user, name=body.name, description=body.description
     )
-    return schemas.OrganizationRead.model_validate(org).model_copy(update={"role": "owner"})
+    return schemas.OrganizationRead.model_validate(org).model_copy(update={"role": Role.owner})
 
 
 @router.get(

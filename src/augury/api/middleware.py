@@ -41,27 +41,33 @@ class BodyLimitMiddleware:
             await self._reject(send)
             return
         received = 0
-        started = False
+        exceeded = False
+        replaced = False
 
         async def limited_receive():
-            nonlocal received
+            nonlocal received, exceeded
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
+                    exceeded = True
                     raise _TooLarge
             return message
 
-        async def tracking_send(message):
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
+        async def guarded_send(message):
+            # The framework may turn the failed read into its own 400: answer 413 instead.
+            nonlocal replaced
+            if exceeded:
+                if not replaced:
+                    replaced = True
+                    await self._reject(send)
+                return
             await send(message)
 
         try:
-            await self.app(scope, limited_receive, tracking_send)
+            await self.app(scope, limited_receive, guarded_send)
         except _TooLarge:
-            if not started:
+            if not replaced:
                 await self._reject(send)
 
     async def _reject(self, send):
@@ -95,9 +101,26 @@ class RequestMetrics:
 
 
 class MetricsMiddleware:
-    def __init__(self, app, metrics: RequestMetrics):
+    def __init__(self, app, metrics: RequestMetrics, templates=None):
         self.app = app
         self.metrics = metrics
+        # endpoint name -> full path template, from the OpenAPI schema (built on first use).
+        self._templates_source = templates
+        self._templates: dict[str, str] | None = None
+
+    def _template(self, scope) -> str:
+        """The route template, not the raw path: ids must not explode label cardinality."""
+        endpoint = scope.get("endpoint")
+        if endpoint is not None and self._templates_source is not None:
+            if self._templates is None:
+                self._templates = self._templates_source()
+            found = self._templates.get(getattr(endpoint, "__name__", ""))
+            if found:
+                return found
+        route = scope.get("route")
+        if route is not None:
+            return getattr(route, "path", "unmatched")
+        return "static" if scope["path"].startswith("/static") else "unmatched"
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -115,8 +138,6 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, capture)
         finally:
-            route = scope.get("route")
-            # The route template, not the raw path: ids must not explode label cardinality.
-            name = getattr(route, "path", None) or ("static" if scope["path"].startswith("/static") else "unmatched")
+            name = self._template(scope)
             self.metrics.requests.labels(scope["method"], name, str(status)).inc()
             self.metrics.latency.labels(scope["method"], name).observe(time.perf_counter() - start)
