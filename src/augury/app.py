@@ -103,7 +103,8 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool | None = None
     @app.get("/api/v1/docs", include_in_schema=False)
     def swagger_ui():
         return get_swagger_ui_html(
-            openapi_url=app.openapi_url, title="augury API",
+            openapi_url=app.openapi_url,
+            title="augury API",
             swagger_js_url="/static/docs/swagger-ui-bundle.js",
             swagger_css_url="/static/docs/swagger-ui.css",
             swagger_favicon_url="/static/favicon.svg",
@@ -112,8 +113,10 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool | None = None
     @app.get("/api/v1/redoc", include_in_schema=False)
     def redoc():
         return get_redoc_html(
-            openapi_url=app.openapi_url, title="augury API",
-            redoc_js_url="/static/docs/redoc.standalone.js", with_google_fonts=False,
+            openapi_url=app.openapi_url,
+            title="augury API",
+            redoc_js_url="/static/docs/redoc.standalone.js",
+            with_google_fonts=False,
             redoc_favicon_url="/static/favicon.svg",
         )
 

@@ -16,14 +16,21 @@ from sqlalchemy import select
 
 from augury.config import Settings
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help="augury: self-hosted AI analytics.")
+app = typer.Typer(
+    no_args_is_help=True, add_completion=False, help="augury: self-hosted AI analytics."
+)
 db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
 user_app = typer.Typer(no_args_is_help=True, help="Users.")
 keys_app = typer.Typer(no_args_is_help=True, help="API keys.")
 outbox_app = typer.Typer(invoke_without_command=True, help="Mails written to the outbox folder.")
 jobs_app = typer.Typer(no_args_is_help=True, help="Background jobs.")
-for sub, name in ((db_app, "db"), (user_app, "user"), (keys_app, "keys"), (outbox_app, "outbox"),
-                  (jobs_app, "jobs")):
+for sub, name in (
+    (db_app, "db"),
+    (user_app, "user"),
+    (keys_app, "keys"),
+    (outbox_app, "outbox"),
+    (jobs_app, "jobs"),
+):
     app.add_typer(sub, name=name)
 
 
@@ -54,12 +61,16 @@ def serve(
 
     from augury.app import create_app
 
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     settings = Settings(demo=demo or Settings().demo)
     if api_only:
         settings.jobs.enabled = False
     if workers > 1:
-        typer.echo("several HTTP workers: run `augury serve --api-only` per worker behind a balancer")
+        typer.echo(
+            "several HTTP workers: run `augury serve --api-only` per worker behind a balancer"
+        )
     typer.echo(f"augury on http://{host}:{port}  (data: {settings.data_dir.resolve()})")
     if settings.demo:
         from augury.demo import DEMO_EMAIL, DEMO_PASSWORD
@@ -78,7 +89,9 @@ def worker(
 
     from augury.runtime.jobs import JobRunner
 
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     settings = Settings()
     runner = JobRunner(settings, _db(settings))
     stop = threading.Event()
@@ -109,7 +122,9 @@ def user_create(
     name: Annotated[str | None, typer.Option(help="Display name.")] = None,
     org: Annotated[str | None, typer.Option(help="Name of a new organization they own.")] = None,
     org_id: Annotated[int | None, typer.Option(help="Add to this existing organization.")] = None,
-    role: Annotated[str, typer.Option(help="Role in --org-id: owner, admin, member, viewer.")] = "member",
+    role: Annotated[
+        str, typer.Option(help="Role in --org-id: owner, admin, member, viewer.")
+    ] = "member",
 ):
     """Create a user, owner of a new organization or member of an existing one."""
     from augury.accounts import service as accounts_service
@@ -152,8 +167,9 @@ def _principal_for(session, email: str, org_id: int | None):
     membership = session.scalars(stmt.order_by(Membership.id)).first()
     if membership is None:
         raise typer.BadParameter(f"{email} is not an active member of that organization")
-    return Principal(org_id=membership.org_id, user_id=user.id, role=Role(membership.role),
-                     email=user.email)
+    return Principal(
+        org_id=membership.org_id, user_id=user.id, role=Role(membership.role), email=user.email
+    )
 
 
 @keys_app.command("create")
@@ -161,7 +177,9 @@ def keys_create(
     email: Annotated[str, typer.Option(help="The user the key is created for.")],
     name: Annotated[str, typer.Option(help="A name to recognise the key.")] = "cli",
     scope: Annotated[list[str], typer.Option(help="ingest, read, write, admin (repeat).")] = None,
-    org_id: Annotated[int | None, typer.Option(help="Organization (default: the user's first).")] = None,
+    org_id: Annotated[
+        int | None, typer.Option(help="Organization (default: the user's first).")
+    ] = None,
 ):
     """Create an API key and print its secret (shown only once)."""
     from augury.accounts import service as accounts_service
@@ -194,8 +212,10 @@ def keys_list(org_id: Annotated[int | None, typer.Option(help="Only this organiz
             stmt = stmt.where(ApiKey.org_id == org_id)
         for k in session.scalars(stmt):
             state = "revoked" if k.revoked_at else "active"
-            typer.echo(f"{k.id}\torg {k.org_id}\taug_{k.prefix}_…\t{','.join(k.scopes)}\t{state}\t"
-                       f"last used {k.last_used_at or 'never'}\t{k.name}")
+            typer.echo(
+                f"{k.id}\torg {k.org_id}\taug_{k.prefix}_…\t{','.join(k.scopes)}\t{state}\t"
+                f"last used {k.last_used_at or 'never'}\t{k.name}"
+            )
 
 
 @keys_app.command("revoke")
@@ -234,7 +254,9 @@ def outbox_list():
 
 
 @outbox_app.command("show")
-def outbox_show(mail_id: Annotated[str, typer.Argument(help="Id from `augury outbox` ('last' works).")]):
+def outbox_show(
+    mail_id: Annotated[str, typer.Argument(help="Id from `augury outbox` ('last' works).")],
+):
     """Print one outbox mail's text."""
     from augury.runtime.mail import read_outbox
 
@@ -261,8 +283,11 @@ def jobs_list(
         if status:
             stmt = stmt.where(Job.status.in_(status.split(",")))
         for j in session.scalars(stmt):
-            typer.echo(f"{j.id}\torg {j.org_id}\t{j.type}\t{j.status}\t{j.progress:.0f}%\t"
-                       f"cpu {j.cpu_seconds or 0:.2f}s\tmem {j.peak_memory_mb or 0:.0f}MB\t{j.message or ''}")
+            typer.echo(
+                f"{j.id}\torg {j.org_id}\t{j.type}\t{j.status}\t{j.progress:.0f}%\t"
+                f"cpu {j.cpu_seconds or 0:.2f}s\tmem {j.peak_memory_mb or 0:.0f}MB\t"
+                f"{j.message or ''}"
+            )
 
 
 @jobs_app.command("show")
@@ -309,26 +334,35 @@ def jobs_run(
     params: Annotated[str, typer.Option(help="JSON params.")] = "{}",
 ):
     """Queue a job and run it here until it finishes (no server needed)."""
+    from augury.accounts import service as accounts_service
     from augury.errors import AuguryError
     from augury.jobs import service as jobs_service
     from augury.jobs.models import Job
     from augury.runtime.jobs import JobRunner
 
+    try:
+        job_params = json.loads(params)
+    except ValueError as exc:
+        raise typer.BadParameter(f"not JSON: {exc}", param_hint="--params") from exc
     settings = Settings()
     db = _db(settings)
     try:
         with db.session() as session:
+            accounts_service.get_organization(session=session, org_id=org_id)
             job_id = jobs_service.create(
-                session=session, org_id=org_id, type=job_type, params=json.loads(params)
+                session=session, org_id=org_id, type=job_type, params=job_params
             ).id
     except AuguryError as exc:
         typer.echo(f"error: {exc.message} {exc.details or ''}", err=True)
         raise typer.Exit(2) from exc
-    JobRunner(settings, db).wait_idle(timeout=24 * 3600)
+    JobRunner(settings, db).run_until_done([job_id], timeout=24 * 3600)
     with db.session() as session:
         job = session.get(Job, job_id)
-        typer.echo(f"job {job_id}: {job.status} in {(job.finished_at - job.started_at).total_seconds():.1f}s, "
-                   f"cpu {job.cpu_seconds}s, peak {job.peak_memory_mb} MB, disk {job.disk_written_mb} MB")
+        typer.echo(
+            f"job {job_id}: {job.status} in "
+            f"{(job.finished_at - (job.started_at or job.finished_at)).total_seconds():.1f}s, "
+            f"cpu {job.cpu_seconds}s, peak {job.peak_memory_mb} MB, disk {job.disk_written_mb} MB"
+        )
         if job.status != "succeeded":
             sys.exit(1)
 

@@ -28,13 +28,21 @@ class AuthSettings(BaseModel):
 
 class RateLimitSettings(BaseModel):
     enabled: bool = Field(True, description="Enforce per-key rate limits.")
-    auth_per_minute: int = Field(10, ge=1, description="Login/reset attempts per minute per client.")
-    default_per_minute: int = Field(600, ge=1, description="Requests per minute per key, most routes.")
-    ingest_per_minute: int = Field(6000, ge=1, description="Requests per minute per key, ingestion.")
+    auth_per_minute: int = Field(
+        10, ge=1, description="Login/reset attempts per minute per client."
+    )
+    default_per_minute: int = Field(
+        600, ge=1, description="Requests per minute per key, most routes."
+    )
+    ingest_per_minute: int = Field(
+        6000, ge=1, description="Requests per minute per key, ingestion."
+    )
 
 
 class SmtpSettings(BaseModel):
-    host: str | None = Field(None, description="SMTP server; unset = write mails to the outbox folder.")
+    host: str | None = Field(
+        None, description="SMTP server; unset = write mails to the outbox folder."
+    )
     port: int = Field(587, description="SMTP port.")
     username: str | None = Field(None, description="SMTP user name.")
     password: str | None = Field(None, description="SMTP password.")
@@ -58,12 +66,15 @@ class Settings(BaseSettings):
         env_prefix="AUGURY_", env_nested_delimiter="__", extra="ignore"
     )
 
-    data_dir: Path = Field(Path("data"), description="Folder for the SQLite file, outbox and files.")
+    data_dir: Path = Field(
+        Path("data"), description="Folder for the SQLite file, outbox and files."
+    )
     database_url: str | None = Field(
         None, description="SQLAlchemy URL; default: SQLite file augury.db in the data folder."
     )
     secret_key: str | None = Field(
-        None, description="Signing key for tokens; generated and stored in the data folder if unset."
+        None,
+        description="Signing key for tokens; generated and stored in the data folder if unset.",
     )
     base_url: str = Field("http://127.0.0.1:8000", description="Public URL, used in mailed links.")
     max_body_bytes: int = Field(

@@ -27,12 +27,18 @@ def seed_demo(db: Database, settings: Settings) -> bool:
         if session.scalar(select(User.id).where(User.email == DEMO_EMAIL)):
             return False
         user = accounts_service.create_user(
-            session=session, settings=settings, email=DEMO_EMAIL, password=DEMO_PASSWORD,
+            session=session,
+            settings=settings,
+            email=DEMO_EMAIL,
+            password=DEMO_PASSWORD,
             name="Demo User",
         )
         org = accounts_service.create_organization(session=session, owner=user, name="Demo")
         jobs_service.create(
-            session=session, org_id=org.id, type="demo.work", user_id=user.id,
+            session=session,
+            org_id=org.id,
+            type="demo.work",
+            user_id=user.id,
             params={"steps": 5, "step_seconds": 0.2, "kind": "cpu"},
         )
     log.warning("demo account: %s / %s", DEMO_EMAIL, DEMO_PASSWORD)

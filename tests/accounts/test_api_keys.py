@@ -21,8 +21,9 @@ def test_key_secret_shown_once_and_stored_hashed(client, owner, db):
 
     from augury.accounts.models import ApiKey
 
-    r = client.post("/api/v1/api-keys", json={"name": "ci", "scopes": ["read", "write"]},
-                    headers=owner.headers)
+    r = client.post(
+        "/api/v1/api-keys", json={"name": "ci", "scopes": ["read", "write"]}, headers=owner.headers
+    )
     assert r.status_code == 201
     created = r.json()
     assert created["key"].startswith(f"aug_{created['prefix']}_")
@@ -60,27 +61,43 @@ def test_scopes_limit_what_a_key_does(client, owner):
     write_key = make_key(client, owner, ["write"])
     ingest_key = make_key(client, owner, ["ingest"])
     job = {"type": "demo.work", "params": {"steps": 1, "step_seconds": 0}}
-    assert client.post("/api/v1/jobs", json=job, headers={"X-Auth-Token": read_key}).status_code == 403
-    assert client.post("/api/v1/jobs", json=job, headers={"X-Auth-Token": write_key}).status_code == 201
+    assert (
+        client.post("/api/v1/jobs", json=job, headers={"X-Auth-Token": read_key}).status_code == 403
+    )
+    assert (
+        client.post("/api/v1/jobs", json=job, headers={"X-Auth-Token": write_key}).status_code
+        == 201
+    )
     assert client.get("/api/v1/jobs", headers={"X-Auth-Token": ingest_key}).status_code == 403
     # Keys cannot manage keys or act as people.
-    r = client.post("/api/v1/api-keys", json={"name": "x", "scopes": ["read"]},
-                    headers={"X-Auth-Token": write_key})
+    r = client.post(
+        "/api/v1/api-keys",
+        json={"name": "x", "scopes": ["read"]},
+        headers={"X-Auth-Token": write_key},
+    )
     assert r.status_code == 403
     assert client.get("/api/v1/audit", headers={"X-Auth-Token": write_key}).status_code == 403
 
 
 def test_key_cannot_exceed_its_creator(client, owner):
     viewer = invite_and_join(client, owner, "viewer")
-    r = client.post("/api/v1/api-keys", json={"name": "x", "scopes": ["write"]}, headers=viewer.headers)
+    r = client.post(
+        "/api/v1/api-keys", json={"name": "x", "scopes": ["write"]}, headers=viewer.headers
+    )
     assert r.status_code == 403
     assert r.json()["error"]["details"]["allowed_scopes"] == ["read"]
-    assert client.post("/api/v1/api-keys", json={"name": "x", "scopes": ["read"]},
-                       headers=viewer.headers).status_code == 201
+    assert (
+        client.post(
+            "/api/v1/api-keys", json={"name": "x", "scopes": ["read"]}, headers=viewer.headers
+        ).status_code
+        == 201
+    )
 
 
 def test_revoked_key_stops_working(client, owner):
-    r = client.post("/api/v1/api-keys", json={"name": "gone", "scopes": ["read"]}, headers=owner.headers)
+    r = client.post(
+        "/api/v1/api-keys", json={"name": "gone", "scopes": ["read"]}, headers=owner.headers
+    )
     key, key_id = r.json()["key"], r.json()["id"]
     assert client.delete(f"/api/v1/api-keys/{key_id}", headers=owner.headers).status_code == 204
     r = client.get("/api/v1/jobs", headers={"Authorization": f"Bearer {key}"})
@@ -91,11 +108,17 @@ def test_revoked_key_stops_working(client, owner):
 
 
 def test_expired_key_and_bad_expiry(client, owner):
-    r = client.post("/api/v1/api-keys", headers=owner.headers,
-                    json={"name": "old", "scopes": ["read"], "expires_at": "2020-01-01T00:00:00Z"})
+    r = client.post(
+        "/api/v1/api-keys",
+        headers=owner.headers,
+        json={"name": "old", "scopes": ["read"], "expires_at": "2020-01-01T00:00:00Z"},
+    )
     assert r.status_code == 422
-    r = client.post("/api/v1/api-keys", headers=owner.headers,
-                    json={"name": "naive", "scopes": ["read"], "expires_at": "2030-01-01T00:00:00"})
+    r = client.post(
+        "/api/v1/api-keys",
+        headers=owner.headers,
+        json={"name": "naive", "scopes": ["read"], "expires_at": "2030-01-01T00:00:00"},
+    )
     assert r.status_code == 422
 
 
@@ -108,4 +131,6 @@ def test_members_see_only_their_keys_admins_see_all(client, owner):
     all_keys = client.get("/api/v1/api-keys", headers=owner.headers).json()["items"]
     assert {k["name"] for k in all_keys} == {"owner key", "member key"}
     owner_key_id = next(k["id"] for k in all_keys if k["name"] == "owner key")
-    assert client.delete(f"/api/v1/api-keys/{owner_key_id}", headers=member.headers).status_code == 403
+    assert (
+        client.delete(f"/api/v1/api-keys/{owner_key_id}", headers=member.headers).status_code == 403
+    )

@@ -10,9 +10,15 @@ from tests.fixtures.factories import PASSWORD, signup
 
 
 def test_signup_creates_owner_of_new_org(client):
-    r = client.post("/api/v1/auth/signup", json={
-        "email": "Ada@Example.com", "password": PASSWORD, "name": "Ada", "organization_name": "Acme",
-    })
+    r = client.post(
+        "/api/v1/auth/signup",
+        json={
+            "email": "Ada@Example.com",
+            "password": PASSWORD,
+            "name": "Ada",
+            "organization_name": "Acme",
+        },
+    )
     assert r.status_code == 201
     body = r.json()
     assert body["role"] == "owner"
@@ -21,11 +27,15 @@ def test_signup_creates_owner_of_new_org(client):
     assert body["token_type"] == "bearer" and body["expires_in"] == 15 * 60
     me = client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {body['access_token']}"})
     assert me.status_code == 200
-    assert me.json()["organizations"] == [{"id": body["organization"]["id"], "name": "Acme", "role": "owner"}]
+    assert me.json()["organizations"] == [
+        {"id": body["organization"]["id"], "name": "Acme", "role": "owner"}
+    ]
 
 
 def test_signup_twice_with_same_email_conflicts(client, owner):
-    r = client.post("/api/v1/auth/signup", json={"email": owner.email.upper(), "password": PASSWORD})
+    r = client.post(
+        "/api/v1/auth/signup", json={"email": owner.email.upper(), "password": PASSWORD}
+    )
     assert r.status_code == 409
     assert r.json()["error"]["code"] == "CONFLICT"
 
@@ -41,10 +51,14 @@ def test_login_with_right_and_wrong_password(client, owner):
     ok = client.post("/api/v1/auth/login", json={"email": owner.email, "password": PASSWORD})
     assert ok.status_code == 200
     assert ok.json()["organization"]["id"] == owner.org_id
-    bad = client.post("/api/v1/auth/login", json={"email": owner.email, "password": "wrong password"})
+    bad = client.post(
+        "/api/v1/auth/login", json={"email": owner.email, "password": "wrong password"}
+    )
     assert bad.status_code == 401
     assert bad.json()["error"]["code"] == "AUTHENTICATION_FAILED"
-    unknown = client.post("/api/v1/auth/login", json={"email": "nobody@example.com", "password": "x" * 9})
+    unknown = client.post(
+        "/api/v1/auth/login", json={"email": "nobody@example.com", "password": "x" * 9}
+    )
     assert unknown.status_code == 401
     # Same message whether the account exists or not: no user enumeration.
     assert unknown.json()["error"]["message"] == bad.json()["error"]["message"]
@@ -70,7 +84,11 @@ def test_logout_kills_access_and_refresh_tokens(client, owner):
 
 def test_expired_and_tampered_access_tokens_are_refused(client, owner, settings):
     expired, _ = security.encode_access_token(
-        key=settings.signing_key, user_id=owner.user_id, org_id=owner.org_id, session_id=1, minutes=-1
+        key=settings.signing_key,
+        user_id=owner.user_id,
+        org_id=owner.org_id,
+        session_id=1,
+        minutes=-1,
     )
     r = client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {expired}"})
     assert r.status_code == 401
@@ -82,25 +100,45 @@ def test_expired_and_tampered_access_tokens_are_refused(client, owner, settings)
     forged, _ = security.encode_access_token(
         key="another-key-" * 4, user_id=owner.user_id, org_id=owner.org_id, session_id=1, minutes=5
     )
-    assert client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {forged}"}).status_code == 401
+    assert (
+        client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {forged}"}).status_code
+        == 401
+    )
     assert client.get("/api/v1/users/me", headers={"Authorization": "Basic abc"}).status_code == 401
     assert client.get("/api/v1/users/me").status_code == 401
 
 
 def test_change_password_ends_other_sessions(client, owner):
-    other = client.post("/api/v1/auth/login", json={"email": owner.email, "password": PASSWORD}).json()
-    r = client.post("/api/v1/auth/password/change", headers=owner.headers,
-                    json={"current_password": "wrong one!", "new_password": "a new password"})
+    other = client.post(
+        "/api/v1/auth/login", json={"email": owner.email, "password": PASSWORD}
+    ).json()
+    r = client.post(
+        "/api/v1/auth/password/change",
+        headers=owner.headers,
+        json={"current_password": "wrong one!", "new_password": "a new password"},
+    )
     assert r.status_code == 401
-    r = client.post("/api/v1/auth/password/change", headers=owner.headers,
-                    json={"current_password": PASSWORD, "new_password": "a new password"})
+    r = client.post(
+        "/api/v1/auth/password/change",
+        headers=owner.headers,
+        json={"current_password": PASSWORD, "new_password": "a new password"},
+    )
     assert r.status_code == 204
     assert client.get("/api/v1/users/me", headers=owner.headers).status_code == 200
     other_headers = {"Authorization": f"Bearer {other['access_token']}"}
     assert client.get("/api/v1/users/me", headers=other_headers).status_code == 401
-    assert client.post("/api/v1/auth/login", json={"email": owner.email, "password": PASSWORD}).status_code == 401
-    assert client.post("/api/v1/auth/login",
-                       json={"email": owner.email, "password": "a new password"}).status_code == 200
+    assert (
+        client.post(
+            "/api/v1/auth/login", json={"email": owner.email, "password": PASSWORD}
+        ).status_code
+        == 401
+    )
+    assert (
+        client.post(
+            "/api/v1/auth/login", json={"email": owner.email, "password": "a new password"}
+        ).status_code
+        == 200
+    )
 
 
 def test_password_reset_through_outbox_mail(client, owner, settings):
@@ -113,14 +151,22 @@ def test_password_reset_through_outbox_mail(client, owner, settings):
     assert mails[0]["to"] == owner.email
     assert "http://augury.test/reset-password?token=" in mails[0]["text"]
     token = mails[0]["text"].split("reset-password?token=")[1].split()[0]
-    r = client.post("/api/v1/auth/password/reset", json={"token": token, "new_password": "brand new secret"})
+    r = client.post(
+        "/api/v1/auth/password/reset", json={"token": token, "new_password": "brand new secret"}
+    )
     assert r.status_code == 204
     # Single use, and old sessions are gone.
-    r = client.post("/api/v1/auth/password/reset", json={"token": token, "new_password": "another secret"})
+    r = client.post(
+        "/api/v1/auth/password/reset", json={"token": token, "new_password": "another secret"}
+    )
     assert r.status_code == 401
     assert client.get("/api/v1/users/me", headers=owner.headers).status_code == 401
-    assert client.post("/api/v1/auth/login",
-                       json={"email": owner.email, "password": "brand new secret"}).status_code == 200
+    assert (
+        client.post(
+            "/api/v1/auth/login", json={"email": owner.email, "password": "brand new secret"}
+        ).status_code
+        == 200
+    )
 
 
 def test_expired_reset_token_is_refused(client, owner, settings, db):
@@ -133,7 +179,9 @@ def test_expired_reset_token_is_refused(client, owner, settings, db):
     token = read_outbox(settings.outbox_dir)[0]["text"].split("token=")[1].split()[0]
     with db.session() as s:
         s.execute(update(PasswordReset).values(expires_at=clock.now() - timedelta(seconds=1)))
-    r = client.post("/api/v1/auth/password/reset", json={"token": token, "new_password": "brand new secret"})
+    r = client.post(
+        "/api/v1/auth/password/reset", json={"token": token, "new_password": "brand new secret"}
+    )
     assert r.status_code == 401
 
 
@@ -149,9 +197,13 @@ def test_user_in_several_orgs_switches(client, owner):
     assert client.get("/api/v1/users/me", headers=headers).json()["organization"]["id"] == second
     # Cannot switch into an organization one does not belong to.
     other = signup(client)
-    r = client.post("/api/v1/auth/switch", json={"organization_id": other.org_id}, headers=owner.headers)
+    r = client.post(
+        "/api/v1/auth/switch", json={"organization_id": other.org_id}, headers=owner.headers
+    )
     assert r.status_code == 403
     # Login straight into a chosen organization.
-    r = client.post("/api/v1/auth/login", json={"email": owner.email, "password": PASSWORD,
-                                                "organization_id": second})
+    r = client.post(
+        "/api/v1/auth/login",
+        json={"email": owner.email, "password": PASSWORD, "organization_id": second},
+    )
     assert r.json()["organization"]["id"] == second

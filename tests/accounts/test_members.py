@@ -7,8 +7,11 @@ from tests.fixtures.factories import PASSWORD, invite_and_join, signup
 
 
 def test_invitation_is_mailed_and_accepted_by_a_new_person(client, owner, settings):
-    r = client.post("/api/v1/invitations", json={"email": "new@example.com", "role": "viewer"},
-                    headers=owner.headers)
+    r = client.post(
+        "/api/v1/invitations",
+        json={"email": "new@example.com", "role": "viewer"},
+        headers=owner.headers,
+    )
     assert r.status_code == 201
     inv = r.json()
     assert inv["role"] == "viewer" and inv["accepted_at"] is None
@@ -18,7 +21,9 @@ def test_invitation_is_mailed_and_accepted_by_a_new_person(client, owner, settin
     pending = client.get("/api/v1/invitations", headers=owner.headers).json()
     assert [i["email"] for i in pending["items"]] == ["new@example.com"]
     token = inv["invitation_link"].split("token=")[1]
-    r = client.post("/api/v1/invitations/accept", json={"token": token, "password": PASSWORD, "name": "New"})
+    r = client.post(
+        "/api/v1/invitations/accept", json={"token": token, "password": PASSWORD, "name": "New"}
+    )
     assert r.status_code == 200
     assert r.json()["organization"]["id"] == owner.org_id and r.json()["role"] == "viewer"
     # Single use; no longer pending.
@@ -26,15 +31,21 @@ def test_invitation_is_mailed_and_accepted_by_a_new_person(client, owner, settin
     assert again.status_code == 401
     assert client.get("/api/v1/invitations", headers=owner.headers).json()["total"] == 0
     members = client.get("/api/v1/members", headers=owner.headers).json()["items"]
-    assert {(m["email"], m["role"]) for m in members} == {(owner.email, "owner"), ("new@example.com", "viewer")}
+    assert {(m["email"], m["role"]) for m in members} == {
+        (owner.email, "owner"),
+        ("new@example.com", "viewer"),
+    }
 
 
 def test_existing_user_joins_second_org_with_own_password(client, owner):
     other = signup(client, org="Other")
-    r = client.post("/api/v1/invitations", json={"email": other.email, "role": "member"},
-                    headers=owner.headers)
+    r = client.post(
+        "/api/v1/invitations", json={"email": other.email, "role": "member"}, headers=owner.headers
+    )
     token = r.json()["invitation_link"].split("token=")[1]
-    bad = client.post("/api/v1/invitations/accept", json={"token": token, "password": "not theirs!"})
+    bad = client.post(
+        "/api/v1/invitations/accept", json={"token": token, "password": "not theirs!"}
+    )
     assert bad.status_code == 401
     ok = client.post("/api/v1/invitations/accept", json={"token": token, "password": PASSWORD})
     assert ok.status_code == 200
@@ -51,8 +62,9 @@ def test_duplicate_and_revoked_invitations(client, owner):
     token = first.json()["invitation_link"].split("token=")[1]
     r = client.post("/api/v1/invitations/accept", json={"token": token, "password": PASSWORD})
     assert r.status_code == 401
-    already = client.post("/api/v1/invitations", json={"email": owner.email, "role": "member"},
-                          headers=owner.headers)
+    already = client.post(
+        "/api/v1/invitations", json={"email": owner.email, "role": "member"}, headers=owner.headers
+    )
     assert already.status_code == 409
 
 
@@ -68,13 +80,19 @@ def test_roles_gate_writes_and_admin_actions(client, owner):
     assert client.post("/api/v1/jobs", json=job, headers=member.headers).status_code == 201
     # Only admins invite, see the audit log and manage members.
     invite = {"email": "x@example.com", "role": "member"}
-    assert client.post("/api/v1/invitations", json=invite, headers=member.headers).status_code == 403
+    assert (
+        client.post("/api/v1/invitations", json=invite, headers=member.headers).status_code == 403
+    )
     assert client.get("/api/v1/audit", headers=member.headers).status_code == 403
     assert client.get("/api/v1/audit", headers=admin.headers).status_code == 200
-    members = {m["email"]: m for m in client.get("/api/v1/members", headers=admin.headers).json()["items"]}
+    members = {
+        m["email"]: m for m in client.get("/api/v1/members", headers=admin.headers).json()["items"]
+    }
     # Admins cannot touch owners or make owners; owners can.
     owner_member = members[owner.email]["id"]
-    r = client.patch(f"/api/v1/members/{owner_member}", json={"role": "member"}, headers=admin.headers)
+    r = client.patch(
+        f"/api/v1/members/{owner_member}", json={"role": "member"}, headers=admin.headers
+    )
     assert r.status_code == 403
     vid = members[viewer.email]["id"]
     r = client.patch(f"/api/v1/members/{vid}", json={"role": "owner"}, headers=admin.headers)
@@ -87,12 +105,20 @@ def test_roles_gate_writes_and_admin_actions(client, owner):
 
 def test_disabling_a_member_locks_them_out(client, owner):
     member = invite_and_join(client, owner, "member")
-    mid = next(m["id"] for m in client.get("/api/v1/members", headers=owner.headers).json()["items"]
-               if m["email"] == member.email)
+    mid = next(
+        m["id"]
+        for m in client.get("/api/v1/members", headers=owner.headers).json()["items"]
+        if m["email"] == member.email
+    )
     r = client.patch(f"/api/v1/members/{mid}", json={"disabled": True}, headers=owner.headers)
     assert r.status_code == 200 and r.json()["disabled"] is True
     assert client.get("/api/v1/jobs", headers=member.headers).status_code == 401
-    assert client.post("/api/v1/auth/refresh", json={"refresh_token": member.refresh_token}).status_code == 401
+    assert (
+        client.post(
+            "/api/v1/auth/refresh", json={"refresh_token": member.refresh_token}
+        ).status_code
+        == 401
+    )
     # They belong to no other org, so login is refused too.
     r = client.post("/api/v1/auth/login", json={"email": member.email, "password": PASSWORD})
     assert r.status_code == 401

@@ -16,8 +16,11 @@ def _assert_envelope(r, status: int, code: str):
 
 
 def test_malformed_json(client, owner):
-    r = client.post("/api/v1/jobs", content=b'{"type": "demo.work", ', headers={
-        **owner.headers, "Content-Type": "application/json"})
+    r = client.post(
+        "/api/v1/jobs",
+        content=b'{"type": "demo.work", ',
+        headers={**owner.headers, "Content-Type": "application/json"},
+    )
     _assert_envelope(r, 422, "VALIDATION_ERROR")
 
 
@@ -25,8 +28,9 @@ def test_unknown_fields_are_refused(client, owner):
     r = client.post("/api/v1/jobs", json={"type": "demo.work", "parms": {}}, headers=owner.headers)
     _assert_envelope(r, 422, "VALIDATION_ERROR")
     assert r.json()["error"]["details"]["errors"][0]["loc"] == ["body", "parms"]
-    r = client.post("/api/v1/jobs", json={"type": "demo.work", "params": {"stepz": 3}},
-                    headers=owner.headers)
+    r = client.post(
+        "/api/v1/jobs", json={"type": "demo.work", "params": {"stepz": 3}}, headers=owner.headers
+    )
     _assert_envelope(r, 422, "VALIDATION_ERROR")
     r = client.post("/api/v1/jobs", json={"type": "no.such.type"}, headers=owner.headers)
     _assert_envelope(r, 422, "VALIDATION_ERROR")
@@ -35,28 +39,42 @@ def test_unknown_fields_are_refused(client, owner):
 
 
 def test_oversized_body_is_413_and_stores_nothing(client, owner, settings):
-    big = b'{"type": "demo.work", "params": {"x": "' + b"a" * (settings.max_body_bytes + 10) + b'"}}'
-    r = client.post("/api/v1/jobs", content=big, headers={**owner.headers, "Content-Type": "application/json"})
+    big = (
+        b'{"type": "demo.work", "params": {"x": "' + b"a" * (settings.max_body_bytes + 10) + b'"}}'
+    )
+    r = client.post(
+        "/api/v1/jobs", content=big, headers={**owner.headers, "Content-Type": "application/json"}
+    )
     _assert_envelope(r, 413, "PAYLOAD_TOO_LARGE")
 
     def chunks():
         for _ in range(settings.max_body_bytes // 65536 + 2):
             yield b"a" * 65536
 
-    r = client.post("/api/v1/jobs", content=chunks(), headers={**owner.headers, "Content-Type": "application/json"})
+    r = client.post(
+        "/api/v1/jobs",
+        content=chunks(),
+        headers={**owner.headers, "Content-Type": "application/json"},
+    )
     _assert_envelope(r, 413, "PAYLOAD_TOO_LARGE")
     assert client.get("/api/v1/jobs", headers=owner.headers).json()["total"] == 0
 
 
 def test_not_found_and_method_not_allowed(client, owner):
-    _assert_envelope(client.get("/api/v1/jobs/999999", headers=owner.headers), 404, "RESOURCE_NOT_FOUND")
-    _assert_envelope(client.get("/api/v1/no-such-thing", headers=owner.headers), 404, "RESOURCE_NOT_FOUND")
+    _assert_envelope(
+        client.get("/api/v1/jobs/999999", headers=owner.headers), 404, "RESOURCE_NOT_FOUND"
+    )
+    _assert_envelope(
+        client.get("/api/v1/no-such-thing", headers=owner.headers), 404, "RESOURCE_NOT_FOUND"
+    )
     _assert_envelope(client.put("/api/v1/health"), 405, "METHOD_NOT_ALLOWED")
 
 
 @pytest.mark.parametrize("query", ["limit=0", "limit=1001", "offset=-1", "limit=abc"])
 def test_bad_pagination(client, owner, query):
-    _assert_envelope(client.get(f"/api/v1/jobs?{query}", headers=owner.headers), 422, "VALIDATION_ERROR")
+    _assert_envelope(
+        client.get(f"/api/v1/jobs?{query}", headers=owner.headers), 422, "VALIDATION_ERROR"
+    )
 
 
 def test_pagination_shape(client, owner):

@@ -38,7 +38,9 @@ def test_auth_routes_limited_per_ip(settings):
     settings.ratelimit.auth_per_minute = 3
     with TestClient(create_app(settings, run_jobs=False)) as c:
         codes = [
-            c.post("/api/v1/auth/login", json={"email": f"u{i}@example.com", "password": "x" * 10}).status_code
+            c.post(
+                "/api/v1/auth/login", json={"email": f"u{i}@example.com", "password": "x" * 10}
+            ).status_code
             for i in range(4)
         ]
     assert codes == [401, 401, 401, 429]
@@ -46,7 +48,9 @@ def test_auth_routes_limited_per_ip(settings):
 
 def test_failed_logins_throttle_the_account_and_are_audited(client, owner):
     for _ in range(5):
-        r = client.post("/api/v1/auth/login", json={"email": owner.email, "password": "wrong guess"})
+        r = client.post(
+            "/api/v1/auth/login", json={"email": owner.email, "password": "wrong guess"}
+        )
         assert r.status_code == 401
     # Even the right password is refused while the account is throttled.
     r = client.post("/api/v1/auth/login", json={"email": owner.email, "password": PASSWORD})

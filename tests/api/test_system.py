@@ -21,8 +21,15 @@ def test_openapi_documents_every_route_with_stable_ids(client):
     spec = client.get("/api/v1/openapi.json").json()
     assert spec["info"]["title"] == "augury"
     paths = spec["paths"]
-    for path in ("/api/v1/auth/login", "/api/v1/jobs", "/api/v1/api-keys", "/api/v1/audit",
-                 "/api/v1/members", "/api/v1/invitations", "/api/v1/consumptions"):
+    for path in (
+        "/api/v1/auth/login",
+        "/api/v1/jobs",
+        "/api/v1/api-keys",
+        "/api/v1/audit",
+        "/api/v1/members",
+        "/api/v1/invitations",
+        "/api/v1/consumptions",
+    ):
         assert path in paths, path
     assert paths["/api/v1/jobs"]["get"]["operationId"] == "list_jobs"
 

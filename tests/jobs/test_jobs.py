@@ -17,7 +17,9 @@ from tests.fixtures.factories import signup
 
 
 def _job(client, account, **params) -> dict:
-    r = client.post("/api/v1/jobs", json={"type": "demo.work", "params": params}, headers=account.headers)
+    r = client.post(
+        "/api/v1/jobs", json={"type": "demo.work", "params": params}, headers=account.headers
+    )
     assert r.status_code == 201, r.text
     return r.json()
 
@@ -65,18 +67,27 @@ def test_resources_are_measured_by_the_kernel(runner_client):
     assert 1.6 <= cpu["cpu_seconds"] < 10
     assert mem["peak_memory_mb"] >= 300
     assert cpu["peak_memory_mb"] < mem["peak_memory_mb"] - 250
-    disk = _wait(runner_client, owner, _job(runner_client, owner, steps=2, step_seconds=0,
-                                            kind="disk", megabytes=20)["id"])
+    disk = _wait(
+        runner_client,
+        owner,
+        _job(runner_client, owner, steps=2, step_seconds=0, kind="disk", megabytes=20)["id"],
+    )
     assert disk["status"] == "succeeded"
     assert disk["disk_written_mb"] >= 20
 
 
 def test_failing_job_records_error_and_traceback(runner_client):
     owner = signup(runner_client)
-    job = _wait(runner_client, owner, _job(runner_client, owner, steps=3, step_seconds=0, fail_at_step=2)["id"])
+    job = _wait(
+        runner_client,
+        owner,
+        _job(runner_client, owner, steps=3, step_seconds=0, fail_at_step=2)["id"],
+    )
     assert job["status"] == "failed"
     assert job["error"] == "RuntimeError: demo failure at step 2"
-    logs = runner_client.get(f"/api/v1/jobs/{job['id']}/logs", headers=owner.headers).json()["items"]
+    logs = runner_client.get(f"/api/v1/jobs/{job['id']}/logs", headers=owner.headers).json()[
+        "items"
+    ]
     assert logs[0]["level"] == "error" and "Traceback" in logs[0]["message"]
 
 
@@ -107,7 +118,10 @@ def test_abort_running_job_really_stops_it(runner_client):
     assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
     frozen = runner_client.get(f"/api/v1/jobs/{job['id']}", headers=owner.headers).json()
     time.sleep(0.5)
-    assert runner_client.get(f"/api/v1/jobs/{job['id']}", headers=owner.headers).json()["progress"] == frozen["progress"]
+    assert (
+        runner_client.get(f"/api/v1/jobs/{job['id']}", headers=owner.headers).json()["progress"]
+        == frozen["progress"]
+    )
 
 
 def test_list_filters_and_consumptions(runner_client):
@@ -118,7 +132,9 @@ def test_list_filters_and_consumptions(runner_client):
     _wait(runner_client, owner, bad["id"])
     failed = runner_client.get("/api/v1/jobs?status=failed", headers=owner.headers).json()
     assert [j["id"] for j in failed["items"]] == [bad["id"]]
-    both = runner_client.get("/api/v1/jobs?status=failed,succeeded&type=demo.*", headers=owner.headers).json()
+    both = runner_client.get(
+        "/api/v1/jobs?status=failed,succeeded&type=demo.*", headers=owner.headers
+    ).json()
     assert both["total"] == 2
     r = runner_client.get("/api/v1/jobs?status=finished", headers=owner.headers)
     assert r.status_code == 422
@@ -142,8 +158,13 @@ def test_delete_only_finished_jobs(client, owner):
 def test_job_running_when_server_dies_is_marked_interrupted(settings, tmp_path):
     """Kill the real server process mid-job: the child dies too, and the next start says so."""
     port = free_port()
-    env = {**os.environ, "AUGURY_DATABASE_URL": settings.db_url, "AUGURY_DATA_DIR": str(tmp_path / "d"),
-           "AUGURY_SECRET_KEY": "k" * 40, "AUGURY_JOBS__POLL_INTERVAL_S": "0.1"}
+    env = {
+        **os.environ,
+        "AUGURY_DATABASE_URL": settings.db_url,
+        "AUGURY_DATA_DIR": str(tmp_path / "d"),
+        "AUGURY_SECRET_KEY": "k" * 40,
+        "AUGURY_JOBS__POLL_INTERVAL_S": "0.1",
+    }
     cmd = [sys.executable, "-m", "augury", "serve", "--port", str(port), "--log-level", "warning"]
     base = f"http://127.0.0.1:{port}"
 
@@ -170,7 +191,9 @@ def test_job_running_when_server_dies_is_marked_interrupted(settings, tmp_path):
             server.send_signal(signal.SIGKILL)
             server.wait(timeout=10)
             deadline = time.monotonic() + 10
-            while psutil.pid_exists(child) and psutil.Process(child).status() != psutil.STATUS_ZOMBIE:
+            while (
+                psutil.pid_exists(child) and psutil.Process(child).status() != psutil.STATUS_ZOMBIE
+            ):
                 assert time.monotonic() < deadline, "job process outlived its server"
                 time.sleep(0.1)
             server = start()

@@ -53,7 +53,9 @@ class User(IdMixin, CreatedMixin, Base):
 class Membership(IdMixin, CreatedMixin, OrgMixin, Base):
     __tablename__ = "membership"
     __table_args__ = (UniqueConstraint("org_id", "user_id"),)
-    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
     role: Mapped[str] = mapped_column(String(20))
     disabled_at: Mapped[datetime | None]
     user: Mapped[User] = relationship(lazy="joined")
@@ -64,7 +66,9 @@ class AuthSession(IdMixin, CreatedMixin, Base):
     """A login: the refresh token's hash and the organization it acts in."""
 
     __tablename__ = "auth_session"
-    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
     org_id: Mapped[int] = mapped_column(ForeignKey("organization.id", ondelete="CASCADE"))
     refresh_hash: Mapped[str] = mapped_column(String(64), unique=True)
     expires_at: Mapped[datetime]
@@ -89,7 +93,9 @@ class Invitation(IdMixin, CreatedMixin, OrgMixin, Base):
 
 class PasswordReset(IdMixin, CreatedMixin, Base):
     __tablename__ = "password_reset"
-    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]

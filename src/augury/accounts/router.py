@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from augury.accounts import schemas
 from augury.accounts import service as accounts_service
 from augury.accounts.models import Membership, Role, User
-from augury.api.deps import Admin, Reader, SessionDep, SettingsDep, UserOnly, client_ip
+from augury.api.deps import Admin, ObjectId, Reader, SessionDep, SettingsDep, UserOnly, client_ip
 from augury.api.pagination import Page, PageDep, make_page
 from augury.errors import AuguryError, NotFound
 
@@ -42,12 +42,21 @@ def _commit_then_raise(session: Session, exc: AuguryError):
 def signup(body: schemas.SignupIn, request: Request, session: SessionDep, settings: SettingsDep):
     """Create an account and its organization (you become its owner), and log in."""
     user, org = accounts_service.signup(
-        session=session, settings=settings, email=body.email, password=body.password,
-        name=body.name, organization_name=body.organization_name, ip=client_ip(request),
+        session=session,
+        settings=settings,
+        email=body.email,
+        password=body.password,
+        name=body.name,
+        organization_name=body.organization_name,
+        ip=client_ip(request),
     )
     pair = accounts_service.login(
-        session=session, settings=settings, email=user.email, password=body.password,
-        organization_id=org.id, ip=client_ip(request),
+        session=session,
+        settings=settings,
+        email=user.email,
+        password=body.password,
+        organization_id=org.id,
+        ip=client_ip(request),
         user_agent=request.headers.get("user-agent"),
     )
     return _tokens(pair)
@@ -58,8 +67,12 @@ def login(body: schemas.LoginIn, request: Request, session: SessionDep, settings
     """Log in with email and password; returns an access and a refresh token."""
     try:
         pair = accounts_service.login(
-            session=session, settings=settings, email=body.email, password=body.password,
-            organization_id=body.organization_id, ip=client_ip(request),
+            session=session,
+            settings=settings,
+            email=body.email,
+            password=body.password,
+            organization_id=body.organization_id,
+            ip=client_ip(request),
             user_agent=request.headers.get("user-agent"),
         )
     except AuguryError as exc:
@@ -71,7 +84,9 @@ def login(body: schemas.LoginIn, request: Request, session: SessionDep, settings
 def refresh(body: schemas.RefreshIn, session: SessionDep, settings: SettingsDep):
     """Exchange a refresh token for new tokens (the old refresh token stops working)."""
     return _tokens(
-        accounts_service.refresh(session=session, settings=settings, refresh_token=body.refresh_token)
+        accounts_service.refresh(
+            session=session, settings=settings, refresh_token=body.refresh_token
+        )
     )
 
 
@@ -99,8 +114,11 @@ def change_password(
     """Change your password; your other logins end."""
     try:
         accounts_service.change_password(
-            session=session, settings=settings, principal=principal,
-            current=body.current_password, new=body.new_password,
+            session=session,
+            settings=settings,
+            principal=principal,
+            current=body.current_password,
+            new=body.new_password,
         )
     except AuguryError as exc:
         _commit_then_raise(session, exc)
@@ -165,8 +183,10 @@ def list_organizations(principal: UserOnly, session: SessionDep, page: PageDep):
 
 
 @router.post(
-    "/organizations", status_code=status.HTTP_201_CREATED,
-    response_model=schemas.OrganizationRead, tags=["organizations"],
+    "/organizations",
+    status_code=status.HTTP_201_CREATED,
+    response_model=schemas.OrganizationRead,
+    tags=["organizations"],
 )
 def create_organization(body: schemas.OrganizationCreate, principal: UserOnly, session: SessionDep):
     """Create another organization; you become its owner (switch to it to act in it)."""
@@ -178,10 +198,11 @@ def create_organization(body: schemas.OrganizationCreate, principal: UserOnly, s
 
 
 @router.get(
-    "/organizations/{organization_id}", response_model=schemas.OrganizationRead,
+    "/organizations/{organization_id}",
+    response_model=schemas.OrganizationRead,
     tags=["organizations"],
 )
-def get_organization(organization_id: int, principal: Reader, session: SessionDep):
+def get_organization(organization_id: ObjectId, principal: Reader, session: SessionDep):
     """The organization you act in (other organizations are not visible here)."""
     if organization_id != principal.org_id:
         raise NotFound("Organization not found.")
@@ -190,15 +211,21 @@ def get_organization(organization_id: int, principal: Reader, session: SessionDe
 
 
 @router.patch(
-    "/organizations/{organization_id}", response_model=schemas.OrganizationRead,
+    "/organizations/{organization_id}",
+    response_model=schemas.OrganizationRead,
     tags=["organizations"],
 )
 def update_organization(
-    organization_id: int, body: schemas.OrganizationUpdate, principal: Admin, session: SessionDep
+    organization_id: ObjectId,
+    body: schemas.OrganizationUpdate,
+    principal: Admin,
+    session: SessionDep,
 ):
     """Rename or describe the organization you act in (admins)."""
     org = accounts_service.update_organization(
-        session=session, principal=principal, org_id=organization_id,
+        session=session,
+        principal=principal,
+        org_id=organization_id,
         changes=body.model_dump(exclude_unset=True),
     )
     return schemas.OrganizationRead.model_validate(org).model_copy(update={"role": principal.role})
@@ -209,8 +236,13 @@ def update_organization(
 
 def _member(m: Membership) -> schemas.MemberRead:
     return schemas.MemberRead(
-        id=m.id, user_id=m.user_id, email=m.user.email, name=m.user.name, role=m.role,
-        disabled=m.disabled_at is not None, created_at=m.created_at,
+        id=m.id,
+        user_id=m.user_id,
+        email=m.user.email,
+        name=m.user.name,
+        role=m.role,
+        disabled=m.disabled_at is not None,
+        created_at=m.created_at,
         last_login_at=m.user.last_login_at,
     )
 
@@ -223,11 +255,16 @@ def list_members(principal: Reader, session: SessionDep, page: PageDep):
 
 
 @router.patch("/members/{member_id}", response_model=schemas.MemberRead, tags=["members"])
-def update_member(member_id: int, body: schemas.MemberUpdate, principal: Admin, session: SessionDep):
+def update_member(
+    member_id: ObjectId, body: schemas.MemberUpdate, principal: Admin, session: SessionDep
+):
     """Change a member's role, or disable/enable them (admins; owners for owners)."""
     member = accounts_service.update_member(
-        session=session, principal=principal, member_id=member_id,
-        role=body.role, disabled=body.disabled,
+        session=session,
+        principal=principal,
+        member_id=member_id,
+        role=body.role,
+        disabled=body.disabled,
     )
     return _member(member)
 
@@ -237,7 +274,9 @@ def update_member(member_id: int, body: schemas.MemberUpdate, principal: Admin, 
 
 @router.get("/invitations", response_model=Page[schemas.InvitationRead], tags=["invitations"])
 def list_invitations(
-    principal: Admin, session: SessionDep, page: PageDep,
+    principal: Admin,
+    session: SessionDep,
+    page: PageDep,
     pending: Annotated[bool, Query(description="Only pending invitations.")] = True,
 ):
     """Invitations of the organization (admins)."""
@@ -248,8 +287,10 @@ def list_invitations(
 
 
 @router.post(
-    "/invitations", status_code=status.HTTP_201_CREATED,
-    response_model=schemas.InvitationCreated, tags=["invitations"],
+    "/invitations",
+    status_code=status.HTTP_201_CREATED,
+    response_model=schemas.InvitationCreated,
+    tags=["invitations"],
 )
 def create_invitation(
     body: schemas.InvitationCreate, principal: Admin, session: SessionDep, settings: SettingsDep
@@ -267,9 +308,11 @@ def create_invitation(
 @router.delete(
     "/invitations/{invitation_id}", status_code=status.HTTP_204_NO_CONTENT, tags=["invitations"]
 )
-def revoke_invitation(invitation_id: int, principal: Admin, session: SessionDep):
+def revoke_invitation(invitation_id: ObjectId, principal: Admin, session: SessionDep):
     """Withdraw a pending invitation."""
-    accounts_service.revoke_invitation(session=session, principal=principal, invitation_id=invitation_id)
+    accounts_service.revoke_invitation(
+        session=session, principal=principal, invitation_id=invitation_id
+    )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -279,8 +322,13 @@ def accept_invitation(
 ):
     """Accept an invitation: new people choose a password, existing users give theirs."""
     pair = accounts_service.accept_invitation(
-        session=session, settings=settings, token=body.token, password=body.password,
-        name=body.name, ip=client_ip(request), user_agent=request.headers.get("user-agent"),
+        session=session,
+        settings=settings,
+        token=body.token,
+        password=body.password,
+        name=body.name,
+        ip=client_ip(request),
+        user_agent=request.headers.get("user-agent"),
     )
     return _tokens(pair)
 
@@ -290,7 +338,9 @@ def accept_invitation(
 
 @router.get("/api-keys", response_model=Page[schemas.ApiKeyRead], tags=["api-keys"])
 def list_api_keys(
-    principal: UserOnly, session: SessionDep, page: PageDep,
+    principal: UserOnly,
+    session: SessionDep,
+    page: PageDep,
     include_revoked: Annotated[bool, Query(description="Also list revoked keys.")] = False,
 ):
     """API keys with their last use (admins see every key, others their own)."""
@@ -301,20 +351,25 @@ def list_api_keys(
 
 
 @router.post(
-    "/api-keys", status_code=status.HTTP_201_CREATED, response_model=schemas.ApiKeyCreated,
+    "/api-keys",
+    status_code=status.HTTP_201_CREATED,
+    response_model=schemas.ApiKeyCreated,
     tags=["api-keys"],
 )
 def create_api_key(body: schemas.ApiKeyCreate, principal: UserOnly, session: SessionDep):
     """Create an API key with scopes (ingest, read, write, admin); the secret is shown once."""
     key, secret = accounts_service.create_api_key(
-        session=session, principal=principal, name=body.name,
-        scopes=[s.value for s in body.scopes], expires_at=body.expires_at,
+        session=session,
+        principal=principal,
+        name=body.name,
+        scopes=[s.value for s in body.scopes],
+        expires_at=body.expires_at,
     )
     return schemas.ApiKeyCreated(**schemas.ApiKeyRead.model_validate(key).model_dump(), key=secret)
 
 
 @router.delete("/api-keys/{key_id}", status_code=status.HTTP_204_NO_CONTENT, tags=["api-keys"])
-def revoke_api_key(key_id: int, principal: UserOnly, session: SessionDep):
+def revoke_api_key(key_id: ObjectId, principal: UserOnly, session: SessionDep):
     """Revoke an API key: it stops working at once."""
     accounts_service.revoke_api_key(session=session, principal=principal, key_id=key_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -102,8 +102,13 @@ def create_organization(
         owner.default_org_id = org.id
     session.flush()
     audit.record(
-        session=session, action="org.create", org_id=org.id, actor_user_id=owner.id,
-        actor_email=owner.email, target_type="organization", target_id=org.id,
+        session=session,
+        action="org.create",
+        org_id=org.id,
+        actor_user_id=owner.id,
+        actor_email=owner.email,
+        target_type="organization",
+        target_id=org.id,
     )
     return org
 
@@ -121,13 +126,23 @@ def signup(
     """Sign up: the user is created with a new organization they own."""
     if not settings.auth.allow_signup:
         raise PermissionDenied("Sign-up is disabled on this server; ask for an invitation.")
-    user = create_user(session=session, settings=settings, email=email, password=password, name=name)
+    user = create_user(
+        session=session, settings=settings, email=email, password=password, name=name
+    )
     org = create_organization(
-        session=session, owner=user, name=organization_name or f"{name or user.email}'s organization"
+        session=session,
+        owner=user,
+        name=organization_name or f"{name or user.email}'s organization",
     )
     audit.record(
-        session=session, action="user.signup", org_id=org.id, actor_user_id=user.id,
-        actor_email=user.email, target_type="user", target_id=user.id, ip=ip,
+        session=session,
+        action="user.signup",
+        org_id=org.id,
+        actor_user_id=user.id,
+        actor_email=user.email,
+        target_type="user",
+        target_id=user.id,
+        ip=ip,
     )
     return user, org
 
@@ -246,17 +261,29 @@ def login(
     if len(failures) >= LOGIN_FAILURES_ALLOWED:
         retry = failures[-LOGIN_FAILURES_ALLOWED] + LOGIN_FAILURE_WINDOW - clock.now()
         audit.record(
-            session=session, action="auth.login", outcome="throttled", org_id=org_for_audit,
-            actor_email=email, actor_user_id=user.id if user else None, ip=ip,
+            session=session,
+            action="auth.login",
+            outcome="throttled",
+            org_id=org_for_audit,
+            actor_email=email,
+            actor_user_id=user.id if user else None,
+            ip=ip,
             details={"failures": len(failures)},
         )
-        raise RateLimited(max(1, int(retry.total_seconds()) + 1),
-                          "Too many failed logins for this account; try again later.")
+        raise RateLimited(
+            max(1, int(retry.total_seconds()) + 1),
+            "Too many failed logins for this account; try again later.",
+        )
     ok = security.verify_password(password, user.password_hash if user else None)
     if not ok or user is None or not user.is_active:
         audit.record(
-            session=session, action="auth.login", outcome="failure", org_id=org_for_audit,
-            actor_email=email, actor_user_id=user.id if user else None, ip=ip,
+            session=session,
+            action="auth.login",
+            outcome="failure",
+            org_id=org_for_audit,
+            actor_email=email,
+            actor_user_id=user.id if user else None,
+            ip=ip,
             details={"reason": "disabled" if ok and user else "bad_credentials"},
         )
         raise AuthenticationFailed("Invalid email or password.")
@@ -264,8 +291,13 @@ def login(
     user.last_login_at = clock.now()
     pair = _issue(session, settings, user, membership, ip=ip, user_agent=user_agent)
     audit.record(
-        session=session, action="auth.login", org_id=membership.org_id, actor_user_id=user.id,
-        actor_email=email, ip=ip, target_type="session",
+        session=session,
+        action="auth.login",
+        org_id=membership.org_id,
+        actor_user_id=user.id,
+        actor_email=email,
+        ip=ip,
+        target_type="session",
     )
     return pair
 
@@ -306,8 +338,12 @@ def switch_organization(
     auth_session = session.get(AuthSession, principal.session_id)
     pair = _issue(session, settings, user, membership, auth_session=auth_session)
     audit.record(
-        session=session, action="auth.switch_org", org_id=org_id, target_type="organization",
-        target_id=org_id, **principal.audit_actor(),
+        session=session,
+        action="auth.switch_org",
+        org_id=org_id,
+        target_type="organization",
+        target_id=org_id,
+        **principal.audit_actor(),
     )
     return pair
 
@@ -318,8 +354,9 @@ def logout(*, session: Session, principal: Principal) -> None:
     auth_session = session.get(AuthSession, principal.session_id)
     if auth_session is not None and auth_session.revoked_at is None:
         auth_session.revoked_at = clock.now()
-    audit.record(session=session, action="auth.logout", org_id=principal.org_id,
-                 **principal.audit_actor())
+    audit.record(
+        session=session, action="auth.logout", org_id=principal.org_id, **principal.audit_actor()
+    )
 
 
 def principal_from_access_token(
@@ -365,14 +402,23 @@ def change_password(
     principal.require_user()
     user = session.get(User, principal.user_id)
     if not security.verify_password(current, user.password_hash):
-        audit.record(session=session, action="user.password_change", outcome="failure",
-                     org_id=principal.org_id, **principal.audit_actor())
+        audit.record(
+            session=session,
+            action="user.password_change",
+            outcome="failure",
+            org_id=principal.org_id,
+            **principal.audit_actor(),
+        )
         raise AuthenticationFailed("Current password is wrong.")
     _check_password(settings, new)
     user.password_hash = security.hash_password(new)
     _revoke_sessions(session, user.id, keep=principal.session_id)
-    audit.record(session=session, action="user.password_change", org_id=principal.org_id,
-                 **principal.audit_actor())
+    audit.record(
+        session=session,
+        action="user.password_change",
+        org_id=principal.org_id,
+        **principal.audit_actor(),
+    )
 
 
 def request_password_reset(
@@ -381,9 +427,12 @@ def request_password_reset(
     """Mail a reset link if the account exists; answers the same either way."""
     user = get_user_by_email(session=session, email=email)
     audit.record(
-        session=session, action="user.password_reset_request",
-        org_id=user.default_org_id if user else None, actor_email=normalize_email(email),
-        actor_user_id=user.id if user else None, ip=ip,
+        session=session,
+        action="user.password_reset_request",
+        org_id=user.default_org_id if user else None,
+        actor_email=normalize_email(email),
+        actor_user_id=user.id if user else None,
+        ip=ip,
         outcome="success" if user else "unknown_email",
     )
     if user is None or not user.is_active:
@@ -429,8 +478,13 @@ def reset_password(*, session: Session, settings: Settings, token: str, new: str
     user.password_hash = security.hash_password(new)
     reset.used_at = clock.now()
     _revoke_sessions(session, user.id)
-    audit.record(session=session, action="user.password_reset", org_id=user.default_org_id,
-                 actor_user_id=user.id, actor_email=user.email)
+    audit.record(
+        session=session,
+        action="user.password_reset",
+        org_id=user.default_org_id,
+        actor_user_id=user.id,
+        actor_email=user.email,
+    )
 
 
 # --- organizations and members ---------------------------------------------------
@@ -464,8 +518,15 @@ def update_organization(
     org = get_organization(session=session, org_id=org_id)
     for field, value in changes.items():
         setattr(org, field, value)
-    audit.record(session=session, action="org.update", org_id=org_id, target_type="organization",
-                 target_id=org_id, details={"fields": sorted(changes)}, **principal.audit_actor())
+    audit.record(
+        session=session,
+        action="org.update",
+        org_id=org_id,
+        target_type="organization",
+        target_id=org_id,
+        details={"fields": sorted(changes)},
+        **principal.audit_actor(),
+    )
     return org
 
 
@@ -512,8 +573,10 @@ def update_member(
     touches_owner = member.role == Role.owner or role == Role.owner
     if touches_owner and not principal.can("owner"):
         raise PermissionDenied("Only an owner can grant, change or disable an owner.")
-    loses_owner = member.role == Role.owner and member.disabled_at is None and (
-        (role is not None and role != Role.owner) or disabled
+    loses_owner = (
+        member.role == Role.owner
+        and member.disabled_at is None
+        and ((role is not None and role != Role.owner) or disabled)
     )
     if loses_owner and _active_owner_count(session, principal.org_id) <= 1:
         raise Conflict("An organization needs at least one active owner.")
@@ -536,10 +599,15 @@ def update_member(
             )
     if changes:
         action = "member.role_change" if "role" in changes else "member.update"
-        audit.record(session=session, action=action, org_id=principal.org_id,
-                     target_type="member", target_id=member.id,
-                     details={"user_email": member.user.email, **changes},
-                     **principal.audit_actor())
+        audit.record(
+            session=session,
+            action=action,
+            org_id=principal.org_id,
+            target_type="member",
+            target_id=member.id,
+            details={"user_email": member.user.email, **changes},
+            **principal.audit_actor(),
+        )
     return member
 
 
@@ -599,9 +667,15 @@ def invite(
             f'as {role.value}.</p><p><a href="{link}">Accept the invitation</a></p>'
         ),
     )
-    audit.record(session=session, action="invitation.create", org_id=principal.org_id,
-                 target_type="invitation", target_id=invitation.id,
-                 details={"email": email, "role": role.value}, **principal.audit_actor())
+    audit.record(
+        session=session,
+        action="invitation.create",
+        org_id=principal.org_id,
+        target_type="invitation",
+        target_id=invitation.id,
+        details={"email": email, "role": role.value},
+        **principal.audit_actor(),
+    )
     return invitation, token
 
 
@@ -632,8 +706,14 @@ def revoke_invitation(*, session: Session, principal: Principal, invitation_id: 
     if invitation.accepted_at is not None:
         raise Conflict("This invitation was already accepted.")
     invitation.revoked_at = invitation.revoked_at or clock.now()
-    audit.record(session=session, action="invitation.revoke", org_id=principal.org_id,
-                 target_type="invitation", target_id=invitation.id, **principal.audit_actor())
+    audit.record(
+        session=session,
+        action="invitation.revoke",
+        org_id=principal.org_id,
+        target_type="invitation",
+        target_id=invitation.id,
+        **principal.audit_actor(),
+    )
 
 
 def accept_invitation(
@@ -679,9 +759,16 @@ def accept_invitation(
     invitation.accepted_at = clock.now()
     session.flush()
     session.refresh(membership)
-    audit.record(session=session, action="invitation.accept", org_id=invitation.org_id,
-                 actor_user_id=user.id, actor_email=user.email, ip=ip,
-                 target_type="invitation", target_id=invitation.id)
+    audit.record(
+        session=session,
+        action="invitation.accept",
+        org_id=invitation.org_id,
+        actor_user_id=user.id,
+        actor_email=user.email,
+        ip=ip,
+        target_type="invitation",
+        target_id=invitation.id,
+    )
     return _issue(session, settings, user, membership, ip=ip, user_agent=user_agent)
 
 
@@ -720,9 +807,15 @@ def create_api_key(
     )
     session.add(key)
     session.flush()
-    audit.record(session=session, action="api_key.create", org_id=principal.org_id,
-                 target_type="api_key", target_id=key.id,
-                 details={"name": name, "scopes": key.scopes}, **principal.audit_actor())
+    audit.record(
+        session=session,
+        action="api_key.create",
+        org_id=principal.org_id,
+        target_type="api_key",
+        target_id=key.id,
+        details={"name": name, "scopes": key.scopes},
+        **principal.audit_actor(),
+    )
     return key, secret
 
 
@@ -749,9 +842,15 @@ def revoke_api_key(*, session: Session, principal: Principal, key_id: int) -> Ap
         principal.require("admin")
     if key.revoked_at is None:
         key.revoked_at = clock.now()
-        audit.record(session=session, action="api_key.revoke", org_id=principal.org_id,
-                     target_type="api_key", target_id=key.id, details={"name": key.name},
-                     **principal.audit_actor())
+        audit.record(
+            session=session,
+            action="api_key.revoke",
+            org_id=principal.org_id,
+            target_type="api_key",
+            target_id=key.id,
+            details={"name": key.name},
+            **principal.audit_actor(),
+        )
     return key
 
 

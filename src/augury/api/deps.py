@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from sqlalchemy.orm import Session
 
 from augury.accounts import service as accounts_service
@@ -43,6 +43,9 @@ def get_session(request: Request) -> Iterator[Session]:
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+# Ids in paths: positive and within the database's integer range (else a clean 422).
+MAX_ID = 2**31 - 1
+ObjectId = Annotated[int, Path(ge=1, le=MAX_ID, description="Id of the object.")]
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
@@ -65,7 +68,9 @@ def _credential(request: Request, allow_query_token: bool) -> str | None:
     return None
 
 
-def _authenticate(request: Request, session: Session, settings: Settings, ingest: bool) -> Principal:
+def _authenticate(
+    request: Request, session: Session, settings: Settings, ingest: bool
+) -> Principal:
     credential = _credential(request, allow_query_token=ingest)
     if credential is None:
         raise AuthenticationFailed("Authentication required.")
@@ -75,7 +80,9 @@ def _authenticate(request: Request, session: Session, settings: Settings, ingest
             session=session, settings=settings, token=credential, ip=ip
         )
     else:
-        principal = accounts_service.principal_from_api_key(session=session, secret=credential, ip=ip)
+        principal = accounts_service.principal_from_api_key(
+            session=session, secret=credential, ip=ip
+        )
     request.state.principal = principal
     return principal
 

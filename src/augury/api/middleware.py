@@ -90,12 +90,16 @@ class RequestMetrics:
 
     def __init__(self, registry: CollectorRegistry):
         self.requests = Counter(
-            "augury_http_requests_total", "HTTP requests handled.",
-            ["method", "route", "status"], registry=registry,
+            "augury_http_requests_total",
+            "HTTP requests handled.",
+            ["method", "route", "status"],
+            registry=registry,
         )
         self.latency = Histogram(
-            "augury_http_request_duration_seconds", "HTTP request latency.",
-            ["method", "route"], registry=registry,
+            "augury_http_request_duration_seconds",
+            "HTTP request latency.",
+            ["method", "route"],
+            registry=registry,
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
         )
 

@@ -19,16 +19,23 @@ class JobsCollector:
         self.db = db
 
     def collect(self):
-        gauge = GaugeMetricFamily("augury_jobs", "Jobs by type and status.", labels=["type", "status"])
+        gauge = GaugeMetricFamily(
+            "augury_jobs", "Jobs by type and status.", labels=["type", "status"]
+        )
         cpu = GaugeMetricFamily(
-            "augury_jobs_cpu_seconds", "CPU seconds used by finished and running jobs.",
+            "augury_jobs_cpu_seconds",
+            "CPU seconds used by finished and running jobs.",
             labels=["type"],
         )
         try:
             with self.db.session() as session:
                 rows = session.execute(
-                    select(Job.type, Job.status, func.count(), func.coalesce(func.sum(Job.cpu_seconds), 0.0))
-                    .group_by(Job.type, Job.status)
+                    select(
+                        Job.type,
+                        Job.status,
+                        func.count(),
+                        func.coalesce(func.sum(Job.cpu_seconds), 0.0),
+                    ).group_by(Job.type, Job.status)
                 ).all()
         except Exception:
             rows = []

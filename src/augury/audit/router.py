@@ -20,15 +20,25 @@ def list_audit_events(
     principal: Admin,
     session: SessionDep,
     page: PageDep,
-    action: Annotated[str | None, Query(max_length=64, description="e.g. auth.login or auth.*")] = None,
-    outcome: Annotated[str | None, Query(max_length=16, description="success, failure, throttled")] = None,
+    action: Annotated[
+        str | None, Query(max_length=64, description="e.g. auth.login or auth.*")
+    ] = None,
+    outcome: Annotated[
+        str | None, Query(max_length=16, description="success, failure, throttled")
+    ] = None,
     actor_user_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     since: AwareDatetime | None = None,
     until: AwareDatetime | None = None,
 ):
     """Security-relevant actions in the organization, newest first."""
     rows, total = audit_service.list_page(
-        session=session, org_id=principal.org_id, page=page, action=action, outcome=outcome,
-        actor_user_id=actor_user_id, since=since, until=until,
+        session=session,
+        org_id=principal.org_id,
+        page=page,
+        action=action,
+        outcome=outcome,
+        actor_user_id=actor_user_id,
+        since=since,
+        until=until,
     )
     return make_page(rows, total, page)

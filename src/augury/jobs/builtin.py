@@ -42,7 +42,7 @@ class DemoWork:
                     checksum = (checksum * 31 + step) % 1_000_003
             elif params.kind == "memory":
                 chunk = bytearray(params.megabytes * 1024 * 1024 // params.steps)
-                chunk[:: 4096] = b"\x01" * len(chunk[:: 4096])  # touch every page
+                chunk[::4096] = b"\x01" * len(chunk[::4096])  # touch every page
                 held.append(chunk)
                 time.sleep(params.step_seconds)
             elif params.kind == "disk":
@@ -52,8 +52,13 @@ class DemoWork:
                 time.sleep(params.step_seconds)
             ctx.progress(100.0 * step / params.steps, f"step {step} of {params.steps}")
         ctx.log(f"finished {params.steps} {params.kind} steps")
-        return {"steps": params.steps, "kind": params.kind, "bytes_written": written,
-                "held_mb": sum(len(c) for c in held) / 2**20, "checksum": checksum}
+        return {
+            "steps": params.steps,
+            "kind": params.kind,
+            "bytes_written": written,
+            "held_mb": sum(len(c) for c in held) / 2**20,
+            "checksum": checksum,
+        }
 
 
 def _write_megabytes(folder, mb: float) -> int:

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 from pydantic import AwareDatetime
 
-from augury.api.deps import Admin, Reader, SessionDep, Writer
+from augury.api.deps import Admin, ObjectId, Reader, SessionDep, Writer
 from augury.api.pagination import Page, PageDep, make_page
 from augury.errors import ValidationFailed
 from augury.jobs import schemas
@@ -28,7 +28,10 @@ def list_job_types(_principal: Reader):
 def create_job(body: schemas.JobCreate, principal: Writer, session: SessionDep):
     """Queue a background job."""
     return jobs_service.create(
-        session=session, org_id=principal.org_id, type=body.type, params=body.params,
+        session=session,
+        org_id=principal.org_id,
+        type=body.type,
+        params=body.params,
         user_id=principal.user_id,
     )
 
@@ -57,35 +60,43 @@ def list_jobs(
                 details={"allowed": [s.value for s in JobStatus]},
             )
     rows, total = jobs_service.list_page(
-        session=session, org_id=principal.org_id, page=page, statuses=statuses, type=type,
-        user_id=user_id, created_after=created_after, created_before=created_before,
+        session=session,
+        org_id=principal.org_id,
+        page=page,
+        statuses=statuses,
+        type=type,
+        user_id=user_id,
+        created_after=created_after,
+        created_before=created_before,
     )
     return make_page(rows, total, page)
 
 
 @router.get("/jobs/{job_id}", response_model=schemas.JobRead)
-def get_job(job_id: int, principal: Reader, session: SessionDep):
+def get_job(job_id: ObjectId, principal: Reader, session: SessionDep):
     """One job with its progress and resource use."""
     return jobs_service.get_or_raise(session=session, org_id=principal.org_id, job_id=job_id)
 
 
 @router.post("/jobs/{job_id}/abort", response_model=schemas.JobRead)
-def abort_job(job_id: int, principal: Writer, session: SessionDep):
+def abort_job(job_id: ObjectId, principal: Writer, session: SessionDep):
     """Abort a pending or running job (a running one is stopped within seconds)."""
     return jobs_service.abort(session=session, principal=principal, job_id=job_id)
 
 
 @router.delete("/jobs/{job_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_job(job_id: int, principal: Admin, session: SessionDep):
+def delete_job(job_id: ObjectId, principal: Admin, session: SessionDep):
     """Delete a finished job and its logs (admins)."""
     jobs_service.delete(session=session, principal=principal, job_id=job_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/jobs/{job_id}/logs", response_model=Page[schemas.JobLogRead])
-def job_logs(job_id: int, principal: Reader, session: SessionDep, page: PageDep):
+def job_logs(job_id: ObjectId, principal: Reader, session: SessionDep, page: PageDep):
     """Log lines a job wrote, oldest first."""
-    rows, total = jobs_service.logs(session=session, org_id=principal.org_id, job_id=job_id, page=page)
+    rows, total = jobs_service.logs(
+        session=session, org_id=principal.org_id, job_id=job_id, page=page
+    )
     return make_page(rows, total, page)
 
 
@@ -100,6 +111,10 @@ def consumptions(
 ):
     """CPU seconds, peak memory and disk written by jobs, per user, job type and day."""
     return jobs_service.consumptions(
-        session=session, org_id=principal.org_id, date_from=date_from, date_to=date_to,
-        user_id=user_id, type=type,
+        session=session,
+        org_id=principal.org_id,
+        date_from=date_from,
+        date_to=date_to,
+        user_id=user_id,
+        type=type,
     )

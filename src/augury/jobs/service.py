@@ -24,7 +24,11 @@ from augury.jobs.models import FINAL_STATUSES, Job, JobLog, JobStatus
 
 
 def create(
-    *, session: Session, org_id: int, type: str, params: dict | None = None,
+    *,
+    session: Session,
+    org_id: int,
+    type: str,
+    params: dict | None = None,
     user_id: int | None = None,
 ) -> Job:
     """Queue a job of a registered type after validating its params."""
@@ -37,8 +41,13 @@ def create(
     except ValidationError as exc:
         errors = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
         raise ValidationFailed("Invalid job params.", details={"errors": errors}) from exc
-    job = Job(org_id=org_id, type=type, params=parsed.model_dump(mode="json"), user_id=user_id,
-              status=JobStatus.pending)
+    job = Job(
+        org_id=org_id,
+        type=type,
+        params=parsed.model_dump(mode="json"),
+        user_id=user_id,
+        status=JobStatus.pending,
+    )
     session.add(job)
     session.flush()
     return job
@@ -68,7 +77,9 @@ def list_page(
     if statuses:
         stmt = stmt.where(Job.status.in_(statuses))
     if type:
-        stmt = stmt.where(Job.type.startswith(type[:-1]) if type.endswith("*") else Job.type == type)
+        stmt = stmt.where(
+            Job.type.startswith(type[:-1]) if type.endswith("*") else Job.type == type
+        )
     if user_id is not None:
         stmt = stmt.where(Job.user_id == user_id)
     if created_after is not None:
@@ -89,12 +100,20 @@ def abort(*, session: Session, principal: Principal, job_id: int) -> Job:
         claimed = session.execute(
             update(Job)
             .where(Job.id == job.id, Job.status == JobStatus.pending)
-            .values(status=JobStatus.aborted, finished_at=clock.now(), message="aborted before start")
+            .values(
+                status=JobStatus.aborted, finished_at=clock.now(), message="aborted before start"
+            )
         ).rowcount
         if claimed:
             session.refresh(job)
-    audit.record(session=session, action="job.abort", org_id=principal.org_id,
-                 target_type="job", target_id=job.id, **principal.audit_actor())
+    audit.record(
+        session=session,
+        action="job.abort",
+        org_id=principal.org_id,
+        target_type="job",
+        target_id=job.id,
+        **principal.audit_actor(),
+    )
     return job
 
 
@@ -104,12 +123,20 @@ def delete(*, session: Session, principal: Principal, job_id: int) -> None:
     if job.status not in FINAL_STATUSES:
         raise Conflict("Abort the job before deleting it.", details={"status": job.status})
     session.delete(job)
-    audit.record(session=session, action="job.delete", org_id=principal.org_id,
-                 target_type="job", target_id=job_id, details={"type": job.type},
-                 **principal.audit_actor())
+    audit.record(
+        session=session,
+        action="job.delete",
+        org_id=principal.org_id,
+        target_type="job",
+        target_id=job_id,
+        details={"type": job.type},
+        **principal.audit_actor(),
+    )
 
 
-def logs(*, session: Session, org_id: int, job_id: int, page: PageParams) -> tuple[list[JobLog], int]:
+def logs(
+    *, session: Session, org_id: int, job_id: int, page: PageParams
+) -> tuple[list[JobLog], int]:
     """Log lines of one job, oldest first."""
     get_or_raise(session=session, org_id=org_id, job_id=job_id)
     stmt = select(JobLog).where(JobLog.job_id == job_id).order_by(JobLog.id)
@@ -140,8 +167,16 @@ def consumptions(
     if type:
         stmt = stmt.where(Job.type == type)
     groups: dict[tuple, dict] = defaultdict(
-        lambda: {"jobs": 0, "cpu_seconds": 0.0, "peak_memory_mb": 0.0, "disk_written_mb": 0.0,
-                 "wall_seconds": 0.0, "succeeded": 0, "failed": 0, "aborted": 0}
+        lambda: {
+            "jobs": 0,
+            "cpu_seconds": 0.0,
+            "peak_memory_mb": 0.0,
+            "disk_written_mb": 0.0,
+            "wall_seconds": 0.0,
+            "succeeded": 0,
+            "failed": 0,
+            "aborted": 0,
+        }
     )
     for job, email in session.execute(stmt):
         key = (job.started_at.date().isoformat(), job.user_id, email, job.type)
@@ -155,13 +190,24 @@ def consumptions(
         if job.status in ("succeeded", "failed", "aborted"):
             g[job.status] += 1
     rows = []
-    for (day, uid, email, jtype), g in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][3]), reverse=True):
-        rows.append({"date": day, "user_id": uid, "user_email": email, "job_type": jtype,
-                     **{k: round(v, 3) if isinstance(v, float) else v for k, v in g.items()}})
+    for (day, uid, email, jtype), g in sorted(
+        groups.items(), key=lambda kv: (kv[0][0], kv[0][3]), reverse=True
+    ):
+        rows.append(
+            {
+                "date": day,
+                "user_id": uid,
+                "user_email": email,
+                "job_type": jtype,
+                **{k: round(v, 3) if isinstance(v, float) else v for k, v in g.items()},
+            }
+        )
     return rows
 
 
-def recover_interrupted(*, session: Session, host: str, alive: callable, heartbeat_timeout_s: float) -> list[int]:
+def recover_interrupted(
+    *, session: Session, host: str, alive: callable, heartbeat_timeout_s: float
+) -> list[int]:
     """Mark jobs left 'running' by a dead process as failed with reason "interrupted".
 
     A job counts as dead when it ran on this host and its process is gone, or when its

@@ -35,5 +35,7 @@ def describe() -> list[dict]:
     out = []
     for name in sorted(JOB_TYPES):
         jt = load(name)
-        out.append({"name": name, "title": jt.title, "params_schema": jt.Params.model_json_schema()})
+        out.append(
+            {"name": name, "title": jt.title, "params_schema": jt.Params.model_json_schema()}
+        )
     return out

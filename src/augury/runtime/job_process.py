@@ -1,4 +1,4 @@
-"""Entry point of the child process that runs one job: ``python -m augury.runtime.job_process ID PPID``."""
+"""The child process that runs one job: ``python -m augury.runtime.job_process ID PPID``."""
 
 from __future__ import annotations
 
@@ -40,8 +40,11 @@ class JobContext:
         """Record progress (0-100) and raise JobAborted if an abort was requested."""
         with self.db.session() as session:
             session.execute(
-                update(Job).where(Job.id == self.job_id).values(
-                    progress=max(0.0, min(100.0, float(percent))), message=message,
+                update(Job)
+                .where(Job.id == self.job_id)
+                .values(
+                    progress=max(0.0, min(100.0, float(percent))),
+                    message=message,
                 )
             )
             abort = session.get(Job, self.job_id).abort_requested
@@ -93,20 +96,27 @@ def main(argv: list[str]) -> int:
     try:
         jt = job_types.load(job.type)
         result = jt.run(ctx, jt.Params.model_validate(job.params))
-        outcome = {"status": JobStatus.succeeded, "progress": 100.0, "result": result or {},
-                   "message": "done"}
+        outcome = {
+            "status": JobStatus.succeeded,
+            "progress": 100.0,
+            "result": result or {},
+            "message": "done",
+        }
     except JobAborted:
         outcome = {"status": JobStatus.aborted, "message": "aborted"}
     except Exception as exc:
         ctx.log("".join(traceback.format_exception(exc))[-5000:], level="error")
-        outcome = {"status": JobStatus.failed, "error": f"{type(exc).__name__}: {exc}"[:2000],
-                   "message": "failed"}
+        outcome = {
+            "status": JobStatus.failed,
+            "error": f"{type(exc).__name__}: {exc}"[:2000],
+            "message": "failed",
+        }
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     with db.session() as session:
         session.execute(
-            update(Job).where(Job.id == job_id).values(
-                finished_at=clock.now(), disk_written_mb=round(_disk_written(), 3), **outcome
-            )
+            update(Job)
+            .where(Job.id == job_id)
+            .values(finished_at=clock.now(), disk_written_mb=round(_disk_written(), 3), **outcome)
         )
     db.dispose()
     return 0

@@ -67,6 +67,8 @@ class JobRunner:
         self.db = db
         self.host = host or socket.gethostname()
         self.running: dict[int, _Running] = {}
+        # When set, claim only these jobs (a one-shot run leaves the others to the server).
+        self.only_ids: set[int] | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -79,7 +81,9 @@ class JobRunner:
     def recover(self) -> list[int]:
         with self.db.session() as session:
             ids = jobs_service.recover_interrupted(
-                session=session, host=self.host, alive=pid_alive,
+                session=session,
+                host=self.host,
+                alive=pid_alive,
                 heartbeat_timeout_s=self.settings.jobs.heartbeat_timeout_s,
             )
         if ids:
@@ -123,7 +127,10 @@ class JobRunner:
             candidates = list(
                 session.scalars(
                     select(Job.id)
-                    .where(Job.status == JobStatus.pending)
+                    .where(
+                        Job.status == JobStatus.pending,
+                        Job.id.in_(self.only_ids) if self.only_ids is not None else True,
+                    )
                     .order_by(Job.created_at, Job.id)
                     .limit(n)
                 )
@@ -134,8 +141,13 @@ class JobRunner:
                 won = session.execute(
                     update(Job)
                     .where(Job.id == job_id, Job.status == JobStatus.pending)
-                    .values(status=JobStatus.running, started_at=now, heartbeat_at=now,
-                            host=self.host, message="starting")
+                    .values(
+                        status=JobStatus.running,
+                        started_at=now,
+                        heartbeat_at=now,
+                        host=self.host,
+                        message="starting",
+                    )
                 ).rowcount
                 if won:
                     claimed.append(job_id)
@@ -173,7 +185,9 @@ class JobRunner:
             job = session.get(Job, run.job_id)
             abort = job is None or job.abort_requested
             session.execute(
-                update(Job).where(Job.id == run.job_id).values(
+                update(Job)
+                .where(Job.id == run.job_id)
+                .values(
                     heartbeat_at=clock.now(),
                     cpu_seconds=round(run.cpu_seconds, 3),
                     peak_memory_mb=round(run.peak_rss_mb, 2),
@@ -215,8 +229,11 @@ class JobRunner:
                 # The child did not record an outcome: it was killed or crashed.
                 values["finished_at"] = clock.now()
                 if interrupted:
-                    values.update(status=JobStatus.failed, error="interrupted",
-                                  message="interrupted: the runner stopped")
+                    values.update(
+                        status=JobStatus.failed,
+                        error="interrupted",
+                        message="interrupted: the runner stopped",
+                    )
                 elif run.aborting or job.abort_requested:
                     values.update(status=JobStatus.aborted, message="aborted")
                 else:
@@ -229,14 +246,18 @@ class JobRunner:
         log.info("job %s exited with %s", run.job_id, run.proc.returncode)
         return True
 
-    def wait_idle(self, timeout: float = 30.0) -> None:
-        """Tick until nothing is pending or running (for the CLI's one-shot mode and tests)."""
+    def run_until_done(self, job_ids: list[int], timeout: float = 30.0) -> None:
+        """Run just these jobs here until each is final (the CLI's one-shot mode)."""
+        self.only_ids = set(job_ids)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             self.tick()
             with self.db.session() as session:
                 busy = session.scalar(
-                    select(Job.id).where(Job.status.in_([JobStatus.pending, JobStatus.running]))
+                    select(Job.id).where(
+                        Job.id.in_(job_ids),
+                        Job.status.in_([JobStatus.pending, JobStatus.running]),
+                    )
                 )
             if busy is None and not self.running:
                 return

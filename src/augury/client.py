@@ -1,0 +1,659 @@
+"""Python client of the augury REST API.
+
+    >>> from augury.client import Client
+    >>> with Client("http://127.0.0.1:8000", api_key="aug_...") as client:  # doctest: +SKIP
+    ...     job = client.jobs.create("demo.work", {"steps": 3})
+    ...     client.jobs.wait(job["id"], timeout=60)["status"]
+    'succeeded'
+
+Answers are the API's JSON as plain dicts and lists. Lists come two ways: ``list()``
+returns one page (``{"items", "total", "offset", "limit", "has_more"}``) and ``iter()``
+yields every item, fetching pages as it goes. Each resource group (``client.jobs``,
+``client.keys`` ...) is a small :class:`Resource` subclass: a new group is a class
+here plus one line in :meth:`Client.__init__`; routes without a group yet are
+reachable through :meth:`Client.request`.
+
+Errors the API answers with ``{"error": {"code", "message", "details"}}`` raise
+:class:`AuguryAPIError`, or the subclass for its code::
+
+    AuguryAPIError (any other code or status)
+    ├── AuthenticationError (401 AUTHENTICATION_FAILED)
+    ├── PermissionDeniedError (403 PERMISSION_DENIED)
+    ├── NotFoundError (404 RESOURCE_NOT_FOUND)
+    ├── ConflictError (409 CONFLICT)
+    ├── PayloadTooLargeError (413 PAYLOAD_TOO_LARGE)
+    ├── ValidationError (422 VALIDATION_ERROR)
+    ├── RateLimitError (429 RATE_LIMIT_EXCEEDED; ``retry_after`` seconds)
+    └── ServerError (5xx INTERNAL_ERROR)
+
+Network failures raise httpx's own exceptions (``httpx.TransportError``).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from augury import __version__
+
+__all__ = [
+    "ApiKeys",
+    "Audit",
+    "AuguryAPIError",
+    "AuthenticationError",
+    "Client",
+    "ConflictError",
+    "Invitations",
+    "JSON",
+    "Jobs",
+    "Members",
+    "NotFoundError",
+    "Organizations",
+    "PayloadTooLargeError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "Resource",
+    "ServerError",
+    "ValidationError",
+]
+
+JSON = dict[str, Any]
+"""What the API answers for one resource: a plain dict."""
+
+_API_PREFIX = "/api/v1"
+_FINAL_JOB_STATUSES = frozenset({"succeeded", "failed", "aborted"})
+
+
+# --- errors ------------------------------------------------------------------------
+
+
+class AuguryAPIError(Exception):
+    """An error answered by the augury API.
+
+    Parameters
+    ----------
+    status : int
+        HTTP status of the answer.
+    code : str
+        Error code, e.g. ``"RESOURCE_NOT_FOUND"``.
+    message : str
+        Human-readable explanation.
+    details : dict, optional
+        Structured details (field errors, allowed values ...).
+    """
+
+    def __init__(
+        self, status: int, code: str, message: str, details: dict[str, Any] | None = None
+    ) -> None:
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = details or {}
+        super().__init__(f"{status} {code}: {message}")
+
+
+class AuthenticationError(AuguryAPIError):
+    """Missing, wrong, expired or revoked credentials (401)."""
+
+
+class PermissionDeniedError(AuguryAPIError):
+    """The credentials may not do this (403)."""
+
+
+class NotFoundError(AuguryAPIError):
+    """No such resource in the organization you act in (404)."""
+
+
+class ConflictError(AuguryAPIError):
+    """The resource's current state forbids this (409)."""
+
+
+class PayloadTooLargeError(AuguryAPIError):
+    """The request body is over the server's limit (413)."""
+
+
+class ValidationError(AuguryAPIError):
+    """The request is malformed or its values are invalid (422)."""
+
+
+class RateLimitError(AuguryAPIError):
+    """Too many requests (429); retry after ``retry_after`` seconds."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        details: dict[str, Any] | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(status, code, message, details)
+        self.retry_after = retry_after
+
+
+class ServerError(AuguryAPIError):
+    """The server failed (5xx)."""
+
+
+_ERRORS_BY_CODE: dict[str, type[AuguryAPIError]] = {
+    "AUTHENTICATION_FAILED": AuthenticationError,
+    "PERMISSION_DENIED": PermissionDeniedError,
+    "RESOURCE_NOT_FOUND": NotFoundError,
+    "CONFLICT": ConflictError,
+    "PAYLOAD_TOO_LARGE": PayloadTooLargeError,
+    "VALIDATION_ERROR": ValidationError,
+    "RATE_LIMIT_EXCEEDED": RateLimitError,
+    "INTERNAL_ERROR": ServerError,
+}
+_ERRORS_BY_STATUS: dict[int, type[AuguryAPIError]] = {
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    413: PayloadTooLargeError,
+    422: ValidationError,
+    429: RateLimitError,
+}
+
+
+def _error_from(response: httpx.Response) -> AuguryAPIError:
+    """The exception for an error answer, from its envelope when it has one."""
+    try:
+        error = response.json()["error"]
+        code, message = str(error["code"]), str(error["message"])
+        details = error.get("details") or {}
+    except (ValueError, KeyError, TypeError):
+        # Not augury's envelope (a proxy in between, for instance).
+        code = "INTERNAL_ERROR" if response.status_code >= 500 else "HTTP_ERROR"
+        message = response.text[:500] or response.reason_phrase
+        details = {}
+    cls = _ERRORS_BY_CODE.get(code) or _ERRORS_BY_STATUS.get(response.status_code)
+    if cls is None:
+        cls = ServerError if response.status_code >= 500 else AuguryAPIError
+    if cls is RateLimitError:
+        retry_after = response.headers.get("Retry-After") or details.get("retry_after")
+        try:
+            retry_after = float(retry_after) if retry_after is not None else None
+        except (TypeError, ValueError):
+            retry_after = None
+        return RateLimitError(response.status_code, code, message, details, retry_after)
+    return cls(response.status_code, code, message, details)
+
+
+def _jwt_expired(token: str, leeway_s: float = 5.0) -> bool:
+    """Whether a JWT's ``exp`` claim has passed (read, not verified: the server verifies)."""
+    try:
+        payload = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        return float(claims["exp"]) <= time.time() + leeway_s
+    except (IndexError, ValueError, KeyError, TypeError):
+        return False
+
+
+def _body(**fields: Any) -> JSON:
+    """A JSON body without the fields left unset (None)."""
+    return {name: value for name, value in fields.items() if value is not None}
+
+
+def _query(params: Mapping[str, Any]) -> JSON:
+    """Query parameters without the unset ones; datetimes and lists as the API reads them."""
+    out: dict[str, Any] = {}
+    for name, value in params.items():
+        if value is None:
+            continue
+        if isinstance(value, datetime):
+            value = value.isoformat()
+        elif isinstance(value, list | tuple | set | frozenset):
+            value = ",".join(str(v) for v in value)
+        out[name] = value
+    return out
+
+
+# --- resource groups ---------------------------------------------------------------
+
+
+class Resource:
+    """Base of the resource groups: a handle on the client plus paging helpers."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def _page(self, path: str, offset: int, limit: int, **params: Any) -> JSON:
+        params = {**params, "offset": offset, "limit": limit}
+        return self._client.request("GET", path, params=params)
+
+    def _iter(self, path: str, page_size: int, **params: Any) -> Iterator[JSON]:
+        offset = 0
+        while True:
+            page = self._page(path, offset, page_size, **params)
+            yield from page["items"]
+            if not page["has_more"] or not page["items"]:
+                return
+            offset += len(page["items"])
+
+
+class Organizations(Resource):
+    """Organizations you belong to (``client.orgs``)."""
+
+    def list(self, *, offset: int = 0, limit: int = 50) -> JSON:
+        """One page of the organizations you belong to, with your role in each."""
+        return self._page("/organizations", offset, limit)
+
+    def iter(self, *, page_size: int = 100) -> Iterator[JSON]:
+        """Every organization you belong to."""
+        return self._iter("/organizations", page_size)
+
+    def create(self, name: str, description: str | None = None) -> JSON:
+        """Create an organization you own (switch to it to act in it)."""
+        return self._client.request(
+            "POST", "/organizations", json={"name": name, "description": description}
+        )
+
+    def get(self, organization_id: int) -> JSON:
+        """The organization you act in."""
+        return self._client.request("GET", f"/organizations/{organization_id}")
+
+    def update(
+        self, organization_id: int, *, name: str | None = None, description: str | None = None
+    ) -> JSON:
+        """Rename or describe the organization you act in (admins); None leaves a field as is."""
+        body = _body(name=name, description=description)
+        return self._client.request("PATCH", f"/organizations/{organization_id}", json=body)
+
+
+class Members(Resource):
+    """Members of the organization you act in (``client.members``)."""
+
+    def list(self, *, offset: int = 0, limit: int = 50) -> JSON:
+        """One page of members with their roles."""
+        return self._page("/members", offset, limit)
+
+    def iter(self, *, page_size: int = 100) -> Iterator[JSON]:
+        """Every member."""
+        return self._iter("/members", page_size)
+
+    def update(
+        self, member_id: int, *, role: str | None = None, disabled: bool | None = None
+    ) -> JSON:
+        """Change a member's role or disable/enable them (admins); None leaves a field as is."""
+        body = _body(role=role, disabled=disabled)
+        return self._client.request("PATCH", f"/members/{member_id}", json=body)
+
+
+class Invitations(Resource):
+    """Invitations into the organization you act in (``client.invitations``)."""
+
+    def list(self, *, pending: bool = True, offset: int = 0, limit: int = 50) -> JSON:
+        """One page of invitations (admins); only pending ones unless ``pending=False``."""
+        return self._page("/invitations", offset, limit, pending=pending)
+
+    def iter(self, *, pending: bool = True, page_size: int = 100) -> Iterator[JSON]:
+        """Every invitation (admins)."""
+        return self._iter("/invitations", page_size, pending=pending)
+
+    def create(self, email: str, role: str = "member") -> JSON:
+        """Invite someone by email; the answer holds the ``invitation_link`` (shown once)."""
+        return self._client.request("POST", "/invitations", json={"email": email, "role": role})
+
+    def revoke(self, invitation_id: int) -> None:
+        """Withdraw a pending invitation."""
+        self._client.request("DELETE", f"/invitations/{invitation_id}")
+
+    def accept(self, token: str, password: str, name: str | None = None) -> JSON:
+        """Accept an invitation and log in as the person invited (the client keeps the tokens)."""
+        body = _body(token=token, password=password, name=name)
+        return self._client._keep_tokens(
+            self._client.request("POST", "/invitations/accept", json=body, authenticate=False)
+        )
+
+
+class ApiKeys(Resource):
+    """API keys (``client.keys``)."""
+
+    def list(
+        self, *, include_revoked: bool = False, offset: int = 0, limit: int = 50
+    ) -> JSON:
+        """One page of keys with their last use (admins see every key, others their own)."""
+        return self._page("/api-keys", offset, limit, include_revoked=include_revoked)
+
+    def iter(self, *, include_revoked: bool = False, page_size: int = 100) -> Iterator[JSON]:
+        """Every key."""
+        return self._iter("/api-keys", page_size, include_revoked=include_revoked)
+
+    def create(
+        self, name: str, scopes: Iterable[str] = ("read",), expires_at: datetime | None = None
+    ) -> JSON:
+        """Create a key with scopes (ingest, read, write, admin); ``["key"]`` is its secret."""
+        body: dict[str, Any] = {"name": name, "scopes": list(scopes)}
+        if expires_at is not None:
+            body["expires_at"] = expires_at.isoformat()
+        return self._client.request("POST", "/api-keys", json=body)
+
+    def revoke(self, key_id: int) -> None:
+        """Revoke a key: it stops working at once."""
+        self._client.request("DELETE", f"/api-keys/{key_id}")
+
+
+class Jobs(Resource):
+    """Background jobs, their logs and consumptions (``client.jobs``)."""
+
+    def types(self) -> list[JSON]:
+        """Job types the server runs, with the JSON schema of their params."""
+        return self._client.request("GET", "/job-types")
+
+    def create(self, type: str, params: Mapping[str, Any] | None = None) -> JSON:
+        """Queue a job of a registered type, e.g. ``create("demo.work", {"steps": 3})``."""
+        body = {"type": type, "params": dict(params or {})}
+        return self._client.request("POST", "/jobs", json=body)
+
+    def list(
+        self,
+        *,
+        status: str | Iterable[str] | None = None,
+        type: str | None = None,
+        user_id: int | None = None,
+        created_after: datetime | None = None,
+        created_before: datetime | None = None,
+        offset: int = 0,
+        limit: int = 50,
+    ) -> JSON:
+        """One page of jobs, newest first; ``status`` takes one status or several."""
+        return self._page("/jobs", offset, limit, **self._filters(
+            status, type, user_id, created_after, created_before))
+
+    def iter(
+        self,
+        *,
+        status: str | Iterable[str] | None = None,
+        type: str | None = None,
+        user_id: int | None = None,
+        created_after: datetime | None = None,
+        created_before: datetime | None = None,
+        page_size: int = 100,
+    ) -> Iterator[JSON]:
+        """Every job matching the filters, newest first."""
+        return self._iter("/jobs", page_size, **self._filters(
+            status, type, user_id, created_after, created_before))
+
+    @staticmethod
+    def _filters(status, type, user_id, created_after, created_before) -> JSON:
+        if status is not None and not isinstance(status, str):
+            status = list(status)
+        return _query({"status": status, "type": type, "user_id": user_id,
+                       "created_after": created_after, "created_before": created_before})
+
+    def get(self, job_id: int) -> JSON:
+        """One job with its progress and resource use."""
+        return self._client.request("GET", f"/jobs/{job_id}")
+
+    def abort(self, job_id: int) -> JSON:
+        """Abort a pending or running job (a running one stops within seconds)."""
+        return self._client.request("POST", f"/jobs/{job_id}/abort")
+
+    def delete(self, job_id: int) -> None:
+        """Delete a finished job and its logs (admins)."""
+        self._client.request("DELETE", f"/jobs/{job_id}")
+
+    def logs(self, job_id: int, *, offset: int = 0, limit: int = 50) -> JSON:
+        """One page of the job's log lines, oldest first."""
+        return self._page(f"/jobs/{job_id}/logs", offset, limit)
+
+    def iter_logs(self, job_id: int, *, page_size: int = 500) -> Iterator[JSON]:
+        """Every log line of the job, oldest first."""
+        return self._iter(f"/jobs/{job_id}/logs", page_size)
+
+    def wait(self, job_id: int, timeout: float = 300.0, poll_interval: float = 0.5) -> JSON:
+        """Poll until the job is succeeded, failed or aborted, and return it.
+
+        Raises ``TimeoutError`` if it is still pending or running after ``timeout``
+        seconds (the job itself goes on; abort it if you no longer want it).
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            job = self.get(job_id)
+            if job["status"] in _FINAL_JOB_STATUSES:
+                return job
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"job {job_id} is still {job['status']} after {timeout} s")
+            time.sleep(min(poll_interval, left))
+
+    def consumptions(
+        self,
+        *,
+        date_from: datetime | None = None,
+        date_to: datetime | None = None,
+        user_id: int | None = None,
+        type: str | None = None,
+    ) -> list[JSON]:
+        """CPU seconds, peak memory and disk written by jobs, per user, job type and day."""
+        params = _query({"date_from": date_from, "date_to": date_to, "user_id": user_id,
+                         "type": type})
+        return self._client.request("GET", "/consumptions", params=params)
+
+
+class Audit(Resource):
+    """The organization's audit log, for admins (``client.audit``)."""
+
+    def list(
+        self,
+        *,
+        action: str | None = None,
+        outcome: str | None = None,
+        actor_user_id: int | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        offset: int = 0,
+        limit: int = 50,
+    ) -> JSON:
+        """One page of events, newest first; ``action`` takes ``"auth.login"`` or ``"auth.*"``."""
+        return self._page("/audit", offset, limit, **_query({
+            "action": action, "outcome": outcome, "actor_user_id": actor_user_id,
+            "since": since, "until": until}))
+
+    def iter(
+        self,
+        *,
+        action: str | None = None,
+        outcome: str | None = None,
+        actor_user_id: int | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        page_size: int = 100,
+    ) -> Iterator[JSON]:
+        """Every event matching the filters, newest first."""
+        return self._iter("/audit", page_size, **_query({
+            "action": action, "outcome": outcome, "actor_user_id": actor_user_id,
+            "since": since, "until": until}))
+
+
+# --- the client --------------------------------------------------------------------
+
+
+class Client:
+    """A connection to one augury server.
+
+    Parameters
+    ----------
+    base_url : str
+        The server, e.g. ``"http://127.0.0.1:8000"`` (``/api/v1`` is added).
+    api_key : str, optional
+        An API key (``aug_...``), sent as ``Authorization: Bearer``.
+    token : str, optional
+        An access token (JWT) from an earlier login.
+    refresh_token : str, optional
+        The refresh token that goes with ``token``, to renew it when it expires.
+    timeout : float
+        Seconds to wait for the server, per request.
+    verify : bool
+        Check the server's TLS certificate.
+
+    After :meth:`login`, :meth:`signup` or ``invitations.accept`` the client keeps the
+    access and refresh tokens (they take precedence over ``api_key``), and when the
+    access token has expired it refreshes it once and repeats the request.
+    """
+
+    def __init__(
+        self,
+        base_url: str = "http://127.0.0.1:8000",
+        api_key: str | None = None,
+        token: str | None = None,
+        refresh_token: str | None = None,
+        timeout: float = 30.0,
+        verify: bool = True,
+    ) -> None:
+        base = base_url.rstrip("/")
+        if not base.endswith(_API_PREFIX):
+            base += _API_PREFIX
+        self.api_key = api_key
+        self.access_token = token
+        self.refresh_token = refresh_token
+        self._http = httpx.Client(
+            base_url=base, timeout=timeout, verify=verify,
+            headers={"User-Agent": f"augury-client/{__version__}", "Accept": "application/json"},
+        )
+        self.orgs = Organizations(self)
+        self.members = Members(self)
+        self.invitations = Invitations(self)
+        self.keys = ApiKeys(self)
+        self.jobs = Jobs(self)
+        self.audit = Audit(self)
+
+    def __repr__(self) -> str:
+        return f"<Client {self._http.base_url}>"
+
+    # --- plumbing ---------------------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        authenticate: bool = True,
+    ) -> Any:
+        """Send one request to ``/api/v1{path}``; the decoded JSON answer, or None for 204.
+
+        Raises :class:`AuguryAPIError` (or a subclass) when the server answers an error.
+        """
+        response = self._send(method, path, params, json, authenticate)
+        if (
+            response.status_code == 401
+            and authenticate
+            and self.access_token
+            and self.refresh_token
+            and self._access_token_expired(response)
+        ):
+            self.refresh()
+            response = self._send(method, path, params, json, authenticate)
+        if response.is_error:
+            raise _error_from(response)
+        if response.status_code == 204 or not response.content:
+            return None
+        return response.json()
+
+    def _send(self, method, path, params, json, authenticate) -> httpx.Response:
+        headers = {}
+        credential = self.access_token or self.api_key
+        if authenticate and credential:
+            headers["Authorization"] = f"Bearer {credential}"
+        return self._http.request(
+            method, path, params=_query(params or {}), json=json, headers=headers
+        )
+
+    def _access_token_expired(self, response: httpx.Response) -> bool:
+        if _jwt_expired(self.access_token or ""):
+            return True
+        try:  # the server's clock may be ahead of ours
+            return "expired" in response.json()["error"]["message"].lower()
+        except (ValueError, KeyError, TypeError):
+            return False
+
+    def _keep_tokens(self, answer: JSON) -> JSON:
+        self.access_token = answer["access_token"]
+        self.refresh_token = answer["refresh_token"]
+        return answer
+
+    def close(self) -> None:
+        """Close the connections."""
+        self._http.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- server and your own session ----------------------------------------------------
+
+    def health(self) -> JSON:
+        """Liveness and readiness of the server (no credentials needed)."""
+        return self.request("GET", "/health", authenticate=False)
+
+    def signup(
+        self,
+        email: str,
+        password: str,
+        name: str | None = None,
+        organization_name: str | None = None,
+    ) -> JSON:
+        """Create an account and its organization, and log in (the client keeps the tokens)."""
+        body = _body(email=email, password=password, name=name,
+                     organization_name=organization_name)
+        answer = self.request("POST", "/auth/signup", json=body, authenticate=False)
+        return self._keep_tokens(answer)
+
+    def login(self, email: str, password: str, organization_id: int | None = None) -> JSON:
+        """Log in with email and password (the client keeps the tokens)."""
+        body = _body(email=email, password=password, organization_id=organization_id)
+        answer = self.request("POST", "/auth/login", json=body, authenticate=False)
+        return self._keep_tokens(answer)
+
+    def refresh(self) -> JSON:
+        """Exchange the refresh token for new tokens (the client keeps them)."""
+        if not self.refresh_token:
+            raise AuthenticationError(401, "AUTHENTICATION_FAILED", "No refresh token to use.")
+        answer = self.request(
+            "POST", "/auth/refresh", json={"refresh_token": self.refresh_token}, authenticate=False
+        )
+        return self._keep_tokens(answer)
+
+    def logout(self) -> None:
+        """End this login on the server and forget its tokens."""
+        self.request("POST", "/auth/logout")
+        self.access_token = self.refresh_token = None
+
+    def switch_organization(self, organization_id: int) -> JSON:
+        """Act in another organization you belong to (the client keeps the new tokens)."""
+        answer = self.request("POST", "/auth/switch", json={"organization_id": organization_id})
+        return self._keep_tokens(answer)
+
+    def change_password(self, current_password: str, new_password: str) -> None:
+        """Change your password; your other logins end."""
+        self.request("POST", "/auth/password/change", json={
+            "current_password": current_password, "new_password": new_password})
+
+    def forgot_password(self, email: str) -> JSON:
+        """Ask for a password-reset mail (answered the same whether the account exists or not)."""
+        return self.request("POST", "/auth/password/forgot", json={"email": email},
+                            authenticate=False)
+
+    def reset_password(self, token: str, new_password: str) -> None:
+        """Choose a new password with the token from the reset mail; all logins end."""
+        self.request("POST", "/auth/password/reset",
+                     json={"token": token, "new_password": new_password}, authenticate=False)
+
+    def me(self) -> JSON:
+        """Your profile, the organization you act in, and all your organizations."""
+        return self.request("GET", "/users/me")
+
+    def update_me(self, *, name: str | None = None) -> JSON:
+        """Change your display name."""
+        return self.request("PATCH", "/users/me", json={"name": name})
