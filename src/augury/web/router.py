@@ -1,11 +1,17 @@
-"""The web UI: server-rendered pages that call the REST API from a little JavaScript."""
+"""The web UI: server-rendered pages that call the REST API from a little JavaScript.
+
+Every page answers HTML to any visitor: the pages hold no data. ``static/app.js`` keeps
+the tokens in ``localStorage``, sends people without a valid login to ``/login`` and
+fills the pages from ``/api/v1``. Scripts, styles and icons all come from this package
+(``/static``), so the UI works with no network beyond augury itself.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
 from augury import __version__
@@ -14,7 +20,140 @@ TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
 router = APIRouter(include_in_schema=False)
 
+# The sections that later capabilities fill: until then they say so honestly.
+# (section -> (title, what it will do)). /metrics itself is Prometheus' scrape endpoint,
+# so the Metrics section lives under /metrics/explore.
+UPCOMING = {
+    "metrics": (
+        "Metrics",
+        "Send time series with dimensions (Anodot 2.0/3.0, Graphite, Influx line protocol "
+        "or CSV), browse them and see their forecasts.",
+    ),
+    "anomalies": (
+        "Anomalies",
+        "Anomalies detected on your metrics as the points arrive, with score, delta, "
+        "duration and direction.",
+    ),
+    "alerts": (
+        "Alerts",
+        "Alert rules on anomalies and thresholds, delivered through webhooks, Slack or email.",
+    ),
+    "data": (
+        "Data",
+        "Upload tables (CSV, XLSX, JSON, Parquet), profile them and train predictive models.",
+    ),
+    "text": (
+        "Text",
+        "Label a few reviews, tickets or chats, train classifiers and analyse new documents.",
+    ),
+    "chat": (
+        "Chat",
+        "Ask questions about your data in plain language and get charts and insights back.",
+    ),
+}
+
+SECTION_PATHS = {name: f"/{name}" for name in UPCOMING} | {"metrics": "/metrics/explore"}
+
+SETTINGS_TABS = [
+    ("members", "Members"),
+    ("invitations", "Invitations"),
+    ("api-keys", "API keys"),
+    ("audit", "Audit log"),
+    ("organization", "Organization"),
+]
+
+
+def _page(request: Request, template: str, page: str, title: str, **context) -> HTMLResponse:
+    return TEMPLATES.TemplateResponse(
+        request,
+        template,
+        {
+            "version": __version__,
+            "page": page,
+            "title": title,
+            "upcoming": UPCOMING,
+            "section_paths": SECTION_PATHS,
+            "settings_tabs": SETTINGS_TABS,
+            **context,
+        },
+    )
+
+
+# --- pages for people not logged in --------------------------------------------------
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request):
+    return _page(request, "login.html", "login", "Log in")
+
+
+@router.get("/signup", response_class=HTMLResponse)
+def signup_page(request: Request):
+    return _page(request, "signup.html", "signup", "Sign up")
+
+
+@router.get("/forgot-password", response_class=HTMLResponse)
+def forgot_password_page(request: Request):
+    return _page(request, "forgot_password.html", "forgot-password", "Forgot password")
+
+
+@router.get("/reset-password", response_class=HTMLResponse)
+def reset_password_page(request: Request):
+    return _page(request, "reset_password.html", "reset-password", "Choose a new password")
+
+
+@router.get("/accept-invitation", response_class=HTMLResponse)
+def accept_invitation_page(request: Request):
+    return _page(request, "accept_invitation.html", "accept-invitation", "Join an organization")
+
+
+# --- the app ----------------------------------------------------------------------------
+
 
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request):
-    return TEMPLATES.TemplateResponse(request, "index.html", {"version": __version__})
+    return _page(request, "home.html", "home", "Overview", section="home")
+
+
+@router.get("/jobs", response_class=HTMLResponse)
+def jobs_page(request: Request):
+    return _page(request, "jobs.html", "jobs", "Jobs", section="jobs")
+
+
+@router.get("/jobs/{job_id}", response_class=HTMLResponse)
+def job_page(request: Request, job_id: int):
+    return _page(request, "job.html", "job", f"Job #{job_id}", section="jobs", job_id=job_id)
+
+
+@router.get("/settings", response_class=RedirectResponse)
+def settings_home():
+    return RedirectResponse("/settings/members", status_code=307)
+
+
+def _settings_route(tab: str, label: str):
+    def page(request: Request):
+        return _page(
+            request, f"settings/{tab.replace('-', '_')}.html", f"settings-{tab}", label,
+            section="settings", tab=tab,
+        )
+
+    page.__name__ = f"settings_{tab.replace('-', '_')}_page"
+    router.add_api_route(f"/settings/{tab}", page, methods=["GET"], response_class=HTMLResponse)
+
+
+for _tab, _label in SETTINGS_TABS:
+    _settings_route(_tab, _label)
+
+
+def _upcoming_route(section: str, title: str, what: str):
+    def page(request: Request):
+        return _page(
+            request, "upcoming.html", section, title, section=section, what=what
+        )
+
+    page.__name__ = f"{section}_page"
+    router.add_api_route(SECTION_PATHS[section], page, methods=["GET"], response_class=HTMLResponse)
+
+
+for _section, (_title, _what) in UPCOMING.items():
+    _upcoming_route(_section, _title, _what)

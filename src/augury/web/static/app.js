@@ -1,0 +1,1094 @@
+/* augury web UI: one small script, no framework, no network beyond augury itself.
+ *
+ * - `api()` calls /api/v1 with the access token from localStorage. Tokens live 15
+ *   minutes: an expiring token is refreshed before a call, and a 401 triggers one
+ *   refresh (shared by concurrent calls) and one retry. When the login cannot be
+ *   renewed, the tokens are dropped and the browser goes to /login.
+ * - Every page sets <body data-page="...">; `PAGES[page]` fills it from the API.
+ * - Errors show as toasts carrying the API's own message.
+ */
+(function () {
+  "use strict";
+
+  const API = "/api/v1";
+  const K_ACCESS = "augury.access_token";
+  const K_REFRESH = "augury.refresh_token";
+  const ROLES = ["viewer", "member", "admin", "owner"];
+  const ACTIVE = new Set(["pending", "running"]);
+  const KEY_START = "aug_"; // keys read aug_<prefix>_<secret>: show what people will recognise
+
+  // --- tokens ------------------------------------------------------------------------
+
+  const tokens = {
+    access: () => localStorage.getItem(K_ACCESS),
+    refresh: () => localStorage.getItem(K_REFRESH),
+    save(body) {
+      localStorage.setItem(K_ACCESS, body.access_token);
+      localStorage.setItem(K_REFRESH, body.refresh_token);
+    },
+    clear() {
+      localStorage.removeItem(K_ACCESS);
+      localStorage.removeItem(K_REFRESH);
+    },
+  };
+
+  function tokenExpiresAt(token) {
+    try {
+      const part = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+      return JSON.parse(atob(part)).exp * 1000;
+    } catch (e) {
+      return 0;
+    }
+  }
+
+  let refreshing = null;
+
+  /** Exchange the refresh token for new tokens; one exchange at a time. */
+  function refreshTokens() {
+    if (!refreshing) {
+      refreshing = (async () => {
+        const used = tokens.refresh();
+        if (!used) return false;
+        let r;
+        try {
+          r = await fetch(API + "/auth/refresh", {
+            method: "POST",
+            headers: { "Content-Type": "application/json", Accept: "application/json" },
+            body: JSON.stringify({ refresh_token: used }),
+          });
+        } catch (e) {
+          return false;
+        }
+        if (r.ok) {
+          tokens.save(await r.json());
+          return true;
+        }
+        // Another tab may have renewed the login with this very token meanwhile.
+        return tokens.refresh() !== used && !!tokens.refresh();
+      })().finally(() => {
+        refreshing = null;
+      });
+    }
+    return refreshing;
+  }
+
+  class ApiError extends Error {
+    constructor(status, code, message, details, silent) {
+      super(message);
+      this.status = status;
+      this.code = code;
+      this.details = details || {};
+      this.silent = !!silent;
+    }
+  }
+
+  function goLogin() {
+    const here = location.pathname + location.search;
+    location.assign("/login" + (here && here !== "/" ? "?next=" + encodeURIComponent(here) : ""));
+  }
+
+  /**
+   * Call the API. Options: method, body (JSON), query (object), auth (default true),
+   * retry (refresh + retry once on 401, default true).
+   */
+  async function api(path, opts) {
+    const o = opts || {};
+    const method = o.method || "GET";
+    const auth = o.auth !== false;
+    let url = API + path;
+    if (o.query) {
+      const qs = new URLSearchParams();
+      Object.entries(o.query).forEach(([k, v]) => {
+        if (v !== undefined && v !== null && v !== "") qs.append(k, v);
+      });
+      if (qs.toString()) url += "?" + qs.toString();
+    }
+    if (auth && tokens.access() && tokenExpiresAt(tokens.access()) - Date.now() < 30000) {
+      await refreshTokens();
+    }
+    const send = () => {
+      const headers = { Accept: "application/json" };
+      if (o.body !== undefined) headers["Content-Type"] = "application/json";
+      if (auth && tokens.access()) headers.Authorization = "Bearer " + tokens.access();
+      return fetch(url, {
+        method,
+        headers,
+        body: o.body === undefined ? undefined : JSON.stringify(o.body),
+      });
+    };
+    let r;
+    try {
+      r = await send();
+      if (r.status === 401 && auth && o.retry !== false) {
+        if (await refreshTokens()) {
+          r = await send();
+        } else {
+          tokens.clear();
+          goLogin();
+          throw new ApiError(401, "AUTHENTICATION_FAILED", "Your login has ended; please log in again.", {}, true);
+        }
+      }
+    } catch (e) {
+      if (e instanceof ApiError) throw e;
+      throw new ApiError(0, "NETWORK_ERROR", "Cannot reach the augury server. Check that it is running.");
+    }
+    if (r.status === 204) return null;
+    const text = await r.text();
+    let data = null;
+    if (text) {
+      try {
+        data = JSON.parse(text);
+      } catch (e) {
+        data = null;
+      }
+    }
+    if (!r.ok) {
+      const err = (data && data.error) || {};
+      throw new ApiError(
+        r.status,
+        err.code || "ERROR",
+        err.message || "Request failed (HTTP " + r.status + ").",
+        err.details
+      );
+    }
+    return data;
+  }
+
+  // --- DOM helpers --------------------------------------------------------------------
+
+  const $ = (sel, root) => (root || document).querySelector(sel);
+  const $$ = (sel, root) => Array.from((root || document).querySelectorAll(sel));
+
+  /** h("a", {href: "/x", class: "btn", onclick: fn}, "text", child, ...) */
+  function h(tag, attrs) {
+    const el = document.createElement(tag);
+    Object.entries(attrs || {}).forEach(([k, v]) => {
+      if (v === undefined || v === null || v === false) return;
+      if (k.startsWith("on") && typeof v === "function") el.addEventListener(k.slice(2), v);
+      else if (k === "class") el.className = v;
+      else if (k === "text") el.textContent = v;
+      else if (k === "dataset") Object.assign(el.dataset, v);
+      else if (v === true) el.setAttribute(k, "");
+      else el.setAttribute(k, String(v));
+    });
+    for (let i = 2; i < arguments.length; i++) append(el, arguments[i]);
+    return el;
+  }
+
+  function append(el, child) {
+    if (child === undefined || child === null || child === false) return;
+    if (Array.isArray(child)) child.forEach((c) => append(el, c));
+    else el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+
+  function clear(el) {
+    while (el.firstChild) el.removeChild(el.firstChild);
+    return el;
+  }
+
+  function show(el, visible) {
+    if (el) el.hidden = !visible;
+  }
+
+  // --- formatting ---------------------------------------------------------------------
+
+  const dateFmt = new Intl.DateTimeFormat(undefined, {
+    year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", second: "2-digit",
+  });
+  const shortFmt = new Intl.DateTimeFormat(undefined, {
+    month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", second: "2-digit",
+  });
+
+  function parseTime(iso) {
+    if (!iso) return null;
+    // The API answers RFC 3339 UTC; a naive timestamp is UTC too.
+    const d = new Date(/[zZ]|[+-]\d\d:?\d\d$/.test(iso) ? iso : iso + "Z");
+    return isNaN(d) ? null : d;
+  }
+
+  function fmtTime(iso) {
+    const d = parseTime(iso);
+    if (!d) return "–";
+    return (d.getFullYear() === new Date().getFullYear() ? shortFmt : dateFmt).format(d);
+  }
+
+  function fmtAgo(iso) {
+    const d = parseTime(iso);
+    if (!d) return "never";
+    const s = (Date.now() - d.getTime()) / 1000;
+    if (s < -60) return "in " + fmtSpan(-s);
+    if (s < 45) return "just now";
+    return fmtSpan(s) + " ago";
+  }
+
+  function fmtSpan(s) {
+    if (s < 90) return Math.round(s) + " s";
+    if (s < 5400) return Math.round(s / 60) + " min";
+    if (s < 129600) return Math.round(s / 3600) + " h";
+    return Math.round(s / 86400) + " d";
+  }
+
+  function timeEl(iso, relative) {
+    if (!iso) return h("span", { class: "muted" }, relative ? "never" : "–");
+    return h("time", { datetime: iso, title: dateFmt.format(parseTime(iso)) }, relative ? fmtAgo(iso) : fmtTime(iso));
+  }
+
+  function fmtNum(x, digits) {
+    if (x === null || x === undefined) return "–";
+    return Number(x).toLocaleString(undefined, {
+      minimumFractionDigits: digits === undefined ? 1 : digits,
+      maximumFractionDigits: digits === undefined ? 1 : digits,
+    });
+  }
+
+  function badge(text, kind, testid) {
+    return h("span", { class: "badge badge-" + kind, "data-testid": testid }, text);
+  }
+
+  const STATUS_KIND = {
+    pending: "muted", running: "info", succeeded: "success", failed: "danger", aborted: "warning",
+  };
+  const ROLE_KIND = { owner: "violet", admin: "info", member: "success", viewer: "muted" };
+  const OUTCOME_KIND = { success: "success", failure: "danger", throttled: "warning" };
+
+  function statusBadge(status, testid) {
+    return badge(status, STATUS_KIND[status] || "muted", testid);
+  }
+
+  function roleBadge(role) {
+    return badge(role, ROLE_KIND[role] || "muted");
+  }
+
+  function initials(text) {
+    const parts = String(text || "?").replace(/@.*/, "").split(/[\s._-]+/).filter(Boolean);
+    return ((parts[0] || "?")[0] + (parts.length > 1 ? parts[1][0] : "")).toUpperCase();
+  }
+
+  // --- toasts -------------------------------------------------------------------------
+
+  function toast(message, kind) {
+    const box = $("#toasts");
+    if (!box) return;
+    const el = h(
+      "div",
+      { class: "toast toast-" + (kind || "error"), role: kind === "success" ? "status" : "alert", "data-testid": "toast" },
+      h("span", { class: "toast-text" }, message),
+      h("button", { class: "toast-close", "aria-label": "Dismiss", onclick: () => el.remove() }, "×")
+    );
+    box.append(el);
+    raiseToasts(box);
+    setTimeout(() => el.classList.add("leaving"), kind === "success" ? 3500 : 7000);
+    setTimeout(() => el.remove(), kind === "success" ? 4000 : 7500);
+  }
+
+  /** Toasts live in a popover, so they show above an open <dialog> and its backdrop. */
+  function raiseToasts(box) {
+    if (!box.showPopover) return;
+    if (box.matches(":popover-open")) box.hidePopover();
+    box.showPopover();
+  }
+
+  function showError(err) {
+    if (err && err.silent) return;
+    console.error(err);
+    toast((err && err.message) || "Something went wrong.", "error");
+  }
+
+  /** Run fn with the button disabled and errors shown as toasts; resolves to fn's value. */
+  async function busy(button, fn) {
+    if (button) button.disabled = true;
+    try {
+      return await fn();
+    } catch (err) {
+      showError(err);
+      return undefined;
+    } finally {
+      if (button) button.disabled = false;
+    }
+  }
+
+  function onSubmit(form, fn) {
+    if (!form) return;
+    form.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      busy(form.querySelector("[type=submit]"), () => fn(new FormData(form)));
+    });
+  }
+
+  function text(fd, name) {
+    const v = fd.get(name);
+    return v === null ? "" : String(v).trim();
+  }
+
+  async function copyText(value) {
+    try {
+      await navigator.clipboard.writeText(value);
+    } catch (e) {
+      // Not a secure context (plain http on another host): fall back to a selection.
+      const ta = h("textarea", { class: "offscreen" });
+      ta.value = value;
+      document.body.append(ta);
+      ta.select();
+      document.execCommand("copy");
+      ta.remove();
+    }
+    toast("Copied to the clipboard.", "success");
+  }
+
+  document.addEventListener("click", (ev) => {
+    const btn = ev.target.closest("[data-copy-target]");
+    if (btn) copyText($("#" + btn.dataset.copyTarget).textContent);
+  });
+
+  // --- pagination ---------------------------------------------------------------------
+
+  function pager(el, page, go, prefix) {
+    if (!el) return;
+    clear(el);
+    if (!page || page.total <= page.limit && page.offset === 0) return;
+    const first = page.total ? page.offset + 1 : 0;
+    const last = page.offset + page.items.length;
+    el.append(
+      h("span", { class: "muted small", "data-testid": prefix + "-range" }, first + "–" + last + " of " + page.total),
+      h("div", { class: "pager-buttons" },
+        h("button", {
+          class: "btn btn-small", id: prefix + "-prev", disabled: page.offset === 0,
+          onclick: () => go(Math.max(0, page.offset - page.limit)),
+        }, "← Previous"),
+        h("button", {
+          class: "btn btn-small", id: prefix + "-next", disabled: !page.has_more,
+          onclick: () => go(page.offset + page.limit),
+        }, "Next →"))
+    );
+  }
+
+  function emptyRow(tbody, cols, message) {
+    tbody.append(h("tr", { class: "empty-row" }, h("td", { colspan: cols, class: "muted" }, message)));
+  }
+
+  // --- pages for people not logged in --------------------------------------------------
+
+  function nextPath() {
+    const next = new URLSearchParams(location.search).get("next");
+    return next && next.startsWith("/") && !next.startsWith("//") ? next : "/";
+  }
+
+  function queryToken() {
+    return new URLSearchParams(location.search).get("token") || "";
+  }
+
+  const PUBLIC = {
+    login() {
+      onSubmit($("#login-form"), async (fd) => {
+        const body = await api("/auth/login", {
+          method: "POST", auth: false,
+          body: { email: text(fd, "email"), password: String(fd.get("password") || "") },
+        });
+        tokens.save(body);
+        location.assign(nextPath());
+      });
+    },
+
+    signup() {
+      onSubmit($("#signup-form"), async (fd) => {
+        const body = { email: text(fd, "email"), password: String(fd.get("password") || "") };
+        if (text(fd, "name")) body.name = text(fd, "name");
+        if (text(fd, "organization_name")) body.organization_name = text(fd, "organization_name");
+        const out = await api("/auth/signup", { method: "POST", auth: false, body });
+        tokens.save(out);
+        location.assign("/");
+      });
+    },
+
+    "forgot-password"() {
+      onSubmit($("#forgot-form"), async (fd) => {
+        const out = await api("/auth/password/forgot", {
+          method: "POST", auth: false, body: { email: text(fd, "email") },
+        });
+        const done = $("#forgot-done");
+        done.textContent = out.message;
+        show(done, true);
+        show($("#forgot-form"), false);
+      });
+    },
+
+    "reset-password"() {
+      const token = queryToken();
+      if (!token) {
+        toast("This page needs the link from the reset mail (it carries a token).");
+        $("#reset-submit").disabled = true;
+      }
+      onSubmit($("#reset-form"), async (fd) => {
+        const pw = String(fd.get("new_password") || "");
+        if (pw !== String(fd.get("confirm") || "")) throw new ApiError(0, "VALIDATION_ERROR", "The two passwords differ.");
+        await api("/auth/password/reset", { method: "POST", auth: false, body: { token, new_password: pw } });
+        tokens.clear();
+        show($("#reset-done"), true);
+        show($("#reset-form"), false);
+      });
+    },
+
+    "accept-invitation"() {
+      const token = queryToken();
+      if (!token) {
+        toast("This page needs the link from the invitation mail (it carries a token).");
+        $("#accept-submit").disabled = true;
+      }
+      onSubmit($("#accept-form"), async (fd) => {
+        const body = { token, password: String(fd.get("password") || "") };
+        if (text(fd, "name")) body.name = text(fd, "name");
+        const out = await api("/invitations/accept", { method: "POST", auth: false, body });
+        tokens.save(out);
+        location.assign("/");
+      });
+    },
+  };
+
+  // --- the app shell ------------------------------------------------------------------
+
+  function canAdmin(me) {
+    return me.role === "admin" || me.role === "owner";
+  }
+
+  async function switchOrg(orgId) {
+    const out = await api("/auth/switch", { method: "POST", body: { organization_id: Number(orgId) } });
+    tokens.save(out);
+    location.reload();
+  }
+
+  async function logout() {
+    try {
+      await api("/auth/logout", { method: "POST", retry: false });
+    } catch (e) {
+      // The login may already have ended: forgetting the tokens is what matters.
+    }
+    tokens.clear();
+    location.assign("/login");
+  }
+
+  function fillShell(me) {
+    const sel = $("#org-switcher");
+    clear(sel);
+    me.organizations.forEach((o) => {
+      sel.append(h("option", { value: o.id, selected: o.id === me.organization.id, title: "your role: " + o.role }, o.name));
+    });
+    sel.disabled = me.organizations.length < 2;
+    sel.title = sel.disabled ? "Create or join another organization to switch" : "Switch organization";
+    sel.addEventListener("change", () => busy(sel, () => switchOrg(sel.value)));
+    $("#org-avatar").textContent = initials(me.organization.name);
+    const role = $("#my-role");
+    role.textContent = me.role;
+    role.className = "badge badge-" + (ROLE_KIND[me.role] || "muted");
+    $("#user-avatar").textContent = initials(me.name || me.email);
+    $("#user-name").textContent = me.name || me.email;
+    $("#menu-user-name").textContent = me.name || "";
+    $("#menu-user-email").textContent = me.email;
+
+    const button = $("#user-menu-button");
+    const panel = $("#user-menu-panel");
+    const setOpen = (open) => {
+      panel.hidden = !open;
+      button.setAttribute("aria-expanded", String(open));
+    };
+    button.addEventListener("click", (ev) => {
+      ev.stopPropagation();
+      setOpen(panel.hidden);
+    });
+    document.addEventListener("click", (ev) => {
+      if (!ev.target.closest("#user-menu")) setOpen(false);
+    });
+    document.addEventListener("keydown", (ev) => {
+      if (ev.key === "Escape") setOpen(false);
+    });
+    $("#logout-button").addEventListener("click", () => busy($("#logout-button"), logout));
+
+    const dialog = $("#password-dialog");
+    $("#change-password-open").addEventListener("click", () => {
+      setOpen(false);
+      $("#password-form").reset();
+      dialog.showModal();
+    });
+    $("#password-cancel").addEventListener("click", () => dialog.close());
+    onSubmit($("#password-form"), async (fd) => {
+      // No retry on 401 here: a wrong current password also answers 401.
+      await api("/auth/password/change", {
+        method: "POST", retry: false,
+        body: { current_password: String(fd.get("current_password") || ""), new_password: String(fd.get("new_password") || "") },
+      });
+      dialog.close();
+      toast("Password changed. Your other logins have ended.", "success");
+    });
+  }
+
+  // --- overview -----------------------------------------------------------------------
+
+  async function homePage(me) {
+    $("#greeting").textContent = "Welcome" + (me.name ? ", " + me.name.split(" ")[0] : "");
+    const [active, jobs, members, keys] = await Promise.all([
+      api("/jobs", { query: { status: "pending,running", limit: 1 } }),
+      api("/jobs", { query: { limit: 5 } }),
+      api("/members", { query: { limit: 1 } }),
+      api("/api-keys", { query: { limit: 1 } }),
+    ]);
+    $("#stat-active-jobs").textContent = active.total;
+    $("#stat-jobs").textContent = jobs.total;
+    $("#stat-members").textContent = members.total;
+    $("#stat-keys").textContent = keys.total;
+    const box = clear($("#home-jobs"));
+    if (!jobs.items.length) {
+      box.append(h("p", { class: "muted" }, "No jobs yet. ", h("a", { href: "/jobs" }, "Run a demo job"), " to see the runner at work."));
+      return;
+    }
+    box.append(h("ul", { class: "mini-list" }, jobs.items.map((j) =>
+      h("li", {},
+        h("a", { href: "/jobs/" + j.id }, "#" + j.id + " ", h("code", {}, j.type)),
+        statusBadge(j.status),
+        progressBar(j),
+        h("span", { class: "muted small" }, fmtAgo(j.created_at)))
+    )));
+  }
+
+  // --- jobs ---------------------------------------------------------------------------
+
+  function progressBar(job, testid) {
+    const pct = Math.max(0, Math.min(100, Number(job.progress) || 0));
+    const bar = h("div", { class: "progress-bar" });
+    bar.style.width = pct + "%";
+    return h("div", {
+      class: "progress progress-" + job.status, role: "progressbar", "aria-valuemin": 0, "aria-valuemax": 100,
+      "aria-valuenow": Math.round(pct * 10) / 10, "data-testid": testid,
+    }, bar);
+  }
+
+  function setProgress(el, job) {
+    const pct = Math.max(0, Math.min(100, Number(job.progress) || 0));
+    el.classList.remove(...[...el.classList].filter((c) => c.startsWith("progress-")));
+    el.classList.add("progress-" + job.status);
+    el.setAttribute("aria-valuenow", String(Math.round(pct * 10) / 10));
+    el.querySelector(".progress-bar").style.width = pct + "%";
+  }
+
+  async function abortJob(id, button) {
+    await busy(button, async () => {
+      await api("/jobs/" + id + "/abort", { method: "POST" });
+      toast("Abort requested for job #" + id + ".", "success");
+    });
+  }
+
+  function fillJobRow(tr, job) {
+    if (!tr.firstChild) {
+      tr.dataset.jobId = job.id;
+      tr.append(
+        h("td", {}, h("a", { href: "/jobs/" + job.id, class: "strong", "data-testid": "job-link-" + job.id }, "#" + job.id),
+          " ", h("code", { class: "job-type" }, job.type)),
+        h("td", { class: "c-status" }),
+        h("td", { class: "col-progress" },
+          progressBar(job, "job-progress-" + job.id),
+          h("div", { class: "progress-text small" },
+            h("span", { class: "pct", "data-testid": "job-pct-" + job.id }), " ",
+            h("span", { class: "muted msg", "data-testid": "job-message-" + job.id }))),
+        h("td", { class: "c-started nowrap" }),
+        h("td", { class: "c-finished nowrap" }),
+        h("td", { class: "num c-cpu" }),
+        h("td", { class: "num c-mem" }),
+        h("td", { class: "num c-disk" }),
+        h("td", { class: "c-actions" })
+      );
+    }
+    const pct = Math.round(Number(job.progress) || 0);
+    const cell = (cls) => clear($("." + cls, tr));
+    cell("c-status").append(statusBadge(job.status, "job-status-" + job.id));
+    setProgress($(".progress", tr), job);
+    $(".pct", tr).textContent = pct + "%";
+    $(".msg", tr).textContent = job.error || job.message || "";
+    cell("c-started").append(timeEl(job.started_at));
+    cell("c-finished").append(timeEl(job.finished_at));
+    $(".c-cpu", tr).textContent = fmtNum(job.cpu_seconds, 2);
+    $(".c-mem", tr).textContent = fmtNum(job.peak_memory_mb);
+    $(".c-disk", tr).textContent = fmtNum(job.disk_written_mb);
+    const actions = cell("c-actions");
+    if (ACTIVE.has(job.status) && !job.abort_requested) {
+      const btn = h("button", {
+        class: "btn btn-small btn-danger-ghost", id: "abort-job-" + job.id, "data-testid": "abort-job-" + job.id,
+        onclick: () => abortJob(job.id, btn),
+      }, "Abort");
+      actions.append(btn);
+    } else if (ACTIVE.has(job.status)) {
+      actions.append(h("span", { class: "muted small" }, "aborting…"));
+    }
+  }
+
+  function jobsPage(me) {
+    const state = { offset: 0, limit: 20, status: "", timer: null, active: new Set() };
+    const body = $("#jobs-body");
+
+    async function loadConsumptions() {
+      const rows = await api("/consumptions");
+      const tb = clear($("#consumptions-body"));
+      show($("#consumptions-empty"), rows.length === 0);
+      show($("#consumptions-table"), rows.length > 0);
+      rows.forEach((c) => tb.append(h("tr", {},
+        h("td", { class: "nowrap" }, c.date),
+        h("td", {}, c.user_email || h("span", { class: "muted" }, "system")),
+        h("td", {}, h("code", {}, c.job_type)),
+        h("td", { class: "num" }, c.jobs),
+        h("td", { class: "num" }, c.succeeded),
+        h("td", { class: "num" }, c.failed),
+        h("td", { class: "num" }, c.aborted),
+        h("td", { class: "num" }, fmtNum(c.cpu_seconds, 2)),
+        h("td", { class: "num" }, fmtNum(c.peak_memory_mb)),
+        h("td", { class: "num" }, fmtNum(c.disk_written_mb)),
+        h("td", { class: "num" }, fmtNum(c.wall_seconds)))));
+    }
+
+    async function load() {
+      clearTimeout(state.timer);
+      let page;
+      try {
+        page = await api("/jobs", { query: { offset: state.offset, limit: state.limit, status: state.status } });
+      } catch (err) {
+        showError(err);
+        state.timer = setTimeout(load, 5000);
+        return;
+      }
+      const seen = new Set();
+      page.items.forEach((job, i) => {
+        let tr = body.querySelector('tr[data-job-id="' + job.id + '"]');
+        if (!tr) tr = h("tr", { "data-testid": "job-row-" + job.id });
+        fillJobRow(tr, job);
+        if (body.children[i] !== tr) body.insertBefore(tr, body.children[i] || null);
+        seen.add(String(job.id));
+      });
+      $$("tr", body).forEach((tr) => {
+        if (!seen.has(tr.dataset.jobId)) tr.remove();
+      });
+      show($("#jobs-empty"), page.total === 0);
+      show($("#jobs-table"), page.total > 0);
+      pager($("#jobs-pager"), page, (off) => { state.offset = off; load(); }, "jobs");
+
+      const active = new Set(page.items.filter((j) => ACTIVE.has(j.status)).map((j) => j.id));
+      const finished = [...state.active].some((id) => !active.has(id));
+      state.active = active;
+      if (finished) loadConsumptions().catch(showError);
+      show($("#jobs-live"), active.size > 0);
+      // Every second while something moves; a slow look otherwise, for jobs started elsewhere.
+      state.timer = setTimeout(load, active.size ? 1000 : 10000);
+    }
+
+    $("#jobs-status-filter").addEventListener("change", (ev) => {
+      state.status = ev.target.value;
+      state.offset = 0;
+      load();
+    });
+
+    onSubmit($("#demo-form"), async (fd) => {
+      const params = {
+        steps: Number(fd.get("steps")),
+        step_seconds: Number(fd.get("step_seconds")),
+        kind: String(fd.get("kind")),
+        megabytes: Number(fd.get("megabytes")),
+      };
+      const job = await api("/jobs", { method: "POST", body: { type: "demo.work", params } });
+      toast("Job #" + job.id + " queued.", "success");
+      state.offset = 0;
+      await load();
+    });
+
+    if (me.role === "viewer") {
+      $("#run-demo-job").disabled = true;
+      $("#run-demo-job").title = "Viewers cannot start jobs";
+    }
+    return Promise.all([load(), loadConsumptions()]);
+  }
+
+  function jobPage() {
+    const id = $("#job-root").dataset.jobId;
+    let timer = null;
+    let logCount = 0;
+
+    function fact(label, value) {
+      return h("div", { class: "fact" }, h("dt", {}, label), h("dd", {}, value));
+    }
+
+    async function load() {
+      clearTimeout(timer);
+      let job;
+      try {
+        job = await api("/jobs/" + id);
+      } catch (err) {
+        showError(err);
+        if (err.status === 404) {
+          $("#job-type-title").textContent = "This job does not exist in this organization.";
+          return;
+        }
+        timer = setTimeout(load, 5000);
+        return;
+      }
+      const st = clear($("#job-status"));
+      st.append(statusBadge(job.status, "job-status"));
+      $("#job-type-title").textContent = job.type;
+      setProgress($("#job-progress"), job);
+      // Animate changes from now on, not the first paint.
+      requestAnimationFrame(() => $("#job-progress").classList.add("animated"));
+      $("#job-progress-pct").textContent = Math.round(job.progress) + "%";
+      $("#job-message").textContent = job.message || "";
+      const err = $("#job-error");
+      err.textContent = job.error || "";
+      show(err, !!job.error);
+      append(clear($("#job-facts")), [
+        fact("Created", timeEl(job.created_at)),
+        fact("Started", timeEl(job.started_at)),
+        fact("Finished", timeEl(job.finished_at)),
+        fact("CPU seconds", fmtNum(job.cpu_seconds, 2)),
+        fact("Peak memory", job.peak_memory_mb == null ? "–" : fmtNum(job.peak_memory_mb) + " MB"),
+        fact("Disk written", job.disk_written_mb == null ? "–" : fmtNum(job.disk_written_mb) + " MB"),
+        fact("Host", job.host ? job.host + (job.pid ? " · pid " + job.pid : "") : "–"),
+        fact("Heartbeat", timeEl(job.heartbeat_at, true)),
+      ]);
+      $("#job-params").textContent = JSON.stringify(job.params, null, 2);
+      $("#job-result").textContent = job.result ? JSON.stringify(job.result, null, 2) : "–";
+      const abort = $("#job-abort");
+      show(abort, ACTIVE.has(job.status) && !job.abort_requested);
+
+      const logs = await api("/jobs/" + id + "/logs", { query: { limit: 1000 } });
+      if (logs.total !== logCount || !logs.total) {
+        logCount = logs.total;
+        const box = clear($("#job-logs"));
+        if (!logs.items.length) box.append(h("p", { class: "muted" }, ACTIVE.has(job.status) ? "No log lines yet." : "This job wrote no log lines."));
+        logs.items.forEach((l) => box.append(h("div", { class: "log-line log-" + l.level.toLowerCase() },
+          h("span", { class: "log-time" }, fmtTime(l.created_at)),
+          h("span", { class: "log-level" }, l.level),
+          h("span", { class: "log-msg" }, l.message))));
+        $("#job-log-count").textContent = logs.total + (logs.total === 1 ? " line" : " lines");
+      }
+      if (ACTIVE.has(job.status)) timer = setTimeout(load, 1000);
+    }
+
+    $("#job-abort").addEventListener("click", async () => {
+      await abortJob(id, $("#job-abort"));
+      load();
+    });
+    return load();
+  }
+
+  // --- settings: members --------------------------------------------------------------
+
+  function needsAdmin(message) {
+    const el = $("#needs-admin");
+    el.textContent = message;
+    show(el, true);
+  }
+
+  function membersPage(me) {
+    let offset = 0;
+    const admin = canAdmin(me);
+    if (!admin) needsAdmin("You can see the members; only admins and owners can change them.");
+
+    async function update(m, changes, control) {
+      await busy(control, async () => {
+        await api("/members/" + m.id, { method: "PATCH", body: changes });
+        toast("Updated " + (m.name || m.email) + ".", "success");
+      });
+      await load();
+    }
+
+    async function load() {
+      const page = await api("/members", { query: { offset, limit: 50 } });
+      const tb = clear($("#members-body"));
+      page.items.forEach((m) => {
+        const isMe = m.user_id === me.id;
+        let roleCell;
+        const canTouch = admin && (me.role === "owner" || m.role !== "owner");
+        if (canTouch) {
+          const sel = h("select", {
+            id: "member-role-" + m.id, "data-testid": "member-role-" + m.id, "aria-label": "Role of " + m.email,
+          });
+          ROLES.filter((r) => r !== "owner" || me.role === "owner").forEach((r) =>
+            sel.append(h("option", { value: r, selected: r === m.role }, r)));
+          sel.addEventListener("change", () => update(m, { role: sel.value }, sel));
+          roleCell = sel;
+        } else {
+          roleCell = roleBadge(m.role);
+        }
+        const action = canTouch && !isMe
+          ? h("button", {
+            class: "btn btn-small " + (m.disabled ? "" : "btn-danger-ghost"),
+            id: "member-toggle-" + m.id, "data-testid": "member-toggle-" + m.id,
+          }, m.disabled ? "Enable" : "Disable")
+          : null;
+        if (action) action.addEventListener("click", () => update(m, { disabled: !m.disabled }, action));
+        tb.append(h("tr", { "data-testid": "member-row-" + m.id },
+          h("td", {}, h("div", { class: "person" },
+            h("span", { class: "avatar avatar-small" }, initials(m.name || m.email)),
+            h("div", {}, h("div", { class: "strong" }, m.name || m.email, isMe ? h("span", { class: "badge badge-muted you" }, "you") : null),
+              h("div", { class: "muted small" }, m.email)))),
+          h("td", {}, roleCell),
+          h("td", {}, m.disabled ? badge("disabled", "danger") : badge("active", "success")),
+          h("td", { class: "nowrap" }, timeEl(m.created_at)),
+          h("td", { class: "nowrap" }, timeEl(m.last_login_at, true)),
+          h("td", { class: "right" }, action)));
+      });
+      pager($("#members-pager"), page, (o) => { offset = o; load().catch(showError); }, "members");
+    }
+    return load();
+  }
+
+  // --- settings: invitations ----------------------------------------------------------
+
+  function invitationsPage(me) {
+    let offset = 0;
+    if (!canAdmin(me)) {
+      needsAdmin("Only admins and owners can invite people and see invitations.");
+      show($("#settings-body"), false);
+      return Promise.resolve();
+    }
+    if (me.role !== "owner") $("#invite-role option[value=owner]").remove();
+
+    async function load() {
+      const page = await api("/invitations", { query: { offset, limit: 50, pending: true } });
+      const tb = clear($("#invitations-body"));
+      show($("#invitations-empty"), page.total === 0);
+      show($("#invitations-table"), page.total > 0);
+      page.items.forEach((inv) => {
+        const btn = h("button", {
+          class: "btn btn-small btn-danger-ghost", id: "revoke-invitation-" + inv.id,
+          "data-testid": "revoke-invitation-" + inv.id,
+        }, "Revoke");
+        btn.addEventListener("click", async () => {
+          if (!confirm("Revoke the invitation of " + inv.email + "?")) return;
+          await busy(btn, async () => {
+            await api("/invitations/" + inv.id, { method: "DELETE" });
+            toast("Invitation of " + inv.email + " revoked.", "success");
+          });
+          load().catch(showError);
+        });
+        tb.append(h("tr", { "data-testid": "invitation-row-" + inv.id },
+          h("td", { class: "strong" }, inv.email),
+          h("td", {}, roleBadge(inv.role)),
+          h("td", { class: "nowrap" }, timeEl(inv.created_at)),
+          h("td", { class: "nowrap" }, timeEl(inv.expires_at, true)),
+          h("td", { class: "right" }, btn)));
+      });
+      pager($("#invitations-pager"), page, (o) => { offset = o; load().catch(showError); }, "invitations");
+    }
+
+    onSubmit($("#invite-form"), async (fd) => {
+      const inv = await api("/invitations", {
+        method: "POST", body: { email: text(fd, "email"), role: String(fd.get("role")) },
+      });
+      $("#invite-created-email").textContent = inv.email;
+      $("#invite-link").textContent = inv.invitation_link;
+      show($("#invite-created"), true);
+      $("#invite-form").reset();
+      toast("Invitation sent to " + inv.email + ".", "success");
+      await load();
+    });
+    return load();
+  }
+
+  // --- settings: API keys -------------------------------------------------------------
+
+  function apiKeysPage(me) {
+    let offset = 0;
+    // Nobody may give a key more power than they have.
+    const allowed = canAdmin(me) ? ["ingest", "read", "write", "admin"]
+      : me.role === "member" ? ["ingest", "read", "write"] : ["read"];
+    $$("input[name=scopes]").forEach((cb) => {
+      if (!allowed.includes(cb.value)) {
+        cb.disabled = true;
+        cb.checked = false;
+        cb.closest("label").title = "Your role cannot grant this scope";
+      }
+    });
+
+    async function load() {
+      const page = await api("/api-keys", {
+        query: { offset, limit: 50, include_revoked: $("#keys-include-revoked").checked },
+      });
+      const tb = clear($("#keys-body"));
+      show($("#keys-empty"), page.total === 0);
+      show($("#keys-table"), page.total > 0);
+      page.items.forEach((k) => {
+        let action = null;
+        if (k.revoked_at) {
+          action = badge("revoked", "danger", "key-revoked-" + k.id);
+        } else {
+          action = h("button", {
+            class: "btn btn-small btn-danger-ghost", id: "revoke-key-" + k.id, "data-testid": "revoke-key-" + k.id,
+          }, "Revoke");
+          action.addEventListener("click", async () => {
+            if (!confirm("Revoke the key \u201c" + k.name + "\u201d? Anything using it stops working at once.")) return;
+            await busy(action, async () => {
+              await api("/api-keys/" + k.id, { method: "DELETE" });
+              toast("Key \u201c" + k.name + "\u201d revoked.", "success");
+            });
+            load().catch(showError);
+          });
+        }
+        tb.append(h("tr", { "data-testid": "key-row-" + k.id, class: k.revoked_at ? "row-dim" : "" },
+          h("td", { class: "strong" }, k.name),
+          h("td", {}, h("code", { "data-testid": "key-prefix-" + k.id }, KEY_START + k.prefix + "_…")),
+          h("td", {}, h("div", { class: "badges" }, k.scopes.map((s) => badge(s, s === "admin" ? "violet" : "info")))),
+          h("td", { class: "nowrap" }, timeEl(k.created_at)),
+          h("td", { class: "nowrap" }, timeEl(k.last_used_at, true)),
+          h("td", { class: "nowrap" }, k.expires_at ? timeEl(k.expires_at) : h("span", { class: "muted" }, "never")),
+          h("td", { class: "right" }, action)));
+      });
+      pager($("#keys-pager"), page, (o) => { offset = o; load().catch(showError); }, "keys");
+    }
+
+    $("#keys-include-revoked").addEventListener("change", () => { offset = 0; load().catch(showError); });
+    $("#key-dismiss").addEventListener("click", () => {
+      $("#key-secret").textContent = "";
+      show($("#key-created"), false);
+    });
+    onSubmit($("#key-form"), async (fd) => {
+      const scopes = fd.getAll("scopes").map(String);
+      if (!text(fd, "name")) throw new ApiError(0, "VALIDATION_ERROR", "Give the key a name, so you know later what uses it.");
+      if (!scopes.length) throw new ApiError(0, "VALIDATION_ERROR", "Choose at least one scope.");
+      const key = await api("/api-keys", { method: "POST", body: { name: text(fd, "name"), scopes } });
+      $("#key-secret").textContent = key.key;
+      show($("#key-created"), true);
+      $("#key-name").value = "";
+      await load();
+    });
+    return load();
+  }
+
+  // --- settings: audit log ------------------------------------------------------------
+
+  function auditPage(me) {
+    let offset = 0;
+    if (!canAdmin(me)) {
+      needsAdmin("Only admins and owners can read the audit log.");
+      show($("#settings-body"), false);
+      return Promise.resolve();
+    }
+
+    function details(ev) {
+      const d = Object.entries(ev.details || {});
+      if (!d.length) return h("span", { class: "muted" }, "–");
+      return h("span", { class: "details small" }, d.map(([k, v]) =>
+        h("span", { class: "kv" }, h("span", { class: "muted" }, k + " "), typeof v === "object" ? JSON.stringify(v) : String(v))));
+    }
+
+    async function load() {
+      const page = await api("/audit", {
+        query: { offset, limit: 25, action: $("#audit-action").value, outcome: $("#audit-outcome").value },
+      });
+      const tb = clear($("#audit-body"));
+      show($("#audit-empty"), page.total === 0);
+      show($("#audit-table"), page.total > 0);
+      page.items.forEach((ev) => tb.append(h("tr", { "data-testid": "audit-row", "data-action": ev.action },
+        h("td", { class: "nowrap" }, timeEl(ev.created_at)),
+        h("td", {}, h("code", {}, ev.action)),
+        h("td", {}, badge(ev.outcome, OUTCOME_KIND[ev.outcome] || "muted")),
+        h("td", {}, ev.actor_email || (ev.actor_key_id ? "API key #" + ev.actor_key_id : h("span", { class: "muted" }, "–"))),
+        h("td", {}, ev.target_type ? ev.target_type + (ev.target_id ? " #" + ev.target_id : "") : h("span", { class: "muted" }, "–")),
+        h("td", { class: "nowrap" }, ev.ip || "–"),
+        h("td", {}, details(ev)))));
+      pager($("#audit-pager"), page, (o) => { offset = o; load().catch(showError); }, "audit");
+    }
+
+    $$("#audit-filters select").forEach((s) => s.addEventListener("change", () => { offset = 0; load().catch(showError); }));
+    return load();
+  }
+
+  // --- settings: organization ---------------------------------------------------------
+
+  async function organizationPage(me) {
+    const org = await api("/organizations/" + me.organization.id);
+    $("#org-name").value = org.name;
+    $("#org-description").value = org.description || "";
+    if (!canAdmin(me)) {
+      $$("#org-form input, #org-form textarea, #org-form button").forEach((el) => { el.disabled = true; });
+      $("#org-save").title = "Only admins can rename the organization";
+    }
+    onSubmit($("#org-form"), async (fd) => {
+      const out = await api("/organizations/" + me.organization.id, {
+        method: "PATCH", body: { name: text(fd, "name"), description: text(fd, "description") || null },
+      });
+      toast("Organization saved.", "success");
+      const opt = $("#org-switcher option[value='" + out.id + "']");
+      if (opt) opt.textContent = out.name;
+      $("#org-avatar").textContent = initials(out.name);
+      await loadOrgs();
+    });
+    onSubmit($("#new-org-form"), async (fd) => {
+      const out = await api("/organizations", { method: "POST", body: { name: text(fd, "name") } });
+      $("#new-org-form").reset();
+      toast("Organization \u201c" + out.name + "\u201d created. Switch to it from the list.", "success");
+      await loadOrgs();
+    });
+
+    async function loadOrgs() {
+      const page = await api("/organizations", { query: { limit: 1000 } });
+      const tb = clear($("#orgs-body"));
+      page.items.forEach((o) => {
+        const current = o.id === me.organization.id;
+        let action;
+        if (current) {
+          action = badge("current", "success");
+        } else {
+          action = h("button", { class: "btn btn-small", id: "switch-org-" + o.id, "data-testid": "switch-org-" + o.id }, "Switch to it");
+          action.addEventListener("click", () => busy(action, () => switchOrg(o.id)));
+        }
+        tb.append(h("tr", {},
+          h("td", { class: "strong" }, o.name),
+          h("td", {}, roleBadge(o.role)),
+          h("td", { class: "nowrap" }, timeEl(o.created_at)),
+          h("td", { class: "right" }, action)));
+      });
+    }
+    return loadOrgs();
+  }
+
+  const APP = {
+    home: homePage,
+    jobs: jobsPage,
+    job: jobPage,
+    "settings-members": membersPage,
+    "settings-invitations": invitationsPage,
+    "settings-api-keys": apiKeysPage,
+    "settings-audit": auditPage,
+    "settings-organization": organizationPage,
+  };
+
+  async function startApp(page) {
+    if (!tokens.access() && !tokens.refresh()) {
+      goLogin();
+      return;
+    }
+    let me;
+    try {
+      me = await api("/users/me");
+    } catch (err) {
+      showError(err);
+      return;
+    }
+    fillShell(me);
+    document.body.classList.remove("is-loading");
+    if (APP[page]) {
+      try {
+        await APP[page](me);
+      } catch (err) {
+        showError(err);
+      }
+    }
+    document.body.dataset.ready = "true";
+  }
+
+  function start() {
+    const page = document.body.dataset.page;
+    if (PUBLIC[page]) {
+      PUBLIC[page]();
+      document.body.dataset.ready = "true";
+    } else if (document.body.classList.contains("app")) {
+      startApp(page);
+    }
+  }
+
+  window.augury = { api, tokens, toast };
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();
