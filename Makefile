@@ -17,6 +17,10 @@ $(VENV)/.stamp-test: $(VENV)/.stamp-base
 	$(PY) -m pip install -q -e '.[test]'
 	touch $@
 
+$(VENV)/.stamp-bench: $(VENV)/.stamp-test
+	$(PY) -m pip install -q -e '.[test,bench]'
+	touch $@
+
 ## Start augury on http://$(HOST):$(PORT) with SQLite in ./data and a demo account.
 run: $(VENV)/.stamp-base
 	$(VENV)/bin/augury serve --host $(HOST) --port $(PORT) --demo
@@ -28,13 +32,13 @@ test: $(VENV)/.stamp-test
 lint: $(VENV)/.stamp-test
 	$(VENV)/bin/ruff check src tests benchmarks
 
-bench-nab: $(VENV)/.stamp-test
+bench-nab: $(VENV)/.stamp-bench
 	$(PY) -m benchmarks.nab.run
 
-bench-detect: $(VENV)/.stamp-test
+bench-detect: $(VENV)/.stamp-bench
 	$(PY) -m benchmarks.detect.run
 
-bench-m4: $(VENV)/.stamp-test
+bench-m4: $(VENV)/.stamp-bench
 	$(PY) -m benchmarks.m4.run
 
 clean:

@@ -32,6 +32,58 @@ PROFILES = ("standard", "reward_low_FP_rate", "reward_low_FN_rate")
 COMMAND = "make bench-nab  (= .venv/bin/python -m benchmarks.nab.run)"
 
 
+NOTES = """\
+**Target.** The issue's target (ahead of ARTime 74.9 standard / 80.4 low-FN and
+contextOSE 67.0 low-FP) is **not met**: augury sits in the middle of the published
+table, and well ahead of the two PyPI peers measured in the same run.
+
+**How the fixed decision was chosen (no labels).** A point's calibrated score is
+`1 - 2 ** (log10 p / D)` where `p` is the model's tail probability and
+`10 ** -D = dt / 1 week` is the per-point probability of one false alarm per metric per
+week at the metric's own resolution. `is_anomaly` is raised when the score reaches 0.5,
+i.e. at the one-false-alarm-per-metric-per-week budget, once per anomaly. The check is
+label-free: the alarm rate above (all alarms, per metric-week) on NAB and the synthetic
+rate in the throughput benchmark.
+
+**What was tuned on what.** Nothing reads the labels at run time, and the decision
+level was not tuned on them. The detector's *structure and constants*, however, were
+developed on this corpus with the NAB score in view, so the figures are optimistic for
+unseen data: comparing NAB scores, I chose 96 daily profile bins (vs 48/144), a
+noise level by quarter hour of the day (vs none / 24 / 48 bins, and geometric-mean
+mixing vs others), halving the score of points that do not beat the recent maximum
+(decay 0.99 per point, vs 0, 0.9, 0.97, 0.995), three statistics (a fourth, drift from
+the one-day baseline, was dropped), and a generalised Pareto tail rather than an
+exponential one (chosen for calibration, a label-free criterion, but it also moved
+the NAB figures). Also tried on NAB and dropped (no gain): an AR(1) term on the residuals, modelling
+`log1p` of non-negative series, and a context-novelty statistic (a bitset of the
+quantised 4-point contexts seen, in the spirit of contextOSE). The seasonality gate's
+hysteresis and memory (off above 97%, over
+two periods) were chosen to cut the number of model switches (a label-free count,
+~900 to ~160 on NAB). Other constants (level/scale memories, shift run length, tail
+quantile, shape cap, close rule) were set from first principles; a one-at-a-time
+sensitivity check on NAB moved the standard score by at most about 4 points. The
+alarm budget (one false alarm per metric-week) is a product choice; for transparency,
+budgets of one per day and one per month gave fixed standard scores of 54.1 and 39.4.
+Label-free checks of the budget on synthetic noise (40 metrics x 4 weeks at 5 minutes,
+not part of this command): Gaussian noise 0.25-0.7 alarms per metric-week; Student-t
+(3 d.o.f.) noise 0.7-1.2 per metric-week after the first week, about 2 during it.
+
+**Scorer checks.** `tests/engines/detect/test_nab_scorer.py`: the null detector scores
+0, the perfect detector 100, and detectors flagging each window's first row, a
+window's middle or last row, false positives after a window or before any window,
+and detections in the probationary period score exactly what the method's formulas
+give; the vectorised threshold sweep equals brute-force scoring at every threshold.
+
+**Method notes.** The probationary period follows NAB's code: 15% of each file,
+capped at 750 rows. The benchmark streams all 58 files side by side through
+`score_matrix` (the vectorised form of the kernel behind `score_series`; a test checks
+both give the same scores); `python -m benchmarks.nab.run --per-file` streams them one by
+one through `score_series` instead. Peers: river `HalfSpaceTrees` with river's default
+parameters on the min-max-scaled value, scored before learning each point; PyOD `ECOD`
+on a 4-value lag embedding, refitted every 250 points on the previous 2,000.
+"""
+
+
 def load_corpus(root: Path) -> dict[str, pd.DataFrame]:
     """Every data file, keyed by NAB's relative name (``category/file.csv``)."""
     files = sorted((root / "data").glob("*/*.csv"))
@@ -43,7 +95,8 @@ def run_augury(corpus: dict[str, pd.DataFrame], batch: bool = True) -> dict:
     names = list(corpus)
     if not batch:
         return {
-            n: score_series(df["value"].to_numpy(float), df["timestamp"]) for n, df in corpus.items()
+            n: score_series(df["value"].to_numpy(float), df["timestamp"])
+            for n, df in corpus.items()
         }
     # Same kernel, all files side by side (NaN-padded): one vectorised stream.
     length = max(len(corpus[n]) for n in names)
@@ -92,7 +145,10 @@ def score_all(files, profiles, scores: dict, fixed: dict | None = None) -> dict:
 
 
 def _table(rows: list[tuple[str, dict]]) -> str:
-    head = "| detector | standard | reward_low_FP_rate | reward_low_FN_rate |\n|---|---:|---:|---:|\n"
+    head = (
+        "| detector | standard | reward_low_FP_rate | reward_low_FN_rate |\n"
+        "|---|---:|---:|---:|\n"
+    )
     body = "".join(
         f"| {name} | {r['standard']:.1f} | {r['reward_low_FP_rate']:.1f} | "
         f"{r['reward_low_FN_rate']:.1f} |\n"
@@ -137,6 +193,13 @@ def main(argv: list[str] | None = None) -> int:
     alarms = int(sum(r.is_anomaly.sum() for r in results.values()))
     figures["fixed_alarms"] = alarms
     figures["fixed_alarm_rate"] = alarms / n_points
+    weeks = sum(
+        (pd.to_datetime(df["timestamp"]).iloc[-1] - pd.to_datetime(df["timestamp"]).iloc[0])
+        .total_seconds() / 604800.0
+        for df in corpus.values()
+    )
+    figures["metric_weeks"] = round(weeks, 1)
+    figures["fixed_alarms_per_metric_week"] = round(alarms / weeks, 3)
     figures["points"] = n_points
     figures["detect_seconds"] = round(t_detect, 1)
     print(f"augury: {n_points} points in {t_detect:.1f} s")
@@ -172,6 +235,8 @@ def main(argv: list[str] | None = None) -> int:
     out["thresholds"] = {p: figures[f"{p}_threshold"] for p in PROFILES}
     out["fixed_alarms"] = alarms
     out["fixed_alarm_rate"] = figures["fixed_alarm_rate"]
+    out["metric_weeks"] = figures["metric_weeks"]
+    out["fixed_alarms_per_metric_week"] = figures["fixed_alarms_per_metric_week"]
     out["points"] = n_points
     out["detect_seconds"] = figures["detect_seconds"]
     out["peers"] = peers
@@ -194,8 +259,10 @@ def main(argv: list[str] | None = None) -> int:
         "nothing tuned on the labels): that is what users get. Peers were run in the same "
         "run through the same scorer; published rows are NAB's `final_results.json`.\n\n"
         + table + "\n"
-        f"augury streamed {n_points:,} points in {t_detect:.1f} s and its default "
-        f"decision raised {alarms} alarms ({1e4 * alarms / n_points:.2f} per 10,000 points).\n\n"
+        f"augury streamed {n_points:,} points ({weeks:.0f} metric-weeks) in {t_detect:.1f} s; "
+        f"its default decision raised {alarms} alarms, {alarms / weeks:.2f} per metric-week "
+        "(true and false together; its design budget is one *false* alarm per metric-week).\n\n"
+        + NOTES
     )
     write_doc(section)
     return 0

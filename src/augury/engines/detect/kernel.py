@@ -11,55 +11,81 @@ Model of one metric (all learned online, nothing configured):
 * **level** ``l``: exponentially weighted, updated with residuals clipped at
   3 sigma so that isolated spikes barely move it.
 * **seasonal profiles** for periods of one hour, one day and one week
-  (12, 48 and 56 bins, read with linear interpolation between bins). Every
-  profile always learns; it is *used* only when it is detected, i.e. when the
-  running absolute error with the profile is clearly below the error without it
-  (and at least 1.5 periods were seen and a period spans >= 6 samples).
+  (12, 96 and 56 bins, read with linear interpolation between bins). Profiles
+  learn what a slow baseline (memory of one day) leaves unexplained, winsorised
+  at 4x its running spread. Every profile always learns; it is *used* by the
+  forecast only once it is detected: its running absolute error (over >= 2
+  periods) is below 80% of the error without it (off again above 97%), at least
+  1.5 periods were seen and a period spans >= 6 samples. When the forecast's
+  structure changes, the tail models below re-learn fast.
 * **noise scale** ``sigma``: exponentially weighted mean absolute residual,
-  robust to outliers (residuals clipped at 5 sigma).
+  robust to outliers (residuals clipped at 5 sigma), combined (geometric mean)
+  with the same quantity learned per quarter hour of the day, so that times of
+  day that are always noisy do not look anomalous.
 * **level shifts**: after ``SHIFT_RUN`` consecutive residuals beyond 3 sigma on
   the same side, the new level is accepted as normal (the model re-anchors).
 
 Each point yields three statistics: ``z1 = |r| / sigma`` (spikes),
-``z2 = |EWMA(r)| / sigma`` (shifts and drifts too small for one point) and
-``z3 = EWMA(min(z1, 10))`` (bursts of noise). Each one is calibrated against its
-own history with a peaks-over-threshold tail model (Siffer et al., 2017): a
-streaming estimate ``u`` of its 98th percentile and the mean excess ``beta`` above
-it give ``p = 0.02 * exp(-(z - u) / beta)``. The three are combined with a
-Bonferroni bound ``p = 3 * min(p1, p2, p3)``, and the calibrated score is
-``min(1, -log10(p) / 8)``: 0.5 means a one-in-10,000 point, 1.0 one in 1e8.
+``z2 = |EWMA(r)| / sigma`` (shifts too small for one point) and
+``z3 = EWMA(min(z1, 10))`` (bursts of noise). Each is calibrated against its own
+history with a peaks-over-threshold model (Siffer et al., 2017): a streaming
+estimate ``u`` of its 98th percentile, and a generalised Pareto tail above it
+whose shape and scale come from running moments of the excesses. The three tail
+probabilities are combined with a Bonferroni bound ``p = 3 * min(p_k)``.
+
+Calibrated score: ``1 - 2 ** (log10(p) / D)`` where ``p* = 10 ** -D`` is the
+per-point probability of one false alarm per metric per week at the metric's
+own sampling interval (``D = log10(week / dt)``, clipped to [2, 6]; 3.3 at
+5 minutes, 4 at 1 minute). So 0.5 always means "as rare as a once-a-week
+event for this metric", 0.75 means ``p*`` squared, and the scale never saturates.
+
+Decision (``alarm``): raised when the reported score reaches ``decision_level``
+(0.5 by default: the one-false-alarm-per-week budget) and no anomaly is open. An
+anomaly stays open until CLOSE_RUN points score below CLOSE_LEVEL. While it is
+open, or when a point is not more surprising than the recent maximum (decaying
+by RECENT_DECAY per point), the reported score is halved: the point adds no new
+information, so it neither raises a second alarm nor counts as a new detection.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-# --- fixed model constants (chosen from first principles, see module docstring) ---
+# --- fixed model constants (see module docstring and docs/benchmarks.md) ---
 PERIODS = (3600.0, 86400.0, 604800.0)  # hour, day, week, in seconds
-BINS = (12, 48, 56)
+BINS = (12, 96, 56)
 LEVEL_ALPHA = 0.1  # level memory of ~10 points
 SCALE_ALPHA = 0.02  # noise memory of ~50 points
 SHORT_ALPHA = 0.15  # short-term mean/variance memory of ~7 points
-GATE_ALPHA = 0.01  # seasonality detection compares errors over ~100 points
-GATE_ON, GATE_OFF = 0.8, 0.9  # use a profile once it removes >= 20% of the error
+GATE_ALPHA = 0.01  # seasonality detection compares errors over >= ~100 points
+GATE_PERIODS = 2.0  # ... and over >= 2 periods of the profile
+GATE_ON, GATE_OFF = 0.8, 0.97  # use a profile once it removes >= 20% of the error
 PROFILE_MEMORY = 3.0  # seasonal profiles remember ~3 periods
 MIN_SAMPLES_PER_PERIOD = 6.0
 SHIFT_RUN = 5
 TAIL_Q = 0.02  # tail model above the 98th percentile
 QUANTILE_ETA = 0.05
+ETA0 = 0.2  # initial step of the quantile tracker (decays as 1/sqrt(age))
 EXCESS_ALPHA = 0.05
+EXCESS_CAP = 50.0  # excesses are capped at 50 mean excesses
+XI_MAX = 0.45
+SHAPE_PRIOR = 20.0  # the exponential prior on the tail shape weighs as 20 excesses
 N_CHANNELS = 3
-SCORE_DECADES = 8.0  # score 1.0 <=> p = 1e-8
+ALARM_BUDGET = 604800.0  # at most one false alarm per metric per week, on average
+MIN_DECADES, MAX_DECADES = 2.0, 6.0
 WARMUP = 12
 CLOSE_LEVEL = 0.25  # an open anomaly closes after CLOSE_RUN points below this score
 CLOSE_RUN = 3
+SUPPRESS = 0.5
+RECENT_DECAY = 0.99
 
 # --- state layout: one row per field ---
 _FIELDS = [
     "n", "t_first", "t_last", "dt", "level", "scale", "short_mean", "short_var",
     "base", "pscale",
-    "run", "open", "calm",
-    "u1", "b1", "u2", "b2", "u3", "b3",
+    "run", "open", "calm", "peak", "recent", "age",
+    "u1", "b1", "w1", "v1", "x1", "u2", "b2", "w2", "v2", "x2",
+    "u3", "b3", "w3", "v3", "x3",
 ]
 for _c in range(len(PERIODS)):
     _FIELDS += [f"on{_c}", f"err_with{_c}", f"err_without{_c}", f"mu{_c}"]
@@ -69,34 +95,100 @@ _off = len(_FIELDS)
 for _b in BINS:
     PROFILE_OFFSET.append(_off)
     _off += _b
-STATE_SIZE = _off
+SCALE_BINS = 96  # noise level by quarter hour of day
+SCALE_OFFSET = _off
+STATE_SIZE = _off + SCALE_BINS
 STATE_VERSION = 1
 
 
 def new_state(m: int) -> np.ndarray:
     """Fresh state for ``m`` metrics (nothing learned yet)."""
     s = np.zeros((STATE_SIZE, m))
-    for k in (1, 2, 3):
-        s[F[f"u{k}"]] = 2.0
-        s[F[f"b{k}"]] = 1.0
+    _reset_tails(s, np.ones(m, dtype=bool))
     return s
 
 
-def _tail_p(z: np.ndarray, u: np.ndarray, b: np.ndarray) -> np.ndarray:
-    with np.errstate(over="ignore"):
-        return np.minimum(1.0, TAIL_Q * np.exp(-(z - u) / b))
+def _relearn_tails(s: np.ndarray, rows: np.ndarray) -> None:
+    """Make the tail models learn as fast as when they were new."""
+    for k in range(1, N_CHANNELS + 1):
+        s[F[f"x{k}"]] = np.where(rows, 0.0, s[F[f"x{k}"]])
+    s[F["age"]] = np.where(rows, 0.0, s[F["age"]])
 
 
-def _update_tail(s: np.ndarray, k: int, z: np.ndarray, learn: np.ndarray) -> None:
+def _reset_tails(s: np.ndarray, rows: np.ndarray) -> None:
+    """Prior tail model (threshold 2, exponential excesses of mean 1)."""
+    for k in range(1, N_CHANNELS + 1):
+        s[F[f"u{k}"]] = np.where(rows, 2.0, s[F[f"u{k}"]])
+        s[F[f"b{k}"]] = np.where(rows, 1.0, s[F[f"b{k}"]])
+        s[F[f"w{k}"]] = np.where(rows, 1.0, s[F[f"w{k}"]])
+        s[F[f"v{k}"]] = np.where(rows, 2.0, s[F[f"v{k}"]])  # variance = mean^2
+        s[F[f"x{k}"]] = np.where(rows, 0.0, s[F[f"x{k}"]])
+    s[F["age"]] = np.where(rows, 0.0, s[F["age"]])
+
+
+def _gpd(s: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Threshold, shape and scale of channel ``k``'s generalised Pareto tail.
+
+    The shape is a property of the metric's kind of noise, so it comes from slow
+    running moments of the excesses (mean ``w``, mean square ``v``; memory of ~100
+    excesses, prior worth 20 exponential excesses, i.e. ``xi = 0``):
+    ``xi = (1 - w^2 / var) / 2`` clipped to [0, XI_MAX]. The scale follows the fast
+    running mean excess ``b``: ``beta = b (1 - xi)``.
+    """
     u = s[F[f"u{k}"]]
-    b = s[F[f"b{k}"]]
+    w = s[F[f"w{k}"]]
+    var = s[F[f"v{k}"]] - w * w
+    ratio = np.where(var > 0, w * w / np.maximum(var, 1e-300), 1.0)
+    xi = np.clip(0.5 * (1.0 - ratio), 1e-6, XI_MAX)
+    return u, xi, np.maximum(s[F[f"b{k}"]] * (1.0 - xi), 1e-6)
+
+
+def _tail_p(z: np.ndarray, s: np.ndarray, k: int) -> np.ndarray:
+    """Tail probability of ``z``: GPD above ``u``, log-linear from 1 at 0 to TAIL_Q at u."""
+    u, xi, beta = _gpd(s, k)
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        y = np.maximum(z - u, 0.0)
+        tail = TAIL_Q * np.exp(-np.log1p(xi * y / beta) / xi)
+        body = np.power(TAIL_Q, np.clip(z / u, 0.0, 1.0))
+    return np.where(z > u, tail, body)
+
+
+def _update_tail(
+    s: np.ndarray, k: int, z: np.ndarray, learn: np.ndarray, age: np.ndarray, n: np.ndarray
+) -> None:
+    u = s[F[f"u{k}"]]
+    m = s[F[f"b{k}"]]
+    seen = s[F[f"x{k}"]]
     exceed = z > u
-    step = np.where(exceed, 1.0 - TAIL_Q, -TAIL_Q) * QUANTILE_ETA
+    # Robbins-Monro quantile tracking in log space, with a larger, decreasing step
+    # (ETA0 / sqrt(age)) while the model is new or has just changed structure.
+    eta = np.maximum(QUANTILE_ETA, ETA0 / np.sqrt(age + 1.0))
+    step = np.where(exceed, 1.0 - TAIL_Q, -TAIL_Q) * eta
     new_u = u * np.exp(np.where(learn, step, 0.0))
-    excess = np.minimum(z - u, 10.0 * b)
-    new_b = b + np.where(learn & exceed, EXCESS_ALPHA, 0.0) * (excess - b)
+    excess = np.minimum(z - u, EXCESS_CAP * m)
+    # running moments of the excesses; the prior weighs as one excess
+    a = np.where(learn & exceed, np.maximum(EXCESS_ALPHA, 1.0 / (seen + 2.0)), 0.0)
     s[F[f"u{k}"]] = np.maximum(new_u, 1e-3)
-    s[F[f"b{k}"]] = np.maximum(new_b, 1e-3)
+    s[F[f"b{k}"]] = np.maximum(m + a * (excess - m), 1e-3)
+    # slow moments for the shape: relative to the mean excess, so they survive
+    # changes of scale; memory ~100 excesses, prior = 20 exponential excesses
+    rel = excess / np.maximum(m, 1e-12)
+    a_slow = np.where(learn & exceed, np.maximum(0.01, 1.0 / (TAIL_Q * n + SHAPE_PRIOR)), 0.0)
+    s[F[f"w{k}"]] = s[F[f"w{k}"]] + a_slow * (rel - s[F[f"w{k}"]])
+    s[F[f"v{k}"]] = s[F[f"v{k}"]] + a_slow * (rel * rel - s[F[f"v{k}"]])
+    s[F[f"x{k}"]] = seen + (learn & exceed)
+    if k == N_CHANNELS:
+        s[F["age"]] = age + learn
+
+
+def _decades(dt: np.ndarray) -> np.ndarray:
+    """``-log10`` of the per-point false-alarm probability that scores 0.5.
+
+    One false alarm per ALARM_BUDGET seconds: ``p* = dt / ALARM_BUDGET`` (1/2016 at
+    5-minute resolution, 1/10080 at 1 minute), clipped to [1e-6, 1e-2].
+    """
+    safe = np.where(dt > 0, dt, 60.0)
+    return np.clip(np.log10(ALARM_BUDGET / safe), MIN_DECADES, MAX_DECADES)
 
 
 def step(
@@ -118,9 +210,10 @@ def step(
 
     Returns
     -------
-    score, alarm, expected, sigma : ndarray, shape (m,)
+    score, alarm, expected, half : ndarray, shape (m,)
         Calibrated score in [0, 1]; whether the default decision raises an anomaly
-        at this point; the expected value and noise scale the score was based on.
+        at this point; the expected value, and the half-width of the band outside
+        which a lone point reaches the decision level.
     """
     m = x.shape[0]
     x = np.asarray(x, dtype=float)
@@ -163,41 +256,53 @@ def step(
     expected = level + seas
     r = xv - expected
     floor = 1e-9 + 1e-6 * np.abs(level)
-    sigma = np.maximum(scale * 1.2533, floor)
+    # Noise level: global, and by quarter hour of the day once a day has been seen (geometric
+    # mean of the two), so that times that are always noisy do not look anomalous.
+    kh = np.minimum((np.mod(tv, PERIODS[1]) * (SCALE_BINS / PERIODS[1])).astype(np.int64),
+                    SCALE_BINS - 1)
+    hour_scale = s[SCALE_OFFSET + kh, cols]
+    use_hour = (hour_scale > 0) & (span >= PERIODS[1])
+    scale_eff = np.where(use_hour, np.sqrt(scale * hour_scale), scale)
+    sigma = np.maximum(scale_eff * 1.2533, floor)
     z1 = np.abs(r) / sigma
     short_mean = s[F["short_mean"]] + SHORT_ALPHA * (r - s[F["short_mean"]])
     z2 = np.abs(short_mean) / sigma
     short_var = s[F["short_var"]] + SHORT_ALPHA * (np.minimum(z1, 10.0) - s[F["short_var"]])
     z3 = short_var
 
-    p = np.minimum(
-        np.minimum(_tail_p(z1, s[F["u1"]], s[F["b1"]]), _tail_p(z2, s[F["u2"]], s[F["b2"]])),
-        _tail_p(z3, s[F["u3"]], s[F["b3"]]),
-    )
+    zs = (z1, z2, z3)
+    p = _tail_p(z1, s, 1)
+    for k in range(2, N_CHANNELS + 1):
+        p = np.minimum(p, _tail_p(zs[k - 1], s, k))
     p = np.clip(N_CHANNELS * p, 1e-300, 1.0)
-    score = np.clip(-np.log10(p) / SCORE_DECADES, 0.0, 1.0)
+    raw = 1.0 - np.exp2(np.log10(p) / _decades(dt))
     warm = valid & (n >= WARMUP)
-    score = np.where(warm, score, 0.0)
+    raw = np.where(warm, raw, 0.0)
 
-    # decision: raise once per anomaly; it stays open until CLOSE_RUN calm points
+    # Decision: an anomaly is raised once, and stays open until CLOSE_RUN calm
+    # points. While it is open, a point that does not beat the anomaly's peak brings
+    # no new information, so its reported score is halved.
     is_open = s[F["open"]] > 0.5
+    peak = s[F["peak"]]
+    recent = s[F["recent"]] * RECENT_DECAY
+    score = np.where((is_open & (raw <= peak)) | (raw <= recent), SUPPRESS * raw, raw)
     alarm = warm & ~is_open & (score >= decision_level)
 
+    half = band_halfwidth(s, sigma, decision_level)
+    expected = np.where(valid, expected, np.nan)
     if not learn:
-        return score, alarm, np.where(valid, expected, np.nan), sigma
+        return score, alarm, expected, half
 
     lv = valid  # rows that learn
-    s[F["open"]] = np.where(lv, np.where(alarm | (is_open & (s[F["calm"]] < CLOSE_RUN)),
-                                         1.0, 0.0), s[F["open"]])
-    calm_now = score < CLOSE_LEVEL
-    s[F["calm"]] = np.where(lv, np.where(alarm, 0.0, np.where(calm_now, s[F["calm"]] + 1, 0.0)),
-                            s[F["calm"]])
-    still_open = s[F["open"]] > 0.5
-    s[F["calm"]] = np.where(still_open, s[F["calm"]], 0.0)
+    calm = np.where(alarm | (raw >= CLOSE_LEVEL), 0.0, s[F["calm"]] + 1.0)
+    open_next = alarm | (is_open & (calm < CLOSE_RUN))
+    s[F["open"]] = np.where(lv, open_next, s[F["open"]])
+    s[F["calm"]] = np.where(lv, np.where(open_next, calm, 0.0), s[F["calm"]])
+    s[F["peak"]] = np.where(lv, np.where(open_next, np.maximum(peak, raw), 0.0), peak)
+    s[F["recent"]] = np.where(lv, np.maximum(recent, raw), s[F["recent"]])
 
-    _update_tail(s, 1, z1, warm)
-    _update_tail(s, 2, z2, warm)
-    _update_tail(s, 3, z3, warm)
+    for k in range(1, N_CHANNELS + 1):
+        _update_tail(s, k, zs[k - 1], warm, s[F["age"]], n)
 
     gap = tv - s[F["t_last"]]
     forward = lv & (gap > 0)
@@ -214,6 +319,7 @@ def step(
     pr = xv - base - seas_all
     pscale = np.where(n >= 2, s[F["pscale"]], np.abs(pr))
     prc = np.clip(pr, -4.0 * pscale - floor, 4.0 * pscale + floor)
+    changed = np.zeros(m, dtype=bool)
     for c, (off, k0, k1, frac, val, on, eligible, period, bins) in enumerate(comp):
         err = prc  # = target - val with target = x - base - (other profiles)
         g = np.clip(s[F["dt"]] * bins / (period * PROFILE_MEMORY), 1e-4, 0.5)
@@ -221,13 +327,20 @@ def step(
         s[off + k0, cols] += g * (1.0 - frac) * err
         s[off + k1, cols] += g * frac * err
         s[F[f"mu{c}"]] += g * err / bins
-        ga = np.where(lv & eligible, GATE_ALPHA, 0.0)
+        # errors with and without the profile are compared over GATE_PERIODS periods
+        gate_alpha = np.clip(s[F["dt"]] / (GATE_PERIODS * period), 1e-5, GATE_ALPHA)
+        ga = np.where(lv & eligible, gate_alpha, 0.0)
         ew = s[F[f"err_with{c}"]] + ga * (np.abs(prc) - s[F[f"err_with{c}"]])
         ewo = s[F[f"err_without{c}"]] + ga * (np.abs(prc + val) - s[F[f"err_without{c}"]])
         s[F[f"err_with{c}"]] = ew
         s[F[f"err_without{c}"]] = ewo
         old = s[F[f"on{c}"]]
-        s[F[f"on{c}"]] = np.where(ew < GATE_ON * ewo, 1.0, np.where(ew > GATE_OFF * ewo, 0.0, old))
+        flag = np.where(ew < GATE_ON * ewo, 1.0, np.where(ew > GATE_OFF * ewo, 0.0, old))
+        s[F[f"on{c}"]] = flag
+        changed |= lv & (on != (eligible & (flag > 0.5)))
+    # The forecast changed structure: its residuals follow a new distribution, so
+    # the tail models re-learn fast (as when new, see _update_tail) from where they are.
+    _relearn_tails(s, changed)
     ab = np.clip(s[F["dt"]] / PERIODS[1], 1e-3, 0.2)
     base = base + np.where(lv & has_scale, ab, 0.0) * prc
     s[F["pscale"]] = np.where(lv, pscale + 0.02 * (np.minimum(np.abs(pr), 5.0 * pscale + floor)
@@ -249,12 +362,19 @@ def step(
     absr = np.minimum(np.abs(r), 5.0 * sigma)
     new_scale = np.where(n == 1, np.abs(r), scale + SCALE_ALPHA * (absr - scale))
     s[F["scale"]] = np.where(lv & (n > 0), new_scale, scale)
+    gh = np.clip(s[F["dt"]] * SCALE_BINS / (PERIODS[1] * PROFILE_MEMORY), 1e-3, 0.5)
+    new_hour = np.where(hour_scale > 0, hour_scale + gh * (absr - hour_scale), new_scale)
+    s[SCALE_OFFSET + kh, cols] = np.where(lv & (n > 1), new_hour, hour_scale)
     s[F["n"]] = n + lv
-    return score, alarm, np.where(valid, expected, np.nan), sigma
+    return score, alarm, expected, half
 
 
-def band_halfwidth(s: np.ndarray, sigma: np.ndarray, level: float = 0.5) -> np.ndarray:
+def band_halfwidth(
+    s: np.ndarray, sigma: np.ndarray, level: float | np.ndarray = 0.5
+) -> np.ndarray:
     """Half-width of the band inside which a lone point scores below ``level``."""
-    p_star = 10.0 ** (-level * SCORE_DECADES) / N_CHANNELS
-    z_star = s[F["u1"]] + s[F["b1"]] * np.log(TAIL_Q / p_star)
+    decades = -_decades(s[F["dt"]]) * np.log2(1.0 - np.minimum(level, 0.999999))
+    p_star = 10.0 ** (-decades) / N_CHANNELS
+    u, xi, beta = _gpd(s, 1)
+    z_star = u + beta / xi * np.expm1(xi * np.log(TAIL_Q / p_star))
     return z_star * sigma

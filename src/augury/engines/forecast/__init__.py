@@ -6,14 +6,16 @@ call it. Every forecaster follows one contract (see :mod:`.base`): ``fit(y) -> s
 """
 
 from .auto import AutoForecaster, ForecastResult, auto_forecast, candidate_models
+from .direct import DirectRegression
 from .lagreg import LagRegression, seasonal_lags
 from .metrics import coverage, mase, naive2, owa, smape
 from .naive import Naive, SeasonalNaive
-from .seasonality import detect_periods, is_seasonal
+from .seasonality import detect_periods, is_seasonal, periods_for_freq
 from .stats import StatsForecastModel
 
 __all__ = [
     "AutoForecaster",
+    "DirectRegression",
     "ForecastResult",
     "LagRegression",
     "Naive",
@@ -27,6 +29,7 @@ __all__ = [
     "mase",
     "naive2",
     "owa",
+    "periods_for_freq",
     "seasonal_lags",
     "smape",
 ]

@@ -62,6 +62,10 @@ class LagRegression(Forecaster):
         Ridge penalty per unit of total weight (on standardised data).
     transform : {"auto", "log", "none"}
         ``auto`` and ``log`` model ``log(y)`` when every value is positive.
+    robust : float or None
+        Huber constant (in robust standard deviations of the residuals) for three
+        iteratively reweighted passes, so that outliers in the history pull the
+        coefficients less; ``None`` for plain least squares.
 
     References
     ----------
@@ -86,11 +90,13 @@ class LagRegression(Forecaster):
         half_life: float | None = None,
         ridge: float = 1e-4,
         transform: str = "auto",
+        robust: float | None = 1.345,
     ):
         self.lags = lags
         self.half_life = half_life
         self.ridge = ridge
         self.transform = transform
+        self.robust = robust
 
     def fit(self, y) -> LagRegression:
         y = clean_series(y)
@@ -104,7 +110,8 @@ class LagRegression(Forecaster):
             sd = 1.0
         z = (x - mu) / sd
         if lags:
-            beta, sigma = fit_ar(z, lags, self.half_life, self.ridge)
+            X, t = lag_matrix(z, lags)
+            beta, sigma = weighted_ridge(X, t, self.half_life, self.ridge, self.robust)
         else:  # too short for any lag: the mean of what we have
             beta, sigma = np.zeros(1), float(z.std())
         self.model_ = {
@@ -129,8 +136,10 @@ class LagRegression(Forecaster):
         z = np.clip(z, st["zmin"] - span, st["zmax"] + span)
         levels = normalize_levels(level)
         se = st["sigma"] * np.sqrt(np.cumsum(psi_weights(lags, beta, h) ** 2)) if levels else 0
-        back = (lambda v: np.exp(v * st["sd"] + st["mu"])) if st["log"] else (
-            lambda v: v * st["sd"] + st["mu"]
+        back = (
+            (lambda v: np.exp(v * st["sd"] + st["mu"]))
+            if st["log"]
+            else (lambda v: v * st["sd"] + st["mu"])
         )
         out = {"mean": back(z)}
         for v in levels:
@@ -152,30 +161,59 @@ def usable_lags(lags, n: int) -> tuple[int, ...]:
     return tuple(lags)
 
 
-def fit_ar(z: np.ndarray, lags: tuple[int, ...], half_life: float | None, ridge: float):
-    """Weighted ridge fit; returns ``(beta, sigma)`` with the intercept last in ``beta``."""
+def lag_matrix(z: np.ndarray, lags: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Design matrix (one column per lag, intercept last) and targets of an AR fit."""
     n, big = len(z), max(lags)
-    rows = n - big
-    X = np.empty((rows, len(lags) + 1))
+    X = np.empty((n - big, len(lags) + 1))
     for j, lag in enumerate(lags):
         X[:, j] = z[big - lag : n - lag]
     X[:, -1] = 1.0
-    t = z[big:]
-    if half_life:
-        w = 0.5 ** ((rows - 1 - np.arange(rows)) / float(half_life))
-    else:
-        w = np.ones(rows)
-    Xw = X * w[:, None]
-    A = Xw.T @ X
-    pen = ridge * w.sum() * np.eye(len(lags) + 1)
+    return X, z[big:]
+
+
+def weighted_ridge(
+    X: np.ndarray,
+    t: np.ndarray,
+    half_life: float | None,
+    ridge: float,
+    robust: float | None = None,
+    iterations: int = 3,
+) -> tuple[np.ndarray, float]:
+    """Ridge regression with exponentially decaying row weights (last row weighs 1).
+
+    The intercept (last column) is not shrunk. With ``robust``, Huber weights
+    ``min(1, c / |r / s|)`` (``s``: MAD of the residuals) multiply the decay weights over
+    ``iterations`` passes. Returns ``(beta, sigma)``, sigma being the weighted RMS of
+    the residuals under the decay weights alone.
+    """
+    rows = len(t)
+    decay = 0.5 ** ((rows - 1 - np.arange(rows)) / float(half_life)) if half_life else np.ones(rows)
+    pen = ridge * decay.sum() * np.eye(X.shape[1])
     pen[-1, -1] = 0.0  # the intercept is not shrunk
-    try:
-        beta = np.linalg.solve(A + pen, Xw.T @ t)
-    except np.linalg.LinAlgError:
-        beta = np.linalg.lstsq(A + pen, Xw.T @ t, rcond=None)[0]
+    w = decay
+    for _ in range(iterations if robust else 1):
+        Xw = X * w[:, None]
+        try:
+            beta = np.linalg.solve(Xw.T @ X + pen, Xw.T @ t)
+        except np.linalg.LinAlgError:
+            beta = np.linalg.lstsq(Xw.T @ X + pen, Xw.T @ t, rcond=None)[0]
+        if robust:
+            r = t - X @ beta
+            s = 1.4826 * _median(np.abs(r - _median(r)))
+            if not s > 0:
+                break
+            u = np.abs(r) / (robust * s)
+            w = decay * np.minimum(1.0, 1.0 / np.maximum(u, 1e-12))
     resid = t - X @ beta
-    sigma = float(np.sqrt(np.sum(w * resid**2) / w.sum()))
+    sigma = float(np.sqrt(np.sum(decay * resid**2) / decay.sum()))
     return beta, sigma
+
+
+def _median(v: np.ndarray) -> float:
+    """Median by partial sort (np.median's generic path costs more than the fit here)."""
+    k = len(v) // 2
+    part = np.partition(v, (k - 1, k) if len(v) % 2 == 0 and k > 0 else k)
+    return float(0.5 * (part[k - 1] + part[k])) if len(v) % 2 == 0 and k > 0 else float(part[k])
 
 
 def recursive_forecast(tail: np.ndarray, lags, beta: np.ndarray, h: int) -> np.ndarray:

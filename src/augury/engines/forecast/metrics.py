@@ -122,13 +122,9 @@ def owa(
     if benchmark is None:
         benchmark = [naive2(x, len(y), m) for x, y in zip(insample, y_true, strict=True)]
     s = np.mean([smape(y, f) for y, f in zip(y_true, y_pred, strict=True)])
-    ms = np.mean(
-        [mase(y, f, x, m) for y, f, x in zip(y_true, y_pred, insample, strict=True)]
-    )
+    ms = np.mean([mase(y, f, x, m) for y, f, x in zip(y_true, y_pred, insample, strict=True)])
     s2 = np.mean([smape(y, f) for y, f in zip(y_true, benchmark, strict=True)])
-    ms2 = np.mean(
-        [mase(y, f, x, m) for y, f, x in zip(y_true, benchmark, insample, strict=True)]
-    )
+    ms2 = np.mean([mase(y, f, x, m) for y, f, x in zip(y_true, benchmark, insample, strict=True)])
     return {
         "smape": float(s),
         "mase": float(ms),

@@ -8,11 +8,12 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = [
+    "FREQ_PERIODS",
     "acf",
-    "candidate_periods",
     "classical_seasonal_indices",
     "detect_periods",
     "is_seasonal",
+    "periods_for_freq",
 ]
 
 
@@ -68,10 +69,7 @@ def classical_seasonal_indices(y: np.ndarray, period: int, multiplicative: bool 
     y = np.asarray(y, dtype=float)
     n = len(y)
     m = int(period)
-    if m % 2 == 0:
-        w = np.r_[0.5, np.ones(m - 1), 0.5] / m
-    else:
-        w = np.ones(m) / m
+    w = np.r_[0.5, np.ones(m - 1), 0.5] / m if m % 2 == 0 else np.ones(m) / m
     half = len(w) // 2
     trend = np.full(n, np.nan)
     trend[half : n - half] = np.convolve(y, w, mode="valid")
@@ -90,25 +88,45 @@ def classical_seasonal_indices(y: np.ndarray, period: int, multiplicative: bool 
     return figure
 
 
-def candidate_periods(freq: str | None = None) -> tuple[int, ...]:
-    """Seasonal periods worth testing for a sampling frequency (pandas-style alias)."""
-    table = {
-        "min": (60, 1440),
-        "t": (60, 1440),
-        "5min": (12, 288),
-        "15min": (4, 96, 672),
-        "30min": (48, 336),
-        "h": (24, 168),
-        "d": (7, 365),
-        "b": (5,),
-        "w": (52,),
-        "m": (12,),
-        "q": (4,),
-        "y": (),
-    }
+#: Cycles worth testing per sampling frequency (pandas-style aliases, lower case).
+FREQ_PERIODS: dict[str, tuple[int, ...]] = {
+    "min": (60, 1440),
+    "5min": (288, 2016),
+    "10min": (144, 1008),
+    "15min": (96, 672),
+    "30min": (48, 336),
+    "h": (24, 168),
+    "d": (7, 365),
+    "b": (5,),
+    "w": (52,),
+    "m": (12,),
+    "ms": (12,),
+    "me": (12,),
+    "q": (4,),
+    "qs": (4,),
+    "qe": (4,),
+    "y": (),
+    "ys": (),
+    "ye": (),
+}
+
+
+def periods_for_freq(freq: str | None) -> tuple[int, ...]:
+    """Seasonal periods worth testing for a sampling frequency.
+
+    ``None`` gives a broad default; an unknown alias raises ``ValueError``.
+
+    Examples
+    --------
+    >>> periods_for_freq("h")
+    (24, 168)
+    """
     if freq is None:
-        return (4, 5, 7, 12, 24, 52, 168, 365)
-    return table.get(freq.lower(), ())
+        return (4, 7, 12, 24, 52, 168)
+    key = freq.strip().lower()
+    if key not in FREQ_PERIODS:
+        raise ValueError(f"unknown frequency {freq!r}; expected one of {sorted(FREQ_PERIODS)}")
+    return FREQ_PERIODS[key]
 
 
 def detect_periods(
@@ -119,15 +137,18 @@ def detect_periods(
 ) -> list[int]:
     """Seasonal periods among ``candidates`` that pass :func:`is_seasonal`.
 
-    A period must also be a local peak of the autocorrelation function. A longer period is kept only when its autocorrelation exceeds the one at the
-    already-kept shorter period that divides it (so 168 survives on hourly data with a
-    weekly cycle, but not on data with only a daily one). At most ``max_periods``
+    A period must also be a local peak of the autocorrelation function; a trending
+    series that fails the test is tested again after first differencing. A longer
+    period that is a multiple of a kept shorter one must also pass the test on the
+    series seasonally differenced at the shorter period (so 168 survives on hourly
+    data with a weekly cycle, but not on data with only a daily one). At most
+    ``max_periods``
     periods are returned, shortest first.
     """
     y = np.asarray(y, dtype=float)
     y = y[np.isfinite(y)]
     found: list[int] = []
-    usable = sorted(p for p in candidates if 2 <= p and 3 * p <= len(y))
+    usable = sorted(p for p in candidates if p >= 2 and 3 * p <= len(y))
     if not usable:
         return found
     r = acf(y, max(usable) + 1)
@@ -135,12 +156,31 @@ def detect_periods(
         # a seasonal lag is a local peak of the autocorrelation (lag 6 of a daily
         # cycle in hourly data correlates too, but is not a period)
         peak = r[p - 1] >= r[p - 2] and (p >= len(r) or r[p - 1] >= r[p])
-        if not peak or not is_seasonal(y, p, tcrit):
-            continue
+        if not (peak and is_seasonal(y, p, tcrit)):
+            dy = np.diff(y)
+            rd = acf(dy, p + 1)
+            peak_d = len(rd) >= p and rd[p - 1] >= rd[p - 2]
+            peak_d = peak_d and (p >= len(rd) or rd[p - 1] >= rd[p])
+            if not (peak_d and is_seasonal(dy, p, tcrit)):
+                continue
         divisors = [q for q in found if p % q == 0]
-        if divisors and r[p - 1] <= max(r[q - 1] for q in divisors) + 0.02:
-            continue
+        if divisors:
+            # Does the longer cycle add anything? Remove the shorter one by seasonal
+            # differencing and test the longer period again on what is left.
+            q = max(divisors)
+            d = y[q:] - y[:-q]
+            if not is_seasonal(d, p, tcrit):
+                continue
         found.append(p)
+    if len(found) > 1:
+        # Drop harmonics: 12 passes on many hourly series only because it is half of the
+        # daily cycle. Compared on the differenced series so that a trend does not decide.
+        rd = acf(np.diff(y), max(found) + 1)
+        found = [
+            q
+            for q in found
+            if not any(p in (2 * q, 3 * q) and rd[p - 1] >= rd[q - 1] for p in found)
+        ]
     if len(found) > max_periods:
         # keep the strongest ones
         found = sorted(sorted(found, key=lambda p: -r[p - 1])[:max_periods])
