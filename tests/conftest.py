@@ -1,10 +1,10 @@
 """Test fixtures live in tests/fixtures/ and load here as plugins."""
 
-pytest_plugins = ["tests.fixtures.db", "tests.fixtures.app", "tests.fixtures.factories"]
-
 import os
 
 import pytest
+
+pytest_plugins = ["tests.fixtures.db", "tests.fixtures.app", "tests.fixtures.factories"]
 
 _skipped: list[str] = []
 

@@ -117,7 +117,8 @@ def test_change_password_ends_other_sessions(client, owner):
         headers=owner.headers,
         json={"current_password": "wrong one!", "new_password": "a new password"},
     )
-    assert r.status_code == 401
+    assert r.status_code == 422
+    assert r.json()["error"]["details"] == {"field": "current_password"}
     r = client.post(
         "/api/v1/auth/password/change",
         headers=owner.headers,

@@ -151,7 +151,7 @@ def test_sign_up_log_out_and_log_in_through_the_forms(ui):
     assert page.inner_text("#user-name") == "Ada Lovelace"
 
     # Change password from the user menu: a wrong current password is an error that
-    # must not end the login (the API answers it with 401 too).
+    # must not end the login.
     page.click("[data-testid=user-menu]")
     page.click("[data-testid=change-password]")
     page.fill("#pw-current", "not my password")

@@ -409,7 +409,8 @@ def change_password(
             org_id=principal.org_id,
             **principal.audit_actor(),
         )
-        raise AuthenticationFailed("Current password is wrong.")
+        # Not 401: the login itself is fine, and a client must not refresh and retry.
+        raise ValidationFailed("Current password is wrong.", details={"field": "current_password"})
     _check_password(settings, new)
     user.password_hash = security.hash_password(new)
     _revoke_sessions(session, user.id, keep=principal.session_id)
@@ -757,6 +758,7 @@ def accept_invitation(
     if user.default_org_id is None:
         user.default_org_id = invitation.org_id
     invitation.accepted_at = clock.now()
+    user.last_login_at = clock.now()
     session.flush()
     session.refresh(membership)
     audit.record(

@@ -510,7 +510,7 @@
     });
     $("#password-cancel").addEventListener("click", () => dialog.close());
     onSubmit($("#password-form"), async (fd) => {
-      // No retry on 401 here: a wrong current password also answers 401.
+      // A wrong current password answers 422; no refresh-and-retry is needed here.
       await api("/auth/password/change", {
         method: "POST", retry: false,
         body: { current_password: String(fd.get("current_password") || ""), new_password: String(fd.get("new_password") || "") },
