@@ -110,3 +110,29 @@ def test_unexpected_error_is_internal_error_without_trace(app, owner):
         r = c.get("/api/v1/boom")
     _assert_envelope(r, 500, "INTERNAL_ERROR")
     assert "secret internals" not in r.text
+
+
+def test_nul_characters_are_refused_on_every_database(client, owner):
+    """PostgreSQL text cannot hold NUL: both dialects answer the same clean 422."""
+    r = client.post(
+        "/api/v1/api-keys", json={"name": "a\u0000b", "scopes": ["read"]}, headers=owner.headers
+    )
+    _assert_envelope(r, 422, "VALIDATION_ERROR")
+    r = client.post(
+        "/api/v1/jobs",
+        json={"type": "demo.work", "params": {"kind": "\u0000"}},
+        headers=owner.headers,
+    )
+    _assert_envelope(r, 422, "VALIDATION_ERROR")
+    r = client.get("/api/v1/audit?action=auth%00login", headers=owner.headers)
+    _assert_envelope(r, 422, "VALIDATION_ERROR")
+    assert client.get("/api/v1/api-keys", headers=owner.headers).json()["total"] == 0
+
+
+def test_datetimes_that_overflow_in_utc_are_refused(client, owner):
+    r = client.get("/api/v1/jobs?created_after=9999-12-31T23:59:59-05:00", headers=owner.headers)
+    _assert_envelope(r, 422, "VALIDATION_ERROR")
+    r = client.get("/api/v1/audit?since=0001-01-01T00:00:00%2B05:00", headers=owner.headers)
+    _assert_envelope(r, 422, "VALIDATION_ERROR")
+    ok = client.get("/api/v1/jobs?created_after=2026-01-01T00:00:00%2B02:00", headers=owner.headers)
+    assert ok.status_code == 200

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from augury.accounts.models import Role, Scope
+from augury.api.schemas import StrictModel, UtcDatetime
 
 
-class Strict(BaseModel):
-    """Inputs refuse unknown fields: a typo must not be silently ignored."""
-
-    model_config = ConfigDict(extra="forbid")
+class Strict(StrictModel):
+    """Inputs refuse unknown fields (a typo must not be silently ignored) and NUL."""
 
 
 class Read(BaseModel):
@@ -159,7 +158,7 @@ class InvitationAccept(Strict):
 class ApiKeyCreate(Strict):
     name: str = Field(min_length=1, max_length=200)
     scopes: list[Scope] = Field(min_length=1, max_length=4)
-    expires_at: AwareDatetime | None = None
+    expires_at: UtcDatetime | None = None
 
 
 class ApiKeyRead(Read):

@@ -25,7 +25,8 @@ class _TooLarge(Exception):
 
 
 class BodyLimitMiddleware:
-    """Refuse bodies over ``max_bytes`` with 413, by Content-Length or while streaming."""
+    """Refuse bodies over ``max_bytes`` with 413 (by Content-Length or while streaming),
+    and NUL characters in query strings with 422 (PostgreSQL text cannot hold them)."""
 
     def __init__(self, app, max_bytes: int):
         self.app = app
@@ -34,6 +35,19 @@ class BodyLimitMiddleware:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if b"%00" in scope.get("query_string", b""):
+            await _send_json(
+                send,
+                422,
+                {
+                    "error": {
+                        "code": "VALIDATION_ERROR",
+                        "message": "Query parameters must not contain NUL characters.",
+                        "details": {},
+                    }
+                },
+            )
             return
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
@@ -71,18 +85,22 @@ class BodyLimitMiddleware:
                 await self._reject(send)
 
     async def _reject(self, send):
-        body = _too_large_body(self.max_bytes)
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        await _send_json(send, 413, json.loads(_too_large_body(self.max_bytes)))
+
+
+async def _send_json(send, status: int, payload: dict) -> None:
+    body = json.dumps(payload).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 class RequestMetrics:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime
 
 from augury.api.deps import Admin, SessionDep
 from augury.api.pagination import Page, PageDep, make_page
+from augury.api.schemas import UtcDatetime
 from augury.audit import schemas
 from augury.audit import service as audit_service
 
@@ -27,8 +27,8 @@ def list_audit_events(
         str | None, Query(max_length=16, description="success, failure, throttled")
     ] = None,
     actor_user_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
-    since: AwareDatetime | None = None,
-    until: AwareDatetime | None = None,
+    since: UtcDatetime | None = None,
+    until: UtcDatetime | None = None,
 ):
     """Security-relevant actions in the organization, newest first."""
     rows, total = audit_service.list_page(

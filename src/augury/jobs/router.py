@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
-from pydantic import AwareDatetime
 
 from augury.api.deps import Admin, ObjectId, Reader, SessionDep, Writer
 from augury.api.pagination import Page, PageDep, make_page
+from augury.api.schemas import UtcDatetime
 from augury.errors import ValidationFailed
 from augury.jobs import schemas
 from augury.jobs import service as jobs_service
@@ -46,8 +46,8 @@ def list_jobs(
     ] = None,
     type: Annotated[str | None, Query(description="Job type; 'demo.*' for a family.")] = None,
     user_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
-    created_after: AwareDatetime | None = None,
-    created_before: AwareDatetime | None = None,
+    created_after: UtcDatetime | None = None,
+    created_before: UtcDatetime | None = None,
 ):
     """Jobs of the organization, newest first."""
     statuses = None
@@ -104,8 +104,8 @@ def job_logs(job_id: ObjectId, principal: Reader, session: SessionDep, page: Pag
 def consumptions(
     principal: Reader,
     session: SessionDep,
-    date_from: AwareDatetime | None = None,
-    date_to: AwareDatetime | None = None,
+    date_from: UtcDatetime | None = None,
+    date_to: UtcDatetime | None = None,
     user_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     type: Annotated[str | None, Query(max_length=100)] = None,
 ):

@@ -6,11 +6,11 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from augury.api.schemas import StrictModel
 from augury.jobs.models import JobStatus
 
 
-class JobCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class JobCreate(StrictModel):
     type: str = Field(min_length=1, max_length=100, description="A registered job type.")
     params: dict = Field(default_factory=dict, description="Parameters of that job type.")
 
