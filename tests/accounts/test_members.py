@@ -146,3 +146,11 @@ def test_organization_rename_needs_admin(client, owner):
     r = client.patch(url, json={"name": "New name"}, headers=owner.headers)
     assert r.status_code == 200 and r.json()["name"] == "New name"
     assert client.get(url, headers=viewer.headers).json()["name"] == "New name"
+
+
+def test_organization_name_cannot_be_nulled(client, owner):
+    url = f"/api/v1/organizations/{owner.org_id}"
+    r = client.patch(url, json={"name": None}, headers=owner.headers)
+    assert r.status_code == 422 and r.json()["error"]["code"] == "VALIDATION_ERROR"
+    assert client.patch(url, json={"description": None}, headers=owner.headers).status_code == 200
+    assert client.get(url, headers=owner.headers).json()["name"] == "Acme"

@@ -7,6 +7,8 @@ answer must have the documented envelope.
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
@@ -15,7 +17,8 @@ from augury.app import create_app
 from augury.config import Settings
 from tests.fixtures.factories import signup
 
-MAX_EXAMPLES = 20
+# More examples for a deeper search: AUGURY_SCHEMATHESIS_EXAMPLES=200 make test
+MAX_EXAMPLES = int(os.environ.get("AUGURY_SCHEMATHESIS_EXAMPLES", "20"))
 # Logging out ends the session the other calls use; it has its own tests.
 SKIP = {("POST", "/api/v1/auth/logout")}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 
 from augury.accounts.models import Role, Scope
 from augury.api.schemas import StrictModel, UtcDatetime
@@ -103,6 +103,13 @@ class OrganizationCreate(Strict):
 class OrganizationUpdate(Strict):
     name: str | None = Field(None, min_length=1, max_length=200)
     description: str | None = Field(None, max_length=2000)
+
+    @model_validator(mode="after")
+    def _name_not_null(self):
+        # Omit "name" to keep it; an organization cannot be renamed to nothing.
+        if "name" in self.model_fields_set and self.name is None:
+            raise ValueError("name cannot be null")
+        return self
 
 
 class OrganizationRead(Read):
