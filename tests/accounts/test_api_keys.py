@@ -134,3 +134,12 @@ def test_members_see_only_their_keys_admins_see_all(client, owner):
     assert (
         client.delete(f"/api/v1/api-keys/{owner_key_id}", headers=member.headers).status_code == 403
     )
+
+
+def test_work_done_with_a_key_is_accounted_to_its_creator(client, owner):
+    key = make_key(client, owner, ["write"])
+    job = client.post("/api/v1/jobs", json={"type": "demo.work"}, headers={"X-Auth-Token": key})
+    assert job.json()["user_id"] == owner.user_id
+    client.post(f"/api/v1/jobs/{job.json()['id']}/abort", headers={"X-Auth-Token": key})
+    events = client.get("/api/v1/audit?action=job.abort", headers=owner.headers).json()["items"]
+    assert events[0]["actor_user_id"] == owner.user_id and events[0]["actor_key_id"] is not None

@@ -20,6 +20,8 @@ PERMISSIONS = tuple(_NEEDS)
 
 @dataclass(frozen=True)
 class Principal:
+    """``user_id`` is the person acting, or for an API key the person who created it."""
+
     org_id: int
     user_id: int | None = None
     role: Role | None = None

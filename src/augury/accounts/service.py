@@ -868,4 +868,11 @@ def principal_from_api_key(*, session: Session, secret: str, ip: str | None = No
         raise AuthenticationFailed("API key expired.")
     if key.last_used_at is None or now - key.last_used_at >= KEY_TOUCH_INTERVAL:
         key.last_used_at = now
-    return Principal(org_id=key.org_id, key_id=key.id, scopes=frozenset(key.scopes), ip=ip)
+    # Work done with a key is accounted to the person who created it (consumptions, audit).
+    return Principal(
+        org_id=key.org_id,
+        key_id=key.id,
+        user_id=key.created_by_id,
+        scopes=frozenset(key.scopes),
+        ip=ip,
+    )
