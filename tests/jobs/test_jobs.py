@@ -114,8 +114,12 @@ def test_abort_running_job_really_stops_it(runner_client):
     done = _wait(runner_client, owner, job["id"], timeout=15)
     assert done["status"] == "aborted"
     assert done["progress"] < 100
-    time.sleep(0.3)
-    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    # The job may record "aborted" itself just before exiting; the process must be gone
+    # soon after (the runner sends SIGKILL after a short grace).
+    deadline = time.monotonic() + 10
+    while psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+        assert time.monotonic() < deadline, "aborted job's process is still running"
+        time.sleep(0.05)
     frozen = runner_client.get(f"/api/v1/jobs/{job['id']}", headers=owner.headers).json()
     time.sleep(0.5)
     assert (
