@@ -1,0 +1,1 @@
+"""Metrics: time series identified by a name (``what``) plus dimensions, with tags."""
