@@ -156,6 +156,13 @@
 
   // --- DOM helpers --------------------------------------------------------------------
 
+  // Answers can arrive out of order (a filter changed twice quickly): a loader asks
+  // `stale()` after each await and renders only if no newer call has started since.
+  function newestOnly() {
+    let latest = 0;
+    return () => { const mine = ++latest; return () => mine !== latest; };
+  }
+
   const $ = (sel, root) => (root || document).querySelector(sel);
   const $$ = (sel, root) => Array.from((root || document).querySelectorAll(sel));
 
@@ -641,11 +648,14 @@
         h("td", { class: "num" }, fmtNum(c.wall_seconds)))));
     }
 
+    const jobsCall = newestOnly();
     async function load() {
       clearTimeout(state.timer);
+      const stale = jobsCall();
       let page;
       try {
         page = await api("/jobs", { query: { offset: state.offset, limit: state.limit, status: state.status } });
+        if (stale()) return;
       } catch (err) {
         showError(err);
         state.timer = setTimeout(load, 5000);
@@ -901,10 +911,13 @@
       }
     });
 
+    const keysCall = newestOnly();
     async function load() {
+      const stale = keysCall();
       const page = await api("/api-keys", {
         query: { offset, limit: 50, include_revoked: $("#keys-include-revoked").checked },
       });
+      if (stale()) return;
       const tb = clear($("#keys-body"));
       show($("#keys-empty"), page.total === 0);
       show($("#keys-table"), page.total > 0);
@@ -972,10 +985,13 @@
         h("span", { class: "kv" }, h("span", { class: "muted" }, k + " "), typeof v === "object" ? JSON.stringify(v) : String(v))));
     }
 
+    const auditCall = newestOnly();
     async function load() {
+      const stale = auditCall();
       const page = await api("/audit", {
         query: { offset, limit: 25, action: $("#audit-action").value, outcome: $("#audit-outcome").value },
       });
+      if (stale()) return;
       const tb = clear($("#audit-body"));
       show($("#audit-empty"), page.total === 0);
       show($("#audit-table"), page.total > 0);
