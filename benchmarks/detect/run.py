@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import resource
 import sys
 import time
@@ -28,10 +27,10 @@ for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy as np  # noqa: E402
 
 from augury.engines.detect import StreamingDetector, kernel, score_matrix  # noqa: E402
+from benchmarks.docs import replace_section  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 JSON_OUT = ROOT / "benchmarks" / "results" / "detect.json"
-DOC = ROOT / "docs" / "benchmarks.md"
 COMMAND = "make bench-detect  (= .venv/bin/python -m benchmarks.detect.run)"
 
 
@@ -95,14 +94,8 @@ def run(metrics: int, minutes: int, chunk: int = 60, seed: int = 0) -> dict:
 
 
 def write_doc(section: str) -> None:
-    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
-    pattern = re.compile(r"^## Detection throughput\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: section, text)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    DOC.parent.mkdir(parents=True, exist_ok=True)
-    DOC.write_text(text)
+    """Replace (or append) the ``## Detection throughput`` section of docs/benchmarks.md."""
+    replace_section("Detection throughput", section)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 import time
 from pathlib import Path
@@ -21,13 +20,13 @@ import numpy as np
 import pandas as pd
 
 from augury.engines.detect import score_matrix, score_series
+from benchmarks.docs import replace_section
 from benchmarks.nab import scorer
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "nab"
 RESULTS_DIR = ROOT / "benchmarks" / "nab" / "results" / "augury"
 JSON_OUT = ROOT / "benchmarks" / "results" / "nab.json"
-DOC = ROOT / "docs" / "benchmarks.md"
 PROFILES = ("standard", "reward_low_FP_rate", "reward_low_FN_rate")
 COMMAND = "make bench-nab  (= .venv/bin/python -m benchmarks.nab.run)"
 
@@ -159,14 +158,7 @@ def _table(rows: list[tuple[str, dict]]) -> str:
 
 def write_doc(section: str) -> None:
     """Replace (or append) the ``## NAB`` section of docs/benchmarks.md."""
-    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
-    pattern = re.compile(r"^## NAB\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: section, text)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    DOC.parent.mkdir(parents=True, exist_ok=True)
-    DOC.write_text(text)
+    replace_section("NAB", section)
 
 
 def main(argv: list[str] | None = None) -> int:
