@@ -20,8 +20,11 @@ from augury.api.middleware import BodyLimitMiddleware, MetricsMiddleware, Reques
 from augury.api.prometheus import JobsCollector
 from augury.api.prometheus import router as prometheus_router
 from augury.api.ratelimit import RateLimiter, RateLimitMiddleware
-from augury.api.routes import api_router
+from augury.api.routes import api_router, compat_routers
 from augury.config import Settings
+from augury.metrics.rollups import RetentionTask
+from augury.metrics.stream import StreamProcessor
+from augury.metrics.writer import MetricCache
 from augury.runtime.jobs import JobRunner
 from augury.store import migrate
 from augury.store.db import Database
@@ -72,10 +75,12 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool | None = None
         app.state.runner = runner
         if runner is not None:
             runner.start()
+            app.state.stream.start()
         try:
             yield
         finally:
             if runner is not None:
+                app.state.stream.stop()
                 runner.stop()
             db.dispose()
 
@@ -92,12 +97,22 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool | None = None
     app.state.settings = settings
     app.state.db = db
     app.state.runner = None
+    app.state.metric_cache = MetricCache()
+    app.state.stream = StreamProcessor(
+        db,
+        interval_s=settings.metrics.process_interval_s,
+        periodic=[
+            RetentionTask(settings.metrics.retention_days, settings.metrics.rollup_retention_days)
+        ],
+    )
     registry = CollectorRegistry()
     registry.register(JobsCollector(db))
     app.state.registry = registry
 
     api_errors.install(app)
     app.include_router(api_router)
+    for compat in compat_routers:
+        app.include_router(compat)
     app.include_router(prometheus_router)
 
     @app.get("/api/v1/docs", include_in_schema=False)

@@ -316,9 +316,7 @@ class Invitations(Resource):
 class ApiKeys(Resource):
     """API keys (``client.keys``)."""
 
-    def list(
-        self, *, include_revoked: bool = False, offset: int = 0, limit: int = 50
-    ) -> JSON:
+    def list(self, *, include_revoked: bool = False, offset: int = 0, limit: int = 50) -> JSON:
         """One page of keys with their last use (admins see every key, others their own)."""
         return self._page("/api-keys", offset, limit, include_revoked=include_revoked)
 
@@ -364,8 +362,12 @@ class Jobs(Resource):
         limit: int = 50,
     ) -> JSON:
         """One page of jobs, newest first; ``status`` takes one status or several."""
-        return self._page("/jobs", offset, limit, **self._filters(
-            status, type, user_id, created_after, created_before))
+        return self._page(
+            "/jobs",
+            offset,
+            limit,
+            **self._filters(status, type, user_id, created_after, created_before),
+        )
 
     def iter(
         self,
@@ -378,15 +380,25 @@ class Jobs(Resource):
         page_size: int = 100,
     ) -> Iterator[JSON]:
         """Every job matching the filters, newest first."""
-        return self._iter("/jobs", page_size, **self._filters(
-            status, type, user_id, created_after, created_before))
+        return self._iter(
+            "/jobs",
+            page_size,
+            **self._filters(status, type, user_id, created_after, created_before),
+        )
 
     @staticmethod
     def _filters(status, type, user_id, created_after, created_before) -> JSON:
         if status is not None and not isinstance(status, str):
             status = list(status)
-        return _query({"status": status, "type": type, "user_id": user_id,
-                       "created_after": created_after, "created_before": created_before})
+        return _query(
+            {
+                "status": status,
+                "type": type,
+                "user_id": user_id,
+                "created_after": created_after,
+                "created_before": created_before,
+            }
+        )
 
     def get(self, job_id: int) -> JSON:
         """One job with its progress and resource use."""
@@ -433,8 +445,9 @@ class Jobs(Resource):
         type: str | None = None,
     ) -> list[JSON]:
         """CPU seconds, peak memory and disk written by jobs, per user, job type and day."""
-        params = _query({"date_from": date_from, "date_to": date_to, "user_id": user_id,
-                         "type": type})
+        params = _query(
+            {"date_from": date_from, "date_to": date_to, "user_id": user_id, "type": type}
+        )
         return self._client.request("GET", "/consumptions", params=params)
 
 
@@ -453,9 +466,20 @@ class Audit(Resource):
         limit: int = 50,
     ) -> JSON:
         """One page of events, newest first; ``action`` takes ``"auth.login"`` or ``"auth.*"``."""
-        return self._page("/audit", offset, limit, **_query({
-            "action": action, "outcome": outcome, "actor_user_id": actor_user_id,
-            "since": since, "until": until}))
+        return self._page(
+            "/audit",
+            offset,
+            limit,
+            **_query(
+                {
+                    "action": action,
+                    "outcome": outcome,
+                    "actor_user_id": actor_user_id,
+                    "since": since,
+                    "until": until,
+                }
+            ),
+        )
 
     def iter(
         self,
@@ -468,9 +492,19 @@ class Audit(Resource):
         page_size: int = 100,
     ) -> Iterator[JSON]:
         """Every event matching the filters, newest first."""
-        return self._iter("/audit", page_size, **_query({
-            "action": action, "outcome": outcome, "actor_user_id": actor_user_id,
-            "since": since, "until": until}))
+        return self._iter(
+            "/audit",
+            page_size,
+            **_query(
+                {
+                    "action": action,
+                    "outcome": outcome,
+                    "actor_user_id": actor_user_id,
+                    "since": since,
+                    "until": until,
+                }
+            ),
+        )
 
 
 # --- the client --------------------------------------------------------------------
@@ -515,7 +549,9 @@ class Client:
         self.access_token = token
         self.refresh_token = refresh_token
         self._http = httpx.Client(
-            base_url=base, timeout=timeout, verify=verify,
+            base_url=base,
+            timeout=timeout,
+            verify=verify,
             headers={"User-Agent": f"augury-client/{__version__}", "Accept": "application/json"},
         )
         self.orgs = Organizations(self)
@@ -605,8 +641,7 @@ class Client:
         organization_name: str | None = None,
     ) -> JSON:
         """Create an account and its organization, and log in (the client keeps the tokens)."""
-        body = _body(email=email, password=password, name=name,
-                     organization_name=organization_name)
+        body = _body(email=email, password=password, name=name, organization_name=organization_name)
         answer = self.request("POST", "/auth/signup", json=body, authenticate=False)
         return self._keep_tokens(answer)
 
@@ -637,18 +672,26 @@ class Client:
 
     def change_password(self, current_password: str, new_password: str) -> None:
         """Change your password; your other logins end."""
-        self.request("POST", "/auth/password/change", json={
-            "current_password": current_password, "new_password": new_password})
+        self.request(
+            "POST",
+            "/auth/password/change",
+            json={"current_password": current_password, "new_password": new_password},
+        )
 
     def forgot_password(self, email: str) -> JSON:
         """Ask for a password-reset mail (answered the same whether the account exists or not)."""
-        return self.request("POST", "/auth/password/forgot", json={"email": email},
-                            authenticate=False)
+        return self.request(
+            "POST", "/auth/password/forgot", json={"email": email}, authenticate=False
+        )
 
     def reset_password(self, token: str, new_password: str) -> None:
         """Choose a new password with the token from the reset mail; all logins end."""
-        self.request("POST", "/auth/password/reset",
-                     json={"token": token, "new_password": new_password}, authenticate=False)
+        self.request(
+            "POST",
+            "/auth/password/reset",
+            json={"token": token, "new_password": new_password},
+            authenticate=False,
+        )
 
     def me(self) -> JSON:
         """Your profile, the organization you act in, and all your organizations."""

@@ -61,6 +61,22 @@ class JobSettings(BaseModel):
     )
 
 
+class MetricsSettings(BaseModel):
+    max_lateness_s: float = Field(
+        86400.0,
+        ge=0,
+        description="A sample older than its metric's newest point by more than this is "
+        "refused (TOO_LATE); CSV backfill is exempt.",
+    )
+    retention_days: int = Field(
+        90, ge=1, description="Days native points and 1m/5m rollups are kept."
+    )
+    rollup_retention_days: int = Field(730, ge=1, description="Days 1h and 1d rollups are kept.")
+    process_interval_s: float = Field(
+        0.5, gt=0, description="How often the stream processor looks for new points."
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="AUGURY_", env_nested_delimiter="__", extra="ignore"
@@ -85,6 +101,7 @@ class Settings(BaseSettings):
     ratelimit: RateLimitSettings = RateLimitSettings()
     smtp: SmtpSettings = SmtpSettings()
     jobs: JobSettings = JobSettings()
+    metrics: MetricsSettings = MetricsSettings()
 
     @cached_property
     def db_url(self) -> str:

@@ -6,6 +6,7 @@
     ├── NotFound (404 RESOURCE_NOT_FOUND)
     ├── Conflict (409 CONFLICT)
     ├── ValidationFailed (422 VALIDATION_ERROR)
+    ├── BadPayload (400 INVALID_PAYLOAD)
     ├── PayloadTooLarge (413 PAYLOAD_TOO_LARGE)
     └── RateLimited (429 RATE_LIMIT_EXCEEDED)
 
@@ -23,9 +24,17 @@ class AuguryError(Exception):
     code = "INTERNAL_ERROR"
     default_message = "Internal error."
 
-    def __init__(self, message: str | None = None, *, details: dict[str, Any] | None = None):
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        details: dict[str, Any] | None = None,
+        extra: dict[str, Any] | None = None,
+    ):
         self.message = message or self.default_message
         self.details = details or {}
+        self.extra = extra or {}
+        """Fields beside ``error`` in the body (wire-compatible ingestion answers)."""
         super().__init__(self.message)
 
 
@@ -57,6 +66,14 @@ class ValidationFailed(AuguryError):
     status = 422
     code = "VALIDATION_ERROR"
     default_message = "Invalid request."
+
+
+class BadPayload(AuguryError):
+    """A request body that cannot be read at all (not JSON, not snappy, bad gzip ...)."""
+
+    status = 400
+    code = "INVALID_PAYLOAD"
+    default_message = "The request body cannot be read."
 
 
 class PayloadTooLarge(AuguryError):

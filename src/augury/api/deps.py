@@ -1,13 +1,16 @@
 """Dependencies every router shares: the DB session, settings and the acting principal.
 
-Credentials are read in this order: ``Authorization: Bearer`` (JWT or API key),
-``X-Auth-Token`` (Anomify style, API keys), and on ingestion routes only ``?token=``
-(Anodot style). Routes declare what they need with the aliases at the bottom
-(``Reader``, ``Writer``, ``Admin``, ``Owner``, ``Ingester``, ``UserOnly``).
+Credentials are read in this order: ``Authorization: Bearer`` (JWT or API key;
+``Token`` as InfluxDB clients write it works too), ``X-Auth-Token`` (Anomify style, API
+keys), and on ingestion routes only ``?token=`` (Anodot style) and HTTP basic auth with
+the API key as password (Prometheus ``basic_auth``). Routes declare what they need with
+the aliases at the bottom (``Reader``, ``Writer``, ``Admin``, ``Owner``, ``Ingester``,
+``UserOnly``).
 """
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
 from typing import Annotated
 
@@ -57,9 +60,17 @@ def _credential(request: Request, allow_query_token: bool) -> str | None:
     auth = request.headers.get("authorization")
     if auth:
         scheme, _, value = auth.partition(" ")
-        if scheme.lower() != "bearer" or not value.strip():
-            raise AuthenticationFailed("Use 'Authorization: Bearer <token or API key>'.")
-        return value.strip()
+        scheme, value = scheme.lower(), value.strip()
+        if scheme in ("bearer", "token") and value:  # "Token": InfluxDB clients, Telegraf
+            return value
+        if scheme == "basic" and value and allow_query_token:  # Prometheus basic_auth
+            try:
+                _user, _, password = base64.b64decode(value, validate=True).decode().partition(":")
+            except (ValueError, UnicodeDecodeError):
+                password = ""
+            if password:
+                return password
+        raise AuthenticationFailed("Use 'Authorization: Bearer <token or API key>'.")
     token = request.headers.get("x-auth-token")
     if token:
         return token.strip()

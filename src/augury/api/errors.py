@@ -48,7 +48,8 @@ def _augury_error(_request: Request, exc: AuguryError) -> JSONResponse:
         headers = {"Retry-After": str(exc.retry_after)}
     elif exc.status == 401:
         headers = {"WWW-Authenticate": "Bearer"}
-    return error_response(exc.status, exc.code, exc.message, exc.details, headers)
+    body = {**exc.extra, **error_body(exc.code, exc.message, exc.details)}
+    return JSONResponse(body, status_code=exc.status, headers=headers)
 
 
 def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -20,16 +20,24 @@ from collections.abc import Callable
 from augury.config import RateLimitSettings
 
 WINDOW_S = 60
-# Later issues add their ingestion routes here: they get the larger ingest budget.
-INGEST_PATHS: tuple[str, ...] = ("/api/v1/ingest", "/api/v2/write", "/api/v1/prom/write")
+# Ingestion routes (POST only) get the larger ingest budget.
+INGEST_PATHS: frozenset[str] = frozenset(
+    {
+        "/api/v1/metrics",
+        "/api/v1/metrics/watermark",
+        "/api/v2/write",
+        "/api/v1/prom/write",
+        "/api/v1/metrics/import",
+    }
+)
 
 
-def route_group(path: str) -> str | None:
+def route_group(path: str, method: str = "GET") -> str | None:
     if not path.startswith("/api/"):
         return None
     if path.startswith("/api/v1/auth/") or path == "/api/v1/invitations/accept":
         return "auth"
-    if path.startswith(INGEST_PATHS):
+    if method == "POST" and path.rstrip("/") in INGEST_PATHS:
         return "ingest"
     if path in ("/api/v1/health", "/api/v1/openapi.json"):
         return None
@@ -89,7 +97,7 @@ class RateLimitMiddleware:
         if scope["type"] != "http" or not self.limiter.settings.enabled:
             await self.app(scope, receive, send)
             return
-        group = route_group(scope["path"])
+        group = route_group(scope["path"], scope.get("method", "GET"))
         if group is None:
             await self.app(scope, receive, send)
             return

@@ -1,4 +1,4 @@
-"""Every domain router, mounted under /api/v1."""
+"""Every domain router: most under /api/v1, wire-compatible ones at their own paths."""
 
 from __future__ import annotations
 
@@ -9,7 +9,12 @@ from augury.accounts.router import router as accounts_router
 from augury.api.system import router as system_router
 from augury.audit.router import router as audit_router
 from augury.jobs.router import router as jobs_router
+from augury.metrics.router import router as metrics_router
+from augury.metrics.router import v2_router as metrics_v2_router
 
 api_router = APIRouter(prefix="/api/v1")
-for r in (system_router, auth_router, accounts_router, jobs_router, audit_router):
+for r in (system_router, auth_router, accounts_router, jobs_router, audit_router, metrics_router):
     api_router.include_router(r)
+
+# Paths other products' senders and clients use (InfluxDB /api/v2/write, Anodot /api/v2/...).
+compat_routers = (metrics_v2_router,)

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 JOB_TYPES: dict[str, str] = {
     "demo.work": "augury.jobs.builtin:DemoWork",
+    "metrics.backfill": "augury.metrics.jobs:Backfill",
 }
 
 

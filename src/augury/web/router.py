@@ -133,8 +133,12 @@ def settings_home():
 def _settings_route(tab: str, label: str):
     def page(request: Request):
         return _page(
-            request, f"settings/{tab.replace('-', '_')}.html", f"settings-{tab}", label,
-            section="settings", tab=tab,
+            request,
+            f"settings/{tab.replace('-', '_')}.html",
+            f"settings-{tab}",
+            label,
+            section="settings",
+            tab=tab,
         )
 
     page.__name__ = f"settings_{tab.replace('-', '_')}_page"
@@ -147,9 +151,7 @@ for _tab, _label in SETTINGS_TABS:
 
 def _upcoming_route(section: str, title: str, what: str):
     def page(request: Request):
-        return _page(
-            request, "upcoming.html", section, title, section=section, what=what
-        )
+        return _page(request, "upcoming.html", section, title, section=section, what=what)
 
     page.__name__ = f"{section}_page"
     router.add_api_route(SECTION_PATHS[section], page, methods=["GET"], response_class=HTMLResponse)

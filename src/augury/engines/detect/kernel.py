@@ -81,11 +81,37 @@ RECENT_DECAY = 0.99
 
 # --- state layout: one row per field ---
 _FIELDS = [
-    "n", "t_first", "t_last", "dt", "level", "scale", "short_mean", "short_var",
-    "base", "pscale",
-    "run", "open", "calm", "peak", "recent", "age",
-    "u1", "b1", "w1", "v1", "x1", "u2", "b2", "w2", "v2", "x2",
-    "u3", "b3", "w3", "v3", "x3",
+    "n",
+    "t_first",
+    "t_last",
+    "dt",
+    "level",
+    "scale",
+    "short_mean",
+    "short_var",
+    "base",
+    "pscale",
+    "run",
+    "open",
+    "calm",
+    "peak",
+    "recent",
+    "age",
+    "u1",
+    "b1",
+    "w1",
+    "v1",
+    "x1",
+    "u2",
+    "b2",
+    "w2",
+    "v2",
+    "x2",
+    "u3",
+    "b3",
+    "w3",
+    "v3",
+    "x3",
 ]
 for _c in range(len(PERIODS)):
     _FIELDS += [f"on{_c}", f"err_with{_c}", f"err_without{_c}", f"mu{_c}"]
@@ -192,7 +218,10 @@ def _decades(dt: np.ndarray) -> np.ndarray:
 
 
 def step(
-    s: np.ndarray, x: np.ndarray, t: np.ndarray, learn: bool = True,
+    s: np.ndarray,
+    x: np.ndarray,
+    t: np.ndarray,
+    learn: bool = True,
     decision_level: float | np.ndarray = 0.5,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Score one point per metric, then (if ``learn``) learn it.
@@ -258,8 +287,9 @@ def step(
     floor = 1e-9 + 1e-6 * np.abs(level)
     # Noise level: global, and by quarter hour of the day once a day has been seen (geometric
     # mean of the two), so that times that are always noisy do not look anomalous.
-    kh = np.minimum((np.mod(tv, PERIODS[1]) * (SCALE_BINS / PERIODS[1])).astype(np.int64),
-                    SCALE_BINS - 1)
+    kh = np.minimum(
+        (np.mod(tv, PERIODS[1]) * (SCALE_BINS / PERIODS[1])).astype(np.int64), SCALE_BINS - 1
+    )
     hour_scale = s[SCALE_OFFSET + kh, cols]
     use_hour = (hour_scale > 0) & (span >= PERIODS[1])
     scale_eff = np.where(use_hour, np.sqrt(scale * hour_scale), scale)
@@ -343,8 +373,9 @@ def step(
     _relearn_tails(s, changed)
     ab = np.clip(s[F["dt"]] / PERIODS[1], 1e-3, 0.2)
     base = base + np.where(lv & has_scale, ab, 0.0) * prc
-    s[F["pscale"]] = np.where(lv, pscale + 0.02 * (np.minimum(np.abs(pr), 5.0 * pscale + floor)
-                                                   - pscale), s[F["pscale"]])
+    s[F["pscale"]] = np.where(
+        lv, pscale + 0.02 * (np.minimum(np.abs(pr), 5.0 * pscale + floor) - pscale), s[F["pscale"]]
+    )
 
     # level shift: SHIFT_RUN consecutive points beyond 3 sigma on one side
     side = np.where(z1 > 3.0, np.sign(r), 0.0)
@@ -369,9 +400,7 @@ def step(
     return score, alarm, expected, half
 
 
-def band_halfwidth(
-    s: np.ndarray, sigma: np.ndarray, level: float | np.ndarray = 0.5
-) -> np.ndarray:
+def band_halfwidth(s: np.ndarray, sigma: np.ndarray, level: float | np.ndarray = 0.5) -> np.ndarray:
     """Half-width of the band inside which a lone point scores below ``level``."""
     decades = -_decades(s[F["dt"]]) * np.log2(1.0 - np.minimum(level, 0.999999))
     p_star = 10.0 ** (-decades) / N_CHANNELS

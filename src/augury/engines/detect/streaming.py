@@ -75,8 +75,11 @@ def _loop(
 
 
 def score_matrix(
-    values: np.ndarray, timestamps: np.ndarray | None = None, *,
-    decision_level: float = DEFAULT_DECISION_LEVEL, state: np.ndarray | None = None,
+    values: np.ndarray,
+    timestamps: np.ndarray | None = None,
+    *,
+    decision_level: float = DEFAULT_DECISION_LEVEL,
+    state: np.ndarray | None = None,
 ) -> ScoreResult:
     """Stream ``m`` metrics of ``n`` points each through the detector, vectorised.
 
@@ -108,8 +111,11 @@ def score_matrix(
 
 
 def score_series(
-    values: Sequence[float] | np.ndarray, timestamps: Any = None, *,
-    decision_level: float = DEFAULT_DECISION_LEVEL, detector: StreamingDetector | None = None,
+    values: Sequence[float] | np.ndarray,
+    timestamps: Any = None,
+    *,
+    decision_level: float = DEFAULT_DECISION_LEVEL,
+    detector: StreamingDetector | None = None,
 ) -> ScoreResult:
     """Score one metric point by point, each point using only the past.
 
@@ -148,8 +154,9 @@ def score_series(
     s = kernel.new_state(1) if detector is None else detector._state
     level = decision_level if detector is None else detector.decision_level
     res = _loop(s, v, sec, level)
-    return ScoreResult(*(a[0] for a in (res.scores, res.is_anomaly, res.expected,
-                                        res.lower, res.upper)))
+    return ScoreResult(
+        *(a[0] for a in (res.scores, res.is_anomaly, res.expected, res.lower, res.upper))
+    )
 
 
 class StreamingDetector:
@@ -215,19 +222,34 @@ class StreamingDetector:
 
     def learn_one(self, x: float, t: float) -> None:
         """Learn one point (value ``x`` at ``t`` seconds)."""
-        kernel.step(self._state, np.array([x], dtype=float), np.array([t], dtype=float),
-                    True, self.decision_level)
+        kernel.step(
+            self._state,
+            np.array([x], dtype=float),
+            np.array([t], dtype=float),
+            True,
+            self.decision_level,
+        )
 
     def score_one(self, x: float, t: float) -> float:
         """Calibrated anomaly score in [0, 1] of ``x`` at ``t``, from the past only."""
-        sc, _, _, _ = kernel.step(self._state, np.array([x], dtype=float),
-                                  np.array([t], dtype=float), False, self.decision_level)
+        sc, _, _, _ = kernel.step(
+            self._state,
+            np.array([x], dtype=float),
+            np.array([t], dtype=float),
+            False,
+            self.decision_level,
+        )
         return float(sc[0])
 
     def process_one(self, x: float, t: float) -> tuple[float, bool, float, float, float]:
         """Score, then learn, one point: ``(score, is_anomaly, expected, lower, upper)``."""
-        sc, al, ex, hw = kernel.step(self._state, np.array([x], dtype=float),
-                                     np.array([t], dtype=float), True, self.decision_level)
+        sc, al, ex, hw = kernel.step(
+            self._state,
+            np.array([x], dtype=float),
+            np.array([t], dtype=float),
+            True,
+            self.decision_level,
+        )
         half = float(hw[0])
         e = float(ex[0])
         return float(sc[0]), bool(al[0]), e, e - half, e + half

@@ -82,6 +82,7 @@ SCHEMA_NOT_FOUND = "SCHEMA_NOT_FOUND"
 UNKNOWN_DIMENSION = "UNKNOWN_DIMENSION"
 MISSING_DIMENSION = "MISSING_DIMENSION"
 UNKNOWN_MEASUREMENT = "UNKNOWN_MEASUREMENT"
+BEFORE_WATERMARK = "BEFORE_WATERMARK"
 
 _ILLEGAL = re.compile(r"[.\s]")
 _AGGREGATION_TARGET = {"average": "gauge", "sum": "counter"}
@@ -313,7 +314,7 @@ def parse(
     for index, item in enumerate(_load_array(body, max_samples=max_samples)):
         parsed = _parse_v2_item(item, now=now, max_future_s=max_future_s)
         if isinstance(parsed, Sample):
-            result.samples.append(parsed)
+            result.add(index, parsed)
         else:
             result.error(index, *parsed)
     return result
@@ -482,14 +483,18 @@ def parse_v3(
     *,
     now: float,
     schemas: Mapping[str, StreamSchema],
+    watermarks: Mapping[str, float] | None = None,
     max_samples: int = MAX_SAMPLES,
     max_future_s: float = MAX_FUTURE_S,
 ) -> ParseResult:
     """Parse an Anodot 3.0 body against ``schemas`` (schema id -> schema).
 
     One sample per valid measurement of each data point; errors carry the data point's
-    index. Raise :class:`IngestError` if the body is not a JSON array.
+    index. A data point at or before its schema's watermark (``watermarks``: schema id
+    -> last watermark) is refused: the sender promised none would come. Raise
+    :class:`IngestError` if the body is not a JSON array.
     """
+    watermarks = watermarks or {}
     result = ParseResult()
     for index, item in enumerate(_load_array(body, max_samples=max_samples)):
         if not isinstance(item, dict):
@@ -513,6 +518,16 @@ def parse_v3(
             result.error(index, *problem)
             continue
         assert ts is not None
+        mark = watermarks.get(schema_id)  # type: ignore[arg-type]
+        if mark is not None and ts <= mark:
+            result.error(
+                index,
+                BEFORE_WATERMARK,
+                f"Timestamp {ts:.0f} is at or before the watermark {mark:.0f} of schema "
+                f"'{schema.name}'.",
+            )
+            continue
+        result.streams[index] = schema_id  # type: ignore[assignment]
         measurements = item.get("measurements")
         if not isinstance(measurements, dict) or not measurements:
             result.error(index, VALUE_UNDEFINED, "Data point has no measurements.")
@@ -531,7 +546,7 @@ def parse_v3(
                 result.error(index, problem[0], f"Measurement '{mname}': {problem[1]}")
                 continue
             assert value is not None
-            result.samples.append(Sample(mname, dims, ts, value, measurement.target_type, tags))
+            result.add(index, Sample(mname, dims, ts, value, measurement.target_type, tags))
     return result
 
 

@@ -179,7 +179,7 @@ def parse(body: bytes, *, now: float, max_future_s: float = MAX_FUTURE_S) -> Par
                 max_future_s=max_future_s,
             )
         if isinstance(parsed, Sample):
-            result.samples.append(parsed)
+            result.add(index, parsed)
         else:
             result.error(index, *parsed)
     return result

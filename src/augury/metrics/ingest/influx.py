@@ -212,5 +212,6 @@ def parse(
             if problem:
                 result.error(index, *problem)
                 continue
-        result.samples.extend(samples)
+        for sample in samples:
+            result.add(index, sample)
     return result

@@ -82,6 +82,15 @@ class ParseResult:
 
     samples: list[Sample] = field(default_factory=list)
     errors: list[SampleError] = field(default_factory=list)
+    indices: list[int] = field(default_factory=list)
+    """``indices[i]`` is the position in the batch of ``samples[i]`` (for later errors)."""
+    streams: dict[int, str] = field(default_factory=dict)
+    """Anodot 3.0: position in the batch -> stream schema id of that data point."""
+
+    def add(self, index: int, sample: Sample) -> None:
+        """Keep ``sample``, which came from position ``index`` of the batch."""
+        self.samples.append(sample)
+        self.indices.append(index)
 
     def error(self, index: int, code: str | int, message: str) -> None:
         """Record an error for the sample at ``index``."""

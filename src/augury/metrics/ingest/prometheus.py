@@ -173,5 +173,5 @@ def parse(
             if problem:
                 result.error(index, problem[0], f"{what} at {ms} ms: {problem[1]}")
                 continue
-            result.samples.append(Sample(what, labels, ts, value))
+            result.add(index, Sample(what, labels, ts, value))
     return result

@@ -1,0 +1,139 @@
+"""Rollups (1m, 5m, 1h, 1d) kept up to date from the stream queue, and retention.
+
+Each level is recomputed for the buckets a span touched, from the level below (native
+points for 1m, 1m for 5m, 5m for 1h, 1h for 1d), inside the database with one
+``INSERT ... SELECT ... GROUP BY ... ON CONFLICT DO UPDATE`` per level executed for all
+spans at once. Recomputing whole buckets (rather than adding the new values) keeps the
+rollups right when a late point arrives or a duplicate timestamp updates a value.
+A bucket stores count, sum, min and max; a gauge reads ``sum / count``, a counter ``sum``.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import timedelta
+
+from sqlalchemy import delete, func, select, text
+from sqlalchemy import update as sa_update
+from sqlalchemy.orm import Session
+
+from augury import clock
+from augury.metrics import stream
+from augury.metrics.models import ROLLUP_RESOLUTIONS, Metric, MetricPoint, MetricRollup
+from augury.store.db import Database
+
+RESOLUTION_NAMES = {60: "1m", 300: "5m", 3600: "1h", 86400: "1d"}
+
+_UPSERT = """
+INSERT INTO metric_rollup (metric_id, resolution, bucket, count, sum, min, max)
+SELECT metric_id, {res}, {bucket} AS b, {agg}
+FROM {source}
+WHERE metric_id = :metric_id {level} AND {column} >= :lo AND {column} < :hi
+GROUP BY metric_id, b
+ON CONFLICT (metric_id, resolution, bucket) DO UPDATE SET
+  count = excluded.count, sum = excluded.sum, min = excluded.min, max = excluded.max
+"""
+_FROM_POINTS = "count(*), sum(value), min(value), max(value)"
+_FROM_ROLLUP = "sum(count), sum(sum), min(min), max(max)"
+
+
+def _bucket_sql(dialect: str, column: str, res: int) -> str:
+    if dialect == "postgresql":
+        return f"floor({column} / {res}) * {res}"
+    return f"CAST({column} / {res} AS INTEGER) * {res}"  # timestamps are never negative
+
+
+def _statements(dialect: str) -> list[tuple[int, str]]:
+    statements = []
+    below = None
+    for res in ROLLUP_RESOLUTIONS:
+        if below is None:
+            source, column, level, agg = "metric_point", "ts", "", _FROM_POINTS
+        else:
+            source, column, agg = "metric_rollup", "bucket", _FROM_ROLLUP
+            level = f"AND resolution = {below}"
+        sql = _UPSERT.format(
+            res=res,
+            bucket=_bucket_sql(dialect, column, res),
+            agg=agg,
+            source=source,
+            level=level,
+            column=column,
+        )
+        statements.append((res, sql))
+        below = res
+    return statements
+
+
+def update(session: Session, spans: list[stream.Span]) -> None:
+    """Recompute every rollup bucket the spans touch."""
+    if not spans:
+        return
+    dialect = session.get_bind().dialect.name
+    for res, sql in _statements(dialect):
+        params = [
+            {
+                "metric_id": span.metric_id,
+                "lo": math.floor(span.first_ts / res) * res,
+                "hi": math.floor(span.last_ts / res) * res + res,
+            }
+            for span in spans
+        ]
+        session.execute(text(sql), params)
+
+
+class RollupConsumer:
+    name = "rollup"
+
+    def consume(self, session: Session, spans: list[stream.Span]) -> None:
+        update(session, spans)
+
+
+def apply_retention(session: Session, *, retention_days: int, rollup_retention_days: int) -> None:
+    """Delete native points and 1m/5m rollups older than ``retention_days``, 1h/1d older
+    than ``rollup_retention_days``."""
+    now = clock.now()
+    short = (now - timedelta(days=retention_days)).timestamp()
+    long = (now - timedelta(days=rollup_retention_days)).timestamp()
+    metric_ids = list(session.scalars(select(Metric.id).where(Metric.first_ts < short)))
+    for metric_id in metric_ids:  # per metric: each delete is a primary-key range
+        session.execute(
+            delete(MetricPoint).where(MetricPoint.metric_id == metric_id, MetricPoint.ts < short)
+        )
+        for res in ROLLUP_RESOLUTIONS:
+            cutoff = short if res < 3600 else long
+            session.execute(
+                delete(MetricRollup).where(
+                    MetricRollup.metric_id == metric_id,
+                    MetricRollup.resolution == res,
+                    MetricRollup.bucket < cutoff,
+                )
+            )
+        oldest = select(func.min(MetricPoint.ts)).where(MetricPoint.metric_id == metric_id)
+        session.execute(
+            sa_update(Metric)
+            .where(Metric.id == metric_id)
+            .values(first_ts=oldest.scalar_subquery())
+        )
+
+
+class RetentionTask:
+    """Applies retention at most once per ``every_s`` (a periodic task of the processor)."""
+
+    def __init__(self, retention_days: int, rollup_retention_days: int, every_s: float = 3600):
+        self.retention_days = retention_days
+        self.rollup_retention_days = rollup_retention_days
+        self.every_s = every_s
+        self._last = 0.0
+
+    def __call__(self, db: Database) -> None:
+        now = clock.now().timestamp()
+        if now - self._last < self.every_s:
+            return
+        with db.session() as session:
+            apply_retention(
+                session,
+                retention_days=self.retention_days,
+                rollup_retention_days=self.rollup_retention_days,
+            )
+        self._last = now

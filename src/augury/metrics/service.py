@@ -1,0 +1,448 @@
+"""Metrics: search by expression, read series at a resolution, cardinality, EPS, schemas.
+
+Ingestion (writing points) is :mod:`augury.metrics.writer`; this module is what the
+API, the UI and the CLI read through.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import ColumnElement, and_, delete, exists, func, not_, or_, select
+from sqlalchemy.orm import Session
+
+from augury import clock
+from augury.api.pagination import PageParams, paginate
+from augury.errors import NotFound, ValidationFailed
+from augury.metrics import expressions
+from augury.metrics.ingest import anodot
+from augury.metrics.models import (
+    ROLLUP_RESOLUTIONS,
+    IngestStat,
+    Metric,
+    MetricDimension,
+    MetricPoint,
+    MetricRollup,
+    StreamSchema,
+)
+from augury.metrics.rollups import RESOLUTION_NAMES
+
+RESOLUTIONS = {"native": 0, **{name: res for res, name in RESOLUTION_NAMES.items()}}
+MAX_POINTS = 10_000
+"""Most points one timeseries answer holds; ``auto`` picks a resolution that fits 1,500."""
+AUTO_TARGET = 1_500
+SORTS = {
+    "name": Metric.name.asc(),
+    "-name": Metric.name.desc(),
+    "last_seen": Metric.last_ts.asc(),
+    "-last_seen": Metric.last_ts.desc(),
+    "created": Metric.id.asc(),
+    "-created": Metric.id.desc(),
+}
+
+
+# ---------------------------------------------------------------------- expressions
+
+
+def parse_expression(text: str | None) -> expressions.Expr | None:
+    """The tree of ``text`` or a VALIDATION_ERROR naming where it went wrong."""
+    try:
+        return expressions.parse(text or "")
+    except expressions.ExpressionError as exc:
+        raise ValidationFailed(
+            f"Invalid metric expression: {exc}",
+            details={"expression": text, "position": exc.position},
+        ) from exc
+
+
+def _match(column, pattern: str) -> ColumnElement[bool]:
+    if "*" in pattern or "?" in pattern:
+        return column.like(expressions.like_pattern(pattern), escape="\\")
+    return column == pattern
+
+
+def expression_clause(tree: expressions.Expr | None) -> ColumnElement[bool]:
+    """SQL condition on :class:`Metric` equivalent to :func:`expressions.matches`."""
+    if tree is None:
+        return and_(True)
+    if isinstance(tree, expressions.Term):
+        if tree.key == "what":
+            return _match(Metric.what, tree.pattern)
+        return exists().where(
+            MetricDimension.metric_id == Metric.id,
+            MetricDimension.key == tree.key,
+            _match(MetricDimension.value, tree.pattern),
+        )
+    if isinstance(tree, expressions.Not):
+        return not_(expression_clause(tree.operand))
+    if isinstance(tree, expressions.And):
+        return and_(*(expression_clause(t) for t in tree.operands))
+    return or_(*(expression_clause(t) for t in tree.operands))
+
+
+# -------------------------------------------------------------------------- metrics
+
+
+def search(
+    *,
+    session: Session,
+    org_id: int,
+    page: PageParams,
+    q: str | None = None,
+    sort: str = "name",
+    active_since: float | None = None,
+) -> tuple[list[Metric], int]:
+    """Metrics of the organization matching the expression ``q``."""
+    if sort not in SORTS:
+        raise ValidationFailed(f"Unknown sort {sort!r}.", details={"allowed": sorted(SORTS)})
+    stmt = select(Metric).where(Metric.org_id == org_id, expression_clause(parse_expression(q)))
+    if active_since is not None:
+        stmt = stmt.where(Metric.last_ts >= active_since)
+    return paginate(session, stmt.order_by(SORTS[sort], Metric.id), page)
+
+
+def ids_matching(*, session: Session, org_id: int, q: str | None) -> list[int]:
+    """Ids of every metric of the organization that matches ``q``."""
+    stmt = select(Metric.id).where(Metric.org_id == org_id, expression_clause(parse_expression(q)))
+    return list(session.scalars(stmt))
+
+
+def get_or_raise(*, session: Session, org_id: int, metric_id: int) -> Metric:
+    metric = session.scalar(select(Metric).where(Metric.id == metric_id, Metric.org_id == org_id))
+    if metric is None:
+        raise NotFound("Metric not found.")
+    return metric
+
+
+def delete_metric(*, session: Session, org_id: int, metric_id: int) -> None:
+    """Delete a metric with its points and rollups."""
+    metric = get_or_raise(session=session, org_id=org_id, metric_id=metric_id)
+    for table in (MetricPoint, MetricRollup, MetricDimension):
+        session.execute(delete(table).where(table.metric_id == metric.id))
+    session.delete(metric)
+
+
+# ------------------------------------------------------------------------ timeseries
+
+
+@dataclass(slots=True)
+class Series:
+    metric: Metric
+    resolution: str
+    start: float
+    end: float
+    timestamps: list[float]
+    values: list[float]
+    minimums: list[float] | None = None
+    maximums: list[float] | None = None
+    counts: list[int] | None = None
+
+
+def _native_count(session: Session, metric_id: int, start: float, end: float) -> int:
+    stmt = select(func.count()).where(
+        MetricPoint.metric_id == metric_id, MetricPoint.ts >= start, MetricPoint.ts < end
+    )
+    return int(session.scalar(stmt) or 0)
+
+
+def choose_resolution(session: Session, metric: Metric, start: float, end: float) -> str:
+    """The finest resolution that draws ``[start, end)`` in about AUTO_TARGET points."""
+    if _native_count(session, metric.id, start, end) <= AUTO_TARGET:
+        return "native"
+    for res in ROLLUP_RESOLUTIONS:
+        if (end - start) / res <= AUTO_TARGET:
+            return RESOLUTION_NAMES[res]
+    return RESOLUTION_NAMES[ROLLUP_RESOLUTIONS[-1]]
+
+
+def timeseries(
+    *,
+    session: Session,
+    metric: Metric,
+    start: float | None = None,
+    end: float | None = None,
+    resolution: str = "auto",
+) -> Series:
+    """Points of ``metric`` in ``[start, end)`` at ``resolution`` (``auto``: fits a chart).
+
+    Without ``start``/``end`` the range ends after the newest point and spans a day
+    (or the whole series if shorter). A rollup answer carries min, max and count per
+    bucket; its value is the average (gauge) or the sum (counter).
+    """
+    if resolution != "auto" and resolution not in RESOLUTIONS:
+        raise ValidationFailed(
+            f"Unknown resolution {resolution!r}.",
+            details={"allowed": ["auto", *RESOLUTIONS]},
+        )
+    newest = metric.last_ts if metric.last_ts is not None else clock.now().timestamp()
+    if end is None:
+        end = (start + 86400.0) if start is not None else math.floor(newest) + 1.0
+    if start is None:
+        start = end - 86400.0
+    if end <= start:
+        raise ValidationFailed("'from' must be before 'to'.", details={"from": start, "to": end})
+    if resolution == "auto":
+        resolution = choose_resolution(session, metric, start, end)
+    res = RESOLUTIONS[resolution]
+    if res == 0:
+        if _native_count(session, metric.id, start, end) > MAX_POINTS:
+            raise ValidationFailed(
+                f"More than {MAX_POINTS} points in range; ask for a rollup resolution "
+                "or a shorter range.",
+                details={"max_points": MAX_POINTS},
+            )
+        rows = session.execute(
+            select(MetricPoint.ts, MetricPoint.value)
+            .where(
+                MetricPoint.metric_id == metric.id,
+                MetricPoint.ts >= start,
+                MetricPoint.ts < end,
+            )
+            .order_by(MetricPoint.ts)
+        ).all()
+        return Series(metric, "native", start, end, [r[0] for r in rows], [r[1] for r in rows])
+    if (end - start) / res > MAX_POINTS:
+        raise ValidationFailed(
+            f"More than {MAX_POINTS} {resolution} buckets in range; ask for a coarser "
+            "resolution or a shorter range.",
+            details={"max_points": MAX_POINTS},
+        )
+    lo = math.floor(start / res) * res
+    rows = session.execute(
+        select(
+            MetricRollup.bucket,
+            MetricRollup.count,
+            MetricRollup.sum,
+            MetricRollup.min,
+            MetricRollup.max,
+        )
+        .where(
+            MetricRollup.metric_id == metric.id,
+            MetricRollup.resolution == res,
+            MetricRollup.bucket >= lo,
+            MetricRollup.bucket < end,
+        )
+        .order_by(MetricRollup.bucket)
+    ).all()
+    counter = metric.target_type == "counter"
+    return Series(
+        metric,
+        resolution,
+        start,
+        end,
+        [r.bucket for r in rows],
+        [r.sum if counter else r.sum / r.count for r in rows],
+        [r.min for r in rows],
+        [r.max for r in rows],
+        [r.count for r in rows],
+    )
+
+
+# ------------------------------------------------------------ cardinality and EPS
+
+
+EPS_WINDOWS = {
+    "short": 3600,
+    "medium": 6 * 3600,
+    "long": 86400,
+    "longlong": 7 * 86400,
+    "weekly": 28 * 86400,
+}
+"""Anodot's EPS ``rollup`` names -> the window (seconds) the rate is measured over."""
+
+
+def cardinality(
+    *,
+    session: Session,
+    org_id: int,
+    start: float,
+    end: float,
+    size: int = 25,
+    offset: int = 0,
+    dims: list[str] | None = None,
+    stream: str | None = None,
+    examples: int = 10,
+) -> dict:
+    """Anodot's ``GET /api/v2/metrics/cardinality`` answer for metrics seen in range.
+
+    Dimensions are sorted by how many distinct values they take (highest first); each
+    lists up to ``examples`` metric names and the ``what`` values it appears with.
+    """
+    active = [Metric.org_id == org_id, Metric.last_ts >= start, Metric.first_ts <= end]
+    if stream:
+        schema_ids = select(StreamSchema.id).where(
+            StreamSchema.org_id == org_id, StreamSchema.name == stream
+        )
+        active.append(Metric.stream_schema_id.in_(schema_ids))
+    total = session.scalar(select(func.count()).select_from(Metric).where(*active)) or 0
+    stmt = (
+        select(MetricDimension.key, func.count(func.distinct(MetricDimension.value)).label("n"))
+        .join(Metric, Metric.id == MetricDimension.metric_id)
+        .where(*active)
+        .group_by(MetricDimension.key)
+        .order_by(func.count(func.distinct(MetricDimension.value)).desc(), MetricDimension.key)
+    )
+    if dims:
+        stmt = stmt.where(MetricDimension.key.in_(dims))
+    ranked = session.execute(stmt).all()
+    chosen = ranked[offset : offset + size]
+    result: dict[str, dict] = {}
+    for key, n in chosen:
+        joined = (
+            select(Metric.name, Metric.what)
+            .join(MetricDimension, Metric.id == MetricDimension.metric_id)
+            .where(*active, MetricDimension.key == key)
+        )
+        names = list(session.scalars(joined.with_only_columns(Metric.name).limit(examples)))
+        whats = sorted(set(session.scalars(joined.with_only_columns(Metric.what).distinct())))
+        result[key] = {"cardinality": int(n), "examples": names, "what": whats}
+    next_index = offset + len(chosen)
+    return {
+        "totalMetrics": int(total),
+        "startIndex": offset,
+        "nextIndex": next_index if next_index < len(ranked) else None,
+        "metricsCardinality": result,
+    }
+
+
+def eps(*, session: Session, org_id: int, rollup: str, limit: int = 100) -> list[dict]:
+    """Anodot's ``GET /api/v1/metrics/eps``: top metrics by events per second.
+
+    The rate is the number of points each metric stored in the ``rollup``'s window
+    (:data:`EPS_WINDOWS`) that ends at the newest point of the organization, divided by
+    the window.
+    """
+    if rollup not in EPS_WINDOWS:
+        raise ValidationFailed(
+            f"Unknown rollup {rollup!r}.", details={"allowed": list(EPS_WINDOWS)}
+        )
+    window = EPS_WINDOWS[rollup]
+    newest = session.scalar(select(func.max(Metric.last_ts)).where(Metric.org_id == org_id))
+    if newest is None:
+        return []
+    since = newest - window
+    count = func.sum(MetricRollup.count).label("n")
+    rows = session.execute(
+        select(Metric.name, count)
+        .join(MetricRollup, MetricRollup.metric_id == Metric.id)
+        .where(
+            Metric.org_id == org_id,
+            MetricRollup.resolution == ROLLUP_RESOLUTIONS[0],
+            MetricRollup.bucket > since,
+        )
+        .group_by(Metric.id, Metric.name)
+        .order_by(count.desc(), Metric.name)
+        .limit(limit)
+    ).all()
+    return [{"metric": name, "eps": round(n / window, 7)} for name, n in rows]
+
+
+def overview(*, session: Session, org_id: int) -> dict:
+    """Totals for the Metrics page: metrics, active metrics, ingest rate and refusals."""
+    now = clock.now().timestamp()
+    total = session.scalar(select(func.count()).where(Metric.org_id == org_id)) or 0
+    day_ago = now - 86400
+    active = session.scalar(
+        select(func.count()).where(Metric.org_id == org_id, Metric.last_ts >= day_ago)
+    )
+    whats = session.scalar(
+        select(func.count(func.distinct(Metric.what))).where(Metric.org_id == org_id)
+    )
+    recent = session.execute(
+        select(
+            func.coalesce(func.sum(IngestStat.accepted), 0),
+            func.coalesce(func.sum(IngestStat.refused), 0),
+            func.coalesce(func.sum(IngestStat.requests), 0),
+        ).where(IngestStat.org_id == org_id, IngestStat.minute >= int(now // 60 * 60) - 300)
+    ).one()
+    hour = session.execute(
+        select(
+            func.coalesce(func.sum(IngestStat.accepted), 0),
+            func.coalesce(func.sum(IngestStat.refused), 0),
+        ).where(IngestStat.org_id == org_id, IngestStat.minute >= now - 3600)
+    ).one()
+    per_minute = session.execute(
+        select(IngestStat.minute, IngestStat.accepted, IngestStat.refused)
+        .where(IngestStat.org_id == org_id, IngestStat.minute >= int(now // 60 * 60) - 3540)
+        .order_by(IngestStat.minute)
+    ).all()
+    return {
+        "metrics": int(total),
+        "active_metrics": int(active or 0),
+        "measures": int(whats or 0),
+        "eps": round(int(recent[0]) / 300, 3),
+        "requests_per_s": round(int(recent[2]) / 300, 3),
+        "accepted_last_hour": int(hour[0]),
+        "refused_last_hour": int(hour[1]),
+        "ingest_per_minute": [{"minute": m, "accepted": a, "refused": r} for m, a, r in per_minute],
+    }
+
+
+def prune_stats(session: Session, *, keep_days: int = 30) -> None:
+    cutoff = (clock.now() - timedelta(days=keep_days)).timestamp()
+    session.execute(delete(IngestStat).where(IngestStat.minute < cutoff))
+
+
+# ------------------------------------------------------------------ stream schemas
+
+
+def create_schema(*, session: Session, org_id: int, definition: dict) -> StreamSchema:
+    """Validate and store an Anodot 3.0 stream schema; the id is generated."""
+    try:
+        parsed = anodot.parse_schema({k: v for k, v in definition.items() if k != "id"})
+    except anodot.SchemaError as exc:
+        raise ValidationFailed(str(exc)) from exc
+    row = StreamSchema(
+        id=str(uuid.uuid4()),
+        org_id=org_id,
+        name=parsed.name,
+        definition={k: v for k, v in definition.items() if k != "id"},
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def list_schemas(*, session: Session, org_id: int) -> list[StreamSchema]:
+    stmt = select(StreamSchema).where(StreamSchema.org_id == org_id).order_by(StreamSchema.name)
+    return list(session.scalars(stmt))
+
+
+def get_schema(*, session: Session, org_id: int, schema_id: str) -> StreamSchema:
+    row = session.scalar(
+        select(StreamSchema).where(StreamSchema.id == schema_id, StreamSchema.org_id == org_id)
+    )
+    if row is None:
+        raise NotFound("Stream schema not found.")
+    return row
+
+
+def schemas_by_id(*, session: Session, org_id: int) -> dict[str, anodot.StreamSchema]:
+    """Parsed schemas of the organization, for :func:`anodot.parse_v3`."""
+    return {
+        row.id: anodot.parse_schema({**row.definition, "id": row.id})
+        for row in list_schemas(session=session, org_id=org_id)
+    }
+
+
+def delete_schema(*, session: Session, org_id: int, schema_id: str) -> None:
+    session.delete(get_schema(session=session, org_id=org_id, schema_id=schema_id))
+
+
+def set_watermark(*, session: Session, org_id: int, schema_id: str, timestamp: float) -> None:
+    row = get_schema(session=session, org_id=org_id, schema_id=schema_id)
+    row.watermark = max(row.watermark or timestamp, timestamp)
+    row.modified_at = clock.now()
+
+
+def watermarks(*, session: Session, org_id: int) -> dict[str, float]:
+    """Schema id -> last watermark, for the schemas that have one."""
+    rows = session.execute(
+        select(StreamSchema.id, StreamSchema.watermark).where(
+            StreamSchema.org_id == org_id, StreamSchema.watermark.is_not(None)
+        )
+    ).all()
+    return {schema_id: mark for schema_id, mark in rows}
