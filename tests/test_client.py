@@ -6,6 +6,7 @@ import ast
 import inspect
 import itertools
 import re
+import time
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -86,8 +87,11 @@ def test_signup_login_me_orgs_and_logout(live_server, owner):
 def test_expired_access_token_is_refreshed_once(live_server, settings, owner):
     claims = jwt.decode(owner.access_token, options={"verify_signature": False})
     expired, _ = encode_access_token(
-        key=settings.signing_key, user_id=int(claims["sub"]), org_id=claims["org"],
-        session_id=claims["sid"], minutes=-1,
+        key=settings.signing_key,
+        user_id=int(claims["sub"]),
+        org_id=claims["org"],
+        session_id=claims["sid"],
+        minutes=-1,
     )
     old_refresh = owner.refresh_token
     owner.access_token = expired
@@ -99,8 +103,9 @@ def test_expired_access_token_is_refreshed_once(live_server, settings, owner):
     owner.access_token, owner.refresh_token = expired, old_refresh  # already rotated
     with pytest.raises(AuthenticationError):
         owner.me()
-    with Client(live_server.url, token=expired) as no_refresh, pytest.raises(
-        AuthenticationError, match="expired"
+    with (
+        Client(live_server.url, token=expired) as no_refresh,
+        pytest.raises(AuthenticationError, match="expired"),
     ):
         no_refresh.me()
 
@@ -264,3 +269,28 @@ def test_organizations_are_isolated(live_server, owner):
         assert [k["name"] for k in other.keys.iter()] == []
         assert [m["email"] for m in other.members.iter()] == [other.me()["email"]]
     assert owner.jobs.get(job["id"])["id"] == job["id"]
+
+
+def test_metrics_send_search_series_graph_and_backfill(live_server, owner):
+    now = int(time.time()) // 60 * 60
+    samples = [
+        {"properties": {"what": "cpu", "host": f"h{i % 2}"}, "timestamp": now - 60 * i, "value": i}
+        for i in range(10)
+    ]
+    samples.append({"properties": {"what": "cpu"}, "timestamp": now, "value": "NaN"})
+    answer = owner.metrics.send(samples)
+    assert answer["accepted"] == 10 and answer["errors"][0]["error"] == 2026
+    found = list(owner.metrics.iter("what=cpu AND host=h1", page_size=1))
+    assert [m["name"] for m in found] == ["what=cpu.host=h1"]
+    points = owner.metrics.timeseries(found[0]["id"], start=0, resolution="native")
+    assert points["values"] == [9, 7, 5, 3, 1]
+    png = owner.metrics.graph(found[0]["id"], width=400, height=200)
+    assert png.startswith(b"\x89PNG")
+    assert owner.metrics.overview()["metrics"] == 2
+    with pytest.raises(ValidationError, match="Invalid metric expression"):
+        owner.metrics.list("what=(")
+    job = owner.metrics.import_csv(f"timestamp,what,value\n{now - 86400},mem,5\n")
+    assert owner.jobs.wait(job["id"], timeout=60)["result"]["accepted"] == 1
+    owner.metrics.delete(found[0]["id"])
+    with pytest.raises(NotFoundError):
+        owner.metrics.get(found[0]["id"])

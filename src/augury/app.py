@@ -22,7 +22,6 @@ from augury.api.prometheus import router as prometheus_router
 from augury.api.ratelimit import RateLimiter, RateLimitMiddleware
 from augury.api.routes import api_router, compat_routers
 from augury.config import Settings
-from augury.metrics.rollups import RetentionTask
 from augury.metrics.stream import StreamProcessor
 from augury.metrics.writer import MetricCache
 from augury.runtime.jobs import JobRunner
@@ -98,13 +97,7 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool | None = None
     app.state.db = db
     app.state.runner = None
     app.state.metric_cache = MetricCache()
-    app.state.stream = StreamProcessor(
-        db,
-        interval_s=settings.metrics.process_interval_s,
-        periodic=[
-            RetentionTask(settings.metrics.retention_days, settings.metrics.rollup_retention_days)
-        ],
-    )
+    app.state.stream = StreamProcessor.from_settings(db, settings)
     registry = CollectorRegistry()
     registry.register(JobsCollector(db))
     app.state.registry = registry

@@ -85,23 +85,28 @@ def serve(
 def worker(
     log_level: Annotated[str, typer.Option(help="Log level.")] = "info",
 ):
-    """Run only the job runner (for scale-out next to `serve --api-only`)."""
+    """Run the job runner and the metrics stream processor (next to `serve --api-only`)."""
     import signal
     import threading
 
+    from augury.metrics.stream import StreamProcessor
     from augury.runtime.jobs import JobRunner
 
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     settings = Settings()
-    runner = JobRunner(settings, _db(settings))
+    db = _db(settings)
+    runner = JobRunner(settings, db)
+    processor = StreamProcessor.from_settings(db, settings)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     runner.start()
-    typer.echo(f"worker on {runner.host}: running jobs (Ctrl-C to stop)")
+    processor.start()
+    typer.echo(f"worker on {runner.host}: running jobs and metric rollups (Ctrl-C to stop)")
     stop.wait()
+    processor.stop()
     runner.stop()
 
 

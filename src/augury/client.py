@@ -53,6 +53,7 @@ __all__ = [
     "JSON",
     "Jobs",
     "Members",
+    "Metrics",
     "NotFoundError",
     "Organizations",
     "PayloadTooLargeError",
@@ -507,6 +508,79 @@ class Audit(Resource):
         )
 
 
+class Metrics(Resource):
+    """Metrics: send samples, search by expression, read series and graphs."""
+
+    def send(self, samples: Iterable[Mapping[str, Any]]) -> JSON:
+        """Send samples in Anodot 2.0 form: ``{"properties": {"what": ..., dim: value},
+        "timestamp": epoch_s, "value": number}``; answers ``{"errors", "accepted",
+        "rejected"}`` (refused samples do not raise)."""
+        return self._client.request(
+            "POST", "/metrics", params={"protocol": "anodot20"}, json=list(samples)
+        )
+
+    def import_csv(self, data: bytes | str) -> JSON:
+        """Backfill history from CSV text; returns the ``metrics.backfill`` job."""
+        body = data.encode() if isinstance(data, str) else data
+        return self._client.request(
+            "POST", "/metrics/import", content=body, headers={"Content-Type": "text/csv"}
+        )
+
+    def list(
+        self, q: str | None = None, *, sort: str = "name", offset: int = 0, limit: int = 50
+    ) -> JSON:
+        """One page of metrics matching the expression ``q`` (``what=cpu* AND host=a``)."""
+        return self._page("/metrics", offset, limit, q=q, sort=sort)
+
+    def iter(self, q: str | None = None, *, sort: str = "name", page_size: int = 500):
+        """Every metric matching ``q``."""
+        return self._iter("/metrics", page_size, q=q, sort=sort)
+
+    def get(self, metric_id: int) -> JSON:
+        return self._client.request("GET", f"/metrics/{metric_id}")
+
+    def delete(self, metric_id: int) -> None:
+        self._client.request("DELETE", f"/metrics/{metric_id}")
+
+    def overview(self) -> JSON:
+        """Metric counts and the ingestion rate."""
+        return self._client.request("GET", "/metrics/overview")
+
+    def timeseries(
+        self,
+        metric_id: int,
+        *,
+        start: float | None = None,
+        end: float | None = None,
+        resolution: str = "auto",
+    ) -> JSON:
+        """Points in ``[start, end)`` (epoch seconds) at ``resolution``."""
+        params = {"from": start, "to": end, "resolution": resolution}
+        return self._client.request("GET", f"/metrics/{metric_id}/timeseries", params=params)
+
+    def graph(
+        self,
+        metric_id: int,
+        *,
+        start: float | None = None,
+        end: float | None = None,
+        resolution: str = "auto",
+        width: int = 900,
+        height: int = 300,
+    ) -> bytes:
+        """The series as PNG bytes."""
+        params = {
+            "from": start,
+            "to": end,
+            "resolution": resolution,
+            "width": width,
+            "height": height,
+        }
+        return self._client.request(
+            "GET", f"/metrics/{metric_id}/graph.png", params=params, raw=True
+        )
+
+
 # --- the client --------------------------------------------------------------------
 
 
@@ -560,6 +634,7 @@ class Client:
         self.keys = ApiKeys(self)
         self.jobs = Jobs(self)
         self.audit = Audit(self)
+        self.metrics = Metrics(self)
 
     def __repr__(self) -> str:
         return f"<Client {self._http.base_url}>"
@@ -574,12 +649,18 @@ class Client:
         params: Mapping[str, Any] | None = None,
         json: Any = None,
         authenticate: bool = True,
+        content: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        raw: bool = False,
     ) -> Any:
         """Send one request to ``/api/v1{path}``; the decoded JSON answer, or None for 204.
 
-        Raises :class:`AuguryAPIError` (or a subclass) when the server answers an error.
+        ``content`` sends raw bytes instead of ``json``; ``raw=True`` returns the answer's
+        bytes. Raises :class:`AuguryAPIError` (or a subclass) when the server answers an
+        error.
         """
-        response = self._send(method, path, params, json, authenticate)
+        extra = (content, headers)
+        response = self._send(method, path, params, json, authenticate, extra)
         if (
             response.status_code == 401
             and authenticate
@@ -588,20 +669,28 @@ class Client:
             and self._access_token_expired(response)
         ):
             self.refresh()
-            response = self._send(method, path, params, json, authenticate)
+            response = self._send(method, path, params, json, authenticate, extra)
         if response.is_error:
             raise _error_from(response)
+        if raw:
+            return response.content
         if response.status_code == 204 or not response.content:
             return None
         return response.json()
 
-    def _send(self, method, path, params, json, authenticate) -> httpx.Response:
-        headers = {}
+    def _send(self, method, path, params, json, authenticate, extra=(None, None)):
+        content, more_headers = extra
+        headers = dict(more_headers or {})
         credential = self.access_token or self.api_key
         if authenticate and credential:
             headers["Authorization"] = f"Bearer {credential}"
         return self._http.request(
-            method, path, params=_query(params or {}), json=json, headers=headers
+            method,
+            path,
+            params=_query(params or {}),
+            json=json,
+            content=content,
+            headers=headers,
         )
 
     def _access_token_expired(self, response: httpx.Response) -> bool:

@@ -1,18 +1,25 @@
-"""Demo data for `make run`: an organization, its owner and a finished example job.
+"""Demo data for `make run`: an organization, its owner, an example job and metrics.
 
-Later domains add their demo data here (metrics with anomalies, a table, texts).
+The metrics are a week of 5-minute points ending at the moment of seeding, with daily
+and weekly cycles and noise (generated with a fixed seed), stored through the same
+writer as the ingestion routes. Later domains add their demo data here.
 """
 
 from __future__ import annotations
 
 import logging
+import math
+import time
 
+import numpy as np
 from sqlalchemy import select
 
 from augury.accounts import service as accounts_service
 from augury.accounts.models import User
 from augury.config import Settings
 from augury.jobs import service as jobs_service
+from augury.metrics import writer
+from augury.metrics.ingest.points import ParseResult, Sample
 from augury.store.db import Database
 
 log = logging.getLogger("augury.demo")
@@ -41,5 +48,36 @@ def seed_demo(db: Database, settings: Settings) -> bool:
             user_id=user.id,
             params={"steps": 5, "step_seconds": 0.2, "kind": "cpu"},
         )
+        writer.write(
+            session,
+            org_id=org.id,
+            result=demo_metrics(time.time()),
+            cache=writer.MetricCache(),
+            source="demo",
+            max_lateness_s=None,
+        )
     log.warning("demo account: %s / %s", DEMO_EMAIL, DEMO_PASSWORD)
     return True
+
+
+def demo_metrics(now: float, days: int = 7, step: int = 300) -> ParseResult:
+    """A week of 5-minute points for a small web shop (requests, latency, orders)."""
+    rng = np.random.default_rng(7)
+    end = math.floor(now / step) * step
+    ts = np.arange(end - days * 86400, end + 1, step, dtype=float)
+    hour = (ts % 86400) / 3600
+    daily = 1 + 0.6 * np.sin((hour - 9) / 24 * 2 * math.pi)
+    weekday = np.where(((ts // 86400) + 4) % 7 >= 5, 0.7, 1.0)  # 1970-01-01 was a Thursday
+    series = {
+        ("requests", "web-1", "counter"): 1200 * daily * weekday,
+        ("requests", "web-2", "counter"): 900 * daily * weekday,
+        ("latency_ms", "web-1", "gauge"): 80 + 25 * daily,
+        ("latency_ms", "web-2", "gauge"): 95 + 30 * daily,
+        ("orders", "web-1", "counter"): 40 * daily * weekday,
+    }
+    result = ParseResult()
+    for (what, host, target), level in series.items():
+        values = level * (1 + 0.05 * rng.standard_normal(len(ts)))
+        for t, v in zip(ts.tolist(), values.tolist(), strict=True):
+            result.add(len(result.samples), Sample(what, {"host": host}, t, round(v, 2), target))
+    return result

@@ -41,6 +41,14 @@ def _make_member(client, a):
     )
 
 
+def _make_metric(client, a):
+    key = make_key(client, a, ["ingest"])
+    body = [{"properties": {"what": "secret_sales"}, "timestamp": 1_700_000_000, "value": 1}]
+    client.post(f"/api/v1/metrics?protocol=anodot20&token={key}", json=body)
+    items = client.get("/api/v1/metrics", headers=a.headers).json()["items"]
+    return items[0]["id"]
+
+
 # name: (create in A, list path, [(method, path template, json)] that must 404 for B)
 RESOURCES = {
     "job": (
@@ -65,6 +73,16 @@ RESOURCES = {
         [
             ("PATCH", "/api/v1/members/{id}", {"role": "viewer"}),
             ("PATCH", "/api/v1/members/{id}", {"disabled": True}),
+        ],
+    ),
+    "metric": (
+        _make_metric,
+        "/api/v1/metrics",
+        [
+            ("GET", "/api/v1/metrics/{id}", None),
+            ("GET", "/api/v1/metrics/{id}/timeseries", None),
+            ("GET", "/api/v1/metrics/{id}/graph.png", None),
+            ("DELETE", "/api/v1/metrics/{id}", None),
         ],
     ),
     "organization": (
@@ -125,3 +143,41 @@ def test_consumptions_are_per_organization(client, owner, other_org_owner, db):
         s.execute(update(Job).values(started_at=clock.now(), cpu_seconds=1.0))
     assert len(client.get("/api/v1/consumptions", headers=owner.headers).json()) == 1
     assert client.get("/api/v1/consumptions", headers=other_org_owner.headers).json() == []
+
+
+def test_metric_data_is_per_organization(client, owner, other_org_owner):
+    _make_metric(client, owner)
+    theirs = make_key(client, other_org_owner, ["ingest", "read"])
+    # Same metric identity in B: a separate metric, B's reads see only B's point.
+    body = [{"properties": {"what": "secret_sales"}, "timestamp": 1_700_000_060, "value": 2}]
+    client.post(f"/api/v1/metrics?protocol=anodot20&token={theirs}", json=body)
+    for account, value in ((owner, 1.0), (other_org_owner, 2.0)):
+        (metric,) = client.get("/api/v1/metrics", headers=account.headers).json()["items"]
+        points = client.get(
+            f"/api/v1/metrics/{metric['id']}/timeseries?resolution=native&from=0",
+            headers=account.headers,
+        ).json()
+        assert points["values"] == [value]
+    assert client.get(f"/api/v1/metrics/eps?rollup=weekly&token={theirs}").status_code == 200
+    card = client.get(
+        "/api/v2/metrics/cardinality?startTime=0&endTime=2000000000",
+        headers=other_org_owner.headers,
+    ).json()
+    assert card["totalMetrics"] == 1
+    overview = client.get("/api/v1/metrics/overview", headers=other_org_owner.headers).json()
+    assert overview["metrics"] == 1
+
+
+def test_stream_schemas_are_per_organization(client, owner, other_org_owner):
+    schema = {"name": "s", "dimensions": [], "measurements": {"m": {"aggregation": "sum"}}}
+    sid = client.post("/api/v2/stream-schemas", json=schema, headers=owner.headers).json()
+    sid = sid["schema"]["id"]
+    intruder = other_org_owner.headers
+    assert client.get("/api/v2/stream-schemas/schemas", headers=intruder).json() == []
+    assert client.get(f"/api/v2/stream-schemas/{sid}", headers=intruder).status_code == 404
+    assert client.delete(f"/api/v2/stream-schemas/{sid}", headers=intruder).status_code == 404
+    key = make_key(client, other_org_owner, ["ingest"])
+    point = {"schemaId": sid, "timestamp": 1_700_000_000, "measurements": {"m": 1}}
+    r = client.post(f"/api/v1/metrics?protocol=anodot30&token={key}", json=[point])
+    assert r.json()["errors"][0]["error"] == "SCHEMA_NOT_FOUND"
+    assert client.get(f"/api/v2/stream-schemas/{sid}", headers=owner.headers).status_code == 200

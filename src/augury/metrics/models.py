@@ -28,6 +28,8 @@ class Metric(IdMixin, CreatedMixin, OrgMixin, Base):
     __table_args__ = (
         UniqueConstraint("org_id", "key_hash"),
         Index("ix_metric_org_what", "org_id", "what"),
+        # Never reuse the id of a deleted metric (anomalies and alerts refer to ids).
+        {"sqlite_autoincrement": True},
     )
 
     key_hash: Mapped[str] = mapped_column(String(64))

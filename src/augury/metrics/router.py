@@ -18,6 +18,7 @@ import zlib
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+from fastapi.responses import JSONResponse
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -33,6 +34,7 @@ from augury.api.deps import (
     Writer,
     get_ingest_principal,
 )
+from augury.api.errors import error_body
 from augury.api.pagination import Page, PageDep, make_page
 from augury.config import Settings
 from augury.errors import BadPayload, PayloadTooLarge
@@ -218,11 +220,11 @@ async def influx_write(
         message = f"partial write: {first.message}"
         if len(outcome.errors) > 1:
             message += f" (and {len(outcome.errors) - 1} more refused)"
-        raise BadPayload(
-            message,
-            details={"errors": [_error_dict(e) for e in outcome.errors[:100]]},
-            extra={"code": "invalid", "message": message, "line": first.index + 1},
-        )
+        # An answer, not an exception: the good lines must be committed.
+        details = {"errors": [_error_dict(e) for e in outcome.errors[:100]]}
+        answer = {"code": "invalid", "message": message, "line": first.index + 1}
+        answer |= error_body(BadPayload.code, message, details)
+        return JSONResponse(answer, status_code=status.HTTP_400_BAD_REQUEST)
 
     return await run_in_threadpool(work)
 

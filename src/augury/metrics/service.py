@@ -152,6 +152,8 @@ def choose_resolution(session: Session, metric: Metric, start: float, end: float
     """The finest resolution that draws ``[start, end)`` in about AUTO_TARGET points."""
     if _native_count(session, metric.id, start, end) <= AUTO_TARGET:
         return "native"
+    if metric.first_ts is not None and metric.last_ts is not None:
+        start, end = max(start, metric.first_ts), min(end, metric.last_ts + 1)
     for res in ROLLUP_RESOLUTIONS:
         if (end - start) / res <= AUTO_TARGET:
             return RESOLUTION_NAMES[res]
@@ -168,9 +170,9 @@ def timeseries(
 ) -> Series:
     """Points of ``metric`` in ``[start, end)`` at ``resolution`` (``auto``: fits a chart).
 
-    Without ``start``/``end`` the range ends after the newest point and spans a day
-    (or the whole series if shorter). A rollup answer carries min, max and count per
-    bucket; its value is the average (gauge) or the sum (counter).
+    ``end`` defaults to just after the newest point, ``start`` to a day before ``end``.
+    A rollup answer carries min, max and count per bucket; its value is the average
+    (gauge) or the sum (counter).
     """
     if resolution != "auto" and resolution not in RESOLUTIONS:
         raise ValidationFailed(
@@ -179,7 +181,7 @@ def timeseries(
         )
     newest = metric.last_ts if metric.last_ts is not None else clock.now().timestamp()
     if end is None:
-        end = (start + 86400.0) if start is not None else math.floor(newest) + 1.0
+        end = math.floor(newest) + 1.0
     if start is None:
         start = end - 86400.0
     if end <= start:
@@ -204,7 +206,10 @@ def timeseries(
             .order_by(MetricPoint.ts)
         ).all()
         return Series(metric, "native", start, end, [r[0] for r in rows], [r[1] for r in rows])
-    if (end - start) / res > MAX_POINTS:
+    # Only the part of the range that holds data counts against the limit.
+    data_lo = max(start, metric.first_ts if metric.first_ts is not None else start)
+    data_hi = min(end, metric.last_ts + res if metric.last_ts is not None else end)
+    if (data_hi - data_lo) / res > MAX_POINTS:
         raise ValidationFailed(
             f"More than {MAX_POINTS} {resolution} buckets in range; ask for a coarser "
             "resolution or a shorter range.",

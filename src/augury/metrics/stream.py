@@ -26,6 +26,7 @@ import numpy as np
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from augury.config import Settings
 from augury.metrics.models import MetricPoint, StreamQueueItem
 from augury.store.db import Database
 
@@ -158,6 +159,15 @@ class StreamProcessor:
         """Callables ``f(db)`` run once per cycle after the consumers (retention ...)."""
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+
+    @classmethod
+    def from_settings(cls, db: Database, settings: Settings) -> StreamProcessor:
+        """The processor ``augury serve`` and ``augury worker`` run, retention included."""
+        from augury.metrics.rollups import RetentionTask
+
+        m = settings.metrics
+        retention = RetentionTask(m.retention_days, m.rollup_retention_days)
+        return cls(db, interval_s=m.process_interval_s, periodic=[retention])
 
     def drain(self) -> int:
         """Process everything queued now; return the number of queue rows done."""

@@ -42,6 +42,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_metric")),
         sa.UniqueConstraint("org_id", "key_hash", name=op.f("uq_metric_org_id")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("metric", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_metric_org_id"), ["org_id"], unique=False)
