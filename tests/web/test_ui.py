@@ -10,24 +10,30 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 
 from augury.runtime.mail import read_outbox
-from tests.fixtures.factories import PASSWORD, Account, invite_and_join, signup
+from tests.fixtures.factories import PASSWORD, Account, invite_and_join, make_key, signup
 
 pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
 ]
 ARTIFACTS = Path(__file__).parent / "artifacts"
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
@@ -89,9 +95,12 @@ class UI:
     def assert_only_local(self):
         assert self.requests, "no request was recorded"
         foreign = sorted(
-            {url for url in self.requests
-             if urlsplit(url).scheme in {"http", "https", "ws", "wss"}
-             and urlsplit(url).hostname not in LOCAL_HOSTS}
+            {
+                url
+                for url in self.requests
+                if urlsplit(url).scheme in {"http", "https", "ws", "wss"}
+                and urlsplit(url).hostname not in LOCAL_HOSTS
+            }
         )
         assert not foreign, f"the UI reached beyond augury: {foreign}"
 
@@ -164,8 +173,10 @@ def test_sign_up_log_out_and_log_in_through_the_forms(ui):
     page.click("#password-submit")
     ui.toast("Password changed.")
     assert page.locator("[data-testid=password-dialog]").is_hidden()
-    r = httpx.post(f"{ui.base_url}/api/v1/auth/login",
-                   json={"email": "ada@example.com", "password": "a brand new password"})
+    r = httpx.post(
+        f"{ui.base_url}/api/v1/auth/login",
+        json={"email": "ada@example.com", "password": "a brand new password"},
+    )
     assert r.status_code == 200
     ui.assert_only_local()
 
@@ -411,13 +422,21 @@ def test_organizations_switch_and_sections_not_yet_available(ui, api):
     assert page.locator("#org-switcher option:checked").inner_text().startswith("First Org Renamed")
 
     # Sections that later releases fill say so, with no made-up data.
-    sections = {"metrics": "/metrics/explore", "anomalies": "/anomalies", "alerts": "/alerts",
-                "data": "/data", "text": "/text", "chat": "/chat"}
+    sections = {
+        "anomalies": "/anomalies",
+        "alerts": "/alerts",
+        "data": "/data",
+        "text": "/text",
+        "chat": "/chat",
+    }
     for name, path in sections.items():
         assert page.get_attribute(f"[data-testid=nav-{name}]", "href") == path
         html = api.get(path).text
         assert 'data-testid="not-available"' in html and "not available yet" in html
-    for name in ("metrics", "chat"):
+    # Metrics has arrived: under /metrics/explore (/metrics is Prometheus' scrape endpoint).
+    assert page.get_attribute("[data-testid=nav-metrics]", "href") == "/metrics/explore"
+    assert 'data-testid="not-available"' not in api.get("/metrics/explore").text
+    for name in ("anomalies", "chat"):
         page.click(f"[data-testid=nav-{name}]")
         page.wait_for_url(ui.base_url + sections[name])
         page.wait_for_selector("body[data-ready=true]")
@@ -430,10 +449,17 @@ def test_organizations_switch_and_sections_not_yet_available(ui, api):
 
 def _forged_jwt(exp_in_s: int) -> str:
     """JWT-shaped, unexpired by its claims, but not signed by augury: the API answers 401."""
+
     def part(obj):
         return base64.urlsafe_b64encode(json.dumps(obj).encode()).rstrip(b"=").decode()
-    return ".".join([part({"alg": "HS256", "typ": "JWT"}),
-                     part({"sub": "1", "exp": int(time.time()) + exp_in_s}), "c2lnbmF0dXJl"])
+
+    return ".".join(
+        [
+            part({"alg": "HS256", "typ": "JWT"}),
+            part({"sub": "1", "exp": int(time.time()) + exp_in_s}),
+            "c2lnbmF0dXJl",
+        ]
+    )
 
 
 def test_a_rejected_access_token_is_refreshed_once_and_the_calls_retried(ui, api):
@@ -446,14 +472,18 @@ def test_a_rejected_access_token_is_refreshed_once_and_the_calls_retried(ui, api
     assert page.inner_text("#stat-members") == "1"
     refreshes = [u for u in ui.requests if u.endswith("/api/v1/auth/refresh")]
     assert len(refreshes) == 1, refreshes
-    tokens = page.evaluate("[localStorage.getItem('augury.access_token'),"
-                           " localStorage.getItem('augury.refresh_token')]")
+    tokens = page.evaluate(
+        "[localStorage.getItem('augury.access_token'),"
+        " localStorage.getItem('augury.refresh_token')]"
+    )
     assert tokens[0] != stale.access_token and tokens[1] != account.refresh_token
     ui.assert_no_error_toast()
 
     # When the login cannot be renewed any more, the page goes to the login form.
-    page.evaluate("localStorage.setItem('augury.access_token', 'x.y.z');"
-                  " localStorage.setItem('augury.refresh_token', 'no-longer-valid')")
+    page.evaluate(
+        "localStorage.setItem('augury.access_token', 'x.y.z');"
+        " localStorage.setItem('augury.refresh_token', 'no-longer-valid')"
+    )
     page.goto(ui.base_url + "/settings/api-keys")
     page.wait_for_url(re.compile(r".*/login\?next=%2Fsettings%2Fapi-keys$"))
     assert page.evaluate("localStorage.getItem('augury.refresh_token')") is None
@@ -510,5 +540,381 @@ def test_a_viewer_sees_what_they_may_do(ui, api):
     for scope in ("ingest", "write", "admin"):
         assert page.locator(f"#scope-{scope}").is_disabled()
     ui.shot("viewer-api-keys")
+    ui.assert_no_error_toast()
+    ui.assert_only_local()
+
+
+# --- metrics ------------------------------------------------------------------------------
+
+STEP = 600
+CPU_POINTS = 144  # what=cpu_user host=web-1: one point every 10 minutes for a day
+CPU_NAME = "what=cpu_user.dc=east.host=web-1"
+
+
+@dataclass
+class Seeded:
+    account: Account
+    last: int
+    """Newest timestamp of every seeded metric (epoch s)."""
+    cpu_ts: list[int]
+    accepted: int
+
+
+def _ingest(api, key: str, samples: list[dict]) -> dict:
+    r = api.post("/api/v1/metrics", params={"protocol": "anodot20", "token": key}, json=samples)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def _seed_metrics(api, org: str) -> Seeded:
+    """30 metrics in 5 measures sent through the real ingestion API, and 1 refused sample."""
+    account = signup(api, org=org)
+    key = make_key(api, account, ["ingest"], name="sender")
+    last = int(time.time()) // STEP * STEP
+    cpu_ts = [last - STEP * i for i in reversed(range(CPU_POINTS))]
+    samples = [
+        {
+            "properties": {"what": "cpu_user", "host": "web-1", "dc": "east"},
+            "timestamp": t,
+            "value": round(50 + 20 * math.sin(i / 12) + 4 * math.sin(i * 1.7), 3),
+        }
+        for i, t in enumerate(cpu_ts)
+    ]
+    others = [
+        ({"what": "cpu_user", "host": "web-2", "dc": "east"}, 30),
+        ({"what": "cpu_system", "host": "web-1", "dc": "west"}, 8),
+        ({"what": "mem_used", "host": "web-1", "dc": "east"}, 2048),
+        ({"what": "requests", "host": "web-2", "path": "/api", "target_type": "counter"}, 120),
+    ]
+    for props, base in others:
+        samples += [
+            {"properties": props, "timestamp": last - STEP * i, "value": base + i} for i in range(6)
+        ]
+    samples += [
+        {"properties": {"what": "queue_depth", "queue": f"q{n:02d}"}, "timestamp": last, "value": n}
+        for n in range(1, 26)
+    ]
+    # More than an hour in the future: refused (Anodot's error 2022), counted as refused.
+    future = {"properties": {"what": "cpu_user", "host": "web-9"}, "timestamp": last + 7800}
+    samples.append({**future, "value": 1})
+    out = _ingest(api, key, samples)
+    assert out["rejected"] == 1 and out["errors"][0]["error"] == 2022, out
+    assert out["accepted"] == CPU_POINTS + 4 * 6 + 25
+    return Seeded(account, last, cpu_ts, out["accepted"])
+
+
+def _metric_id(api, account: Account, q: str) -> int:
+    r = api.get("/api/v1/metrics", params={"q": q}, headers=account.headers)
+    items = r.json()["items"]
+    assert len(items) == 1, items
+    return items[0]["id"]
+
+
+def _series(api, account: Account, metric_id: int, **params) -> httpx.Response:
+    return api.get(
+        f"/api/v1/metrics/{metric_id}/timeseries", params=params, headers=account.headers
+    )
+
+
+def _wait_for_rollup(api, account, metric_id, resolution, span, points) -> dict:
+    """The stream processor that live_server runs computes rollups within a second or so."""
+    deadline = time.monotonic() + 30
+    while True:
+        r = _series(
+            api, account, metric_id, resolution=resolution, **{"from": span[0], "to": span[1]}
+        )
+        assert r.status_code == 200, r.text
+        body = r.json()
+        if sum(body["count"]) == points:
+            return body
+        assert time.monotonic() < deadline, f"{resolution} rollups hold {sum(body['count'])} points"
+        time.sleep(0.1)
+
+
+def _drawn_points(page) -> int:
+    """Points of the line actually drawn: one M or L command per point."""
+    return len(re.findall(r"[ML]", page.get_attribute("[data-testid=chart-line]", "d")))
+
+
+def _row_names(page) -> list[str]:
+    return page.locator("#metrics-body tr a").all_inner_texts()
+
+
+def _query(page) -> dict[str, list[str]]:
+    return parse_qs(urlsplit(page.url).query)
+
+
+def test_metrics_page_shows_the_overview_and_pages_through_the_metrics(ui, api):
+    seeded = _seed_metrics(api, "Metrics Inc")
+    headers = seeded.account.headers
+    page = ui.page
+    ui.login_as(seeded.account, "/metrics/explore")
+    assert page.locator("[data-testid=nav-metrics].active").count() == 1
+    assert page.locator("[data-testid=nav-metrics] .nav-soon").count() == 0
+
+    # The overview: 30 metrics in 5 measures, all with a point today; the ingest rate is
+    # the samples accepted over the last 5 minutes; one sample was refused.
+    assert page.inner_text("#stat-metrics") == "30"
+    assert page.inner_text("#stat-active-metrics") == "30"
+    assert page.inner_text("#stat-measures") == "5"
+    assert page.inner_text("#stat-eps") == f"{seeded.accepted / 300:.2f}"
+    assert page.inner_text("#stat-refused") == "1"
+    assert page.inner_text("#ingest-accepted") == str(seeded.accepted)
+    assert page.locator("#ingest-chart rect.ingest-accepted").count() >= 1
+    assert page.locator("#ingest-chart rect.ingest-refused").count() >= 1
+
+    # The list, 25 a page, in the API's order, each row linking to its metric.
+    api_page = api.get("/api/v1/metrics", params={"limit": 25}, headers=headers).json()
+    assert _row_names(page) == [m["name"] for m in api_page["items"]]
+    assert page.inner_text("[data-testid=metrics-range]") == "1–25 of 30"
+    cpu = next(m for m in api_page["items"] if m["name"] == CPU_NAME)
+    row = page.locator(f"[data-testid=metric-row-{cpu['id']}]")
+    cells = row.locator("td").all_inner_texts()
+    assert cells[1] == "cpu_user" and cells[3] == "gauge"
+    assert "dc=east" in cells[2] and "host=web-1" in cells[2]
+    assert (
+        row.locator("time")
+        .get_attribute("datetime")
+        .startswith(time.strftime("%Y-%m-%dT%H:%M", time.gmtime(seeded.last)))
+    )
+    assert row.locator("a").get_attribute("href") == f"/metrics/explore/{cpu['id']}"
+
+    # Dimensions by cardinality over the last 24 h of data.
+    dims = page.locator("#cardinality li").evaluate_all(
+        "els => els.map(e => [e.dataset.dimension, e.querySelector('.num').textContent])"
+    )
+    assert dims == [["queue", "25"], ["dc", "2"], ["host", "2"], ["path", "1"]]
+    assert "30 metrics" in page.inner_text("#cardinality-caption")
+    ui.shot("metrics")
+
+    page.click("#metrics-next")
+    page.wait_for_function("document.querySelectorAll('#metrics-body tr').length === 5")
+    assert _query(page) == {"offset": ["25"]}
+    second = api.get("/api/v1/metrics", params={"offset": 25}, headers=headers).json()
+    assert _row_names(page) == [m["name"] for m in second["items"]]
+    assert page.inner_text("[data-testid=metrics-range]") == "26–30 of 30"
+    requests_row = page.locator("#metrics-body tr", has_text="what=requests")
+    assert requests_row.locator(".badge", has_text="counter").count() == 1
+
+    # A dimension in the cardinality panel lists the metrics that have it.
+    page.click("[data-testid=cardinality-path] button")
+    page.wait_for_function("document.querySelectorAll('#metrics-body tr').length === 1")
+    assert _row_names(page) == ["what=requests.host=web-2.path=/api"]
+    assert page.input_value("#metrics-q") == "path=*"
+    assert _query(page) == {"q": ["path=*"]}
+
+    # A row opens its metric.
+    page.click(f"[data-testid=metric-link-{_metric_id(api, seeded.account, 'path=*')}]")
+    page.wait_for_url(re.compile(r".*/metrics/explore/\d+$"))
+    page.wait_for_selector("body[data-ready=true]")
+    assert page.inner_text("#metric-what") == "requests"
+    ui.assert_no_error_toast()
+    ui.assert_only_local()
+
+
+def test_metrics_search_narrows_the_list_and_explains_a_bad_expression(ui, api):
+    seeded = _seed_metrics(api, "Search Inc")
+    page = ui.page
+    ui.login_as(seeded.account, "/metrics/explore")
+    assert page.locator("#metrics-body tr").count() == 25
+
+    page.fill("#metrics-q", "what=cpu* AND host=web-1")
+    page.press("#metrics-q", "Enter")
+    page.wait_for_function("document.querySelectorAll('#metrics-body tr').length === 2")
+    assert sorted(_row_names(page)) == ["what=cpu_system.dc=west.host=web-1", CPU_NAME]
+    assert _query(page) == {"q": ["what=cpu* AND host=web-1"]}
+    assert page.locator("[data-testid=metrics-range]").count() == 0  # one page: no pager
+    ui.shot("metrics-search")
+
+    # The expression lives in the URL: a reload (or a shared link) shows the same list.
+    page.reload()
+    page.wait_for_selector("body[data-ready=true]")
+    assert page.input_value("#metrics-q") == "what=cpu* AND host=web-1"
+    assert sorted(_row_names(page)) == ["what=cpu_system.dc=west.host=web-1", CPU_NAME]
+
+    # The button searches too; NOT and a bare word (which matches what) work.
+    page.fill("#metrics-q", "cpu_user AND NOT host=web-2")
+    page.click("[data-testid=metrics-search]")
+    page.wait_for_function("document.querySelectorAll('#metrics-body tr').length === 1")
+    assert _row_names(page) == [CPU_NAME]
+
+    # A bad expression shows the API's own message, which says where it went wrong.
+    bad = "what=cpu* AND (host=web-1"
+    r = api.get("/api/v1/metrics", params={"q": bad}, headers=seeded.account.headers)
+    assert r.status_code == 422
+    message = r.json()["error"]["message"]
+    assert message.startswith("Invalid metric expression:") and "(at character" in message
+    page.fill("#metrics-q", bad)
+    page.press("#metrics-q", "Enter")
+    error = page.locator("[data-testid=metrics-q-error]")
+    error.wait_for(state="visible")
+    assert error.inner_text() == message
+    assert page.get_attribute("#metrics-q", "aria-invalid") == "true"
+    assert _row_names(page) == []
+    assert "Fix the expression" in page.inner_text("#metrics-body")
+    ui.shot("metrics-search-error")
+
+    # Fixing it clears the error; going back brings the bad one (and its message) again.
+    page.fill("#metrics-q", "mem*")
+    page.press("#metrics-q", "Enter")
+    error.wait_for(state="hidden")
+    page.wait_for_function("document.querySelectorAll('#metrics-body tr a').length === 1")
+    assert _row_names(page) == ["what=mem_used.dc=east.host=web-1"]
+    page.go_back()
+    error.wait_for(state="visible")
+    assert page.input_value("#metrics-q") == bad
+    page.click("#metrics-search-clear")
+    page.wait_for_function("document.querySelectorAll('#metrics-body tr').length === 25")
+    assert _query(page) == {}
+    ui.assert_no_error_toast()
+    ui.assert_only_local()
+
+
+def test_metric_page_draws_the_series_switches_resolution_and_zooms(ui, api):
+    seeded = _seed_metrics(api, "Chart Inc")
+    account = seeded.account
+    metric_id = _metric_id(api, account, "what=cpu_user AND host=web-1")
+    day = (seeded.last + 1 - 86400, seeded.last + 1)  # the default: a day to the newest point
+    hourly = _wait_for_rollup(api, account, metric_id, "1h", day, CPU_POINTS)
+    page = ui.page
+    ui.login_as(account, "/metrics/explore")
+    page.click(f"[data-testid=metric-link-{metric_id}]")
+    page.wait_for_url(f"{ui.base_url}/metrics/explore/{metric_id}")
+    page.wait_for_selector("body[data-ready=true]")
+    chart = page.locator("[data-testid=chart-svg]")
+
+    assert page.inner_text("#metric-what") == "cpu_user"
+    assert page.inner_text("#metric-name") == CPU_NAME
+    assert page.inner_text("[data-testid=dimension-host]") == "web-1"
+    # Every ingested point is drawn, at native resolution (auto's choice for 144 points).
+    assert chart.get_attribute("data-points") == str(CPU_POINTS)
+    assert chart.get_attribute("data-resolution") == "native"
+    assert _drawn_points(page) == CPU_POINTS
+    assert page.inner_text("[data-testid=series-resolution]") == "native"
+    assert page.inner_text("[data-testid=series-count]") == str(CPU_POINTS)
+    assert page.locator("[data-testid=chart-band]").count() == 0  # native has no min/max
+    labels = page.locator("[data-testid=chart-svg] .axis text").all_text_contents()
+    assert sum(bool(re.fullmatch(r"\d\d:\d\d", t)) for t in labels) >= 4, labels
+    assert page.locator("[data-testid=range-24h][aria-pressed=true]").count() == 1
+    assert page.locator("[data-testid=resolution-auto][aria-pressed=true]").count() == 1
+    assert page.locator("[data-testid=zoom-reset]").is_hidden()
+    ui.shot("metric")
+
+    # Hourly rollups: the answer's buckets, with their min-max band.
+    page.click("[data-testid=resolution-1h]")
+    page.wait_for_selector("[data-testid=chart-svg][data-resolution='1h']")
+    buckets = len(hourly["timestamps"])
+    assert buckets in (24, 25)
+    assert page.inner_text("[data-testid=series-resolution]") == "1h"
+    assert chart.get_attribute("data-points") == str(buckets)
+    assert _drawn_points(page) == buckets
+    assert page.inner_text("[data-testid=series-count]") == str(buckets)
+    assert f"({CPU_POINTS} samples)" in page.inner_text("#series-count-label")
+    assert page.locator("[data-testid=chart-band]").count() == 1
+    assert _query(page) == {"resolution": ["1h"]}
+    ui.shot("metric-1h")
+
+    # Presets end at the newest point.
+    page.click("[data-testid=resolution-auto]")
+    page.wait_for_selector(
+        f"[data-testid=chart-svg][data-resolution=native][data-points='{CPU_POINTS}']"
+    )
+    page.click("[data-testid=range-6h]")
+    six = sum(1 for t in seeded.cpu_ts if day[1] - 6 * 3600 <= t < day[1])
+    page.wait_for_selector(f"[data-testid=chart-svg][data-points='{six}']")
+    assert _query(page) == {"range": ["6h"]}
+    page.click("[data-testid=range-24h]")
+    page.wait_for_selector(f"[data-testid=chart-svg][data-points='{CPU_POINTS}']")
+    assert _query(page) == {}
+
+    # Drag across the middle half of the chart: from/to land in the URL, fewer points show.
+    box = page.locator("[data-testid=chart-overlay]").bounding_box()
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + box["width"] * 0.25, y)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.75, y, steps=8)
+    page.mouse.up()
+    page.wait_for_url(re.compile(r".*[?&]from=\d+&to=\d+$"))
+    lo, hi = int(_query(page)["from"][0]), int(_query(page)["to"][0])
+    assert day[0] < lo < hi < day[1]
+    assert abs((hi - lo) - 43200) < 1200, (lo, hi)  # half of the day
+    zoomed = sum(1 for t in seeded.cpu_ts if lo <= t < hi)
+    assert 60 <= zoomed <= 80
+    page.wait_for_selector(f"[data-testid=chart-svg][data-points='{zoomed}']")
+    assert _drawn_points(page) == zoomed
+    assert page.inner_text("[data-testid=series-count]") == str(zoomed)
+    assert page.locator("[data-testid=zoom-reset]").is_visible()
+    assert page.locator("#range-presets [aria-pressed=true]").count() == 0
+    page.mouse.move(box["x"] + box["width"] * 0.5, y)  # a tooltip names the point
+    tip = page.locator("#chart-tip")
+    tip.wait_for(state="visible")
+    assert re.search(r"\d", tip.inner_text())
+    ui.shot("metric-zoomed")
+
+    # Reset zoom goes back to the day; the browser's back button to the zoom.
+    page.click("[data-testid=zoom-reset]")
+    page.wait_for_selector(f"[data-testid=chart-svg][data-points='{CPU_POINTS}']")
+    assert _query(page) == {}
+    page.go_back()
+    page.wait_for_selector(f"[data-testid=chart-svg][data-points='{zoomed}']")
+    assert _query(page) == {"from": [str(lo)], "to": [str(hi)]}
+
+    # The server's PNG of the same range, fetched with the token and shown from a blob.
+    page.click("[data-testid=metric-png]")
+    page.locator("[data-testid=png-dialog][open]").wait_for()
+    page.wait_for_function(
+        "() => { const i = document.querySelector('#png-image');"
+        " return i.complete && i.naturalWidth === 1200; }"
+    )
+    assert page.get_attribute("#png-image", "src").startswith("blob:")
+    assert any(f"/graph.png?from={lo}&to={hi}" in u for u in ui.requests)
+    ui.shot("metric-png")
+    page.click("#png-close")
+    ui.assert_no_error_toast()
+    ui.assert_only_local()
+
+
+def test_metric_page_explains_too_many_points_and_offers_coarser_resolutions(ui, api):
+    account = signup(api, org="Busy Inc")
+    key = make_key(api, account, ["ingest"])
+    last = int(time.time()) // 60 * 60
+    ts = [last - 8 * i for i in reversed(range(10_050))]  # 22 h, more than one answer holds
+    for chunk in (ts[:5025], ts[5025:]):
+        samples = [
+            {"properties": {"what": "rps", "host": "web-1"}, "timestamp": t, "value": t // 60 % 17}
+            for t in chunk
+        ]
+        assert _ingest(api, key, samples)["accepted"] == len(chunk)
+    metric_id = _metric_id(api, account, "rps")
+    day = (last + 1 - 86400, last + 1)
+    r = _series(api, account, metric_id, resolution="native", **{"from": day[0], "to": day[1]})
+    assert r.status_code == 422
+    message = r.json()["error"]["message"]
+
+    page = ui.page
+    ui.login_as(account, f"/metrics/explore/{metric_id}?resolution=native")
+    error = page.locator("[data-testid=chart-error]")
+    assert error.is_visible()
+    assert error.inner_text().startswith(message)
+    assert "coarser resolution" in error.inner_text()
+    assert page.locator("[data-testid=chart-svg]").count() == 0
+    assert page.locator("[data-testid=series-count]").is_hidden()
+    assert page.locator("[data-testid=suggest-5m]").is_visible()
+    ui.shot("metric-too-many-points")
+
+    five = _wait_for_rollup(api, account, metric_id, "5m", day, len(ts))
+    page.click("[data-testid=suggest-5m]")
+    page.wait_for_selector("[data-testid=chart-svg][data-resolution='5m']")
+    assert error.is_hidden()
+    assert _query(page) == {"resolution": ["5m"]}
+    assert page.inner_text("[data-testid=series-resolution]") == "5m"
+    assert _drawn_points(page) == len(five["timestamps"])
+
+    # auto picks a rollup by itself for this many points.
+    page.click("[data-testid=resolution-auto]")
+    page.wait_for_selector("[data-testid=chart-svg][data-resolution='1m']")
+    minutes = _series(api, account, metric_id, **{"from": day[0], "to": day[1]}).json()
+    assert minutes["resolution"] == "1m"
+    assert page.inner_text("[data-testid=series-count]") == f"{len(minutes['timestamps']):,}"
     ui.assert_no_error_toast()
     ui.assert_only_local()

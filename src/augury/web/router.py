@@ -21,14 +21,8 @@ TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 router = APIRouter(include_in_schema=False)
 
 # The sections that later capabilities fill: until then they say so honestly.
-# (section -> (title, what it will do)). /metrics itself is Prometheus' scrape endpoint,
-# so the Metrics section lives under /metrics/explore.
+# (section -> (title, what it will do)).
 UPCOMING = {
-    "metrics": (
-        "Metrics",
-        "Send time series with dimensions (Anodot 2.0/3.0, Graphite, Influx line protocol "
-        "or CSV), browse them and see their forecasts.",
-    ),
     "anomalies": (
         "Anomalies",
         "Anomalies detected on your metrics as the points arrive, with score, delta, "
@@ -52,6 +46,8 @@ UPCOMING = {
     ),
 }
 
+# /metrics itself is Prometheus' scrape endpoint, so the Metrics section lives under
+# /metrics/explore.
 SECTION_PATHS = {name: f"/{name}" for name in UPCOMING} | {"metrics": "/metrics/explore"}
 
 SETTINGS_TABS = [
@@ -123,6 +119,23 @@ def jobs_page(request: Request):
 @router.get("/jobs/{job_id}", response_class=HTMLResponse)
 def job_page(request: Request, job_id: int):
     return _page(request, "job.html", "job", f"Job #{job_id}", section="jobs", job_id=job_id)
+
+
+@router.get("/metrics/explore", response_class=HTMLResponse)
+def metrics_page(request: Request):
+    return _page(request, "metrics.html", "metrics", "Metrics", section="metrics")
+
+
+@router.get("/metrics/explore/{metric_id}", response_class=HTMLResponse)
+def metric_page(request: Request, metric_id: int):
+    return _page(
+        request,
+        "metric.html",
+        "metric",
+        f"Metric #{metric_id}",
+        section="metrics",
+        metric_id=metric_id,
+    )
 
 
 @router.get("/settings", response_class=RedirectResponse)

@@ -89,13 +89,15 @@
 
   /**
    * Call the API. Options: method, body (JSON), query (object), auth (default true),
-   * retry (refresh + retry once on 401, default true).
+   * retry (refresh + retry once on 401, default true), base (default "/api/v1"; the
+   * Anodot-compatible routes live under "/api/v2"), blob (answer the body as a Blob,
+   * for images).
    */
   async function api(path, opts) {
     const o = opts || {};
     const method = o.method || "GET";
     const auth = o.auth !== false;
-    let url = API + path;
+    let url = (o.base || API) + path;
     if (o.query) {
       const qs = new URLSearchParams();
       Object.entries(o.query).forEach(([k, v]) => {
@@ -132,6 +134,7 @@
       if (e instanceof ApiError) throw e;
       throw new ApiError(0, "NETWORK_ERROR", "Cannot reach the augury server. Check that it is running.");
     }
+    if (r.ok && o.blob) return r.blob();
     if (r.status === 204) return null;
     const text = await r.text();
     let data = null;
@@ -781,6 +784,761 @@
     return load();
   }
 
+  // --- metrics ------------------------------------------------------------------------
+
+  const SVG_NS = "http://www.w3.org/2000/svg";
+
+  /** svg("path", {d: "M0 0"}, child, ...): h() for SVG elements. */
+  function svg(tag, attrs) {
+    const el = document.createElementNS(SVG_NS, tag);
+    Object.entries(attrs || {}).forEach(([k, v]) => {
+      if (v !== undefined && v !== null && v !== false) el.setAttribute(k, String(v));
+    });
+    for (let i = 2; i < arguments.length; i++) {
+      const c = arguments[i];
+      if (c === undefined || c === null || c === false) continue;
+      el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+    }
+    return el;
+  }
+
+  /** Epoch seconds (as the metrics API answers them) as RFC 3339, for timeEl(). */
+  function isoOf(epoch) {
+    return epoch === null || epoch === undefined ? null : new Date(epoch * 1000).toISOString();
+  }
+
+  function fmtCount(x) {
+    return x === null || x === undefined ? "–" : Number(x).toLocaleString();
+  }
+
+  /** A rate: 2 decimals under 10, 1 under 100, none above. */
+  function fmtRate(x) {
+    const v = Number(x) || 0;
+    return fmtNum(v, v >= 100 ? 0 : v >= 10 ? 1 : 2);
+  }
+
+  const compactFmt = new Intl.NumberFormat(undefined, { notation: "compact", maximumFractionDigits: 2 });
+
+  /** A value of a series, exact enough to read off a tooltip. */
+  function fmtValue(v) {
+    if (v === null || v === undefined) return "–";
+    const a = Math.abs(v);
+    if (a >= 1e6) return compactFmt.format(v);
+    return Number(v).toLocaleString(undefined, { maximumFractionDigits: a >= 100 ? 2 : a >= 1 ? 3 : 6 });
+  }
+
+  function typeBadge(type) {
+    return badge(type, type === "counter" ? "violet" : "info");
+  }
+
+  function dimensionChips(dims) {
+    const keys = Object.keys(dims || {}).sort();
+    if (!keys.length) return h("span", { class: "muted" }, "none");
+    return h("span", { class: "dims" }, keys.map((k) =>
+      h("span", { class: "dim" }, h("span", { class: "dim-key" }, k + "="), dims[k])));
+  }
+
+  /** The list page's state lives in the URL (?q=&sort=&offset=), so it can be linked. */
+  const METRIC_SORTS = new Set(["name", "-name", "last_seen", "-last_seen", "created", "-created"]);
+
+  function metricsPage() {
+    const state = { q: "", sort: "name", offset: 0, limit: 25 };
+    const input = $("#metrics-q");
+    const sortSel = $("#metrics-sort");
+
+    function readUrl() {
+      const p = new URLSearchParams(location.search);
+      state.q = (p.get("q") || "").trim();
+      state.sort = METRIC_SORTS.has(p.get("sort")) ? p.get("sort") : "name";
+      state.offset = Math.max(0, parseInt(p.get("offset"), 10) || 0);
+      input.value = state.q;
+      sortSel.value = state.sort;
+      show($("#metrics-search-clear"), !!state.q);
+    }
+
+    function writeUrl() {
+      const p = new URLSearchParams();
+      if (state.q) p.set("q", state.q);
+      if (state.sort !== "name") p.set("sort", state.sort);
+      if (state.offset) p.set("offset", String(state.offset));
+      const url = location.pathname + (p.toString() ? "?" + p.toString() : "");
+      if (url !== location.pathname + location.search) history.pushState(null, "", url);
+      show($("#metrics-search-clear"), !!state.q);
+    }
+
+    function queryError(message) {
+      const el = $("#metrics-q-error");
+      el.textContent = message || "";
+      show(el, !!message);
+      input.classList.toggle("invalid", !!message);
+      if (message) input.setAttribute("aria-invalid", "true");
+      else input.removeAttribute("aria-invalid");
+    }
+
+    const listCall = newestOnly();
+    async function loadList() {
+      const stale = listCall();
+      let page;
+      try {
+        page = await api("/metrics", {
+          query: { q: state.q, sort: state.sort, offset: state.offset, limit: state.limit },
+        });
+      } catch (err) {
+        if (stale()) return;
+        if (err.status === 422 && state.q) {
+          // A bad expression: say what is wrong where it was typed, and list nothing.
+          queryError(err.message);
+          const tb = clear($("#metrics-body"));
+          emptyRow(tb, 5, "Fix the expression to see the metrics it matches.");
+          show($("#metrics-table"), true);
+          show($("#metrics-empty"), false);
+          pager($("#metrics-pager"), null);
+          return;
+        }
+        throw err;
+      }
+      if (stale()) return;
+      queryError(null);
+      const tb = clear($("#metrics-body"));
+      const none = page.total === 0 && !state.q;
+      show($("#metrics-empty"), none);
+      show($("#metrics-table"), !none);
+      if (page.total === 0 && state.q) emptyRow(tb, 5, "No metric matches this expression.");
+      page.items.forEach((m) => {
+        const href = "/metrics/explore/" + m.id;
+        const tr = h("tr", { class: "row-link", "data-testid": "metric-row-" + m.id, "data-metric-id": m.id },
+          h("td", { class: "metric-name-cell" },
+            h("a", { href, class: "strong", "data-testid": "metric-link-" + m.id }, m.name)),
+          h("td", {}, h("code", {}, m.what)),
+          h("td", {}, dimensionChips(m.dimensions)),
+          h("td", {}, typeBadge(m.target_type)),
+          h("td", { class: "nowrap" }, timeEl(isoOf(m.last_ts)),
+            m.last_ts ? h("div", { class: "muted small" }, fmtAgo(isoOf(m.last_ts))) : null));
+        tr.addEventListener("click", (ev) => {
+          if (!ev.target.closest("a") && !getSelection().toString()) location.assign(href);
+        });
+        tb.append(tr);
+      });
+      pager($("#metrics-pager"), page, (o) => {
+        state.offset = o;
+        writeUrl();
+        loadList().catch(showError);
+      }, "metrics");
+    }
+
+    async function loadOverview() {
+      const o = await api("/metrics/overview");
+      $("#stat-metrics").textContent = fmtCount(o.metrics);
+      $("#stat-active-metrics").textContent = fmtCount(o.active_metrics);
+      $("#stat-measures").textContent = fmtCount(o.measures);
+      $("#stat-eps").textContent = fmtRate(o.eps);
+      $("#stat-refused").textContent = fmtCount(o.refused_last_hour);
+      $("#stat-refused").closest(".stat").classList.toggle("stat-alert", o.refused_last_hour > 0);
+      $("#ingest-accepted").textContent = fmtCount(o.accepted_last_hour);
+      $("#ingest-refused").textContent = fmtCount(o.refused_last_hour);
+      drawIngest($("#ingest-chart"), o.ingest_per_minute);
+    }
+
+    async function loadCardinality() {
+      const box = $("#cardinality");
+      // The last 24 h of data: ending at the organization's newest point, not at now, so
+      // that history sent as a backfill shows too.
+      const newest = await api("/metrics", { query: { sort: "-last_seen", active_since: 0, limit: 1 } });
+      const top = newest.items[0];
+      if (!top) {
+        append(clear(box), h("p", { class: "muted" }, "No points yet, so no dimensions."));
+        return;
+      }
+      const end = Math.floor(top.last_ts) + 1;
+      const start = end - 86400;
+      const c = await api("/metrics/cardinality", {
+        base: "/api/v2", query: { startTime: start, endTime: end, size: 25 },
+      });
+      $("#cardinality-caption").textContent = "Distinct values per dimension among the " + fmtCount(c.totalMetrics)
+        + (c.totalMetrics === 1 ? " metric" : " metrics") + " with points from " + fmtTime(isoOf(start))
+        + " to " + fmtTime(isoOf(end)) + " (the last 24 h of data).";
+      const entries = Object.entries(c.metricsCardinality)
+        .sort((a, b) => b[1].cardinality - a[1].cardinality || a[0].localeCompare(b[0]));
+      clear(box);
+      if (!entries.length) {
+        box.append(h("p", { class: "muted" }, "These metrics have no dimensions besides what."));
+        return;
+      }
+      const most = entries[0][1].cardinality || 1;
+      box.append(h("ul", { class: "card-list" }, entries.map(([dim, e]) => {
+        const bar = h("span", { class: "bar-fill" });
+        bar.style.width = Math.max(2, (100 * e.cardinality) / most) + "%";
+        const whats = e.what.slice(0, 4).join(", ") + (e.what.length > 4 ? " and " + (e.what.length - 4) + " more" : "");
+        return h("li", { "data-testid": "cardinality-" + dim, "data-dimension": dim },
+          h("button", {
+            type: "button", class: "link-button strong", title: "List the metrics that have " + dim,
+            onclick: () => search(dim + "=*"),
+          }, dim),
+          h("span", { class: "bar" }, bar),
+          h("span", { class: "num strong", "data-testid": "cardinality-value-" + dim }, fmtCount(e.cardinality)),
+          h("span", { class: "muted small card-list-sub" }, "with " + whats));
+      })));
+    }
+
+    function search(q) {
+      input.value = q;
+      state.q = q.trim();
+      state.offset = 0;
+      writeUrl();
+      loadList().catch(showError);
+    }
+
+    // Enter in the box submits the form, as does the button.
+    $("#metrics-search").addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      search(input.value);
+    });
+    $("#metrics-search-clear").addEventListener("click", () => {
+      search("");
+      input.focus();
+    });
+    sortSel.addEventListener("change", () => {
+      state.sort = sortSel.value;
+      state.offset = 0;
+      writeUrl();
+      loadList().catch(showError);
+    });
+    window.addEventListener("popstate", () => {
+      readUrl();
+      loadList().catch(showError);
+    });
+    $$("#metrics-curl .origin").forEach((el) => { el.textContent = location.origin; });
+
+    readUrl();
+    return Promise.all([loadOverview(), loadList(), loadCardinality()]);
+  }
+
+  /** Accepted (and refused, stacked) samples a minute over the last hour, as bars. */
+  function drawIngest(box, perMinute) {
+    clear(box);
+    const nowMinute = Math.floor(Date.now() / 60000) * 60;
+    const byMinute = new Map((perMinute || []).map((m) => [m.minute, m]));
+    const bins = [];
+    for (let i = 59; i >= 0; i--) {
+      const m = byMinute.get(nowMinute - i * 60) || { accepted: 0, refused: 0 };
+      bins.push(m);
+    }
+    const top = Math.max(1, ...bins.map((m) => m.accepted + m.refused));
+    const W = 600;
+    const H = 100;
+    const bw = W / bins.length;
+    const g = svg("svg", { viewBox: "0 0 " + W + " " + H, preserveAspectRatio: "none", role: "img",
+      "aria-label": "Samples a minute over the last hour" });
+    g.append(svg("line", { x1: 0, x2: W, y1: H - 0.5, y2: H - 0.5, class: "ingest-base" }));
+    bins.forEach((m, i) => {
+      const ha = (H - 4) * m.accepted / top;
+      const hr = (H - 4) * m.refused / top;
+      const x = i * bw + bw * 0.15;
+      if (m.accepted) g.append(svg("rect", { x, width: bw * 0.7, y: H - ha, height: ha, class: "ingest-accepted" }));
+      if (m.refused) g.append(svg("rect", { x, width: bw * 0.7, y: H - ha - hr, height: hr, class: "ingest-refused" }));
+    });
+    box.append(g, h("div", { class: "ingest-axis" }, h("span", {}, "60 min ago"), h("span", {}, "now")));
+  }
+
+  // --- one metric: a chart drawn here, in SVG ------------------------------------------
+
+  const RANGES = { "1h": 3600, "6h": 6 * 3600, "24h": 86400, "7d": 7 * 86400, "30d": 30 * 86400 };
+  const DEFAULT_RANGE = "24h";
+  const SERIES_RESOLUTIONS = ["auto", "native", "1m", "5m", "1h", "1d"];
+  const RESOLUTION_SECONDS = { "1m": 60, "5m": 300, "1h": 3600, "1d": 86400 };
+  const MAX_SERIES_POINTS = 10000; // the API's limit on one answer
+
+  const hmFmt = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+  const hmsFmt = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" });
+  const dayFmt = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric" });
+  const monthFmt = new Intl.DateTimeFormat(undefined, { month: "short", year: "numeric" });
+
+  /** 1, 2 or 5 times a power of ten, near span / count. */
+  function niceStep(span, count) {
+    const raw = span / Math.max(1, count);
+    const mag = Math.pow(10, Math.floor(Math.log10(raw)));
+    const f = raw / mag;
+    return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * mag;
+  }
+
+  function valueTicks(lo, hi, count) {
+    if (hi <= lo) {
+      const pad = Math.abs(lo) * 0.1 || 1;
+      lo -= pad;
+      hi += pad;
+    }
+    const step = niceStep(hi - lo, count);
+    const first = Math.floor(lo / step) * step;
+    const last = Math.ceil(hi / step) * step;
+    const ticks = [];
+    for (let v = first; v <= last + step / 2; v += step) ticks.push(Math.abs(v) < step / 1e6 ? 0 : v);
+    const decimals = Math.max(0, Math.min(8, -Math.floor(Math.log10(step) + 1e-9)));
+    const fmt = (v) => (Math.abs(v) >= 1e4 ? compactFmt.format(v)
+      : v.toLocaleString(undefined, { minimumFractionDigits: decimals, maximumFractionDigits: decimals }));
+    return { lo: first, hi: last, ticks, fmt };
+  }
+
+  const TIME_STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200,
+    86400, 2 * 86400, 7 * 86400, 14 * 86400];
+
+  /** Ticks on [t0, t1] (epoch s) at round local times, about one per 110 pixels of `width`. */
+  function timeTicks(t0, t1, width) {
+    const want = Math.max(2, Math.floor(width / 110));
+    const span = t1 - t0;
+    const step = TIME_STEPS.find((s) => span / s <= want);
+    const ticks = [];
+    if (step && step < 86400) {
+      // Round in local time: 00:00, 06:00 ... where the viewer is.
+      const off = -new Date(t0 * 1000).getTimezoneOffset() * 60;
+      for (let t = Math.ceil((t0 + off) / step) * step - off; t <= t1; t += step) ticks.push(t);
+      return { ticks, step, label: (t, prev) => {
+        const d = new Date(t * 1000);
+        const time = (step < 60 ? hmsFmt : hmFmt).format(d);
+        const newDay = prev === null || new Date(prev * 1000).toDateString() !== d.toDateString();
+        return [time, newDay ? dayFmt.format(d) : null];
+      } };
+    }
+    // Days or weeks from a local midnight; months from the first of a month.
+    const d = new Date(t0 * 1000);
+    d.setHours(0, 0, 0, 0);
+    if (step) {
+      const days = step / 86400;
+      while (d.getTime() / 1000 < t0) d.setDate(d.getDate() + 1);
+      for (; d.getTime() / 1000 <= t1; d.setDate(d.getDate() + days)) ticks.push(d.getTime() / 1000);
+      return { ticks, step, label: (t) => [dayFmt.format(new Date(t * 1000)), null] };
+    }
+    const months = Math.max(1, Math.ceil(span / (30 * 86400) / want));
+    d.setDate(1);
+    while (d.getTime() / 1000 < t0) d.setMonth(d.getMonth() + 1);
+    for (; d.getTime() / 1000 <= t1; d.setMonth(d.getMonth() + months)) ticks.push(d.getTime() / 1000);
+    return { ticks, step: months * 30 * 86400, label: (t) => [monthFmt.format(new Date(t * 1000)), null] };
+  }
+
+  /**
+   * Draw a timeseries answer into `box` as an SVG chart: value axis, time axis, the line,
+   * the min–max band of rollups, a tooltip on hover, and a drag-to-zoom selection that
+   * calls `onZoom(from, to)` in epoch seconds.
+   */
+  function drawSeries(box, s, onZoom) {
+    $$("svg", box).forEach((el) => el.remove());
+    const tip = $("#chart-tip", box);
+    show(tip, false);
+    const W = Math.max(320, box.clientWidth);
+    const H = Math.max(200, box.clientHeight);
+    const M = { l: 64, r: 18, t: 14, b: 40 };
+    const pw = W - M.l - M.r;
+    const ph = H - M.t - M.b;
+    const ts = s.timestamps;
+    const vs = s.values;
+    const band = !!(s.min && s.max);
+    const lows = band ? s.min : vs;
+    const highs = band ? s.max : vs;
+    const n = ts.length;
+
+    const t0 = Math.min(s.start, n ? ts[0] : s.start);
+    const t1 = s.end;
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let i = 0; i < n; i++) {
+      lo = Math.min(lo, lows[i]);
+      hi = Math.max(hi, highs[i]);
+    }
+    const yv = valueTicks(lo, hi, Math.max(3, Math.floor(ph / 56)));
+    const x = (t) => M.l + ((t - t0) / (t1 - t0)) * pw;
+    const y = (v) => M.t + ph - ((v - yv.lo) / (yv.hi - yv.lo)) * ph;
+    const tOf = (px) => t0 + ((Math.min(Math.max(px, M.l), M.l + pw) - M.l) / pw) * (t1 - t0);
+    const r1 = (v) => Math.round(v * 10) / 10;
+
+    // Where the line breaks: a rollup misses a bucket, or native points are much
+    // further apart than usual.
+    let gap;
+    const res = RESOLUTION_SECONDS[s.resolution];
+    if (res) {
+      gap = res * 1.5;
+    } else {
+      const diffs = [];
+      for (let i = 1; i < n; i++) diffs.push(ts[i] - ts[i - 1]);
+      diffs.sort((a, b) => a - b);
+      gap = diffs.length ? Math.max(diffs[Math.floor(diffs.length / 2)] * 3, 1) : Infinity;
+    }
+    const segments = [];
+    for (let i = 0; i < n; i++) {
+      if (!i || ts[i] - ts[i - 1] > gap) segments.push([]);
+      segments[segments.length - 1].push(i);
+    }
+
+    const root = svg("svg", {
+      width: W, height: H, viewBox: "0 0 " + W + " " + H, class: "chart-svg", role: "img",
+      "aria-label": s.name + ": " + n + " points at resolution " + s.resolution,
+      "data-testid": "chart-svg", "data-points": n, "data-resolution": s.resolution, "data-band": String(band),
+    });
+    const clipId = "plot-clip";
+    root.append(svg("defs", {}, svg("clipPath", { id: clipId },
+      svg("rect", { x: M.l, y: M.t - 2, width: pw, height: ph + 4 }))));
+
+    const grid = svg("g", { class: "grid" });
+    const axis = svg("g", { class: "axis" });
+    yv.ticks.forEach((v) => {
+      const yy = r1(y(v)) + 0.5;
+      grid.append(svg("line", { x1: M.l, x2: M.l + pw, y1: yy, y2: yy }));
+      axis.append(svg("text", { x: M.l - 8, y: yy + 4, "text-anchor": "end" }, yv.fmt(v)));
+    });
+    const tt = timeTicks(t0, t1, pw);
+    let prev = null;
+    tt.ticks.forEach((t) => {
+      const xx = r1(x(t)) + 0.5;
+      if (xx < M.l - 0.5 || xx > M.l + pw + 0.5) return;
+      grid.append(svg("line", { x1: xx, x2: xx, y1: M.t, y2: M.t + ph, class: "grid-v" }));
+      const [line1, line2] = tt.label(t, prev);
+      prev = t;
+      const label = svg("text", { x: xx, y: M.t + ph + 16, "text-anchor": "middle" }, line1);
+      axis.append(label);
+      if (line2) axis.append(svg("text", { x: xx, y: M.t + ph + 31, "text-anchor": "middle", class: "axis-day" }, line2));
+    });
+    axis.append(svg("line", { x1: M.l, x2: M.l + pw, y1: M.t + ph + 0.5, y2: M.t + ph + 0.5, class: "axis-line" }));
+    root.append(grid, axis);
+
+    const plot = svg("g", { "clip-path": "url(#" + clipId + ")" });
+    if (band) {
+      let d = "";
+      segments.forEach((seg) => {
+        d += seg.map((i, k) => (k ? "L" : "M") + r1(x(ts[i])) + " " + r1(y(s.max[i]))).join("");
+        d += seg.slice().reverse().map((i) => "L" + r1(x(ts[i])) + " " + r1(y(s.min[i]))).join("") + "Z";
+      });
+      plot.append(svg("path", { d, class: "series-band", "data-testid": "chart-band" }));
+    }
+    const line = segments.map((seg) =>
+      seg.map((i, k) => (k ? "L" : "M") + r1(x(ts[i])) + " " + r1(y(vs[i]))).join("")).join("");
+    plot.append(svg("path", { d: line, class: "series-line", "data-testid": "chart-line" }));
+    // Points stand out when there are few; a lone point has no line to show it.
+    const dots = svg("g", { class: "series-dots" });
+    segments.forEach((seg) => {
+      if (seg.length === 1 || n <= pw / 8) {
+        seg.forEach((i) => dots.append(svg("circle", { cx: r1(x(ts[i])), cy: r1(y(vs[i])), r: 2.5 })));
+      }
+    });
+    plot.append(dots);
+    root.append(plot);
+
+    const hover = svg("g", { class: "hover", visibility: "hidden" },
+      svg("line", { y1: M.t, y2: M.t + ph, class: "hover-line" }),
+      svg("circle", { r: 4, class: "hover-dot" }));
+    const selection = svg("rect", { y: M.t, height: ph, class: "selection", visibility: "hidden", "data-testid": "chart-selection" });
+    const overlay = svg("rect", {
+      x: M.l, y: M.t, width: pw, height: ph, class: "overlay", "data-testid": "chart-overlay",
+    });
+    root.append(hover, selection, overlay);
+    box.append(root);
+
+    const localX = (ev) => ev.clientX - root.getBoundingClientRect().left;
+    const clampX = (px) => Math.min(Math.max(px, M.l), M.l + pw);
+
+    function nearest(t) {
+      let a = 0;
+      let b = n - 1;
+      while (b - a > 1) {
+        const m = (a + b) >> 1;
+        if (ts[m] < t) a = m;
+        else b = m;
+      }
+      return Math.abs(ts[a] - t) <= Math.abs(ts[b] - t) ? a : b;
+    }
+
+    function showHover(px) {
+      if (!n) return;
+      const i = nearest(tOf(px));
+      const hx = r1(x(ts[i]));
+      const hy = r1(y(vs[i]));
+      hover.setAttribute("visibility", "visible");
+      hover.firstChild.setAttribute("x1", hx);
+      hover.firstChild.setAttribute("x2", hx);
+      hover.lastChild.setAttribute("cx", hx);
+      hover.lastChild.setAttribute("cy", hy);
+      append(clear(tip), [
+        h("div", { class: "tip-time" }, dateFmt.format(new Date(ts[i] * 1000))),
+        h("div", { class: "tip-value" }, fmtValue(vs[i])),
+        band ? h("div", { class: "tip-extra" }, "min " + fmtValue(s.min[i]) + " · max " + fmtValue(s.max[i])
+          + (s.count ? " · " + fmtCount(s.count[i]) + (s.count[i] === 1 ? " point" : " points") : "")) : null,
+      ]);
+      show(tip, true);
+      const left = hx + 12 + tip.offsetWidth > W ? hx - 12 - tip.offsetWidth : hx + 12;
+      tip.style.left = left + "px";
+      tip.style.top = Math.max(0, Math.min(hy - tip.offsetHeight - 10, H - tip.offsetHeight)) + "px";
+    }
+
+    function hideHover() {
+      hover.setAttribute("visibility", "hidden");
+      show(tip, false);
+    }
+
+    let drag = null;
+    overlay.addEventListener("pointerdown", (ev) => {
+      if (ev.button !== 0) return;
+      ev.preventDefault();
+      drag = { from: clampX(localX(ev)) };
+      overlay.setPointerCapture(ev.pointerId);
+      hideHover();
+    });
+    overlay.addEventListener("pointermove", (ev) => {
+      const px = clampX(localX(ev));
+      if (!drag) {
+        showHover(px);
+        return;
+      }
+      selection.setAttribute("visibility", "visible");
+      selection.setAttribute("x", Math.min(drag.from, px));
+      selection.setAttribute("width", Math.abs(px - drag.from));
+    });
+    const endDrag = (ev, apply) => {
+      if (!drag) return;
+      const a = drag.from;
+      const b = clampX(localX(ev));
+      drag = null;
+      selection.setAttribute("visibility", "hidden");
+      if (!apply || Math.abs(b - a) < 4) return;
+      const from = Math.floor(tOf(Math.min(a, b)));
+      const to = Math.max(from + 1, Math.ceil(tOf(Math.max(a, b))));
+      onZoom(from, to);
+    };
+    overlay.addEventListener("pointerup", (ev) => endDrag(ev, true));
+    overlay.addEventListener("pointercancel", (ev) => endDrag(ev, false));
+    overlay.addEventListener("pointerleave", () => { if (!drag) hideHover(); });
+  }
+
+  function metricPage() {
+    const id = $("#metric-root").dataset.metricId;
+    const chart = $("#chart");
+    // What is shown lives in the URL: ?range= (a preset ending at the newest point),
+    // ?from=&to= (a zoom; wins over the preset) and ?resolution=.
+    const view = { range: DEFAULT_RANGE, from: null, to: null, resolution: "auto" };
+    let metric = null;
+    let series = null;
+    let pngUrl = null;
+
+    function readUrl() {
+      const p = new URLSearchParams(location.search);
+      view.range = RANGES[p.get("range")] ? p.get("range") : DEFAULT_RANGE;
+      const from = Number(p.get("from"));
+      const to = Number(p.get("to"));
+      const zoomed = p.has("from") && p.has("to") && isFinite(from) && isFinite(to) && from >= 0 && to > from;
+      view.from = zoomed ? from : null;
+      view.to = zoomed ? to : null;
+      view.resolution = SERIES_RESOLUTIONS.includes(p.get("resolution")) ? p.get("resolution") : "auto";
+    }
+
+    function writeUrl() {
+      const p = new URLSearchParams();
+      if (view.range !== DEFAULT_RANGE) p.set("range", view.range);
+      if (view.from !== null) {
+        p.set("from", String(view.from));
+        p.set("to", String(view.to));
+      }
+      if (view.resolution !== "auto") p.set("resolution", view.resolution);
+      const url = location.pathname + (p.toString() ? "?" + p.toString() : "");
+      if (url !== location.pathname + location.search) history.pushState(null, "", url);
+    }
+
+    /** [from, to] in epoch seconds: the zoom, or the preset ending at the newest point. */
+    function span() {
+      if (view.from !== null) return [view.from, view.to];
+      const end = Math.floor(metric.last_ts) + 1;
+      return [end - RANGES[view.range], end];
+    }
+
+    function syncControls() {
+      const zoomed = view.from !== null;
+      $$("#range-presets .seg").forEach((b) => b.setAttribute("aria-pressed", String(!zoomed && b.dataset.range === view.range)));
+      $$("#resolutions .seg").forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.resolution === view.resolution)));
+      show($("#zoom-reset"), zoomed);
+    }
+
+    function fact(label, value, testid) {
+      return h("div", { class: "fact" }, h("dt", {}, label), h("dd", { "data-testid": testid }, value));
+    }
+
+    function fillHeader(m) {
+      $("#metric-what").textContent = m.what;
+      append(clear($("#metric-type")), typeBadge(m.target_type));
+      $("#metric-name").textContent = m.name;
+      document.title = m.what + " · augury";
+      const dims = Object.keys(m.dimensions).sort();
+      append(clear($("#metric-dimensions")), dims.length
+        ? dims.map((k) => fact(k, m.dimensions[k], "dimension-" + k))
+        : h("p", { class: "muted" }, "This metric has no dimensions besides what."));
+      if (m.tags && Object.keys(m.tags).length) {
+        Object.entries(m.tags).forEach(([k, v]) => $("#metric-dimensions").append(fact("tag " + k, v.join(", "))));
+      }
+      append(clear($("#metric-facts")), [
+        fact("Type", m.target_type === "counter" ? "counter (rollups sum)" : "gauge (rollups average)"),
+        fact("Source", m.source),
+        fact("First point", timeEl(isoOf(m.first_ts))),
+        fact("Last point", timeEl(isoOf(m.last_ts))),
+        fact("Created", timeEl(m.created_at)),
+        fact("Metric id", "#" + m.id),
+      ]);
+      $("#metric-png").disabled = m.last_ts === null;
+    }
+
+    function setInfo(s) {
+      show($("#series-info"), !!s);
+      const res = $("#series-resolution");
+      res.textContent = s ? s.resolution : "–";
+      res.title = s && view.resolution === "auto" ? "chosen by auto for this range" : "";
+      const count = s ? s.timestamps.length : null;
+      $("#series-count").textContent = s ? fmtCount(count) : "–";
+      let label = count === 1 ? "point" : "points";
+      if (s && s.count) {
+        const samples = s.count.reduce((a, b) => a + b, 0);
+        label += " (" + fmtCount(samples) + (samples === 1 ? " sample)" : " samples)");
+      }
+      $("#series-count-label").textContent = label;
+      $("#series-range").textContent = s ? fmtTime(isoOf(s.start)) + " – " + fmtTime(isoOf(s.end)) : "";
+      show($("#chart-legend"), !!(s && s.min && s.timestamps.length));
+      $("#legend-agg").textContent = metric && metric.target_type === "counter" ? "sum" : "average";
+    }
+
+    function chartMessage(message, actions) {
+      $$("svg", chart).forEach((el) => el.remove());
+      show($("#chart-tip"), false);
+      const box = clear($("#chart-empty"));
+      box.append(h("div", { class: "empty-icon" }, "∅"), h("p", {}, message));
+      if (actions && actions.length) box.append(h("div", { class: "chart-actions" }, actions));
+      show(box, !!message);
+    }
+
+    function pick(resolution) {
+      view.resolution = resolution;
+      writeUrl();
+      return load();
+    }
+
+    function errorActions(err) {
+      // Too many points: suggest the resolutions that fit the range.
+      const [from, to] = span();
+      const coarser = Object.keys(RESOLUTION_SECONDS)
+        .filter((r) => r !== view.resolution && (to - from) / RESOLUTION_SECONDS[r] <= MAX_SERIES_POINTS);
+      if (view.resolution !== "auto") coarser.unshift("auto");
+      const buttons = coarser.map((r) => h("button", {
+        type: "button", class: "btn btn-small", "data-testid": "suggest-" + r, onclick: () => pick(r),
+      }, "Use " + r));
+      return { buttons, hint: err.details && err.details.max_points && buttons.length
+        ? " Pick one of the coarser resolutions below, or zoom in." : "" };
+    }
+
+    const seriesCall = newestOnly();
+    async function load() {
+      const stale = seriesCall();
+      syncControls();
+      chart.classList.add("loading");
+      let s;
+      try {
+        const m = await api("/metrics/" + id);
+        if (stale()) return;
+        metric = m;
+        fillHeader(m);
+        if (m.last_ts === null) {
+          series = null;
+          setInfo(null);
+          chartMessage("This metric has no points yet.");
+          return;
+        }
+        const [from, to] = span();
+        s = await api("/metrics/" + id + "/timeseries", { query: { from, to, resolution: view.resolution } });
+      } catch (err) {
+        if (stale()) return;
+        series = null;
+        setInfo(null);
+        if (err.status === 404) {
+          $("#metric-what").textContent = "Metric #" + id;
+          $("#metric-name").textContent = "This metric does not exist in this organization.";
+          chartMessage("Nothing to draw.");
+          $$(".chart-toolbar button").forEach((b) => { b.disabled = true; });
+          return;
+        }
+        if (err.status === 422) {
+          const { buttons, hint } = errorActions(err);
+          const el = $("#chart-error");
+          el.textContent = err.message + hint;
+          show(el, true);
+          chartMessage("No chart for this range at this resolution.", buttons);
+          return;
+        }
+        throw err;
+      } finally {
+        if (!stale()) chart.classList.remove("loading");
+      }
+      if (stale()) return;
+      series = s;
+      show($("#chart-error"), false);
+      setInfo(s);
+      if (!s.timestamps.length) {
+        const native = view.resolution !== "native" && s.resolution !== "native";
+        chartMessage("No points between " + fmtTime(isoOf(s.start)) + " and " + fmtTime(isoOf(s.end)) + "."
+          + (native ? " Rollups follow new points within seconds; native shows the points themselves." : ""),
+          [
+            view.from !== null ? h("button", { type: "button", class: "btn btn-small", onclick: resetZoom }, "Reset zoom") : null,
+            native ? h("button", { type: "button", class: "btn btn-small", onclick: () => pick("native") }, "Use native") : null,
+          ].filter(Boolean));
+        return;
+      }
+      show($("#chart-empty"), false);
+      drawSeries(chart, s, zoomTo);
+    }
+
+    function zoomTo(from, to) {
+      view.from = from;
+      view.to = to;
+      writeUrl();
+      load().catch(showError);
+    }
+
+    function resetZoom() {
+      view.from = null;
+      view.to = null;
+      writeUrl();
+      load().catch(showError);
+    }
+
+    $$("#range-presets .seg").forEach((b) => b.addEventListener("click", () => {
+      view.range = b.dataset.range;
+      view.from = null;
+      view.to = null;
+      writeUrl();
+      load().catch(showError);
+    }));
+    $$("#resolutions .seg").forEach((b) => b.addEventListener("click", () => pick(b.dataset.resolution).catch(showError)));
+    $("#zoom-reset").addEventListener("click", resetZoom);
+    window.addEventListener("popstate", () => {
+      readUrl();
+      load().catch(showError);
+    });
+    let lastWidth = chart.clientWidth;
+    new ResizeObserver(() => {
+      if (chart.clientWidth === lastWidth) return;
+      lastWidth = chart.clientWidth;
+      if (series && series.timestamps.length) drawSeries(chart, series, zoomTo);
+    }).observe(chart);
+
+    // The PNG the server draws needs the bearer token: fetch it, show it from a blob URL.
+    const dialog = $("#png-dialog");
+    $("#metric-png").addEventListener("click", () => busy($("#metric-png"), async () => {
+      const [from, to] = span();
+      const blob = await api("/metrics/" + id + "/graph.png", {
+        blob: true, query: { from, to, resolution: view.resolution, width: 1200, height: 400 },
+      });
+      if (pngUrl) URL.revokeObjectURL(pngUrl);
+      pngUrl = URL.createObjectURL(blob);
+      $("#png-image").src = pngUrl;
+      $("#png-download").href = pngUrl;
+      $("#png-download").download = (metric ? metric.what : "metric") + "-" + id + ".png";
+      dialog.showModal();
+    }));
+    $("#png-close").addEventListener("click", () => dialog.close());
+
+    readUrl();
+    return load();
+  }
+
   // --- settings: members --------------------------------------------------------------
 
   function needsAdmin(message) {
@@ -1068,6 +1826,8 @@
     "settings-api-keys": apiKeysPage,
     "settings-audit": auditPage,
     "settings-organization": organizationPage,
+    metrics: metricsPage,
+    metric: metricPage,
   };
 
   async function startApp(page) {
