@@ -49,6 +49,19 @@ def _make_metric(client, a):
     return items[0]["id"]
 
 
+def _make_anomaly(client, a):
+    key = make_key(client, a, ["ingest"])
+    values = [10.0 + (i % 7) * 0.1 for i in range(300)]
+    values[250] = 100.0
+    body = [
+        {"properties": {"what": "secret_sales"}, "timestamp": 1_700_000_000 + 60 * i, "value": v}
+        for i, v in enumerate(values)
+    ]
+    client.post(f"/api/v1/metrics?protocol=anodot20&token={key}", json=body)
+    client.app.state.stream.drain()
+    return client.get("/api/v1/anomalies", headers=a.headers).json()["items"][0]["id"]
+
+
 # name: (create in A, list path, [(method, path template, json)] that must 404 for B)
 RESOURCES = {
     "job": (
@@ -75,6 +88,7 @@ RESOURCES = {
             ("PATCH", "/api/v1/members/{id}", {"disabled": True}),
         ],
     ),
+    "anomaly": (_make_anomaly, "/api/v1/anomalies", [("GET", "/api/v1/anomalies/{id}", None)]),
     "metric": (
         _make_metric,
         "/api/v1/metrics",
@@ -181,3 +195,21 @@ def test_stream_schemas_are_per_organization(client, owner, other_org_owner):
     r = client.post(f"/api/v1/metrics?protocol=anodot30&token={key}", json=[point])
     assert r.json()["errors"][0]["error"] == "SCHEMA_NOT_FOUND"
     assert client.get(f"/api/v2/stream-schemas/{sid}", headers=owner.headers).status_code == 200
+
+
+def test_detection_controls_are_per_organization(client, owner, other_org_owner):
+    mid = _make_metric(client, owner)
+    intruder = other_org_owner.headers
+    r = client.post("/api/v1/metrics/learning/stop", json={"metric_ids": [mid]}, headers=intruder)
+    assert r.status_code == 404
+    r = client.post("/api/v1/metrics/learning/stop", json={"q": "secret_sales"}, headers=intruder)
+    assert r.json()["metrics"] == 0
+    assert client.get("/api/v1/metrics/learning", headers=owner.headers).json() == []
+    for path, body in (
+        ("/api/v1/exclusions", {"expression": "what=secret_sales"}),
+        ("/api/v1/sensitivity-rules", {"expression": "", "sensitivity": "low"}),
+    ):
+        rid = client.post(path, json=body, headers=owner.headers).json()["id"]
+        assert client.get(path, headers=intruder).json() == []
+        assert client.delete(f"{path}/{rid}", headers=intruder).status_code == 404
+        assert [x["id"] for x in client.get(path, headers=owner.headers).json()] == [rid]

@@ -7,6 +7,7 @@ requests never share a figure.
 from __future__ import annotations
 
 import io
+import math
 from datetime import UTC, datetime
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -17,11 +18,24 @@ from augury.metrics.service import Series
 
 LINE = "#2563eb"
 RANGE = "#93c5fd"
+BAND = "#a7f3d0"
+ANOMALY = "#ef4444"
 DPI = 100
 
 
-def render(series: Series, *, width: int = 900, height: int = 300) -> bytes:
-    """The series as PNG bytes, ``width`` x ``height`` pixels."""
+def render(
+    series: Series,
+    *,
+    width: int = 900,
+    height: int = 300,
+    expected=None,
+    lower=None,
+    upper=None,
+    anomalies=(),
+    **_ignored,
+) -> bytes:
+    """The series as PNG bytes, ``width`` x ``height`` pixels; with the learned band
+    (``lower``/``upper``, aligned to the points) and the anomalies shaded when given."""
     fig = Figure(figsize=(width / DPI, height / DPI), dpi=DPI)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
@@ -30,6 +44,15 @@ def render(series: Series, *, width: int = 900, height: int = 300) -> bytes:
         ax.fill_between(
             times, series.minimums, series.maximums, color=RANGE, alpha=0.4, linewidth=0
         )
+    if times and lower is not None and upper is not None:
+        lo = [math.nan if v is None else v for v in lower]
+        hi = [math.nan if v is None else v for v in upper]
+        ax.fill_between(times, lo, hi, color=BAND, alpha=0.35, linewidth=0, label="normal")
+    for anomaly in anomalies:
+        start = datetime.fromtimestamp(anomaly["start"], UTC)
+        end = datetime.fromtimestamp(max(anomaly["end"], anomaly["start"] + 1), UTC)
+        ax.axvspan(start, end, color=ANOMALY, alpha=0.25, linewidth=0)
+        ax.axvline(start, color=ANOMALY, alpha=0.6, linewidth=0.8)
     if times:
         ax.plot(
             times, series.values, color=LINE, linewidth=1.2, marker="." if len(times) < 60 else None

@@ -37,7 +37,7 @@ _FROM_POINTS = "count(*), sum(value), min(value), max(value)"
 _FROM_ROLLUP = "sum(count), sum(sum), min(min), max(max)"
 
 
-def _bucket_sql(dialect: str, column: str, res: int) -> str:
+def bucket_sql(dialect: str, column: str, res: int) -> str:
     if dialect == "postgresql":
         return f"floor({column} / {res}) * {res}"
     return f"CAST({column} / {res} AS INTEGER) * {res}"  # timestamps are never negative
@@ -54,7 +54,7 @@ def _statements(dialect: str) -> list[tuple[int, str]]:
             level = f"AND resolution = {below}"
         sql = _UPSERT.format(
             res=res,
-            bucket=_bucket_sql(dialect, column, res),
+            bucket=bucket_sql(dialect, column, res),
             agg=agg,
             source=source,
             level=level,

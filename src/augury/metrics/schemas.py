@@ -40,6 +40,25 @@ class TimeseriesRead(BaseModel):
     min: list[float] | None = Field(None, description="Rollups: smallest value in the bucket.")
     max: list[float] | None = Field(None, description="Rollups: largest value in the bucket.")
     count: list[int] | None = Field(None, description="Rollups: points in the bucket.")
+    scores: list[float | None] | None = Field(
+        None, description="Anomaly score 0-100 per point (native, 1h and 1d: detection runs there)."
+    )
+    expected: list[float | None] | None = Field(None, description="Learned normal value.")
+    lower: list[float | None] | None = Field(None, description="Lower edge of the normal band.")
+    upper: list[float | None] | None = Field(None, description="Upper edge of the normal band.")
+    anomalies: list[AnomalySpan] = Field(
+        default_factory=list, description="This metric's anomalies in the range."
+    )
+
+
+class AnomalySpan(BaseModel):
+    anomaly_id: int = Field(description="Id of the Anomaly object (GET /anomalies/{id}).")
+    timescale: str
+    state: str
+    start: float
+    end: float
+    peak_score: float
+    direction: str
 
 
 class AnodotError(BaseModel):

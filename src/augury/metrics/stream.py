@@ -66,6 +66,7 @@ class Consumer(Protocol):
 
 CONSUMERS: dict[str, str] = {
     "rollup": "augury.metrics.rollups:RollupConsumer",
+    "detect": "augury.anomalies.detection:DetectConsumer",
 }
 """Every stage that ingested points go through: name -> "module:Class", loaded lazily
 (so every process that writes points queues for all of them, whatever it imported)."""

@@ -58,7 +58,11 @@ def to_seconds(timestamps: Any) -> np.ndarray:
 
 
 def _loop(
-    s: np.ndarray, values: np.ndarray, seconds: np.ndarray, decision_level: float
+    s: np.ndarray,
+    values: np.ndarray,
+    seconds: np.ndarray,
+    decision_level: float | np.ndarray,
+    learn: bool = True,
 ) -> ScoreResult:
     m, n = values.shape
     scores = np.zeros((m, n))
@@ -66,7 +70,7 @@ def _loop(
     expected = np.zeros((m, n))
     half = np.zeros((m, n))
     for i in range(n):
-        sc, al, ex, hw = kernel.step(s, values[:, i], seconds[:, i], True, decision_level)
+        sc, al, ex, hw = kernel.step(s, values[:, i], seconds[:, i], learn, decision_level)
         scores[:, i] = sc
         alarms[:, i] = al
         expected[:, i] = ex
@@ -78,8 +82,9 @@ def score_matrix(
     values: np.ndarray,
     timestamps: np.ndarray | None = None,
     *,
-    decision_level: float = DEFAULT_DECISION_LEVEL,
+    decision_level: float | np.ndarray = DEFAULT_DECISION_LEVEL,
     state: np.ndarray | None = None,
+    learn: bool = True,
 ) -> ScoreResult:
     """Stream ``m`` metrics of ``n`` points each through the detector, vectorised.
 
@@ -89,10 +94,13 @@ def score_matrix(
         One row per metric; NaN marks a missing point (rows may be NaN-padded).
     timestamps : array_like, shape (m, n) or (n,), optional
         Seconds (or datetimes). Defaults to points one minute apart.
-    decision_level : float
-        Score from which an anomaly is raised.
+    decision_level : float or ndarray of shape (m,)
+        Score from which an anomaly is raised (one per metric if an array).
     state : ndarray, shape (kernel.STATE_SIZE, m), optional
         State to continue from; updated in place.
+    learn : bool
+        False scores the points against the state without learning from them (the
+        server's "stop learning" control).
 
     Returns
     -------
@@ -107,7 +115,7 @@ def score_matrix(
         sec = to_seconds(timestamps)
         sec = np.broadcast_to(sec if sec.ndim == 2 else sec[None, :], (m, n))
     s = kernel.new_state(m) if state is None else state
-    return _loop(s, v, np.ascontiguousarray(sec), decision_level)
+    return _loop(s, v, np.ascontiguousarray(sec), decision_level, learn)
 
 
 def score_series(

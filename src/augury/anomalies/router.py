@@ -1,0 +1,302 @@
+"""HTTP routes of anomalies and of the detection controls."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Response, status
+from sqlalchemy import select
+
+from augury import clock
+from augury.anomalies import schemas
+from augury.anomalies import service as anomalies_service
+from augury.anomalies.models import TIMESCALES, Exclusion, SensitivityRule
+from augury.api.deps import ObjectId, Reader, SessionDep, Writer
+from augury.api.pagination import Page, PageDep, make_page
+from augury.metrics import service as metrics_service
+
+router = APIRouter(tags=["anomalies"])
+
+RESOLUTION_OF = {0: "native", 3600: "1h", 86400: "1d"}
+
+
+def _metric_part(anomaly, metric) -> dict:
+    return {
+        "id": anomaly.id,
+        "metric_id": metric.id,
+        "name": metric.name,
+        "what": metric.what,
+        "dimensions": metric.dimensions,
+        "state": anomaly.state,
+        "type": anomaly.type,
+        "start": anomaly.start,
+        "end": anomaly.end,
+        "duration": anomaly.end - anomaly.start + anomaly.interval,
+        "points": anomaly.points,
+        "peak_score": anomaly.peak_score,
+        "peak_ts": anomaly.peak_ts,
+        "peak_value": anomaly.peak_value,
+        "expected": anomaly.expected,
+        "delta": anomaly.delta,
+        "delta_pct": anomaly.delta_pct,
+        "direction": anomaly.direction,
+    }
+
+
+def _group(group, parts) -> dict:
+    metrics = [_metric_part(a, m) for a, m in parts]
+    return {
+        "id": group.id,
+        "what": group.what,
+        "timescale": TIMESCALES[group.timescale],
+        "state": group.state,
+        "start": group.start,
+        "end": group.end,
+        "duration": max(m["start"] + m["duration"] for m in metrics) - group.start
+        if metrics
+        else 0.0,
+        "score": group.peak_score,
+        "delta": group.delta,
+        "delta_pct": group.delta_pct,
+        "direction": group.direction,
+        "metric_count": group.metric_count,
+        "metrics": metrics,
+        "created_at": group.created_at,
+        "updated_at": group.updated_at,
+    }
+
+
+def _filters(
+    start: Annotated[float | None, Query(alias="from", ge=0, description="Epoch s.")] = None,
+    end: Annotated[float | None, Query(alias="to", ge=0, description="Epoch s.")] = None,
+    min_score: Annotated[float | None, Query(ge=0, le=100)] = None,
+    min_duration: Annotated[float | None, Query(ge=0, description="Seconds.")] = None,
+    min_delta: Annotated[float | None, Query(ge=0, description="Absolute delta.")] = None,
+    min_delta_pct: Annotated[float | None, Query(ge=0, description="Delta in % of expected.")] = (
+        None
+    ),
+    direction: Annotated[Literal["up", "down"] | None, Query()] = None,
+    state: Annotated[Literal["open", "closed"] | None, Query()] = None,
+    timescale: Annotated[Literal["native", "1h", "1d"] | None, Query()] = None,
+    q: Annotated[
+        str | None, Query(max_length=2000, description="Metric expression of its metrics.")
+    ] = None,
+) -> anomalies_service.AnomalyFilter:
+    return anomalies_service.AnomalyFilter(
+        start=start,
+        end=end,
+        min_score=min_score,
+        min_duration=min_duration,
+        min_delta=min_delta,
+        min_delta_pct=min_delta_pct,
+        direction=direction,
+        state=state,
+        timescale=timescale,
+        q=q,
+    )
+
+
+@router.get("/anomalies", response_model=Page[schemas.AnomalyRead])
+def list_anomalies(
+    principal: Reader,
+    session: SessionDep,
+    page: PageDep,
+    start: Annotated[float | None, Query(alias="from", ge=0, description="Epoch s.")] = None,
+    end: Annotated[float | None, Query(alias="to", ge=0, description="Epoch s.")] = None,
+    min_score: Annotated[float | None, Query(ge=0, le=100)] = None,
+    min_duration: Annotated[float | None, Query(ge=0, description="Seconds.")] = None,
+    min_delta: Annotated[float | None, Query(ge=0)] = None,
+    min_delta_pct: Annotated[float | None, Query(ge=0)] = None,
+    direction: Annotated[Literal["up", "down"] | None, Query()] = None,
+    state: Annotated[Literal["open", "closed"] | None, Query()] = None,
+    timescale: Annotated[Literal["native", "1h", "1d"] | None, Query()] = None,
+    q: Annotated[str | None, Query(max_length=2000, description="Metric expression.")] = None,
+    sort: Annotated[Literal["-score", "score", "-start", "start", "-duration"], Query()] = "-start",
+):
+    """Anomalies (grouped per `what` and time), filtered and sorted, with their metrics."""
+    filters = _filters(
+        start,
+        end,
+        min_score,
+        min_duration,
+        min_delta,
+        min_delta_pct,
+        direction,
+        state,
+        timescale,
+        q,
+    )
+    groups, total = anomalies_service.list_page(
+        session=session, org_id=principal.org_id, page=page, filters=filters, sort=sort
+    )
+    parts = anomalies_service.members(session, groups)
+    return make_page([_group(g, parts[g.id]) for g in groups], total, page)
+
+
+@router.get("/anomalies/count", response_model=schemas.AnomalyCount)
+def count_anomalies(
+    principal: Reader,
+    session: SessionDep,
+    start: Annotated[float | None, Query(alias="from", ge=0)] = None,
+    end: Annotated[float | None, Query(alias="to", ge=0)] = None,
+    min_score: Annotated[float | None, Query(ge=0, le=100)] = None,
+    min_duration: Annotated[float | None, Query(ge=0)] = None,
+    min_delta: Annotated[float | None, Query(ge=0)] = None,
+    min_delta_pct: Annotated[float | None, Query(ge=0)] = None,
+    direction: Annotated[Literal["up", "down"] | None, Query()] = None,
+    state: Annotated[Literal["open", "closed"] | None, Query()] = None,
+    timescale: Annotated[Literal["native", "1h", "1d"] | None, Query()] = None,
+    q: Annotated[str | None, Query(max_length=2000)] = None,
+):
+    """How many anomalies match the same filters as the list (and how many are open)."""
+    filters = _filters(
+        start,
+        end,
+        min_score,
+        min_duration,
+        min_delta,
+        min_delta_pct,
+        direction,
+        state,
+        timescale,
+        q,
+    )
+    return anomalies_service.count(session=session, org_id=principal.org_id, filters=filters)
+
+
+@router.get("/anomalies/{anomaly_id}", response_model=schemas.AnomalyDetail)
+def get_anomaly(
+    anomaly_id: ObjectId,
+    principal: Reader,
+    session: SessionDep,
+    context_points: Annotated[
+        int, Query(ge=0, le=2000, description="Points shown before and after.")
+    ] = 60,
+):
+    """One anomaly with its metrics and, per metric, the points around it with the band."""
+    group = anomalies_service.get_or_raise(
+        session=session, org_id=principal.org_id, anomaly_id=anomaly_id
+    )
+    parts = anomalies_service.members(session, [group])[group.id]
+    body = _group(group, parts)
+    series = []
+    for anomaly, metric in parts[:20]:
+        pad = context_points * anomaly.interval
+        s = metrics_service.timeseries(
+            session=session,
+            metric=metric,
+            start=anomaly.start - pad,
+            end=anomaly.end + pad + 1,
+            resolution=RESOLUTION_OF[anomaly.timescale],
+        )
+        band = anomalies_service.band(session, metric.id, anomaly.timescale, s.timestamps) or {}
+        series.append(
+            {
+                "metric_id": metric.id,
+                "name": metric.name,
+                "resolution": s.resolution,
+                "timestamps": s.timestamps,
+                "values": s.values,
+                "scores": band.get("scores"),
+                "expected": band.get("expected"),
+                "lower": band.get("lower"),
+                "upper": band.get("upper"),
+            }
+        )
+    return {**body, "series": series}
+
+
+# ------------------------------------------------------------------------ controls
+
+
+def _selected(session, org_id: int, body: schemas.MetricSelection) -> list[int]:
+    if body.q is not None:
+        return metrics_service.ids_matching(session=session, org_id=org_id, q=body.q)
+    ids = sorted(set(body.metric_ids or []))
+    for metric_id in ids:
+        metrics_service.get_or_raise(session=session, org_id=org_id, metric_id=metric_id)
+    return ids
+
+
+@router.post("/metrics/learning/stop", response_model=schemas.LearningChange)
+def stop_learning(body: schemas.LearningStop, principal: Writer, session: SessionDep):
+    """Stop learning for metrics (ids or an expression): their points are still scored,
+    but do not change what the detector thinks is normal (Anodot's snooze learning)."""
+    ids = _selected(session, principal.org_id, body)
+    until = clock.now().timestamp() + body.duration_s if body.duration_s else None
+    n = anomalies_service.pause_learning(
+        session=session,
+        org_id=principal.org_id,
+        metric_ids=ids,
+        until=until,
+        user_id=principal.user_id,
+    )
+    return {"metrics": n, "until": until}
+
+
+@router.post("/metrics/learning/resume", response_model=schemas.LearningChange)
+def resume_learning(body: schemas.MetricSelection, principal: Writer, session: SessionDep):
+    """Resume learning for metrics."""
+    ids = _selected(session, principal.org_id, body)
+    n = anomalies_service.resume_learning(session=session, org_id=principal.org_id, metric_ids=ids)
+    return {"metrics": n}
+
+
+@router.get("/metrics/learning", response_model=list[schemas.PausedRead])
+def paused_learning(principal: Reader, session: SessionDep):
+    """Metrics whose learning is stopped now."""
+    return anomalies_service.paused(session, principal.org_id)
+
+
+@router.get("/exclusions", response_model=list[schemas.ExclusionRead])
+def list_exclusions(principal: Reader, session: SessionDep):
+    """Metrics and periods that detection ignores."""
+    stmt = select(Exclusion).where(Exclusion.org_id == principal.org_id).order_by(Exclusion.id)
+    return list(session.scalars(stmt))
+
+
+@router.post(
+    "/exclusions", status_code=status.HTTP_201_CREATED, response_model=schemas.ExclusionRead
+)
+def create_exclusion(body: schemas.ExclusionCreate, principal: Writer, session: SessionDep):
+    """Ignore points of matching metrics (in a period, if given): not scored, not learned."""
+    return anomalies_service.create_exclusion(
+        session=session, org_id=principal.org_id, **body.model_dump()
+    )
+
+
+@router.delete("/exclusions/{exclusion_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_exclusion(exclusion_id: ObjectId, principal: Writer, session: SessionDep):
+    session.delete(anomalies_service.get_owned(session, Exclusion, principal.org_id, exclusion_id))
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/sensitivity-rules", response_model=list[schemas.SensitivityRead])
+def list_sensitivity_rules(principal: Reader, session: SessionDep):
+    """Sensitivity per metric expression; the newest matching rule applies."""
+    stmt = (
+        select(SensitivityRule)
+        .where(SensitivityRule.org_id == principal.org_id)
+        .order_by(SensitivityRule.id.desc())
+    )
+    return list(session.scalars(stmt))
+
+
+@router.post(
+    "/sensitivity-rules",
+    status_code=status.HTTP_201_CREATED,
+    response_model=schemas.SensitivityRead,
+)
+def create_sensitivity_rule(
+    body: schemas.SensitivityCreate, principal: Writer, session: SessionDep
+):
+    """Set `low`, `medium` (default) or `high` sensitivity for matching metrics."""
+    return anomalies_service.create_rule(
+        session=session, org_id=principal.org_id, **body.model_dump()
+    )
+
+
+@router.delete("/sensitivity-rules/{rule_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_sensitivity_rule(rule_id: ObjectId, principal: Writer, session: SessionDep):
+    session.delete(anomalies_service.get_owned(session, SensitivityRule, principal.org_id, rule_id))
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
