@@ -75,6 +75,12 @@ def demo_metrics(now: float, days: int = 7, step: int = 300) -> ParseResult:
         ("latency_ms", "web-2", "gauge"): 95 + 30 * daily,
         ("orders", "web-1", "counter"): 40 * daily * weekday,
     }
+    # Incidents to find: a latency spike on web-2 three hours ago, orders halved for
+    # 40 minutes yesterday.
+    spike = len(ts) - 36
+    series[("latency_ms", "web-2", "gauge")][spike : spike + 3] *= 4
+    drop = len(ts) - 288 - 8
+    series[("orders", "web-1", "counter")][drop : drop + 8] *= 0.5
     result = ParseResult()
     for (what, host, target), level in series.items():
         values = level * (1 + 0.05 * rng.standard_normal(len(ts)))
