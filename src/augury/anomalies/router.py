@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 from sqlalchemy import select
 
 from augury import clock
@@ -96,36 +96,18 @@ def _filters(
     )
 
 
+Filters = Annotated[anomalies_service.AnomalyFilter, Depends(_filters)]
+
+
 @router.get("/anomalies", response_model=Page[schemas.AnomalyRead])
 def list_anomalies(
     principal: Reader,
     session: SessionDep,
     page: PageDep,
-    start: Annotated[float | None, Query(alias="from", ge=0, description="Epoch s.")] = None,
-    end: Annotated[float | None, Query(alias="to", ge=0, description="Epoch s.")] = None,
-    min_score: Annotated[float | None, Query(ge=0, le=100)] = None,
-    min_duration: Annotated[float | None, Query(ge=0, description="Seconds.")] = None,
-    min_delta: Annotated[float | None, Query(ge=0)] = None,
-    min_delta_pct: Annotated[float | None, Query(ge=0)] = None,
-    direction: Annotated[Literal["up", "down"] | None, Query()] = None,
-    state: Annotated[Literal["open", "closed"] | None, Query()] = None,
-    timescale: Annotated[Literal["native", "1h", "1d"] | None, Query()] = None,
-    q: Annotated[str | None, Query(max_length=2000, description="Metric expression.")] = None,
+    filters: Filters,
     sort: Annotated[Literal["-score", "score", "-start", "start", "-duration"], Query()] = "-start",
 ):
     """Anomalies (grouped per `what` and time), filtered and sorted, with their metrics."""
-    filters = _filters(
-        start,
-        end,
-        min_score,
-        min_duration,
-        min_delta,
-        min_delta_pct,
-        direction,
-        state,
-        timescale,
-        q,
-    )
     groups, total = anomalies_service.list_page(
         session=session, org_id=principal.org_id, page=page, filters=filters, sort=sort
     )
@@ -134,33 +116,8 @@ def list_anomalies(
 
 
 @router.get("/anomalies/count", response_model=schemas.AnomalyCount)
-def count_anomalies(
-    principal: Reader,
-    session: SessionDep,
-    start: Annotated[float | None, Query(alias="from", ge=0)] = None,
-    end: Annotated[float | None, Query(alias="to", ge=0)] = None,
-    min_score: Annotated[float | None, Query(ge=0, le=100)] = None,
-    min_duration: Annotated[float | None, Query(ge=0)] = None,
-    min_delta: Annotated[float | None, Query(ge=0)] = None,
-    min_delta_pct: Annotated[float | None, Query(ge=0)] = None,
-    direction: Annotated[Literal["up", "down"] | None, Query()] = None,
-    state: Annotated[Literal["open", "closed"] | None, Query()] = None,
-    timescale: Annotated[Literal["native", "1h", "1d"] | None, Query()] = None,
-    q: Annotated[str | None, Query(max_length=2000)] = None,
-):
+def count_anomalies(principal: Reader, session: SessionDep, filters: Filters):
     """How many anomalies match the same filters as the list (and how many are open)."""
-    filters = _filters(
-        start,
-        end,
-        min_score,
-        min_duration,
-        min_delta,
-        min_delta_pct,
-        direction,
-        state,
-        timescale,
-        q,
-    )
     return anomalies_service.count(session=session, org_id=principal.org_id, filters=filters)
 
 
