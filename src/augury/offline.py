@@ -35,6 +35,7 @@ __all__ = [
     "forecast_points",
     "future_timestamps",
     "infer_step",
+    "on_grid",
     "parse_points",
     "read_csv",
 ]
@@ -307,7 +308,7 @@ def forecast_points(points: Points, horizon: int, levels=(80, 95)) -> ForecastOu
 
 def _forecast_one(name, rows, epoch, horizon, levels):
     sec = rows["seconds"].to_numpy()
-    y, step = _on_grid(sec, rows["value"].to_numpy())
+    y, step = on_grid(sec, rows["value"].to_numpy())
     res = auto_forecast(y, horizon, levels=levels, **forecast_options(step))
     stamps = future_timestamps(
         rows["timestamp"].iloc[-1],
@@ -346,7 +347,7 @@ def infer_step(seconds) -> float:
     return float(np.quantile(np.diff(u), 0.5, method="lower"))
 
 
-def _on_grid(seconds: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, float]:
+def on_grid(seconds: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, float]:
     """Values laid on a regular grid from the first timestamp (NaN where nothing fell)."""
     step = infer_step(seconds)
     pos = np.rint((seconds - seconds[0]) / step).astype(np.int64)

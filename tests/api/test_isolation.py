@@ -62,6 +62,12 @@ def _make_anomaly(client, a):
     return client.get("/api/v1/anomalies", headers=a.headers).json()["items"][0]["id"]
 
 
+def _make_forecast(client, a):
+    _make_metric(client, a)
+    body = {"name": "f", "expression": "secret_sales", "horizon": 12}
+    return client.post("/api/v1/forecasts", json=body, headers=a.headers).json()["id"]
+
+
 # name: (create in A, list path, [(method, path template, json)] that must 404 for B)
 RESOURCES = {
     "job": (
@@ -89,6 +95,17 @@ RESOURCES = {
         ],
     ),
     "anomaly": (_make_anomaly, "/api/v1/anomalies", [("GET", "/api/v1/anomalies/{id}", None)]),
+    "forecast": (
+        _make_forecast,
+        "/api/v1/forecasts",
+        [
+            ("GET", "/api/v1/forecasts/{id}", None),
+            ("GET", "/api/v1/forecasts/{id}/results", None),
+            ("GET", "/api/v1/forecasts/{id}/accuracy", None),
+            ("POST", "/api/v1/forecasts/{id}/run", None),
+            ("DELETE", "/api/v1/forecasts/{id}", None),
+        ],
+    ),
     "metric": (
         _make_metric,
         "/api/v1/metrics",
@@ -96,6 +113,7 @@ RESOURCES = {
             ("GET", "/api/v1/metrics/{id}", None),
             ("GET", "/api/v1/metrics/{id}/timeseries", None),
             ("GET", "/api/v1/metrics/{id}/graph.png", None),
+            ("GET", "/api/v1/metrics/{id}/yhat", None),
             ("DELETE", "/api/v1/metrics/{id}", None),
         ],
     ),

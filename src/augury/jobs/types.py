@@ -15,6 +15,8 @@ from pydantic import BaseModel
 JOB_TYPES: dict[str, str] = {
     "demo.work": "augury.jobs.builtin:DemoWork",
     "metrics.backfill": "augury.metrics.jobs:Backfill",
+    "forecast.run": "augury.forecasts.jobs:RunForecast",
+    "forecast.csv": "augury.forecasts.jobs:ForecastCsv",
 }
 
 

@@ -163,12 +163,14 @@ class StreamProcessor:
 
     @classmethod
     def from_settings(cls, db: Database, settings: Settings) -> StreamProcessor:
-        """The processor ``augury serve`` and ``augury worker`` run, retention included."""
+        """The processor ``augury serve`` and ``augury worker`` run, with its periodic
+        tasks: retention and the forecast refresh scheduler."""
+        from augury.forecasts.jobs import ForecastScheduler
         from augury.metrics.rollups import RetentionTask
 
         m = settings.metrics
         retention = RetentionTask(m.retention_days, m.rollup_retention_days)
-        return cls(db, interval_s=m.process_interval_s, periodic=[retention])
+        return cls(db, interval_s=m.process_interval_s, periodic=[retention, ForecastScheduler()])
 
     def drain(self) -> int:
         """Process everything queued now; return the number of queue rows done."""

@@ -3,6 +3,7 @@
 from augury.accounts import models as accounts_models  # noqa: F401
 from augury.anomalies import models as anomalies_models  # noqa: F401
 from augury.audit import models as audit_models  # noqa: F401
+from augury.forecasts import models as forecasts_models  # noqa: F401
 from augury.jobs import models as jobs_models  # noqa: F401
 from augury.metrics import models as metrics_models  # noqa: F401
 from augury.store.base import Base

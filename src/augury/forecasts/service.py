@@ -1,0 +1,389 @@
+"""Forecast tasks: create and run them, read results and their accuracy, ``yhat``.
+
+The science is :func:`augury.engines.forecast.auto_forecast` (the same call as
+``augury forecast`` and ``make bench-m4``); this module loads each metric's history
+at the task's resolution, lays it on a regular grid and stores what comes back.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import timedelta
+
+import numpy as np
+from sqlalchemy import desc, func, select
+from sqlalchemy.orm import Session
+
+from augury import clock
+from augury.api.pagination import PageParams, paginate
+from augury.engines.forecast import auto_forecast
+from augury.engines.forecast.base import level_key, normalize_levels
+from augury.errors import Conflict, NotFound, ValidationFailed
+from augury.forecasts.models import ForecastResult, ForecastRun, ForecastTask
+from augury.jobs import service as jobs_service
+from augury.jobs.models import Job, JobStatus
+from augury.metrics import service as metrics_service
+from augury.metrics.models import Metric, MetricPoint, MetricRollup
+from augury.offline import forecast_options, on_grid
+
+MAX_HORIZON = 2000
+MAX_METRICS = 500
+"""Metrics one task may forecast (the expression must not match more)."""
+MAX_HISTORY = 5000
+"""Most recent points (at the task's resolution) a forecast learns from."""
+MIN_HISTORY = 8
+RESOLUTION_SECONDS = {"1m": 60, "5m": 300, "1h": 3600, "1d": 86400}
+ACTIVE_RUN = ("pending", "running")
+
+
+# ------------------------------------------------------------------------- tasks
+
+
+def validate(*, horizon: int, resolution: str, levels: list[float]) -> list[float]:
+    if not 1 <= horizon <= MAX_HORIZON:
+        raise ValidationFailed(
+            f"horizon must be between 1 and {MAX_HORIZON} steps.",
+            details={"max_horizon": MAX_HORIZON},
+        )
+    if resolution != "native" and resolution not in RESOLUTION_SECONDS:
+        raise ValidationFailed(
+            "Unknown resolution.", details={"allowed": ["native", *RESOLUTION_SECONDS]}
+        )
+    try:
+        out = normalize_levels(levels)
+    except ValueError as exc:
+        raise ValidationFailed(str(exc)) from exc
+    if not out:
+        raise ValidationFailed("At least one confidence level is needed.")
+    return out
+
+
+def create_task(
+    *,
+    session: Session,
+    org_id: int,
+    user_id: int | None,
+    name: str,
+    expression: str,
+    horizon: int,
+    resolution: str,
+    levels: list[float],
+    every_minutes: int | None,
+) -> ForecastTask:
+    """Create a task and queue its first run."""
+    levels = validate(horizon=horizon, resolution=resolution, levels=levels)
+    ids = metrics_service.ids_matching(session=session, org_id=org_id, q=expression)
+    if not ids:
+        raise ValidationFailed(
+            "No metric matches the expression.", details={"expression": expression}
+        )
+    if len(ids) > MAX_METRICS:
+        raise ValidationFailed(
+            f"The expression matches {len(ids)} metrics; a task forecasts at most {MAX_METRICS}.",
+            details={"matches": len(ids), "max_metrics": MAX_METRICS},
+        )
+    task = ForecastTask(
+        org_id=org_id,
+        name=name,
+        expression=expression,
+        horizon=horizon,
+        resolution=resolution,
+        levels=levels,
+        every_minutes=every_minutes,
+        created_by_id=user_id,
+    )
+    session.add(task)
+    session.flush()
+    start_run(session=session, task=task, user_id=user_id)
+    return task
+
+
+def get_task(*, session: Session, org_id: int, task_id: int) -> ForecastTask:
+    task = session.scalar(
+        select(ForecastTask).where(ForecastTask.id == task_id, ForecastTask.org_id == org_id)
+    )
+    if task is None:
+        raise NotFound("Forecast task not found.")
+    return task
+
+
+def list_tasks(*, session: Session, org_id: int, page: PageParams):
+    stmt = select(ForecastTask).where(ForecastTask.org_id == org_id).order_by(desc(ForecastTask.id))
+    return paginate(session, stmt, page)
+
+
+def start_run(*, session: Session, task: ForecastTask, user_id: int | None) -> ForecastRun:
+    """Queue a run of ``task`` (409 if one is already queued or running)."""
+    active = session.scalar(
+        select(ForecastRun.id).where(
+            ForecastRun.task_id == task.id, ForecastRun.status.in_(ACTIVE_RUN)
+        )
+    )
+    if active is not None:
+        raise Conflict(
+            "A run of this task is already queued or running.", details={"run_id": active}
+        )
+    run = ForecastRun(org_id=task.org_id, task_id=task.id, status="pending")
+    session.add(run)
+    session.flush()
+    job = jobs_service.create(
+        session=session,
+        org_id=task.org_id,
+        type="forecast.run",
+        params={"run_id": run.id},
+        user_id=user_id,
+    )
+    run.job_id = job.id
+    if task.every_minutes:
+        task.next_run_at = clock.now() + timedelta(minutes=task.every_minutes)
+    return run
+
+
+def runs(session: Session, task_id: int, limit: int = 20) -> list[ForecastRun]:
+    stmt = (
+        select(ForecastRun)
+        .where(ForecastRun.task_id == task_id)
+        .order_by(desc(ForecastRun.id))
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))
+
+
+def sync_runs(session: Session, task_id: int) -> None:
+    """Mark runs whose job ended without finishing them (aborted, failed, lost)."""
+    stmt = (
+        select(ForecastRun, Job.status, Job.error)
+        .join(Job, Job.id == ForecastRun.job_id)
+        .where(ForecastRun.task_id == task_id, ForecastRun.status.in_(ACTIVE_RUN))
+    )
+    for run, job_status, error in session.execute(stmt):
+        if job_status in (JobStatus.aborted, JobStatus.failed):
+            run.status = "aborted" if job_status == JobStatus.aborted else "failed"
+            run.error = error or run.error
+            run.finished_at = clock.now()
+
+
+def latest_complete_run(session: Session, task_id: int) -> ForecastRun | None:
+    return session.scalar(
+        select(ForecastRun)
+        .where(ForecastRun.task_id == task_id, ForecastRun.status == "complete")
+        .order_by(desc(ForecastRun.id))
+        .limit(1)
+    )
+
+
+def results(
+    session: Session, run: ForecastRun, metric_id: int | None = None
+) -> list[tuple[ForecastResult, Metric]]:
+    stmt = (
+        select(ForecastResult, Metric)
+        .join(Metric, Metric.id == ForecastResult.metric_id)
+        .where(ForecastResult.run_id == run.id)
+        .order_by(Metric.name)
+    )
+    if metric_id is not None:
+        stmt = stmt.where(ForecastResult.metric_id == metric_id)
+    return list(session.execute(stmt).tuples())
+
+
+# ---------------------------------------------------------------------- history
+
+
+def history(
+    session: Session, metric: Metric, resolution: str, limit: int = MAX_HISTORY
+) -> tuple[np.ndarray, np.ndarray]:
+    """The newest ``limit`` points of ``metric`` at ``resolution`` (times, values)."""
+    if resolution == "native":
+        rows = session.execute(
+            select(MetricPoint.ts, MetricPoint.value)
+            .where(MetricPoint.metric_id == metric.id)
+            .order_by(desc(MetricPoint.ts))
+            .limit(limit)
+        ).all()
+    else:
+        res = RESOLUTION_SECONDS[resolution]
+        value = (
+            MetricRollup.sum
+            if metric.target_type == "counter"
+            else (MetricRollup.sum / MetricRollup.count)
+        )
+        rows = session.execute(
+            select(MetricRollup.bucket, value)
+            .where(MetricRollup.metric_id == metric.id, MetricRollup.resolution == res)
+            .order_by(desc(MetricRollup.bucket))
+            .limit(limit)
+        ).all()
+    rows.reverse()
+    return (
+        np.array([r[0] for r in rows], dtype=float),
+        np.array([r[1] for r in rows], dtype=float),
+    )
+
+
+class NotForecastable(ValueError):
+    def __init__(self, status: str, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+def forecast_metric(
+    session: Session, metric: Metric, *, resolution: str, horizon: int, levels: list[float]
+) -> dict:
+    """Forecast one metric: the fields of a :class:`ForecastResult` (status ``ok``), or
+    :class:`NotForecastable` with the reason."""
+    ts, values = history(session, metric, resolution)
+    if len(ts) == 0:
+        raise NotForecastable("no_data", "The metric has no points at this resolution.")
+    needed = max(MIN_HISTORY, math.ceil(horizon / 4))
+    if len(ts) < needed:
+        raise NotForecastable(
+            "too_short",
+            f"{len(ts)} points of history; a horizon of {horizon} steps needs at least {needed}.",
+        )
+    if resolution == "native":
+        y, step = on_grid(ts, values)
+    else:
+        step = float(RESOLUTION_SECONDS[resolution])
+        pos = np.rint((ts - ts[0]) / step).astype(np.int64)
+        y = np.full(int(pos[-1]) + 1, np.nan)
+        y[pos] = values
+        if len(ts) < 0.5 * len(y):
+            raise NotForecastable(
+                "resolution_mismatch",
+                f"Only {len(ts)} of {len(y)} {resolution} steps have data: the metric is "
+                "sparser than the resolution; use a coarser one.",
+            )
+    res = auto_forecast(y, horizon, levels=levels, **forecast_options(step))
+    origin = float(ts[-1])
+    return {
+        "status": "ok",
+        "origin": origin,
+        "step": step,
+        "history_points": int(len(ts)),
+        "timestamps": [origin + step * (i + 1) for i in range(horizon)],
+        "mean": _floats(res.mean),
+        "lower": {level_key(k): _floats(v) for k, v in res.lower.items()},
+        "upper": {level_key(k): _floats(v) for k, v in res.upper.items()},
+        "model": res.model[:200],
+        "reason": res.reason,
+        "candidates": {
+            k: (round(v, 6) if math.isfinite(v) else None) for k, v in res.candidates.items()
+        },
+        "periods": list(res.periods),
+        "error_metric": res.metric,
+    }
+
+
+def _floats(a) -> list[float]:
+    return [round(float(v), 6) for v in a]
+
+
+# ---------------------------------------------------------------------- accuracy
+
+
+def accuracy(session: Session, task: ForecastTask, metric: Metric) -> dict:
+    """How past runs' forecasts of ``metric`` did against the points that came since."""
+    past = session.scalars(
+        select(ForecastResult)
+        .join(ForecastRun, ForecastRun.id == ForecastResult.run_id)
+        .where(
+            ForecastResult.task_id == task.id,
+            ForecastResult.metric_id == metric.id,
+            ForecastResult.status == "ok",
+            ForecastRun.status == "complete",
+        )
+        .order_by(ForecastResult.id)
+    ).all()
+    ts, values = history(session, metric, task.resolution, limit=MAX_HISTORY * 2)
+    actual_at = dict(zip(ts.tolist(), values.tolist(), strict=True))
+    errors, abs_scaled, covered, n_runs = [], [], {}, 0
+    for result in past:
+        step = result.step or 1.0
+        pairs = []
+        for i, t in enumerate(result.timestamps):
+            a = actual_at.get(t)
+            if a is None and task.resolution == "native":
+                j = int(np.searchsorted(ts, t))
+                for k in (j - 1, j):
+                    if 0 <= k < len(ts) and abs(ts[k] - t) <= step / 2:
+                        a = float(values[k])
+            if a is not None:
+                pairs.append((i, a))
+        if not pairs:
+            continue
+        n_runs += 1
+        before = values[ts <= result.origin]
+        m = (result.periods or [1])[0]
+        m = m if len(before) > m else 1
+        scale = float(np.mean(np.abs(before[m:] - before[:-m]))) if len(before) > m else 0.0
+        for i, a in pairs:
+            f = result.mean[i]
+            denom = abs(a) + abs(f)
+            errors.append(200.0 * abs(a - f) / denom if denom > 0 else 0.0)
+            if scale > 0:
+                abs_scaled.append(abs(a - f) / scale)
+            for key in result.lower:
+                hit = result.lower[key][i] <= a <= result.upper[key][i]
+                covered.setdefault(key, []).append(hit)
+    return {
+        "metric_id": metric.id,
+        "name": metric.name,
+        "runs_evaluated": n_runs,
+        "points": len(errors),
+        "smape": round(float(np.mean(errors)), 4) if errors else None,
+        "mase": round(float(np.mean(abs_scaled)), 4) if abs_scaled else None,
+        "coverage": {k: round(100.0 * float(np.mean(v)), 2) for k, v in covered.items()},
+    }
+
+
+# ---------------------------------------------------------------------------- yhat
+
+
+def yhat(session: Session, metric: Metric, *, steps: int, resolution: str) -> dict:
+    """The expected value now and for the next ``steps`` (Anomify's yhat).
+
+    Uses the newest complete forecast of the metric when it starts at the metric's
+    newest point at this resolution, else forecasts on the spot.
+    """
+    validate(horizon=steps, resolution=resolution, levels=[80, 95])
+    stored = session.execute(
+        select(ForecastResult)
+        .join(ForecastRun, ForecastRun.id == ForecastResult.run_id)
+        .join(ForecastTask, ForecastTask.id == ForecastResult.task_id)
+        .where(
+            ForecastResult.metric_id == metric.id,
+            ForecastResult.status == "ok",
+            ForecastRun.status == "complete",
+            ForecastTask.resolution == resolution,
+            func.coalesce(ForecastResult.origin, 0) >= (metric.last_ts or 0),
+        )
+        .order_by(desc(ForecastResult.id))
+        .limit(1)
+    ).scalar()
+    if stored is not None and len(stored.timestamps) >= steps and "95" in stored.lower:
+        out = {
+            "origin": stored.origin,
+            "model": stored.model,
+            "timestamps": stored.timestamps[:steps],
+            "yhat": stored.mean[:steps],
+            "lower_95": stored.lower["95"][:steps],
+            "upper_95": stored.upper["95"][:steps],
+            "source": "forecast_task",
+        }
+    else:
+        try:
+            fields = forecast_metric(
+                session, metric, resolution=resolution, horizon=steps, levels=[80, 95]
+            )
+        except NotForecastable as exc:
+            raise ValidationFailed(str(exc), details={"reason": exc.status}) from exc
+        out = {
+            "origin": fields["origin"],
+            "model": fields["model"],
+            "timestamps": fields["timestamps"],
+            "yhat": fields["mean"],
+            "lower_95": fields["lower"]["95"],
+            "upper_95": fields["upper"]["95"],
+            "source": "on_demand",
+        }
+    return {"metric_id": metric.id, "name": metric.name, "resolution": resolution, **out}
