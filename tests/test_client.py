@@ -294,3 +294,38 @@ def test_metrics_send_search_series_graph_and_backfill(live_server, owner):
     owner.metrics.delete(found[0]["id"])
     with pytest.raises(NotFoundError):
         owner.metrics.get(found[0]["id"])
+
+
+def test_anomalies_and_forecasts(live_server, owner):
+    import numpy as np
+
+    now = int(time.time()) // 3600 * 3600
+    n = 24 * 14
+    rng = np.random.default_rng(0)
+    y = 50 + 10 * np.sin(2 * np.pi * np.arange(n) / 24) + rng.normal(0, 1, n)
+    y[n - 30] += 40
+    owner.metrics.send(
+        {"properties": {"what": "visits"}, "timestamp": now - (n - i) * 3600, "value": v}
+        for i, v in enumerate(y.tolist())
+    )
+    deadline = time.monotonic() + 60
+    while not owner.anomalies.count(timescale="native")["total"]:
+        assert time.monotonic() < deadline, "no anomaly found"
+        time.sleep(0.2)
+    (found,) = owner.anomalies.iter(q="visits", min_score=90, timescale="native")
+    assert found["start"] == now - 30 * 3600 and found["direction"] == "up"
+    detail = owner.anomalies.get(found["id"], context_points=10)
+    assert len(detail["series"][0]["timestamps"]) == 21
+    metric_id = found["metrics"][0]["metric_id"]
+    assert owner.anomalies.stop_learning("visits")["metrics"] == 1
+    assert owner.anomalies.resume_learning(metric_ids=[metric_id])["metrics"] == 1
+
+    task = owner.forecasts.create("visits", 24, levels=[90, 95])
+    assert owner.forecasts.wait(task["id"], timeout=120)["status"] == "complete"
+    (result,) = owner.forecasts.results(task["id"])["results"]
+    assert len(result["mean"]) == 24 and set(result["lower"]) == {"90", "95"}
+    assert owner.forecasts.accuracy(task["id"])[0]["points"] == 0
+    assert owner.forecasts.yhat(metric_id, steps=3)["source"] == "forecast_task"
+    owner.forecasts.delete(task["id"])
+    with pytest.raises(NotFoundError):
+        owner.forecasts.get(task["id"])

@@ -43,12 +43,14 @@ import httpx
 from augury import __version__
 
 __all__ = [
+    "Anomalies",
     "ApiKeys",
     "Audit",
     "AuguryAPIError",
     "AuthenticationError",
     "Client",
     "ConflictError",
+    "Forecasts",
     "Invitations",
     "JSON",
     "Jobs",
@@ -581,6 +583,104 @@ class Metrics(Resource):
         )
 
 
+class Anomalies(Resource):
+    """Anomalies found by streaming detection, and the detection controls."""
+
+    def list(self, *, sort: str = "-start", offset: int = 0, limit: int = 50, **filters) -> JSON:
+        """One page; ``filters``: ``start``/``end`` (epoch s), ``min_score``,
+        ``min_duration``, ``min_delta``, ``min_delta_pct``, ``direction``, ``state``,
+        ``timescale``, ``q`` (metric expression)."""
+        return self._page("/anomalies", offset, limit, sort=sort, **_anomaly_filters(filters))
+
+    def iter(self, *, sort: str = "-start", page_size: int = 100, **filters) -> Iterator[JSON]:
+        return self._iter("/anomalies", page_size, sort=sort, **_anomaly_filters(filters))
+
+    def count(self, **filters) -> JSON:
+        return self._client.request("GET", "/anomalies/count", params=_anomaly_filters(filters))
+
+    def get(self, anomaly_id: int, *, context_points: int = 60) -> JSON:
+        """One anomaly with its metrics and their points around it (with the band)."""
+        params = {"context_points": context_points}
+        return self._client.request("GET", f"/anomalies/{anomaly_id}", params=params)
+
+    def stop_learning(
+        self, q: str | None = None, *, metric_ids=None, duration_s: float | None = None
+    ) -> JSON:
+        body = _body(q=q, metric_ids=metric_ids, duration_s=duration_s)
+        return self._client.request("POST", "/metrics/learning/stop", json=body)
+
+    def resume_learning(self, q: str | None = None, *, metric_ids=None) -> JSON:
+        body = _body(q=q, metric_ids=metric_ids)
+        return self._client.request("POST", "/metrics/learning/resume", json=body)
+
+
+def _anomaly_filters(filters: Mapping[str, Any]) -> JSON:
+    out = dict(filters)
+    for name, wire in (("start", "from"), ("end", "to")):
+        if name in out:
+            out[wire] = out.pop(name)
+    return out
+
+
+class Forecasts(Resource):
+    """Forecast tasks on metrics and their results."""
+
+    def create(
+        self,
+        expression: str,
+        horizon: int,
+        *,
+        name: str | None = None,
+        resolution: str = "native",
+        levels: Iterable[float] = (80, 95),
+        every_minutes: int | None = None,
+    ) -> JSON:
+        """Create a task; its first run is queued at once."""
+        body = _body(
+            name=name or expression[:200],
+            expression=expression,
+            horizon=horizon,
+            resolution=resolution,
+            levels=list(levels),
+            every_minutes=every_minutes,
+        )
+        return self._client.request("POST", "/forecasts", json=body)
+
+    def list(self, *, offset: int = 0, limit: int = 50) -> JSON:
+        return self._page("/forecasts", offset, limit)
+
+    def get(self, task_id: int) -> JSON:
+        return self._client.request("GET", f"/forecasts/{task_id}")
+
+    def run(self, task_id: int) -> JSON:
+        return self._client.request("POST", f"/forecasts/{task_id}/run")
+
+    def delete(self, task_id: int) -> None:
+        self._client.request("DELETE", f"/forecasts/{task_id}")
+
+    def wait(self, task_id: int, timeout: float = 300.0, poll_interval: float = 0.5) -> JSON:
+        """Wait until the newest run has finished; return it."""
+        deadline = time.monotonic() + timeout
+        while True:
+            run = self.get(task_id)["runs"][0]
+            if run["status"] not in ("pending", "running"):
+                return run
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"forecast task {task_id} still {run['status']}")
+            time.sleep(poll_interval)
+
+    def results(self, task_id: int, metric_id: int | None = None) -> JSON:
+        params = {"metric_id": metric_id}
+        return self._client.request("GET", f"/forecasts/{task_id}/results", params=params)
+
+    def accuracy(self, task_id: int) -> list[JSON]:
+        return self._client.request("GET", f"/forecasts/{task_id}/accuracy")
+
+    def yhat(self, metric_id: int, *, steps: int = 10, resolution: str = "native") -> JSON:
+        params = {"steps": steps, "resolution": resolution}
+        return self._client.request("GET", f"/metrics/{metric_id}/yhat", params=params)
+
+
 # --- the client --------------------------------------------------------------------
 
 
@@ -635,6 +735,8 @@ class Client:
         self.jobs = Jobs(self)
         self.audit = Audit(self)
         self.metrics = Metrics(self)
+        self.anomalies = Anomalies(self)
+        self.forecasts = Forecasts(self)
 
     def __repr__(self) -> str:
         return f"<Client {self._http.base_url}>"

@@ -221,8 +221,8 @@ def _score(session: Session, rows: list[_Row], timescale: int) -> None:
                         "upper": _finite(upper[j]),
                     }
                 )
+            r.state.state = matrix[:, i].astype("<f8").tobytes()  # before _track: its dt
             _track(session, r, timescale, scores, result.is_anomaly[i, :k], expected)
-            r.state.state = matrix[:, i].astype("<f8").tobytes()
             r.state.last_ts = float(r.ts[-1])
             r.state.points += int(valid.sum())
             r.state.updated_at = clock.now()
