@@ -18,6 +18,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+import numpy as np
 import pytest
 
 from augury.runtime.mail import read_outbox
@@ -423,7 +424,6 @@ def test_organizations_switch_and_sections_not_yet_available(ui, api):
 
     # Sections that later releases fill say so, with no made-up data.
     sections = {
-        "anomalies": "/anomalies",
         "alerts": "/alerts",
         "data": "/data",
         "text": "/text",
@@ -433,10 +433,14 @@ def test_organizations_switch_and_sections_not_yet_available(ui, api):
         assert page.get_attribute(f"[data-testid=nav-{name}]", "href") == path
         html = api.get(path).text
         assert 'data-testid="not-available"' in html and "not available yet" in html
-    # Metrics has arrived: under /metrics/explore (/metrics is Prometheus' scrape endpoint).
+    # Metrics has arrived: under /metrics/explore (/metrics is Prometheus' scrape endpoint);
+    # so have anomalies.
     assert page.get_attribute("[data-testid=nav-metrics]", "href") == "/metrics/explore"
     assert 'data-testid="not-available"' not in api.get("/metrics/explore").text
-    for name in ("anomalies", "chat"):
+    assert page.get_attribute("[data-testid=nav-anomalies]", "href") == "/anomalies"
+    assert page.locator("[data-testid=nav-anomalies] .nav-soon").count() == 0
+    assert 'data-testid="not-available"' not in api.get("/anomalies").text
+    for name in ("alerts", "chat"):
         page.click(f"[data-testid=nav-{name}]")
         page.wait_for_url(ui.base_url + sections[name])
         page.wait_for_selector("body[data-ready=true]")
@@ -916,5 +920,430 @@ def test_metric_page_explains_too_many_points_and_offers_coarser_resolutions(ui,
     minutes = _series(api, account, metric_id, **{"from": day[0], "to": day[1]}).json()
     assert minutes["resolution"] == "1m"
     assert page.inner_text("[data-testid=series-count]") == f"{len(minutes['timestamps']):,}"
+    ui.assert_no_error_toast()
+    ui.assert_only_local()
+
+
+# --- anomalies ----------------------------------------------------------------------------
+
+ANOMALY_POINTS = 1500  # one a minute: 25 hours
+SPIKE_AT = 1300  # cpu on hosts a and b, together: one grouped anomaly, up
+DIP_AT = 1100  # mem_free on host c: an anomaly of its own, down
+
+
+@dataclass
+class Detected:
+    account: Account
+    last: int
+    """Newest timestamp (epoch s)."""
+    cpu: dict
+    """The grouped anomaly of cpu on hosts a and b, as the API lists it."""
+    mem: dict
+
+
+def _smooth(seed: int, level: float) -> np.ndarray:
+    """A slow wave with a little noise, which the detector learns as normal."""
+    rng = np.random.default_rng(seed)
+    i = np.arange(ANOMALY_POINTS)
+    return level + 2 * np.sin(2 * np.pi * i / 360) + 0.3 * rng.standard_normal(ANOMALY_POINTS)
+
+
+def _anomalies(api, account, **params) -> list[dict]:
+    r = api.get("/api/v1/anomalies", params=params, headers=account.headers)
+    assert r.status_code == 200, r.text
+    return r.json()["items"]
+
+
+def _seed_anomalies(api, org: str) -> Detected:
+    """Points sent through the ingestion API; the live server's stream processor detects."""
+    account = signup(api, org=org)
+    key = make_key(api, account, ["ingest"], name="sender")
+    last = int(time.time()) // 60 * 60
+    ts = [last - 60 * (ANOMALY_POINTS - 1 - i) for i in range(ANOMALY_POINTS)]
+    series = {}
+    for what, host, seed, level, at, jump in (
+        ("cpu", "a", 1, 50.0, SPIKE_AT, 12.0),
+        ("cpu", "b", 2, 40.0, SPIKE_AT, 10.0),
+        ("mem_free", "c", 3, 30.0, DIP_AT, -6.0),
+    ):
+        y = _smooth(seed, level)
+        y[at] += jump
+        series[(what, host)] = y
+    samples = [
+        {"properties": {"what": what, "host": host}, "timestamp": t, "value": round(float(v), 4)}
+        for (what, host), y in series.items()
+        for t, v in zip(ts, y, strict=True)
+    ]
+    assert _ingest(api, key, samples)["accepted"] == len(samples)
+
+    # Detection runs in the stream processor, next to the API: wait until every point is
+    # scored and both anomalies are over.
+    ids = {host: _metric_id(api, account, f"host={host}") for host in ("a", "b", "c")}
+    deadline = time.monotonic() + 90
+    while True:
+        scored = all(
+            (
+                _series(api, account, mid, resolution="native", **{"from": last, "to": last + 1})
+                .json()
+                .get("scores")
+                or [None]
+            )[-1]
+            is not None
+            for mid in ids.values()
+        )
+        found = _anomalies(api, account, limit=100)
+        if scored and len(found) == 2 and all(a["state"] == "closed" for a in found):
+            break
+        assert time.monotonic() < deadline, f"scored: {scored}, anomalies: {found}"
+        time.sleep(0.25)
+    by_what = {a["what"]: a for a in found}
+    assert set(by_what) == {"cpu", "mem_free"}, found
+    cpu, mem = by_what["cpu"], by_what["mem_free"]
+    assert cpu["metric_count"] == 2 and cpu["direction"] == "up" and cpu["start"] == ts[SPIKE_AT]
+    assert {m["dimensions"]["host"] for m in cpu["metrics"]} == {"a", "b"}
+    assert mem["metric_count"] == 1 and mem["direction"] == "down" and mem["start"] == ts[DIP_AT]
+    # The filters below split them by score too.
+    assert cpu["score"] >= 90 > mem["score"], (cpu["score"], mem["score"])
+    return Detected(account, last, cpu, mem)
+
+
+def _anomaly_rows(page) -> list[int]:
+    return [
+        int(x)
+        for x in page.locator("#anomalies-body tr[data-anomaly-id]").evaluate_all(
+            "rows => rows.map(r => r.dataset.anomalyId)"
+        )
+    ]
+
+
+def _wait_rows(page, ids: list[int]):
+    page.wait_for_function(
+        "ids => JSON.stringify([...document.querySelectorAll('#anomalies-body tr')]"
+        ".map(r => Number(r.dataset.anomalyId || 0)).filter(Boolean)) === JSON.stringify(ids)",
+        arg=ids,
+    )
+
+
+def test_anomalies_list_shows_the_grouped_anomaly_and_filters_it(ui, api):
+    seeded = _seed_anomalies(api, "Anomalies Inc")
+    cpu, mem = seeded.cpu, seeded.mem
+    account = seeded.account
+    page = ui.page
+    ui.login_as(account, "/metrics/explore")
+    assert page.locator("[data-testid=nav-anomalies] .nav-soon").count() == 0
+    page.click("[data-testid=nav-anomalies]")
+    page.wait_for_url(ui.base_url + "/anomalies")
+    page.wait_for_selector("body[data-ready=true]")
+    assert page.locator("[data-testid=nav-anomalies].active").count() == 1
+    assert page.locator("[data-testid=not-available]").count() == 0
+
+    # Counts and list as the API answers them: newest first.
+    assert page.inner_text("#stat-anomalies") == "2"
+    assert page.inner_text("#stat-open") == "0"
+    assert page.inner_text("#stat-closed") == "2"
+    assert (
+        _anomaly_rows(page) == [a["id"] for a in _anomalies(api, account)] == [cpu["id"], mem["id"]]
+    )
+    assert page.locator("[data-testid=range-all][aria-pressed=true]").count() == 1
+
+    # The grouped anomaly: its two metrics, the API's score, and the rest of its fields.
+    row = page.locator(f"[data-testid=anomaly-row-{cpu['id']}]")
+    score = row.locator(f"[data-testid=anomaly-score-{cpu['id']}]")
+    assert score.inner_text() == str(round(cpu["score"]))
+    assert float(score.get_attribute("data-score")) == cpu["score"]
+    assert row.locator(f"[data-testid=anomaly-link-{cpu['id']}]").inner_text() == "cpu"
+    assert row.locator(f"[data-testid=anomaly-link-{cpu['id']}]").get_attribute("href") == (
+        f"/anomalies/{cpu['id']}"
+    )
+    metrics = row.locator(f"[data-testid=anomaly-metrics-{cpu['id']}]")
+    assert "2 metrics" in metrics.inner_text()
+    assert sorted(metrics.locator(".dim").all_inner_texts()) == ["host=a", "host=b"]
+    assert row.locator(f"[data-testid=anomaly-direction-{cpu['id']}]").inner_text() == "↑"
+    assert row.locator(f"[data-testid=anomaly-state-{cpu['id']}]").inner_text() == "closed"
+    assert row.locator(f"[data-testid=anomaly-timescale-{cpu['id']}]").inner_text() == "native"
+    assert cpu["duration"] == 60
+    assert row.locator(f"[data-testid=anomaly-duration-{cpu['id']}]").inner_text() == "1 min"
+    assert row.locator(".badge", has_text="transient").count() == 1
+    delta = row.locator(f"[data-testid=anomaly-delta-{cpu['id']}]").inner_text()
+    assert re.fullmatch(r"\+[\d.,]+ \(\+[\d.,]+ %\)", delta), delta
+    assert f"{cpu['delta_pct']:.1f}" in delta.replace(",", "")
+    assert (
+        row.locator("time")
+        .get_attribute("datetime")
+        .startswith(time.strftime("%Y-%m-%dT%H:%M", time.gmtime(cpu["start"])))
+    )
+    mem_row = page.locator(f"[data-testid=anomaly-row-{mem['id']}]")
+    assert mem_row.locator(f"[data-testid=anomaly-direction-{mem['id']}]").inner_text() == "↓"
+    assert "1 metric" in mem_row.locator(f"[data-testid=anomaly-metrics-{mem['id']}]").inner_text()
+
+    # Sparklines: the strongest metric's points around the anomaly, with its band.
+    spark = page.locator(f"[data-testid=sparkline-{cpu['id']}]")
+    spark.wait_for()
+    strongest = cpu["metrics"][0]
+    around = _series(
+        api,
+        account,
+        strongest["metric_id"],
+        resolution="native",
+        **{"from": strongest["start"] - 30 * 60, "to": strongest["end"] + 30 * 60 + 1},
+    ).json()
+    assert int(spark.get_attribute("data-points")) == len(around["timestamps"]) == 61
+    assert spark.locator("path.learned-band").count() == 1
+    assert spark.locator("rect.anomaly-span").count() == 1
+    page.locator(f"[data-testid=sparkline-{mem['id']}]").wait_for()
+    ui.shot("anomalies")
+
+    # Filters change the list, the counts and the URL.
+    page.select_option("[data-testid=filter-direction]", "down")
+    _wait_rows(page, [mem["id"]])
+    assert _query(page) == {"direction": ["down"]}
+    assert page.inner_text("#stat-anomalies") == "1"
+    page.select_option("[data-testid=filter-direction]", "up")
+    _wait_rows(page, [cpu["id"]])
+    page.select_option("[data-testid=filter-direction]", "")
+    _wait_rows(page, [cpu["id"], mem["id"]])
+    assert _query(page) == {}
+
+    page.select_option("[data-testid=filter-min-score]", "90")
+    _wait_rows(page, [cpu["id"]])
+    assert _query(page) == {"min_score": ["90"]}
+    assert [a["id"] for a in _anomalies(api, account, min_score=90)] == [cpu["id"]]
+    page.select_option("[data-testid=filter-min-score]", "")
+    _wait_rows(page, [cpu["id"], mem["id"]])
+
+    page.fill("[data-testid=anomalies-q]", "host=a")
+    page.press("[data-testid=anomalies-q]", "Enter")
+    _wait_rows(page, [cpu["id"]])
+    assert _query(page) == {"q": ["host=a"]}
+    page.fill("[data-testid=anomalies-q]", "host=c")
+    page.click("[data-testid=anomalies-search]")
+    _wait_rows(page, [mem["id"]])
+    assert _query(page) == {"q": ["host=c"]}
+
+    # A bad expression shows the API's message where it was typed.
+    page.fill("[data-testid=anomalies-q]", "host=(a")
+    page.press("[data-testid=anomalies-q]", "Enter")
+    error = page.locator("[data-testid=anomalies-q-error]")
+    error.wait_for(state="visible")
+    assert error.inner_text().startswith("Invalid metric expression:")
+    assert _anomaly_rows(page) == []
+    page.fill("[data-testid=anomalies-q]", "")
+    page.press("[data-testid=anomalies-q]", "Enter")
+    error.wait_for(state="hidden")
+    _wait_rows(page, [cpu["id"], mem["id"]])
+
+    # Both are over: none is open. The state, sort and range live in the URL too.
+    page.select_option("[data-testid=filter-state]", "open")
+    page.locator("#anomalies-body", has_text="No anomaly matches these filters.").wait_for()
+    assert page.inner_text("#stat-anomalies") == "0"
+    page.select_option("[data-testid=filter-state]", "closed")
+    _wait_rows(page, [cpu["id"], mem["id"]])
+    page.select_option("[data-testid=anomalies-sort]", "start")
+    _wait_rows(page, [mem["id"], cpu["id"]])
+    page.click("[data-testid=range-24h]")
+    page.wait_for_function("location.search.includes('range=24h')")
+    _wait_rows(page, [mem["id"], cpu["id"]])
+    assert _query(page) == {"range": ["24h"], "state": ["closed"], "sort": ["start"]}
+    ui.shot("anomalies-filtered")
+    page.reload()
+    page.wait_for_selector("body[data-ready=true]")
+    assert page.input_value("[data-testid=filter-state]") == "closed"
+    assert page.input_value("[data-testid=anomalies-sort]") == "start"
+    assert page.locator("[data-testid=range-24h][aria-pressed=true]").count() == 1
+    _wait_rows(page, [mem["id"], cpu["id"]])
+    page.click("[data-testid=anomalies-reset]")
+    _wait_rows(page, [mem["id"], cpu["id"]])  # the sort is not a filter
+    assert _query(page) == {"sort": ["start"]}
+
+    # Each anomaly opens its page.
+    page.click(f"[data-testid=anomaly-link-{cpu['id']}]")
+    page.wait_for_url(f"{ui.base_url}/anomalies/{cpu['id']}")
+    page.wait_for_selector("body[data-ready=true]")
+    assert page.inner_text("[data-testid=anomaly-what]") == "cpu"
+    ui.assert_no_error_toast()
+    ui.assert_only_local()
+
+
+def _drawn(chart) -> int:
+    return len(re.findall(r"[ML]", chart.locator("[data-testid=chart-line]").get_attribute("d")))
+
+
+def test_anomaly_page_draws_each_metric_with_its_band(ui, api):
+    seeded = _seed_anomalies(api, "Anomaly Page Inc")
+    cpu = seeded.cpu
+    account = seeded.account
+    detail = api.get(f"/api/v1/anomalies/{cpu['id']}", headers=account.headers).json()
+    page = ui.page
+    ui.login_as(account, f"/anomalies/{cpu['id']}")
+    assert page.locator("[data-testid=nav-anomalies].active").count() == 1
+    assert page.inner_text("[data-testid=anomaly-what]") == "cpu"
+    assert page.inner_text("[data-testid=anomaly-score]") == str(round(cpu["score"]))
+    assert page.inner_text("[data-testid=anomaly-state]") == "closed"
+    assert page.inner_text("[data-testid=fact-duration]") == "1 min"
+    assert page.inner_text("[data-testid=fact-timescale]") == "native"
+    assert page.inner_text("[data-testid=fact-metrics]") == "2"
+    assert "transient" in page.inner_text("[data-testid=fact-type]")
+    assert "2 metrics of cpu went up" in page.inner_text("[data-testid=anomaly-summary]")
+
+    # Its metrics, strongest first, each linking to the metric.
+    links = page.locator("#anomaly-metrics-body a")
+    assert links.all_inner_texts() == [m["name"] for m in detail["metrics"]]
+    assert [links.nth(i).get_attribute("href") for i in range(2)] == [
+        f"/metrics/explore/{m['metric_id']}" for m in detail["metrics"]
+    ]
+
+    # One chart per metric: every point of the API's series, the learned band, the
+    # anomalous interval shaded and the peak marked.
+    assert len(detail["series"]) == 2
+    assert page.locator("#anomaly-charts [data-testid=chart-svg]").count() == 2
+    for s in detail["series"]:
+        m = next(m for m in detail["metrics"] if m["metric_id"] == s["metric_id"])
+        card = page.locator(f"[data-testid=anomaly-chart-{s['metric_id']}]")
+        chart = card.locator("[data-testid=chart-svg]")
+        n = len(s["timestamps"])
+        assert n == 121  # 60 points either side
+        assert chart.get_attribute("data-points") == str(n)
+        assert chart.get_attribute("data-learned") == "true"
+        assert _drawn(card) == n
+        with_band = sum(
+            lo is not None and hi is not None for lo, hi in zip(s["lower"], s["upper"], strict=True)
+        )
+        assert card.locator("[data-testid=chart-learned-band]").get_attribute("data-points") == str(
+            with_band
+        )
+        assert with_band == n
+        shaded = card.locator("[data-testid=chart-anomaly]")
+        assert shaded.count() == 1
+        assert float(shaded.get_attribute("data-start")) == m["start"] == cpu["start"]
+        peak = card.locator("[data-testid=chart-peak]")
+        assert float(peak.get_attribute("data-ts")) == m["peak_ts"]
+        # The peak is drawn inside the shaded interval, above the band.
+        sbox, pbox = shaded.bounding_box(), peak.bounding_box()
+        assert sbox["x"] - 4 <= pbox["x"] + pbox["width"] / 2 <= sbox["x"] + sbox["width"] + 4
+        band_top = card.locator("[data-testid=chart-learned-band]").bounding_box()["y"]
+        assert pbox["y"] < band_top
+        assert card.locator(".metric-name a").inner_text() == s["name"]
+    chart = page.locator("#anomaly-charts [data-testid=chart-overlay]").first
+    box = chart.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    tip = page.locator("#anomaly-charts .chart-tip").first
+    tip.wait_for(state="visible")
+    assert "Anomaly" in tip.inner_text() and "normal" in tip.inner_text()
+    ui.shot("anomaly")
+
+    # "Open in explorer" shows the same points on the metric page.
+    first = detail["series"][0]
+    page.click(f"[data-testid=explore-{first['metric_id']}]")
+    page.wait_for_url(
+        re.compile(rf".*/metrics/explore/{first['metric_id']}\?from=\d+&to=\d+&resolution=native$")
+    )
+    page.wait_for_selector(f"[data-testid=chart-svg][data-points='{len(first['timestamps'])}']")
+    assert page.locator("[data-testid=chart-learned-band]").count() == 1
+    assert page.locator("[data-testid=chart-anomaly]").count() == 1
+    ui.assert_no_error_toast()
+    ui.assert_only_local()
+
+
+def test_metric_page_shows_the_learned_band_and_opens_the_anomaly(ui, api):
+    seeded = _seed_anomalies(api, "Band Inc")
+    cpu = seeded.cpu
+    account = seeded.account
+    metric_id = _metric_id(api, account, "what=cpu AND host=a")
+    day = (seeded.last + 1 - 86400, seeded.last + 1)
+    answer = _series(api, account, metric_id, **{"from": day[0], "to": day[1]}).json()
+    assert answer["resolution"] == "native" and len(answer["timestamps"]) == 1440
+    assert [a["anomaly_id"] for a in answer["anomalies"]] == [cpu["id"]]
+    page = ui.page
+    ui.login_as(account, f"/metrics/explore/{metric_id}")
+    chart = page.locator("[data-testid=chart-svg]")
+    assert chart.get_attribute("data-points") == "1440"
+    assert _drawn_points(page) == 1440
+    band = page.locator("[data-testid=chart-learned-band]")
+    with_band = sum(v is not None for v in answer["lower"])
+    assert band.get_attribute("data-points") == str(with_band)
+    assert with_band > 1400  # all but the first points, while it learns
+    assert page.locator("[data-testid=chart-band]").count() == 0  # native: no min-max
+    assert page.locator("[data-testid=legend-learned]").is_visible()
+    assert page.locator("[data-testid=legend-anomaly]").is_visible()
+    shaded = page.locator("[data-testid=chart-anomaly]")
+    assert shaded.count() == 1
+    assert shaded.get_attribute("data-anomaly-id") == str(cpu["id"])
+    listed = page.locator(f"[data-testid=metric-anomaly-{cpu['id']}]")
+    assert listed.get_attribute("href") == f"/anomalies/{cpu['id']}"
+    assert listed.is_visible()
+    peak = round(answer["anomalies"][0]["peak_score"])
+    assert listed.locator(".score").inner_text() == str(peak)
+    ui.shot("metric-anomaly")
+
+    # Hovering the shaded interval says what it is; clicking it opens the anomaly.
+    box = shaded.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    tip = page.locator("#chart-tip")
+    tip.wait_for(state="visible")
+    assert f"Anomaly #{cpu['id']}" in tip.inner_text()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_url(f"{ui.base_url}/anomalies/{cpu['id']}")
+    page.wait_for_selector("body[data-ready=true]")
+    assert page.inner_text("[data-testid=anomaly-what]") == "cpu"
+
+    # Back on the metric: 5-minute rollups have no learned band (detection runs on native,
+    # 1h and 1d), but still show the anomaly; the list under the chart leads to it too.
+    page.go_back()
+    page.wait_for_selector("body[data-ready=true]")
+    bucket0 = day[0] // 300 * 300  # the first 5-minute bucket starts before the range
+    _wait_for_rollup(api, account, metric_id, "5m", day, (seeded.last - bucket0) // 60 + 1)
+    page.click("[data-testid=resolution-5m]")
+    page.wait_for_selector("[data-testid=chart-svg][data-resolution='5m']")
+    assert page.locator("[data-testid=chart-learned-band]").count() == 0
+    assert page.locator("[data-testid=legend-learned]").is_hidden()
+    assert page.locator("[data-testid=chart-band]").count() == 1
+    assert page.locator("[data-testid=chart-anomaly]").count() == 1
+
+    # Hourly rollups: detection runs there too, on the hours the data closed, so the band
+    # is there once it has learned a few of them.
+    hour0 = max(day[0] // 3600 * 3600, seeded.last - 60 * (ANOMALY_POINTS - 1))
+    hourly = _wait_for_rollup(api, account, metric_id, "1h", day, (seeded.last - hour0) // 60 + 1)
+    learned = sum(v is not None for v in hourly["lower"] or [])
+    assert learned >= 6, hourly["lower"]
+    page.click("[data-testid=resolution-1h]")
+    page.wait_for_selector("[data-testid=chart-svg][data-resolution='1h']")
+    assert page.get_attribute("[data-testid=chart-learned-band]", "data-points") == str(learned)
+    assert page.locator("[data-testid=chart-band]").count() == 1
+    assert page.locator("[data-testid=legend-learned]").is_visible()
+    ui.shot("metric-anomaly-1h")
+
+    page.click(f"[data-testid=metric-anomaly-{cpu['id']}]")
+    page.wait_for_url(f"{ui.base_url}/anomalies/{cpu['id']}")
+    page.wait_for_selector("body[data-ready=true]")
+
+    # ... and to the list of this metric's anomalies.
+    page.go_back()
+    page.wait_for_selector("body[data-ready=true]")
+    page.click("[data-testid=metric-anomalies-all]")
+    page.wait_for_url(re.compile(r".*/anomalies\?q=.*"))
+    page.wait_for_selector("body[data-ready=true]")
+    assert _query(page) == {"q": ['what="cpu" AND host="a"']}
+    assert page.input_value("[data-testid=anomalies-q]") == 'what="cpu" AND host="a"'
+    _wait_rows(page, [cpu["id"]])
+    ui.assert_no_error_toast()
+    ui.assert_only_local()
+
+
+def test_anomalies_section_before_any_anomaly_and_an_unknown_anomaly(ui, api):
+    account = signup(api, org="Calm Inc")
+    page = ui.page
+    ui.login_as(account, "/anomalies")
+    assert page.locator("#anomalies-empty").is_visible()
+    assert page.locator("#anomalies-table").is_hidden()
+    assert page.inner_text("#stat-anomalies") == "0"
+    ui.shot("anomalies-empty")
+    # Filters that match nothing say so, rather than "no anomalies yet".
+    page.select_option("[data-testid=filter-direction]", "down")
+    page.locator("#anomalies-body", has_text="No anomaly matches these filters.").wait_for()
+    assert page.locator("#anomalies-empty").is_hidden()
+
+    ui.goto("/anomalies/987654")
+    assert "does not exist" in page.inner_text("[data-testid=anomaly-summary]")
+    assert page.locator("#anomaly-root").is_hidden()
     ui.assert_no_error_toast()
     ui.assert_only_local()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -76,7 +76,9 @@ class AnomalyDetail(AnomalyRead):
 
 
 class MetricSelection(StrictModel):
-    metric_ids: list[int] | None = Field(None, max_length=10_000)
+    metric_ids: list[Annotated[int, Field(ge=1, le=2**31 - 1)]] | None = Field(
+        None, max_length=10_000
+    )
     q: str | None = Field(None, max_length=2000, description="Metric expression.")
 
     @model_validator(mode="after")

@@ -23,11 +23,6 @@ router = APIRouter(include_in_schema=False)
 # The sections that later capabilities fill: until then they say so honestly.
 # (section -> (title, what it will do)).
 UPCOMING = {
-    "anomalies": (
-        "Anomalies",
-        "Anomalies detected on your metrics as the points arrive, with score, delta, "
-        "duration and direction.",
-    ),
     "alerts": (
         "Alerts",
         "Alert rules on anomalies and thresholds, delivered through webhooks, Slack or email.",
@@ -48,7 +43,10 @@ UPCOMING = {
 
 # /metrics itself is Prometheus' scrape endpoint, so the Metrics section lives under
 # /metrics/explore.
-SECTION_PATHS = {name: f"/{name}" for name in UPCOMING} | {"metrics": "/metrics/explore"}
+SECTION_PATHS = {name: f"/{name}" for name in UPCOMING} | {
+    "metrics": "/metrics/explore",
+    "anomalies": "/anomalies",
+}
 
 SETTINGS_TABS = [
     ("members", "Members"),
@@ -135,6 +133,23 @@ def metric_page(request: Request, metric_id: int):
         f"Metric #{metric_id}",
         section="metrics",
         metric_id=metric_id,
+    )
+
+
+@router.get("/anomalies", response_class=HTMLResponse)
+def anomalies_page(request: Request):
+    return _page(request, "anomalies.html", "anomalies", "Anomalies", section="anomalies")
+
+
+@router.get("/anomalies/{anomaly_id}", response_class=HTMLResponse)
+def anomaly_page(request: Request, anomaly_id: int):
+    return _page(
+        request,
+        "anomaly.html",
+        "anomaly",
+        f"Anomaly #{anomaly_id}",
+        section="anomalies",
+        anomaly_id=anomaly_id,
     )
 
 

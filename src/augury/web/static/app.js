@@ -1114,67 +1114,177 @@
     return { ticks, step: months * 30 * 86400, label: (t) => [monthFmt.format(new Date(t * 1000)), null] };
   }
 
-  /**
-   * Draw a timeseries answer into `box` as an SVG chart: value axis, time axis, the line,
-   * the min–max band of rollups, a tooltip on hover, and a drag-to-zoom selection that
-   * calls `onZoom(from, to)` in epoch seconds.
-   */
-  function drawSeries(box, s, onZoom) {
-    $$("svg", box).forEach((el) => el.remove());
-    const tip = $("#chart-tip", box);
-    show(tip, false);
-    const W = Math.max(320, box.clientWidth);
-    const H = Math.max(200, box.clientHeight);
-    const M = { l: 64, r: 18, t: 14, b: 40 };
-    const pw = W - M.l - M.r;
-    const ph = H - M.t - M.b;
-    const ts = s.timestamps;
-    const vs = s.values;
-    const band = !!(s.min && s.max);
-    const lows = band ? s.min : vs;
-    const highs = band ? s.max : vs;
-    const n = ts.length;
+  const TIMESCALE_SECONDS = { native: 0, "1h": 3600, "1d": 86400 };
+  let chartSeq = 0;
 
-    const t0 = Math.min(s.start, n ? ts[0] : s.start);
-    const t1 = s.end;
+  /** Median spacing of ascending timestamps (Infinity for fewer than two). */
+  function medianStep(ts) {
+    const diffs = [];
+    for (let i = 1; i < ts.length; i++) diffs.push(ts[i] - ts[i - 1]);
+    diffs.sort((a, b) => a - b);
+    return diffs.length ? diffs[Math.floor(diffs.length / 2)] : Infinity;
+  }
+
+  /**
+   * Runs of point indexes to draw as one line: it breaks where a rollup misses a
+   * bucket, or where native points are much further apart than usual.
+   */
+  function segmentsOf(ts, resolution) {
+    const res = RESOLUTION_SECONDS[resolution];
+    const gap = res ? res * 1.5 : Math.max(medianStep(ts) * 3, 1);
+    const segments = [];
+    for (let i = 0; i < ts.length; i++) {
+      if (!i || ts[i] - ts[i - 1] > gap) segments.push([]);
+      segments[segments.length - 1].push(i);
+    }
+    return segments;
+  }
+
+  const r1 = (v) => Math.round(v * 10) / 10;
+  const known = (v) => v !== null && v !== undefined && isFinite(v);
+
+  /** "M x y L x y ..." through the points of each segment; one M or L per point. */
+  function linePath(segments, px, py) {
+    return segments.map((seg) => seg.map((i, k) => (k ? "L" : "M") + r1(px(i)) + " " + r1(py(i))).join("")).join("");
+  }
+
+  /**
+   * A closed area between `top(i)` and `bottom(i)` along each segment; points where
+   * either is missing (null) break the area. Answers [path, points in the area].
+   */
+  function areaPath(segments, px, top, bottom) {
+    let d = "";
+    let points = 0;
+    const close = (run) => {
+      if (!run.length) return;
+      d += run.map((i, k) => (k ? "L" : "M") + r1(px(i)) + " " + r1(top(i))).join("");
+      d += run.slice().reverse().map((i) => "L" + r1(px(i)) + " " + r1(bottom(i))).join("") + "Z";
+      points += run.length;
+    };
+    segments.forEach((seg) => {
+      let run = [];
+      seg.forEach((i) => {
+        if (known(top(i)) && known(bottom(i))) {
+          run.push(i);
+        } else {
+          close(run);
+          run = [];
+        }
+      });
+      close(run);
+    });
+    return [d, points];
+  }
+
+  /**
+   * The time an anomaly covers on a chart, in epoch s: its points, widened by half the
+   * spacing of native points (so a one-point anomaly shows), or its rollup buckets.
+   */
+  function anomalySpan(a, nativeStep) {
+    const bucket = TIMESCALE_SECONDS[a.timescale];
+    if (bucket) return [a.start, a.end + bucket];
+    const half = isFinite(nativeStep) ? nativeStep / 2 : 0;
+    return [a.start - half, a.end + half];
+  }
+
+  /** The lowest and highest value a chart must show: values, min–max, learned band. */
+  function valueRange(s) {
+    const n = s.timestamps.length;
+    const lows = s.min || s.values;
+    const highs = s.max || s.values;
     let lo = Infinity;
     let hi = -Infinity;
     for (let i = 0; i < n; i++) {
       lo = Math.min(lo, lows[i]);
       hi = Math.max(hi, highs[i]);
     }
+    if (s.lower && s.upper && n) {
+      // The band widens the value axis, but by half the values' range at most: a band
+      // still wide from learning must not flatten the line.
+      const pad = Math.max(hi - lo, Math.abs(hi) * 0.02, 1e-9) * 0.5;
+      let blo = Infinity;
+      let bhi = -Infinity;
+      for (let i = 0; i < n; i++) {
+        if (known(s.lower[i])) blo = Math.min(blo, s.lower[i]);
+        if (known(s.upper[i])) bhi = Math.max(bhi, s.upper[i]);
+      }
+      if (isFinite(blo)) lo = Math.min(lo, Math.max(blo, lo - pad));
+      if (isFinite(bhi)) hi = Math.max(hi, Math.min(bhi, hi + pad));
+    }
+    return [lo, hi];
+  }
+
+  /**
+   * Draw a timeseries answer into `box` as an SVG chart: value axis, time axis, the line,
+   * the min–max band of rollups, the learned normal band (lower–upper) where the answer
+   * has one, shaded anomaly intervals and a tooltip on hover. Options:
+   * - onZoom(from, to): drag across the chart to zoom (epoch s);
+   * - anomalies: [{start, end, timescale, anomaly_id, peak_score, direction}] to shade;
+   * - onAnomaly(a): a click on a shaded interval;
+   * - peak: {ts, value} to mark.
+   */
+  function drawSeries(box, s, opts) {
+    const o = opts || {};
+    $$("svg", box).forEach((el) => el.remove());
+    const tip = $(".chart-tip", box);
+    show(tip, false);
+    const W = Math.max(320, box.clientWidth);
+    const H = Math.max(160, box.clientHeight);
+    const M = { l: 64, r: 18, t: 14, b: 40 };
+    const pw = W - M.l - M.r;
+    const ph = H - M.t - M.b;
+    const ts = s.timestamps;
+    const vs = s.values;
+    const band = !!(s.min && s.max);
+    const learned = !!(s.lower && s.upper);
+    const n = ts.length;
+    // Native points: an anomaly widens by half their spacing (rollups: see anomalySpan).
+    const nativeStep = RESOLUTION_SECONDS[s.resolution] ? Infinity : medianStep(ts);
+
+    const t0 = Math.min(s.start, n ? ts[0] : s.start);
+    const t1 = s.end;
+    const [lo, hi] = valueRange(s);
     const yv = valueTicks(lo, hi, Math.max(3, Math.floor(ph / 56)));
     const x = (t) => M.l + ((t - t0) / (t1 - t0)) * pw;
     const y = (v) => M.t + ph - ((v - yv.lo) / (yv.hi - yv.lo)) * ph;
     const tOf = (px) => t0 + ((Math.min(Math.max(px, M.l), M.l + pw) - M.l) / pw) * (t1 - t0);
-    const r1 = (v) => Math.round(v * 10) / 10;
+    const px = (i) => x(ts[i]);
+    const segments = segmentsOf(ts, s.resolution);
 
-    // Where the line breaks: a rollup misses a bucket, or native points are much
-    // further apart than usual.
-    let gap;
-    const res = RESOLUTION_SECONDS[s.resolution];
-    if (res) {
-      gap = res * 1.5;
-    } else {
-      const diffs = [];
-      for (let i = 1; i < n; i++) diffs.push(ts[i] - ts[i - 1]);
-      diffs.sort((a, b) => a - b);
-      gap = diffs.length ? Math.max(diffs[Math.floor(diffs.length / 2)] * 3, 1) : Infinity;
-    }
-    const segments = [];
-    for (let i = 0; i < n; i++) {
-      if (!i || ts[i] - ts[i - 1] > gap) segments.push([]);
-      segments[segments.length - 1].push(i);
-    }
+    // Anomalies as pixel intervals, at least 6 px wide so that a one-point one shows.
+    const spans = (o.anomalies || []).map((a) => {
+      const [from, to] = anomalySpan(a, nativeStep);
+      let a0 = x(from);
+      let a1 = x(to);
+      if (a1 - a0 < 6) {
+        const mid = (a0 + a1) / 2;
+        a0 = mid - 3;
+        a1 = mid + 3;
+      }
+      return { a, from, to, x0: Math.max(M.l, a0), x1: Math.min(M.l + pw, a1) };
+    }).filter((sp) => sp.x1 > sp.x0);
 
     const root = svg("svg", {
       width: W, height: H, viewBox: "0 0 " + W + " " + H, class: "chart-svg", role: "img",
       "aria-label": s.name + ": " + n + " points at resolution " + s.resolution,
       "data-testid": "chart-svg", "data-points": n, "data-resolution": s.resolution, "data-band": String(band),
+      "data-learned": String(learned), "data-anomalies": spans.length,
     });
-    const clipId = "plot-clip";
+    const clipId = "plot-clip-" + ++chartSeq;
     root.append(svg("defs", {}, svg("clipPath", { id: clipId },
       svg("rect", { x: M.l, y: M.t - 2, width: pw, height: ph + 4 }))));
+
+    const shading = svg("g", { class: "anomaly-spans" });
+    spans.forEach((sp) => {
+      const attrs = {
+        "data-anomaly-id": sp.a.anomaly_id, "data-start": sp.a.start, "data-end": sp.a.end,
+      };
+      shading.append(
+        svg("rect", { x: r1(sp.x0), y: M.t, width: r1(sp.x1 - sp.x0), height: ph, class: "anomaly-span",
+          "data-testid": "chart-anomaly", ...attrs }),
+        svg("rect", { x: r1(sp.x0), y: M.t, width: r1(sp.x1 - sp.x0), height: 3, class: "anomaly-mark" }));
+    });
+    root.append(shading);
 
     const grid = svg("g", { class: "grid" });
     const axis = svg("g", { class: "axis" });
@@ -1199,25 +1309,56 @@
     root.append(grid, axis);
 
     const plot = svg("g", { "clip-path": "url(#" + clipId + ")" });
+    if (learned) {
+      const [d, points] = areaPath(segments, px, (i) => (known(s.upper[i]) ? y(s.upper[i]) : null),
+        (i) => (known(s.lower[i]) ? y(s.lower[i]) : null));
+      plot.append(svg("path", { d, class: "learned-band", "data-testid": "chart-learned-band", "data-points": points }));
+      if (s.expected) {
+        const runs = [];
+        segments.forEach((seg) => {
+          let run = [];
+          seg.forEach((i) => {
+            if (known(s.expected[i])) run.push(i);
+            else if (run.length) { runs.push(run); run = []; }
+          });
+          if (run.length) runs.push(run);
+        });
+        plot.append(svg("path", {
+          d: linePath(runs, px, (i) => y(s.expected[i])), class: "learned-expected", "data-testid": "chart-expected",
+        }));
+      }
+    }
     if (band) {
-      let d = "";
-      segments.forEach((seg) => {
-        d += seg.map((i, k) => (k ? "L" : "M") + r1(x(ts[i])) + " " + r1(y(s.max[i]))).join("");
-        d += seg.slice().reverse().map((i) => "L" + r1(x(ts[i])) + " " + r1(y(s.min[i]))).join("") + "Z";
-      });
+      const [d] = areaPath(segments, px, (i) => y(s.max[i]), (i) => y(s.min[i]));
       plot.append(svg("path", { d, class: "series-band", "data-testid": "chart-band" }));
     }
-    const line = segments.map((seg) =>
-      seg.map((i, k) => (k ? "L" : "M") + r1(x(ts[i])) + " " + r1(y(vs[i]))).join("")).join("");
-    plot.append(svg("path", { d: line, class: "series-line", "data-testid": "chart-line" }));
+    plot.append(svg("path", { d: linePath(segments, px, (i) => y(vs[i])), class: "series-line", "data-testid": "chart-line" }));
     // Points stand out when there are few; a lone point has no line to show it.
     const dots = svg("g", { class: "series-dots" });
     segments.forEach((seg) => {
       if (seg.length === 1 || n <= pw / 8) {
-        seg.forEach((i) => dots.append(svg("circle", { cx: r1(x(ts[i])), cy: r1(y(vs[i])), r: 2.5 })));
+        seg.forEach((i) => dots.append(svg("circle", { cx: r1(px(i)), cy: r1(y(vs[i])), r: 2.5 })));
       }
     });
     plot.append(dots);
+    // The points inside an anomaly, in the anomaly colour.
+    const hot = svg("g", { class: "anomaly-dots" });
+    let hotCount = 0;
+    spans.forEach((sp) => {
+      for (let i = 0; i < n && hotCount < 500; i++) {
+        if (ts[i] >= sp.a.start && ts[i] <= sp.a.end) {
+          hot.append(svg("circle", { cx: r1(px(i)), cy: r1(y(vs[i])), r: 3 }));
+          hotCount++;
+        }
+      }
+    });
+    plot.append(hot);
+    if (o.peak && known(o.peak.ts) && known(o.peak.value)) {
+      plot.append(svg("circle", {
+        cx: r1(x(o.peak.ts)), cy: r1(y(o.peak.value)), r: 5.5, class: "peak-dot", "data-testid": "chart-peak",
+        "data-ts": o.peak.ts,
+      }));
+    }
     root.append(plot);
 
     const hover = svg("g", { class: "hover", visibility: "hidden" },
@@ -1225,13 +1366,14 @@
       svg("circle", { r: 4, class: "hover-dot" }));
     const selection = svg("rect", { y: M.t, height: ph, class: "selection", visibility: "hidden", "data-testid": "chart-selection" });
     const overlay = svg("rect", {
-      x: M.l, y: M.t, width: pw, height: ph, class: "overlay", "data-testid": "chart-overlay",
+      x: M.l, y: M.t, width: pw, height: ph, class: "overlay" + (o.onZoom ? " zoomable" : ""), "data-testid": "chart-overlay",
     });
     root.append(hover, selection, overlay);
     box.append(root);
 
     const localX = (ev) => ev.clientX - root.getBoundingClientRect().left;
-    const clampX = (px) => Math.min(Math.max(px, M.l), M.l + pw);
+    const clampX = (p) => Math.min(Math.max(p, M.l), M.l + pw);
+    const spanAt = (p) => spans.find((sp) => p >= sp.x0 && p <= sp.x1) || null;
 
     function nearest(t) {
       let a = 0;
@@ -1244,21 +1386,29 @@
       return Math.abs(ts[a] - t) <= Math.abs(ts[b] - t) ? a : b;
     }
 
-    function showHover(px) {
+    function showHover(p) {
       if (!n) return;
-      const i = nearest(tOf(px));
+      const i = nearest(tOf(p));
       const hx = r1(x(ts[i]));
       const hy = r1(y(vs[i]));
+      const sp = spanAt(p);
+      overlay.classList.toggle("on-anomaly", !!(sp && o.onAnomaly));
       hover.setAttribute("visibility", "visible");
       hover.firstChild.setAttribute("x1", hx);
       hover.firstChild.setAttribute("x2", hx);
       hover.lastChild.setAttribute("cx", hx);
       hover.lastChild.setAttribute("cy", hy);
+      const normal = learned && known(s.lower[i]) && known(s.upper[i]);
       append(clear(tip), [
         h("div", { class: "tip-time" }, dateFmt.format(new Date(ts[i] * 1000))),
         h("div", { class: "tip-value" }, fmtValue(vs[i])),
         band ? h("div", { class: "tip-extra" }, "min " + fmtValue(s.min[i]) + " · max " + fmtValue(s.max[i])
           + (s.count ? " · " + fmtCount(s.count[i]) + (s.count[i] === 1 ? " point" : " points") : "")) : null,
+        normal ? h("div", { class: "tip-extra" }, "normal " + fmtValue(s.lower[i]) + " – " + fmtValue(s.upper[i])
+          + (s.scores && known(s.scores[i]) ? " · score " + Math.round(s.scores[i]) : "")) : null,
+        sp ? h("div", { class: "tip-anomaly" }, "Anomaly" + (sp.a.anomaly_id ? " #" + sp.a.anomaly_id : "")
+          + (known(sp.a.peak_score) ? " · score " + Math.round(sp.a.peak_score) : "")
+          + (o.onAnomaly ? " · click to open" : "")) : null,
       ]);
       show(tip, true);
       const left = hx + 12 + tip.offsetWidth > W ? hx - 12 - tip.offsetWidth : hx + 12;
@@ -1277,17 +1427,17 @@
       ev.preventDefault();
       drag = { from: clampX(localX(ev)) };
       overlay.setPointerCapture(ev.pointerId);
-      hideHover();
+      if (o.onZoom) hideHover();
     });
     overlay.addEventListener("pointermove", (ev) => {
-      const px = clampX(localX(ev));
-      if (!drag) {
-        showHover(px);
+      const p = clampX(localX(ev));
+      if (!drag || !o.onZoom) {
+        showHover(p);
         return;
       }
       selection.setAttribute("visibility", "visible");
-      selection.setAttribute("x", Math.min(drag.from, px));
-      selection.setAttribute("width", Math.abs(px - drag.from));
+      selection.setAttribute("x", Math.min(drag.from, p));
+      selection.setAttribute("width", Math.abs(p - drag.from));
     });
     const endDrag = (ev, apply) => {
       if (!drag) return;
@@ -1295,10 +1445,17 @@
       const b = clampX(localX(ev));
       drag = null;
       selection.setAttribute("visibility", "hidden");
-      if (!apply || Math.abs(b - a) < 4) return;
+      if (!apply) return;
+      if (Math.abs(b - a) < 4) {
+        // A click, not a drag: on a shaded anomaly, open it.
+        const sp = spanAt(b);
+        if (sp && o.onAnomaly) o.onAnomaly(sp.a);
+        return;
+      }
+      if (!o.onZoom) return;
       const from = Math.floor(tOf(Math.min(a, b)));
       const to = Math.max(from + 1, Math.ceil(tOf(Math.max(a, b))));
-      onZoom(from, to);
+      o.onZoom(from, to);
     };
     overlay.addEventListener("pointerup", (ev) => endDrag(ev, true));
     overlay.addEventListener("pointercancel", (ev) => endDrag(ev, false));
@@ -1393,8 +1550,48 @@
       }
       $("#series-count-label").textContent = label;
       $("#series-range").textContent = s ? fmtTime(isoOf(s.start)) + " – " + fmtTime(isoOf(s.end)) : "";
-      show($("#chart-legend"), !!(s && s.min && s.timestamps.length));
+      const drawn = !!(s && s.timestamps.length);
+      const minmax = drawn && !!s.min;
+      const learned = drawn && !!(s.lower && s.upper);
+      const anomalies = drawn && !!(s.anomalies && s.anomalies.length);
+      show($("#chart-legend"), minmax || learned || anomalies);
+      show($("#legend-minmax"), minmax);
+      show($("#legend-learned"), learned);
+      show($("#legend-anomaly"), anomalies);
       $("#legend-agg").textContent = metric && metric.target_type === "counter" ? "sum" : "average";
+      listAnomalies(drawn ? s.anomalies : null);
+    }
+
+    /** The anomalies in range, under the chart (the strongest, if many): each opens its Anomaly. */
+    function listAnomalies(items) {
+      const list = clear($("#metric-anomalies-list"));
+      const all = items || [];
+      show($("#metric-anomalies"), all.length > 0);
+      if (metric) $("#metric-anomalies-all").href = "/anomalies?q=" + encodeURIComponent(metricExpression(metric));
+      const shown = all.length <= MAX_LISTED ? all
+        : all.slice().sort((p, q) => q.peak_score - p.peak_score).slice(0, MAX_LISTED).sort((p, q) => p.start - q.start);
+      if (all.length > shown.length) {
+        list.append(h("li", { class: "muted small" }, "The " + shown.length + " strongest of " + all.length + ":"));
+      }
+      shown.forEach((a) => list.append(h("li", {},
+        h("a", {
+          href: "/anomalies/" + a.anomaly_id, class: "anomaly-chip", "data-testid": "metric-anomaly-" + a.anomaly_id,
+        },
+        scorePill(a.peak_score),
+        directionArrow(a.direction),
+        h("span", {}, fmtTime(isoOf(a.start)) + (a.end > a.start ? " – " + fmtTime(isoOf(a.end)) : "")),
+        badge(a.timescale, "muted"),
+        stateBadge(a.state)))));
+    }
+
+    const MAX_LISTED = 12;
+
+    function openAnomaly(a) {
+      location.assign("/anomalies/" + a.anomaly_id);
+    }
+
+    function draw(s) {
+      drawSeries(chart, s, { onZoom: zoomTo, anomalies: s.anomalies, onAnomaly: openAnomaly });
     }
 
     function chartMessage(message, actions) {
@@ -1482,7 +1679,7 @@
         return;
       }
       show($("#chart-empty"), false);
-      drawSeries(chart, s, zoomTo);
+      draw(s);
     }
 
     function zoomTo(from, to) {
@@ -1516,7 +1713,7 @@
     new ResizeObserver(() => {
       if (chart.clientWidth === lastWidth) return;
       lastWidth = chart.clientWidth;
-      if (series && series.timestamps.length) drawSeries(chart, series, zoomTo);
+      if (series && series.timestamps.length) draw(series);
     }).observe(chart);
 
     // The PNG the server draws needs the bearer token: fetch it, show it from a blob URL.
@@ -1537,6 +1734,540 @@
 
     readUrl();
     return load();
+  }
+
+  // --- anomalies ----------------------------------------------------------------------
+
+  const TYPE_LABEL = { transient: "transient", pattern_change: "pattern change" };
+  const ARROW = { up: "↑", down: "↓", both: "↕" };
+
+  function scoreLevel(score) {
+    return score >= 80 ? "high" : score >= 60 ? "mid" : "low";
+  }
+
+  /** The score 0-100 as a coloured pill, rounded (the exact value in its title). */
+  function scorePill(score, testid) {
+    const v = Number(score) || 0;
+    return h("span", {
+      class: "score score-" + scoreLevel(v), "data-testid": testid, "data-score": v,
+      title: "Score " + fmtNum(v, 1) + " of 100",
+    }, String(Math.round(v)));
+  }
+
+  function directionArrow(direction, testid) {
+    return h("span", {
+      class: "dir dir-" + direction, title: direction === "both" ? "up and down" : direction,
+      "aria-label": direction, "data-testid": testid,
+    }, ARROW[direction] || "·");
+  }
+
+  function stateBadge(state, testid) {
+    return badge(state, state === "open" ? "danger" : "muted", testid);
+  }
+
+  function kindBadge(type) {
+    return badge(TYPE_LABEL[type] || type, type === "pattern_change" ? "violet" : "info");
+  }
+
+  /** A duration as people say it: "45 s", "5 min", "2 h", "3 d". */
+  function fmtDuration(s) {
+    if (s === null || s === undefined) return "–";
+    if (s < 60) return Math.round(s) + " s";
+    if (s < 5400) return Math.round(s / 60) + " min";
+    if (s < 172800) return Math.round(s / 3600) + " h";
+    return Math.round(s / 86400) + " d";
+  }
+
+  function fmtSigned(v) {
+    if (v === null || v === undefined) return "–";
+    return (v > 0 ? "+" : v < 0 ? "−" : "") + fmtValue(Math.abs(v));
+  }
+
+  function fmtPct(p) {
+    if (p === null || p === undefined) return null;
+    const a = Math.abs(p);
+    return (p > 0 ? "+" : p < 0 ? "−" : "") + fmtNum(a, a >= 100 ? 0 : 1) + " %";
+  }
+
+  /** Delta as value and percent of the expected: "+12.1 (+24.3 %)". */
+  function deltaEl(delta, pct, testid) {
+    const p = fmtPct(pct);
+    return h("span", { class: "delta", "data-testid": testid },
+      h("span", { class: "strong" }, fmtSigned(delta)), p ? h("span", { class: "muted" }, " (" + p + ")") : null);
+  }
+
+  /** Anodot-style kinds of an anomaly: the types of its metrics. */
+  function anomalyTypes(a) {
+    return [...new Set(a.metrics.map((m) => m.type))];
+  }
+
+  /** A small chart of one metric around an anomaly: band, line, shaded interval, peak. */
+  function drawSparkline(box, s, a, m) {
+    clear(box);
+    const n = s.timestamps.length;
+    if (!n) {
+      box.append(h("span", { class: "muted small" }, "no points"));
+      return;
+    }
+    const W = 150;
+    const H = 38;
+    const P = 4;
+    const ts = s.timestamps;
+    let [lo, hi] = valueRange(s);
+    if (hi <= lo) {
+      lo -= 1;
+      hi += 1;
+    }
+    const t0 = ts[0];
+    const t1 = ts[n - 1] > t0 ? ts[n - 1] : t0 + 1;
+    const x = (t) => P + ((t - t0) / (t1 - t0)) * (W - 2 * P);
+    const y = (v) => P + (H - 2 * P) * (1 - (v - lo) / (hi - lo));
+    const px = (i) => x(ts[i]);
+    const segments = segmentsOf(ts, s.resolution);
+    const root = svg("svg", {
+      width: W, height: H, viewBox: "0 0 " + W + " " + H, class: "spark", role: "img",
+      "aria-label": m.name + " around the anomaly", "data-testid": "sparkline-" + a.id, "data-points": n,
+    });
+    const [from, to] = anomalySpan({ start: m.start, end: m.end, timescale: a.timescale }, medianStep(ts));
+    let a0 = x(Math.max(from, t0));
+    let a1 = x(Math.min(to, t1));
+    if (a1 - a0 < 3) {
+      a0 = (a0 + a1) / 2 - 1.5;
+      a1 = a0 + 3;
+    }
+    root.append(svg("rect", { x: r1(a0), y: 0, width: r1(a1 - a0), height: H, class: "anomaly-span" }));
+    if (s.lower && s.upper) {
+      const [d] = areaPath(segments, px, (i) => (known(s.upper[i]) ? y(s.upper[i]) : null),
+        (i) => (known(s.lower[i]) ? y(s.lower[i]) : null));
+      root.append(svg("path", { d, class: "learned-band" }));
+    }
+    root.append(svg("path", { d: linePath(segments, px, (i) => y(s.values[i])), class: "spark-line" }));
+    if (known(m.peak_ts) && known(m.peak_value) && m.peak_ts >= t0 && m.peak_ts <= t1) {
+      root.append(svg("circle", { cx: r1(x(m.peak_ts)), cy: r1(y(m.peak_value)), r: 2.75, class: "peak-dot" }));
+    }
+    box.append(root);
+  }
+
+  /** Run `tasks` (functions answering promises), at most `width` at a time. */
+  async function inPool(tasks, width) {
+    let next = 0;
+    const worker = async () => {
+      while (next < tasks.length) {
+        const task = tasks[next++];
+        await task();
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(width, tasks.length) }, worker));
+  }
+
+  /** The seconds between points of a metric's anomaly (its buckets, for rollup scales). */
+  function anomalyInterval(a, m) {
+    return TIMESCALE_SECONDS[a.timescale] || Math.max(1, m.duration - (m.end - m.start)) || 60;
+  }
+
+  /** An expression that matches exactly this metric: what="cpu" AND host="web-1". */
+  function metricExpression(m) {
+    const quote = (v) => '"' + String(v).replace(/[\\"]/g, (c) => "\\" + c) + '"';
+    const dims = Object.keys(m.dimensions || {}).sort();
+    return ["what=" + quote(m.what), ...dims.map((k) => k + "=" + quote(m.dimensions[k]))].join(" AND ");
+  }
+
+  function metricsSummary(a) {
+    const chip = (m) => {
+      const dims = Object.keys(m.dimensions || {}).sort();
+      return h("span", { class: "dim", title: m.name },
+        dims.length ? dims.map((k, j) => [j ? ", " : "", h("span", { class: "dim-key" }, k + "="), m.dimensions[k]]) : m.name);
+    };
+    const shown = a.metrics.length <= 3 ? a.metrics : a.metrics.slice(0, 2);
+    const rest = a.metric_count - shown.length;
+    return h("div", { class: "anomaly-metrics", "data-testid": "anomaly-metrics-" + a.id },
+      h("span", { class: "muted small metric-count" }, a.metric_count + (a.metric_count === 1 ? " metric" : " metrics")),
+      h("span", { class: "dims" }, shown.map(chip), rest > 0 ? h("span", { class: "muted small" }, "and " + rest + " more") : null));
+  }
+
+  const ANOMALY_SORTS = new Set(["-start", "start", "-score", "score", "-duration"]);
+  const ANOMALY_RANGES = { "24h": 86400, "7d": 7 * 86400, "30d": 30 * 86400 };
+  const ANOMALY_RANGE_TEXT = { "24h": "the last 24 hours", "7d": "the last 7 days", "30d": "the last 30 days" };
+  // Filters as the API names them, and how they read from the URL.
+  const ANOMALY_FILTERS = {
+    q: (v) => v.trim(),
+    min_score: (v) => (v !== "" && Number(v) >= 0 && Number(v) <= 100 ? String(Number(v)) : ""),
+    min_duration: (v) => (v !== "" && Number(v) >= 0 ? String(Number(v)) : ""),
+    min_delta: (v) => (v !== "" && Number(v) >= 0 ? String(Number(v)) : ""),
+    min_delta_pct: (v) => (v !== "" && Number(v) >= 0 ? String(Number(v)) : ""),
+    direction: (v) => (["up", "down"].includes(v) ? v : ""),
+    state: (v) => (["open", "closed"].includes(v) ? v : ""),
+    timescale: (v) => (v in TIMESCALE_SECONDS ? v : ""),
+  };
+  const FILTER_LABEL = {
+    min_score: (v) => "≥ " + v,
+    min_duration: (v) => "≥ " + fmtDuration(Number(v)),
+    min_delta_pct: (v) => "≥ " + v + " %",
+  };
+
+  function anomaliesPage() {
+    const state = { range: "all", from: null, to: null, sort: "-start", offset: 0, limit: 20, f: {} };
+    const control = {
+      q: $("#anomalies-q"),
+      min_score: $("#filter-min-score"),
+      min_duration: $("#filter-min-duration"),
+      min_delta: $("#filter-min-delta"),
+      min_delta_pct: $("#filter-min-delta-pct"),
+      direction: $("#filter-direction"),
+      state: $("#filter-state"),
+      timescale: $("#filter-timescale"),
+    };
+    const sortSel = $("#anomalies-sort");
+
+    /** A value from a link that no option offers gets an option of its own. */
+    function setControl(name, value) {
+      const el = control[name];
+      if (el.tagName === "SELECT" && value && !$$("option", el).some((op) => op.value === value)) {
+        el.append(h("option", { value }, FILTER_LABEL[name] ? FILTER_LABEL[name](value) : value));
+      }
+      el.value = value;
+    }
+
+    function readUrl() {
+      const p = new URLSearchParams(location.search);
+      state.range = ANOMALY_RANGES[p.get("range")] ? p.get("range") : "all";
+      const from = Number(p.get("from"));
+      const to = Number(p.get("to"));
+      const custom = p.has("from") && p.has("to") && isFinite(from) && isFinite(to) && from >= 0 && to > from;
+      state.from = custom ? from : null;
+      state.to = custom ? to : null;
+      state.sort = ANOMALY_SORTS.has(p.get("sort")) ? p.get("sort") : "-start";
+      state.offset = Math.max(0, parseInt(p.get("offset"), 10) || 0);
+      state.f = {};
+      Object.entries(ANOMALY_FILTERS).forEach(([k, parse]) => {
+        const v = parse(p.get(k) || "");
+        if (v) state.f[k] = v;
+        setControl(k, v);
+      });
+      sortSel.value = state.sort;
+      syncControls();
+    }
+
+    function writeUrl() {
+      const p = new URLSearchParams();
+      if (state.from !== null) {
+        p.set("from", String(state.from));
+        p.set("to", String(state.to));
+      } else if (state.range !== "all") {
+        p.set("range", state.range);
+      }
+      Object.keys(ANOMALY_FILTERS).forEach((k) => { if (state.f[k]) p.set(k, state.f[k]); });
+      if (state.sort !== "-start") p.set("sort", state.sort);
+      if (state.offset) p.set("offset", String(state.offset));
+      const url = location.pathname + (p.toString() ? "?" + p.toString() : "");
+      if (url !== location.pathname + location.search) history.pushState(null, "", url);
+      syncControls();
+    }
+
+    function filtered() {
+      return state.from !== null || state.range !== "all" || Object.keys(state.f).length > 0;
+    }
+
+    function syncControls() {
+      const custom = state.from !== null;
+      $$("#anomaly-ranges .seg[data-range]").forEach((b) =>
+        b.setAttribute("aria-pressed", String(!custom && b.dataset.range === state.range)));
+      show($("#range-custom"), custom);
+      $("#range-custom").setAttribute("aria-pressed", String(custom));
+      show($("#anomalies-reset"), filtered());
+    }
+
+    /** [from, to] in epoch s for the API: a preset ends now. */
+    function span() {
+      if (state.from !== null) return [state.from, state.to];
+      if (state.range === "all") return [null, null];
+      return [Math.floor(Date.now() / 1000) - ANOMALY_RANGES[state.range], null];
+    }
+
+    function apiFilters() {
+      const [from, to] = span();
+      return { from, to, ...state.f };
+    }
+
+    function caption() {
+      let when = "At any time";
+      if (state.from !== null) when = "Between " + fmtTime(isoOf(state.from)) + " and " + fmtTime(isoOf(state.to));
+      else if (state.range !== "all") when = "In " + ANOMALY_RANGE_TEXT[state.range];
+      const n = Object.keys(state.f).length;
+      return when + (n ? ", " + n + (n === 1 ? " filter" : " filters") : "") + ". The counts above follow the filters too.";
+    }
+
+    function queryError(message) {
+      const el = $("#anomalies-q-error");
+      el.textContent = message || "";
+      show(el, !!message);
+      control.q.classList.toggle("invalid", !!message);
+      if (message) control.q.setAttribute("aria-invalid", "true");
+      else control.q.removeAttribute("aria-invalid");
+    }
+
+    function setCounts(c) {
+      $("#stat-anomalies").textContent = c ? fmtCount(c.total) : "–";
+      $("#stat-open").textContent = c ? fmtCount(c.open) : "–";
+      $("#stat-closed").textContent = c ? fmtCount(c.closed) : "–";
+      $("#stat-open").closest(".stat").classList.toggle("stat-alert", !!(c && c.open));
+    }
+
+    function row(a) {
+      const href = "/anomalies/" + a.id;
+      const spark = h("div", { class: "spark-box", "data-testid": "spark-box-" + a.id });
+      const tr = h("tr", { class: "row-link", "data-testid": "anomaly-row-" + a.id, "data-anomaly-id": a.id },
+        h("td", { class: "col-score" }, scorePill(a.score, "anomaly-score-" + a.id)),
+        h("td", { class: "anomaly-cell" },
+          h("div", { class: "anomaly-title" },
+            h("a", { href, class: "strong", "data-testid": "anomaly-link-" + a.id }, a.what), " ",
+            directionArrow(a.direction, "anomaly-direction-" + a.id)),
+          metricsSummary(a)),
+        h("td", { class: "col-spark" }, spark),
+        h("td", { class: "nowrap" }, timeEl(isoOf(a.start)), h("div", { class: "muted small" }, fmtAgo(isoOf(a.start)))),
+        h("td", { class: "num", "data-testid": "anomaly-duration-" + a.id }, fmtDuration(a.duration)),
+        h("td", { class: "num" }, deltaEl(a.delta, a.delta_pct, "anomaly-delta-" + a.id)),
+        h("td", { class: "col-kind" }, h("div", { class: "badges" },
+          stateBadge(a.state, "anomaly-state-" + a.id),
+          badge(a.timescale, "muted", "anomaly-timescale-" + a.id),
+          anomalyTypes(a).map((t) => kindBadge(t)))));
+      tr.addEventListener("click", (ev) => {
+        if (!ev.target.closest("a") && !getSelection().toString()) location.assign(href);
+      });
+      return [tr, spark];
+    }
+
+    /** The strongest metric around the anomaly, with its band: one request per row. */
+    async function loadSpark(a, box, stale) {
+      const m = a.metrics[0];
+      if (!m) return;
+      const step = anomalyInterval(a, m);
+      try {
+        const s = await api("/metrics/" + m.metric_id + "/timeseries", {
+          query: {
+            from: Math.floor(m.start - 30 * step), to: Math.ceil(m.end + 30 * step) + 1, resolution: a.timescale,
+          },
+        });
+        if (!stale()) drawSparkline(box, s, a, m);
+      } catch (err) {
+        if (!stale()) box.append(h("span", { class: "muted small", title: err.message }, "–"));
+      }
+    }
+
+    const listCall = newestOnly();
+    async function load() {
+      const stale = listCall();
+      const filters = apiFilters();
+      let page;
+      let count;
+      try {
+        [page, count] = await Promise.all([
+          api("/anomalies", { query: { ...filters, sort: state.sort, offset: state.offset, limit: state.limit } }),
+          api("/anomalies/count", { query: filters }),
+        ]);
+      } catch (err) {
+        if (stale()) return;
+        if (err.status === 422 && state.f.q) {
+          queryError(err.message);
+          setCounts(null);
+          const tb = clear($("#anomalies-body"));
+          emptyRow(tb, 7, "Fix the expression to see the anomalies of the metrics it matches.");
+          show($("#anomalies-table"), true);
+          show($("#anomalies-empty"), false);
+          pager($("#anomalies-pager"), null);
+          return;
+        }
+        throw err;
+      }
+      if (stale()) return;
+      queryError(null);
+      setCounts(count);
+      $("#anomalies-caption").textContent = caption();
+      const tb = clear($("#anomalies-body"));
+      const none = page.total === 0 && !filtered();
+      show($("#anomalies-empty"), none);
+      show($("#anomalies-table"), !none);
+      if (page.total === 0 && !none) emptyRow(tb, 7, "No anomaly matches these filters.");
+      const sparks = page.items.map((a) => {
+        const [tr, box] = row(a);
+        tb.append(tr);
+        return () => loadSpark(a, box, stale);
+      });
+      pager($("#anomalies-pager"), page, (o) => {
+        state.offset = o;
+        writeUrl();
+        load().catch(showError);
+      }, "anomalies");
+      await inPool(sparks, 4);
+    }
+
+    function apply() {
+      Object.entries(ANOMALY_FILTERS).forEach(([k, parse]) => {
+        const v = parse(control[k].value || "");
+        if (v) state.f[k] = v;
+        else delete state.f[k];
+      });
+      state.offset = 0;
+      writeUrl();
+      return load();
+    }
+
+    $("#anomalies-filters").addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      apply().catch(showError);
+    });
+    // Choices apply at once; the expression and the delta when submitted (Enter or Apply).
+    $$("#anomalies-filters select").forEach((sel) => sel.addEventListener("change", () => apply().catch(showError)));
+    $$("#anomaly-ranges .seg[data-range]").forEach((b) => b.addEventListener("click", () => {
+      state.range = b.dataset.range;
+      state.from = null;
+      state.to = null;
+      state.offset = 0;
+      writeUrl();
+      load().catch(showError);
+    }));
+    $("#range-custom").addEventListener("click", () => {
+      state.from = null;
+      state.to = null;
+      state.offset = 0;
+      writeUrl();
+      load().catch(showError);
+    });
+    $("#anomalies-reset").addEventListener("click", () => {
+      Object.keys(ANOMALY_FILTERS).forEach((k) => setControl(k, ""));
+      state.f = {};
+      state.range = "all";
+      state.from = null;
+      state.to = null;
+      state.offset = 0;
+      writeUrl();
+      load().catch(showError);
+    });
+    sortSel.addEventListener("change", () => {
+      state.sort = sortSel.value;
+      state.offset = 0;
+      writeUrl();
+      load().catch(showError);
+    });
+    window.addEventListener("popstate", () => {
+      readUrl();
+      load().catch(showError);
+    });
+
+    readUrl();
+    return load();
+  }
+
+  function factEl(label, value, testid) {
+    return h("div", { class: "fact" }, h("dt", {}, label), h("dd", { "data-testid": testid }, value));
+  }
+
+  async function anomalyPage() {
+    const id = $("#anomaly-root").dataset.anomalyId;
+    let a;
+    try {
+      a = await api("/anomalies/" + id, { query: { context_points: 60 } });
+    } catch (err) {
+      if (err.status === 404) {
+        $("#anomaly-summary").textContent = "This anomaly does not exist in this organization.";
+        show($("#anomaly-root"), false);
+        return;
+      }
+      throw err;
+    }
+    document.title = a.what + " anomaly · augury";
+    $("#anomaly-what").textContent = a.what;
+    append(clear($("#anomaly-state")), stateBadge(a.state, "anomaly-state"));
+    append(clear($("#anomaly-summary")), [
+      a.metric_count + (a.metric_count === 1 ? " metric" : " metrics") + " of ",
+      h("code", {}, a.what), " went " + (a.direction === "both" ? "up and down" : a.direction) + " at time scale "
+        + a.timescale + ", from ", timeEl(isoOf(a.start)), " for " + fmtDuration(a.duration) + ".",
+    ]);
+    const box = $("#anomaly-score-box");
+    box.classList.add("score-" + scoreLevel(a.score));
+    $("#anomaly-score").textContent = String(Math.round(a.score));
+    box.title = "Score " + fmtNum(a.score, 1) + " of 100";
+    append(clear($("#anomaly-facts")), [
+      factEl("Direction", [directionArrow(a.direction), " " + (a.direction === "both" ? "up and down" : a.direction)], "fact-direction"),
+      factEl("Delta", deltaEl(a.delta, a.delta_pct), "fact-delta"),
+      factEl("Start", timeEl(isoOf(a.start)), "fact-start"),
+      factEl("End", timeEl(isoOf(a.end)), "fact-end"),
+      factEl("Duration", fmtDuration(a.duration), "fact-duration"),
+      factEl("Time scale", a.timescale, "fact-timescale"),
+      factEl("Type", h("span", { class: "badges" }, anomalyTypes(a).map((t) => kindBadge(t))), "fact-type"),
+      factEl("Metrics", fmtCount(a.metric_count), "fact-metrics"),
+      factEl("Detected", timeEl(a.created_at), "fact-created"),
+      factEl("Updated", timeEl(a.updated_at), "fact-updated"),
+    ]);
+
+    const tb = clear($("#anomaly-metrics-body"));
+    a.metrics.forEach((m) => tb.append(h("tr", { "data-testid": "anomaly-metric-" + m.metric_id },
+      h("td", { class: "metric-name-cell" },
+        h("a", { href: "/metrics/explore/" + m.metric_id, class: "strong", "data-testid": "anomaly-metric-link-" + m.metric_id }, m.name)),
+      h("td", { class: "num" }, scorePill(m.peak_score)),
+      h("td", { class: "nowrap" }, timeEl(isoOf(m.start))),
+      h("td", { class: "num" }, fmtDuration(m.duration)),
+      h("td", { class: "num" }, h("span", { class: "strong" }, fmtValue(m.peak_value)),
+        h("span", { class: "muted" }, " (" + fmtValue(m.expected) + ")")),
+      h("td", { class: "num" }, directionArrow(m.direction), " ", deltaEl(m.delta, m.delta_pct)),
+      h("td", {}, h("div", { class: "badges nowrap-badges" }, kindBadge(m.type), stateBadge(m.state))))));
+
+    const charts = clear($("#anomaly-charts"));
+    const parts = new Map(a.metrics.map((m) => [m.metric_id, m]));
+    const drawn = [];
+    a.series.forEach((s) => {
+      const m = parts.get(s.metric_id);
+      const ts = s.timestamps;
+      const n = ts.length;
+      const step = TIMESCALE_SECONDS[a.timescale] || (m ? anomalyInterval(a, m) : medianStep(ts));
+      const series = { ...s, start: n ? ts[0] : 0, end: n ? ts[n - 1] + (isFinite(step) ? step : 60) : 1 };
+      const learned = !!(s.lower && s.upper);
+      const explore = "/metrics/explore/" + s.metric_id + (n
+        ? "?from=" + Math.floor(ts[0]) + "&to=" + Math.ceil(series.end) + "&resolution=" + s.resolution : "");
+      const chart = h("div", { class: "chart chart-small", "data-testid": "anomaly-chart-box-" + s.metric_id },
+        h("div", { class: "chart-tip", hidden: true }));
+      const card = h("section", { class: "card", "data-testid": "anomaly-chart-" + s.metric_id, "data-metric-id": s.metric_id },
+        h("div", { class: "card-head" },
+          h("div", {},
+            h("h2", { class: "metric-name" }, h("a", { href: "/metrics/explore/" + s.metric_id }, s.name)),
+            m ? h("p", { class: "muted small" },
+              "Peak ", h("span", { class: "strong" }, fmtValue(m.peak_value)), " at ", timeEl(isoOf(m.peak_ts)),
+              " where ", fmtValue(m.expected), " was expected: ", deltaEl(m.delta, m.delta_pct),
+              ", score " + Math.round(m.peak_score) + ".") : null),
+          h("div", { class: "head-tools" },
+            h("a", { class: "btn btn-small", href: explore, "data-testid": "explore-" + s.metric_id }, "Open in explorer"))),
+        chart,
+        h("div", { class: "chart-legend small muted" },
+          h("span", {}, h("span", { class: "key key-line" }), "value (" + s.resolution + ")"),
+          learned ? h("span", {}, h("span", { class: "key key-learned" }), "learned normal band") : null,
+          h("span", {}, h("span", { class: "key key-anomaly" }), "anomaly"),
+          h("span", {}, h("span", { class: "key key-peak" }), "peak")));
+      charts.append(card);
+      const draw = () => {
+        if (!n) {
+          append(chart, h("div", { class: "chart-empty" }, h("p", {}, "No points of this metric around the anomaly.")));
+          return;
+        }
+        drawSeries(chart, series, {
+          anomalies: m ? [{ start: m.start, end: m.end, timescale: a.timescale, peak_score: m.peak_score }] : [],
+          peak: m ? { ts: m.peak_ts, value: m.peak_value } : null,
+        });
+      };
+      drawn.push([chart, draw]);
+    });
+    if (a.series.length < a.metric_count) {
+      charts.append(h("p", { class: "muted small" }, "Charts of the " + a.series.length + " strongest of its "
+        + a.metric_count + " metrics."));
+    }
+    drawn.forEach(([chart, draw]) => {
+      draw();
+      let lastWidth = chart.clientWidth;
+      new ResizeObserver(() => {
+        if (chart.clientWidth === lastWidth) return;
+        lastWidth = chart.clientWidth;
+        draw();
+      }).observe(chart);
+    });
   }
 
   // --- settings: members --------------------------------------------------------------
@@ -1828,6 +2559,8 @@
     "settings-organization": organizationPage,
     metrics: metricsPage,
     metric: metricPage,
+    anomalies: anomaliesPage,
+    anomaly: anomalyPage,
   };
 
   async function startApp(page) {
