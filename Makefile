@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint bench-nab bench-detect bench-m4 clean
+.PHONY: run test lint bench-nab bench-detect bench-m4 bench-ingest clean
 
 $(VENV)/.stamp-base: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ bench-detect: $(VENV)/.stamp-bench
 
 bench-m4: $(VENV)/.stamp-bench
 	$(PY) -m benchmarks.m4.run
+
+## HTTP ingestion throughput of a real `augury serve` (SQLite), per ingestion route.
+bench-ingest: $(VENV)/.stamp-bench
+	$(PY) -m benchmarks.ingest.run
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

@@ -40,6 +40,7 @@ def send(client, key, what, values, start, step=HOUR, **dims):
     for k in range(0, len(body), 5000):
         r = client.post(f"/api/v1/metrics?token={key}", json=body[k : k + 5000])
         assert r.json()["rejected"] == 0, r.text
+    client.app.state.stream.drain()  # the points in place, as the processor does
 
 
 def wait_run(client, owner, task_id, timeout=120):

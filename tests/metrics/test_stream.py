@@ -28,6 +28,9 @@ def test_a_failing_consumer_leaves_the_queue_for_the_next_run(client, owner, db)
     key = make_key(client, owner, ["ingest"])
     _ingest(client, key, [(NOW, 1.0), (NOW + 60, 2.0)])
     with db.session() as s:
+        assert stream.pending(s) == 0  # the points wait in the inbox ...
+    assert stream.compact(db) == 2  # ... until they are put in place and queued
+    with db.session() as s:
         assert stream.pending(s, "rollup") == 1
 
     class Broken:
@@ -42,7 +45,7 @@ def test_a_failing_consumer_leaves_the_queue_for_the_next_run(client, owner, db)
     assert _rollup_count(db) == 0
     with db.session() as s:
         assert stream.pending(s, "rollup") == 1
-    assert client.app.state.stream.drain() == 1
+    assert client.app.state.stream.drain() == 2  # the rollup and the detect rows
     assert _rollup_count(db) == 5  # two 1m buckets, one each of 5m, 1h and 1d
     with db.session() as s:
         assert stream.pending(s) == 0
@@ -52,6 +55,7 @@ def test_spans_merge_and_batches_come_in_time_order(client, owner, db):
     key = make_key(client, owner, ["ingest"])
     _ingest(client, key, [(NOW + 120, 3.0), (NOW, 1.0)])
     _ingest(client, key, [(NOW + 60, 2.0)])
+    stream.compact(db)
     with db.session() as s:
         items = list(s.scalars(select(StreamQueueItem).where(StreamQueueItem.consumer == "rollup")))
         (span,) = stream.merge(items)
@@ -74,3 +78,23 @@ def test_retention_drops_old_points_and_short_rollups(client, owner, db):
         old_levels = sorted(res for res, bucket in kept if bucket < NOW - 86400)
         assert old_levels == [3600, 86400]  # 1h and 1d outlive the native retention
         assert s.scalar(select(Metric.first_ts)) == NOW
+
+
+def test_compaction_keeps_the_last_value_and_drops_points_of_deleted_metrics(client, owner, db):
+    key = make_key(client, owner, ["ingest"])
+    _ingest(client, key, [(NOW, 1.0), (NOW + 60, 5.0)])
+    _ingest(client, key, [(NOW, 2.0)])
+    body = [{"properties": {"what": "gone"}, "timestamp": NOW, "value": 1.0}]
+    client.post(f"/api/v1/metrics?token={key}", json=body)
+    with db.session() as s:
+        gone = s.scalar(select(Metric).where(Metric.what == "gone"))
+        s.execute(MetricPoint.__table__.delete().where(MetricPoint.metric_id == gone.id))
+        s.delete(gone)  # deleted while its point waits in the inbox
+    assert stream.compact(db) == 4
+    with db.session() as s:
+        points = s.execute(select(MetricPoint.ts, MetricPoint.value).order_by(MetricPoint.ts)).all()
+        assert [tuple(p) for p in points] == [(NOW, 2.0), (NOW + 60, 5.0)]
+        metric = s.scalar(select(Metric).where(Metric.what == "q"))
+        assert (metric.first_ts, metric.last_ts) == (NOW, NOW + 60)
+        assert stream.pending(s, "rollup") == 1
+    assert stream.compact(db) == 0

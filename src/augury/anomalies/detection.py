@@ -36,7 +36,6 @@ from augury.anomalies.models import (
     Exclusion,
     LearningPause,
     MetricAnomaly,
-    PointScore,
     SensitivityRule,
 )
 from augury.engines.detect import kernel, score_matrix
@@ -44,7 +43,6 @@ from augury.metrics import expressions
 from augury.metrics.models import Metric
 from augury.metrics.rollups import bucket_sql
 from augury.metrics.stream import Span, load_batches
-from augury.store.upsert import upsert
 
 SENSITIVITY = {"high": 0.4, "medium": 0.5, "low": 0.6}
 """Sensitivity -> the detector's decision level (calibrated score that raises)."""
@@ -120,6 +118,8 @@ class _Row:
     values: np.ndarray
     level: float
     learn: bool
+    prev_last: float | None = None
+    """The newest point scored before this batch (to tell which buckets just closed)."""
 
 
 class DetectConsumer:
@@ -155,6 +155,7 @@ class DetectConsumer:
                     values,
                     control.decision_level(metric),
                     metric.id not in control.paused,
+                    state.last_ts,
                 )
             )
         _score(session, rows, timescale=0)
@@ -211,29 +212,37 @@ def _score(session: Session, rows: list[_Row], timescale: int) -> None:
             )
             for j in np.flatnonzero(valid):
                 scored.append(
-                    {
-                        "metric_id": r.metric.id,
-                        "timescale": timescale,
-                        "ts": float(r.ts[j]),
-                        "score": float(scores[j]),
-                        "expected": _finite(expected[j]),
-                        "lower": _finite(lower[j]),
-                        "upper": _finite(upper[j]),
-                    }
+                    (
+                        r.metric.id,
+                        timescale,
+                        float(r.ts[j]),
+                        float(scores[j]),
+                        _finite(expected[j]),
+                        _finite(lower[j]),
+                        _finite(upper[j]),
+                    )
                 )
             r.state.state = matrix[:, i].astype("<f8").tobytes()  # before _track: its dt
             _track(session, r, timescale, scores, result.is_anomaly[i, :k], expected)
             r.state.last_ts = float(r.ts[-1])
             r.state.points += int(valid.sum())
             r.state.updated_at = clock.now()
-        for chunk in range(0, len(scored), 5000):
-            upsert(
-                session,
-                PointScore.__table__,
-                scored[chunk : chunk + 5000],
-                keys=["metric_id", "timescale", "ts"],
-                update=["score", "expected", "lower", "upper"],
-            )
+        _save_scores(session, scored)
+
+
+_SAVE_SCORES = """
+    INSERT INTO metric_score (metric_id, timescale, ts, score, expected, lower, upper)
+    VALUES ({m}, {m}, {m}, {m}, {m}, {m}, {m})
+    ON CONFLICT (metric_id, timescale, ts) DO UPDATE SET score = excluded.score,
+      expected = excluded.expected, lower = excluded.lower, upper = excluded.upper"""
+
+
+def _save_scores(session: Session, rows: list[tuple]) -> None:
+    """Plain driver executemany (SQLAlchemy's per-row parameter handling costs more
+    than the insert itself at a thousand rows)."""
+    if rows:
+        mark = "?" if session.get_bind().dialect.name == "sqlite" else "%s"
+        session.connection().exec_driver_sql(_SAVE_SCORES.format(m=mark), rows)
 
 
 def _finite(x: float) -> float | None:
@@ -374,7 +383,15 @@ def _score_rollups(
     session: Session, rows: list[_Row], controls: dict[int, Controls], timescale: int
 ) -> None:
     """Score the ``timescale`` buckets that the new native points closed."""
-    candidates = [r for r in rows if 0 < _interval(r.state) <= timescale / 4]
+    candidates = [
+        r
+        for r in rows
+        if 0 < _interval(r.state) <= timescale / 4
+        and (
+            r.prev_last is None
+            or math.floor(r.prev_last / timescale) < math.floor(r.state.last_ts / timescale)
+        )
+    ]
     if not candidates:
         return
     states = _states(session, [r.metric.id for r in candidates], timescale)

@@ -1,12 +1,13 @@
 """Tables of metrics: identity, dimensions, points, rollups, stream schemas, the queue.
 
 A metric is ``what`` plus its dimensions (Anodot's properties); ``key_hash`` makes that
-identity unique per organization. Points live in ``metric_point`` at native resolution
-(one row per metric and timestamp: a second sample at the same timestamp updates the
-first). ``metric_rollup`` keeps count/sum/min/max per bucket of 1m, 5m, 1h and 1d, so
-a gauge reads ``sum / count`` and a counter ``sum``. Ingestion appends one
-``metric_stream_queue`` row per consumer (rollups, detection) in the same transaction
-as the points, which is how the points reach those stages without loss.
+identity unique per organization. Ingestion appends points to ``metric_point_inbox``;
+the stream processor moves them into ``metric_point`` at native resolution (one row per
+metric and timestamp: a second sample at the same timestamp updates the first) and, in
+the same transaction, queues one ``metric_stream_queue`` row per consumer (rollups,
+detection), which is how the points reach those stages without loss.
+``metric_rollup`` keeps count/sum/min/max per bucket of 1m, 5m, 1h and 1d, so a gauge
+reads ``sum / count`` and a counter ``sum``.
 """
 
 from __future__ import annotations
@@ -67,6 +68,23 @@ class MetricPoint(Base):
         ForeignKey("metric.id", ondelete="CASCADE"), primary_key=True
     )
     ts: Mapped[float] = mapped_column(Float, primary_key=True)
+    value: Mapped[float] = mapped_column(Float)
+
+
+class MetricPointInbox(Base):
+    """Points as they arrive, appended in arrival order (cheap to write).
+
+    Ingestion only appends here; the stream processor moves them into ``metric_point``
+    (ordered by metric and time) in large batches, which touches each page of that
+    table once per batch instead of once per request. No foreign key: a point of a
+    metric deleted meanwhile is dropped when it is moved.
+    """
+
+    __tablename__ = "metric_point_inbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    metric_id: Mapped[int] = mapped_column(Integer)
+    ts: Mapped[float] = mapped_column(Float)
     value: Mapped[float] = mapped_column(Float)
 
 

@@ -102,6 +102,13 @@ def _store(
     )
 
 
+def _unlock(session: Session) -> None:
+    """End the transaction the authentication opened before the body is parsed: on
+    SQLite every transaction holds the database's one write lock, and parsing a batch
+    takes longer than storing it."""
+    session.commit()
+
+
 def _anodot_refusal(exc: IngestError) -> BadPayload:
     return BadPayload(
         exc.message,
@@ -119,12 +126,14 @@ def _ingest_anodot(
     protocol: str,
 ) -> schemas.IngestResult:
     now = time.time()
+    if protocol == "anodot30":
+        known = service.schemas_by_id(session=session, org_id=principal.org_id)
+        marks = service.watermarks(session=session, org_id=principal.org_id)
+    _unlock(session)
     try:
         if protocol == "anodot20":
             result = anodot.parse(body, now=now)
         else:
-            known = service.schemas_by_id(session=session, org_id=principal.org_id)
-            marks = service.watermarks(session=session, org_id=principal.org_id)
             result = anodot.parse_v3(body, now=now, schemas=known, watermarks=marks)
     except IngestError as exc:
         raise _anodot_refusal(exc) from exc
@@ -209,6 +218,7 @@ async def influx_write(
     body = await _body(request)
 
     def work() -> Response:
+        _unlock(session)
         try:
             result = influx.parse(body, now=time.time(), precision=precision)
         except IngestError as exc:
@@ -249,6 +259,7 @@ async def prometheus_write(
     body = await _body(request)
 
     def work() -> Response:
+        _unlock(session)
         try:
             result = prometheus.parse(body, now=time.time())
         except IngestError as exc:

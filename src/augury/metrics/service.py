@@ -25,6 +25,7 @@ from augury.metrics.models import (
     Metric,
     MetricDimension,
     MetricPoint,
+    MetricPointInbox,
     MetricRollup,
     StreamSchema,
 )
@@ -120,7 +121,7 @@ def get_or_raise(*, session: Session, org_id: int, metric_id: int) -> Metric:
 def delete_metric(*, session: Session, org_id: int, metric_id: int) -> None:
     """Delete a metric with its points and rollups."""
     metric = get_or_raise(session=session, org_id=org_id, metric_id=metric_id)
-    for table in (MetricPoint, MetricRollup, MetricDimension):
+    for table in (MetricPointInbox, MetricPoint, MetricRollup, MetricDimension):
         session.execute(delete(table).where(table.metric_id == metric.id))
     session.delete(metric)
 
@@ -145,7 +146,38 @@ def _native_count(session: Session, metric_id: int, start: float, end: float) ->
     stmt = select(func.count()).where(
         MetricPoint.metric_id == metric_id, MetricPoint.ts >= start, MetricPoint.ts < end
     )
-    return int(session.scalar(stmt) or 0)
+    arrived = select(func.count()).where(
+        MetricPointInbox.metric_id == metric_id,
+        MetricPointInbox.ts >= start,
+        MetricPointInbox.ts < end,
+    )
+    return int(session.scalar(stmt) or 0) + int(session.scalar(arrived) or 0)
+
+
+def native_points(
+    session: Session, metric_id: int, start: float, end: float
+) -> list[tuple[float, float]]:
+    """Points in ``[start, end)`` in time order, including those that arrived but are
+    not compacted yet (a newer arrival at the same timestamp wins, as it will there)."""
+    stored = session.execute(
+        select(MetricPoint.ts, MetricPoint.value)
+        .where(MetricPoint.metric_id == metric_id, MetricPoint.ts >= start, MetricPoint.ts < end)
+        .order_by(MetricPoint.ts)
+    ).all()
+    arrived = session.execute(
+        select(MetricPointInbox.ts, MetricPointInbox.value)
+        .where(
+            MetricPointInbox.metric_id == metric_id,
+            MetricPointInbox.ts >= start,
+            MetricPointInbox.ts < end,
+        )
+        .order_by(MetricPointInbox.id)
+    ).all()
+    if not arrived:
+        return [(ts, value) for ts, value in stored]
+    merged = dict(stored)
+    merged.update(arrived)
+    return sorted(merged.items())
 
 
 def choose_resolution(session: Session, metric: Metric, start: float, end: float) -> str:
@@ -196,15 +228,7 @@ def timeseries(
                 "or a shorter range.",
                 details={"max_points": MAX_POINTS},
             )
-        rows = session.execute(
-            select(MetricPoint.ts, MetricPoint.value)
-            .where(
-                MetricPoint.metric_id == metric.id,
-                MetricPoint.ts >= start,
-                MetricPoint.ts < end,
-            )
-            .order_by(MetricPoint.ts)
-        ).all()
+        rows = native_points(session, metric.id, start, end)
         return Series(metric, "native", start, end, [r[0] for r in rows], [r[1] for r in rows])
     # Only the part of the range that holds data counts against the limit.
     data_lo = max(start, metric.first_ts if metric.first_ts is not None else start)

@@ -1,12 +1,14 @@
-"""How stored points reach the stages after ingestion (rollups now, detection next).
+"""How ingested points get into place and reach the later stages (rollups, detection).
 
-Ingestion writes the points and, in the same transaction, one ``metric_stream_queue``
-row per registered consumer naming the metrics and time spans it touched. A
-:class:`StreamProcessor` (a thread in ``augury serve``, or ``augury worker`` at scale)
-claims a consumer's rows, merges them into one :class:`Span` per metric, hands them to
-the consumer, and deletes the rows in the transaction that stores the consumer's
-results: a crash before the commit leaves the rows for the next run, so no point is
-lost and none is counted twice.
+Ingestion appends points to ``metric_point_inbox``. The :class:`StreamProcessor` (a
+thread in ``augury serve``, or ``augury worker`` at scale) first *compacts*: in one
+transaction it moves a batch of inbox rows into ``metric_point`` (a duplicate timestamp
+updates the value), extends each metric's first/last timestamps, and queues one
+``metric_stream_queue`` row per registered consumer naming the metrics and time spans
+moved. Then it claims each consumer's rows, merges them into one :class:`Span` per
+metric, hands them to the consumer, and deletes the rows in the transaction that
+stores the consumer's results: a crash before the commit leaves the rows for the next
+run, so no point is lost and none is counted twice.
 
 A consumer that needs the points themselves calls :func:`load_batches`, which returns
 one :class:`PointBatch` per metric in time order. The same code runs whether the
@@ -23,17 +25,22 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select, text
 from sqlalchemy.orm import Session
 
+from augury import clock
 from augury.config import Settings
-from augury.metrics.models import MetricPoint, StreamQueueItem
+from augury.metrics.models import MetricPoint, MetricPointInbox, StreamQueueItem
+from augury.store.base import UTCDateTime
 from augury.store.db import Database
 
 log = logging.getLogger("augury.metrics")
 
 CLAIM_LIMIT = 500
-"""Queue rows merged into one consumer call."""
+"""Queue rows merged into one consumer call, at most ..."""
+MAX_SPANS = 250
+"""... and metrics per consumer transaction (about; a queue row holds at most this many):
+short transactions, because on SQLite each one holds the database's write lock."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,12 +86,88 @@ def load_consumer(name: str) -> Consumer:
 
 def enqueue(session: Session, org_id: int, spans: dict[int, list[float]]) -> None:
     """Queue ``spans`` (metric id -> [first_ts, last_ts, count]) for every consumer."""
-    if not spans:
-        return
-    payload = {str(k): v for k, v in spans.items()}
-    session.add_all(
-        StreamQueueItem(consumer=name, org_id=org_id, spans=payload) for name in CONSUMERS
-    )
+    items = list(spans.items())
+    for start in range(0, len(items), MAX_SPANS):
+        payload = {str(k): v for k, v in items[start : start + MAX_SPANS]}
+        session.add_all(
+            StreamQueueItem(consumer=name, org_id=org_id, spans=payload) for name in CONSUMERS
+        )
+
+
+COMPACT_LIMIT = 200_000
+"""Inbox rows moved into ``metric_point`` per transaction."""
+
+_COMPACT = {
+    "sqlite": """
+        INSERT INTO metric_point (metric_id, ts, value)
+        SELECT metric_id, ts, value FROM metric_point_inbox
+        WHERE id <= :hi AND metric_id IN (SELECT id FROM metric)
+        ORDER BY metric_id, ts, id
+        ON CONFLICT (metric_id, ts) DO UPDATE SET value = excluded.value""",
+    "postgresql": """
+        INSERT INTO metric_point (metric_id, ts, value)
+        SELECT DISTINCT ON (metric_id, ts) metric_id, ts, value FROM metric_point_inbox
+        WHERE id <= :hi AND metric_id IN (SELECT id FROM metric)
+        ORDER BY metric_id, ts, id DESC
+        ON CONFLICT (metric_id, ts) DO UPDATE SET value = excluded.value""",
+}
+_SPANS = """
+    SELECT i.metric_id, m.org_id, min(i.ts), max(i.ts), count(*)
+    FROM metric_point_inbox i JOIN metric m ON m.id = i.metric_id
+    WHERE i.id <= :hi GROUP BY i.metric_id, m.org_id"""
+_MOVE = {
+    "sqlite": """
+        UPDATE metric SET
+          first_ts = min(coalesce(first_ts, :first), :first),
+          last_ts = max(coalesce(last_ts, :last), :last),
+          last_seen_at = :now
+        WHERE id = :metric_id""",
+    "postgresql": """
+        UPDATE metric SET
+          first_ts = LEAST(first_ts, :first), last_ts = GREATEST(last_ts, :last),
+          last_seen_at = :now
+        WHERE id = :metric_id""",
+}
+
+
+def compact(db: Database, limit: int = COMPACT_LIMIT) -> int:
+    """Move arrived points from the inbox into ``metric_point``; queue their spans.
+
+    Returns the number of inbox rows moved. One transaction: the points, the metrics'
+    first/last timestamps and the queue rows for every consumer commit together, so
+    a consumer never sees a span before its points.
+    """
+    with db.session() as session:
+        dialect = session.get_bind().dialect.name
+        if dialect == "postgresql":  # one snapshot for every statement below
+            session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+            if not session.scalar(text("SELECT pg_try_advisory_xact_lock(7311)")):
+                return 0  # another process is compacting
+        lo, hi = session.execute(
+            select(func.min(MetricPointInbox.id), func.max(MetricPointInbox.id))
+        ).one()
+        if hi is None:
+            return 0
+        hi = min(hi, lo + limit - 1)
+        spans = session.execute(text(_SPANS), {"hi": hi}).all()
+        session.execute(text(_COMPACT[dialect]), {"hi": hi})
+        now = clock.now()
+        if spans:
+            session.execute(
+                text(_MOVE[dialect]).bindparams(bindparam("now", type_=UTCDateTime())),
+                [
+                    {"metric_id": metric_id, "first": first, "last": last, "now": now}
+                    for metric_id, _org, first, last, _n in spans
+                ],
+            )
+        inbox = delete(MetricPointInbox).where(MetricPointInbox.id <= hi)
+        moved = session.execute(inbox).rowcount
+        by_org: dict[int, dict[int, list[float]]] = {}
+        for metric_id, org_id, first, last, count in spans:
+            by_org.setdefault(org_id, {})[metric_id] = [first, last, count]
+        for org_id, org_spans in by_org.items():
+            enqueue(session, org_id, org_spans)
+        return int(moved or 0)
 
 
 def merge(items: Iterable[StreamQueueItem]) -> list[Span]:
@@ -101,23 +184,55 @@ def merge(items: Iterable[StreamQueueItem]) -> list[Span]:
     return list(merged.values())
 
 
-def load_batches(session: Session, spans: list[Span]) -> list[PointBatch]:
-    """The stored points inside each span, one batch per metric, oldest first."""
+def load_batches(session: Session, spans: list[Span], chunk: int = 500) -> list[PointBatch]:
+    """The stored points inside each span, one batch per metric, oldest first.
+
+    Spans that cover similar times are read together (one query for up to ``chunk``
+    metrics), so the usual batch of "the last few points of many metrics" costs a
+    handful of queries rather than one per metric.
+    """
     batches = []
-    for span in spans:
+    for part in _similar(spans, chunk):
         rows = session.execute(
-            select(MetricPoint.ts, MetricPoint.value)
+            select(MetricPoint.metric_id, MetricPoint.ts, MetricPoint.value)
             .where(
-                MetricPoint.metric_id == span.metric_id,
-                MetricPoint.ts >= span.first_ts,
-                MetricPoint.ts <= span.last_ts,
+                MetricPoint.metric_id.in_([s.metric_id for s in part]),
+                MetricPoint.ts >= min(s.first_ts for s in part),
+                MetricPoint.ts <= max(s.last_ts for s in part),
             )
-            .order_by(MetricPoint.ts)
+            .order_by(MetricPoint.metric_id, MetricPoint.ts)
         ).all()
-        ts = np.fromiter((r[0] for r in rows), dtype=float, count=len(rows))
-        values = np.fromiter((r[1] for r in rows), dtype=float, count=len(rows))
-        batches.append(PointBatch(span.org_id, span.metric_id, ts, values))
+        by_metric: dict[int, list] = {}
+        for metric_id, ts, value in rows:
+            by_metric.setdefault(metric_id, []).append((ts, value))
+        for span in part:
+            points = [
+                p
+                for p in by_metric.get(span.metric_id, ())
+                if span.first_ts <= p[0] <= span.last_ts
+            ]
+            ts = np.array([p[0] for p in points], dtype=float)
+            values = np.array([p[1] for p in points], dtype=float)
+            batches.append(PointBatch(span.org_id, span.metric_id, ts, values))
     return batches
+
+
+def _similar(spans: list[Span], chunk: int):
+    """Groups of at most ``chunk`` spans whose union is not much longer than they are."""
+    group: list[Span] = []
+    lo = hi = longest = 0.0
+    for span in sorted(spans, key=lambda s: s.first_ts):
+        length = span.last_ts - span.first_ts
+        if group:
+            new_hi, new_long = max(hi, span.last_ts), max(longest, length)
+            if len(group) < chunk and new_hi - lo <= max(3600.0, 4 * new_long):
+                group.append(span)
+                hi, longest = new_hi, new_long
+                continue
+            yield group
+        group, lo, hi, longest = [span], span.first_ts, span.last_ts, length
+    if group:
+        yield group
 
 
 def pending(session: Session, consumer: str | None = None) -> int:
@@ -139,7 +254,13 @@ def process_once(db: Database, consumer: Consumer, limit: int = CLAIM_LIMIT) -> 
         )
         if session.get_bind().dialect.name == "postgresql":
             stmt = stmt.with_for_update(skip_locked=True)
-        items = list(session.scalars(stmt))
+        items = []
+        spans = 0
+        for item in session.scalars(stmt):
+            if items and spans + len(item.spans) > MAX_SPANS:
+                break
+            items.append(item)
+            spans += len(item.spans)
         if not items:
             return 0
         consumer.consume(session, merge(items))
@@ -173,7 +294,10 @@ class StreamProcessor:
         return cls(db, interval_s=m.process_interval_s, periodic=[retention, ForecastScheduler()])
 
     def drain(self) -> int:
-        """Process everything queued now; return the number of queue rows done."""
+        """Move arrived points into place, then run every consumer over everything
+        queued; return the number of queue rows done."""
+        while compact(self.db):
+            pass
         done = 0
         for consumer in self.consumers:
             while n := process_once(self.db, consumer):

@@ -1,19 +1,21 @@
-"""Store parsed samples: create metrics on first sight, upsert points, queue the spans.
+"""Store parsed samples: create metrics on first sight, append the points, count.
 
 :func:`write` is what every ingestion route (and the CSV backfill job) calls with a
-:class:`~augury.metrics.ingest.points.ParseResult`. In one transaction it
+:class:`~augury.metrics.ingest.points.ParseResult`. In one short transaction it
 
 1. finds or creates the metric of each sample (``INSERT ... ON CONFLICT DO NOTHING`` on
    the organization and identity hash, so two writers racing on a new metric agree),
 2. refuses samples older than their metric's newest point by more than the lateness
    allowance (``TOO_LATE``; ``max_lateness_s=None`` turns that off for backfills),
-3. upserts the points: a duplicate timestamp overwrites the value (last one wins),
-4. moves each metric's first/last timestamps, and queues the touched spans for the
-   stream consumers (rollups, detection),
-5. counts accepted and refused samples for the minute (EPS, the UI).
+3. appends the points to ``metric_point_inbox`` (arrival order, the cheapest write
+   there is); the stream processor moves them into ``metric_point`` in batches,
+   where a duplicate timestamp overwrites the value (last one wins), and queues the
+   spans for the later stages (:func:`augury.metrics.stream.compact`),
+4. counts accepted and refused samples for the minute (EPS, the UI).
 
-Metric ids and timestamps are cached per process (:class:`MetricCache`); the cache is
-updated only after the transaction commits, so a rollback cannot leave ids behind.
+Metric ids and newest timestamps are cached per process (:class:`MetricCache`); the
+cache is updated only after the transaction commits, so a rollback cannot leave ids
+behind.
 """
 
 from __future__ import annotations
@@ -25,18 +27,14 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from sqlalchemy import bindparam, case, event, select, update
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from augury import clock
-from augury.metrics import stream
 from augury.metrics.ingest.points import ParseResult, Sample, SampleError
-from augury.metrics.models import IngestStat, Metric, MetricDimension, MetricPoint
+from augury.metrics.models import IngestStat, Metric, MetricDimension
 from augury.store.upsert import upsert
 
 TOO_LATE = "TOO_LATE"
-SEEN_REFRESH_S = 60.0
-"""``metric.last_seen_at`` is written at most this often per metric when nothing else moves."""
 
 MetricKey = tuple[str, tuple[tuple[str, str], ...]]
 
@@ -56,8 +54,6 @@ class CachedMetric:
     id: int
     first_ts: float | None
     last_ts: float | None
-    seen_at: float = 0.0
-    """``time.monotonic()`` of the last ``last_seen_at`` write."""
 
 
 class MetricCache:
@@ -148,10 +144,10 @@ def write(
 ) -> WriteOutcome:
     """Store the good samples of ``result``; return counts and every per-sample error."""
     outcome = WriteOutcome(errors=list(result.errors))
+    keys = [sample.key for sample in result.samples]
     entries: dict[MetricKey, CachedMetric] = {}
     missing: dict[MetricKey, tuple[Sample, str | None]] = {}
-    for index, sample in zip(result.indices, result.samples, strict=True):
-        key = sample.key
+    for index, key, sample in zip(result.indices, keys, result.samples, strict=True):
         if key in entries or key in missing:
             continue
         entry = cache.get(org_id, key)
@@ -163,10 +159,10 @@ def write(
         created, outcome.created = _load_or_create(session, org_id, missing, source=source)
         entries.update(created)
 
-    points: dict[tuple[int, float], float] = {}
+    rows: list[tuple[int, float, float]] = []
     spans: dict[int, list[float]] = {}
-    for index, sample in zip(result.indices, result.samples, strict=True):
-        entry = entries[sample.key]
+    for index, key, sample in zip(result.indices, keys, result.samples, strict=True):
+        entry = entries[key]
         ts = sample.timestamp
         if (
             max_lateness_s is not None
@@ -182,38 +178,32 @@ def write(
                 )
             )
             continue
-        points[(entry.id, ts)] = sample.value
+        rows.append((entry.id, ts, sample.value))
         span = spans.get(entry.id)
         if span is None:
-            spans[entry.id] = [ts, ts, 1]
-        else:
-            span[0] = min(span[0], ts)
-            span[1] = max(span[1], ts)
-            span[2] += 1
+            spans[entry.id] = [ts, ts]
+        elif ts < span[0]:
+            span[0] = ts
+        elif ts > span[1]:
+            span[1] = ts
     outcome.errors.sort(key=lambda e: e.index)
-    outcome.accepted = len(result.samples) - (len(outcome.errors) - len(result.errors))
+    outcome.accepted = len(rows)
     outcome.metrics = len(spans)
 
-    rows = [{"metric_id": m, "ts": ts, "value": v} for (m, ts), v in points.items()]
-    for chunk in range(0, len(rows), 5000):
-        upsert(
-            session,
-            MetricPoint.__table__,
-            rows[chunk : chunk + 5000],
-            keys=["metric_id", "ts"],
-            update=["value"],
+    # Plain driver executemany: the per-row cost of building SQLAlchemy parameters is
+    # the largest part of a big batch otherwise.
+    if rows:
+        m = "?" if session.get_bind().dialect.name == "sqlite" else "%s"
+        session.connection().exec_driver_sql(
+            f"INSERT INTO metric_point_inbox (metric_id, ts, value) VALUES ({m}, {m}, {m})", rows
         )
-
-    moved = _move_timestamps(session, entries, spans)
-    stream.enqueue(session, org_id, spans)
-    minute = int(time.time() // 60 * 60)
     upsert(
         session,
         IngestStat.__table__,
         [
             {
                 "org_id": org_id,
-                "minute": minute,
+                "minute": int(time.time() // 60 * 60),
                 "accepted": outcome.accepted,
                 "refused": len(outcome.errors),
                 "requests": 1,
@@ -225,49 +215,12 @@ def write(
 
     def remember(_session) -> None:
         for key, entry in entries.items():
-            cache.put(org_id, key, moved.get(entry.id, entry))
+            span = spans.get(entry.id)
+            if span is not None:
+                first = span[0] if entry.first_ts is None else min(entry.first_ts, span[0])
+                last = span[1] if entry.last_ts is None else max(entry.last_ts, span[1])
+                entry = CachedMetric(entry.id, first, last)
+            cache.put(org_id, key, entry)
 
     event.listen(session, "after_commit", remember, once=True)
     return outcome
-
-
-def _move_timestamps(
-    session: Session, entries: dict[MetricKey, CachedMetric], spans: dict[int, list[float]]
-) -> dict[int, CachedMetric]:
-    """Extend each touched metric's first/last timestamps; return the new cache entries."""
-    now = time.monotonic()
-    moved: dict[int, CachedMetric] = {}
-    params = []
-    for entry in entries.values():
-        span = spans.get(entry.id)
-        if span is None:
-            continue
-        first = span[0] if entry.first_ts is None else min(entry.first_ts, span[0])
-        last = span[1] if entry.last_ts is None else max(entry.last_ts, span[1])
-        unchanged = first == entry.first_ts and last == entry.last_ts
-        if unchanged and now - entry.seen_at < SEEN_REFRESH_S:
-            continue
-        moved[entry.id] = CachedMetric(entry.id, first, last, now)
-        params.append({"mid": entry.id, "first": first, "last": last})
-    if params:
-        table = Metric.__table__
-        first, last = bindparam("first"), bindparam("last")
-        stmt = (
-            update(table)
-            .where(table.c.id == bindparam("mid"))
-            .values(
-                first_ts=case(
-                    (table.c.first_ts.is_(None), first),
-                    (table.c.first_ts > first, first),
-                    else_=table.c.first_ts,
-                ),
-                last_ts=case(
-                    (table.c.last_ts.is_(None), last),
-                    (table.c.last_ts < last, last),
-                    else_=table.c.last_ts,
-                ),
-                last_seen_at=clock.now(),
-            )
-        )
-        session.execute(stmt, params)
-    return moved

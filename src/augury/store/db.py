@@ -32,6 +32,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA cache_size=-65536")  # 64 MB of pages per connection
         cur.execute("PRAGMA busy_timeout=30000")
         # LIKE is case-sensitive on PostgreSQL; make SQLite agree (metric expressions).
         cur.execute("PRAGMA case_sensitive_like=ON")

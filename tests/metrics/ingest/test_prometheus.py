@@ -271,3 +271,25 @@ def test_real_exporter_translation():
         ("queue_depth", (("queue", "jobs"),)): -2.5,
     }
     assert all(abs(s.timestamp - time.time()) < 60 for s in result.samples)
+
+
+def test_encode_is_the_inverse_of_parse():
+    from augury.metrics.ingest.prometheus import encode, encode_labels
+
+    series = [
+        ({"__name__": "up", "job": "node", "instance": "a:9100"}, [(1.0, 1_700_000_000_123)]),
+        (
+            encode_labels({"__name__": "temp"}),
+            [(-2.5, 1_700_000_000_000), (3e9, 1_700_000_060_000)],
+        ),
+    ]
+    result = parse(encode(series), now=2e9)
+    assert result.errors == []
+    assert [(s.what, dict(s.dimensions), s.timestamp, s.value) for s in result.samples] == [
+        ("up", {"instance": "a:9100", "job": "node"}, 1_700_000_000.123, 1.0),
+        ("temp", {}, 1_700_000_000.0, -2.5),
+        ("temp", {}, 1_700_000_060.0, 3e9),
+    ]
+    assert (
+        parse(encode(series, compress=False), now=2e9, compressed=False).samples == result.samples
+    )

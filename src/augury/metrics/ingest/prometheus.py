@@ -175,3 +175,46 @@ def parse(
                 continue
             result.add(index, Sample(what, labels, ts, value))
     return result
+
+
+# ------------------------------------------------------------------------ encoding
+
+
+def _varint_bytes(n: int) -> bytes:
+    n &= (1 << 64) - 1
+    out = bytearray()
+    while True:
+        byte = n & 0x7F
+        n >>= 7
+        if n:
+            out.append(byte | 0x80)
+        else:
+            out.append(byte)
+            return bytes(out)
+
+
+def _field(number: int, payload: bytes) -> bytes:
+    """A length-delimited field."""
+    return _varint_bytes(number << 3 | _LEN) + _varint_bytes(len(payload)) + payload
+
+
+def encode_labels(labels: dict[str, str]) -> bytes:
+    """The ``Label`` fields of a TimeSeries (reusable across requests)."""
+    return b"".join(
+        _field(1, _field(1, k.encode()) + _field(2, v.encode())) for k, v in labels.items()
+    )
+
+
+def encode(series, *, compress: bool = True) -> bytes:
+    """A remote-write body from ``[(labels, [(value, ms), ...]), ...]``, the inverse of
+    :func:`parse` (``labels`` a dict, or bytes from :func:`encode_labels`). For
+    clients, tests and benchmarks; augury itself only reads this format."""
+    out = []
+    for labels, samples in series:
+        raw = labels if isinstance(labels, bytes) else encode_labels(labels)
+        for value, ms in samples:
+            sample = b"\x09" + _DOUBLE.pack(value) + b"\x10" + _varint_bytes(int(ms))
+            raw += _field(2, sample)
+        out.append(_field(1, raw))
+    body = b"".join(out)
+    return bytes(cramjam.snappy.compress_raw(body)) if compress else body

@@ -1,4 +1,4 @@
-"""metrics: metric, dimensions, points, rollups, stream schemas, queue, ingest stats
+"""metrics: metric, dimensions, points (and their inbox), rollups, stream schemas, queue, stats
 
 Revision ID: 0002
 Revises: 0001
@@ -71,6 +71,14 @@ def upgrade() -> None:
     with op.batch_alter_table("metric_ingest_stat", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_metric_ingest_stat_org_id"), ["org_id"], unique=False)
 
+    op.create_table(
+        "metric_point_inbox",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("metric_id", sa.Integer(), nullable=False),
+        sa.Column("ts", sa.Float(), nullable=False),
+        sa.Column("value", sa.Float(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_metric_point_inbox")),
+    )
     op.create_table(
         "metric_stream_queue",
         sa.Column("consumer", sa.String(length=20), nullable=False),
@@ -180,6 +188,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_metric_stream_queue_consumer_id")
 
     op.drop_table("metric_stream_queue")
+    op.drop_table("metric_point_inbox")
     with op.batch_alter_table("metric_ingest_stat", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_metric_ingest_stat_org_id"))
 
