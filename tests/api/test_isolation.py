@@ -183,6 +183,7 @@ def test_metric_data_is_per_organization(client, owner, other_org_owner):
     # Same metric identity in B: a separate metric, B's reads see only B's point.
     body = [{"properties": {"what": "secret_sales"}, "timestamp": 1_700_000_060, "value": 2}]
     client.post(f"/api/v1/metrics?protocol=anodot20&token={theirs}", json=body)
+    client.app.state.stream.drain()
     for account, value in ((owner, 1.0), (other_org_owner, 2.0)):
         (metric,) = client.get("/api/v1/metrics", headers=account.headers).json()["items"]
         points = client.get(
