@@ -20,7 +20,9 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import numpy as np
 import pytest
+from sqlalchemy import func, select
 
+from augury.metrics.models import MetricPointInbox
 from augury.runtime.mail import read_outbox
 from tests.fixtures.factories import PASSWORD, Account, invite_and_join, make_key, signup
 
@@ -122,8 +124,9 @@ def ui(browser, live_server):
 
 
 @pytest.fixture
-def api(live_server):
+def api(live_server, runner_app):
     with httpx.Client(base_url=live_server.url, timeout=10) as client:
+        client.augury_db = runner_app.state.db  # for _ingest to see its points put in place
         yield client
 
 
@@ -567,7 +570,21 @@ class Seeded:
 def _ingest(api, key: str, samples: list[dict]) -> dict:
     r = api.post("/api/v1/metrics", params={"protocol": "anodot20", "token": key}, json=samples)
     assert r.status_code == 200, r.text
+    _wait_for_inbox(api)
     return r.json()
+
+
+def _wait_for_inbox(api):
+    """Ingestion appends the points to an inbox that the live server's stream processor
+    moves into place every half second: wait until it has, as a person would see them."""
+    deadline = time.monotonic() + 30
+    while True:
+        with api.augury_db.session() as session:
+            waiting = session.scalar(select(func.count()).select_from(MetricPointInbox))
+        if not waiting:
+            return
+        assert time.monotonic() < deadline, f"{waiting} points still in the inbox"
+        time.sleep(0.05)
 
 
 def _seed_metrics(api, org: str) -> Seeded:
@@ -1345,5 +1362,428 @@ def test_anomalies_section_before_any_anomaly_and_an_unknown_anomaly(ui, api):
     ui.goto("/anomalies/987654")
     assert "does not exist" in page.inner_text("[data-testid=anomaly-summary]")
     assert page.locator("#anomaly-root").is_hidden()
+    ui.assert_no_error_toast()
+    ui.assert_only_local()
+
+
+# --- forecasts ----------------------------------------------------------------------------
+
+HOUR = 3600
+LOAD_DAYS = 21
+HORIZON = 24
+HOSTS = {"a": 1, "b": 2}  # host -> seed of its noise
+
+
+def _daily(seed: int, n: int) -> np.ndarray:
+    """A daily cycle with a little noise, hourly: what forecasting should pick up."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    return 100 + 20 * np.sin(2 * np.pi * t / 24) + rng.normal(0, 2, n)
+
+
+@dataclass
+class Load:
+    account: Account
+    key: str
+    ts: list[int]
+    """21 days of hours, ending at the current hour."""
+    values: dict[str, np.ndarray]
+    metric_ids: dict[str, int]
+
+
+def _send_load(api, load: Load, lo: int, hi: int):
+    samples = [
+        {"properties": {"what": "load", "host": host}, "timestamp": t, "value": round(float(v), 4)}
+        for host, y in load.values.items()
+        for t, v in zip(load.ts[lo:hi], y[lo:hi], strict=True)
+    ]
+    assert _ingest(api, load.key, samples)["accepted"] == len(samples)
+    if not load.metric_ids:
+        load.metric_ids = {
+            h: _metric_id(api, load.account, f"what=load AND host={h}") for h in load.values
+        }
+    # Forecasts at 1h read the hourly rollups, which the stream processor keeps up.
+    for mid in load.metric_ids.values():
+        _wait_for_rollup(api, load.account, mid, "1h", (load.ts[0], load.ts[hi - 1] + 1), hi)
+
+
+def _seed_load(api, org: str) -> Load:
+    """Hourly load of hosts a and b sent through the ingestion API, but for the last day:
+    the first forecast covers that day, and :func:`_send_load` sends it later to check it."""
+    account = signup(api, org=org)
+    key = make_key(api, account, ["ingest"], name="sender")
+    hour = int(time.time()) // HOUR * HOUR
+    n = 24 * LOAD_DAYS
+    ts = [hour - HOUR * (n - 1 - i) for i in range(n)]
+    values = {host: _daily(seed, n) for host, seed in HOSTS.items()}
+    load = Load(account, key, ts, values, {})
+    _send_load(api, load, 0, n - HORIZON)
+    return load
+
+
+def _points(d: str) -> list[tuple[float, float]]:
+    """The points of an SVG path drawn with M and L only."""
+    return [(float(x), float(y)) for x, y in re.findall(r"[ML](-?[\d.]+) (-?[\d.]+)", d)]
+
+
+def _hold_the_runner(api, account) -> list[int]:
+    """Two long demo jobs take both runner slots (concurrency 2 in the tests), so what is
+    queued next waits: a run stays pending for as long as the test needs to look at it."""
+    ids = []
+    for _ in range(2):
+        r = api.post(
+            "/api/v1/jobs",
+            json={"type": "demo.work", "params": {"steps": 600, "step_seconds": 0.1}},
+            headers=account.headers,
+        )
+        assert r.status_code in (201, 202), r.text
+        ids.append(r.json()["id"])
+    deadline = time.monotonic() + 30
+    while not all(
+        api.get(f"/api/v1/jobs/{i}", headers=account.headers).json()["status"] == "running"
+        for i in ids
+    ):
+        assert time.monotonic() < deadline, "the demo jobs did not start"
+        time.sleep(0.1)
+    return ids
+
+
+def _release_the_runner(api, account, ids: list[int]):
+    for i in ids:
+        assert api.post(f"/api/v1/jobs/{i}/abort", headers=account.headers).status_code == 200
+
+
+def _forecast_results(api, account, task_id: int) -> dict:
+    r = api.get(f"/api/v1/forecasts/{task_id}/results", headers=account.headers)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def _check_forecast_charts(page, results: dict, history: int):
+    """Each metric's chart against the API's result: the forecast's points and bands, the
+    history before it, the model, its reason and the candidates."""
+    assert page.locator("#forecast-results [data-testid=chart-svg]").count() == len(
+        results["results"]
+    )
+    for r in results["results"]:
+        mid = r["metric_id"]
+        assert r["status"] == "ok" and len(r["timestamps"]) == len(r["mean"]) == HORIZON
+        card = page.locator(f"[data-testid=forecast-result-{mid}]")
+        chart = card.locator("[data-testid=chart-svg]")
+        chart.wait_for()
+        assert card.locator(f"[data-testid=forecast-metric-{mid}]").inner_text() == r["name"]
+        assert chart.get_attribute("data-points") == str(history)
+        assert _drawn(card) == history
+        assert chart.get_attribute("data-forecast-points") == str(HORIZON)
+        assert chart.get_attribute("data-forecast-levels") == "95,80"
+        origin = card.locator("[data-testid=chart-forecast-origin]")
+        assert float(origin.get_attribute("data-ts")) == r["origin"]
+
+        # The forecast line: one point per step, after the history, with its highest and
+        # lowest points where the API's are (SVG y grows downwards).
+        line = card.locator("[data-testid=chart-forecast-line]")
+        assert line.get_attribute("data-points") == str(HORIZON)
+        pts = _points(line.get_attribute("d"))
+        assert len(pts) == HORIZON
+        xs, ys = [p[0] for p in pts], [p[1] for p in pts]
+        assert xs == sorted(xs) and len(set(xs)) == HORIZON
+        # Left of it, the three horizons of history up to the origin; over it, the actual
+        # points that arrived since (if any), one at each forecast step.
+        drawn = [x for x, _ in _points(card.locator("[data-testid=chart-line]").get_attribute("d"))]
+        assert len([x for x in drawn if x < xs[0] - 0.5]) == 3 * HORIZON
+        since = [x for x in drawn if x >= xs[0] - 0.5]
+        assert len(since) == history - 3 * HORIZON
+        assert all(min(abs(x - fx) for fx in xs) < 0.6 for x in since)
+        assert ys[int(np.argmax(r["mean"]))] == pytest.approx(min(ys), abs=0.15)
+        assert ys[int(np.argmin(r["mean"]))] == pytest.approx(max(ys), abs=0.15)
+
+        # A band per level, the wider one drawn first, lighter, and around the narrower.
+        bands = card.locator("[data-testid=chart-forecast-band]")
+        assert bands.count() == 2 == len(r["lower"]) == len(r["upper"])
+        assert [bands.nth(i).get_attribute("data-level") for i in range(2)] == ["95", "80"]
+        assert all(bands.nth(i).get_attribute("data-points") == str(HORIZON) for i in range(2))
+        wide, narrow = bands.nth(0), bands.nth(1)
+        assert float(wide.get_attribute("fill-opacity")) < float(
+            narrow.get_attribute("fill-opacity")
+        )
+        wb, nb = wide.bounding_box(), narrow.bounding_box()
+        assert wb["y"] <= nb["y"] + 0.5
+        assert wb["y"] + wb["height"] >= nb["y"] + nb["height"] - 0.5
+        assert wb["height"] > nb["height"]
+
+        # The model chosen, why, and every candidate's backtest error with the chosen one marked.
+        assert card.locator(f"[data-testid=forecast-model-{mid}]").inner_text() == r["model"]
+        assert r["reason"] in card.locator(f"[data-testid=forecast-reason-{mid}]").inner_text()
+        rows = card.locator(f"[data-testid=candidate-{mid}]")
+        names = rows.evaluate_all("rows => rows.map(r => r.dataset.name)")
+        assert sorted(names) == sorted(r["candidates"]) and len(names) >= 3
+        errors = [r["candidates"][n] for n in names]
+        known = [e for e in errors if e is not None]
+        assert known == sorted(known) and errors[: len(known)] == known  # best first
+        chosen = card.locator(f"[data-testid=candidate-{mid}][data-chosen=true]")
+        assert chosen.count() == 1 and chosen.get_attribute("data-name") == r["model"]
+        assert "chosen" in chosen.inner_text()
+
+
+def test_forecast_created_in_the_form_runs_and_draws_each_metric(ui, api):
+    load = _seed_load(api, "Forecast Inc")
+    account = load.account
+    headers = account.headers
+    page = ui.page
+    ui.login_as(account, "/metrics/explore")
+    page.click("[data-testid=nav-forecasts]")
+    page.wait_for_url(ui.base_url + "/forecasts")
+    page.wait_for_selector("body[data-ready=true]")
+    assert page.locator("[data-testid=nav-forecasts].active").count() == 1
+    assert page.locator("[data-testid=forecasts-empty]").is_visible()
+    assert page.locator("#forecasts-table").is_hidden()
+    ui.shot("forecasts-empty")
+
+    # The form shows the API's own message for a bad expression, and for one matching nothing.
+    page.click("[data-testid=new-forecast]")
+    page.locator("[data-testid=forecast-dialog][open]").wait_for()
+    page.fill("[data-testid=fc-name]", "Load of the web hosts")
+    error = page.locator("[data-testid=forecast-form-error]")
+    for bad in ("host=(a", "what=nothing_here"):
+        r = api.post(
+            "/api/v1/forecasts",
+            json={"name": "x", "expression": bad, "horizon": HORIZON},
+            headers=headers,
+        )
+        assert r.status_code == 422
+        message = r.json()["error"]["message"]
+        page.fill("[data-testid=fc-expression]", bad)
+        page.click("[data-testid=forecast-submit]")
+        page.wait_for_function(
+            "m => document.querySelector('[data-testid=forecast-form-error]').textContent === m",
+            arg=message,
+        )
+        assert error.is_visible()
+        assert page.get_attribute("[data-testid=fc-expression]", "aria-invalid") == "true"
+    assert message == "No metric matches the expression."
+    assert page.url == ui.base_url + "/forecasts"
+    ui.shot("forecast-form-error")
+    assert api.get("/api/v1/forecasts", headers=headers).json()["total"] == 0
+
+    page.fill("[data-testid=fc-expression]", "what=load")
+    page.fill("[data-testid=fc-horizon]", str(HORIZON))
+    page.select_option("[data-testid=fc-resolution]", "1h")
+    assert page.is_checked("[data-testid=fc-level-80]") and page.is_checked(
+        "[data-testid=fc-level-95]"
+    )
+    assert not page.is_checked("[data-testid=fc-level-99]")
+    assert page.inner_text("[data-testid=fc-horizon-hint]") == "24 steps of 1 h: 24 h ahead."
+    ui.shot("forecast-form")
+    page.click("[data-testid=forecast-submit]")
+    page.wait_for_url(re.compile(r".*/forecasts/\d+$"))
+    page.wait_for_selector("body[data-ready=true]")
+    task_id = int(urlsplit(page.url).path.rsplit("/", 1)[1])
+    task = api.get(f"/api/v1/forecasts/{task_id}", headers=headers).json()
+    assert (task["name"], task["expression"], task["horizon"], task["resolution"]) == (
+        "Load of the web hosts",
+        "what=load",
+        HORIZON,
+        "1h",
+    )
+    assert task["levels"] == [80.0, 95.0] and task["every_minutes"] is None
+    assert page.inner_text("[data-testid=forecast-name]") == "Load of the web hosts"
+    assert page.locator("[data-testid=nav-forecasts].active").count() == 1
+
+    # The job runner runs it; the page follows the run until it is complete.
+    first_run = task["runs"][0]["id"]
+    page.locator(f"[data-testid=run-row-{first_run}][data-status=complete]").wait_for(
+        timeout=90_000
+    )
+    assert page.inner_text("[data-testid=forecast-status]") == "complete"
+    results = _forecast_results(api, account, task_id)
+    assert results["run"]["id"] == first_run
+    assert {r["metric_id"] for r in results["results"]} == set(load.metric_ids.values())
+    page.wait_for_function(
+        "document.querySelectorAll('#forecast-results [data-testid=chart-svg]').length === 2"
+    )
+    # History: the last three horizons up to the forecast's origin, at 1h.
+    _check_forecast_charts(page, results, history=3 * HORIZON)
+    assert results["results"][0]["origin"] == load.ts[-HORIZON - 1]
+    accuracy = api.get(f"/api/v1/forecasts/{task_id}/accuracy", headers=headers).json()
+    assert [a["points"] for a in accuracy] == [0, 0]
+    for mid in load.metric_ids.values():
+        assert "No past forecast to check yet" in page.inner_text(f"[data-testid=accuracy-{mid}]")
+    assert f"From run #{first_run}" in page.inner_text("[data-testid=results-caption]")
+
+    # Hovering the forecast part tells its value and intervals.
+    first = results["results"][0]
+    card = page.locator(f"[data-testid=forecast-result-{first['metric_id']}]")
+    box = card.locator("[data-testid=chart-overlay]").bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.9, box["y"] + box["height"] / 2)
+    tip = card.locator(".chart-tip")
+    tip.wait_for(state="visible")
+    assert "forecast" in tip.inner_text()
+    tip_text = tip.inner_text().replace("\xa0", " ")
+    assert "80 %:" in tip_text and "95 %:" in tip_text
+    page.mouse.move(0, 0)
+    ui.shot("forecast")
+
+    # The list shows the task with its settings and how its run ended.
+    page.click("[data-testid=nav-forecasts]")
+    page.wait_for_url(ui.base_url + "/forecasts")
+    page.wait_for_selector("body[data-ready=true]")
+    row = page.locator(f"[data-testid=forecast-row-{task_id}]")
+    assert page.locator("#forecasts-body tr").count() == 1
+    assert row.locator(f"[data-testid=forecast-link-{task_id}]").inner_text() == task["name"]
+    assert page.inner_text(f"[data-testid=forecast-expression-{task_id}]") == "what=load"
+    assert page.inner_text(f"[data-testid=forecast-horizon-{task_id}]") == "24 × 1h"
+    levels = row.locator(f"[data-testid=forecast-levels-{task_id}] .badge").all_inner_texts()
+    assert [t.replace("\xa0", " ") for t in levels] == ["80 %", "95 %"]
+    assert page.inner_text(f"[data-testid=forecast-schedule-{task_id}]") == "once"
+    assert page.inner_text(f"[data-testid=forecast-status-{task_id}]") == "complete"
+    assert page.inner_text(f"[data-testid=forecast-outcome-{task_id}]") == "2 metrics"
+    ui.shot("forecasts")
+
+    # The day that was forecast arrives: accuracy compares it with what was forecast, and
+    # the chart shows it over the forecast.
+    _send_load(api, load, len(load.ts) - HORIZON, len(load.ts))
+    accuracy = {
+        a["metric_id"]: a
+        for a in api.get(f"/api/v1/forecasts/{task_id}/accuracy", headers=headers).json()
+    }
+    page.click(f"[data-testid=forecast-link-{task_id}]")
+    page.wait_for_url(f"{ui.base_url}/forecasts/{task_id}")
+    page.wait_for_selector("body[data-ready=true]")
+    _check_forecast_charts(page, results, history=4 * HORIZON)
+    for mid, acc in accuracy.items():
+        assert acc["points"] == HORIZON and acc["runs_evaluated"] == 1
+        assert acc["smape"] < 10 and set(acc["coverage"]) == {"80", "95"}
+
+        def shown(testid: str) -> float:
+            text = page.inner_text(f"[data-testid={testid}]")
+            return float(text.replace("\xa0", " ").rstrip(" %").replace(",", ""))
+
+        assert shown(f"accuracy-smape-{mid}") == pytest.approx(acc["smape"], abs=0.0051)
+        assert shown(f"accuracy-mase-{mid}") == pytest.approx(acc["mase"], abs=0.00051)
+        for level in ("80", "95"):
+            assert shown(f"accuracy-coverage-{mid}-{level}") == pytest.approx(
+                acc["coverage"][level], abs=0.051
+            )
+        assert page.inner_text(f"[data-testid=accuracy-points-{mid}]") == "24 points, 1 run"
+    ui.shot("forecast-accuracy")
+
+    # "Run now" while a run started elsewhere (here: the API) is still queued: the API's
+    # conflict message, then the page shows that run and holds the button while it goes.
+    run_button = page.locator("[data-testid=forecast-run]")
+    assert run_button.is_enabled()
+    held = _hold_the_runner(api, account)
+    r = api.post(f"/api/v1/forecasts/{task_id}/run", headers=headers)
+    assert r.status_code == 202
+    second_run = r.json()["id"]
+    conflict = api.post(f"/api/v1/forecasts/{task_id}/run", headers=headers)
+    assert conflict.status_code == 409
+    run_button.click()
+    toast = ui.toast(conflict.json()["error"]["message"])
+    page.locator(f"[data-testid=run-row-{second_run}][data-status=pending]").wait_for()
+    assert page.locator("#runs-body tr").count() == 2
+    assert run_button.is_disabled()
+    assert "wait for it to finish" in run_button.get_attribute("title")
+    assert page.locator(f"[data-testid=run-progress-{second_run}]").is_visible()
+    assert "waiting for a runner" in page.inner_text(f"[data-testid=run-row-{second_run}]")
+    ui.shot("forecast-run-conflict")
+    toast.locator(".toast-close").click()
+    _release_the_runner(api, account, held)
+    page.locator(f"[data-testid=run-row-{second_run}][data-status=complete]").wait_for(
+        timeout=90_000
+    )
+    page.wait_for_function("!document.querySelector('[data-testid=forecast-run]').disabled")
+    page.wait_for_function(
+        "id => document.querySelector('[data-testid=results-caption]').textContent"
+        ".startsWith('From run #' + id)",
+        arg=second_run,
+    )
+
+    # "Run now" queues a run: the runs table grows; the list follows it live too.
+    held = _hold_the_runner(api, account)
+    run_button.click()
+    ui.toast("queued.")
+    page.wait_for_function("document.querySelectorAll('#runs-body tr').length === 3")
+    third_run = api.get(f"/api/v1/forecasts/{task_id}", headers=headers).json()["runs"][0]
+    assert third_run["id"] > second_run and third_run["status"] == "pending"
+    page.locator(f"[data-testid=run-row-{third_run['id']}][data-status=pending]").wait_for()
+    assert run_button.is_disabled()
+    page.click("[data-testid=nav-forecasts]")
+    page.wait_for_url(ui.base_url + "/forecasts")
+    page.wait_for_selector("body[data-ready=true]")
+    assert page.inner_text(f"[data-testid=forecast-status-{task_id}]") == "pending"
+    assert page.locator(f"[data-testid=forecast-progress-{task_id}]").is_visible()
+    assert page.locator("#forecasts-live").is_visible()
+    ui.shot("forecasts-running")
+    _release_the_runner(api, account, held)
+    page.locator(f"[data-testid=forecast-status-{task_id}]", has_text="complete").wait_for(
+        timeout=90_000
+    )
+    assert page.locator("#forecasts-live").is_hidden()
+
+    # The newest run forecasts from the day that arrived, the current hour.
+    page.click(f"[data-testid=forecast-link-{task_id}]")
+    page.wait_for_url(f"{ui.base_url}/forecasts/{task_id}")
+    page.wait_for_selector("body[data-ready=true]")
+    results = _forecast_results(api, account, task_id)
+    assert results["run"]["id"] == third_run["id"]
+    assert results["results"][0]["origin"] == load.ts[-1]
+    _check_forecast_charts(page, results, history=3 * HORIZON)
+    assert page.locator("#runs-body tr").count() == 3
+
+    # Delete, once confirmed, goes back to the list, empty again.
+    page.click("[data-testid=forecast-delete]")
+    page.wait_for_url(ui.base_url + "/forecasts")
+    page.wait_for_selector("body[data-ready=true]")
+    page.locator("[data-testid=forecasts-empty]").wait_for()
+    assert api.get(f"/api/v1/forecasts/{task_id}", headers=headers).status_code == 404
+    ui.assert_no_error_toast()
+    ui.assert_only_local()
+
+
+def test_metric_forecast_button_prefills_the_form_and_a_short_metric_says_why(ui, api):
+    account = signup(api, org="Short Inc")
+    key = make_key(api, account, ["ingest"])
+    last = int(time.time()) // 60 * 60
+    samples = [
+        {"properties": {"what": "cpu", "host": host}, "timestamp": last - 60 * i, "value": 40 + i}
+        for host in ("a", "b")
+        for i in range(5)
+    ]
+    assert _ingest(api, key, samples)["accepted"] == 10
+    metric_id = _metric_id(api, account, "what=cpu AND host=a")
+    page = ui.page
+    ui.login_as(account, f"/metrics/explore/{metric_id}")
+    button = page.locator("[data-testid=metric-forecast]")
+    assert parse_qs(urlsplit(button.get_attribute("href")).query) == {
+        "new": ["1"],
+        "expression": ['what="cpu" AND host="a"'],
+        "name": ["cpu on host=a"],
+    }
+    button.click()
+    page.locator("[data-testid=forecast-dialog][open]").wait_for()
+    assert page.input_value("[data-testid=fc-expression]") == 'what="cpu" AND host="a"'
+    assert page.input_value("[data-testid=fc-name]") == "cpu on host=a"
+    assert page.url == ui.base_url + "/forecasts"  # read once: a reload does not reopen it
+    ui.shot("forecast-form-prefilled")
+
+    page.select_option("[data-testid=fc-resolution]", "native")
+    page.click("[data-testid=forecast-submit]")
+    page.wait_for_url(re.compile(r".*/forecasts/\d+$"))
+    page.wait_for_selector("body[data-ready=true]")
+    task_id = int(urlsplit(page.url).path.rsplit("/", 1)[1])
+    card = page.locator(f"[data-testid=forecast-result-{metric_id}]")
+    card.wait_for(timeout=90_000)
+    results = _forecast_results(api, account, task_id)
+    (result,) = results["results"]
+    assert result["metric_id"] == metric_id and result["status"] == "too_short"
+    assert card.get_attribute("data-status") == "too_short"
+    assert page.inner_text(f"[data-testid=result-status-{metric_id}]") == "too short"
+    assert page.inner_text(f"[data-testid=result-message-{metric_id}]") == result["message"]
+    assert "needs at least 8" in result["message"]
+    assert card.locator("[data-testid=chart-svg]").count() == 0
+    run = results["run"]
+    assert (run["metrics"], run["failed_metrics"]) == (1, 1)
+    assert "1 metric, 1 not forecast" in page.inner_text("[data-testid=results-caption]")
+    ui.shot("forecast-too-short")
     ui.assert_no_error_toast()
     ui.assert_only_local()

@@ -46,6 +46,7 @@ UPCOMING = {
 SECTION_PATHS = {name: f"/{name}" for name in UPCOMING} | {
     "metrics": "/metrics/explore",
     "anomalies": "/anomalies",
+    "forecasts": "/forecasts",
 }
 
 SETTINGS_TABS = [
@@ -150,6 +151,23 @@ def anomaly_page(request: Request, anomaly_id: int):
         f"Anomaly #{anomaly_id}",
         section="anomalies",
         anomaly_id=anomaly_id,
+    )
+
+
+@router.get("/forecasts", response_class=HTMLResponse)
+def forecasts_page(request: Request):
+    return _page(request, "forecasts.html", "forecasts", "Forecasts", section="forecasts")
+
+
+@router.get("/forecasts/{task_id}", response_class=HTMLResponse)
+def forecast_page(request: Request, task_id: int):
+    return _page(
+        request,
+        "forecast.html",
+        "forecast",
+        f"Forecast #{task_id}",
+        section="forecasts",
+        task_id=task_id,
     )
 
 

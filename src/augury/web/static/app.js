@@ -1214,6 +1214,89 @@
     return [lo, hi];
   }
 
+  /** Index of the timestamp in ascending `arr` nearest to `t` (arr not empty). */
+  function nearestIndex(arr, t) {
+    let a = 0;
+    let b = arr.length - 1;
+    while (b - a > 1) {
+      const m = (a + b) >> 1;
+      if (arr[m] < t) a = m;
+      else b = m;
+    }
+    return Math.abs(arr[a] - t) <= Math.abs(arr[b] - t) ? a : b;
+  }
+
+  /** [lo, hi] widened to hold a forecast's line and every interval. */
+  function forecastRange(fc, range) {
+    let [lo, hi] = range;
+    const take = (arr) => (arr || []).forEach((v) => {
+      if (known(v)) {
+        lo = Math.min(lo, v);
+        hi = Math.max(hi, v);
+      }
+    });
+    take(fc.mean);
+    fc.levels.forEach((b) => { take(b.lower); take(b.upper); });
+    return [lo, hi];
+  }
+
+  /** Opacity of each band, widest first: together they darken towards the centre. */
+  function bandOpacities(count) {
+    return Array.from({ length: count }, (_, k) => (count > 1 ? Math.round(100 * (0.1 + (0.14 * k) / (count - 1))) / 100 : 0.16));
+  }
+
+  /** How opaque the k-th band (widest first) looks where it lies over the wider ones. */
+  function bandLook(count, k) {
+    return 1 - bandOpacities(count).slice(0, k + 1).reduce((left, a) => left * (1 - a), 1);
+  }
+
+  function fmtLevel(level) {
+    return fmtNum(level, Number(level) % 1 ? 1 : 0) + "\u00a0%"; // "95 %", never broken
+  }
+
+  function drawForecastBands(plot, fc, bands, x, y) {
+    const fts = fc.timestamps;
+    const seg = [fts.map((_, i) => i)];
+    const alphas = bandOpacities(bands.length);
+    bands.forEach((b, k) => {
+      const top = (i) => (known(b.upper[i]) ? y(b.upper[i]) : null);
+      const bottom = (i) => (known(b.lower[i]) ? y(b.lower[i]) : null);
+      const attrs = { class: "forecast-band", "data-testid": "chart-forecast-band", "data-level": b.key, "fill-opacity": alphas[k] };
+      if (fts.length === 1) {
+        // One step ahead: an error bar rather than an area without width.
+        const ok = top(0) !== null && bottom(0) !== null;
+        plot.append(svg("rect", { ...attrs, x: r1(x(fts[0]) - 5), width: 10, y: ok ? r1(top(0)) : 0,
+          height: ok ? r1(Math.max(0, bottom(0) - top(0))) : 0, "data-points": ok ? 1 : 0 }));
+        return;
+      }
+      const [d, points] = areaPath(seg, (i) => x(fts[i]), top, bottom);
+      plot.append(svg("path", { ...attrs, d, "data-points": points }));
+    });
+  }
+
+  /** The forecast's line (one point per step), joined to the last point of history before it. */
+  function drawForecastLine(plot, fc, x, y, dots, hist) {
+    const fts = fc.timestamps;
+    if (hist && known(fc.origin)) {
+      let j = -1;
+      for (let k = 0; k < hist.ts.length && hist.ts[k] <= fc.origin; k++) j = k;
+      if (j >= 0 && fc.origin - hist.ts[j] <= Math.max(fts[0] - fc.origin, 0) * 1.5) {
+        plot.append(svg("path", {
+          d: "M" + r1(x(hist.ts[j])) + " " + r1(y(hist.vs[j])) + "L" + r1(x(fts[0])) + " " + r1(y(fc.mean[0])),
+          class: "forecast-link",
+        }));
+      }
+    }
+    plot.append(svg("path", {
+      d: linePath([fts.map((_, i) => i)], (i) => x(fts[i]), (i) => y(fc.mean[i])), class: "forecast-line",
+      "data-testid": "chart-forecast-line", "data-points": fts.length,
+    }));
+    if (dots || fts.length === 1) {
+      plot.append(svg("g", { class: "forecast-dots" },
+        ...fts.map((t, i) => svg("circle", { cx: r1(x(t)), cy: r1(y(fc.mean[i])), r: 2.5 }))));
+    }
+  }
+
   /**
    * Draw a timeseries answer into `box` as an SVG chart: value axis, time axis, the line,
    * the min–max band of rollups, the learned normal band (lower–upper) where the answer
@@ -1221,7 +1304,10 @@
    * - onZoom(from, to): drag across the chart to zoom (epoch s);
    * - anomalies: [{start, end, timescale, anomaly_id, peak_score, direction}] to shade;
    * - onAnomaly(a): a click on a shaded interval;
-   * - peak: {ts, value} to mark.
+   * - peak: {ts, value} to mark;
+   * - forecast: {origin, step, timestamps, mean, levels: [{key, level, lower, upper}]}, drawn
+   *   after the series: a dashed line, a band per confidence level (the wider, the lighter)
+   *   and a mark where it starts.
    */
   function drawSeries(box, s, opts) {
     const o = opts || {};
@@ -1240,10 +1326,15 @@
     const n = ts.length;
     // Native points: an anomaly widens by half their spacing (rollups: see anomalySpan).
     const nativeStep = RESOLUTION_SECONDS[s.resolution] ? Infinity : medianStep(ts);
+    const fc = o.forecast && o.forecast.timestamps && o.forecast.timestamps.length ? o.forecast : null;
+    const fts = fc ? fc.timestamps : [];
+    const fn = fts.length;
+    // Widest level first: each band is drawn over the wider ones.
+    const fbands = fc ? fc.levels.slice().sort((a, b) => b.level - a.level) : [];
 
     const t0 = Math.min(s.start, n ? ts[0] : s.start);
-    const t1 = s.end;
-    const [lo, hi] = valueRange(s);
+    const t1 = Math.max(s.end, fn ? fts[fn - 1] : s.end);
+    const [lo, hi] = fc ? forecastRange(fc, valueRange(s)) : valueRange(s);
     const yv = valueTicks(lo, hi, Math.max(3, Math.floor(ph / 56)));
     const x = (t) => M.l + ((t - t0) / (t1 - t0)) * pw;
     const y = (v) => M.t + ph - ((v - yv.lo) / (yv.hi - yv.lo)) * ph;
@@ -1269,7 +1360,9 @@
       "aria-label": s.name + ": " + n + " points at resolution " + s.resolution,
       "data-testid": "chart-svg", "data-points": n, "data-resolution": s.resolution, "data-band": String(band),
       "data-learned": String(learned), "data-anomalies": spans.length,
+      "data-forecast-points": fc ? fn : null, "data-forecast-levels": fc ? fbands.map((b) => b.key).join(",") : null,
     });
+    if (fc) root.setAttribute("aria-label", root.getAttribute("aria-label") + ", then " + fn + " forecast points");
     const clipId = "plot-clip-" + ++chartSeq;
     root.append(svg("defs", {}, svg("clipPath", { id: clipId },
       svg("rect", { x: M.l, y: M.t - 2, width: pw, height: ph + 4 }))));
@@ -1332,7 +1425,10 @@
       const [d] = areaPath(segments, px, (i) => y(s.max[i]), (i) => y(s.min[i]));
       plot.append(svg("path", { d, class: "series-band", "data-testid": "chart-band" }));
     }
+    if (fc) drawForecastBands(plot, fc, fbands, x, y);
     plot.append(svg("path", { d: linePath(segments, px, (i) => y(vs[i])), class: "series-line", "data-testid": "chart-line" }));
+    // Dots on the forecast too when it has only a few points.
+    if (fc) drawForecastLine(plot, fc, x, y, fn <= 12 && fn <= pw / 8, n ? { ts, vs } : null);
     // Points stand out when there are few; a lone point has no line to show it.
     const dots = svg("g", { class: "series-dots" });
     segments.forEach((seg) => {
@@ -1360,6 +1456,12 @@
       }));
     }
     root.append(plot);
+    if (fc && known(fc.origin) && fc.origin >= t0) {
+      const ox = r1(x(fc.origin)) + 0.5;
+      root.append(svg("g", { class: "forecast-origin", "data-testid": "chart-forecast-origin", "data-ts": fc.origin },
+        svg("line", { x1: ox, x2: ox, y1: M.t, y2: M.t + ph }),
+        svg("text", { x: ox + 6, y: M.t + 11 }, "forecast")));
+    }
 
     const hover = svg("g", { class: "hover", visibility: "hidden" },
       svg("line", { y1: M.t, y2: M.t + ph, class: "hover-line" }),
@@ -1375,22 +1477,22 @@
     const clampX = (p) => Math.min(Math.max(p, M.l), M.l + pw);
     const spanAt = (p) => spans.find((sp) => p >= sp.x0 && p <= sp.x1) || null;
 
-    function nearest(t) {
-      let a = 0;
-      let b = n - 1;
-      while (b - a > 1) {
-        const m = (a + b) >> 1;
-        if (ts[m] < t) a = m;
-        else b = m;
-      }
-      return Math.abs(ts[a] - t) <= Math.abs(ts[b] - t) ? a : b;
-    }
+    // Half the forecast's step: a point of the series this close to a forecast point is its actual.
+    const fTol = fc ? (known(fc.step) ? fc.step : fn > 1 ? fts[1] - fts[0] : 0) / 2 : 0;
 
     function showHover(p) {
-      if (!n) return;
-      const i = nearest(tOf(p));
-      const hx = r1(x(ts[i]));
-      const hy = r1(y(vs[i]));
+      if (!n && !fn) return;
+      const t = tOf(p);
+      let i = n ? nearestIndex(ts, t) : -1;
+      let f = fn ? nearestIndex(fts, t) : -1;
+      // The nearer of the two, and the other if it falls at the same time.
+      if (f >= 0 && (i < 0 || Math.abs(fts[f] - t) < Math.abs(ts[i] - t))) {
+        if (i >= 0 && Math.abs(ts[i] - fts[f]) > fTol) i = -1;
+      } else if (f >= 0 && Math.abs(fts[f] - ts[i]) > fTol) {
+        f = -1;
+      }
+      const hx = r1(x(i >= 0 ? ts[i] : fts[f]));
+      const hy = r1(i >= 0 ? y(vs[i]) : y(fc.mean[f]));
       const sp = spanAt(p);
       overlay.classList.toggle("on-anomaly", !!(sp && o.onAnomaly));
       hover.setAttribute("visibility", "visible");
@@ -1398,12 +1500,15 @@
       hover.firstChild.setAttribute("x2", hx);
       hover.lastChild.setAttribute("cx", hx);
       hover.lastChild.setAttribute("cy", hy);
-      const normal = learned && known(s.lower[i]) && known(s.upper[i]);
+      const normal = i >= 0 && learned && known(s.lower[i]) && known(s.upper[i]);
       append(clear(tip), [
-        h("div", { class: "tip-time" }, dateFmt.format(new Date(ts[i] * 1000))),
-        h("div", { class: "tip-value" }, fmtValue(vs[i])),
-        band ? h("div", { class: "tip-extra" }, "min " + fmtValue(s.min[i]) + " · max " + fmtValue(s.max[i])
+        h("div", { class: "tip-time" }, dateFmt.format(new Date((i >= 0 ? ts[i] : fts[f]) * 1000))),
+        i >= 0 ? h("div", { class: "tip-value" }, fmtValue(vs[i])) : null,
+        i >= 0 && band ? h("div", { class: "tip-extra" }, "min " + fmtValue(s.min[i]) + " · max " + fmtValue(s.max[i])
           + (s.count ? " · " + fmtCount(s.count[i]) + (s.count[i] === 1 ? " point" : " points") : "")) : null,
+        f >= 0 ? h("div", { class: "tip-forecast" }, "forecast " + fmtValue(fc.mean[f])) : null,
+        f >= 0 ? fbands.slice().reverse().map((b) => h("div", { class: "tip-extra" },
+          fmtLevel(b.level) + ": " + fmtValue(b.lower[f]) + " – " + fmtValue(b.upper[f]))) : null,
         normal ? h("div", { class: "tip-extra" }, "normal " + fmtValue(s.lower[i]) + " – " + fmtValue(s.upper[i])
           + (s.scores && known(s.scores[i]) ? " · score " + Math.round(s.scores[i]) : "")) : null,
         sp ? h("div", { class: "tip-anomaly" }, "Anomaly" + (sp.a.anomaly_id ? " #" + sp.a.anomaly_id : "")
@@ -1534,6 +1639,9 @@
         fact("Metric id", "#" + m.id),
       ]);
       $("#metric-png").disabled = m.last_ts === null;
+      $("#metric-forecast").href = "/forecasts?" + new URLSearchParams({
+        new: "1", expression: metricExpression(m), name: forecastName(m),
+      }).toString();
     }
 
     function setInfo(s) {
@@ -2270,6 +2378,604 @@
     });
   }
 
+  // --- forecasts ----------------------------------------------------------------------
+
+  const RUN_KIND = { pending: "muted", running: "info", complete: "success", failed: "danger", aborted: "warning" };
+  const RESULT_TEXT = {
+    ok: "ok", no_data: "no data", too_short: "too short", resolution_mismatch: "resolution mismatch", failed: "failed",
+  };
+  const ERROR_METRIC = { smape: "sMAPE", mase: "MASE" };
+  const HISTORY_HORIZONS = 3; // the history drawn before a forecast: three times its horizon
+
+  function runBadge(status, testid) {
+    return badge(status, RUN_KIND[status] || "muted", testid);
+  }
+
+  /** A name for the forecast of one metric: "cpu on dc=east, host=a". */
+  function forecastName(m) {
+    const dims = Object.keys(m.dimensions || {}).sort();
+    return m.what + (dims.length ? " on " + dims.map((k) => k + "=" + m.dimensions[k]).join(", ") : "");
+  }
+
+  function horizonText(t) {
+    return t.horizon + " × " + t.resolution;
+  }
+
+  function aheadText(t) {
+    const sec = RESOLUTION_SECONDS[t.resolution];
+    return sec ? fmtDuration(t.horizon * sec) + " ahead" : "at each metric's own interval";
+  }
+
+  function fmtEvery(minutes) {
+    if (minutes % 1440 === 0) return minutes / 1440 + " d";
+    if (minutes % 60 === 0) return minutes / 60 + " h";
+    return minutes + " min";
+  }
+
+  function scheduleText(t) {
+    return t.every_minutes ? "every " + fmtEvery(t.every_minutes) : "once";
+  }
+
+  function levelBadges(levels, testid) {
+    return h("span", { class: "badges", "data-testid": testid },
+      levels.slice().sort((a, b) => a - b).map((l) => badge(fmtLevel(l), "warning")));
+  }
+
+  /** "80 % and 95 %" */
+  function levelsText(levels) {
+    const parts = levels.slice().sort((a, b) => a - b).map(fmtLevel);
+    return parts.length > 1 ? parts.slice(0, -1).join(", ") + " and " + parts[parts.length - 1] : parts.join("");
+  }
+
+  /** The jobs of the runs still going: run id -> job (null where it could not be read). */
+  async function activeRunJobs(runs) {
+    const active = runs.filter((r) => r && ACTIVE.has(r.status) && r.job_id);
+    const jobs = await Promise.all(active.map((r) => api("/jobs/" + r.job_id).catch(() => null)));
+    return new Map(active.map((r, i) => [r.id, jobs[i]]));
+  }
+
+  /** Whether a poll saw a run's job end (or lost it): time to read the runs again. */
+  function jobsEnded(jobs) {
+    return !jobs.size || [...jobs.values()].some((j) => !j || !ACTIVE.has(j.status));
+  }
+
+  /** The progress of a run still going, from its job. */
+  function runProgress(run, job, testid) {
+    const j = job || { status: run.status, progress: 0, message: "" };
+    return h("div", { class: "run-progress" },
+      progressBar(j, testid),
+      h("div", { class: "progress-text small" },
+        h("span", { class: "pct" }, Math.round(Number(j.progress) || 0) + "%"), " ",
+        h("span", { class: "muted msg" }, j.status === "pending" ? "waiting for a runner" : j.message || "")));
+  }
+
+  function runMetrics(run) {
+    return run.metrics + (run.metrics === 1 ? " metric" : " metrics")
+      + (run.failed_metrics ? ", " + run.failed_metrics + " not forecast" : "");
+  }
+
+  /** What a finished run did: its metrics, or why it ended. */
+  function runOutcome(run, testid) {
+    if (run.status === "complete") return h("span", { class: "muted small", "data-testid": testid }, runMetrics(run));
+    return h("span", { class: "small run-error", title: run.error || "", "data-testid": testid }, run.error || run.status);
+  }
+
+  function forecastsPage(me) {
+    const state = { offset: 0, limit: 20, timer: null, gen: 0, page: null, jobs: new Map() };
+    const canWrite = me.role !== "viewer";
+    const body = $("#forecasts-body");
+
+    const activeRuns = () => (state.page ? state.page.items.map((t) => t.runs[0]).filter((r) => r && ACTIVE.has(r.status)) : []);
+
+    function lastRun(t) {
+      const run = t.runs[0];
+      if (!run) return h("span", { class: "muted" }, "never run");
+      const active = ACTIVE.has(run.status);
+      return h("div", { class: "last-run" },
+        h("div", { class: "last-run-head" },
+          runBadge(run.status, "forecast-status-" + t.id),
+          h("span", { class: "muted small" }, "#" + run.id + " · " + fmtAgo(run.finished_at || run.created_at))),
+        active ? runProgress(run, state.jobs.get(run.id), "forecast-progress-" + t.id)
+          : runOutcome(run, "forecast-outcome-" + t.id));
+    }
+
+    function row(t) {
+      const href = "/forecasts/" + t.id;
+      const tr = h("tr", { class: "row-link", "data-testid": "forecast-row-" + t.id, "data-task-id": t.id },
+        h("td", { class: "forecast-cell" },
+          h("a", { href, class: "strong", "data-testid": "forecast-link-" + t.id }, t.name),
+          h("div", {}, h("code", { class: "expr", "data-testid": "forecast-expression-" + t.id }, t.expression))),
+        h("td", { class: "nowrap" }, h("span", { "data-testid": "forecast-horizon-" + t.id }, horizonText(t)),
+          h("div", { class: "muted small" }, aheadText(t))),
+        h("td", {}, levelBadges(t.levels, "forecast-levels-" + t.id)),
+        h("td", { class: "nowrap" }, h("span", { "data-testid": "forecast-schedule-" + t.id }, scheduleText(t)),
+          t.every_minutes && t.next_run_at ? h("div", { class: "muted small" }, "next " + fmtAgo(t.next_run_at)) : null),
+        h("td", { class: "col-progress" }, lastRun(t)),
+        h("td", { class: "nowrap" }, timeEl(t.created_at)));
+      tr.addEventListener("click", (ev) => {
+        if (!ev.target.closest("a") && !getSelection().toString()) location.assign(href);
+      });
+      return tr;
+    }
+
+    function render() {
+      const page = state.page;
+      clear(body);
+      page.items.forEach((t) => body.append(row(t)));
+      show($("#forecasts-empty"), page.total === 0);
+      show($("#forecasts-table"), page.total > 0);
+      show($("#forecasts-live"), activeRuns().length > 0);
+    }
+
+    async function load() {
+      clearTimeout(state.timer);
+      const gen = ++state.gen;
+      let page;
+      let jobs;
+      try {
+        page = await api("/forecasts", { query: { offset: state.offset, limit: state.limit } });
+        jobs = await activeRunJobs(page.items.map((t) => t.runs[0]));
+      } catch (err) {
+        if (gen !== state.gen) return;
+        showError(err);
+        state.timer = setTimeout(load, 5000);
+        return;
+      }
+      if (gen !== state.gen) return;
+      state.page = page;
+      state.jobs = jobs;
+      render();
+      pager($("#forecasts-pager"), page, (o) => { state.offset = o; load(); }, "forecasts");
+      schedule(gen);
+    }
+
+    // Every second while a run goes (its job's progress); now and then otherwise, for the
+    // runs that refreshing tasks start by themselves.
+    function schedule(gen) {
+      state.timer = activeRuns().length ? setTimeout(() => poll(gen), 1000) : setTimeout(load, 15000);
+    }
+
+    async function poll(gen) {
+      const jobs = await activeRunJobs(activeRuns());
+      if (gen !== state.gen) return;
+      if (jobsEnded(jobs)) {
+        load();
+        return;
+      }
+      state.jobs = jobs;
+      render();
+      schedule(gen);
+    }
+
+    // --- the New forecast form, in a dialog ---
+    const dialog = $("#forecast-dialog");
+    const form = $("#forecast-form");
+    const horizon = $("#fc-horizon");
+    const resolution = $("#fc-resolution");
+
+    function hint() {
+      const n = parseInt(horizon.value, 10);
+      const sec = RESOLUTION_SECONDS[resolution.value];
+      const steps = n + (n === 1 ? " step" : " steps");
+      $("#fc-horizon-hint").textContent = !(n >= 1 && n <= 2000) ? "How many steps ahead: 1 to 2,000."
+        : sec ? steps + " of " + fmtEvery(sec / 60) + ": " + fmtDuration(n * sec) + " ahead."
+          : steps + " of each metric's own interval between points.";
+    }
+
+    function formError(err) {
+      const el = $("#forecast-form-error");
+      el.textContent = err ? err.message : "";
+      show(el, !!err);
+      $$("input", form).forEach((input) => {
+        input.classList.remove("invalid");
+        input.removeAttribute("aria-invalid");
+      });
+      const field = err && errorField(err);
+      const input = field && form.elements[field];
+      if (input && input.classList) {
+        input.classList.add("invalid");
+        input.setAttribute("aria-invalid", "true");
+      }
+    }
+
+    /** The form field an API error is about, where it says. */
+    function errorField(err) {
+      const first = ((err.details && err.details.errors) || [])[0];
+      if (first && first.loc && first.loc.length > 1) return first.loc[1];
+      if ((err.details && "expression" in err.details) || /expression/i.test(err.message)) return "expression";
+      return null;
+    }
+
+    function openForm(prefill) {
+      form.reset();
+      formError(null);
+      if (prefill.name) $("#fc-name").value = prefill.name;
+      if (prefill.expression) $("#fc-expression").value = prefill.expression;
+      hint();
+      dialog.showModal();
+      $("#fc-name").focus();
+    }
+
+    onSubmit(form, async (fd) => {
+      const number = (name) => (text(fd, name) === "" ? null : Number(text(fd, name)));
+      const body = {
+        name: text(fd, "name"),
+        expression: text(fd, "expression"),
+        horizon: number("horizon"),
+        resolution: String(fd.get("resolution")),
+        levels: fd.getAll("levels").map(Number),
+        every_minutes: number("every_minutes"),
+      };
+      const missing = !body.name ? ["name", "Give the forecast a name."]
+        : !body.expression ? ["expression", "Say which metrics to forecast, with an expression."]
+          : !body.levels.length ? ["levels", "Choose at least one confidence interval."] : null;
+      if (missing) {
+        formError(new ApiError(0, "VALIDATION_ERROR", missing[1], { errors: [{ loc: ["body", missing[0]] }] }));
+        return;
+      }
+      let task;
+      try {
+        task = await api("/forecasts", { method: "POST", body });
+      } catch (err) {
+        if (err.status !== 422) throw err;
+        formError(err); // the API's own message: a bad expression, one that matches nothing ...
+        return;
+      }
+      location.assign("/forecasts/" + task.id);
+    });
+
+    horizon.addEventListener("input", hint);
+    resolution.addEventListener("change", hint);
+    $("#forecast-cancel").addEventListener("click", () => dialog.close());
+    ["#new-forecast", "#new-forecast-empty"].forEach((sel) => {
+      const btn = $(sel);
+      btn.addEventListener("click", () => openForm({}));
+      if (!canWrite) {
+        btn.disabled = true;
+        btn.title = "Viewers cannot create forecasts";
+      }
+    });
+    // /forecasts?new=1&expression=...&name=... (the Forecast button of a metric) opens the form filled in.
+    const p = new URLSearchParams(location.search);
+    if (p.get("new")) {
+      history.replaceState(null, "", location.pathname);
+      if (canWrite) openForm({ name: p.get("name") || "", expression: p.get("expression") || "" });
+      else toast("Viewers cannot create forecasts: ask a member or an admin.");
+    }
+    return load();
+  }
+
+  function forecastPage(me) {
+    const id = $("#forecast-root").dataset.taskId;
+    const canWrite = me.role !== "viewer";
+    const runBtn = $("#forecast-run");
+    const delBtn = $("#forecast-delete");
+    const st = { task: null, jobs: new Map(), results: null, timer: null, gen: 0, shown: undefined, starting: false };
+    let observers = [];
+
+    const activeRun = () => st.task.runs.find((r) => ACTIVE.has(r.status)) || null;
+
+    function fillHeader(t) {
+      document.title = t.name + " · augury";
+      $("#forecast-name").textContent = t.name;
+      append(clear($("#forecast-status")), t.runs[0] ? runBadge(t.runs[0].status, "forecast-status") : null);
+      const sec = RESOLUTION_SECONDS[t.resolution];
+      append(clear($("#forecast-summary")), [
+        "Forecasts ", h("code", {}, t.expression), " ",
+        sec ? aheadText(t) + ", at " + t.resolution + " resolution," : t.horizon + " steps ahead at each metric's own interval,",
+        " with " + levelsText(t.levels) + " intervals" + (t.every_minutes ? "; runs every " + fmtEvery(t.every_minutes) : "") + ".",
+      ]);
+      append(clear($("#forecast-facts")), [
+        factEl("Metrics", h("code", { class: "expr" }, t.expression), "fact-expression"),
+        factEl("Horizon", [horizonText(t), h("div", { class: "muted small" }, aheadText(t))], "fact-horizon"),
+        factEl("Intervals", levelBadges(t.levels), "fact-levels"),
+        factEl("Schedule", scheduleText(t), "fact-schedule"),
+        t.every_minutes ? factEl("Next run", t.next_run_at ? timeEl(t.next_run_at) : "–", "fact-next-run") : null,
+        factEl("Created", timeEl(t.created_at), "fact-created"),
+      ]);
+    }
+
+    function renderRuns() {
+      const runs = st.task.runs;
+      const tb = clear($("#runs-body"));
+      if (!runs.length) emptyRow(tb, 7, "This task has not run yet.");
+      runs.forEach((r) => tb.append(h("tr", { "data-testid": "run-row-" + r.id, "data-run-id": r.id, "data-status": r.status },
+        h("td", { class: "strong nowrap" }, "#" + r.id),
+        h("td", {}, runBadge(r.status, "run-status-" + r.id)),
+        h("td", { class: "col-progress" }, ACTIVE.has(r.status) ? runProgress(r, st.jobs.get(r.id), "run-progress-" + r.id)
+          : r.status === "complete" ? h("span", { class: "muted small" }, "done") : runOutcome(r, "run-error-" + r.id)),
+        h("td", { class: "num" }, r.status === "complete" ? h("span", { title: runMetrics(r) }, fmtCount(r.metrics),
+          r.failed_metrics ? h("span", { class: "muted" }, " (" + r.failed_metrics + " not forecast)") : null) : "–"),
+        h("td", { class: "nowrap" }, timeEl(r.created_at)),
+        h("td", { class: "nowrap" }, timeEl(r.finished_at)),
+        h("td", {}, r.job_id ? h("a", { href: "/jobs/" + r.job_id, "data-testid": "run-job-" + r.id }, "#" + r.job_id) : "–"))));
+      show($("#runs-live"), !!activeRun());
+    }
+
+    function syncButtons() {
+      const active = !!activeRun();
+      runBtn.disabled = !canWrite || active || st.starting;
+      runBtn.title = !canWrite ? "Viewers cannot run forecasts"
+        : active ? "A run is queued or running: wait for it to finish." : "Forecast every metric again from its newest points";
+      delBtn.disabled = !canWrite;
+      delBtn.title = canWrite ? "Delete the task with its runs and results" : "Viewers cannot delete forecasts";
+    }
+
+    function gone() {
+      $("#forecast-summary").textContent = "This forecast does not exist in this organization.";
+      show($("#forecast-root"), false);
+      runBtn.disabled = true;
+      delBtn.disabled = true;
+    }
+
+    async function load() {
+      clearTimeout(st.timer);
+      const gen = ++st.gen;
+      let task;
+      let jobs;
+      try {
+        task = await api("/forecasts/" + id);
+        jobs = await activeRunJobs(task.runs);
+      } catch (err) {
+        if (gen !== st.gen) return;
+        if (err.status === 404) {
+          gone();
+          return;
+        }
+        showError(err);
+        st.timer = setTimeout(() => load().catch(showError), 5000);
+        return;
+      }
+      if (gen !== st.gen) return;
+      st.task = task;
+      st.jobs = jobs;
+      fillHeader(task);
+      renderRuns();
+      syncButtons();
+      // Results change only when a newer run completes.
+      const newest = task.runs.find((r) => r.status === "complete");
+      if ((newest ? newest.id : null) !== st.shown) {
+        st.shown = newest ? newest.id : null;
+        await loadResults();
+        if (gen !== st.gen) return;
+      } else {
+        caption();
+      }
+      schedule(gen);
+    }
+
+    // Every second while a run goes; now and then for a refreshing task; else not at all.
+    function schedule(gen) {
+      if (activeRun()) st.timer = setTimeout(() => poll(gen), 1000);
+      else if (st.task.every_minutes) st.timer = setTimeout(() => load().catch(showError), 15000);
+    }
+
+    async function poll(gen) {
+      const jobs = await activeRunJobs(st.task.runs);
+      if (gen !== st.gen) return;
+      if (jobsEnded(jobs)) {
+        load().catch(showError);
+        return;
+      }
+      st.jobs = jobs;
+      renderRuns();
+      schedule(gen);
+    }
+
+    function caption() {
+      const el = clear($("#results-caption"));
+      const res = st.results;
+      if (!res || !res.run) return;
+      const run = res.run;
+      const active = activeRun();
+      append(el, [
+        "From run #" + run.id + ", finished ", timeEl(run.finished_at, true), ": " + runMetrics(run) + ".",
+        active && active.id > run.id ? " Run #" + active.id + " is " + (active.status === "pending" ? "queued" : "running")
+          + "; its forecasts replace these when it completes." : "",
+      ]);
+    }
+
+    async function loadResults() {
+      const [res, acc] = await Promise.all([
+        api("/forecasts/" + id + "/results"),
+        api("/forecasts/" + id + "/accuracy"),
+      ]);
+      st.results = res;
+      caption();
+      observers.forEach((o) => o.disconnect());
+      observers = [];
+      const box = clear($("#forecast-results"));
+      if (!res.run) {
+        box.append(noResults());
+        return;
+      }
+      const accuracy = new Map(acc.map((a) => [a.metric_id, a]));
+      const draws = res.results.map((r) => resultCard(box, r, accuracy.get(r.metric_id)));
+      if (!res.results.length) box.append(h("p", { class: "muted" }, "The expression matched no metric at the time of this run."));
+      await inPool(draws.filter(Boolean), 4);
+    }
+
+    function noResults() {
+      const last = st.task.runs[0];
+      const message = !last ? "This task has not run yet."
+        : ACTIVE.has(last.status) ? "The first run is on its way: each metric's forecast shows here once it completes."
+          : "No run has completed yet" + (last.error ? "; the last one ended with: " + last.error : ".")
+            + " Start another with Run now.";
+      return h("section", { class: "card" },
+        h("div", { class: "empty-state small-empty", "data-testid": "results-empty" }, h("p", { class: "muted" }, message)));
+    }
+
+    function resultCard(box, r, acc) {
+      const title = h("h2", { class: "metric-name" },
+        h("a", { href: "/metrics/explore/" + r.metric_id, "data-testid": "forecast-metric-" + r.metric_id }, r.name));
+      const card = h("section", {
+        class: "card forecast-card", "data-testid": "forecast-result-" + r.metric_id, "data-metric-id": r.metric_id,
+        "data-status": r.status,
+      });
+      box.append(card);
+      if (r.status !== "ok") {
+        append(card, [
+          h("div", { class: "card-head" }, h("div", {}, title),
+            badge(RESULT_TEXT[r.status] || r.status, r.status === "failed" ? "danger" : "warning", "result-status-" + r.metric_id)),
+          h("div", { class: "alert alert-warning result-message", "data-testid": "result-message-" + r.metric_id },
+            r.message || "No forecast for this metric."),
+        ]);
+        return null;
+      }
+      const t = st.task;
+      const n = r.timestamps.length;
+      const step = r.step || (n > 1 ? r.timestamps[1] - r.timestamps[0] : 60);
+      const levels = Object.keys(r.lower || {}).map((key) => ({
+        key, level: Number(key), lower: r.lower[key], upper: (r.upper || {})[key] || [],
+      }));
+      // The history: the last few horizons up to the forecast's origin, and the points that
+      // arrived since, where it can be checked.
+      const from = Math.max(0, Math.floor(r.origin - (HISTORY_HORIZONS * n - 1) * step));
+      const to = Math.floor(r.timestamps[n - 1]) + 1;
+      const chart = h("div", { class: "chart chart-small", "data-testid": "forecast-chart-" + r.metric_id },
+        h("div", { class: "chart-tip", hidden: true }));
+      const facts = [
+        r.periods && r.periods.length ? "seasonality " + r.periods.join(", ") + (r.periods.length === 1 && r.periods[0] === 1 ? " step" : " steps") : "no seasonality",
+        "learned from " + fmtCount(r.history_points) + " points",
+      ];
+      append(card, [
+        h("div", { class: "card-head" },
+          h("div", {}, title,
+            h("p", { class: "small model-line" }, h("span", { class: "muted" }, "Model "),
+              h("code", { class: "model-name", "data-testid": "forecast-model-" + r.metric_id }, modelName(r.model)),
+              h("span", { class: "muted" }, " · " + facts.join(" · "))),
+            h("p", { class: "muted small", "data-testid": "forecast-reason-" + r.metric_id }, "Why: " + r.reason + ".")),
+          h("div", { class: "head-tools" }, h("a", {
+            class: "btn btn-small", href: "/metrics/explore/" + r.metric_id + "?from=" + from + "&to=" + to + "&resolution=" + t.resolution,
+          }, "Open in explorer"))),
+        chart,
+        forecastLegend(t.resolution, levels),
+        h("div", { class: "forecast-details" }, candidatesEl(r), accuracyEl(r, acc)),
+      ]);
+      return async () => {
+        let s = null;
+        try {
+          s = await api("/metrics/" + r.metric_id + "/timeseries", { query: { from, to, resolution: t.resolution } });
+        } catch (err) {
+          chart.after(h("p", { class: "muted small" }, "The history is not shown: " + err.message));
+        }
+        // The line alone: the forecast's bands are the ones to read here.
+        const series = {
+          name: r.name, resolution: s ? s.resolution : t.resolution,
+          timestamps: s ? s.timestamps : [], values: s ? s.values : [],
+          start: from - step / 2, end: r.timestamps[n - 1] + step / 2,
+        };
+        const forecast = { origin: r.origin, step, timestamps: r.timestamps, mean: r.mean, levels };
+        const draw = () => drawSeries(chart, series, { forecast });
+        draw();
+        let lastWidth = chart.clientWidth;
+        const ro = new ResizeObserver(() => {
+          if (chart.clientWidth === lastWidth) return;
+          lastWidth = chart.clientWidth;
+          draw();
+        });
+        ro.observe(chart);
+        observers.push(ro);
+      };
+    }
+
+    function forecastLegend(resolution, levels) {
+      const widest = levels.slice().sort((a, b) => b.level - a.level);
+      return h("div", { class: "chart-legend small muted" },
+        h("span", {}, h("span", { class: "key key-line" }), "actual (" + resolution + ")"),
+        h("span", {}, h("span", { class: "key key-forecast" }), "forecast"),
+        widest.slice().reverse().map((b) => {
+          const key = h("span", { class: "key key-interval" });
+          key.style.opacity = bandLook(widest.length, widest.indexOf(b)).toFixed(3);
+          return h("span", {}, key, fmtLevel(b.level) + " interval");
+        }));
+    }
+
+    /** A model's name, that may break after each "+" of a combination. */
+    function modelName(name) {
+      return String(name || "").split("+").map((part, i) => (i ? [h("wbr"), "+" + part] : part));
+    }
+
+    function fmtError(v, metric) {
+      return metric === "smape" ? fmtNum(v, 2) + " %" : fmtNum(v, 3);
+    }
+
+    function candidatesEl(r) {
+      const entries = Object.entries(r.candidates || {}).sort((a, b) => {
+        if (a[1] === null || b[1] === null) return (a[1] === null) - (b[1] === null) || a[0].localeCompare(b[0]);
+        return a[1] - b[1] || a[0].localeCompare(b[0]);
+      });
+      const combo = /^combination\((.*)\)$/.exec(r.model || "");
+      const members = combo ? combo[1].split("+") : [];
+      const label = ERROR_METRIC[r.error_metric] || r.error_metric || "error";
+      return h("div", { class: "forecast-candidates" },
+        h("h3", { class: "small-head" }, "Candidates"),
+        h("table", { class: "table table-compact", "data-testid": "candidates-" + r.metric_id },
+          h("thead", {}, h("tr", {}, h("th", {}, "Model"), h("th", { class: "num", title: "Lower is better" }, "Backtest " + label))),
+          h("tbody", {}, entries.map(([name, err]) => {
+            const chosen = name === r.model;
+            return h("tr", {
+              class: chosen ? "row-chosen" : "", "data-testid": "candidate-" + r.metric_id, "data-name": name,
+              "data-chosen": String(chosen),
+            },
+            h("td", {}, h("code", {}, modelName(name)), " ",
+              chosen ? badge("chosen", "success") : members.includes(name) ? badge("averaged", "muted") : null),
+            h("td", { class: "num" }, err === null ? h("span", { class: "muted" }, "failed") : fmtError(err, r.error_metric)));
+          }))),
+        h("p", { class: "muted small" }, "Each model forecast the metric's own past from several points in it; "
+          + label + " is how far off it was, on average."));
+    }
+
+    function accuracyEl(r, acc) {
+      const box = h("div", { class: "forecast-accuracy", "data-testid": "accuracy-" + r.metric_id },
+        h("h3", { class: "small-head" }, "Accuracy of past forecasts"));
+      if (!acc || !acc.points) {
+        box.append(h("p", { class: "muted small", "data-testid": "accuracy-none-" + r.metric_id },
+          "No past forecast to check yet: once points arrive for the times a run forecast, this says how close it came."));
+        return box;
+      }
+      const m = r.metric_id;
+      const levels = Object.keys(acc.coverage || {}).sort((a, b) => Number(a) - Number(b));
+      box.append(
+        h("dl", { class: "facts facts-flat accuracy-facts" },
+          factEl("sMAPE", acc.smape === null ? "–" : fmtNum(acc.smape, 2) + " %", "accuracy-smape-" + m),
+          factEl("MASE", acc.mase === null ? "–" : fmtNum(acc.mase, 3), "accuracy-mase-" + m),
+          levels.map((k) => factEl("Coverage " + fmtLevel(Number(k)), fmtNum(acc.coverage[k], 1) + " %",
+            "accuracy-coverage-" + m + "-" + k)),
+          factEl("Checked", fmtCount(acc.points) + " points, " + acc.runs_evaluated + (acc.runs_evaluated === 1 ? " run" : " runs"),
+            "accuracy-points-" + m)),
+        h("p", { class: "muted small" }, "Past runs' forecasts against the points that came since. MASE under 1 beats "
+          + "repeating the last season; each interval should hold about its level's share of the points."));
+      return box;
+    }
+
+    runBtn.addEventListener("click", async () => {
+      st.starting = true;
+      syncButtons();
+      try {
+        const run = await api("/forecasts/" + id + "/run", { method: "POST" });
+        toast("Run #" + run.id + " queued.", "success");
+      } catch (err) {
+        showError(err); // 409: the API's "already queued or running"
+      } finally {
+        st.starting = false;
+        await load().catch(showError);
+      }
+    });
+
+    delBtn.addEventListener("click", async () => {
+      if (!st.task || !confirm("Delete the forecast \u201c" + st.task.name + "\u201d with all its runs and results?")) return;
+      await busy(delBtn, async () => {
+        await api("/forecasts/" + id, { method: "DELETE" });
+        clearTimeout(st.timer);
+        st.gen++;
+        location.assign("/forecasts");
+      });
+    });
+
+    return load();
+  }
+
   // --- settings: members --------------------------------------------------------------
 
   function needsAdmin(message) {
@@ -2561,6 +3267,8 @@
     metric: metricPage,
     anomalies: anomaliesPage,
     anomaly: anomalyPage,
+    forecasts: forecastsPage,
+    forecast: forecastPage,
   };
 
   async function startApp(page) {
