@@ -441,29 +441,31 @@ def workload(batches: int, connections: int, warmup: int) -> str:
     )
 
 
-PROFILE_NOTE = (
-    "**Where the time goes** (py-spy on the server during this workload, and cProfile and "
-    "per-step timers around `writer.write` in process): the server is the bottleneck, "
-    "the client process uses about 1% of a core. One 1,000-sample Anodot request costs "
-    "about 65 ms in process even without HTTP and without the stream processor (about "
-    "15,000 points/s): parsing 14 ms (per-sample validation in `anodot._parse_v2_item` "
-    "and `Sample` freezing), `writer._move_timestamps` 13 ms (an executemany `UPDATE "
-    "metric` of 1,000 rows with `CASE` through SQLAlchemy, every request), the "
-    "`metric_point` upsert 12 ms (SQLAlchemy executemany overhead; the same rows "
-    "through the DBAPI take 2-3 ms), commit 16 ms (each request touches one "
-    "`metric_point` B-tree page per metric, about 4 MB of WAL per commit), the rest "
-    "bookkeeping (`Sample.key` twice per sample, the queue rows' 1,000-span JSON, the "
-    "cache update). In the server, the stream processor runs in the same process: about "
-    "half of the server's busy samples (anomaly detection 24%: a points `SELECT` per "
-    "metric and the scoring; rollups 11%: 4 `INSERT ... SELECT` per metric and cycle; "
-    "queue loading, merging and commits the rest). Its transactions take the single "
-    "SQLite write lock in turn with ingestion (every SQLite transaction is `BEGIN "
-    "IMMEDIATE`, so a request holds it from its API-key lookup to its commit). With the "
-    "stream processor off the same server ingests about 14,000 points/s (one connection); "
-    "with it on, the figures above, a p99 of seconds (SQLite's busy handler sleeps in "
-    "steps up to 100 ms) and starved WAL checkpoints (after 600 requests the WAL file "
-    "was 447 MB next to a 98 MB database; 8 MB with the stream processor off)."
-)
+PROFILE_NOTE = """\
+**What was done, and where the time goes now.** The first version of this benchmark
+measured 5,221 (Anodot), 7,699 (Influx) and 6,192 (Prometheus) points/s, p99 2-3 s:
+each request upserted into `metric_point` (one B-tree page per metric, ~4 MB of WAL
+per commit) and moved 1,000 metrics' first/last timestamps through SQLAlchemy, all
+while holding SQLite's single write lock, which it took at the API-key lookup and kept
+through parsing. Now a request parses outside any transaction and appends its points
+to `metric_point_inbox` with a plain driver `executemany`; the stream processor moves
+arrivals into `metric_point` in large batches (each page touched once per batch),
+updates first/last timestamps once per metric per batch, and queues the spans for
+rollups and detection in the same transaction; consumer transactions hold at most
+~250 metrics and detection writes its scores with a plain `executemany`. In process
+(no HTTP, stream processor run separately) ingestion alone then takes ~31,000-48,000
+points/s of one core (parsing is ~14 us of the ~25 us per sample), and detection with
+its state, score and anomaly bookkeeping ~25,000-40,000 points/s of one core.
+
+**Why the target is still missed.** `augury serve` runs the stream processor (compaction,
+rollups, detection) as a thread in the API process, so ingestion and detection share
+one interpreter lock, and on SQLite their transactions take the one write lock in turn
+(p99 above one second). The next steps, in order: run the stream processor in its own
+process (`augury worker` already does; `serve` should start it as a child, as it does
+for jobs), cheaper Anodot parsing (per-sample checks and `Sample` objects), and
+set-based detection writes (state rows are written one per metric). Batches shaped
+100 metrics x 10 timestamps instead of 1,000 x 1 are several times cheaper to store.
+"""
 
 
 def write_doc(out: dict) -> None:
