@@ -25,6 +25,7 @@ from augury.config import Settings
 from augury.metrics.stream import StreamProcessor
 from augury.metrics.writer import MetricCache
 from augury.runtime.jobs import JobRunner
+from augury.runtime.stream_process import StreamProcess
 from augury.store import migrate
 from augury.store.db import Database
 from augury.web.router import router as web_router
@@ -72,14 +73,20 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool | None = None
             seed_demo(db, settings)
         runner = JobRunner(settings, db) if run_jobs else None
         app.state.runner = runner
+        stream = None
         if runner is not None:
             runner.start()
-            app.state.stream.start()
+            if settings.metrics.processor == "process":
+                stream = StreamProcess(settings, db.url)
+            else:
+                stream = app.state.stream
+            stream.start()
         try:
             yield
         finally:
+            if stream is not None:
+                stream.stop()
             if runner is not None:
-                app.state.stream.stop()
                 runner.stop()
             db.dispose()
 

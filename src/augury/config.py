@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -74,6 +75,11 @@ class MetricsSettings(BaseModel):
     rollup_retention_days: int = Field(730, ge=1, description="Days 1h and 1d rollups are kept.")
     process_interval_s: float = Field(
         0.5, gt=0, description="How often the stream processor looks for new points."
+    )
+    processor: Literal["process", "thread"] = Field(
+        "process",
+        description="Where `augury serve` runs the stream processor (compaction, rollups, "
+        "detection): a child process (its own core) or a thread of the API process.",
     )
 
 

@@ -158,6 +158,7 @@ def test_anodot20_json_with_token_in_url(augury):
     requests = augury.metric("requests", {"host": "web-1"})
     assert requests["target_type"] == "counter" and requests["tags"] == {"team": ["web"]}
     assert requests["source"] == "anodot20" and requests["name"] == "what=requests.host=web-1"
+
     # First/last timestamps move once the stream processor has put the points in place.
     def placed():
         m = augury.metric("cpu", {"host": "web-1", "region": "eu"})

@@ -311,7 +311,7 @@ class StreamProcessor:
         return done
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name="augury-stream", daemon=True)
+        self._thread = threading.Thread(target=self.run, name="augury-stream", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
@@ -319,7 +319,8 @@ class StreamProcessor:
         if self._thread is not None:
             self._thread.join(timeout=30)
 
-    def _loop(self) -> None:
+    def run(self) -> None:
+        """Process until :meth:`stop` (a thread's body, or a child process's main loop)."""
         while not self._stop.is_set():
             try:
                 self.run_cycle()

@@ -56,7 +56,7 @@ class JobContext:
             session.add(JobLog(job_id=self.job_id, level=level, message=message[:10_000]))
 
 
-def _die_with_parent(parent_pid: int) -> None:
+def die_with_parent(parent_pid: int) -> None:
     try:
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
@@ -79,7 +79,7 @@ def _disk_written() -> float:
 
 def main(argv: list[str]) -> int:
     job_id, parent_pid = int(argv[0]), int(argv[1])
-    _die_with_parent(parent_pid)
+    die_with_parent(parent_pid)
     settings = Settings()
     db = Database(settings.db_url)
     with db.session() as session:

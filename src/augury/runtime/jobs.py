@@ -59,6 +59,17 @@ class _Running:
     samples: list = field(default_factory=list)
 
 
+def child_env(settings: Settings, db_url: str) -> dict[str, str]:
+    """The environment of a child process: this process's, plus the settings a child
+    must share with its parent even when they were given in code (tests, embedding)."""
+    env = dict(os.environ)
+    env["AUGURY_DATABASE_URL"] = db_url
+    env["AUGURY_DATA_DIR"] = str(settings.data_dir)
+    for name, value in settings.metrics.model_dump().items():
+        env[f"AUGURY_METRICS__{name.upper()}"] = str(value)
+    return env
+
+
 class JobRunner:
     """Polls for pending jobs and supervises the child processes running them."""
 
@@ -155,9 +166,7 @@ class JobRunner:
             self._spawn(job_id)
 
     def _spawn(self, job_id: int) -> None:
-        env = dict(os.environ)
-        env["AUGURY_DATABASE_URL"] = self.db.url
-        env["AUGURY_DATA_DIR"] = str(self.settings.data_dir)
+        env = child_env(self.settings, self.db.url)
         cmd = [sys.executable, "-m", "augury.runtime.job_process", str(job_id), str(os.getpid())]
         proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL)
         self.running[job_id] = _Running(job_id=job_id, proc=proc, started=time.monotonic())
