@@ -86,7 +86,9 @@ def main(argv: list[str]) -> int:
     db = Database(settings.db_url)
     processor = StreamProcessor.from_settings(db, settings)
     signal.signal(signal.SIGTERM, lambda *_: processor.stop())
-    signal.signal(signal.SIGINT, lambda *_: processor.stop())
+    # Ctrl-C in a terminal reaches the whole process group: the parent decides when
+    # this child stops (it sends SIGTERM), so a restart never races the shutdown.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     started = time.monotonic()
     processor.run()
     db.dispose()
