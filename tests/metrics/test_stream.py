@@ -98,3 +98,16 @@ def test_compaction_keeps_the_last_value_and_drops_points_of_deleted_metrics(cli
         assert (metric.first_ts, metric.last_ts) == (NOW, NOW + 60)
         assert stream.pending(s, "rollup") == 1
     assert stream.compact(db) == 0
+
+
+def test_retention_task_drops_old_ingest_counts(client, owner, db):
+    from augury.metrics.models import IngestStat
+
+    key = make_key(client, owner, ["ingest"])
+    _ingest(client, key, [(NOW, 1.0)])
+    with db.session() as s:
+        s.add(IngestStat(org_id=owner.org_id, minute=NOW - 40 * 86400, accepted=5))
+    rollups.RetentionTask(90, 730, every_s=0)(db)
+    with db.session() as s:
+        minutes = list(s.scalars(select(IngestStat.minute)))
+    assert len(minutes) == 1 and minutes[0] > NOW - 86400  # this minute's count stays

@@ -19,7 +19,13 @@ from sqlalchemy.orm import Session
 
 from augury import clock
 from augury.metrics import stream
-from augury.metrics.models import ROLLUP_RESOLUTIONS, Metric, MetricPoint, MetricRollup
+from augury.metrics.models import (
+    ROLLUP_RESOLUTIONS,
+    IngestStat,
+    Metric,
+    MetricPoint,
+    MetricRollup,
+)
 from augury.store.db import Database
 
 RESOLUTION_NAMES = {60: "1m", 300: "5m", 3600: "1h", 86400: "1d"}
@@ -117,8 +123,15 @@ def apply_retention(session: Session, *, retention_days: int, rollup_retention_d
         )
 
 
+def prune_stats(session: Session, *, keep_days: int = 30) -> None:
+    """Drop per-minute ingest counts older than ``keep_days`` (they feed the overview)."""
+    cutoff = (clock.now() - timedelta(days=keep_days)).timestamp()
+    session.execute(delete(IngestStat).where(IngestStat.minute < cutoff))
+
+
 class RetentionTask:
-    """Applies retention at most once per ``every_s`` (a periodic task of the processor)."""
+    """Applies retention (and drops per-minute ingest counts older than 30 days) at most
+    once per ``every_s`` (a periodic task of the processor)."""
 
     def __init__(self, retention_days: int, rollup_retention_days: int, every_s: float = 3600):
         self.retention_days = retention_days
@@ -136,4 +149,5 @@ class RetentionTask:
                 retention_days=self.retention_days,
                 rollup_retention_days=self.rollup_retention_days,
             )
+            prune_stats(session)
         self._last = now

@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
 
 from sqlalchemy import ColumnElement, and_, delete, exists, func, not_, or_, select
 from sqlalchemy.orm import Session
@@ -408,11 +407,6 @@ def overview(*, session: Session, org_id: int) -> dict:
         "refused_last_hour": int(hour[1]),
         "ingest_per_minute": [{"minute": m, "accepted": a, "refused": r} for m, a, r in per_minute],
     }
-
-
-def prune_stats(session: Session, *, keep_days: int = 30) -> None:
-    cutoff = (clock.now() - timedelta(days=keep_days)).timestamp()
-    session.execute(delete(IngestStat).where(IngestStat.minute < cutoff))
 
 
 # ------------------------------------------------------------------ stream schemas

@@ -82,8 +82,6 @@ class MetricCache:
 class WriteOutcome:
     accepted: int = 0
     errors: list[SampleError] = field(default_factory=list)
-    metrics: int = 0
-    created: int = 0
 
 
 def _load_or_create(
@@ -92,7 +90,7 @@ def _load_or_create(
     samples: dict[MetricKey, tuple[Sample, str | None]],
     *,
     source: str,
-) -> tuple[dict[MetricKey, CachedMetric], int]:
+) -> dict[MetricKey, CachedMetric]:
     hashes = {key_hash(key): key for key in samples}
     rows = []
     for digest, key in hashes.items():
@@ -129,7 +127,7 @@ def _load_or_create(
         for k, v in key[1]
     ]
     upsert(session, MetricDimension.__table__, dims, keys=["metric_id", "key"])
-    return found, sum(1 for entry in found.values() if entry.last_ts is None)
+    return found
 
 
 def write(
@@ -156,8 +154,7 @@ def write(
         else:
             entries[key] = entry
     if missing:
-        created, outcome.created = _load_or_create(session, org_id, missing, source=source)
-        entries.update(created)
+        entries.update(_load_or_create(session, org_id, missing, source=source))
 
     rows: list[tuple[int, float, float]] = []
     spans: dict[int, list[float]] = {}
@@ -188,7 +185,6 @@ def write(
             span[1] = ts
     outcome.errors.sort(key=lambda e: e.index)
     outcome.accepted = len(rows)
-    outcome.metrics = len(spans)
 
     # Plain driver executemany: the per-row cost of building SQLAlchemy parameters is
     # the largest part of a big batch otherwise.
