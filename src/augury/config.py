@@ -119,6 +119,10 @@ class Settings(BaseSettings):
     def outbox_dir(self) -> Path:
         return self.data_dir / "outbox"
 
+    def upload_path(self, org_id: int, upload_id: str) -> Path:
+        """Where an uploaded body waits for the job that reads it."""
+        return self.data_dir / "uploads" / str(org_id) / f"{upload_id}.csv"
+
     @cached_property
     def signing_key(self) -> str:
         """The configured secret, or one generated once and kept in ``data_dir/secret_key``."""

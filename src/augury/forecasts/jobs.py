@@ -110,9 +110,8 @@ class ForecastCsv:
 
     def run(self, ctx, params: Params) -> dict:
         from augury import offline
-        from augury.forecasts.router import upload_path
 
-        path = upload_path(ctx.settings, ctx.org_id, params.upload_id)
+        path = ctx.settings.upload_path(ctx.org_id, params.upload_id)
         points = offline.parse_points(offline.read_csv(path))
         ctx.progress(10.0, "file read")
         out = offline.forecast_points(points, params.horizon, params.levels)

@@ -10,7 +10,6 @@ from starlette.concurrency import run_in_threadpool
 
 from augury.api.deps import ObjectId, Reader, SessionDep, SettingsDep, Writer
 from augury.api.pagination import Page, PageDep, make_page
-from augury.config import Settings
 from augury.errors import BadPayload, ValidationFailed
 from augury.forecasts import schemas, service
 from augury.jobs import service as jobs_service
@@ -129,10 +128,6 @@ def metric_yhat(
     return service.yhat(session, metric, steps=steps, resolution=resolution)
 
 
-def upload_path(settings: Settings, org_id: int, upload_id: str):
-    return settings.data_dir / "uploads" / str(org_id) / f"forecast-{upload_id}.csv"
-
-
 @router.post("/forecasts/csv", status_code=status.HTTP_202_ACCEPTED, response_model=JobRead)
 async def forecast_csv(
     request: Request,
@@ -153,7 +148,7 @@ async def forecast_csv(
 
     def work():
         upload_id = uuid.uuid4().hex
-        path = upload_path(settings, principal.org_id, upload_id)
+        path = settings.upload_path(principal.org_id, upload_id)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(body)
         try:

@@ -30,9 +30,7 @@ class Backfill:
         chunk_size: int = Field(20_000, ge=100, le=1_000_000, description="Samples per commit.")
 
     def run(self, ctx, params: Params) -> dict:
-        from augury.metrics.router import csv_upload_path
-
-        path = csv_upload_path(ctx.settings, ctx.org_id, params.upload_id)
+        path = ctx.settings.upload_path(ctx.org_id, params.upload_id)
         if not path.exists():
             raise FileNotFoundError(f"upload {params.upload_id} is gone")
         try:

@@ -296,7 +296,7 @@ async def import_csv(
 
     def work():
         upload_id = uuid.uuid4().hex
-        path = csv_upload_path(settings, principal.org_id, upload_id)
+        path = settings.upload_path(principal.org_id, upload_id)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(body)
         return jobs_service.create(
@@ -308,10 +308,6 @@ async def import_csv(
         )
 
     return await run_in_threadpool(work)
-
-
-def csv_upload_path(settings: Settings, org_id: int, upload_id: str):
-    return settings.data_dir / "uploads" / str(org_id) / f"{upload_id}.csv"
 
 
 # ------------------------------------------------------------------------ reading
