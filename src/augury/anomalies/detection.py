@@ -328,6 +328,7 @@ def _open(session, metric, timescale, ts, value, exp, score, interval) -> Metric
             AnomalyGroup.what == metric.what,
             AnomalyGroup.timescale == timescale,
             AnomalyGroup.end >= ts - grace,
+            AnomalyGroup.start <= ts + grace,  # metrics may be scored out of time order
         )
         .order_by(AnomalyGroup.id.desc())
         .limit(1)
