@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry
 
 from augury import __version__
+from augury.alerts.dispatch import Dispatcher
 from augury.api import errors as api_errors
 from augury.api.middleware import BodyLimitMiddleware, MetricsMiddleware, RequestMetrics
 from augury.api.prometheus import JobsCollector
@@ -81,9 +82,12 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool | None = None
             else:
                 stream = app.state.stream
             stream.start()
+            app.state.dispatcher.start()
         try:
             yield
         finally:
+            if runner is not None:
+                app.state.dispatcher.stop()
             if stream is not None:
                 stream.stop()
             if runner is not None:
@@ -105,6 +109,7 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool | None = None
     app.state.runner = None
     app.state.metric_cache = MetricCache()
     app.state.stream = StreamProcessor.from_settings(db, settings)
+    app.state.dispatcher = Dispatcher(db, settings)
     registry = CollectorRegistry()
     registry.register(JobsCollector(db))
     app.state.registry = registry

@@ -89,6 +89,7 @@ def worker(
     import signal
     import threading
 
+    from augury.alerts.dispatch import Dispatcher
     from augury.metrics.stream import StreamProcessor
     from augury.runtime.jobs import JobRunner
 
@@ -99,13 +100,19 @@ def worker(
     db = _db(settings)
     runner = JobRunner(settings, db)
     processor = StreamProcessor.from_settings(db, settings)
+    dispatcher = Dispatcher(db, settings)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     runner.start()
     processor.start()
-    typer.echo(f"worker on {runner.host}: running jobs and metric rollups (Ctrl-C to stop)")
+    dispatcher.start()
+    typer.echo(
+        f"worker on {runner.host}: running jobs, metric rollups, detection and alerts "
+        "(Ctrl-C to stop)"
+    )
     stop.wait()
+    dispatcher.stop()
     processor.stop()
     runner.stop()
 

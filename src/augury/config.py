@@ -83,6 +83,28 @@ class MetricsSettings(BaseModel):
     )
 
 
+class AlertSettings(BaseModel):
+    evaluate_interval_s: float = Field(
+        1.0, gt=0, description="How often alert configurations are evaluated."
+    )
+    dispatch_interval_s: float = Field(
+        0.5, gt=0, description="How often the dispatcher looks for messages to send."
+    )
+    timeout_s: float = Field(10.0, gt=0, description="Timeout of one delivery attempt.")
+    max_attempts: int = Field(8, ge=1, description="Attempts before a delivery is marked failed.")
+    retry_base_s: float = Field(
+        5.0, gt=0, description="First retry delay; it doubles per attempt, with jitter."
+    )
+    retry_cap_s: float = Field(900.0, gt=0, description="Longest delay between two attempts.")
+    workers: int = Field(4, ge=1, description="Deliveries sent at the same time.")
+    per_channel: int = Field(
+        2,
+        ge=1,
+        description="Deliveries in flight per channel, so one slow channel "
+        "cannot hold every worker.",
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="AUGURY_", env_nested_delimiter="__", extra="ignore"
@@ -106,6 +128,7 @@ class Settings(BaseSettings):
     auth: AuthSettings = AuthSettings()
     ratelimit: RateLimitSettings = RateLimitSettings()
     smtp: SmtpSettings = SmtpSettings()
+    alerts: AlertSettings = AlertSettings()
     jobs: JobSettings = JobSettings()
     metrics: MetricsSettings = MetricsSettings()
 

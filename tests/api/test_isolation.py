@@ -68,6 +68,61 @@ def _make_forecast(client, a):
     return client.post("/api/v1/forecasts", json=body, headers=a.headers).json()["id"]
 
 
+def _make_channel(client, a):
+    body = {"name": "c", "type": "slack", "config": {"url": "https://hooks.example/x"}}
+    return client.post("/api/v1/channels", json=body, headers=a.headers).json()["id"]
+
+
+def _make_alert(client, a):
+    body = {"title": "secret alert", "channel_ids": [_make_channel(client, a)]}
+    return client.post("/api/v1/alerts", json=body, headers=a.headers).json()["id"]
+
+
+def _make_trigger(client, a):
+    from augury.alerts.evaluate import evaluate
+
+    _make_alert(client, a)
+    _make_anomaly(client, a)
+    evaluate(client.app.state.db, base_url="http://augury.test")
+    return client.get("/api/v1/alerts/triggered", headers=a.headers).json()["items"][0]["id"]
+
+
+def _make_delivery(client, a):
+    _make_trigger(client, a)
+    channel = client.get("/api/v1/channels", headers=a.headers).json()["items"][0]["id"]
+    log = client.get(f"/api/v1/channels/{channel}/deliveries", headers=a.headers).json()
+    return log["items"][0]["id"]
+
+
+def _make_event(client, a):
+    body = {"title": "deploy", "category": "deploys", "source": "ci", "start": 1_700_000_000}
+    return client.post("/api/v1/events", json=body, headers=a.headers).json()["id"]
+
+
+def _make_window(client, a):
+    body = {"name": "w", "start": 1_700_000_000, "end": 1_700_003_600}
+    return client.post("/api/v1/maintenance-windows", json=body, headers=a.headers).json()["id"]
+
+
+def _make_action(client, a):
+    body = {"name": "runbook", "button": "Runbook", "url": "https://wiki.example/r"}
+    return client.post("/api/v1/alert-actions", json=body, headers=a.headers).json()["id"]
+
+
+def _make_routing(client, a):
+    body = {
+        "title": "t",
+        "dimension": "dc",
+        "routes": [{"value": "eu", "channel_ids": [_make_channel(client, a)]}],
+    }
+    return client.post("/api/v1/routing-tables", json=body, headers=a.headers).json()["id"]
+
+
+def _make_feedback(client, a):
+    body = {"type": "not_interesting", "anomaly_id": _make_anomaly(client, a)}
+    return client.post("/api/v1/feedback", json=body, headers=a.headers).json()["id"]
+
+
 # name: (create in A, list path, [(method, path template, json)] that must 404 for B)
 RESOURCES = {
     "job": (
@@ -95,6 +150,82 @@ RESOURCES = {
         ],
     ),
     "anomaly": (_make_anomaly, "/api/v1/anomalies", [("GET", "/api/v1/anomalies/{id}", None)]),
+    "alert": (
+        _make_alert,
+        "/api/v1/alerts",
+        [
+            ("GET", "/api/v1/alerts/{id}", None),
+            ("PUT", "/api/v1/alerts/{id}", {"title": "pwned"}),
+            ("POST", "/api/v1/alerts/{id}/pause", None),
+            ("POST", "/api/v1/alerts/{id}/snooze", {"duration_s": 60}),
+            ("DELETE", "/api/v1/alerts/{id}", None),
+        ],
+    ),
+    "triggered_alert": (
+        _make_trigger,
+        "/api/v1/alerts/triggered",
+        [
+            ("GET", "/api/v1/alerts/triggered/{id}", None),
+            ("POST", "/api/v1/alerts/triggered/{id}/acknowledge", None),
+            ("POST", "/api/v1/alerts/triggered/{id}/resolve", None),
+            ("GET", "/api/v1/alerts/triggered/{id}/deliveries", None),
+        ],
+    ),
+    "channel": (
+        _make_channel,
+        "/api/v1/channels",
+        [
+            ("GET", "/api/v1/channels/{id}", None),
+            ("PATCH", "/api/v1/channels/{id}", {"name": "pwned"}),
+            ("POST", "/api/v1/channels/{id}/test", None),
+            ("GET", "/api/v1/channels/{id}/deliveries", None),
+            ("DELETE", "/api/v1/channels/{id}", None),
+        ],
+    ),
+    "delivery": (
+        _make_delivery,
+        "/api/v1/deliveries",
+        [("POST", "/api/v1/deliveries/{id}/retry", None)],
+    ),
+    "event": (
+        _make_event,
+        "/api/v1/events",
+        [
+            ("GET", "/api/v1/events/{id}", None),
+            (
+                "PUT",
+                "/api/v1/events/{id}",
+                {"title": "x", "category": "c", "source": "s", "start": 1},
+            ),
+            ("DELETE", "/api/v1/events/{id}", None),
+        ],
+    ),
+    "maintenance_window": (
+        _make_window,
+        "/api/v1/maintenance-windows",
+        [
+            ("GET", "/api/v1/maintenance-windows/{id}", None),
+            ("PUT", "/api/v1/maintenance-windows/{id}", {"name": "x", "start": 1, "end": 2}),
+            ("DELETE", "/api/v1/maintenance-windows/{id}", None),
+        ],
+    ),
+    "alert_action": (
+        _make_action,
+        "/api/v1/alert-actions",
+        [
+            ("GET", "/api/v1/alert-actions/{id}", None),
+            ("DELETE", "/api/v1/alert-actions/{id}", None),
+        ],
+    ),
+    "routing_table": (
+        _make_routing,
+        "/api/v1/routing-tables",
+        [
+            ("GET", "/api/v1/routing-tables/{id}", None),
+            ("DELETE", "/api/v1/routing-tables/{id}", None),
+        ],
+    ),
+    "feedback": (_make_feedback, "/api/v1/feedback", [("DELETE", "/api/v1/feedback/{id}", None)]),
     "forecast": (
         _make_forecast,
         "/api/v1/forecasts",
@@ -232,3 +363,16 @@ def test_detection_controls_are_per_organization(client, owner, other_org_owner)
         assert client.get(path, headers=intruder).json() == []
         assert client.delete(f"{path}/{rid}", headers=intruder).status_code == 404
         assert [x["id"] for x in client.get(path, headers=owner.headers).json()] == [rid]
+
+
+def test_feedback_on_another_organizations_alert_is_refused(client, owner, other_org_owner):
+    trigger = _make_trigger(client, owner)
+    anomaly = client.get("/api/v1/anomalies", headers=owner.headers).json()["items"][0]["id"]
+    for body in ({"trigger_id": trigger}, {"anomaly_id": anomaly}):
+        r = client.post(
+            "/api/v1/feedback",
+            json={"type": "not_interesting", **body},
+            headers=other_org_owner.headers,
+        )
+        assert r.status_code == 404 and r.json()["error"]["code"] == "RESOURCE_NOT_FOUND"
+    assert client.get("/api/v1/feedback", headers=owner.headers).json()["total"] == 0

@@ -242,3 +242,24 @@ def get_owned(session: Session, model, org_id: int, row_id: int):
     if row is None:
         raise NotFound(f"{model.__name__} not found.")
     return row
+
+
+def chart_overlay(session: Session, s: metrics_service.Series) -> dict:
+    """The learned band and scores at this resolution, and the anomalies in range."""
+    out: dict = {}
+    timescale = TIMESCALE_BY_NAME.get(s.resolution)
+    if timescale is not None:
+        out.update(band(session, s.metric.id, timescale, s.timestamps) or {})
+    out["anomalies"] = [
+        {
+            "anomaly_id": a.group_id,
+            "timescale": TIMESCALES[a.timescale],
+            "state": a.state,
+            "start": a.start,
+            "end": a.end,
+            "peak_score": a.peak_score,
+            "direction": a.direction,
+        }
+        for a in metric_anomalies(session, s.metric.id, s.start, s.end)
+    ]
+    return out

@@ -25,7 +25,6 @@ from starlette.concurrency import run_in_threadpool
 
 from augury.accounts.principal import Principal
 from augury.anomalies import service as anomalies_service
-from augury.anomalies.models import TIMESCALES
 from augury.api.deps import (
     Admin,
     Ingester,
@@ -444,7 +443,7 @@ def metric_timeseries(
 ):
     """The metric's points in `[from, to)`, ready to chart (default: the last day of data)."""
     s = _series(session, principal.org_id, metric_id, start, end, resolution)
-    detected = _detection(session, s)
+    detected = anomalies_service.chart_overlay(session, s)
     return schemas.TimeseriesRead(
         metric_id=s.metric.id,
         name=s.metric.name,
@@ -459,30 +458,6 @@ def metric_timeseries(
         count=s.counts,
         **detected,
     )
-
-
-TIMESCALE_OF = {"native": 0, "1h": 3600, "1d": 86400}
-
-
-def _detection(session: Session, s: service.Series) -> dict:
-    """The learned band and scores at this resolution, and the anomalies in range."""
-    out: dict = {}
-    timescale = TIMESCALE_OF.get(s.resolution)
-    if timescale is not None:
-        out.update(anomalies_service.band(session, s.metric.id, timescale, s.timestamps) or {})
-    out["anomalies"] = [
-        {
-            "anomaly_id": a.group_id,
-            "timescale": TIMESCALES[a.timescale],
-            "state": a.state,
-            "start": a.start,
-            "end": a.end,
-            "peak_score": a.peak_score,
-            "direction": a.direction,
-        }
-        for a in anomalies_service.metric_anomalies(session, s.metric.id, s.start, s.end)
-    ]
-    return out
 
 
 @router.get(
@@ -503,7 +478,7 @@ def metric_graph(
     """The series, its learned band and its anomalies drawn as a PNG image (for mails,
     chat and dashboards)."""
     s = _series(session, principal.org_id, metric_id, start, end, resolution)
-    png = graph.render(s, width=width, height=height, **_detection(session, s))
+    png = graph.render(s, width=width, height=height, **anomalies_service.chart_overlay(session, s))
     return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})
 
 

@@ -285,13 +285,20 @@ class StreamProcessor:
     @classmethod
     def from_settings(cls, db: Database, settings: Settings) -> StreamProcessor:
         """The processor ``augury serve`` and ``augury worker`` run, with its periodic
-        tasks: retention and the forecast refresh scheduler."""
+        tasks: alert evaluation (right after detection), retention and the forecast
+        refresh scheduler."""
+        from augury.alerts.evaluate import AlertEvaluator
         from augury.forecasts.jobs import ForecastScheduler
         from augury.metrics.rollups import RetentionTask
 
         m = settings.metrics
         retention = RetentionTask(m.retention_days, m.rollup_retention_days)
-        return cls(db, interval_s=m.process_interval_s, periodic=[retention, ForecastScheduler()])
+        alerts = AlertEvaluator(settings.base_url, settings.alerts.evaluate_interval_s)
+        return cls(
+            db,
+            interval_s=m.process_interval_s,
+            periodic=[alerts, retention, ForecastScheduler()],
+        )
 
     def drain(self) -> int:
         """Move arrived points into place, then run every consumer over everything

@@ -1,6 +1,7 @@
 """Imports every domain's tables so that ``Base.metadata`` is complete (Alembic, tests)."""
 
 from augury.accounts import models as accounts_models  # noqa: F401
+from augury.alerts import models as alerts_models  # noqa: F401
 from augury.anomalies import models as anomalies_models  # noqa: F401
 from augury.audit import models as audit_models  # noqa: F401
 from augury.forecasts import models as forecasts_models  # noqa: F401

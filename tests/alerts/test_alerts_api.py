@@ -1,0 +1,504 @@
+"""Points in -> anomaly -> triggered alert -> a signed message at a real local receiver.
+
+Each test ingests points over HTTP, lets the stream processor detect
+(``app.state.stream.drain()``), runs the alert evaluator, then the dispatcher
+(``app.state.dispatcher.drain()``), and reads what the receiver got and what the API says.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+
+from augury.alerts.evaluate import evaluate
+from tests.anomalies.test_detection import STEP, T0, normal, send
+from tests.fixtures.factories import invite_and_join
+
+
+def api(client, owner, method, path, **kw):
+    r = client.request(method, f"/api/v1{path}", headers=owner.headers, **kw)
+    assert r.status_code < 300, r.text
+    return r.json() if r.content else None
+
+
+def webhook(client, owner, receiver, **config):
+    return api(
+        client,
+        owner,
+        "POST",
+        "/channels",
+        json={"name": "ops hook", "type": "webhook", "config": {"url": receiver.url, **config}},
+    )
+
+
+def cycle(client):
+    """Detection, alert evaluation and delivery, as the server's loops run them."""
+    app = client.app
+    app.state.stream.drain()
+    queued = evaluate(app.state.db, base_url=app.state.settings.base_url)
+    app.state.dispatcher.drain()
+    return queued
+
+
+def verify(secret: str, request: dict) -> bool:
+    """The receiver's side, written from the docs: HMAC-SHA256 over "t.body"."""
+    parts = dict(p.split("=", 1) for p in request["headers"]["x-augury-signature"].split(","))
+    mac = hmac.new(secret.encode(), f"{parts['t']}.".encode() + request["body"], hashlib.sha256)
+    return hmac.compare_digest(mac.hexdigest(), parts["v1"])
+
+
+def spike_series(at=1200, size=6.0, seed=0):
+    y = normal(seed=seed)
+    y[at] += size
+    return y
+
+
+def test_spike_opens_and_closes_an_alert_with_signed_messages(client, owner, key, receiver):
+    hook = webhook(client, owner, receiver)
+    secret = hook["config"]["secret"]
+    config = api(
+        client,
+        owner,
+        "POST",
+        "/alerts",
+        json={
+            "title": "CPU on {{host}}",
+            "expression": "what=cpu",
+            "severity": "high",
+            "conditions": {"min_score": 80},
+            "channel_ids": [hook["id"]],
+        },
+    )
+    y = spike_series()
+    send(client, key, y[:1201])  # up to and including the spike: the anomaly is open
+    cycle(client)
+    (opened,) = receiver.delivered()
+    assert opened["event"] == "open" and opened["trigger"]["status"] == "open"
+    assert opened["trigger"]["title"] == "CPU on a" and opened["trigger"]["severity"] == "high"
+    assert opened["metrics"][0]["dimensions"] == {"host": "a"}
+    assert opened["metrics"][0]["score"] > 80
+    assert verify(secret, receiver.requests[0])
+    assert receiver.requests[0]["headers"]["x-augury-event"] == "open"
+
+    send(client, key, y[1201:], start=T0 + 1201 * STEP)  # calm again: it closes
+    cycle(client)
+    closed = receiver.delivered()[1]
+    assert closed["event"] == "close" and closed["trigger"]["status"] == "closed"
+    assert closed["group_key"] == opened["group_key"]
+    assert verify(secret, receiver.requests[1])
+
+    (t,) = api(client, owner, "GET", "/alerts/triggered")["items"]
+    assert t["status"] == "closed" and t["config_id"] == config["id"]
+    assert t["start"] == T0 + 1200 * STEP and t["metric_count"] == 1
+    assert t["metrics"][0]["anomaly_id"] is not None
+    anomaly = api(client, owner, "GET", f"/anomalies/{t['metrics'][0]['anomaly_id']}")
+    assert anomaly["start"] == t["start"]
+    log = api(client, owner, "GET", f"/channels/{hook['id']}/deliveries")["items"]
+    assert [(d["event"], d["status"], d["status_code"]) for d in log] == [
+        ("close", "sent", 200),
+        ("open", "sent", 200),
+    ]
+    assert api(client, owner, "GET", f"/alerts/{config['id']}")["open_triggers"] == 0
+
+
+def test_conditions_filter_what_alerts(client, owner, key, receiver):
+    hook = webhook(client, owner, receiver)
+    base = {"expression": "what=cpu", "channel_ids": [hook["id"]]}
+    api(
+        client,
+        owner,
+        "POST",
+        "/alerts",
+        json={**base, "title": "down only", "conditions": {"direction": "down"}},
+    )
+    api(
+        client,
+        owner,
+        "POST",
+        "/alerts",
+        json={**base, "title": "big only", "conditions": {"min_delta_abs": 50}},
+    )
+    api(
+        client,
+        owner,
+        "POST",
+        "/alerts",
+        json={**base, "title": "long only", "conditions": {"min_duration_s": 3600}},
+    )
+    up = api(
+        client,
+        owner,
+        "POST",
+        "/alerts",
+        json={
+            **base,
+            "title": "up",
+            "conditions": {"direction": "up", "min_score": 80, "min_delta_pct": 20},
+        },
+    )
+    send(client, key, spike_series())
+    cycle(client)
+    titles = sorted({m["trigger"]["title"] for m in receiver.delivered()})
+    assert titles == ["up"]
+    (t,) = api(client, owner, "GET", "/alerts/triggered")["items"]
+    assert t["config_id"] == up["id"]
+
+
+def test_group_by_gives_one_alert_per_group_and_updates_when_metrics_join(
+    client, owner, key, receiver
+):
+    hook = webhook(client, owner, receiver)
+    api(
+        client,
+        owner,
+        "POST",
+        "/alerts",
+        json={
+            "title": "cpu in {{dc}}",
+            "expression": "what=cpu",
+            "group_by": ["dc"],
+            "conditions": {"min_score": 80},
+            "channel_ids": [hook["id"]],
+            "repeat_interval_s": 0,
+        },
+    )
+    for i, (host, dc) in enumerate((("a", "eu"), ("b", "eu"), ("c", "us"))):
+        y = spike_series(seed=10 + i)  # the same minute on every host ...
+        send(client, key, y[:1201], host=host, dc=dc)  # ... and still open
+        cycle(client)
+    events = [(m["event"], m["trigger"]["title"], len(m["metrics"])) for m in receiver.delivered()]
+    assert ("open", "cpu in eu", 1) in events and ("open", "cpu in us", 1) in events
+    assert ("update", "cpu in eu", 2) in events  # host b joined the eu alert
+    assert len([e for e in events if e[0] == "open"]) == 2
+    count = api(client, owner, "GET", "/alerts/triggered/count")
+    assert count == {"total": 2, "open": 2, "closed": 0}
+    eu = api(client, owner, "GET", "/alerts/triggered", params={"q": "dc=eu"})["items"]
+    assert [t["group"] for t in eu] == [{"dc": "eu"}]
+
+
+def test_acknowledge_holds_updates_and_resolve_sends_close(client, owner, key, receiver):
+    hook = webhook(client, owner, receiver)
+    api(
+        client,
+        owner,
+        "POST",
+        "/alerts",
+        json={
+            "title": "cpu",
+            "expression": "what=cpu",
+            "conditions": {"min_score": 80},
+            "channel_ids": [hook["id"]],
+            "repeat_interval_s": 0,
+        },
+    )
+    ys = [spike_series(seed=20 + i) for i in range(2)]
+    send(client, key, ys[0][:1201], host="a")
+    cycle(client)
+    (t,) = api(client, owner, "GET", "/alerts/triggered")["items"]
+    acked = api(client, owner, "POST", f"/alerts/triggered/{t['id']}/acknowledge")
+    assert acked["acknowledged_by_id"] is not None and acked["acknowledged_at"]
+    send(client, key, ys[1][:1201], host="b")  # joins, but someone is on it: no update
+    cycle(client)
+    assert [m["event"] for m in receiver.delivered()] == ["open"]
+    resolved = api(client, owner, "POST", f"/alerts/triggered/{t['id']}/resolve")
+    assert resolved["status"] == "closed" and resolved["resolved_by_id"] is not None
+    cycle(client)
+    assert [m["event"] for m in receiver.delivered()] == ["open", "close"]
+    send(client, key, ys[0][1201:1210], host="a", start=T0 + 1201 * STEP)
+    cycle(client)  # the same anomalies go on: resolved means resolved
+    assert api(client, owner, "GET", "/alerts/triggered/count")["open"] == 0
+
+
+def test_static_and_no_data_alerts(client, owner, key, receiver):
+    hook = webhook(client, owner, receiver)
+    api(
+        client,
+        owner,
+        "POST",
+        "/alerts",
+        json={
+            "title": "disk full",
+            "type": "static",
+            "expression": "what=disk",
+            "conditions": {"above": 90, "duration_s": 600},
+            "channel_ids": [hook["id"]],
+        },
+    )
+    api(
+        client,
+        owner,
+        "POST",
+        "/alerts",
+        json={
+            "title": "silent",
+            "type": "no_data",
+            "expression": "what=heartbeat",
+            "conditions": {"no_data_s": 3600},
+            "channel_ids": [hook["id"]],
+        },
+    )
+    now = int(time.time())
+    values = [50.0] * 10 + [95.0] * 5  # above 90 for 4 minutes only
+    send(client, key, values, what="disk", start=now - 3600, host="a")
+    send(client, key, [1.0], what="heartbeat", start=now - 7200, host="a")
+    cycle(client)
+    assert [m["trigger"]["title"] for m in receiver.delivered()] == ["silent"]
+    send(client, key, [96.0] * 10, what="disk", start=now - 3600 + 15 * STEP, host="a")
+    send(client, key, [1.0], what="heartbeat", start=now - 10, host="a")
+    cycle(client)
+    events = [(m["event"], m["trigger"]["title"]) for m in receiver.delivered()]
+    assert sorted(events[1:]) == [("close", "silent"), ("open", "disk full")]  # sent in parallel
+    (disk,) = [m for m in receiver.delivered() if m["trigger"]["title"] == "disk full"]
+    assert disk["metrics"][0]["value"] == 96.0 and disk["trigger"]["type"] == "static"
+    send(client, key, [40.0], what="disk", start=now - 3600 + 25 * STEP, host="a")
+    cycle(client)
+    assert receiver.delivered()[-1]["event"] == "close"
+
+
+def test_retries_with_backoff_then_sends(client, owner, key, receiver):
+    hook = webhook(client, owner, receiver)
+    api(
+        client,
+        owner,
+        "POST",
+        "/alerts",
+        json={
+            "title": "cpu",
+            "expression": "what=cpu",
+            "conditions": {"min_score": 80},
+            "channel_ids": [hook["id"]],
+        },
+    )
+    receiver.answers = [(503, 0.0), (500, 0.0)]
+    send(client, key, spike_series()[:1201])  # open: one message
+    cycle(client)
+    (d,) = api(client, owner, "GET", f"/channels/{hook['id']}/deliveries")["items"]
+    assert d["status"] == "pending" and d["attempts"] == 1 and d["status_code"] == 503
+    assert d["next_attempt_at"] > time.time()  # backed off, not hammered
+    dispatcher = client.app.state.dispatcher
+    for _ in range(2):
+        dispatcher.run_once(wait=True, now=d["next_attempt_at"] + 3600)
+    (d,) = api(client, owner, "GET", f"/channels/{hook['id']}/deliveries")["items"]
+    assert d["status"] == "sent" and d["attempts"] == 3
+    assert [r["status"] for r in receiver.requests] == [503, 500, 200]
+
+
+def test_gives_up_after_max_attempts_and_a_failed_delivery_can_be_retried(
+    client, owner, key, receiver, settings
+):
+    settings.alerts.max_attempts = 2
+    hook = webhook(client, owner, receiver)
+    api(
+        client,
+        owner,
+        "POST",
+        "/alerts",
+        json={
+            "title": "cpu",
+            "expression": "what=cpu",
+            "conditions": {"min_score": 80},
+            "channel_ids": [hook["id"]],
+        },
+    )
+    receiver.answers = [(500, 0.0)] * 2
+    send(client, key, spike_series()[:1201])  # open: one message
+    cycle(client)
+    client.app.state.dispatcher.run_once(wait=True, now=time.time() + 10_000)
+    (d,) = api(client, owner, "GET", f"/channels/{hook['id']}/deliveries")["items"]
+    assert d["status"] == "failed" and d["attempts"] == 2 and "500" in (d["error"] or "500")
+    channel = api(client, owner, "GET", f"/channels/{hook['id']}")
+    assert channel["deliveries"] == {"failed": 1}
+    api(client, owner, "POST", f"/deliveries/{d['id']}/retry")
+    client.app.state.dispatcher.drain()
+    (d,) = api(client, owner, "GET", f"/channels/{hook['id']}/deliveries")["items"]
+    assert d["status"] == "sent"
+
+
+def test_a_slow_channel_does_not_hold_the_others(client, owner, key, receiver, settings):
+    from tests.alerts.conftest import Receiver
+
+    settings.alerts.timeout_s = 1.0
+    other = Receiver()
+    try:
+        slow = webhook(client, owner, receiver)
+        fast = webhook(client, owner, other)
+        api(
+            client,
+            owner,
+            "POST",
+            "/alerts",
+            json={
+                "title": "cpu",
+                "expression": "what=cpu",
+                "conditions": {"min_score": 80},
+                "channel_ids": [slow["id"], fast["id"]],
+            },
+        )
+        receiver.answers = [(200, 3.0)]  # answers after the timeout
+        send(client, key, spike_series()[:1201])  # open: one message
+        cycle(client)
+        assert [m["event"] for m in other.delivered()] == ["open"]
+        (d,) = api(client, owner, "GET", f"/channels/{slow['id']}/deliveries")["items"]
+        assert d["status"] == "pending" and "timeout" in d["error"].lower()
+    finally:
+        other.close()
+
+
+def test_send_test_reports_the_outcome(client, owner, receiver):
+    hook = webhook(client, owner, receiver)
+    ok = api(client, owner, "POST", f"/channels/{hook['id']}/test")
+    assert ok["status"] == "sent" and ok["event"] == "test"
+    assert receiver.json()["event"] == "test"
+    receiver.answers = [(500, 0.0)]
+    failed = api(client, owner, "POST", f"/channels/{hook['id']}/test")
+    assert failed["status"] == "failed" and failed["status_code"] == 500
+    dead = api(
+        client,
+        owner,
+        "POST",
+        "/channels",
+        json={"name": "nowhere", "type": "slack", "config": {"url": "http://127.0.0.1:9/hook"}},
+    )
+    refused = api(client, owner, "POST", f"/channels/{dead['id']}/test")
+    assert refused["status"] == "failed" and refused["error"]
+
+
+def test_dynamic_routing_picks_the_channel_by_dimension(client, owner, key, receiver):
+    from tests.alerts.conftest import Receiver
+
+    us = Receiver()
+    try:
+        eu_hook = webhook(client, owner, receiver)
+        us_hook = webhook(client, owner, us)
+        table = api(
+            client,
+            owner,
+            "POST",
+            "/routing-tables",
+            json={
+                "title": "by region",
+                "dimension": "dc",
+                "routes": [
+                    {"value": "eu", "channel_ids": [eu_hook["id"]]},
+                    {"value": "us", "channel_ids": [us_hook["id"]]},
+                ],
+            },
+        )
+        api(
+            client,
+            owner,
+            "POST",
+            "/alerts",
+            json={
+                "title": "cpu {{dc}}",
+                "expression": "what=cpu",
+                "group_by": ["dc"],
+                "conditions": {"min_score": 80},
+                "routing_table_id": table["id"],
+            },
+        )
+        send(client, key, spike_series(seed=1), host="a", dc="eu")
+        send(client, key, spike_series(seed=2, at=1100), host="b", dc="us")
+        cycle(client)
+        assert {m["trigger"]["title"] for m in receiver.delivered()} == {"cpu eu"}
+        assert {m["trigger"]["title"] for m in us.delivered()} == {"cpu us"}
+    finally:
+        us.close()
+
+
+def test_alert_actions_travel_with_the_message(client, owner, key, receiver):
+    hook = webhook(client, owner, receiver)
+    action = api(
+        client,
+        owner,
+        "POST",
+        "/alert-actions",
+        json={"name": "runbook", "button": "Open runbook", "url": "https://wiki.example/cpu"},
+    )
+    api(
+        client,
+        owner,
+        "POST",
+        "/alerts",
+        json={
+            "title": "cpu",
+            "expression": "what=cpu",
+            "conditions": {"min_score": 80},
+            "channel_ids": [hook["id"]],
+            "action_ids": [action["id"]],
+        },
+    )
+    send(client, key, spike_series())
+    cycle(client)
+    assert receiver.delivered()[0]["actions"] == [
+        {"name": "runbook", "button": "Open runbook", "url": "https://wiki.example/cpu"}
+    ]
+
+
+def test_snooze_and_pause(client, owner, key, receiver):
+    hook = webhook(client, owner, receiver)
+    config = api(
+        client,
+        owner,
+        "POST",
+        "/alerts",
+        json={
+            "title": "cpu",
+            "expression": "what=cpu",
+            "conditions": {"min_score": 80},
+            "channel_ids": [hook["id"]],
+        },
+    )
+    snoozed = api(
+        client, owner, "POST", f"/alerts/{config['id']}/snooze", json={"duration_s": 3600}
+    )
+    assert snoozed["snoozed_until"] > 0
+    send(client, key, spike_series())
+    cycle(client)
+    assert receiver.delivered() == []
+    (t,) = api(client, owner, "GET", "/alerts/triggered")["items"]
+    assert "snoozed" in t["silenced_by"]
+    log = api(client, owner, "GET", f"/channels/{hook['id']}/deliveries")["items"]
+    assert [d["status"] for d in log] == ["silenced"]
+    paused = api(client, owner, "POST", f"/alerts/{config['id']}/pause")
+    assert paused["paused"] is True
+
+
+def test_bad_input_is_refused_with_the_error_shape(client, owner):
+    r = client.post(
+        "/api/v1/alerts",
+        headers=owner.headers,
+        json={"title": "x", "type": "static", "conditions": {}},
+    )
+    assert r.status_code == 422 and r.json()["error"]["code"] == "VALIDATION_ERROR"
+    r = client.post(
+        "/api/v1/alerts",
+        headers=owner.headers,
+        json={"title": "x", "expression": "host=(", "conditions": {}},
+    )
+    assert r.status_code == 422 and r.json()["error"]["code"] == "VALIDATION_ERROR"
+    r = client.post(
+        "/api/v1/alerts", headers=owner.headers, json={"title": "x", "channel_ids": [999]}
+    )
+    assert r.status_code == 422 and "channel_ids" in r.json()["error"]["message"]
+    r = client.post(
+        "/api/v1/channels",
+        headers=owner.headers,
+        json={"name": "x", "type": "webhook", "config": {"url": "ftp://nope"}},
+    )
+    assert r.status_code == 422 and r.json()["error"]["code"] == "VALIDATION_ERROR"
+    assert client.get("/api/v1/alerts", headers=owner.headers).json()["total"] == 0
+
+
+def test_viewers_read_but_cannot_change(client, owner):
+    viewer = invite_and_join(client, owner, "viewer")
+    assert client.get("/api/v1/alerts", headers=viewer.headers).status_code == 200
+    r = client.post("/api/v1/alerts", headers=viewer.headers, json={"title": "x"})
+    assert r.status_code == 403
+    r = client.post(
+        "/api/v1/channels",
+        headers=viewer.headers,
+        json={"name": "x", "type": "slack", "config": {"url": "https://hooks.example/x"}},
+    )
+    assert r.status_code == 403

@@ -1,0 +1,235 @@
+"""Feedback that tunes alerting: what "not interesting" silences and what it must not."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import pytest
+
+from augury.engines.detect.feedback import (
+    MARGIN,
+    MAX_EXAMPLES,
+    BenignProfile,
+    Deviation,
+    add_feedback,
+    explain,
+    from_json,
+    is_benign,
+    to_json,
+)
+
+MIN = 60.0
+MARCH_1 = datetime(2026, 3, 1, 14, 5, tzinfo=UTC).timestamp()
+
+BLIP = Deviation(
+    direction="up",
+    delta=12.3,
+    delta_pct=8.0,
+    duration_s=14 * MIN,
+    peak_score=72.0,
+    hour_of_day=3,
+    start=MARCH_1,
+)
+
+
+def dismissed(*examples: Deviation) -> BenignProfile:
+    profile = BenignProfile()
+    for e in examples:
+        profile = add_feedback(profile, e, "not_interesting")
+    return profile
+
+
+def test_no_feedback_means_alert():
+    assert not is_benign(BenignProfile(), BLIP)
+    assert "no deviation of this metric was marked not interesting" in explain(
+        BenignProfile(), BLIP
+    )
+
+
+def test_benign_repeat_is_suppressed():
+    profile = dismissed(BLIP)
+    repeat = replace(BLIP, delta=11.0, delta_pct=7.1, duration_s=15 * MIN, start=None)
+    assert is_benign(profile, repeat)
+    assert explain(profile, repeat) == (
+        "similar to the deviation marked not interesting on 2026-03-01 14:05 UTC (+12.3, 14 min)"
+    )
+
+
+def test_somewhat_larger_is_still_benign_up_to_the_margin():
+    profile = dismissed(BLIP)
+    assert is_benign(profile, replace(BLIP, delta=12.3 * (1 + MARGIN), delta_pct=8.0))
+    assert not is_benign(profile, replace(BLIP, delta=12.3 * (1 + MARGIN) + 0.1))
+    # Smaller deviations of the same kind are benign too: less than what was dismissed.
+    assert is_benign(profile, replace(BLIP, delta=2.0, delta_pct=1.0, duration_s=MIN))
+
+
+def test_three_times_larger_is_not_suppressed():
+    profile = dismissed(BLIP)
+    big = replace(BLIP, delta=3 * 12.3, delta_pct=24.0)
+    assert not is_benign(profile, big)
+    assert explain(profile, big).startswith("alerting: it is 3.0x the size of the deviation")
+
+
+def test_relative_size_counts_when_both_know_it():
+    profile = dismissed(BLIP)
+    # Same absolute size but on a baseline that shrank: 3x the relative change.
+    assert not is_benign(profile, replace(BLIP, delta_pct=24.0))
+    assert "relative to the expected value" in explain(profile, replace(BLIP, delta_pct=24.0))
+    assert is_benign(profile, replace(BLIP, delta_pct=None))
+
+
+def test_opposite_direction_is_not_suppressed():
+    profile = dismissed(BLIP)
+    drop = replace(BLIP, direction="down", delta=-12.3, delta_pct=-8.0)
+    assert not is_benign(profile, drop)
+    assert explain(profile, drop) == (
+        "alerting: no downward deviation of this metric was marked not interesting"
+    )
+
+
+def test_much_longer_is_not_suppressed():
+    profile = dismissed(BLIP)
+    assert not is_benign(profile, replace(BLIP, duration_s=3 * 14 * MIN))
+    assert "it lasts 42 min, over the 22 min allowed by" in explain(
+        profile, replace(BLIP, duration_s=42 * MIN)
+    )
+
+
+def test_one_interval_of_slack_on_duration():
+    """A one-point anomaly on an hourly metric lasts an hour; one point more must not
+    escape the envelope just because durations count whole points."""
+    hourly = replace(BLIP, duration_s=3600.0)
+    profile = dismissed(hourly)
+    two_points = replace(hourly, duration_s=7200.0)
+    assert is_benign(profile, two_points, interval_s=3600.0)
+    assert not is_benign(profile, two_points, interval_s=60.0)
+    assert not is_benign(profile, replace(hourly, duration_s=3 * 3600.0), interval_s=3600.0)
+
+
+def test_hour_of_day_must_be_close_when_both_know_it():
+    profile = dismissed(BLIP)  # 03h
+    assert is_benign(profile, replace(BLIP, hour_of_day=5))
+    assert is_benign(profile, replace(BLIP, hour_of_day=None))
+    assert not is_benign(profile, replace(BLIP, hour_of_day=15))
+    assert "peaked at 15h, over 2 h from 03h" in explain(profile, replace(BLIP, hour_of_day=15))
+    # The hour wraps around midnight.
+    late = dismissed(replace(BLIP, hour_of_day=23))
+    assert is_benign(late, replace(BLIP, hour_of_day=1))
+
+
+def test_any_matching_example_suffices():
+    small_long = replace(BLIP, delta=5.0, delta_pct=3.0, duration_s=2 * 3600.0, start=None)
+    profile = dismissed(BLIP, small_long)
+    assert is_benign(profile, replace(BLIP, delta=4.0, delta_pct=2.0, duration_s=2 * 3600.0))
+    assert is_benign(profile, replace(BLIP, delta=15.0, delta_pct=9.0, duration_s=10 * MIN))
+    # Large and long at once is neither of them.
+    assert not is_benign(profile, replace(BLIP, delta=15.0, delta_pct=9.0, duration_s=7200.0))
+
+
+def test_good_catch_wins():
+    """The user dismissed a +12.3 blip, but called a +10 one a good catch: size matters,
+    so a deviation at least that large and long alerts even though it resembles the
+    dismissed one."""
+    catch = replace(BLIP, delta=10.0, delta_pct=6.0, duration_s=10 * MIN, start=MARCH_1 + 86400)
+    profile = add_feedback(dismissed(BLIP), catch, "good_catch")
+    repeat = replace(BLIP, delta=11.0, delta_pct=7.0, start=None)
+    assert not is_benign(profile, repeat)
+    assert explain(profile, repeat) == (
+        "alerting: it resembles the deviation marked not interesting on 2026-03-01 14:05 UTC "
+        "(+12.3, 14 min), but is at least as large and as long as the deviation marked "
+        "a good catch on 2026-03-02 14:05 UTC (+10, 10 min)"
+    )
+    # Smaller than the good catch, or much shorter, or the other way: still benign.
+    assert is_benign(profile, replace(repeat, delta=9.0))
+    assert is_benign(profile, replace(repeat, duration_s=5 * MIN))
+    down = add_feedback(
+        dismissed(BLIP), replace(catch, direction="down", delta=-10.0, delta_pct=-6.0), "good_catch"
+    )
+    assert is_benign(down, repeat)
+
+
+def test_marking_the_same_deviation_again_changes_its_kind():
+    profile = add_feedback(dismissed(BLIP), BLIP, "good_catch")
+    assert profile.benign == [] and profile.good_catches == [BLIP]
+    profile = add_feedback(profile, BLIP, "not_interesting")
+    assert profile.benign == [BLIP] and profile.good_catches == []
+    assert dismissed(BLIP, BLIP).benign == [BLIP]
+
+
+def test_add_feedback_does_not_mutate():
+    profile = dismissed(BLIP)
+    add_feedback(profile, replace(BLIP, delta=1.0), "not_interesting")
+    assert profile.benign == [BLIP]
+
+
+def test_json_round_trip():
+    profile = add_feedback(
+        dismissed(BLIP, replace(BLIP, direction="down", delta=-3.0, delta_pct=None)),
+        replace(BLIP, delta=40.0, hour_of_day=None, start=None),
+        "good_catch",
+    )
+    data = json.loads(json.dumps(to_json(profile)))
+    assert from_json(data) == profile
+    assert data["version"] == 1
+
+
+def test_from_json_empty_and_tolerant():
+    assert from_json({}) == BenignProfile()
+    assert from_json(None) == BenignProfile()
+    data = to_json(dismissed(BLIP))
+    data["benign"][0]["new_feature"] = 1  # written by a newer version
+    assert from_json(data).benign == [BLIP]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"version": 2},
+        {"benign": ["nope"]},
+        {"benign": [{"direction": "up"}]},
+        {"benign": [{**to_json(dismissed(BLIP))["benign"][0], "direction": "sideways"}]},
+        {"benign": [{**to_json(dismissed(BLIP))["benign"][0], "delta": float("nan")}]},
+    ],
+)
+def test_from_json_rejects_bad_data(data: dict):
+    with pytest.raises(ValueError):
+        from_json(data)
+
+
+def test_examples_are_capped_dropping_the_oldest():
+    examples = [
+        replace(BLIP, delta=float(i + 1), start=MARCH_1 + i) for i in range(MAX_EXAMPLES + 5)
+    ]
+    profile = dismissed(*examples)
+    assert profile.benign == examples[-MAX_EXAMPLES:]
+    catches = BenignProfile()
+    for e in examples:
+        catches = add_feedback(catches, e, "good_catch")
+    assert catches.good_catches == examples[-MAX_EXAMPLES:]
+    # One kind filling up does not push out the other.
+    both = add_feedback(profile, replace(BLIP, delta=99.0), "good_catch")
+    assert len(both.benign) == MAX_EXAMPLES and len(both.good_catches) == 1
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"direction": "sideways"}, "direction"),
+        ({"delta": float("inf")}, "delta"),
+        ({"duration_s": -1.0}, "duration_s"),
+        ({"hour_of_day": 24}, "hour_of_day"),
+        ({"delta_pct": float("nan")}, "delta_pct"),
+    ],
+)
+def test_deviation_validation(changes: dict, message: str):
+    with pytest.raises(ValueError, match=message):
+        replace(BLIP, **changes)
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="kind"):
+        add_feedback(BenignProfile(), BLIP, "meh")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="margin"):
+        is_benign(BenignProfile(), BLIP, margin=-0.1)
