@@ -329,3 +329,47 @@ def test_anomalies_and_forecasts(live_server, owner):
     owner.forecasts.delete(task["id"])
     with pytest.raises(NotFoundError):
         owner.forecasts.get(task["id"])
+
+
+def test_alerts_channels_events_and_feedback(live_server, owner):
+    import numpy as np
+
+    from tests.alerts.conftest import Receiver
+
+    receiver = Receiver()
+    try:
+        hook = owner.channels.create("ops", "webhook", {"url": receiver.url})
+        assert owner.channels.test(hook["id"])["status"] == "sent"
+        config = owner.alerts.create(
+            "visits {{what}}", conditions={"min_score": 80}, channel_ids=[hook["id"]]
+        )
+        now = int(time.time()) // 60 * 60
+        rng = np.random.default_rng(1)
+        y = 50 + rng.normal(0, 1, 1500)
+        y[-1] += 30  # the newest point: an open anomaly
+        owner.metrics.send(
+            {"properties": {"what": "visits"}, "timestamp": now - (1500 - i) * 60, "value": v}
+            for i, v in enumerate(y.tolist())
+        )
+        deadline = time.monotonic() + 60
+        while len(receiver.delivered()) < 2:  # the test message, then the alert
+            assert time.monotonic() < deadline, "no alert arrived"
+            time.sleep(0.2)
+        assert receiver.delivered()[-1]["trigger"]["title"] == "visits visits"
+        (t,) = owner.alerts.triggered(status="open")["items"]
+        assert t["config_id"] == config["id"]
+        assert owner.alerts.triggered_count()["open"] == 1
+        assert owner.alerts.acknowledge(t["id"])["acknowledged_at"]
+        fb = owner.alerts.feedback("good_catch", trigger_id=t["id"], comment="real")
+        assert fb["trigger_id"] == t["id"]
+        assert owner.alerts.resolve(t["id"])["status"] == "closed"
+        preview = owner.alerts.preview(conditions={"min_score": 80})
+        assert preview["fired"] == 1
+        event = owner.events.create("deploy", "deployments", "ci", now - 600)
+        assert owner.events.list(start=now - 3600)["items"][0]["id"] == event["id"]
+        window = owner.events.create_window("upgrade", start=now, end=now + 3600)
+        assert window["active"] is True
+        log = owner.channels.deliveries(hook["id"])["items"]
+        assert {d["event"] for d in log} >= {"test", "open"}
+    finally:
+        receiver.close()

@@ -2,7 +2,8 @@
 
 The metrics are a week of 5-minute points ending at the moment of seeding, with daily
 and weekly cycles and noise (generated with a fixed seed), stored through the same
-writer as the ingestion routes. Later domains add their demo data here.
+writer as the ingestion routes; an alert on latency (mailed to the outbox) fires on the
+week's latency spike once detection has run. Later domains add their demo data here.
 """
 
 from __future__ import annotations
@@ -56,8 +57,57 @@ def seed_demo(db: Database, settings: Settings) -> bool:
             source="demo",
             max_lateness_s=None,
         )
+        seed_alerts(session, org.id, user.id, time.time())
     log.warning("demo account: %s / %s", DEMO_EMAIL, DEMO_PASSWORD)
     return True
+
+
+def seed_alerts(session, org_id: int, user_id: int, now: float) -> None:
+    """An email channel (the outbox, until SMTP is set), an alert on latency that the
+    demo week's spike triggers once detection has run, and the deploy before it."""
+    from augury.alerts import schemas as alert_schemas
+    from augury.alerts import service as alerts_service
+
+    channel = alerts_service.create_channel(
+        session=session,
+        org_id=org_id,
+        user_id=user_id,
+        body={
+            "name": "ops mail",
+            "type": "email",
+            "config": {"to": ["ops@example.com"]},
+            "enabled": True,
+        },
+    )
+    config = alert_schemas.AlertConfigCreate(
+        title="Latency on {{host}}",
+        description="Page latency left its usual band.",
+        severity="high",
+        expression="what=latency_ms",
+        group_by=["host"],
+        conditions={"min_score": 80},
+        channel_ids=[channel.id],
+    )
+    alerts_service.create_config(
+        session=session, org_id=org_id, user_id=user_id, body=config.model_dump()
+    )
+    step = 300
+    spike = math.floor(now / step) * step - 35 * step
+    alerts_service.create_event(
+        session=session,
+        org_id=org_id,
+        user_id=user_id,
+        body={
+            "title": "deploy web v2.3",
+            "description": "",
+            "category": "deployments",
+            "source": "ci",
+            "type": "display",
+            "start": spike - 600,
+            "end": None,
+            "properties": {"service": "web"},
+        },
+    )
 
 
 def demo_metrics(now: float, days: int = 7, step: int = 300) -> ParseResult:

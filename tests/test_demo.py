@@ -1,0 +1,34 @@
+"""The demo organization `make run` creates: its week of metrics has incidents that
+detection finds, and its latency alert reaches the mail outbox."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from augury.alerts.dispatch import Dispatcher
+from augury.alerts.evaluate import evaluate
+from augury.alerts.models import AlertTrigger
+from augury.demo import seed_demo
+from augury.metrics.stream import StreamProcessor
+from augury.runtime.mail import read_outbox
+from augury.store import migrate
+from augury.store.db import Database
+
+
+def test_demo_week_triggers_the_latency_alert_into_the_outbox(settings):
+    db = Database(settings.db_url)
+    migrate.upgrade(db.engine)
+    assert seed_demo(db, settings) is True
+    assert seed_demo(db, settings) is False  # once
+    StreamProcessor(db).drain()
+    evaluate(db, base_url=settings.base_url)
+    Dispatcher(db, settings).drain()
+    with db.session() as s:
+        triggers = list(s.scalars(select(AlertTrigger)))
+    assert [t.title for t in triggers] == ["Latency on web-2"]
+    mails = read_outbox(settings.outbox_dir)  # the spike came and went: open, then close
+    assert {m["to"] for m in mails} == {"ops@example.com"}
+    assert all("Latency on web-2" in m["subject"] for m in mails) and len(mails) == 2
+    opened = next(m for m in mails if "Closed" not in m["subject"])
+    assert "deploy web v2.3" in opened["text"]  # the deploy ten minutes before
+    db.dispose()
