@@ -11,6 +11,8 @@ import hashlib
 import hmac
 import time
 
+import pytest
+
 from augury.alerts.evaluate import evaluate
 from tests.anomalies.test_detection import STEP, T0, normal, send
 from tests.fixtures.factories import invite_and_join
@@ -502,3 +504,96 @@ def test_viewers_read_but_cannot_change(client, owner):
         json={"name": "x", "type": "slack", "config": {"url": "https://hooks.example/x"}},
     )
     assert r.status_code == 403
+
+
+def test_one_incident_on_many_metrics_is_one_message(client, owner, key, receiver):
+    hook = webhook(client, owner, receiver)
+    api(
+        client,
+        owner,
+        "POST",
+        "/alerts",
+        json={
+            "title": "cpu",
+            "expression": "what=cpu",
+            "conditions": {"min_score": 80},
+            "channel_ids": [hook["id"]],
+        },
+    )
+    body = []
+    for h in range(20):  # twenty hosts spike in the same minute
+        y = spike_series(seed=100 + h, size=8.0)[:1201]
+        body += [
+            {
+                "properties": {"what": "cpu", "host": f"h{h}"},
+                "timestamp": T0 + STEP * i,
+                "value": float(v),
+            }
+            for i, v in enumerate(y)
+        ]
+    for k in range(0, len(body), 5000):
+        r = client.post(f"/api/v1/metrics?token={key}", json=body[k : k + 5000])
+        assert r.status_code == 200 and r.json()["rejected"] == 0
+    cycle(client)
+    (message,) = receiver.delivered()
+    (anomaly,) = api(client, owner, "GET", "/anomalies", params={"min_score": 80})["items"]
+    strong = {m["metric_id"] for m in anomaly["metrics"] if m["peak_score"] >= 80}
+    assert len(strong) >= 15  # (a few hosts' noise makes their spike score lower)
+    assert message["event"] == "open" and {m["id"] for m in message["metrics"]} == strong
+
+
+@pytest.mark.service
+def test_email_alert_through_a_real_smtp_server_with_the_graph(client, owner, key, settings):
+    from email import message_from_bytes, policy
+
+    from aiosmtpd.controller import Controller
+
+    from tests.fixtures.app import free_port
+
+    received = []
+
+    class Inbox:
+        async def handle_DATA(self, server, session, envelope):
+            received.append(envelope)
+            return "250 OK"
+
+    smtp = Controller(Inbox(), hostname="127.0.0.1", port=free_port())
+    smtp.start()
+    try:
+        settings.smtp.host, settings.smtp.port = "127.0.0.1", smtp.port
+        settings.smtp.sender = "augury <alerts@example.com>"
+        mail = api(
+            client,
+            owner,
+            "POST",
+            "/channels",
+            json={"name": "oncall", "type": "email", "config": {"to": ["oncall@example.com"]}},
+        )
+        api(
+            client,
+            owner,
+            "POST",
+            "/alerts",
+            json={
+                "title": "CPU on {{host}}",
+                "expression": "what=cpu",
+                "severity": "critical",
+                "conditions": {"min_score": 80},
+                "channel_ids": [mail["id"]],
+            },
+        )
+        send(client, key, spike_series()[:1201])
+        cycle(client)
+    finally:
+        smtp.stop()
+    (envelope,) = received
+    assert envelope.rcpt_tos == ["oncall@example.com"]
+    msg = message_from_bytes(envelope.content, policy=policy.default)
+    assert "CPU on a" in msg["Subject"] and "CRITICAL" in msg["Subject"].upper()
+    text = msg.get_body(preferencelist=("plain",)).get_content()
+    html = msg.get_body(preferencelist=("html",)).get_content()
+    assert "what=cpu.host=a" in text and "CPU on a" in html
+    (image,) = [p for p in msg.walk() if p.get_content_type() == "image/png"]
+    cid = image["Content-ID"].strip("<>")
+    assert f"cid:{cid}" in html
+    assert image.get_content()[:8] == b"\x89PNG\r\n\x1a\n" and len(image.get_content()) > 5000
