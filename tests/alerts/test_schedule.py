@@ -463,6 +463,8 @@ def test_validate_normalises():
         (Window(cron="0 2 1,,2 * *", duration_s=60), "day of month"),
         (Window(cron="0 2 30 2 *", duration_s=60), "never fires"),
         (Window(cron="0 2 * * 0"), "needs duration_s"),
+        (Window(cron="0 2 * * 0", dtstart="9999-12-31T00:00:00", duration_s=60), "years"),
+        (Window(start=1.0, end=1e15), "years"),
     ],
 )
 def test_validation_errors(window: Window, message: str):
@@ -473,6 +475,10 @@ def test_validation_errors(window: Window, message: str):
 def test_query_arguments_are_checked():
     with pytest.raises(ValueError, match="finite"):
         active_at(SUNDAY_2AM, float("inf"))
+    with pytest.raises(ValueError, match="years"):
+        active_at(SUNDAY_2AM, 1e15)
+    with pytest.raises(ValueError, match="years"):
+        next_occurrences(SUNDAY_2AM, -1e13, 3)
     with pytest.raises(ValueError, match="count"):
         next_occurrences(SUNDAY_2AM, 0.0, -1)
     with pytest.raises(ValueError, match="time zone"):

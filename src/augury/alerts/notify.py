@@ -11,6 +11,8 @@ broken channel never delays detection.
 
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
@@ -31,6 +33,8 @@ from augury.alerts.notification import Notification, NotificationMetric
 from augury.anomalies.models import TIMESCALES
 from augury.metrics import expressions
 from augury.metrics.models import Metric
+
+log = logging.getLogger("augury.alerts")
 
 EVENTS_AROUND_S = 3600.0
 """User events this long before an alert starts are shown with it."""
@@ -81,7 +85,12 @@ def silence_reason(
     ):
         if window.config_ids and config.id not in window.config_ids:
             continue
-        if schedule.active_at(window_spec(window), now) is None:
+        try:
+            active = schedule.active_at(window_spec(window), now)
+        except ValueError:  # stored before a stricter validation: never silences
+            log.warning("maintenance window %s is invalid; ignored", window.id)
+            continue
+        if active is None:
             continue
         tree = expressions.parse(window.expression or "")
         if all(expressions.matches(tree, m.what, m.dimensions) for m in metrics):

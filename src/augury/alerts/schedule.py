@@ -86,6 +86,15 @@ _PERIODS_PER_400_YEARS = {
     du.HOURLY: 146097 * 24,
 }
 
+_FIRST_YEAR, _LAST_YEAR = 1900, 2999
+"""Years a time may fall in: wide enough for any schedule, and far enough from
+datetime's limits that the look-back and horizon arithmetic cannot overflow."""
+
+_EPOCH_RANGE = (
+    datetime(_FIRST_YEAR, 1, 1, tzinfo=UTC).timestamp(),
+    datetime(_LAST_YEAR + 1, 1, 1, tzinfo=UTC).timestamp(),
+)
+
 _CRON_DTSTART = datetime(1970, 1, 1)
 """Where a cron window without ``dtstart`` starts: cron has no start date."""
 
@@ -163,7 +172,7 @@ def active_at(window: Window, now: float) -> tuple[float, float] | None:
     Raises ValueError for an invalid window (see :func:`validate`).
     """
     c = _compile(window)
-    _check_finite("now", now)
+    _check_time("now", now)
     if c.one_off is not None:
         start, end = c.one_off
         return c.one_off if start <= now < end else None
@@ -179,7 +188,7 @@ def next_occurrences(window: Window, after: float, count: int) -> list[tuple[flo
     The one in progress at ``after``, if any, comes first: the UI shows it as "now".
     """
     c = _compile(window)
-    _check_finite("after", after)
+    _check_time("after", after)
     if not 0 <= count <= MAX_NEXT:
         raise ValueError(f"count must be between 0 and {MAX_NEXT}, got {count}")
     if count == 0:
@@ -277,8 +286,8 @@ def _zone(key: str) -> ZoneInfo:
 def _one_off(window: Window) -> tuple[float, float]:
     if window.start is None or window.end is None:
         raise ValueError("a one-off window needs both start and end")
-    _check_finite("start", window.start)
-    _check_finite("end", window.end)
+    _check_time("start", window.start)
+    _check_time("end", window.end)
     if window.end <= window.start:
         raise ValueError("end must be after start")
     return float(window.start), float(window.end)
@@ -298,6 +307,12 @@ def _check_finite(name: str, value: float) -> None:
         raise ValueError(f"{name} must be a finite number, got {value!r}")
 
 
+def _check_time(name: str, value: float) -> None:
+    _check_finite(name, value)
+    if not _EPOCH_RANGE[0] <= value < _EPOCH_RANGE[1]:
+        raise ValueError(f"{name} must fall in the years {_FIRST_YEAR}-{_LAST_YEAR}")
+
+
 def _dtstart(text: str) -> datetime:
     try:
         dt = datetime.fromisoformat(text)
@@ -307,6 +322,8 @@ def _dtstart(text: str) -> datetime:
         raise ValueError(
             f"dtstart {text!r} must be a local time without offset; the zone is `timezone`"
         )
+    if not _FIRST_YEAR <= dt.year <= _LAST_YEAR:
+        raise ValueError(f"dtstart must fall in the years {_FIRST_YEAR}-{_LAST_YEAR}")
     return dt.replace(microsecond=0)
 
 
@@ -549,10 +566,7 @@ def _shift(freq: int, start: datetime, n: int) -> datetime:
 
 def _local(epoch: float, tz: ZoneInfo) -> datetime:
     """Naive local wall-clock time of an epoch."""
-    try:
-        return datetime.fromtimestamp(epoch, tz).replace(tzinfo=None)
-    except (OverflowError, OSError, ValueError):
-        raise ValueError(f"time {epoch!r} is out of range") from None
+    return datetime.fromtimestamp(epoch, tz).replace(tzinfo=None)
 
 
 def _epoch(local: datetime, tz: ZoneInfo) -> float:
