@@ -34,7 +34,11 @@ from augury import clock
 from augury.alerts import channels
 from augury.alerts.models import Channel, Delivery
 from augury.alerts.notification import Notification
+from augury.anomalies import service as anomalies_service
 from augury.config import Settings
+from augury.metrics import graph
+from augury.metrics import service as metrics_service
+from augury.metrics.models import Metric
 from augury.store.db import Database
 
 log = logging.getLogger("augury.alerts")
@@ -208,11 +212,6 @@ class Dispatcher:
 
     def graphs(self, n: Notification) -> list[tuple[str, bytes]]:
         """PNG graphs of the alert's strongest metrics, drawn from stored data."""
-        from augury.anomalies import service as anomalies_service
-        from augury.metrics import graph
-        from augury.metrics import service as metrics_service
-        from augury.metrics.models import Metric
-
         out = []
         with self.db.session() as session:
             for m in n.metrics[:GRAPHS_PER_MAIL]:

@@ -29,7 +29,7 @@ import math
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select, text
+from sqlalchemy import bindparam, or_, select, text
 from sqlalchemy.orm import Session
 
 from augury import clock
@@ -231,7 +231,7 @@ class Evaluation:
                 "JOIN metric m ON m.id = p.metric_id "
                 "WHERE m.id IN :ids AND p.ts >= m.last_ts - :back "
                 "ORDER BY p.metric_id, p.ts"
-            ).bindparams(_expanding("ids")),
+            ).bindparams(bindparam("ids", expanding=True)),
             {"ids": list(metrics), "back": 2 * duration + STATIC_LOOKBACK_S},
         ).all()
         series: dict[int, list[tuple[float, float]]] = {}
@@ -490,9 +490,3 @@ def render_title(title: str, metric: Metric, group: dict[str, str]) -> str:
     for key, value in values.items():
         out = out.replace("{{" + key + "}}", str(value))
     return out[:200]
-
-
-def _expanding(name: str):
-    from sqlalchemy import bindparam
-
-    return bindparam(name, expanding=True)

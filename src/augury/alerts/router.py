@@ -8,11 +8,13 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Response, status
 from sqlalchemy import select
 
+from augury import clock
 from augury.accounts.models import Organization
 from augury.alerts import schemas, service
 from augury.alerts.models import AlertAction, MaintenanceWindow, RoutingTable
 from augury.api.deps import ObjectId, Reader, SessionDep, SettingsDep, Writer
-from augury.api.pagination import Page, PageDep, make_page
+from augury.api.pagination import Page, PageDep, make_page, paginate
+from augury.errors import ValidationFailed
 
 router = APIRouter(tags=["alerts"])
 
@@ -25,8 +27,6 @@ def _csv(value: str | None) -> list[str] | None:
 
 
 def _ints(value: str | None) -> list[int] | None:
-    from augury.errors import ValidationFailed
-
     items = _csv(value)
     if items is None:
         return None
@@ -242,8 +242,6 @@ def resume_alert(config_id: ObjectId, principal: Writer, session: SessionDep):
 @router.post("/alerts/{config_id}/snooze", response_model=schemas.AlertConfigRead)
 def snooze_alert(config_id: ObjectId, body: schemas.Snooze, principal: Writer, session: SessionDep):
     """Mute: alerts are still opened and closed, but no message goes out until then."""
-    from augury import clock
-
     config = service.get_config(session=session, org_id=principal.org_id, config_id=config_id)
     config.snoozed_until = body.until or clock.now().timestamp() + body.duration_s
     return service.config_read(session, config)
@@ -393,8 +391,6 @@ def create_action(body: schemas.ActionCreate, principal: Writer, session: Sessio
 
 @router.get("/alert-actions", response_model=Page[schemas.ActionRead])
 def list_actions(principal: Reader, session: SessionDep, page: PageDep):
-    from augury.api.pagination import paginate
-
     stmt = (
         select(AlertAction).where(AlertAction.org_id == principal.org_id).order_by(AlertAction.id)
     )
@@ -441,8 +437,6 @@ def create_routing_table(body: schemas.RoutingTableCreate, principal: Writer, se
 
 @router.get("/routing-tables", response_model=Page[schemas.RoutingTableRead])
 def list_routing_tables(principal: Reader, session: SessionDep, page: PageDep):
-    from augury.api.pagination import paginate
-
     stmt = (
         select(RoutingTable)
         .where(RoutingTable.org_id == principal.org_id)
@@ -567,8 +561,6 @@ def create_window(body: schemas.WindowCreate, principal: Writer, session: Sessio
 
 @router.get("/maintenance-windows", response_model=Page[schemas.WindowRead])
 def list_windows(principal: Reader, session: SessionDep, page: PageDep):
-    from augury.api.pagination import paginate
-
     stmt = (
         select(MaintenanceWindow)
         .where(MaintenanceWindow.org_id == principal.org_id)

@@ -5,6 +5,7 @@ caller's organization."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -921,8 +922,6 @@ def list_feedback(
     end: float | None = None,
     type: str | None = None,
 ) -> tuple[list[Feedback], int]:
-    from datetime import UTC, datetime
-
     stmt = select(Feedback).where(Feedback.org_id == org_id)
     if start is not None:
         stmt = stmt.where(Feedback.created_at >= datetime.fromtimestamp(start, UTC))
