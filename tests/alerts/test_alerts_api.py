@@ -597,3 +597,31 @@ def test_email_alert_through_a_real_smtp_server_with_the_graph(client, owner, ke
     cid = image["Content-ID"].strip("<>")
     assert f"cid:{cid}" in html
     assert image.get_content()[:8] == b"\x89PNG\r\n\x1a\n" and len(image.get_content()) > 5000
+
+
+def test_routing_table_from_csv_as_anodot_uploads_them(client, owner, receiver):
+    hook = webhook(client, owner, receiver)
+    csv_text = f"value,destination\nUS,us_team@example.com\nUK,{hook['id']};uk@example.com\n"
+    r = client.post(
+        "/api/v1/routing-tables/csv",
+        params={"title": "regions.csv", "dimension": "country"},
+        content=csv_text,
+        headers={**owner.headers, "Content-Type": "text/csv"},
+    )
+    assert r.status_code == 201, r.text
+    table = r.json()
+    emails = {
+        c["name"]: c
+        for c in api(client, owner, "GET", "/channels", params={"type": "email"})["items"]
+    }
+    assert set(emails) == {"us_team@example.com", "uk@example.com"}
+    assert emails["uk@example.com"]["config"]["to"] == ["uk@example.com"]
+    rows = api(client, owner, "GET", f"/routing-tables/{table['id']}/csv")
+    assert rows == [["US", "us_team@example.com"], ["UK", str(hook["id"]), "uk@example.com"]]
+    r = client.put(
+        f"/api/v1/routing-tables/{table['id']}/csv",
+        content="FR,not-a-destination\n",
+        headers={**owner.headers, "Content-Type": "text/csv"},
+    )
+    assert r.status_code == 422 and "Row 1" in r.json()["error"]["message"]
+    assert api(client, owner, "GET", f"/routing-tables/{table['id']}/csv") == rows  # unchanged

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
 
 from augury import clock
 from augury.accounts.models import Organization
@@ -14,7 +15,7 @@ from augury.alerts import schemas, service
 from augury.alerts.models import AlertAction, MaintenanceWindow, RoutingTable
 from augury.api.deps import ObjectId, Reader, SessionDep, SettingsDep, Writer
 from augury.api.pagination import Page, PageDep, make_page, paginate
-from augury.errors import ValidationFailed
+from augury.errors import BadPayload, ValidationFailed
 
 router = APIRouter(tags=["alerts"])
 
@@ -433,6 +434,71 @@ def create_routing_table(body: schemas.RoutingTableCreate, principal: Writer, se
     return service.save_routing_table(
         session=session, org_id=principal.org_id, body=body.model_dump()
     )
+
+
+async def _csv_text(request: Request) -> str:
+    body = await request.body()
+    try:
+        return body.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise BadPayload("The body is not UTF-8 CSV.") from exc
+
+
+@router.post(
+    "/routing-tables/csv",
+    status_code=status.HTTP_201_CREATED,
+    response_model=schemas.RoutingTableRead,
+)
+async def upload_routing_table(
+    request: Request,
+    principal: Writer,
+    session: SessionDep,
+    title: Annotated[str, Query(min_length=1, max_length=200)],
+    dimension: Annotated[str, Query(min_length=1, max_length=200)],
+):
+    """Create a routing table from a CSV body (`Content-Type: text/csv`), one row per
+    dimension value: `US,us_team@example.com` or `US,3;4` (channel ids). An email
+    address routes to the email channel named after it, created when missing."""
+    text = await _csv_text(request)
+
+    def work():
+        routes = service.routes_from_csv(
+            session=session, org_id=principal.org_id, user_id=principal.user_id, text=text
+        )
+        body = {"title": title, "dimension": dimension, "routes": routes}
+        return service.save_routing_table(session=session, org_id=principal.org_id, body=body)
+
+    return await run_in_threadpool(work)
+
+
+@router.put("/routing-tables/{table_id}/csv", response_model=schemas.RoutingTableRead)
+async def replace_routing_table_csv(
+    table_id: ObjectId, request: Request, principal: Writer, session: SessionDep
+):
+    """Replace the routes of a table with those of a CSV body."""
+    text = await _csv_text(request)
+
+    def work():
+        table = service.get_routing_table(
+            session=session, org_id=principal.org_id, table_id=table_id
+        )
+        routes = service.routes_from_csv(
+            session=session, org_id=principal.org_id, user_id=principal.user_id, text=text
+        )
+        body = {"title": table.title, "dimension": table.dimension, "routes": routes}
+        return service.save_routing_table(
+            session=session, org_id=principal.org_id, body=body, table_id=table_id
+        )
+
+    return await run_in_threadpool(work)
+
+
+@router.get("/routing-tables/{table_id}/csv", response_model=list[list[str]])
+def routing_table_rows(table_id: ObjectId, principal: Reader, session: SessionDep):
+    """The table's rows: `[value, destination, ...]` (an email address for an email
+    channel named after it, else the channel id)."""
+    table = service.get_routing_table(session=session, org_id=principal.org_id, table_id=table_id)
+    return service.routes_as_rows(session, table)
 
 
 @router.get("/routing-tables", response_model=Page[schemas.RoutingTableRead])

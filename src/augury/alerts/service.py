@@ -4,6 +4,8 @@ caller's organization."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from datetime import UTC, datetime
 
@@ -691,6 +693,78 @@ def save_routing_table(
     table.updated_at = clock.now()
     session.flush()
     return table
+
+
+def routes_from_csv(*, session: Session, org_id: int, user_id: int | None, text: str) -> list[dict]:
+    """Routes from a CSV as Anodot's routing tables are uploaded: one row per dimension
+    value, then its destinations (more columns, or ``;``-separated). A destination is a
+    channel id, or an email address: the email channel named after it is used, and
+    created when missing."""
+    routes: list[dict] = []
+    email_channels = {
+        c.name: c.id
+        for c in session.scalars(
+            select(Channel).where(Channel.org_id == org_id, Channel.type == "email")
+        )
+    }
+    for n, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+        cells = [c.strip() for c in row if c.strip()]
+        if not cells:
+            continue
+        if n == 1 and cells[0].lower() in ("value", "dimension value", "dimension_value"):
+            continue  # a header
+        value, destinations = cells[0], [d.strip() for c in cells[1:] for d in c.split(";")]
+        ids: list[int] = []
+        for dest in filter(None, destinations):
+            if dest.isdigit():
+                ids.append(int(dest))
+            elif "@" in dest:
+                if dest not in email_channels:
+                    channel = create_channel(
+                        session=session,
+                        org_id=org_id,
+                        user_id=user_id,
+                        body={
+                            "name": dest,
+                            "type": "email",
+                            "config": {"to": [dest]},
+                            "enabled": True,
+                        },
+                    )
+                    email_channels[dest] = channel.id
+                ids.append(email_channels[dest])
+            else:
+                raise ValidationFailed(
+                    f"Row {n}: {dest!r} is neither a channel id nor an email address.",
+                    details={"row": n},
+                )
+        if not ids:
+            raise ValidationFailed(f"Row {n}: no destination for {value!r}.", details={"row": n})
+        if len(value) > 400:
+            raise ValidationFailed(f"Row {n}: the value is longer than 400 characters.")
+        routes.append({"value": value, "channel_ids": ids})
+    if not routes:
+        raise ValidationFailed("The CSV has no routes.")
+    return routes
+
+
+def routes_as_rows(session: Session, table: RoutingTable) -> list[list[str]]:
+    """The table as Anodot answers it: ``[value, destination, ...]`` rows, email
+    channels named after their address shown as that address."""
+    ids = {i for r in table.routes for i in r.get("channel_ids", [])}
+    names = (
+        {
+            c.id: c.name
+            for c in session.scalars(select(Channel).where(Channel.id.in_(ids)))
+            if c.type == "email" and c.config.get("to") == [c.name]
+        }
+        if ids
+        else {}
+    )
+    return [
+        [r["value"], *(names.get(i, str(i)) for i in r.get("channel_ids", []))]
+        for r in table.routes
+    ]
 
 
 def get_routing_table(*, session: Session, org_id: int, table_id: int) -> RoutingTable:
