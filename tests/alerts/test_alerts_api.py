@@ -625,3 +625,38 @@ def test_routing_table_from_csv_as_anodot_uploads_them(client, owner, receiver):
     )
     assert r.status_code == 422 and "Row 1" in r.json()["error"]["message"]
     assert api(client, owner, "GET", f"/routing-tables/{table['id']}/csv") == rows  # unchanged
+
+
+def test_ingestion_and_detection_go_on_while_a_delivery_hangs(
+    client, owner, key, receiver, settings
+):
+    settings.alerts.timeout_s = 10.0
+    hook = webhook(client, owner, receiver)
+    api(
+        client,
+        owner,
+        "POST",
+        "/alerts",
+        json={
+            "title": "cpu",
+            "expression": "what=cpu",
+            "conditions": {"min_score": 80},
+            "channel_ids": [hook["id"]],
+        },
+    )
+    receiver.answers = [(200, 3.0)]  # a receiver that takes its time
+    send(client, key, spike_series()[:1201], host="a")
+    evaluate(client.app.state.db, base_url=settings.base_url)
+    dispatcher = client.app.state.dispatcher
+    assert dispatcher.run_once() == 1  # sending, in the background
+    send(client, key, spike_series(seed=4)[:1201], host="b")  # meanwhile: stored, detected
+    evaluate(client.app.state.db, base_url=settings.base_url)
+    (delivery,) = api(client, owner, "GET", "/deliveries")["items"]
+    assert delivery["status"] == "sending"  # still waiting for the receiver
+    (t,) = api(client, owner, "GET", "/alerts/triggered")["items"]
+    assert t["metric_count"] == 2  # host b's anomaly joined the alert meanwhile
+    deadline = time.monotonic() + 10
+    while api(client, owner, "GET", "/deliveries")["items"][0]["status"] == "sending":
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    assert api(client, owner, "GET", "/deliveries")["items"][0]["status"] == "sent"
