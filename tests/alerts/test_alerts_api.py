@@ -97,6 +97,7 @@ def test_spike_opens_and_closes_an_alert_with_signed_messages(client, owner, key
     anomaly = api(client, owner, "GET", f"/anomalies/{t['metrics'][0]['anomaly_id']}")
     assert anomaly["start"] == t["start"]
     log = api(client, owner, "GET", f"/channels/{hook['id']}/deliveries")["items"]
+    assert {(d["channel_name"], d["channel_type"]) for d in log} == {("ops hook", "webhook")}
     assert [(d["event"], d["status"], d["status_code"]) for d in log] == [
         ("close", "sent", 200),
         ("open", "sent", 200),
@@ -200,6 +201,19 @@ def test_acknowledge_holds_updates_and_resolve_sends_close(client, owner, key, r
     (t,) = api(client, owner, "GET", "/alerts/triggered")["items"]
     acked = api(client, owner, "POST", f"/alerts/triggered/{t['id']}/acknowledge")
     assert acked["acknowledged_by_id"] is not None and acked["acknowledged_at"]
+    assert acked["acknowledged_by"] == owner.email and acked["config_title"] == "cpu"
+    only = {"acknowledged": "true"}
+    assert [
+        x["id"] for x in api(client, owner, "GET", "/alerts/triggered", params=only)["items"]
+    ] == [t["id"]]
+    assert (
+        api(client, owner, "GET", "/alerts/triggered/count", params={"acknowledged": "false"})[
+            "total"
+        ]
+        == 0
+    )
+    by_anomaly = {"anomaly_id": t["metrics"][0]["anomaly_id"]}
+    assert api(client, owner, "GET", "/alerts/triggered", params=by_anomaly)["total"] == 1
     send(client, key, ys[1][:1201], host="b")  # joins, but someone is on it: no update
     cycle(client)
     assert [m["event"] for m in receiver.delivered()] == ["open"]

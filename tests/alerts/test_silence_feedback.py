@@ -232,6 +232,22 @@ def test_preview_counts_what_a_configuration_would_have_fired(client, owner, key
         },
     )
     assert static["fired"] == 1  # host a's spike
+    never = api(
+        client,
+        owner,
+        "POST",
+        "/alerts/preview",
+        json={"type": "static", "expression": "what=cpu", "conditions": {"above": 1000}},
+    )
+    assert never["fired"] == 0  # (no title needed for a preview)
+    quiet = api(
+        client,
+        owner,
+        "POST",
+        "/alerts/preview",
+        json={"type": "no_data", "expression": "what=cpu", "conditions": {"no_data_s": 600}},
+    )
+    assert quiet["fired"] == 0 and quiet["metrics_matched"] == 3
     assert api(client, owner, "GET", "/alerts")["total"] == 0  # nothing saved
 
 
@@ -256,3 +272,21 @@ def test_feedback_is_listed(client, owner, key, kind):
     api(client, owner, "POST", "/feedback", json={"type": kind, "anomaly_id": anomaly["id"]})
     (fb,) = api(client, owner, "GET", "/feedback", params={"type": kind})["items"]
     assert fb["anomaly_id"] == anomaly["id"] and fb["peak_score"] == anomaly["score"]
+    other = "good_catch" if kind == "not_interesting" else "not_interesting"
+    api(client, owner, "POST", "/feedback", json={"type": other, "anomaly_id": anomaly["id"]})
+    (fb,) = api(client, owner, "GET", "/feedback", params={"anomaly_id": anomaly["id"]})["items"]
+    assert fb["type"] == other  # a person's newer answer replaces the older one
+    profile = api(client, owner, "GET", f"/metrics/{fb['metric_ids'][0]}/feedback-profile")
+    learned = {"benign": "not_interesting", "good_catches": "good_catch"}
+    assert [learned[k] for k, v in profile.items() if k in learned and v] == [other]
+
+
+def test_breach_runs_and_gaps_are_what_the_evaluator_would_open():
+    from augury.alerts.service import breach_runs, gaps
+
+    points = [(t, v) for t, v in enumerate([1, 9, 9, 9, 1, 9, 1, 9, 9])]
+    assert breach_runs(points, {"above": 5}) == [(1, 4), (5, 6), (7, 8)]
+    assert breach_runs(points, {"above": 5, "duration_s": 2}) == [(1, 4)]
+    assert breach_runs(points, {"below": 0}) == []
+    assert gaps([(0, 1), (10, 1), (100, 1)], quiet=30, now=200) == [(40, 100), (130, 200)]
+    assert gaps([], quiet=30, now=200) == []

@@ -40,8 +40,12 @@ def _ints(value: str | None) -> list[int] | None:
 # ------------------------------------------------------------------ triggered alerts
 
 
-def _trigger_filters(status_, severity, config_id, type_, start, end, q) -> dict:
+def _trigger_filters(
+    status_, severity, config_id, type_, start, end, q, acknowledged=None, anomaly_id=None
+) -> dict:
     return {
+        "acknowledged": acknowledged,
+        "anomaly_id": anomaly_id,
         "status": status_,
         "severities": _csv(severity),
         "config_ids": _ints(config_id),
@@ -65,6 +69,10 @@ def list_triggered(
     start: Annotated[Epoch, Query(alias="from")] = None,
     end: Annotated[Epoch, Query(alias="to")] = None,
     q: Annotated[str | None, Query(max_length=2000, description="Metric expression.")] = None,
+    acknowledged: bool | None = None,
+    anomaly_id: Annotated[
+        int | None, Query(ge=1, le=2**31 - 1, description="Alerts raised by this Anomaly.")
+    ] = None,
     sort: Literal["start", "updated", "score", "metrics"] = "start",
     order: Literal["asc", "desc"] = "desc",
 ):
@@ -76,7 +84,9 @@ def list_triggered(
         page=page,
         sort=sort,
         order=order,
-        **_trigger_filters(status_, severity, config_id, type_, start, end, q),
+        **_trigger_filters(
+            status_, severity, config_id, type_, start, end, q, acknowledged, anomaly_id
+        ),
     )
     return make_page(
         [service.trigger_read(session, t, settings.base_url) for t in rows], total, page
@@ -93,12 +103,18 @@ def count_triggered(
     start: Annotated[Epoch, Query(alias="from")] = None,
     end: Annotated[Epoch, Query(alias="to")] = None,
     q: Annotated[str | None, Query(max_length=2000)] = None,
+    acknowledged: bool | None = None,
+    anomaly_id: Annotated[
+        int | None, Query(ge=1, le=2**31 - 1, description="Alerts raised by this Anomaly.")
+    ] = None,
 ):
     """How many triggered alerts match, open and closed."""
     return service.count_triggers(
         session=session,
         org_id=principal.org_id,
-        **_trigger_filters(None, severity, config_id, type_, start, end, q),
+        **_trigger_filters(
+            None, severity, config_id, type_, start, end, q, acknowledged, anomaly_id
+        ),
     )
 
 
@@ -323,13 +339,14 @@ def test_channel(
 ):
     """Send a sample alert now; the answer says whether it arrived (it is also logged)."""
     org = session.get(Organization, principal.org_id)
-    return service.test_channel(
+    delivery = service.test_channel(
         session=session,
         settings=settings,
         org_id=principal.org_id,
         channel_id=channel_id,
         org_name=org.name if org else "",
     )
+    return service.delivery_read(session, delivery)
 
 
 @router.get("/channels/{channel_id}/deliveries", response_model=Page[schemas.DeliveryRead])
@@ -376,7 +393,10 @@ def list_deliveries(
 @router.post("/deliveries/{delivery_id}/retry", response_model=schemas.DeliveryRead)
 def retry_delivery(delivery_id: ObjectId, principal: Writer, session: SessionDep):
     """Queue a failed delivery again."""
-    return service.retry_delivery(session=session, org_id=principal.org_id, delivery_id=delivery_id)
+    delivery = service.retry_delivery(
+        session=session, org_id=principal.org_id, delivery_id=delivery_id
+    )
+    return service.delivery_read(session, delivery)
 
 
 # ------------------------------------------------------------------ alert actions
@@ -689,9 +709,20 @@ def list_feedback(
     start: Annotated[Epoch, Query(alias="from")] = None,
     end: Annotated[Epoch, Query(alias="to")] = None,
     type: Literal["good_catch", "not_interesting"] | None = None,
+    anomaly_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    trigger_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
 ):
+    """Feedback, newest first; `anomaly_id` (given on the anomaly itself) or
+    `trigger_id` narrow it to one target."""
     rows, total = service.list_feedback(
-        session=session, org_id=principal.org_id, page=page, start=start, end=end, type=type
+        session=session,
+        org_id=principal.org_id,
+        page=page,
+        start=start,
+        end=end,
+        type=type,
+        anomaly_id=anomaly_id,
+        trigger_id=trigger_id,
     )
     return make_page(rows, total, page)
 

@@ -109,6 +109,7 @@ class Snooze(StrictModel):
 
 
 class PreviewRequest(AlertConfigCreate):
+    title: str = Field("preview", min_length=1, max_length=200, description="Not used.")
     days: float = Field(7.0, gt=0, le=90)
 
 
@@ -149,6 +150,7 @@ class TriggerMetricRead(BaseModel):
 class TriggerRead(BaseModel):
     id: int
     config_id: int
+    config_title: str
     title: str
     type: str
     severity: str
@@ -162,8 +164,10 @@ class TriggerRead(BaseModel):
     group: dict[str, str]
     metric_count: int
     acknowledged_by_id: int | None
+    acknowledged_by: str | None = Field(description="Email of who acknowledged it.")
     acknowledged_at: datetime | None
     resolved_by_id: int | None
+    resolved_by: str | None = Field(description="Email of who resolved it by hand.")
     silenced_by: str | None
     url: str
     metrics: list[TriggerMetricRead]
@@ -203,9 +207,10 @@ class ChannelRead(BaseModel):
 
 
 class DeliveryRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
     id: int
     channel_id: int
+    channel_name: str
+    channel_type: str
     trigger_id: int | None
     event: str
     status: Literal["pending", "sending", "sent", "failed", "silenced"]

@@ -13,6 +13,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from augury import clock
+from augury.accounts.models import User
 from augury.alerts import channels, evaluate, notify, schedule
 from augury.alerts.dispatch import send_now
 from augury.alerts.models import (
@@ -197,56 +198,16 @@ def preview(*, session: Session, org_id: int, body: dict, now: float | None = No
                 continue
             key = evaluate.group_key(body["group_by"], m)
             intervals.append((key, a.start, a.end + (a.interval or 0.0), m.id, a.peak_score))
-    elif ids and body["type"] == "static":
-        duration = float(cond.get("duration_s") or 0.0)
+    elif ids:
         metrics = {m.id: m for m in session.scalars(select(Metric).where(Metric.id.in_(ids)))}
         for metric_id, metric in metrics.items():
-            series = metrics_service.native_points(session, metric_id, start, now + 1)
-            run_start = None
-            prev_ts = None
-            for ts, value in zip(series[0], series[1], strict=False):
-                if evaluate.breaches(float(value), cond.get("above"), cond.get("below")):
-                    run_start = ts if run_start is None else run_start
-                    prev_ts = ts
-                    continue
-                if run_start is not None and prev_ts - run_start >= duration:
-                    intervals.append(
-                        (
-                            evaluate.group_key(body["group_by"], metric),
-                            run_start,
-                            ts,
-                            metric_id,
-                            None,
-                        )
-                    )
-                run_start = None
-            if run_start is not None and prev_ts - run_start >= duration:
-                intervals.append(
-                    (
-                        evaluate.group_key(body["group_by"], metric),
-                        run_start,
-                        prev_ts,
-                        metric_id,
-                        None,
-                    )
-                )
-    elif ids:  # no data: gaps in the points longer than no_data_s
-        quiet = float(cond["no_data_s"])
-        metrics = {m.id: m for m in session.scalars(select(Metric).where(Metric.id.in_(ids)))}
-        for metric_id, metric in metrics.items():
-            ts = metrics_service.native_points(session, metric_id, start, now + 1)[0]
-            marks = [*ts, now]
-            for a, b in zip(marks, marks[1:], strict=False):
-                if b - a > quiet:
-                    intervals.append(
-                        (
-                            evaluate.group_key(body["group_by"], metric),
-                            a + quiet,
-                            b,
-                            metric_id,
-                            None,
-                        )
-                    )
+            points = metrics_service.native_points(session, metric_id, start, now + 1)
+            if body["type"] == "static":
+                runs = breach_runs(points, cond)
+            else:
+                runs = gaps(points, float(cond["no_data_s"]), now)
+            key = evaluate.group_key(body["group_by"], metric)
+            intervals.extend((key, lo, hi, metric_id, None) for lo, hi in runs)
     triggers = _merge(intervals, int(cond.get("min_metrics") or 1))
     return {
         "fired": len(triggers),
@@ -256,6 +217,33 @@ def preview(*, session: Session, org_id: int, body: dict, now: float | None = No
         "anomalies_considered": considered,
         "triggers": sorted(triggers, key=lambda t: -t["start"])[:50],
     }
+
+
+def breach_runs(points: list[tuple[float, float]], cond: dict) -> list[tuple[float, float]]:
+    """``(start, end)`` of each run of points beyond the static bounds that lasted at
+    least ``duration_s`` (as the evaluator would have opened it); ``end`` is the first
+    point back within bounds, or the last point."""
+    duration = float(cond.get("duration_s") or 0.0)
+    runs = []
+    first = last = None
+    for ts, value in points:
+        if evaluate.breaches(float(value), cond.get("above"), cond.get("below")):
+            first = ts if first is None else first
+            last = ts
+            continue
+        if first is not None and last - first >= duration:
+            runs.append((first, ts))
+        first = None
+    if first is not None and last - first >= duration:
+        runs.append((first, last))
+    return runs
+
+
+def gaps(points: list[tuple[float, float]], quiet: float, now: float) -> list[tuple[float, float]]:
+    """``(start, end)`` of each silence longer than ``quiet`` (up to ``now``), from
+    when a no-data alert would have opened to when data came back."""
+    marks = [ts for ts, _ in points] + [now]
+    return [(a + quiet, b) for a, b in zip(marks, marks[1:], strict=False) if b - a > quiet]
 
 
 def _merge(intervals, min_metrics: int) -> list[dict]:
@@ -324,8 +312,21 @@ def _trigger_query(
     start: float | None = None,
     end: float | None = None,
     q: str | None = None,
+    acknowledged: bool | None = None,
+    anomaly_id: int | None = None,
 ):
     stmt = select(AlertTrigger).where(AlertTrigger.org_id == org_id)
+    if acknowledged is not None:
+        ack = AlertTrigger.acknowledged_at
+        stmt = stmt.where(ack.is_not(None) if acknowledged else ack.is_(None))
+    if anomaly_id is not None:
+        stmt = stmt.where(
+            AlertTrigger.id.in_(
+                select(AlertTriggerMetric.trigger_id)
+                .join(MetricAnomaly, MetricAnomaly.id == AlertTriggerMetric.anomaly_id)
+                .where(MetricAnomaly.group_id == anomaly_id)
+            )
+        )
     if status:
         stmt = stmt.where(AlertTrigger.status == status)
     if severities:
@@ -394,7 +395,17 @@ def trigger_read(session: Session, trigger: AlertTrigger, base_url: str) -> dict
         .order_by(AlertTriggerMetric.score.desc().nulls_last(), Metric.id)
     ).all()
     end = trigger.end if trigger.end is not None else trigger.updated
+    config = session.get(AlertConfig, trigger.config_id)
+    people = {
+        u.id: u.email
+        for u in session.scalars(
+            select(User).where(User.id.in_({trigger.acknowledged_by_id, trigger.resolved_by_id}))
+        )
+    }
     return {
+        "config_title": config.title if config else "",
+        "acknowledged_by": people.get(trigger.acknowledged_by_id),
+        "resolved_by": people.get(trigger.resolved_by_id),
         **{
             c: getattr(trigger, c)
             for c in (
@@ -641,7 +652,7 @@ def deliveries(
     channel_id: int | None = None,
     trigger_id: int | None = None,
     status: str | None = None,
-) -> tuple[list[Delivery], int]:
+) -> tuple[list[dict], int]:
     stmt = select(Delivery).where(Delivery.org_id == org_id)
     if channel_id is not None:
         stmt = stmt.where(Delivery.channel_id == channel_id)
@@ -649,7 +660,33 @@ def deliveries(
         stmt = stmt.where(Delivery.trigger_id == trigger_id)
     if status:
         stmt = stmt.where(Delivery.status == status)
-    return paginate(session, stmt.order_by(Delivery.id.desc()), page)
+    rows, total = paginate(session, stmt.order_by(Delivery.id.desc()), page)
+    return [delivery_read(session, d) for d in rows], total
+
+
+def delivery_read(session: Session, delivery: Delivery) -> dict:
+    channel = session.get(Channel, delivery.channel_id)
+    return {
+        **{
+            c: getattr(delivery, c)
+            for c in (
+                "id",
+                "channel_id",
+                "trigger_id",
+                "event",
+                "status",
+                "attempts",
+                "next_attempt_at",
+                "status_code",
+                "error",
+                "duration_ms",
+                "sent_at",
+                "created_at",
+            )
+        },
+        "channel_name": channel.name if channel else "",
+        "channel_type": channel.type if channel else "",
+    }
 
 
 def retry_delivery(*, session: Session, org_id: int, delivery_id: int) -> Delivery:
@@ -925,7 +962,8 @@ def window_read(window: MaintenanceWindow, now: float | None = None) -> dict:
 def give_feedback(*, session: Session, org_id: int, user_id: int | None, body: dict) -> Feedback:
     """Record feedback; *not interesting* teaches each metric involved that deviations
     like this one are benign, *good catch* that they matter (see
-    :mod:`augury.engines.detect.feedback`)."""
+    :mod:`augury.engines.detect.feedback`). A person's new answer on the same alert or
+    anomaly replaces their previous one."""
     if body.get("trigger_id") is not None:
         trigger = get_trigger(session=session, org_id=org_id, trigger_id=body["trigger_id"])
         anomaly_ids = [
@@ -958,6 +996,13 @@ def give_feedback(*, session: Session, org_id: int, user_id: int | None, body: d
         )
         group_id, peak = group.id, group.peak_score
         metric_ids = sorted({a.metric_id for a in anomalies})
+    same = select(Feedback.id).where(Feedback.org_id == org_id, Feedback.user_id == user_id)
+    if body.get("trigger_id") is not None:
+        same = same.where(Feedback.trigger_id == body["trigger_id"])
+    else:
+        same = same.where(Feedback.anomaly_group_id == group_id, Feedback.trigger_id.is_(None))
+    for previous in list(session.scalars(same)):  # one answer per person: the newest
+        delete_feedback(session=session, org_id=org_id, feedback_id=previous)
     row = Feedback(
         org_id=org_id,
         type=body["type"],
@@ -995,6 +1040,8 @@ def list_feedback(
     start: float | None = None,
     end: float | None = None,
     type: str | None = None,
+    anomaly_id: int | None = None,
+    trigger_id: int | None = None,
 ) -> tuple[list[Feedback], int]:
     stmt = select(Feedback).where(Feedback.org_id == org_id)
     if start is not None:
@@ -1003,6 +1050,10 @@ def list_feedback(
         stmt = stmt.where(Feedback.created_at < datetime.fromtimestamp(end, UTC))
     if type:
         stmt = stmt.where(Feedback.type == type)
+    if anomaly_id is not None:
+        stmt = stmt.where(Feedback.anomaly_group_id == anomaly_id, Feedback.trigger_id.is_(None))
+    if trigger_id is not None:
+        stmt = stmt.where(Feedback.trigger_id == trigger_id)
     return paginate(session, stmt.order_by(Feedback.id.desc()), page)
 
 

@@ -23,10 +23,6 @@ router = APIRouter(include_in_schema=False)
 # The sections that later capabilities fill: until then they say so honestly.
 # (section -> (title, what it will do)).
 UPCOMING = {
-    "alerts": (
-        "Alerts",
-        "Alert rules on anomalies and thresholds, delivered through webhooks, Slack or email.",
-    ),
     "data": (
         "Data",
         "Upload tables (CSV, XLSX, JSON, Parquet), profile them and train predictive models.",
@@ -47,6 +43,7 @@ SECTION_PATHS = {name: f"/{name}" for name in UPCOMING} | {
     "metrics": "/metrics/explore",
     "anomalies": "/anomalies",
     "forecasts": "/forecasts",
+    "alerts": "/alerts",
 }
 
 SETTINGS_TABS = [
@@ -168,6 +165,42 @@ def forecast_page(request: Request, task_id: int):
         f"Forecast #{task_id}",
         section="forecasts",
         task_id=task_id,
+    )
+
+
+@router.get("/alerts", response_class=HTMLResponse)
+def alerts_page(request: Request):
+    return _page(request, "alerts.html", "alerts", "Alerts", section="alerts")
+
+
+@router.get("/alerts/new", response_class=HTMLResponse)
+def alert_new_page(request: Request):
+    return _page(
+        request, "alert_form.html", "alert-form", "New alert", section="alerts", config_id=None
+    )
+
+
+@router.get("/alerts/{config_id}/edit", response_class=HTMLResponse)
+def alert_edit_page(request: Request, config_id: int):
+    return _page(
+        request,
+        "alert_form.html",
+        "alert-form",
+        "Edit alert",
+        section="alerts",
+        config_id=config_id,
+    )
+
+
+@router.get("/alerts/triggered/{trigger_id}", response_class=HTMLResponse)
+def alert_triggered_page(request: Request, trigger_id: int):
+    return _page(
+        request,
+        "alert_triggered.html",
+        "alert-triggered",
+        f"Alert #{trigger_id}",
+        section="alerts",
+        trigger_id=trigger_id,
     )
 
 

@@ -1297,6 +1297,23 @@
     }
   }
 
+  const EVENT_TYPE_TEXT = { display: "event", influence: "influencing event", suppress: "suppress event" };
+
+  /** What a marker's <title> says about an event: title, kind, time, and what it holds. */
+  function eventText(e) {
+    const when = known(e.end) && e.end > e.start
+      ? dateFmt.format(new Date(e.start * 1000)) + " – " + dateFmt.format(new Date(e.end * 1000))
+      : dateFmt.format(new Date(e.start * 1000)) + (e.type === "suppress" && !known(e.end) ? " – (ongoing)" : "");
+    const props = Object.entries(e.properties || {}).map(([k, v]) => k + "=" + v).join(", ");
+    return [
+      e.title,
+      (EVENT_TYPE_TEXT[e.type] || e.type) + " · " + e.category + " · " + e.source,
+      when,
+      e.type === "suppress" ? "Alert messages held" + (props ? " for " + props : "") : props,
+      e.description || "",
+    ].filter(Boolean).join("\n");
+  }
+
   /**
    * Draw a timeseries answer into `box` as an SVG chart: value axis, time axis, the line,
    * the min–max band of rollups, the learned normal band (lower–upper) where the answer
@@ -1307,7 +1324,10 @@
    * - peak: {ts, value} to mark;
    * - forecast: {origin, step, timestamps, mean, levels: [{key, level, lower, upper}]}, drawn
    *   after the series: a dashed line, a band per confidence level (the wider, the lighter)
-   *   and a mark where it starts.
+   *   and a mark where it starts;
+   * - events: user events [{id, title, category, source, type, start, end}] (GET /events): a
+   *   dashed line with a flag at its start (its title shows on hover), and a shaded band
+   *   over its span when it has one; suppress events are hatched.
    */
   function drawSeries(box, s, opts) {
     const o = opts || {};
@@ -1316,7 +1336,9 @@
     show(tip, false);
     const W = Math.max(320, box.clientWidth);
     const H = Math.max(160, box.clientHeight);
-    const M = { l: 64, r: 18, t: 14, b: 40 };
+    const evs = o.events || [];
+    // Events put their flags above the plot: room for them there.
+    const M = { l: 64, r: 18, t: evs.length ? 26 : 14, b: 40 };
     const pw = W - M.l - M.r;
     const ph = H - M.t - M.b;
     const ts = s.timestamps;
@@ -1355,12 +1377,22 @@
       return { a, from, to, x0: Math.max(M.l, a0), x1: Math.min(M.l + pw, a1) };
     }).filter((sp) => sp.x1 > sp.x0);
 
+    // Events as pixels: a line at the start, a band to the end (an open suppress event
+    // lasts to the right edge). Those wholly outside the range are not drawn.
+    const eventMarks = evs.map((e) => {
+      const ranged = known(e.end) ? e.end > e.start : e.type === "suppress";
+      const end = known(e.end) ? e.end : ranged ? t1 : e.start;
+      if (end < t0 || e.start > t1) return null;
+      return { e, ranged, xs: x(Math.max(e.start, t0)), xe: x(Math.min(end, t1)), atStart: e.start >= t0 };
+    }).filter(Boolean);
+
     const root = svg("svg", {
       width: W, height: H, viewBox: "0 0 " + W + " " + H, class: "chart-svg", role: "img",
       "aria-label": s.name + ": " + n + " points at resolution " + s.resolution,
       "data-testid": "chart-svg", "data-points": n, "data-resolution": s.resolution, "data-band": String(band),
       "data-learned": String(learned), "data-anomalies": spans.length,
       "data-forecast-points": fc ? fn : null, "data-forecast-levels": fc ? fbands.map((b) => b.key).join(",") : null,
+      "data-events": eventMarks.length,
     });
     if (fc) root.setAttribute("aria-label", root.getAttribute("aria-label") + ", then " + fn + " forecast points");
     const clipId = "plot-clip-" + ++chartSeq;
@@ -1378,6 +1410,20 @@
         svg("rect", { x: r1(sp.x0), y: M.t, width: r1(sp.x1 - sp.x0), height: 3, class: "anomaly-mark" }));
     });
     root.append(shading);
+    if (eventMarks.length) {
+      const bands = svg("g", { class: "event-bands" });
+      eventMarks.filter((m) => m.ranged).forEach((m) => bands.append(svg("rect", {
+        x: r1(m.xs), y: M.t, width: r1(Math.max(1, m.xe - m.xs)), height: ph,
+        class: "event-band event-" + m.e.type, "data-testid": "chart-event-band", "data-event-id": m.e.id,
+      })));
+      if (eventMarks.some((m) => m.ranged && m.e.type === "suppress")) {
+        root.querySelector("defs").append(svg("pattern", {
+          id: clipId + "-hatch", width: 6, height: 6, patternUnits: "userSpaceOnUse", patternTransform: "rotate(45)",
+        }, svg("rect", { width: 6, height: 6, class: "hatch-bg" }), svg("line", { x1: 0, y1: 0, x2: 0, y2: 6, class: "hatch-line" })));
+        $$(".event-suppress", bands).forEach((r) => { r.style.fill = "url(#" + clipId + "-hatch)"; });
+      }
+      root.append(bands);
+    }
 
     const grid = svg("g", { class: "grid" });
     const axis = svg("g", { class: "axis" });
@@ -1471,11 +1517,36 @@
       x: M.l, y: M.t, width: pw, height: ph, class: "overlay" + (o.onZoom ? " zoomable" : ""), "data-testid": "chart-overlay",
     });
     root.append(hover, selection, overlay);
+    // Event markers over the overlay, so that hovering one shows its title (SVG <title>).
+    if (eventMarks.length) {
+      const marks = svg("g", { class: "event-marks" });
+      const flag = (ex) => "M" + ex + " " + (M.t - 14) + "h11l-3 4.5 3 4.5h-11z";
+      eventMarks.forEach((m) => {
+        const ex = r1(m.xs) + 0.5;
+        const g = svg("g", {
+          class: "event-marker event-" + m.e.type, "data-testid": "chart-event", "data-event-id": m.e.id,
+          "data-type": m.e.type, "data-start": m.e.start,
+        }, svg("title", {}, eventText(m.e)));
+        if (m.atStart) {
+          g.append(
+            svg("line", { x1: ex, x2: ex, y1: M.t - 14, y2: M.t + ph, class: "event-line" }),
+            svg("line", { x1: ex, x2: ex, y1: M.t - 14, y2: M.t + ph, class: "event-hit" }),
+            svg("path", { d: flag(ex), class: "event-flag" }));
+        } else {
+          // Started before the range: a flag at the left edge only.
+          g.append(svg("path", { d: flag(ex), class: "event-flag" }));
+        }
+        marks.append(g);
+      });
+      root.append(marks);
+    }
     box.append(root);
 
     const localX = (ev) => ev.clientX - root.getBoundingClientRect().left;
     const clampX = (p) => Math.min(Math.max(p, M.l), M.l + pw);
     const spanAt = (p) => spans.find((sp) => p >= sp.x0 && p <= sp.x1) || null;
+    // The events under the pointer: within a band, or a few pixels from a line.
+    const eventsAt = (p) => eventMarks.filter((m) => (m.ranged ? p >= m.xs - 3 && p <= m.xe + 3 : Math.abs(p - m.xs) <= 6));
 
     // Half the forecast's step: a point of the series this close to a forecast point is its actual.
     const fTol = fc ? (known(fc.step) ? fc.step : fn > 1 ? fts[1] - fts[0] : 0) / 2 : 0;
@@ -1514,6 +1585,8 @@
         sp ? h("div", { class: "tip-anomaly" }, "Anomaly" + (sp.a.anomaly_id ? " #" + sp.a.anomaly_id : "")
           + (known(sp.a.peak_score) ? " · score " + Math.round(sp.a.peak_score) : "")
           + (o.onAnomaly ? " · click to open" : "")) : null,
+        eventsAt(p).map((m) => h("div", { class: "tip-event" },
+          (m.e.type === "suppress" ? "Suppressed: " : "Event: ") + m.e.title)),
       ]);
       show(tip, true);
       const left = hx + 12 + tip.offsetWidth > W ? hx - 12 - tip.offsetWidth : hx + 12;
@@ -1575,6 +1648,7 @@
     const view = { range: DEFAULT_RANGE, from: null, to: null, resolution: "auto" };
     let metric = null;
     let series = null;
+    let events = [];
     let pngUrl = null;
 
     function readUrl() {
@@ -1662,10 +1736,14 @@
       const minmax = drawn && !!s.min;
       const learned = drawn && !!(s.lower && s.upper);
       const anomalies = drawn && !!(s.anomalies && s.anomalies.length);
-      show($("#chart-legend"), minmax || learned || anomalies);
+      const marked = drawn && events.length > 0;
+      const suppressed = drawn && events.some((e) => e.type === "suppress");
+      show($("#chart-legend"), minmax || learned || anomalies || marked);
       show($("#legend-minmax"), minmax);
       show($("#legend-learned"), learned);
       show($("#legend-anomaly"), anomalies);
+      show($("#legend-events"), marked);
+      show($("#legend-suppress"), suppressed);
       $("#legend-agg").textContent = metric && metric.target_type === "counter" ? "sum" : "average";
       listAnomalies(drawn ? s.anomalies : null);
     }
@@ -1699,7 +1777,18 @@
     }
 
     function draw(s) {
-      drawSeries(chart, s, { onZoom: zoomTo, anomalies: s.anomalies, onAnomaly: openAnomaly });
+      drawSeries(chart, s, { onZoom: zoomTo, anomalies: s.anomalies, onAnomaly: openAnomaly, events });
+    }
+
+    /** The events overlapping the range (deploys, campaigns, suppressions): marks on the chart. */
+    async function loadEvents(from, to) {
+      try {
+        const page = await api("/events", { query: { from, to, limit: 500 } });
+        return page.items;
+      } catch (err) {
+        console.error(err); // the chart is still worth showing without them
+        return [];
+      }
     }
 
     function chartMessage(message, actions) {
@@ -1748,7 +1837,13 @@
           return;
         }
         const [from, to] = span();
-        s = await api("/metrics/" + id + "/timeseries", { query: { from, to, resolution: view.resolution } });
+        let evs;
+        [s, evs] = await Promise.all([
+          api("/metrics/" + id + "/timeseries", { query: { from, to, resolution: view.resolution } }),
+          loadEvents(from, to),
+        ]);
+        if (stale()) return;
+        events = evs;
       } catch (err) {
         if (stale()) return;
         series = null;
@@ -2270,7 +2365,7 @@
     return h("div", { class: "fact" }, h("dt", {}, label), h("dd", { "data-testid": testid }, value));
   }
 
-  async function anomalyPage() {
+  async function anomalyPage(me) {
     const id = $("#anomaly-root").dataset.anomalyId;
     let a;
     try {
@@ -2376,6 +2471,7 @@
         draw();
       }).observe(chart);
     });
+    await feedbackBox({ anomaly_id: a.id }, me);
   }
 
   // --- forecasts ----------------------------------------------------------------------
@@ -2976,6 +3072,1278 @@
     return load();
   }
 
+  // --- feedback: good catch / not interesting -----------------------------------------
+
+  const FEEDBACK_TEXT = {
+    good_catch: "Marked as a good catch: deviations like this keep alerting.",
+    not_interesting: "Marked as not interesting: deviations like this on these metrics stop alerting.",
+  };
+
+  /**
+   * The feedback card (templates/feedback.html) for `target`, {anomaly_id} or
+   * {trigger_id}: shows the feedback already given here, gives or changes it, undoes it.
+   */
+  async function feedbackBox(target, me) {
+    const box = $("#feedback");
+    if (!box) return;
+    const buttons = $$("button[data-type]", box);
+    const comment = $("#feedback-comment");
+    let current = null;
+
+    function render() {
+      buttons.forEach((b) => b.setAttribute("aria-pressed", String(!!current && current.type === b.dataset.type)));
+      show($("#feedback-done"), !!current);
+      if (current) {
+        $("#feedback-done-text").textContent = FEEDBACK_TEXT[current.type]
+          + (current.comment ? " Your comment: \u201c" + current.comment + "\u201d" : "");
+      }
+    }
+
+    async function give(type, button) {
+      if (current && current.type === type && !comment.value.trim()) return;
+      await busy(button, async () => {
+        // One opinion per person and thing: a change replaces what was given before.
+        if (current) await api("/feedback/" + current.id, { method: "DELETE" });
+        current = null;
+        current = await api("/feedback", {
+          method: "POST", body: { type, comment: comment.value.trim(), origin: "ui", ...target },
+        });
+        comment.value = "";
+        toast("Thank you: feedback saved.", "success");
+      });
+      render();
+    }
+
+    buttons.forEach((b) => b.addEventListener("click", () => give(b.dataset.type, b)));
+    $("#feedback-undo").addEventListener("click", () => busy($("#feedback-undo"), async () => {
+      if (!current) return;
+      await api("/feedback/" + current.id, { method: "DELETE" });
+      current = null;
+      render();
+      toast("Feedback withdrawn.", "success");
+    }));
+    if (me.role === "viewer") {
+      [...buttons, comment, $("#feedback-undo")].forEach((el) => {
+        el.disabled = true;
+        el.title = "Viewers cannot give feedback";
+      });
+    }
+    // The API lists feedback newest first, not by target: look among the recent ones.
+    try {
+      const page = await api("/feedback", { query: { limit: 500 } });
+      current = page.items.find((f) => (target.trigger_id
+        ? f.trigger_id === target.trigger_id
+        : f.trigger_id === null && f.anomaly_id === target.anomaly_id)) || null;
+    } catch (err) {
+      showError(err);
+    }
+    render();
+  }
+
+  // --- alerts: shared pieces ----------------------------------------------------------
+
+  const SEVERITIES = ["critical", "high", "medium", "low", "info"];
+  const SEVERITY_KIND = { critical: "critical", high: "danger", medium: "warning", low: "info", info: "muted" };
+  const ALERT_TYPE = { anomaly: ["anomaly", "violet"], static: ["threshold", "info"], no_data: ["no data", "warning"] };
+  const CHANNEL_TYPE = { webhook: "Webhook", slack: "Slack", email: "Email", pagerduty: "PagerDuty", teams: "Teams" };
+  const DELIVERY_KIND = { pending: "muted", sending: "info", sent: "success", failed: "danger", silenced: "warning" };
+  const DELIVERY_EVENT = { open: "opened", update: "update", close: "closed", test: "test" };
+
+  function severityBadge(severity, testid) {
+    return badge(severity, SEVERITY_KIND[severity] || "muted", testid);
+  }
+
+  function alertTypeBadge(type) {
+    const [label, kind] = ALERT_TYPE[type] || [type, "muted"];
+    return badge(label, kind);
+  }
+
+  function deliveryBadge(status, testid) {
+    return badge(status, DELIVERY_KIND[status] || "muted", testid);
+  }
+
+  /** Status, acknowledgement and silence of a triggered alert, as badges. */
+  function triggerBadges(t, suffix) {
+    const sfx = suffix ? "-" + suffix : "";
+    return [
+      badge(t.status, t.status === "open" ? "danger" : "muted", "trigger-status" + sfx),
+      t.acknowledged_at ? h("span", {
+        class: "badge badge-info", "data-testid": "trigger-acked" + sfx, title: "Acknowledged " + fmtTime(t.acknowledged_at),
+      }, "acknowledged") : null,
+      t.silenced_by ? h("span", { class: "badge badge-warning", title: "Messages held: " + t.silenced_by }, "held") : null,
+    ];
+  }
+
+  /** Dimension chips of an alert's group ({host: "a"}), or null when not grouped. */
+  function groupChips(group) {
+    const keys = Object.keys(group || {}).sort();
+    if (!keys.length) return null;
+    return h("span", { class: "dims" }, keys.map((k) => h("span", { class: "dim" }, h("span", { class: "dim-key" }, k + "="), group[k])));
+  }
+
+  /** An end as people read it: "until 14:05" today, else with the day. */
+  function untilText(epoch) {
+    const d = new Date(epoch * 1000);
+    const today = d.toDateString() === new Date().toDateString();
+    return "until " + (today ? "" : dayFmt.format(d) + ", ") + hmFmt.format(d);
+  }
+
+  /** Active, paused or snoozed; `inline`: one badge (a heading), else the end under it. */
+  function configState(c, inline) {
+    const now = Date.now() / 1000;
+    if (c.paused) return badge("paused", "warning", "config-state-" + c.id);
+    if (c.snoozed_until && c.snoozed_until > now && inline) {
+      return badge("snoozed " + untilText(c.snoozed_until), "info", "config-state-" + c.id);
+    }
+    if (c.snoozed_until && c.snoozed_until > now) {
+      return h("div", { class: "state-cell", title: "Snoozed until " + dateFmt.format(new Date(c.snoozed_until * 1000)) },
+        badge("snoozed", "info", "config-state-" + c.id),
+        h("div", { class: "muted small nowrap", "data-testid": "config-snoozed-until-" + c.id }, untilText(c.snoozed_until)));
+    }
+    return badge("active", "success", "config-state-" + c.id);
+  }
+
+  async function setAck(t, on) {
+    return api("/alerts/triggered/" + t.id + "/acknowledge", { method: on ? "POST" : "DELETE" });
+  }
+
+  async function resolveTrigger(t) {
+    return api("/alerts/triggered/" + t.id + "/resolve", { method: "POST" });
+  }
+
+  /** Where a channel sends, in a line: its URL, addresses or (masked) key. */
+  function channelDestination(c) {
+    const cfg = c.config || {};
+    if (c.type === "email") return h("span", { class: "small" }, (cfg.to || []).join(", "));
+    if (c.type === "pagerduty") {
+      return h("span", { class: "small" }, "routing key ", h("code", {}, cfg.routing_key || "–"));
+    }
+    const extra = c.type === "slack" && cfg.channel ? " → " + cfg.channel
+      : c.type === "webhook" && cfg.format === "alertmanager" ? " (Alertmanager)" : "";
+    return h("span", { class: "destination" }, h("code", { class: "url", title: cfg.url || "" }, cfg.url || "–"),
+      extra ? h("span", { class: "muted small" }, extra) : null);
+  }
+
+  /** The outcome of a delivery: "HTTP 200 · 12 ms", or its error. */
+  function deliveryOutcome(d) {
+    const parts = [];
+    if (d.status_code) parts.push((d.status_code >= 100 ? "HTTP " : "code ") + d.status_code);
+    if (known(d.duration_ms)) parts.push(fmtNum(d.duration_ms, 0) + " ms");
+    return parts.join(" · ");
+  }
+
+  /**
+   * Rows of deliveries (a channel's log, or an alert's messages): time, channel (with
+   * opts.channels, a Map id -> name), message, status, code, attempts, error; a failed
+   * one has a Retry button.
+   */
+  function deliveryRows(items, opts) {
+    const o = opts || {};
+    return items.map((d) => {
+      const retry = d.status === "failed" && o.canWrite ? h("button", {
+        type: "button", class: "btn btn-small", "data-testid": "delivery-retry-" + d.id,
+        onclick: (ev) => busy(ev.currentTarget, async () => {
+          await api("/deliveries/" + d.id + "/retry", { method: "POST" });
+          toast("Delivery #" + d.id + " queued again.", "success");
+          if (o.reload) await o.reload();
+        }),
+      }, "Retry") : null;
+      return h("tr", { "data-testid": "delivery-row-" + d.id, "data-status": d.status, "data-event": d.event },
+        h("td", { class: "nowrap" }, timeEl(d.sent_at || d.created_at)),
+        o.channels ? h("td", {}, o.channels.get(d.channel_id) || "#" + d.channel_id) : null,
+        h("td", { class: "nowrap" }, DELIVERY_EVENT[d.event] || d.event,
+          o.showTrigger && d.trigger_id ? [" ", h("a", { href: "/alerts/triggered/" + d.trigger_id }, "#" + d.trigger_id)] : null),
+        h("td", {}, deliveryBadge(d.status, "delivery-status-" + d.id)),
+        h("td", { class: "num" }, d.status_code || "–"),
+        h("td", { class: "num" }, d.attempts),
+        h("td", { class: "delivery-error" }, h("div", { class: "delivery-error-line" },
+          d.error ? h("span", { class: "small run-error", title: d.error }, d.error) : h("span", { class: "muted" }, "–"), retry)));
+    });
+  }
+
+  function deliveriesTable(items, opts) {
+    const o = opts || {};
+    return h("table", { class: "table table-compact" },
+      h("thead", {}, h("tr", {},
+        h("th", {}, "Time"), o.channels ? h("th", {}, "Channel") : null, h("th", {}, "Message"), h("th", {}, "Status"),
+        h("th", { class: "num" }, "Code"), h("th", { class: "num" }, "Attempts"), h("th", {}, "Error"))),
+      h("tbody", {}, deliveryRows(items, o)));
+  }
+
+  /** "Name: value" lines as an object of headers; throws on a line without a colon. */
+  function parseHeaders(textValue) {
+    const out = {};
+    textValue.split("\n").map((l) => l.trim()).filter(Boolean).forEach((line) => {
+      const i = line.indexOf(":");
+      if (i < 1) throw new ApiError(0, "VALIDATION_ERROR", "Write each header as Name: value (\u201c" + line + "\u201d has no name).");
+      out[line.slice(0, i).trim()] = line.slice(i + 1).trim();
+    });
+    return out;
+  }
+
+  /** A <input type=datetime-local> value for an epoch, in the browser's zone. */
+  function localInputValue(date) {
+    const pad = (n) => String(n).padStart(2, "0");
+    return date.getFullYear() + "-" + pad(date.getMonth() + 1) + "-" + pad(date.getDate())
+      + "T" + pad(date.getHours()) + ":" + pad(date.getMinutes());
+  }
+
+  function browserZone() {
+    try {
+      return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+    } catch (e) {
+      return "UTC";
+    }
+  }
+
+  /** Show an API error in a form's error box (or hide it), marking the field it names. */
+  function formErrorIn(form, box, err) {
+    box.textContent = err ? err.message : "";
+    show(box, !!err);
+    $$(".invalid", form).forEach((el) => {
+      el.classList.remove("invalid");
+      el.removeAttribute("aria-invalid");
+    });
+    if (err) box.scrollIntoView({ block: "nearest" });
+  }
+
+  // --- alerts: the section page -------------------------------------------------------
+
+  const ALERT_TABS = ["triggered", "configs", "channels", "windows"];
+
+  function alertsPage(me) {
+    const canWrite = me.role !== "viewer";
+    const state = { tab: "triggered", status: "", severity: "", config_id: "", offset: 0, limit: 25, cfgOffset: 0 };
+    const channelsById = new Map();
+    const openLogs = new Set();
+
+    // --- tabs and the URL (?tab=&status=&severity=&config_id=&offset=) ---
+    function readUrl() {
+      const p = new URLSearchParams(location.search);
+      state.tab = ALERT_TABS.includes(p.get("tab")) ? p.get("tab") : "triggered";
+      state.status = ["open", "closed"].includes(p.get("status")) ? p.get("status") : "";
+      state.severity = SEVERITIES.includes(p.get("severity")) ? p.get("severity") : "";
+      state.config_id = /^\d+$/.test(p.get("config_id") || "") ? p.get("config_id") : "";
+      state.offset = Math.max(0, parseInt(p.get("offset"), 10) || 0);
+      $("#triggered-status").value = state.status;
+      $("#triggered-severity").value = state.severity;
+    }
+
+    function writeUrl() {
+      const p = new URLSearchParams();
+      if (state.tab !== "triggered") p.set("tab", state.tab);
+      if (state.status) p.set("status", state.status);
+      if (state.severity) p.set("severity", state.severity);
+      if (state.config_id) p.set("config_id", state.config_id);
+      if (state.offset) p.set("offset", String(state.offset));
+      const url = location.pathname + (p.toString() ? "?" + p.toString() : "");
+      if (url !== location.pathname + location.search) history.pushState(null, "", url);
+    }
+
+    function showTab() {
+      ALERT_TABS.forEach((key) => {
+        const on = key === state.tab;
+        const tab = $("#tab-" + key);
+        tab.classList.toggle("active", on);
+        tab.setAttribute("aria-selected", String(on));
+        tab.tabIndex = on ? 0 : -1;
+        show($("#panel-" + key), on);
+      });
+    }
+
+    $$("#alerts-tabs .tab").forEach((tab) => tab.addEventListener("click", () => {
+      state.tab = tab.dataset.tab;
+      writeUrl();
+      showTab();
+    }));
+    $("#alerts-tabs").addEventListener("keydown", (ev) => {
+      if (ev.key !== "ArrowRight" && ev.key !== "ArrowLeft") return;
+      const i = ALERT_TABS.indexOf(state.tab) + (ev.key === "ArrowRight" ? 1 : -1);
+      state.tab = ALERT_TABS[(i + ALERT_TABS.length) % ALERT_TABS.length];
+      writeUrl();
+      showTab();
+      $("#tab-" + state.tab).focus();
+    });
+
+    function tabCount(key, n, alert) {
+      const el = $("#tab-count-" + key);
+      el.textContent = n ? fmtCount(n) : "";
+      el.classList.toggle("tab-count-alert", !!alert && n > 0);
+    }
+
+    // --- triggered alerts ---
+    async function loadCounts() {
+      const c = await api("/alerts/triggered/count");
+      $("#stat-open-alerts").textContent = fmtCount(c.open);
+      $("#stat-closed-alerts").textContent = fmtCount(c.closed);
+      $("#stat-open-alerts").closest(".stat").classList.toggle("stat-alert", c.open > 0);
+      tabCount("triggered", c.open, true);
+    }
+
+    function triggerRow(t) {
+      const href = "/alerts/triggered/" + t.id;
+      const actions = h("td", { class: "right c-actions" });
+      if (t.status === "open") {
+        const ack = h("button", {
+          type: "button", class: "btn btn-small", "data-testid": (t.acknowledged_at ? "unack-" : "ack-") + t.id,
+          disabled: !canWrite, title: canWrite ? "" : "Viewers cannot change alerts",
+        }, t.acknowledged_at ? "Unacknowledge" : "Acknowledge");
+        ack.addEventListener("click", () => busy(ack, async () => {
+          await setAck(t, !t.acknowledged_at);
+          toast(t.acknowledged_at ? "Acknowledgement removed." : "Acknowledged: no more update messages.", "success");
+          await Promise.all([loadTriggered(), loadCounts()]);
+        }));
+        const resolve = h("button", {
+          type: "button", class: "btn btn-small", "data-testid": "resolve-" + t.id,
+          disabled: !canWrite, title: canWrite ? "Close it now; its close message goes out" : "Viewers cannot change alerts",
+        }, "Resolve");
+        resolve.addEventListener("click", () => busy(resolve, async () => {
+          await resolveTrigger(t);
+          toast("Alert resolved.", "success");
+          await Promise.all([loadTriggered(), loadCounts(), loadConfigs()]);
+        }));
+        actions.append(h("div", { class: "row-actions" }, ack, resolve));
+      }
+      const first = t.metrics[0];
+      const tr = h("tr", {
+        class: "row-link" + (t.status === "closed" ? " row-closed" : ""), "data-testid": "trigger-row-" + t.id,
+        "data-trigger-id": t.id, "data-status": t.status,
+      },
+      h("td", {}, severityBadge(t.severity, "trigger-severity-" + t.id)),
+      h("td", { class: "trigger-cell" },
+        h("a", { href, class: "strong", "data-testid": "trigger-link-" + t.id }, t.title),
+        h("div", { class: "trigger-sub" }, groupChips(t.group)
+          || (first ? h("span", { class: "muted small metric-name" }, first.name
+            + (t.metric_count > 1 ? " and " + (t.metric_count - 1) + " more" : "")) : null))),
+      h("td", {}, h("div", { class: "badges" }, triggerBadges(t, t.id))),
+      h("td", { class: "nowrap" }, timeEl(isoOf(t.start)), h("div", { class: "muted small" }, fmtAgo(isoOf(t.start)))),
+      h("td", { class: "num", "data-testid": "trigger-duration-" + t.id }, fmtDuration(t.duration)),
+      h("td", { class: "num" }, fmtCount(t.metric_count)),
+      h("td", { class: "num" }, known(t.peak_score) ? scorePill(t.peak_score, "trigger-score-" + t.id) : h("span", { class: "muted" }, "–")),
+      actions);
+      tr.addEventListener("click", (ev) => {
+        if (!ev.target.closest("a, button") && !getSelection().toString()) location.assign(href);
+      });
+      return tr;
+    }
+
+    const trigCall = newestOnly();
+    let shownTriggers = "";
+    /** The list; `quiet` (a poll): redraw only when something changed. */
+    async function loadTriggered(quiet) {
+      const stale = trigCall();
+      const page = await api("/alerts/triggered", {
+        query: {
+          status: state.status, severity: state.severity, config_id: state.config_id,
+          offset: state.offset, limit: state.limit,
+        },
+      });
+      if (stale()) return;
+      const seen = JSON.stringify(page);
+      if (quiet && seen === shownTriggers) return;
+      shownTriggers = seen;
+      const tb = clear($("#triggered-body"));
+      const filtered = !!(state.status || state.severity || state.config_id);
+      const none = page.total === 0 && !filtered;
+      show($("#triggered-empty"), none);
+      show($("#triggered-table"), !none);
+      if (page.total === 0 && !none) emptyRow(tb, 8, "No triggered alert matches these filters.");
+      page.items.forEach((t) => tb.append(triggerRow(t)));
+      pager($("#triggered-pager"), page, (o) => {
+        state.offset = o;
+        writeUrl();
+        loadTriggered().catch(showError);
+      }, "triggered");
+    }
+
+    async function showConfigFilter() {
+      show($("#triggered-config-chip"), !!state.config_id);
+      if (!state.config_id) return;
+      $("#triggered-config-name").textContent = "Configuration #" + state.config_id;
+      try {
+        const c = await api("/alerts/" + state.config_id);
+        $("#triggered-config-name").textContent = c.title;
+      } catch (err) {
+        if (err.status !== 404) throw err;
+      }
+    }
+
+    function filterTriggered() {
+      state.status = $("#triggered-status").value;
+      state.severity = $("#triggered-severity").value;
+      state.offset = 0;
+      writeUrl();
+      return loadTriggered();
+    }
+    $("#triggered-status").addEventListener("change", () => filterTriggered().catch(showError));
+    $("#triggered-severity").addEventListener("change", () => filterTriggered().catch(showError));
+    $("#triggered-config-clear").addEventListener("click", () => {
+      state.config_id = "";
+      showConfigFilter().catch(showError);
+      filterTriggered().catch(showError);
+    });
+
+    // --- configurations ---
+    function snoozeControl(c) {
+      const now = Date.now() / 1000;
+      if (c.snoozed_until && c.snoozed_until > now) {
+        const b = h("button", { type: "button", class: "btn btn-small", "data-testid": "unsnooze-" + c.id, disabled: !canWrite }, "Unsnooze");
+        b.addEventListener("click", () => busy(b, async () => {
+          await api("/alerts/" + c.id + "/snooze", { method: "DELETE" });
+          toast("\u201c" + c.title + "\u201d is no longer snoozed.", "success");
+          await loadConfigs();
+        }));
+        return b;
+      }
+      const sel = h("select", { class: "select-small", "data-testid": "snooze-" + c.id, "aria-label": "Snooze " + c.title, disabled: !canWrite || c.paused },
+        h("option", { value: "" }, "Snooze…"),
+        [[3600, "1 hour"], [4 * 3600, "4 hours"], [86400, "1 day"], [7 * 86400, "1 week"]].map(([v, label]) => h("option", { value: v }, label)));
+      sel.addEventListener("change", () => {
+        if (!sel.value) return;
+        busy(sel, async () => {
+          const out = await api("/alerts/" + c.id + "/snooze", { method: "POST", body: { duration_s: Number(sel.value) } });
+          toast("\u201c" + c.title + "\u201d snoozed " + untilText(out.snoozed_until) + ".", "success");
+          await loadConfigs();
+        });
+      });
+      return sel;
+    }
+
+    function configRow(c) {
+      const edit = "/alerts/" + c.id + "/edit";
+      const pause = h("button", {
+        type: "button", class: "btn btn-small", "data-testid": (c.paused ? "resume-" : "pause-") + c.id,
+        disabled: !canWrite, title: canWrite ? (c.paused ? "Evaluate it again" : "Stop evaluating it") : "Viewers cannot change alerts",
+      }, c.paused ? "Resume" : "Pause");
+      pause.addEventListener("click", () => busy(pause, async () => {
+        await api("/alerts/" + c.id + (c.paused ? "/resume" : "/pause"), { method: "POST" });
+        toast("\u201c" + c.title + "\u201d " + (c.paused ? "resumed." : "paused."), "success");
+        await loadConfigs();
+      }));
+      const names = c.channel_ids.map((id) => channelsById.get(id)).filter(Boolean);
+      const open = c.open_triggers
+        ? h("button", {
+          type: "button", class: "link-button link-plain strong open-count", "data-testid": "config-open-" + c.id,
+          title: "Show the open alerts of this configuration",
+          onclick: () => {
+            state.config_id = String(c.id);
+            state.status = "open";
+            state.offset = 0;
+            state.tab = "triggered";
+            $("#triggered-status").value = "open";
+            writeUrl();
+            showTab();
+            showConfigFilter().catch(showError);
+            loadTriggered().catch(showError);
+          },
+        }, fmtCount(c.open_triggers))
+        : h("span", { class: "muted", "data-testid": "config-open-" + c.id }, "0");
+      const tr = h("tr", { class: "row-link" + (c.paused ? " row-dim" : ""), "data-testid": "config-row-" + c.id, "data-config-id": c.id },
+        h("td", { class: "config-cell" },
+          h("a", { href: edit, class: "strong", "data-testid": "config-link-" + c.id }, c.title),
+          h("div", {}, c.expression ? h("code", { class: "expr" }, c.expression) : h("span", { class: "muted small" }, "every metric"),
+            c.group_by.length ? h("span", { class: "muted small" }, " · by " + c.group_by.join(", ")) : null)),
+        h("td", {}, alertTypeBadge(c.type)),
+        h("td", {}, severityBadge(c.severity)),
+        h("td", {}, names.length
+          ? h("span", { class: "channel-names small" }, names.map((n) => n.name).join(", "))
+          : h("span", { class: "muted small" }, c.channel_ids.length ? c.channel_ids.length + " channels" : "none")),
+        h("td", { class: "num" }, open),
+        h("td", {}, configState(c)),
+        h("td", { class: "right c-actions" }, h("div", { class: "row-actions" },
+          pause, snoozeControl(c),
+          h("a", { class: "btn btn-small", href: edit, "data-testid": "edit-" + c.id }, "Edit"))));
+      tr.addEventListener("click", (ev) => {
+        if (!ev.target.closest("a, button, select") && !getSelection().toString()) location.assign(edit);
+      });
+      return tr;
+    }
+
+    const cfgCall = newestOnly();
+    async function loadConfigs() {
+      const stale = cfgCall();
+      const page = await api("/alerts", { query: { offset: state.cfgOffset, limit: 50 } });
+      if (stale()) return;
+      $("#stat-configs").textContent = fmtCount(page.total);
+      tabCount("configs", page.total);
+      const tb = clear($("#configs-body"));
+      show($("#configs-empty"), page.total === 0);
+      show($("#configs-table"), page.total > 0);
+      page.items.forEach((c) => tb.append(configRow(c)));
+      pager($("#configs-pager"), page, (o) => { state.cfgOffset = o; loadConfigs().catch(showError); }, "configs");
+    }
+
+    // --- channels ---
+    function deliveryCounts(c) {
+      const counts = c.deliveries || {};
+      const keys = Object.keys(counts).filter((k) => counts[k]);
+      if (!keys.length) return h("span", { class: "muted small" }, "none yet");
+      return h("span", { class: "badges" }, ["sent", "failed", "silenced", "pending", "sending"].filter((k) => counts[k])
+        .map((k) => badge(fmtCount(counts[k]) + " " + k, DELIVERY_KIND[k] || "muted")));
+    }
+
+    async function loadLog(c, cell) {
+      const page = await api("/channels/" + c.id + "/deliveries", { query: { limit: 20 } });
+      clear(cell);
+      if (!page.items.length) {
+        cell.append(h("p", { class: "muted small log-empty" }, "Nothing sent through this channel yet."));
+        return;
+      }
+      append(cell, [deliveriesTable(page.items, { canWrite, showTrigger: true, reload: () => loadLog(c, cell) }),
+        page.total > page.items.length
+          ? h("p", { class: "muted small log-more" }, "The newest " + page.items.length + " of " + fmtCount(page.total) + " deliveries.") : null]);
+    }
+
+    function channelRows(c) {
+      const result = h("td", { class: "test-result", "data-testid": "channel-test-result-" + c.id });
+      const countsCell = h("td", { "data-testid": "channel-deliveries-" + c.id }, deliveryCounts(c));
+      const logCell = h("td", { colspan: 5, class: "log-cell" });
+      const logRow = h("tr", { class: "detail-row", "data-testid": "channel-log-" + c.id, hidden: !openLogs.has(c.id) }, logCell);
+      const test = h("button", {
+        type: "button", class: "btn btn-small", "data-testid": "channel-test-" + c.id, disabled: !canWrite,
+        title: canWrite ? "Send a sample alert now" : "Viewers cannot send tests",
+      }, "Send test");
+      const logBtn = h("button", {
+        type: "button", class: "btn btn-small", "data-testid": "channel-log-toggle-" + c.id,
+        "aria-expanded": String(openLogs.has(c.id)),
+      }, "Delivery log");
+      const del = h("button", {
+        type: "button", class: "btn btn-small btn-danger-ghost", "data-testid": "channel-delete-" + c.id, disabled: !canWrite,
+      }, "Delete");
+
+      async function refresh() {
+        const fresh = await api("/channels/" + c.id);
+        append(clear(countsCell), deliveryCounts(fresh));
+        if (!logRow.hidden) await loadLog(c, logCell);
+      }
+
+      test.addEventListener("click", () => busy(test, async () => {
+        append(clear(result), h("span", { class: "muted small" }, "sending…"));
+        let d;
+        try {
+          d = await api("/channels/" + c.id + "/test", { method: "POST" });
+        } catch (err) {
+          clear(result);
+          throw err;
+        }
+        const outcome = deliveryOutcome(d);
+        append(clear(result), h("div", { class: "test-outcome", "data-status": d.status },
+          deliveryBadge(d.status, "channel-test-status-" + c.id),
+          outcome ? h("span", { class: "muted small" }, outcome) : null,
+          d.error ? h("div", { class: "small run-error", title: d.error, "data-testid": "channel-test-error-" + c.id }, d.error) : null));
+        await refresh();
+      }));
+      logBtn.addEventListener("click", () => busy(logBtn, async () => {
+        const open = logRow.hidden;
+        logRow.hidden = !open;
+        logBtn.setAttribute("aria-expanded", String(open));
+        if (open) {
+          openLogs.add(c.id);
+          append(clear(logCell), h("p", { class: "muted small log-empty" }, "Loading…"));
+          await loadLog(c, logCell);
+        } else {
+          openLogs.delete(c.id);
+        }
+      }));
+      del.addEventListener("click", async () => {
+        if (!confirm("Delete the channel \u201c" + c.name + "\u201d with its delivery log? Alerts using it stop sending there.")) return;
+        await busy(del, async () => {
+          await api("/channels/" + c.id, { method: "DELETE" });
+          toast("Channel \u201c" + c.name + "\u201d deleted.", "success");
+          await loadChannels();
+          await loadConfigs();
+        });
+      });
+
+      const tr = h("tr", { "data-testid": "channel-row-" + c.id, "data-channel-id": c.id, class: c.enabled ? "" : "row-dim" },
+        h("td", { class: "channel-cell" }, h("div", { class: "strong" }, c.name),
+          h("div", { class: "badges" }, badge(CHANNEL_TYPE[c.type] || c.type, "info"), c.enabled ? null : badge("disabled", "muted"))),
+        h("td", { class: "destination-cell" }, channelDestination(c)),
+        countsCell,
+        result,
+        h("td", { class: "right c-actions" }, h("div", { class: "row-actions" }, test, logBtn, del)));
+      if (!logRow.hidden) loadLog(c, logCell).catch(showError);
+      return [tr, logRow];
+    }
+
+    const chCall = newestOnly();
+    async function loadChannels() {
+      const stale = chCall();
+      const page = await api("/channels", { query: { limit: 500 } });
+      if (stale()) return;
+      channelsById.clear();
+      page.items.forEach((c) => channelsById.set(c.id, c));
+      $("#stat-channels").textContent = fmtCount(page.total);
+      tabCount("channels", page.total);
+      const tb = clear($("#channels-body"));
+      show($("#channels-empty"), page.total === 0);
+      show($("#channels-table"), page.total > 0);
+      page.items.forEach((c) => tb.append(...channelRows(c)));
+    }
+
+    const chForm = $("#channel-form");
+    const chType = $("#ch-type");
+    function syncChannelType() {
+      $$(".type-fields", chForm).forEach((el) => show(el, el.dataset.type === chType.value));
+    }
+    chType.addEventListener("change", syncChannelType);
+
+    function channelConfig(type) {
+      const block = $(".type-fields[data-type=" + type + "]", chForm);
+      const val = (key) => {
+        const el = $("[data-key=" + key + "]", block);
+        return el ? el.value.trim() : "";
+      };
+      const cfg = {};
+      if (type === "email") {
+        cfg.to = val("to").split(/[\s,;]+/).filter(Boolean);
+        return cfg;
+      }
+      if (type === "pagerduty") {
+        cfg.routing_key = val("routing_key");
+        if (val("url")) cfg.url = val("url");
+        return cfg;
+      }
+      cfg.url = val("url");
+      if (type === "webhook") {
+        cfg.format = val("format") || "augury";
+        if (val("secret")) cfg.secret = val("secret");
+        const headers = parseHeaders(val("headers"));
+        if (Object.keys(headers).length) cfg.headers = headers;
+      }
+      if (type === "slack") {
+        if (val("channel")) cfg.channel = val("channel");
+        if (val("username")) cfg.username = val("username");
+      }
+      return cfg;
+    }
+
+    onSubmit(chForm, async (fd) => {
+      const errBox = $("#channel-form-error");
+      const type = chType.value;
+      let body;
+      try {
+        if (!text(fd, "name")) throw new ApiError(0, "VALIDATION_ERROR", "Give the channel a name.");
+        body = { name: text(fd, "name"), type, config: channelConfig(type) };
+        const needs = { webhook: "url", slack: "url", teams: "url", pagerduty: "routing_key" }[type];
+        if (needs && !body.config[needs]) {
+          throw new ApiError(0, "VALIDATION_ERROR", needs === "url" ? "Give the URL to send to." : "Give the routing key (the integration key of a PagerDuty service).");
+        }
+        if (type === "email" && !body.config.to.length) throw new ApiError(0, "VALIDATION_ERROR", "Give at least one address.");
+      } catch (err) {
+        formErrorIn(chForm, errBox, err);
+        return;
+      }
+      let out;
+      try {
+        out = await api("/channels", { method: "POST", body });
+      } catch (err) {
+        if (err.status !== 422) throw err;
+        formErrorIn(chForm, errBox, err);
+        return;
+      }
+      formErrorIn(chForm, errBox, null);
+      chForm.reset();
+      syncChannelType();
+      if (out.type === "webhook" && out.config.secret) {
+        $("#channel-secret").textContent = out.config.secret;
+        show($("#channel-secret-box"), true);
+      }
+      toast("Channel \u201c" + out.name + "\u201d added. Try it with Send test.", "success");
+      await loadChannels();
+    });
+    $("#channel-secret-dismiss").addEventListener("click", () => {
+      $("#channel-secret").textContent = "";
+      show($("#channel-secret-box"), false);
+    });
+
+    // --- maintenance windows ---
+    function windowSchedule(w) {
+      if (w.start !== null && w.start !== undefined) {
+        return h("span", { class: "nowrap" }, timeEl(isoOf(w.start)), " – ", timeEl(isoOf(w.end)));
+      }
+      const rule = w.rrule ? ["RRULE", w.rrule] : ["cron", w.cron];
+      return h("div", {},
+        h("div", {}, h("span", { class: "muted small" }, rule[0] + " "), h("code", { class: "expr" }, rule[1])),
+        h("div", { class: "muted small" }, "lasts " + fmtDuration(w.duration_s) + " · " + w.timezone
+          + (w.dtstart ? " · from " + w.dtstart.replace("T", " ") : "")));
+    }
+
+    function windowRow(w) {
+      const upcoming = (w.next || []).filter((o) => !(w.active && o[0] <= Date.now() / 1000));
+      const nxt = upcoming[0];
+      const del = h("button", { type: "button", class: "btn btn-small btn-danger-ghost", "data-testid": "window-delete-" + w.id, disabled: !canWrite }, "Delete");
+      del.addEventListener("click", async () => {
+        if (!confirm("Delete the maintenance window \u201c" + w.name + "\u201d?")) return;
+        await busy(del, async () => {
+          await api("/maintenance-windows/" + w.id, { method: "DELETE" });
+          toast("Maintenance window deleted.", "success");
+          await loadWindows();
+        });
+      });
+      return h("tr", { "data-testid": "window-row-" + w.id, "data-window-id": w.id },
+        h("td", { class: "strong" }, w.name),
+        h("td", {}, w.expression ? h("code", { class: "expr" }, w.expression) : h("span", { class: "muted small" }, "every metric"),
+          w.config_ids.length ? h("div", { class: "muted small" }, w.config_ids.length + (w.config_ids.length === 1 ? " configuration" : " configurations")) : null),
+        h("td", {}, windowSchedule(w)),
+        h("td", { "data-testid": "window-active-" + w.id }, w.active
+          ? [badge("active", "warning"), h("div", { class: "muted small" }, untilText(w.active_until))]
+          : badge("inactive", "muted")),
+        h("td", { class: "nowrap", "data-testid": "window-next-" + w.id }, nxt
+          ? [timeEl(isoOf(nxt[0])), h("div", { class: "muted small" }, fmtAgo(isoOf(nxt[0])) + " · for " + fmtDuration(nxt[1] - nxt[0]))]
+          : h("span", { class: "muted" }, w.start !== null && w.start !== undefined && !w.active ? "over" : "–")),
+        h("td", { class: "right" }, del));
+    }
+
+    const winCall = newestOnly();
+    async function loadWindows() {
+      const stale = winCall();
+      const page = await api("/maintenance-windows", { query: { limit: 500 } });
+      if (stale()) return;
+      const active = page.items.filter((w) => w.active).length;
+      tabCount("windows", page.total);
+      $("#tab-count-windows").title = active ? active + " active now" : "";
+      const tb = clear($("#windows-body"));
+      show($("#windows-empty"), page.total === 0);
+      show($("#windows-table"), page.total > 0);
+      page.items.forEach((w) => tb.append(windowRow(w)));
+    }
+
+    const wForm = $("#window-form");
+    const zone = browserZone();
+    $$(".browser-tz", wForm).forEach((el) => { el.textContent = zone; });
+    const tzInput = $("#mw-timezone");
+    tzInput.value = zone;
+    try {
+      const zones = Intl.supportedValuesOf ? Intl.supportedValuesOf("timeZone") : [];
+      append($("#mw-timezones"), ["UTC", ...zones].map((z) => h("option", { value: z })));
+    } catch (e) {
+      // An old browser: the field still takes any IANA name.
+    }
+    function defaultTimes() {
+      const start = new Date();
+      start.setMinutes(0, 0, 0);
+      start.setHours(start.getHours() + 1);
+      $("#mw-start").value = localInputValue(start);
+      $("#mw-end").value = localInputValue(new Date(start.getTime() + 2 * 3600 * 1000));
+      const night = new Date();
+      night.setDate(night.getDate() + 1);
+      night.setHours(2, 0, 0, 0);
+      $("#mw-dtstart").value = localInputValue(night);
+    }
+    defaultTimes();
+    function syncWindowKind() {
+      const kind = $("input[name=kind]:checked", wForm).value;
+      $$(".window-fields", wForm).forEach((el) => show(el, el.dataset.kind === kind));
+    }
+    function syncRuleKind() {
+      const cron = $("#mw-rule-kind").value === "cron";
+      $("#mw-rule").placeholder = cron ? "0 2 * * 0" : "FREQ=WEEKLY;BYDAY=SU";
+      $("#mw-rule-hint").textContent = cron
+        ? "Five fields: minute hour day-of-month month day-of-week, e.g. 0 2 * * 0 (Sundays at 02:00)."
+        : "e.g. FREQ=DAILY, FREQ=WEEKLY;BYDAY=SA,SU, FREQ=MONTHLY;BYMONTHDAY=1";
+      $("#mw-dtstart-hint").textContent = cron ? "Optional for cron: when it starts to apply." : "Local time in the zone on the right.";
+    }
+    $$("input[name=kind]", wForm).forEach((r) => r.addEventListener("change", syncWindowKind));
+    $("#mw-rule-kind").addEventListener("change", syncRuleKind);
+    syncRuleKind();
+
+    onSubmit(wForm, async (fd) => {
+      const errBox = $("#window-form-error");
+      const fail = (message) => formErrorIn(wForm, errBox, new ApiError(0, "VALIDATION_ERROR", message));
+      const body = { name: text(fd, "name"), expression: text(fd, "expression") };
+      if (!body.name) return fail("Give the window a name.");
+      if (fd.get("kind") === "once") {
+        const start = new Date($("#mw-start").value);
+        const end = new Date($("#mw-end").value);
+        if (isNaN(start) || isNaN(end)) return fail("Give the start and the end of the window.");
+        body.start = Math.floor(start.getTime() / 1000);
+        body.end = Math.floor(end.getTime() / 1000);
+      } else {
+        const rule = $("#mw-rule").value.trim();
+        const duration = Number($("#mw-duration").value) * Number($("#mw-duration-unit").value);
+        if (!rule) return fail("Say when it repeats: an RRULE or a cron line.");
+        if (!(duration > 0)) return fail("Say how long each occurrence lasts.");
+        body[$("#mw-rule-kind").value] = rule;
+        if ($("#mw-dtstart").value) body.dtstart = $("#mw-dtstart").value;
+        body.duration_s = duration;
+        body.timezone = tzInput.value.trim() || "UTC";
+      }
+      let out;
+      try {
+        out = await api("/maintenance-windows", { method: "POST", body });
+      } catch (err) {
+        if (err.status !== 422) throw err;
+        formErrorIn(wForm, errBox, err);
+        return;
+      }
+      formErrorIn(wForm, errBox, null);
+      wForm.reset();
+      tzInput.value = zone;
+      defaultTimes();
+      syncWindowKind();
+      syncRuleKind();
+      toast("Maintenance window \u201c" + out.name + "\u201d added" + (out.active ? ": active now." : "."), "success");
+      await loadWindows();
+    });
+
+    if (!canWrite) {
+      $$("#channel-form input, #channel-form select, #channel-form textarea, #channel-form button, #window-form input, #window-form select, #window-form button")
+        .forEach((el) => { el.disabled = true; });
+      ["#new-alert", "[data-testid=new-alert-configs]"].forEach((sel) => {
+        const a = $(sel);
+        a.classList.add("disabled");
+        a.setAttribute("aria-disabled", "true");
+        a.removeAttribute("href");
+        a.title = "Viewers cannot create alerts";
+      });
+    }
+
+    window.addEventListener("popstate", () => {
+      readUrl();
+      showTab();
+      showConfigFilter().catch(showError);
+      loadTriggered().catch(showError);
+    });
+
+    // Alerts open and close by themselves: look again now and then while the list shows.
+    const POLL_MS = 30000;
+    (function poll() {
+      setTimeout(async () => {
+        if (!document.hidden && state.tab === "triggered") {
+          try {
+            await Promise.all([loadCounts(), loadTriggered(true)]);
+          } catch (err) {
+            console.error(err); // the next look may work; the page keeps what it shows
+          }
+        }
+        poll();
+      }, POLL_MS);
+    })();
+
+    readUrl();
+    showTab();
+    syncChannelType();
+    syncWindowKind();
+    return Promise.all([
+      loadCounts(), loadTriggered(), showConfigFilter(), loadChannels().then(loadConfigs), loadWindows(),
+    ]);
+  }
+
+  // --- alerts: the configuration form, with its live preview ---------------------------
+
+  const PREVIEW_DAYS = 7;
+  const PREVIEW_LISTED = 8;
+  const PREVIEW_DEBOUNCE_MS = 400;
+
+  async function alertFormPage(me) {
+    const root = $("#alert-form-root");
+    const configId = root.dataset.configId || null;
+    const form = $("#alert-form");
+    const canWrite = me.role !== "viewer";
+    let loaded = null;
+
+    const el = (id) => $("#" + id);
+    const num = (id) => {
+      const v = el(id).value.trim();
+      return v === "" ? null : Number(v);
+    };
+    const typeOf = () => $("input[name=type]:checked", form).value;
+
+    function syncType() {
+      const type = typeOf();
+      $$(".cond-fields", form).forEach((box) => show(box, box.dataset.type === type));
+      show(el("af-timescale-field"), type === "anomaly");
+      el("af-conditions-lede").textContent = {
+        anomaly: "Each anomaly of a watched metric must meet all of these.",
+        static: "A watched metric alerts while its value is outside these bounds.",
+        no_data: "A watched metric alerts when its points stop coming.",
+      }[type];
+    }
+
+    async function loadChannels() {
+      const box = clear(el("af-channels"));
+      const page = await api("/channels", { query: { limit: 500 } });
+      if (!page.items.length) {
+        box.append(h("p", { class: "muted small" }, "No channels yet. ",
+          h("a", { href: "/alerts?tab=channels" }, "Add a webhook, Slack, email, PagerDuty or Teams channel"),
+          " first; you can also save this alert now and pick channels later."));
+        return;
+      }
+      page.items.forEach((c) => box.append(h("label", { class: "check check-chip channel-check", title: c.enabled ? "" : "This channel is disabled" },
+        h("input", { type: "checkbox", name: "channel", value: c.id, "data-testid": "af-channel-" + c.id }),
+        h("span", {}, c.name), h("span", { class: "muted small" }, CHANNEL_TYPE[c.type] || c.type),
+        c.enabled ? null : badge("disabled", "muted"))));
+    }
+
+    function fill(c) {
+      el("af-title").value = c.title;
+      el("af-description").value = c.description || "";
+      $$("input[name=type]", form).forEach((r) => { r.checked = r.value === c.type; });
+      el("af-severity").value = c.severity;
+      el("af-expression").value = c.expression || "";
+      el("af-group-by").value = (c.group_by || []).join(", ");
+      el("af-timescale").value = c.timescale || "native";
+      const k = c.conditions || {};
+      const minutes = (s) => (s === null || s === undefined || s === "" ? "" : String(Math.round((Number(s) / 60) * 1000) / 1000));
+      const plain = (v) => (v === null || v === undefined ? "" : String(v));
+      el("af-min-metrics").value = plain(k.min_metrics || 1);
+      el("af-min-score").value = plain(k.min_score ?? 0);
+      el("af-min-duration").value = k.min_duration_s ? minutes(k.min_duration_s) : "";
+      el("af-direction").value = k.direction || "both";
+      el("af-min-delta-abs").value = plain(k.min_delta_abs);
+      el("af-min-delta-pct").value = plain(k.min_delta_pct);
+      el("af-above").value = plain(k.above);
+      el("af-below").value = plain(k.below);
+      el("af-static-duration").value = k.duration_s ? minutes(k.duration_s) : "";
+      el("af-no-data").value = k.no_data_s ? minutes(k.no_data_s) : "15";
+      $$("input[name=notify_on]", form).forEach((cb) => { cb.checked = (c.notify_on || []).includes(cb.value); });
+      el("af-repeat").value = minutes(c.repeat_interval_s);
+      const chosen = new Set(c.channel_ids || []);
+      $$("input[name=channel]", form).forEach((cb) => { cb.checked = chosen.has(Number(cb.value)); });
+      // Channels the list did not show (over its limit) stay chosen.
+      loaded.hiddenChannels = [...chosen].filter((id) => !$("input[name=channel][value='" + id + "']", form));
+    }
+
+    /** The configuration as the API takes it; throws ApiError for what cannot be sent. */
+    function body() {
+      const type = typeOf();
+      const must = (id, ok, message) => {
+        const v = num(id);
+        if (v !== null && !(isFinite(v) && ok(v))) throw new ApiError(0, "VALIDATION_ERROR", message, { field: id });
+        return v;
+      };
+      const conditions = {
+        min_metrics: Math.max(1, Math.round(must("af-min-metrics", (v) => v >= 1, "At least 1 metric.") || 1)),
+      };
+      if (type === "anomaly") {
+        conditions.min_score = must("af-min-score", (v) => v >= 0 && v <= 100, "The score goes from 0 to 100.") || 0;
+        conditions.min_duration_s = (must("af-min-duration", (v) => v >= 0, "The duration cannot be negative.") || 0) * 60;
+        conditions.min_delta_abs = must("af-min-delta-abs", (v) => v >= 0, "The delta cannot be negative.");
+        conditions.min_delta_pct = must("af-min-delta-pct", (v) => v >= 0, "The delta % cannot be negative.");
+        conditions.direction = el("af-direction").value;
+        if (loaded && loaded.conditions && loaded.conditions.volume) conditions.volume = loaded.conditions.volume;
+      } else if (type === "static") {
+        conditions.above = must("af-above", () => true, "Above must be a number.");
+        conditions.below = must("af-below", () => true, "Below must be a number.");
+        conditions.duration_s = (must("af-static-duration", (v) => v >= 0, "The duration cannot be negative.") || 0) * 60;
+        if (conditions.above === null && conditions.below === null) {
+          throw new ApiError(0, "INCOMPLETE", "Give a bound above, below or both.", { field: "af-above" });
+        }
+      } else {
+        const quiet = must("af-no-data", (v) => v > 0, "Say for how many minutes a metric must be silent.");
+        if (quiet === null) throw new ApiError(0, "INCOMPLETE", "Say for how many minutes a metric must be silent.", { field: "af-no-data" });
+        conditions.no_data_s = quiet * 60;
+      }
+      const repeat = must("af-repeat", (v) => v >= 0 && v <= 43200, "Updates: between 0 and 43,200 minutes (30 days).");
+      const out = {
+        title: el("af-title").value.trim(),
+        description: el("af-description").value.trim(),
+        type,
+        severity: el("af-severity").value,
+        expression: el("af-expression").value.trim(),
+        group_by: el("af-group-by").value.split(",").map((v) => v.trim()).filter(Boolean),
+        timescale: type === "anomaly" ? el("af-timescale").value : (loaded ? loaded.timescale : "native"),
+        conditions,
+        notify_on: $$("input[name=notify_on]:checked", form).map((cb) => cb.value),
+        repeat_interval_s: repeat === null ? 3600 : Math.round(repeat * 60),
+        channel_ids: [...$$("input[name=channel]:checked", form).map((cb) => Number(cb.value)), ...((loaded && loaded.hiddenChannels) || [])],
+      };
+      if (loaded) {
+        // What this form does not show is kept as it was (PUT replaces the whole configuration).
+        Object.assign(out, { owner: loaded.owner, labels: loaded.labels, routing_table_id: loaded.routing_table_id, action_ids: loaded.action_ids });
+      }
+      return out;
+    }
+
+    // --- the live preview ---
+    const previewCall = newestOnly();
+    let timer = null;
+
+    function previewMessage(message, isError) {
+      el("preview-fired").textContent = "–";
+      el("preview").dataset.fired = "";
+      el("preview-count").classList.remove("preview-done", "preview-zero");
+      el("preview-text").textContent = isError ? "No preview for this configuration yet." : message;
+      el("preview-facts").textContent = "";
+      const err = el("preview-error");
+      err.textContent = isError ? message : "";
+      show(err, !!isError);
+      clear(el("preview-list"));
+    }
+
+    function renderPreview(p) {
+      const n = p.fired;
+      el("preview").dataset.fired = String(n);
+      el("preview-fired").textContent = fmtCount(n);
+      el("preview-count").classList.add("preview-done");
+      el("preview-count").classList.toggle("preview-zero", n === 0);
+      el("preview-text").textContent = n === 0
+        ? "This would not have fired in the last " + PREVIEW_DAYS + " days."
+        : "This would have fired " + fmtCount(n) + (n === 1 ? " time" : " times") + " in the last " + PREVIEW_DAYS + " days.";
+      const facts = [p.metrics_matched === 0 ? "No metric matches the expression."
+        : fmtCount(p.metrics_matched) + (p.metrics_matched === 1 ? " metric matches" : " metrics match")];
+      if (typeOf() === "anomaly" && p.metrics_matched) {
+        facts.push(fmtCount(p.anomalies_considered) + (p.anomalies_considered === 1 ? " anomaly" : " anomalies") + " of theirs in the period");
+      }
+      el("preview-facts").textContent = facts.join(" · ") + ".";
+      show(el("preview-error"), false);
+      const list = clear(el("preview-list"));
+      p.triggers.slice(0, PREVIEW_LISTED).forEach((t, i) => list.append(h("li", { "data-testid": "preview-trigger-" + i },
+        h("div", { class: "preview-when" },
+          known(t.peak_score) ? scorePill(t.peak_score) : null,
+          h("span", {}, timeEl(isoOf(t.start))),
+          h("span", { class: "muted small" }, "for " + fmtDuration(Math.max(0, t.end - t.start)))),
+        h("div", { class: "preview-what muted small" }, t.metrics + (t.metrics === 1 ? " metric" : " metrics"),
+          groupChips(t.group) ? [" · ", groupChips(t.group)] : null))));
+      if (n > PREVIEW_LISTED) {
+        list.append(h("li", { class: "muted small preview-more" }, "and " + fmtCount(n - PREVIEW_LISTED) + " earlier"
+          + (n > p.triggers.length ? " (the newest " + p.triggers.length + " are listed by the API)" : "")));
+      }
+    }
+
+    async function preview() {
+      const stale = previewCall();
+      let b;
+      try {
+        b = body();
+      } catch (err) {
+        show(el("preview-busy"), false);
+        previewMessage(err.message, err.code !== "INCOMPLETE");
+        return;
+      }
+      // The preview needs no title, but the API requires one: any will do here.
+      b.title = b.title || "Preview";
+      b.days = PREVIEW_DAYS;
+      show(el("preview-busy"), true);
+      el("preview").classList.add("loading");
+      try {
+        const p = await api("/alerts/preview", { method: "POST", body: b });
+        if (stale()) return;
+        renderPreview(p);
+      } catch (err) {
+        if (stale()) return;
+        if (err.status === 422) previewMessage(err.message, true);
+        else throw err;
+      } finally {
+        if (!stale()) {
+          show(el("preview-busy"), false);
+          el("preview").classList.remove("loading");
+        }
+      }
+    }
+
+    function schedulePreview() {
+      clearTimeout(timer);
+      show(el("preview-busy"), true);
+      timer = setTimeout(() => preview().catch(showError), PREVIEW_DEBOUNCE_MS);
+    }
+    form.addEventListener("input", schedulePreview);
+    form.addEventListener("change", (ev) => {
+      if (ev.target.name === "type") syncType();
+      schedulePreview();
+    });
+
+    // --- save and delete ---
+    function formError(err) {
+      formErrorIn(form, el("alert-form-error"), err);
+      const field = err && err.details && err.details.field;
+      if (field && el(field)) {
+        el(field).classList.add("invalid");
+        el(field).setAttribute("aria-invalid", "true");
+      }
+    }
+
+    onSubmit(form, async () => {
+      let b;
+      try {
+        b = body();
+        if (!b.title) throw new ApiError(0, "VALIDATION_ERROR", "Give the alert a title.", { field: "af-title" });
+      } catch (err) {
+        formError(err);
+        return;
+      }
+      let out;
+      try {
+        out = await api(configId ? "/alerts/" + configId : "/alerts", { method: configId ? "PUT" : "POST", body: b });
+      } catch (err) {
+        if (err.status !== 422) throw err;
+        formError(err);
+        return;
+      }
+      formError(null);
+      toast("Alert \u201c" + out.title + "\u201d " + (configId ? "saved." : "created."), "success");
+      location.assign("/alerts?tab=configs");
+    });
+
+    const del = el("alert-delete");
+    if (del) {
+      del.addEventListener("click", async () => {
+        if (!loaded || !confirm("Delete the alert \u201c" + loaded.title + "\u201d with all the alerts it triggered?")) return;
+        await busy(del, async () => {
+          await api("/alerts/" + configId, { method: "DELETE" });
+          location.assign("/alerts?tab=configs");
+        });
+      });
+    }
+
+    if (!canWrite) {
+      el("alert-save").disabled = true;
+      el("alert-save").title = "Viewers cannot change alerts";
+    }
+
+    await loadChannels();
+    if (configId) {
+      try {
+        loaded = await api("/alerts/" + configId);
+      } catch (err) {
+        if (err.status === 404) {
+          el("alert-form-title").textContent = "Alert not found";
+          append(clear(form), h("section", { class: "card" }, h("p", { class: "muted" }, "This alert configuration does not exist in this organization. ",
+            h("a", { href: "/alerts?tab=configs" }, "Back to the configurations"), ".")));
+          show(el("preview"), false);
+          return;
+        }
+        throw err;
+      }
+      document.title = loaded.title + " · augury";
+      el("alert-form-title").textContent = loaded.title;
+      append(clear(el("alert-form-state")), configState(loaded, true));
+      fill(loaded);
+      if (del) del.disabled = !canWrite;
+    }
+    syncType();
+    await preview();
+  }
+
+  // --- alerts: one triggered alert ----------------------------------------------------
+
+  async function triggerPage(me) {
+    const id = Number($("#trigger-root").dataset.triggerId);
+    const canWrite = me.role !== "viewer";
+    const ackBtn = $("#trigger-ack");
+    const resolveBtn = $("#trigger-resolve");
+    let t = null;
+    let people = new Map();
+    let channels = new Map();
+    let configTitle = null;
+
+    const who = (userId) => (userId === null || userId === undefined ? null
+      : userId === me.id ? "you" : people.get(userId) || "user #" + userId);
+
+    function render() {
+      document.title = t.title + " · augury";
+      $("#trigger-title").textContent = t.title;
+      append(clear($("#trigger-badges")), [severityBadge(t.severity, "trigger-severity"), triggerBadges(t)]);
+      append(clear($("#trigger-summary")), [
+        t.status === "open" ? "Open since " : "Was open from ", timeEl(isoOf(t.start)),
+        t.status === "open" ? "" : [" to ", timeEl(isoOf(t.end))],
+        " (" + fmtDuration(t.duration) + ") on " + t.metric_count + (t.metric_count === 1 ? " metric" : " metrics") + ", raised by ",
+        h("a", { href: "/alerts/" + t.config_id + "/edit", "data-testid": "trigger-config-link" },
+          configTitle ? "\u201c" + configTitle + "\u201d" : "configuration #" + t.config_id), ".",
+      ]);
+      const box = $("#trigger-score-box");
+      box.classList.remove("score-high", "score-mid", "score-low");
+      if (known(t.peak_score)) {
+        box.classList.add("score-" + scoreLevel(t.peak_score));
+        $("#trigger-score").textContent = String(Math.round(t.peak_score));
+      } else {
+        $("#trigger-score").textContent = "–";
+      }
+      append(clear($("#trigger-facts")), [
+        factEl("Status", h("span", { class: "badges" }, triggerBadges(t, "fact")), "fact-status"),
+        factEl("Severity", severityBadge(t.severity), "fact-severity"),
+        factEl("Type", alertTypeBadge(t.type), "fact-type"),
+        factEl("Started", timeEl(isoOf(t.start)), "fact-start"),
+        factEl(t.status === "open" ? "Last change" : "Ended", timeEl(isoOf(t.status === "open" ? t.updated : t.end)), "fact-end"),
+        factEl("Duration", fmtDuration(t.duration), "fact-duration"),
+        factEl("Direction", t.direction ? [directionArrow(t.direction), " " + (t.direction === "both" ? "up and down" : t.direction)] : "–", "fact-direction"),
+        factEl("Group", groupChips(t.group) || h("span", { class: "muted" }, "–"), "fact-group"),
+        factEl("Acknowledged", t.acknowledged_at ? [timeEl(t.acknowledged_at), h("div", { class: "muted small" }, "by " + who(t.acknowledged_by_id))]
+          : h("span", { class: "muted" }, "no"), "fact-acknowledged"),
+        t.resolved_by_id !== null ? factEl("Resolved by", who(t.resolved_by_id), "fact-resolved") : null,
+        t.silenced_by ? factEl("Messages held by", t.silenced_by, "fact-silenced") : null,
+      ]);
+      const tb = clear($("#trigger-metrics-body"));
+      t.metrics.forEach((m) => tb.append(h("tr", { "data-testid": "trigger-metric-" + m.metric_id },
+        h("td", { class: "metric-name-cell" },
+          h("a", { href: "/metrics/explore/" + m.metric_id, class: "strong", "data-testid": "trigger-metric-link-" + m.metric_id }, m.name)),
+        h("td", { class: "num" }, known(m.score) ? scorePill(m.score) : h("span", { class: "muted" }, "–")),
+        h("td", {}, stateBadge(m.state)),
+        h("td", { class: "nowrap" }, timeEl(isoOf(m.start))),
+        h("td", { class: "num" }, fmtDuration(Math.max(0, m.end - m.start))),
+        h("td", { class: "num" }, h("span", { class: "strong" }, fmtValue(m.value)),
+          known(m.expected) ? h("span", { class: "muted" }, " (" + fmtValue(m.expected) + ")") : null),
+        h("td", { class: "num" }, m.direction ? [directionArrow(m.direction), " "] : null, known(m.delta) ? deltaEl(m.delta, m.delta_pct) : "–"),
+        h("td", {}, m.anomaly_id
+          ? h("a", { href: "/anomalies/" + m.anomaly_id, "data-testid": "trigger-anomaly-link-" + m.metric_id }, "#" + m.anomaly_id)
+          : h("span", { class: "muted" }, "–")))));
+      if (!t.metrics.length) emptyRow(tb, 8, "No metrics recorded for this alert.");
+
+      const open = t.status === "open";
+      ackBtn.textContent = t.acknowledged_at ? "Unacknowledge" : "Acknowledge";
+      ackBtn.disabled = !canWrite || !open;
+      ackBtn.title = !canWrite ? "Viewers cannot change alerts" : !open ? "The alert is closed"
+        : t.acknowledged_at ? "Remove the acknowledgement" : "Someone is on it: no more update messages";
+      resolveBtn.disabled = !canWrite || !open;
+      resolveBtn.title = !canWrite ? "Viewers cannot change alerts" : !open ? "Already closed" : "Close it now; its close message goes out";
+    }
+
+    async function loadDeliveries() {
+      const page = await api("/alerts/triggered/" + id + "/deliveries", { query: { limit: 100 } });
+      const tb = clear($("#trigger-deliveries-body"));
+      if (!page.items.length) {
+        emptyRow(tb, 7, t.silenced_by ? "No message yet: they are held by the " + t.silenced_by + "."
+          : "No message about this alert: its configuration may have no channel, or not notify on this.");
+        return;
+      }
+      const names = new Map([...channels].map(([cid, c]) => [cid, c.name]));
+      append(tb, deliveryRows(page.items, { channels: names, canWrite, reload: loadDeliveries }));
+    }
+
+    async function load() {
+      t = await api("/alerts/triggered/" + id);
+      render();
+    }
+
+    ackBtn.addEventListener("click", () => busy(ackBtn, async () => {
+      t = await setAck(t, !t.acknowledged_at);
+      toast(t.acknowledged_at ? "Acknowledged: no more update messages." : "Acknowledgement removed.", "success");
+      render();
+    }));
+    resolveBtn.addEventListener("click", () => busy(resolveBtn, async () => {
+      t = await resolveTrigger(t);
+      toast("Alert resolved.", "success");
+      render();
+      await loadDeliveries();
+    }));
+
+    try {
+      const [members, chans] = await Promise.all([
+        api("/members", { query: { limit: 1000 } }).catch(() => ({ items: [] })),
+        api("/channels", { query: { limit: 500 } }).catch(() => ({ items: [] })),
+      ]);
+      people = new Map(members.items.map((m) => [m.user_id, m.name || m.email]));
+      channels = new Map(chans.items.map((c) => [c.id, c]));
+      await load();
+      // The configuration's own title (the alert's may have its placeholders filled in).
+      api("/alerts/" + t.config_id).then((c) => {
+        configTitle = c.title;
+        render();
+      }).catch(() => {}); // deleted since: the link says its number
+    } catch (err) {
+      if (err.status === 404) {
+        $("#trigger-summary").textContent = "This triggered alert does not exist in this organization.";
+        show($("#trigger-root"), false);
+        ackBtn.disabled = true;
+        resolveBtn.disabled = true;
+        return;
+      }
+      throw err;
+    }
+    await Promise.all([loadDeliveries(), feedbackBox({ trigger_id: id }, me)]);
+  }
+
   // --- settings: members --------------------------------------------------------------
 
   function needsAdmin(message) {
@@ -3269,6 +4637,9 @@
     anomaly: anomalyPage,
     forecasts: forecastsPage,
     forecast: forecastPage,
+    alerts: alertsPage,
+    "alert-form": alertFormPage,
+    "alert-triggered": triggerPage,
   };
 
   async function startApp(page) {
