@@ -254,17 +254,23 @@ def apply_result(delivery: Delivery, result, now: float, cfg) -> None:
 
 
 def send_now(session: Session, settings: Settings, delivery: Delivery, channel: Channel):
-    """Send one delivery in the caller's thread (the channel's "send test")."""
-    delivery.attempts += 1
-    notification = Notification.from_dict(delivery.payload)
+    """Send one delivery in the caller's thread (the channel's "send test").
+
+    The row is committed first and the session left alone while the receiver answers:
+    on SQLite an open transaction holds the database's one write lock, and ingestion
+    must not wait on a slow receiver."""
+    item = Claimed(delivery, channel)
+    item.attempts += 1
+    session.commit()
+    notification = Notification.from_dict(item.payload)
     notification.sent_at = clock.now().timestamp()
     try:
         result = channels.send(
-            channel.type,
-            {**channel.config, "_name": channel.name},
+            item.channel_type,
+            item.channel_config,
             notification,
             settings=settings,
-            delivery_id=str(delivery.id),
+            delivery_id=str(item.id),
             timeout_s=settings.alerts.timeout_s,
         )
     except Exception as exc:
@@ -272,9 +278,9 @@ def send_now(session: Session, settings: Settings, delivery: Delivery, channel: 
         result = channels.SendResult(
             ok=False, retryable=False, status_code=None, error=repr(exc)[:300], duration_ms=0
         )
-    now = clock.now().timestamp()
+    delivery.attempts = item.attempts
     if result.ok or not result.retryable:
-        apply_result(delivery, result, now, settings.alerts)
+        apply_result(delivery, result, clock.now().timestamp(), settings.alerts)
     else:  # a test is not retried: say what happened at once
         delivery.status = "failed"
         delivery.status_code = result.status_code

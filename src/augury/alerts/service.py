@@ -637,6 +637,7 @@ def test_channel(
         status="sending",
         attempts=0,
         next_attempt_at=now,
+        locked_until=now + 2 * settings.alerts.timeout_s + 30.0,  # as a claim's lease
     )
     session.add(delivery)
     session.flush()
