@@ -62,6 +62,7 @@ class Hit:
     """open, or closed (its anomaly ended; anomaly alerts only)."""
     start: float
     end: float
+    """Anomaly alerts: one interval after the last anomalous point (as its duration)."""
     value: float | None = None
     expected: float | None = None
     delta: float | None = None
@@ -191,7 +192,7 @@ class Evaluation:
                 anomaly_id=a.id,
                 state=a.state,
                 start=a.start,
-                end=a.end,
+                end=a.end + (a.interval or 0.0),  # a one-point anomaly lasts one interval
                 value=a.peak_value,
                 expected=a.expected,
                 delta=a.delta,
