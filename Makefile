@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint bench-nab bench-detect bench-m4 bench-ingest clean
+.PHONY: run test lint bench-nab bench-detect bench-m4 bench-ingest bench-feedback clean
 
 $(VENV)/.stamp-base: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ bench-m4: $(VENV)/.stamp-bench
 ## HTTP ingestion throughput of a real `augury serve` (SQLite), per ingestion route.
 bench-ingest: $(VENV)/.stamp-bench
 	$(PY) -m benchmarks.ingest.run
+
+## False alerts before and after "not interesting" feedback, and incidents still caught.
+bench-feedback: $(VENV)/.stamp-bench
+	$(PY) -m benchmarks.feedback.run
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

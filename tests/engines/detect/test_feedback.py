@@ -80,6 +80,15 @@ def test_relative_size_counts_when_both_know_it():
     assert is_benign(profile, replace(BLIP, delta_pct=None))
 
 
+def test_relative_size_is_ignored_when_the_expected_value_is_near_zero():
+    # Expected ~4, deviations of several hundred percent: the percentage swings with the
+    # small expected value, so only the absolute size (1.18x here) decides.
+    near_zero = replace(BLIP, delta=-60.0, delta_pct=-798.0, direction="down")
+    repeat = replace(near_zero, delta=-71.0, delta_pct=-1493.0)
+    assert is_benign(dismissed(near_zero), repeat)
+    assert not is_benign(dismissed(near_zero), replace(repeat, delta=-120.0))
+
+
 def test_opposite_direction_is_not_suppressed():
     profile = dismissed(BLIP)
     drop = replace(BLIP, direction="down", delta=-12.3, delta_pct=-8.0)

@@ -43,6 +43,13 @@ HOUR_TOLERANCE_H = 2
 24-hour circle): a scheduled job drifts by minutes, not hours, and the same spike at an
 unusual time of day is a different story."""
 
+PCT_MEANINGFUL = 100.0
+"""The relative sizes are compared only while both deviations are at most this many
+percent of their expected value. Beyond, the expected value is small next to the
+deviation (a metric near zero at that hour), and the percentage swings with it: a
+repeat 1.2x the dismissed size measured 1.9x in percent on a series whose expected
+value was about 4. The absolute comparison still applies."""
+
 MAX_EXAMPLES = 20
 """Examples kept per kind and metric, oldest dropped first: enough to cover a metric's
 few kinds of benign blips, few enough to stay explainable. Per kind, so a burst of good
@@ -160,6 +167,7 @@ def _mismatch(e: Deviation, d: Deviation, margin: float, interval_s: float) -> s
     if (
         d.delta_pct is not None
         and e.delta_pct is not None
+        and max(abs(d.delta_pct), abs(e.delta_pct)) <= PCT_MEANINGFUL
         and abs(d.delta_pct) > abs(e.delta_pct) * (1 + margin)
     ):
         return f"relative to the expected value, it is {_ratio(d.delta_pct, e.delta_pct)} that of"
