@@ -34,6 +34,18 @@ def webhook(client, owner, receiver, **config):
     )
 
 
+def cpu_alert(client, owner, *channels, **fields):
+    """An anomaly alert on cpu that scores 80 or more, sent to ``channels``."""
+    body = {
+        "title": "cpu",
+        "expression": "what=cpu",
+        "conditions": {"min_score": 80},
+        "channel_ids": [c["id"] for c in channels],
+        **fields,
+    }
+    return api(client, owner, "POST", "/alerts", json=body)
+
+
 def cycle(client):
     """Detection, alert evaluation and delivery, as the server's loops run them."""
     app = client.app
@@ -182,19 +194,7 @@ def test_group_by_gives_one_alert_per_group_and_updates_when_metrics_join(
 
 def test_acknowledge_holds_updates_and_resolve_sends_close(client, owner, key, receiver):
     hook = webhook(client, owner, receiver)
-    api(
-        client,
-        owner,
-        "POST",
-        "/alerts",
-        json={
-            "title": "cpu",
-            "expression": "what=cpu",
-            "conditions": {"min_score": 80},
-            "channel_ids": [hook["id"]],
-            "repeat_interval_s": 0,
-        },
-    )
+    cpu_alert(client, owner, hook, repeat_interval_s=0)
     ys = [spike_series(seed=20 + i) for i in range(2)]
     send(client, key, ys[0][:1201], host="a")
     cycle(client)
@@ -274,18 +274,7 @@ def test_static_and_no_data_alerts(client, owner, key, receiver):
 
 def test_retries_with_backoff_then_sends(client, owner, key, receiver):
     hook = webhook(client, owner, receiver)
-    api(
-        client,
-        owner,
-        "POST",
-        "/alerts",
-        json={
-            "title": "cpu",
-            "expression": "what=cpu",
-            "conditions": {"min_score": 80},
-            "channel_ids": [hook["id"]],
-        },
-    )
+    cpu_alert(client, owner, hook)
     receiver.answers = [(503, 0.0), (500, 0.0)]
     send(client, key, spike_series()[:1201])  # open: one message
     cycle(client)
@@ -305,18 +294,7 @@ def test_gives_up_after_max_attempts_and_a_failed_delivery_can_be_retried(
 ):
     settings.alerts.max_attempts = 2
     hook = webhook(client, owner, receiver)
-    api(
-        client,
-        owner,
-        "POST",
-        "/alerts",
-        json={
-            "title": "cpu",
-            "expression": "what=cpu",
-            "conditions": {"min_score": 80},
-            "channel_ids": [hook["id"]],
-        },
-    )
+    cpu_alert(client, owner, hook)
     receiver.answers = [(500, 0.0)] * 2
     send(client, key, spike_series()[:1201])  # open: one message
     cycle(client)
@@ -339,18 +317,7 @@ def test_a_slow_channel_does_not_hold_the_others(client, owner, key, receiver, s
     try:
         slow = webhook(client, owner, receiver)
         fast = webhook(client, owner, other)
-        api(
-            client,
-            owner,
-            "POST",
-            "/alerts",
-            json={
-                "title": "cpu",
-                "expression": "what=cpu",
-                "conditions": {"min_score": 80},
-                "channel_ids": [slow["id"], fast["id"]],
-            },
-        )
+        cpu_alert(client, owner, slow, fast)
         receiver.answers = [(200, 3.0)]  # answers after the timeout
         send(client, key, spike_series()[:1201])  # open: one message
         cycle(client)
@@ -432,19 +399,7 @@ def test_alert_actions_travel_with_the_message(client, owner, key, receiver):
         "/alert-actions",
         json={"name": "runbook", "button": "Open runbook", "url": "https://wiki.example/cpu"},
     )
-    api(
-        client,
-        owner,
-        "POST",
-        "/alerts",
-        json={
-            "title": "cpu",
-            "expression": "what=cpu",
-            "conditions": {"min_score": 80},
-            "channel_ids": [hook["id"]],
-            "action_ids": [action["id"]],
-        },
-    )
+    cpu_alert(client, owner, hook, action_ids=[action["id"]])
     send(client, key, spike_series())
     cycle(client)
     assert receiver.delivered()[0]["actions"] == [
@@ -454,18 +409,7 @@ def test_alert_actions_travel_with_the_message(client, owner, key, receiver):
 
 def test_snooze_and_pause(client, owner, key, receiver):
     hook = webhook(client, owner, receiver)
-    config = api(
-        client,
-        owner,
-        "POST",
-        "/alerts",
-        json={
-            "title": "cpu",
-            "expression": "what=cpu",
-            "conditions": {"min_score": 80},
-            "channel_ids": [hook["id"]],
-        },
-    )
+    config = cpu_alert(client, owner, hook)
     snoozed = api(
         client, owner, "POST", f"/alerts/{config['id']}/snooze", json={"duration_s": 3600}
     )
@@ -522,18 +466,7 @@ def test_viewers_read_but_cannot_change(client, owner):
 
 def test_one_incident_on_many_metrics_is_one_message(client, owner, key, receiver):
     hook = webhook(client, owner, receiver)
-    api(
-        client,
-        owner,
-        "POST",
-        "/alerts",
-        json={
-            "title": "cpu",
-            "expression": "what=cpu",
-            "conditions": {"min_score": 80},
-            "channel_ids": [hook["id"]],
-        },
-    )
+    cpu_alert(client, owner, hook)
     body = []
     for h in range(20):  # twenty hosts spike in the same minute
         y = spike_series(seed=100 + h, size=8.0)[:1201]
@@ -646,18 +579,7 @@ def test_ingestion_and_detection_go_on_while_a_delivery_hangs(
 ):
     settings.alerts.timeout_s = 10.0
     hook = webhook(client, owner, receiver)
-    api(
-        client,
-        owner,
-        "POST",
-        "/alerts",
-        json={
-            "title": "cpu",
-            "expression": "what=cpu",
-            "conditions": {"min_score": 80},
-            "channel_ids": [hook["id"]],
-        },
-    )
+    cpu_alert(client, owner, hook)
     receiver.answers = [(200, 3.0)]  # a receiver that takes its time
     send(client, key, spike_series()[:1201], host="a")
     evaluate(client.app.state.db, base_url=settings.base_url)

@@ -38,6 +38,7 @@ from augury.errors import (
     ValidationFailed,
 )
 from augury.runtime.mail import send_mail
+from augury.store.owned import get_owned
 
 # Failed logins per email inside the window before further attempts are refused.
 LOGIN_FAILURES_ALLOWED = 5
@@ -542,12 +543,7 @@ def list_members(
 
 
 def get_member_or_raise(*, session: Session, org_id: int, member_id: int) -> Membership:
-    member = session.scalar(
-        select(Membership).where(Membership.id == member_id, Membership.org_id == org_id)
-    )
-    if member is None:
-        raise NotFound("Member not found.")
-    return member
+    return get_owned(session, Membership, org_id, member_id, "Member")
 
 
 def _active_owner_count(session: Session, org_id: int) -> int:

@@ -368,10 +368,10 @@ class Evaluation:
         trigger.direction = (
             directions.pop() if len(directions) == 1 else ("both" if directions else None)
         )
-        self.metrics = [h.metric for h in group] or list(
+        metrics = [h.metric for h in group] or list(
             s.scalars(select(Metric).where(Metric.id.in_(list(rows))))
         )
-        silenced = notify.silence_reason(s, self.config, self.metrics, self.now)
+        silenced = notify.silence_reason(s, self.config, metrics, self.now)
         if trigger.silenced_by != silenced:
             trigger.silenced_by = silenced
         if not trigger.opened_sent and silenced is None and trigger.status == "open":

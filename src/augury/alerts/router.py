@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
@@ -40,29 +40,7 @@ def _ints(value: str | None) -> list[int] | None:
 # ------------------------------------------------------------------ triggered alerts
 
 
-def _trigger_filters(
-    status_, severity, config_id, type_, start, end, q, acknowledged=None, anomaly_id=None
-) -> dict:
-    return {
-        "acknowledged": acknowledged,
-        "anomaly_id": anomaly_id,
-        "status": status_,
-        "severities": _csv(severity),
-        "config_ids": _ints(config_id),
-        "types": _csv(type_),
-        "start": start,
-        "end": end,
-        "q": q,
-    }
-
-
-@router.get("/alerts/triggered", response_model=Page[schemas.TriggerRead])
-def list_triggered(
-    principal: Reader,
-    session: SessionDep,
-    settings: SettingsDep,
-    page: PageDep,
-    status_: Annotated[Literal["open", "closed"] | None, Query(alias="status")] = None,
+def trigger_filters(
     severity: CSV = None,
     config_id: CSV = None,
     type_: Annotated[str | None, Query(alias="type", max_length=100)] = None,
@@ -73,20 +51,45 @@ def list_triggered(
     anomaly_id: Annotated[
         int | None, Query(ge=1, le=2**31 - 1, description="Alerts raised by this Anomaly.")
     ] = None,
+) -> dict:
+    """The filters the list and the count of triggered alerts share."""
+    return {
+        "severities": _csv(severity),
+        "config_ids": _ints(config_id),
+        "types": _csv(type_),
+        "start": start,
+        "end": end,
+        "q": q,
+        "acknowledged": acknowledged,
+        "anomaly_id": anomaly_id,
+    }
+
+
+TriggerFilters = Annotated[dict, Depends(trigger_filters)]
+
+
+@router.get("/alerts/triggered", response_model=Page[schemas.TriggerRead])
+def list_triggered(
+    principal: Reader,
+    session: SessionDep,
+    settings: SettingsDep,
+    page: PageDep,
+    filters: TriggerFilters,
+    status_: Annotated[Literal["open", "closed"] | None, Query(alias="status")] = None,
     sort: Literal["start", "updated", "score", "metrics"] = "start",
     order: Literal["asc", "desc"] = "desc",
 ):
     """Triggered alerts, filtered by status, severities, configurations, types, the
-    time range they overlap and a metric expression they involve."""
+    time range they overlap, a metric expression they involve, acknowledgement and
+    the Anomaly that raised them."""
     rows, total = service.list_triggers(
         session=session,
         org_id=principal.org_id,
         page=page,
         sort=sort,
         order=order,
-        **_trigger_filters(
-            status_, severity, config_id, type_, start, end, q, acknowledged, anomaly_id
-        ),
+        status=status_,
+        **filters,
     )
     return make_page(
         [service.trigger_read(session, t, settings.base_url) for t in rows], total, page
@@ -94,28 +97,9 @@ def list_triggered(
 
 
 @router.get("/alerts/triggered/count", response_model=schemas.TriggerCount)
-def count_triggered(
-    principal: Reader,
-    session: SessionDep,
-    severity: CSV = None,
-    config_id: CSV = None,
-    type_: Annotated[str | None, Query(alias="type", max_length=100)] = None,
-    start: Annotated[Epoch, Query(alias="from")] = None,
-    end: Annotated[Epoch, Query(alias="to")] = None,
-    q: Annotated[str | None, Query(max_length=2000)] = None,
-    acknowledged: bool | None = None,
-    anomaly_id: Annotated[
-        int | None, Query(ge=1, le=2**31 - 1, description="Alerts raised by this Anomaly.")
-    ] = None,
-):
+def count_triggered(principal: Reader, session: SessionDep, filters: TriggerFilters):
     """How many triggered alerts match, open and closed."""
-    return service.count_triggers(
-        session=session,
-        org_id=principal.org_id,
-        **_trigger_filters(
-            None, severity, config_id, type_, start, end, q, acknowledged, anomaly_id
-        ),
-    )
+    return service.count_triggers(session=session, org_id=principal.org_id, **filters)
 
 
 @router.get("/alerts/triggered/{trigger_id}", response_model=schemas.TriggerRead)
@@ -127,19 +111,23 @@ def get_triggered(
     return service.trigger_read(session, trigger, settings.base_url)
 
 
-@router.post("/alerts/triggered/{trigger_id}/acknowledge", response_model=schemas.TriggerRead)
-def acknowledge(
-    trigger_id: ObjectId, principal: Writer, session: SessionDep, settings: SettingsDep
-):
-    """Acknowledge: someone is on it (no more update messages; close still goes out)."""
+def _acknowledge(trigger_id: int, principal, session, settings, on: bool) -> dict:
     trigger = service.acknowledge(
         session=session,
         org_id=principal.org_id,
         trigger_id=trigger_id,
         user_id=principal.user_id,
-        on=True,
+        on=on,
     )
     return service.trigger_read(session, trigger, settings.base_url)
+
+
+@router.post("/alerts/triggered/{trigger_id}/acknowledge", response_model=schemas.TriggerRead)
+def acknowledge(
+    trigger_id: ObjectId, principal: Writer, session: SessionDep, settings: SettingsDep
+):
+    """Acknowledge: someone is on it (no more update messages; close still goes out)."""
+    return _acknowledge(trigger_id, principal, session, settings, on=True)
 
 
 @router.delete("/alerts/triggered/{trigger_id}/acknowledge", response_model=schemas.TriggerRead)
@@ -147,14 +135,7 @@ def unacknowledge(
     trigger_id: ObjectId, principal: Writer, session: SessionDep, settings: SettingsDep
 ):
     """Remove the acknowledgement."""
-    trigger = service.acknowledge(
-        session=session,
-        org_id=principal.org_id,
-        trigger_id=trigger_id,
-        user_id=principal.user_id,
-        on=False,
-    )
-    return service.trigger_read(session, trigger, settings.base_url)
+    return _acknowledge(trigger_id, principal, session, settings, on=False)
 
 
 @router.post("/alerts/triggered/{trigger_id}/resolve", response_model=schemas.TriggerRead)

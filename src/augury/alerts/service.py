@@ -30,7 +30,7 @@ from augury.alerts.models import (
     UserEvent,
 )
 from augury.alerts.notification import Notification, NotificationMetric
-from augury.anomalies.models import TIMESCALES, AnomalyGroup, MetricAnomaly
+from augury.anomalies.models import TIMESCALE_BY_NAME, TIMESCALES, AnomalyGroup, MetricAnomaly
 from augury.api.pagination import PageParams, paginate
 from augury.config import Settings
 from augury.engines.detect import feedback as feedback_engine
@@ -38,15 +38,7 @@ from augury.errors import NotFound, ValidationFailed
 from augury.metrics import expressions
 from augury.metrics import service as metrics_service
 from augury.metrics.models import Metric
-
-TIMESCALE_BY_NAME = {name: seconds for seconds, name in TIMESCALES.items()}
-
-
-def _get(session: Session, model, org_id: int, row_id: int, what: str):
-    row = session.scalar(select(model).where(model.id == row_id, model.org_id == org_id))
-    if row is None:
-        raise NotFound(f"{what} not found.")
-    return row
+from augury.store.owned import get_owned
 
 
 def _check_ids(session: Session, model, org_id: int, ids: list[int], field: str) -> None:
@@ -66,7 +58,7 @@ def _apply_config(session: Session, config: AlertConfig, org_id: int, body: dict
     _check_ids(session, Channel, org_id, body["channel_ids"], "channel_ids")
     _check_ids(session, AlertAction, org_id, body["action_ids"], "action_ids")
     if body.get("routing_table_id") is not None:
-        _get(session, RoutingTable, org_id, body["routing_table_id"], "Routing table")
+        get_owned(session, RoutingTable, org_id, body["routing_table_id"], "Routing table")
     for key in (
         "title",
         "description",
@@ -108,7 +100,7 @@ def update_config(*, session: Session, org_id: int, config_id: int, body: dict) 
 
 
 def get_config(*, session: Session, org_id: int, config_id: int) -> AlertConfig:
-    return _get(session, AlertConfig, org_id, config_id, "Alert configuration")
+    return get_owned(session, AlertConfig, org_id, config_id, "Alert configuration")
 
 
 def list_configs(
@@ -372,7 +364,6 @@ def list_triggers(
 
 
 def count_triggers(*, session: Session, org_id: int, **filters) -> dict:
-    filters.pop("status", None)
     sub = _trigger_query(org_id, **filters).subquery()
     rows = dict(session.execute(select(sub.c.status, func.count()).group_by(sub.c.status)).all())
     return {
@@ -383,7 +374,7 @@ def count_triggers(*, session: Session, org_id: int, **filters) -> dict:
 
 
 def get_trigger(*, session: Session, org_id: int, trigger_id: int) -> AlertTrigger:
-    return _get(session, AlertTrigger, org_id, trigger_id, "Triggered alert")
+    return get_owned(session, AlertTrigger, org_id, trigger_id, "Triggered alert")
 
 
 def trigger_read(session: Session, trigger: AlertTrigger, base_url: str) -> dict:
@@ -546,7 +537,7 @@ def _merge_config(stored: dict, given: dict) -> dict:
 
 
 def get_channel(*, session: Session, org_id: int, channel_id: int) -> Channel:
-    return _get(session, Channel, org_id, channel_id, "Channel")
+    return get_owned(session, Channel, org_id, channel_id, "Channel")
 
 
 def list_channels(
@@ -692,7 +683,7 @@ def delivery_read(session: Session, delivery: Delivery) -> dict:
 
 def retry_delivery(*, session: Session, org_id: int, delivery_id: int) -> Delivery:
     """Queue a failed delivery again (from its first attempt)."""
-    delivery = _get(session, Delivery, org_id, delivery_id, "Delivery")
+    delivery = get_owned(session, Delivery, org_id, delivery_id, "Delivery")
     if delivery.status != "failed":
         raise ValidationFailed("Only a failed delivery can be retried.")
     delivery.status = "pending"
@@ -712,7 +703,7 @@ def create_action(*, session: Session, org_id: int, body: dict) -> AlertAction:
 
 
 def get_action(*, session: Session, org_id: int, action_id: int) -> AlertAction:
-    return _get(session, AlertAction, org_id, action_id, "Alert action")
+    return get_owned(session, AlertAction, org_id, action_id, "Alert action")
 
 
 def save_routing_table(
@@ -806,7 +797,7 @@ def routes_as_rows(session: Session, table: RoutingTable) -> list[list[str]]:
 
 
 def get_routing_table(*, session: Session, org_id: int, table_id: int) -> RoutingTable:
-    return _get(session, RoutingTable, org_id, table_id, "Routing table")
+    return get_owned(session, RoutingTable, org_id, table_id, "Routing table")
 
 
 # ---------------------------------------------------------------------- user events
@@ -850,7 +841,7 @@ def update_event(*, session: Session, org_id: int, event_id: int, body: dict) ->
 
 
 def get_event(*, session: Session, org_id: int, event_id: int) -> UserEvent:
-    return _get(session, UserEvent, org_id, event_id, "Event")
+    return get_owned(session, UserEvent, org_id, event_id, "Event")
 
 
 def list_events(
@@ -926,7 +917,7 @@ def save_window(
 
 
 def get_window(*, session: Session, org_id: int, window_id: int) -> MaintenanceWindow:
-    return _get(session, MaintenanceWindow, org_id, window_id, "Maintenance window")
+    return get_owned(session, MaintenanceWindow, org_id, window_id, "Maintenance window")
 
 
 def window_read(window: MaintenanceWindow, now: float | None = None) -> dict:
@@ -991,7 +982,7 @@ def give_feedback(*, session: Session, org_id: int, user_id: int | None, body: d
             )
         )
     else:
-        group = _get(session, AnomalyGroup, org_id, body["anomaly_id"], "Anomaly")
+        group = get_owned(session, AnomalyGroup, org_id, body["anomaly_id"], "Anomaly")
         anomalies = list(
             session.scalars(select(MetricAnomaly).where(MetricAnomaly.group_id == group.id))
         )
@@ -1060,7 +1051,7 @@ def list_feedback(
 
 def delete_feedback(*, session: Session, org_id: int, feedback_id: int) -> None:
     """Withdraw feedback: the profiles of its metrics are rebuilt from what remains."""
-    row = _get(session, Feedback, org_id, feedback_id, "Feedback")
+    row = get_owned(session, Feedback, org_id, feedback_id, "Feedback")
     metric_ids = list(row.metric_ids or [])
     session.delete(row)
     session.flush()

@@ -20,6 +20,7 @@ from augury import clock
 from augury.store.base import Base, CreatedMixin, IdMixin, OrgMixin
 
 TIMESCALES = {0: "native", 3600: "1h", 86400: "1d"}
+TIMESCALE_BY_NAME = {name: seconds for seconds, name in TIMESCALES.items()}
 
 
 class DetectorState(Base):

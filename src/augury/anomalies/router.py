@@ -14,6 +14,7 @@ from augury.anomalies.models import TIMESCALES, Exclusion, SensitivityRule
 from augury.api.deps import ObjectId, Reader, SessionDep, Writer
 from augury.api.pagination import Page, PageDep, make_page
 from augury.metrics import service as metrics_service
+from augury.store.owned import get_owned
 
 router = APIRouter(tags=["anomalies"])
 
@@ -224,7 +225,7 @@ def create_exclusion(body: schemas.ExclusionCreate, principal: Writer, session: 
 
 @router.delete("/exclusions/{exclusion_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_exclusion(exclusion_id: ObjectId, principal: Writer, session: SessionDep):
-    session.delete(anomalies_service.get_owned(session, Exclusion, principal.org_id, exclusion_id))
+    session.delete(get_owned(session, Exclusion, principal.org_id, exclusion_id))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -255,5 +256,5 @@ def create_sensitivity_rule(
 
 @router.delete("/sensitivity-rules/{rule_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_sensitivity_rule(rule_id: ObjectId, principal: Writer, session: SessionDep):
-    session.delete(anomalies_service.get_owned(session, SensitivityRule, principal.org_id, rule_id))
+    session.delete(get_owned(session, SensitivityRule, principal.org_id, rule_id))
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from augury import clock
 from augury.anomalies.detection import SENSITIVITY
 from augury.anomalies.models import (
+    TIMESCALE_BY_NAME,
     TIMESCALES,
     AnomalyGroup,
     Exclusion,
@@ -20,11 +21,11 @@ from augury.anomalies.models import (
     SensitivityRule,
 )
 from augury.api.pagination import PageParams, paginate
-from augury.errors import NotFound, ValidationFailed
+from augury.errors import ValidationFailed
 from augury.metrics import service as metrics_service
 from augury.metrics.models import Metric
+from augury.store.owned import get_owned
 
-TIMESCALE_BY_NAME = {name: seconds for seconds, name in TIMESCALES.items()}
 SORTS = {
     "-score": (AnomalyGroup.peak_score.desc(), AnomalyGroup.id.desc()),
     "score": (AnomalyGroup.peak_score.asc(), AnomalyGroup.id.asc()),
@@ -111,12 +112,7 @@ def count(*, session: Session, org_id: int, filters: AnomalyFilter) -> dict:
 
 
 def get_or_raise(*, session: Session, org_id: int, anomaly_id: int) -> AnomalyGroup:
-    group = session.scalar(
-        select(AnomalyGroup).where(AnomalyGroup.id == anomaly_id, AnomalyGroup.org_id == org_id)
-    )
-    if group is None:
-        raise NotFound("Anomaly not found.")
-    return group
+    return get_owned(session, AnomalyGroup, org_id, anomaly_id, "Anomaly")
 
 
 def members(session: Session, groups: list[AnomalyGroup]) -> dict[int, list[tuple]]:
@@ -234,13 +230,6 @@ def create_rule(*, session: Session, org_id: int, expression: str, sensitivity: 
     row = SensitivityRule(org_id=org_id, expression=expression, sensitivity=sensitivity)
     session.add(row)
     session.flush()
-    return row
-
-
-def get_owned(session: Session, model, org_id: int, row_id: int):
-    row = session.scalar(select(model).where(model.id == row_id, model.org_id == org_id))
-    if row is None:
-        raise NotFound(f"{model.__name__} not found.")
     return row
 
 

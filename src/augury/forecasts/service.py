@@ -18,13 +18,14 @@ from augury import clock
 from augury.api.pagination import PageParams, paginate
 from augury.engines.forecast import auto_forecast
 from augury.engines.forecast.base import level_key, normalize_levels
-from augury.errors import Conflict, NotFound, ValidationFailed
+from augury.errors import Conflict, ValidationFailed
 from augury.forecasts.models import ForecastResult, ForecastRun, ForecastTask
 from augury.jobs import service as jobs_service
 from augury.jobs.models import Job, JobStatus
 from augury.metrics import service as metrics_service
 from augury.metrics.models import Metric, MetricPoint, MetricRollup
 from augury.offline import forecast_options, on_grid
+from augury.store.owned import get_owned
 
 MAX_HORIZON = 2000
 MAX_METRICS = 500
@@ -99,12 +100,7 @@ def create_task(
 
 
 def get_task(*, session: Session, org_id: int, task_id: int) -> ForecastTask:
-    task = session.scalar(
-        select(ForecastTask).where(ForecastTask.id == task_id, ForecastTask.org_id == org_id)
-    )
-    if task is None:
-        raise NotFound("Forecast task not found.")
-    return task
+    return get_owned(session, ForecastTask, org_id, task_id, "Forecast task")
 
 
 def list_tasks(*, session: Session, org_id: int, page: PageParams):

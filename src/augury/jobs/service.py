@@ -18,9 +18,10 @@ from augury.accounts.models import User
 from augury.accounts.principal import Principal
 from augury.api.pagination import PageParams, paginate
 from augury.audit import service as audit
-from augury.errors import Conflict, NotFound, ValidationFailed
+from augury.errors import Conflict, ValidationFailed
 from augury.jobs import types as job_types
 from augury.jobs.models import FINAL_STATUSES, Job, JobLog, JobStatus
+from augury.store.owned import get_owned
 
 
 def create(
@@ -55,10 +56,7 @@ def create(
 
 def get_or_raise(*, session: Session, org_id: int, job_id: int) -> Job:
     """The job with this id in this organization, or RESOURCE_NOT_FOUND."""
-    job = session.scalar(select(Job).where(Job.id == job_id, Job.org_id == org_id))
-    if job is None:
-        raise NotFound("Job not found.")
-    return job
+    return get_owned(session, Job, org_id, job_id, "Job")
 
 
 def list_page(

@@ -29,6 +29,7 @@ from augury.metrics.models import (
     StreamSchema,
 )
 from augury.metrics.rollups import RESOLUTION_NAMES
+from augury.store.owned import get_owned
 
 RESOLUTIONS = {"native": 0, **{name: res for res, name in RESOLUTION_NAMES.items()}}
 MAX_POINTS = 10_000
@@ -111,10 +112,7 @@ def ids_matching(*, session: Session, org_id: int, q: str | None) -> list[int]:
 
 
 def get_or_raise(*, session: Session, org_id: int, metric_id: int) -> Metric:
-    metric = session.scalar(select(Metric).where(Metric.id == metric_id, Metric.org_id == org_id))
-    if metric is None:
-        raise NotFound("Metric not found.")
-    return metric
+    return get_owned(session, Metric, org_id, metric_id, "Metric")
 
 
 def delete_metric(*, session: Session, org_id: int, metric_id: int) -> None:
