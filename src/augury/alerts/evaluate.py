@@ -183,7 +183,7 @@ class Evaluation:
                 continue
             if not expressions.matches(self.tree, metric.what, metric.dimensions):
                 continue
-            if not self.anomaly_passes(a):
+            if not anomaly_passes(self.cond, a):
                 continue
             if benign(profiles.get(a.metric_id), a):
                 continue
@@ -201,9 +201,6 @@ class Evaluation:
                 direction=a.direction,
             )
         return list(best.values())
-
-    def anomaly_passes(self, a: MetricAnomaly) -> bool:
-        return anomaly_passes(self.cond, a)
 
     def matching_metrics(self) -> list[Metric]:
         return list(
@@ -303,12 +300,12 @@ class Evaluation:
                 fresh = False
             self.sync(trigger, group)
             if all(h.state == "closed" for h in group):
-                self.close(trigger, opened_now=fresh)
+                self.close(trigger)
             elif not fresh:
                 self.maybe_update(trigger)
         for trigger in open_triggers.values():  # nothing meets the conditions any more
             self.sync(trigger, [])
-            self.close(trigger, opened_now=False)
+            self.close(trigger)
         return self.queued
 
     def open_trigger(self, key: str, group: list[Hit]) -> AlertTrigger:
@@ -395,7 +392,7 @@ class Evaluation:
             return  # looked at again next time; sent once the interval has passed
         self.send(trigger, "update")
 
-    def close(self, trigger: AlertTrigger, *, opened_now: bool) -> None:
+    def close(self, trigger: AlertTrigger) -> None:
         trigger.status = "closed"
         trigger.end = trigger.updated
         if trigger.opened_sent and "close" in (self.config.notify_on or []):
