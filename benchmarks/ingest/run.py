@@ -468,9 +468,21 @@ its state, score and anomaly bookkeeping ~25,000-40,000 points/s of one core.
 The stream processor then ran as a thread of the API process: 11,739 / 13,897 / 7,072
 points/s (Anodot / Influx / Prometheus). `augury serve` now runs it as a child process
 (its own core and interpreter); two runs of this benchmark gave 16,374 / 18,220 /
-11,178 and 14,024 / 10,793 / 11,537 points/s (the table is the second): run-to-run
-variation on this shared machine is large (±30 %), the p50 latency fell from 55 to
-35-42 ms (Anodot).
+11,178 and 14,024 / 10,793 / 11,537 points/s, and p50 latency fell from 55 to 35-42 ms
+(Anodot). Run-to-run variation on this shared machine is large (±30 %).
+
+Since then the stream processor also evaluates alerts (a periodic task after detection,
+one short transaction per alert configuration; none is configured in this benchmark).
+On 2026-11-30 a run without writing gave 18,982 / 18,722 / 12,812 points/s; the table
+is the run after it.
+
+**Larger processor batches.** With the processor waiting 5 s between cycles instead of
+0.5 s (`AUGURY_METRICS__PROCESS_INTERVAL_S=5 .venv/bin/python -m benchmarks.ingest.run
+--routes anodot20 --no-write`), it does the same work in fewer, larger batches: two runs
+gave 22,217 and 24,900 points/s (p99 1,079 and 254 ms), and 2 s between cycles gave
+20,422, against 17,000-19,000 at the default. Detection then lags further behind: all
+consumers caught up 4.2-4.3 s after the last answer instead of about 1 s. Even so the
+rate stays at half the target.
 
 **Why the target is still missed.** On two cores the API process (HTTP, parsing,
 appending) and the stream processor (compaction, rollups, detection) each use about one
