@@ -484,15 +484,26 @@ gave 22,217 and 24,900 points/s (p99 1,079 and 254 ms), and 2 s between cycles g
 consumers caught up 4.2-4.3 s after the last answer instead of about 1 s. Even so the
 rate stays at half the target.
 
-**Why the target is still missed.** On two cores the API process (HTTP, parsing,
-appending) and the stream processor (compaction, rollups, detection) each use about one
-core, and on SQLite their transactions take the database's one write lock in turn:
-a request that waits behind a detection transaction makes the p99 of about a second.
-The next steps: cheaper Anodot parsing (per-sample checks and `Sample` objects are
-about half of the API's time), set-based detection writes (state rows are written one
-per metric), and shorter processor transactions (read and score outside the write
-lock, then write). Batches shaped 100 metrics x 10 timestamps instead of 1,000 x 1 are
-several times cheaper to store.
+**Why the target is still missed.** The two server processes take turns rather than
+run side by side. `top -b -d 1` during a timed Anodot run (2026-11-30, 15,444 points/s)
+showed the API process at 40-60% of a core and the stream processor at 45-90%, together
+about one core of the two, with the client under 20%. On SQLite every transaction takes
+the database's one write lock (`BEGIN IMMEDIATE`), and a detection transaction holds it
+while it reads points, scores them and writes the results: timing each processor
+transaction in another run (16,977 points/s; a temporary log, not part of the code)
+gave a median of 76 ms and a 90th percentile of 167 ms (at most 251) for the 112
+detection transactions, 27 ms (at most 127) for the rollup ones, and 110-200 ms to move
+30,000-35,000 inbox rows. A
+request that arrives meanwhile waits (SQLite's busy handler polls, at up to 100 ms
+intervals, so a waiter can miss several short gaps in a row), which is the p99 of about
+a second. Leaving 5 or 20 ms between processor transactions did not help (14,852 and
+16,592 points/s). Even with perfect overlap the API process would cap the rate near
+the 25,000 points/s measured above, so the target needs both halves cheaper. The next
+steps: read and score outside the write lock, then write in a short transaction;
+cheaper Anodot parsing (per-sample checks and `Sample` objects are about half of the
+API's time); set-based detection writes (state rows are written one per metric).
+Batches shaped 100 metrics x 10 timestamps instead of 1,000 x 1 are several times
+cheaper to store.
 """
 
 
