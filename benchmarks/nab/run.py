@@ -68,26 +68,42 @@ the one-day baseline, was dropped), and a generalised Pareto tail rather than an
 exponential one (chosen for calibration, a label-free criterion, but it also moved
 the NAB figures). Also tried on NAB and dropped (no gain): an AR(1) term on the residuals, modelling
 `log1p` of non-negative series, and a context-novelty statistic (a bitset of the
-quantised 4-point contexts seen, in the spirit of contextOSE). Tried on 2026-11-30 and
-dropped (standard / fixed standard, against 55.6 / 49.3): leaving points that score 0.5
-or more out of the tail models, as SPOT does (34.0-50.9 / 39.1-53.5 for a cut at
-0.5-0.9), capping the excess the tails learn at 10 or 5 mean excesses instead of 50
-(54.7 / 51.3, 52.7 / 52.4), a fourth, slower burst statistic (at best 56.0 / 44.6), one tail
-per direction for the residual (54.1 / 46.7; in `make bench-feedback` it caught 21
-incidents instead of 17 but raised 18 other alerts instead of 14, on blips that
-benchmark sizes with the detector under test), and capping the per-point
-false-alarm probability at 10^-2.5 to 10^-3.6 instead of 10^-2, which changes the
-hourly and half-hourly files (52.5-56.6 / 38.8-47.3). None gained on both. The seasonality gate's
+quantised 4-point contexts seen, in the spirit of contextOSE).
+
+**The learning cap (2026-11-30) costs a point here and gains three for users.** The
+tails now learn an outlier as if it were no larger than one that scores
+`LEARN_LEVEL = 0.6` (see `engines/detect/kernel.py`). Without it one incident made the
+band about ten times wider for days and the same incident again scored about 50 (a
+test in `tests/engines/detect/test_streaming.py` pins this down). Standard / fixed
+standard for the cap at 0.5 (the decision level), 0.6, 0.75 and without it: 52.1 /
+53.3, 54.6 / 52.6, 55.4 / 49.7, 55.6 / 49.3. I chose 0.6 with both figures and the
+repeat in view: most of the gain in the fixed decision (what users get) for one point
+of the tuned one.
+
+Tried on 2026-11-30 and dropped, before the cap (standard / fixed standard, against
+55.6 / 49.3): leaving points that score 0.5 or more out of the tail models, as SPOT
+does (34.0-50.9 / 39.1-53.5 for a cut at 0.5-0.9), capping the excess the tails learn
+at 10 or 5 mean excesses instead of 50 (54.7 / 51.3, 52.7 / 52.4), a fourth, slower
+burst statistic (at best 56.0 / 44.6), one tail per direction for the residual (54.1 /
+46.7; in `make bench-feedback` it caught 21 incidents instead of 17 but raised 18 other
+alerts instead of 14, on blips that benchmark sizes with the detector under test), and
+capping the per-point false-alarm probability at 10^-2.5 to 10^-3.6 instead of 10^-2,
+which changes the hourly and half-hourly files (52.5-56.6 / 38.8-47.3). None gained on
+both.
+
+The seasonality gate's
 hysteresis and memory (off above 97%, over
 two periods) were chosen to cut the number of model switches (a label-free count,
 ~900 to ~160 on NAB). Other constants (level/scale memories, shift run length, tail
 quantile, shape cap, close rule) were set from first principles; a one-at-a-time
 sensitivity check on NAB moved the standard score by at most about 4 points. The
 alarm budget (one false alarm per metric-week) is a product choice; for transparency,
-budgets of one per day and one per month gave fixed standard scores of 54.1 and 39.4.
-Label-free checks of the budget on synthetic noise (40 metrics x 4 weeks at 5 minutes,
-not part of this command): Gaussian noise 0.25-0.7 alarms per metric-week; Student-t
-(3 d.o.f.) noise 0.7-1.2 per metric-week after the first week, about 2 during it.
+budgets of one per day and one per month gave fixed standard scores of 55.0 and 40.5
+(standard 55.4 and 55.2). Label-free checks of the budget on synthetic noise (40
+metrics x 4 weeks at 5 minutes, 3 seeds, counted week by week; not part of this
+command): Gaussian noise 0.12-0.78 alarms per metric-week; Student-t (3 d.o.f.) noise
+0.98-1.35 per metric-week after the first week and 2.0-2.25 during it (before the
+learning cap: 0.7-1.2 and about 2; heavy tails now teach the model a little less).
 
 **Scorer checks.** `tests/engines/detect/test_nab_scorer.py`: the null detector scores
 0, the perfect detector 100, and detectors flagging each window's first row, a

@@ -226,6 +226,27 @@ def test_adapts_to_a_level_shift():
     assert abs(res.expected[-1] - 30) < 2
 
 
+
+@pytest.mark.parametrize("gap_points", [72, 288, 576])  # 6 hours, 1 day, 2 days later
+def test_one_incident_neither_widens_the_band_nor_hides_its_repeat(gap_points):
+    # Latency-like: a daily cycle, 5% noise, 5-minute points; a 4x spike of three
+    # points on day 4, and the same spike again later.
+    rng = np.random.default_rng(11)
+    t = np.arange(288 * 7) * 300.0
+    daily = 1 + 0.6 * np.sin(2 * np.pi * t / DAY)
+    y = (95 + 30 * daily) * (1 + 0.05 * rng.standard_normal(len(t)))
+    first = 288 * 4
+    again = first + gap_points
+    y[first : first + 3] *= 4
+    y[again : again + 3] *= 4
+    res = score_series(y, t)
+    half = res.upper - res.expected
+    before = np.median(half[first - 100 : first])
+    assert res.is_anomaly[first] and res.is_anomaly[again]
+    # Before the tails capped what they learn from an outlier, the repeat scored
+    # 0.48-0.54 (not an anomaly a day later) and the band was 10-14 times wider.
+    assert res.scores[again] >= 0.6
+    assert half[again - 1] < 5 * before
 def test_default_decision_level():
     assert DEFAULT_DECISION_LEVEL == 0.5
 

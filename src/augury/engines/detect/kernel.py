@@ -31,7 +31,13 @@ Each point yields three statistics: ``z1 = |r| / sigma`` (spikes),
 history with a peaks-over-threshold model (Siffer et al., 2017): a streaming
 estimate ``u`` of its 98th percentile, and a generalised Pareto tail above it
 whose shape and scale come from running moments of the excesses. The three tail
-probabilities are combined with a Bonferroni bound ``p = 3 * min(p_k)``.
+probabilities are combined with a Bonferroni bound ``p = 3 * min(p_k)``. A statistic
+beyond the value that alone would score LEARN_LEVEL (0.6) is learned as if it were at
+that value: the tails learn how often outliers come, but one huge outlier does not
+widen them for days. (On the demo's latency series, before this cap, a 4x spike left
+the band about ten times its width for two days, and the same spike 6 hours to 2 days
+later scored 51-54; with it, the band is about twice its width and the repeat scores
+74-77.)
 
 Calibrated score: ``1 - 2 ** (log10(p) / D)`` where ``p* = 10 ** -D`` is the
 per-point probability of one false alarm per metric per week at the metric's
@@ -78,6 +84,7 @@ CLOSE_LEVEL = 0.25  # an open anomaly closes after CLOSE_RUN points below this s
 CLOSE_RUN = 3
 SUPPRESS = 0.5
 RECENT_DECAY = 0.99
+LEARN_LEVEL = 0.6  # the tails learn an excess at most as large as one that scores this
 
 # --- state layout: one row per field ---
 _FIELDS = [
@@ -169,9 +176,9 @@ def _gpd(s: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return u, xi, np.maximum(s[F[f"b{k}"]] * (1.0 - xi), 1e-6)
 
 
-def _tail_p(z: np.ndarray, s: np.ndarray, k: int) -> np.ndarray:
+def _tail_p(z: np.ndarray, tail: tuple[np.ndarray, np.ndarray, np.ndarray]) -> np.ndarray:
     """Tail probability of ``z``: GPD above ``u``, log-linear from 1 at 0 to TAIL_Q at u."""
-    u, xi, beta = _gpd(s, k)
+    u, xi, beta = tail
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
         y = np.maximum(z - u, 0.0)
         tail = TAIL_Q * np.exp(-np.log1p(xi * y / beta) / xi)
@@ -180,8 +187,15 @@ def _tail_p(z: np.ndarray, s: np.ndarray, k: int) -> np.ndarray:
 
 
 def _update_tail(
-    s: np.ndarray, k: int, z: np.ndarray, learn: np.ndarray, age: np.ndarray, n: np.ndarray
+    s: np.ndarray,
+    k: int,
+    z: np.ndarray,
+    learn: np.ndarray,
+    age: np.ndarray,
+    n: np.ndarray,
+    z_cap: np.ndarray,
 ) -> None:
+    """Learn channel ``k``'s tail from ``z``, an excess counting at most up to ``z_cap``."""
     u = s[F[f"u{k}"]]
     m = s[F[f"b{k}"]]
     seen = s[F[f"x{k}"]]
@@ -191,7 +205,7 @@ def _update_tail(
     eta = np.maximum(QUANTILE_ETA, ETA0 / np.sqrt(age + 1.0))
     step = np.where(exceed, 1.0 - TAIL_Q, -TAIL_Q) * eta
     new_u = u * np.exp(np.where(learn, step, 0.0))
-    excess = np.minimum(z - u, EXCESS_CAP * m)
+    excess = np.minimum(np.minimum(z, z_cap) - u, EXCESS_CAP * m)
     # running moments of the excesses; the prior weighs as one excess
     a = np.where(learn & exceed, np.maximum(EXCESS_ALPHA, 1.0 / (seen + 2.0)), 0.0)
     s[F[f"u{k}"]] = np.maximum(new_u, 1e-3)
@@ -301,9 +315,10 @@ def step(
     z3 = short_var
 
     zs = (z1, z2, z3)
-    p = _tail_p(z1, s, 1)
+    tails = [_gpd(s, k) for k in range(1, N_CHANNELS + 1)]
+    p = _tail_p(z1, tails[0])
     for k in range(2, N_CHANNELS + 1):
-        p = np.minimum(p, _tail_p(zs[k - 1], s, k))
+        p = np.minimum(p, _tail_p(zs[k - 1], tails[k - 1]))
     p = np.clip(N_CHANNELS * p, 1e-300, 1.0)
     raw = 1.0 - np.exp2(np.log10(p) / _decades(dt))
     warm = valid & (n >= WARMUP)
@@ -318,7 +333,7 @@ def step(
     score = np.where((is_open & (raw <= peak)) | (raw <= recent), SUPPRESS * raw, raw)
     alarm = warm & ~is_open & (score >= decision_level)
 
-    half = band_halfwidth(s, sigma, decision_level)
+    half = _z_at(tails[0], dt, decision_level) * sigma
     expected = np.where(valid, expected, np.nan)
     if not learn:
         return score, alarm, expected, half
@@ -332,7 +347,11 @@ def step(
     s[F["recent"]] = np.where(lv, np.maximum(recent, raw), s[F["recent"]])
 
     for k in range(1, N_CHANNELS + 1):
-        _update_tail(s, k, zs[k - 1], warm, s[F["age"]], n)
+        # An outlier teaches the tail that such events happen, but no more about their
+        # size than one at the LEARN_LEVEL boundary: one incident must not make the
+        # band ten times wider, and the metric deaf to its repeat, for days.
+        z_cap = _z_at(tails[k - 1], dt, LEARN_LEVEL)
+        _update_tail(s, k, zs[k - 1], warm, s[F["age"]], n, z_cap)
 
     gap = tv - s[F["t_last"]]
     forward = lv & (gap > 0)
@@ -400,10 +419,14 @@ def step(
     return score, alarm, expected, half
 
 
-def band_halfwidth(s: np.ndarray, sigma: np.ndarray, level: float | np.ndarray = 0.5) -> np.ndarray:
-    """Half-width of the band inside which a lone point scores below ``level``."""
-    decades = -_decades(s[F["dt"]]) * np.log2(1.0 - np.minimum(level, 0.999999))
-    p_star = 10.0 ** (-decades) / N_CHANNELS
-    u, xi, beta = _gpd(s, 1)
-    z_star = u + beta / xi * np.expm1(xi * np.log(TAIL_Q / p_star))
-    return z_star * sigma
+def _z_at(
+    tail: tuple[np.ndarray, np.ndarray, np.ndarray],
+    dt: np.ndarray,
+    level: float | np.ndarray,
+) -> np.ndarray:
+    """The value of a statistic with this ``tail`` that alone scores ``level``."""
+    decades = -_decades(dt) * np.log2(1.0 - np.minimum(level, 0.999999))
+    # log(TAIL_Q / p*) with p* = 10 ** -decades / N_CHANNELS
+    log_ratio = np.log(TAIL_Q * N_CHANNELS) + decades * np.log(10.0)
+    u, xi, beta = tail
+    return u + beta / xi * np.expm1(xi * log_ratio)
