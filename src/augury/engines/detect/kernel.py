@@ -26,7 +26,8 @@ Model of one metric (all learned online, nothing configured):
   the same side, the new level is accepted as normal (the model re-anchors).
 
 Each point yields three statistics: ``z1 = |r| / sigma`` (spikes),
-``z2 = |EWMA(r)| / sigma`` (shifts too small for one point) and
+``z2 = |EWMA(r)| / sigma`` with ``r`` winsorised at 5 sigma (shifts too small for
+one point; a spike moves it no more than a 5-sigma point) and
 ``z3 = EWMA(min(z1, 10))`` (bursts of noise). Each is calibrated against its own
 history with a peaks-over-threshold model (Siffer et al., 2017): a streaming
 estimate ``u`` of its 98th percentile, and a generalised Pareto tail above it
@@ -84,6 +85,7 @@ CLOSE_LEVEL = 0.25  # an open anomaly closes after CLOSE_RUN points below this s
 CLOSE_RUN = 3
 SUPPRESS = 0.5
 RECENT_DECAY = 0.99
+SHIFT_CLIP = 5.0  # z2 averages residuals winsorised at 5 sigma: a spike is not a shift
 LEARN_LEVEL = 0.6  # the tails learn an excess at most as large as one that scores this
 
 # --- state layout: one row per field ---
@@ -309,7 +311,8 @@ def step(
     scale_eff = np.where(use_hour, np.sqrt(scale * hour_scale), scale)
     sigma = np.maximum(scale_eff * 1.2533, floor)
     z1 = np.abs(r) / sigma
-    short_mean = s[F["short_mean"]] + SHORT_ALPHA * (r - s[F["short_mean"]])
+    r_shift = np.clip(r, -SHIFT_CLIP * sigma, SHIFT_CLIP * sigma)
+    short_mean = s[F["short_mean"]] + SHORT_ALPHA * (r_shift - s[F["short_mean"]])
     z2 = np.abs(short_mean) / sigma
     short_var = s[F["short_var"]] + SHORT_ALPHA * (np.minimum(z1, 10.0) - s[F["short_var"]])
     z3 = short_var
