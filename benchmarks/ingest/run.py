@@ -473,8 +473,9 @@ points/s (Anodot / Influx / Prometheus). `augury serve` now runs it as a child p
 
 Since then the stream processor also evaluates alerts (a periodic task after detection,
 one short transaction per alert configuration; none is configured in this benchmark).
-On 2026-11-30 a run without writing gave 18,982 / 18,722 / 12,812 points/s; the table
-is the run after it.
+On 2026-11-30 runs gave 18,982 / 18,722 / 12,812 and 16,995 / 18,700 / 14,933
+points/s; the table is a third run, after that day's two detector changes (the
+learning cap and the shift clip, see NAB below).
 
 **Larger processor batches.** With the processor waiting 5 s between cycles instead of
 0.5 s (`AUGURY_METRICS__PROCESS_INTERVAL_S=5 .venv/bin/python -m benchmarks.ingest.run
