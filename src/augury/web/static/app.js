@@ -3372,8 +3372,11 @@
     }
 
     // --- triggered alerts ---
+    const countsCall = newestOnly();
     async function loadCounts() {
+      const stale = countsCall();
       const c = await api("/alerts/triggered/count");
+      if (stale()) return; // a newer look (after an action, or the poll) answers instead
       $("#stat-open-alerts").textContent = fmtCount(c.open);
       $("#stat-closed-alerts").textContent = fmtCount(c.closed);
       $("#stat-open-alerts").closest(".stat").classList.toggle("stat-alert", c.open > 0);
