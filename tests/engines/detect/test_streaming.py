@@ -226,7 +226,6 @@ def test_adapts_to_a_level_shift():
     assert abs(res.expected[-1] - 30) < 2
 
 
-
 @pytest.mark.parametrize("gap_points", [72, 288, 576])  # 6 hours, 1 day, 2 days later
 def test_one_incident_neither_widens_the_band_nor_hides_its_repeat(gap_points):
     # Latency-like: a daily cycle, 5% noise, 5-minute points; a 4x spike of three
@@ -247,6 +246,8 @@ def test_one_incident_neither_widens_the_band_nor_hides_its_repeat(gap_points):
     # 0.48-0.54 (not an anomaly a day later) and the band was 10-14 times wider.
     assert res.scores[again] >= 0.6
     assert half[again - 1] < 5 * before
+
+
 def test_default_decision_level():
     assert DEFAULT_DECISION_LEVEL == 0.5
 

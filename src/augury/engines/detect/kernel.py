@@ -336,7 +336,7 @@ def step(
     score = np.where((is_open & (raw <= peak)) | (raw <= recent), SUPPRESS * raw, raw)
     alarm = warm & ~is_open & (score >= decision_level)
 
-    half = _z_at(tails[0], dt, decision_level) * sigma
+    half = _z_at(tails[0], _log_ratio(dt, decision_level)) * sigma
     expected = np.where(valid, expected, np.nan)
     if not learn:
         return score, alarm, expected, half
@@ -349,11 +349,12 @@ def step(
     s[F["peak"]] = np.where(lv, np.where(open_next, np.maximum(peak, raw), 0.0), peak)
     s[F["recent"]] = np.where(lv, np.maximum(recent, raw), s[F["recent"]])
 
+    # An outlier teaches the tail that such events happen, but no more about their
+    # size than one at the LEARN_LEVEL boundary: one incident must not make the
+    # band ten times wider, and the metric deaf to its repeat, for days.
+    learn_ratio = _log_ratio(dt, LEARN_LEVEL)
     for k in range(1, N_CHANNELS + 1):
-        # An outlier teaches the tail that such events happen, but no more about their
-        # size than one at the LEARN_LEVEL boundary: one incident must not make the
-        # band ten times wider, and the metric deaf to its repeat, for days.
-        z_cap = _z_at(tails[k - 1], dt, LEARN_LEVEL)
+        z_cap = _z_at(tails[k - 1], learn_ratio)
         _update_tail(s, k, zs[k - 1], warm, s[F["age"]], n, z_cap)
 
     gap = tv - s[F["t_last"]]
@@ -422,14 +423,13 @@ def step(
     return score, alarm, expected, half
 
 
-def _z_at(
-    tail: tuple[np.ndarray, np.ndarray, np.ndarray],
-    dt: np.ndarray,
-    level: float | np.ndarray,
-) -> np.ndarray:
-    """The value of a statistic with this ``tail`` that alone scores ``level``."""
+def _log_ratio(dt: np.ndarray, level: float | np.ndarray) -> np.ndarray:
+    """``log(TAIL_Q / p)`` for the per-statistic probability ``p`` that scores ``level``."""
     decades = -_decades(dt) * np.log2(1.0 - np.minimum(level, 0.999999))
-    # log(TAIL_Q / p*) with p* = 10 ** -decades / N_CHANNELS
-    log_ratio = np.log(TAIL_Q * N_CHANNELS) + decades * np.log(10.0)
+    return np.log(TAIL_Q * N_CHANNELS) + decades * np.log(10.0)  # p = 10**-decades / N
+
+
+def _z_at(tail: tuple[np.ndarray, np.ndarray, np.ndarray], log_ratio: np.ndarray) -> np.ndarray:
+    """The value of a statistic with this ``tail`` that alone scores at ``log_ratio``."""
     u, xi, beta = tail
     return u + beta / xi * np.expm1(xi * log_ratio)
