@@ -137,4 +137,8 @@ class OverviewRead(BaseModel):
     requests_per_s: float
     accepted_last_hour: int
     refused_last_hour: int
+    detection_lag_s: float = Field(
+        description="Seconds the oldest points not yet through anomaly detection have waited "
+        "(0 when detection has caught up with ingestion)."
+    )
     ingest_per_minute: list[IngestMinute]

@@ -26,6 +26,7 @@ from augury.metrics.models import (
     MetricPoint,
     MetricPointInbox,
     MetricRollup,
+    StreamQueueItem,
     StreamSchema,
 )
 from augury.metrics.rollups import RESOLUTION_NAMES
@@ -395,6 +396,14 @@ def overview(*, session: Session, org_id: int) -> dict:
         .where(IngestStat.org_id == org_id, IngestStat.minute >= int(now // 60 * 60) - 3540)
         .order_by(IngestStat.minute)
     ).all()
+    # How long the oldest points of this organization not yet through detection have
+    # waited: the stream processor's lag behind ingestion (0 once it has caught up).
+    waiting_since = session.scalar(
+        select(func.min(StreamQueueItem.created_at)).where(
+            StreamQueueItem.org_id == org_id, StreamQueueItem.consumer == "detect"
+        )
+    )
+    lag = 0.0 if waiting_since is None else max(0.0, now - waiting_since.timestamp())
     return {
         "metrics": int(total),
         "active_metrics": int(active or 0),
@@ -403,6 +412,7 @@ def overview(*, session: Session, org_id: int) -> dict:
         "requests_per_s": round(int(recent[2]) / 300, 3),
         "accepted_last_hour": int(hour[0]),
         "refused_last_hour": int(hour[1]),
+        "detection_lag_s": round(lag, 1),
         "ingest_per_minute": [{"minute": m, "accepted": a, "refused": r} for m, a, r in per_minute],
     }
 
