@@ -87,6 +87,9 @@ SUPPRESS = 0.5
 RECENT_DECAY = 0.99
 SHIFT_CLIP = 5.0  # z2 averages residuals winsorised at 5 sigma: a spike is not a shift
 LEARN_LEVEL = 0.6  # the tails learn an excess at most as large as one that scores this
+VALUE_LIMIT = 1e100  # values beyond +-1e100 are scored as if at that bound ...
+TIME_LIMIT = 1e11  # ... and timestamps beyond +-1e11 s (year 5138): products and sums of
+# such numbers stay far inside float64, so no finite input can overflow into inf or NaN
 
 # --- state layout: one row per field ---
 _FIELDS = [
@@ -264,8 +267,8 @@ def step(
     x = np.asarray(x, dtype=float)
     t = np.asarray(t, dtype=float)
     valid = np.isfinite(x) & np.isfinite(t)
-    xv = np.where(valid, x, 0.0)
-    tv = np.where(valid, t, 0.0)
+    xv = np.clip(np.where(valid, x, 0.0), -VALUE_LIMIT, VALUE_LIMIT)
+    tv = np.clip(np.where(valid, t, 0.0), -TIME_LIMIT, TIME_LIMIT)
     n = s[F["n"]]
     first = valid & (n == 0)
     if learn and first.any():
@@ -308,7 +311,7 @@ def step(
     )
     hour_scale = s[SCALE_OFFSET + kh, cols]
     use_hour = (hour_scale > 0) & (span >= PERIODS[1])
-    scale_eff = np.where(use_hour, np.sqrt(scale * hour_scale), scale)
+    scale_eff = np.where(use_hour, np.sqrt(scale) * np.sqrt(np.maximum(hour_scale, 0.0)), scale)
     sigma = np.maximum(scale_eff * 1.2533, floor)
     z1 = np.abs(r) / sigma
     r_shift = np.clip(r, -SHIFT_CLIP * sigma, SHIFT_CLIP * sigma)
@@ -337,6 +340,7 @@ def step(
     alarm = warm & ~is_open & (score >= decision_level)
 
     half = _z_at(tails[0], _log_ratio(dt, decision_level)) * sigma
+    score, expected, half = _finite_outputs(score, expected, half)
     expected = np.where(valid, expected, np.nan)
     if not learn:
         return score, alarm, expected, half
@@ -420,7 +424,29 @@ def step(
     new_hour = np.where(hour_scale > 0, hour_scale + gh * (absr - hour_scale), new_scale)
     s[SCALE_OFFSET + kh, cols] = np.where(lv & (n > 1), new_hour, hour_scale)
     s[F["n"]] = n + lv
+    _forget_if_not_finite(s)
     return score, alarm, expected, half
+
+
+def _finite_outputs(
+    score: np.ndarray, expected: np.ndarray, half: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A last guard: the outputs are stored in NOT NULL columns and drawn as bands."""
+    score = np.clip(np.nan_to_num(score, nan=0.0), 0.0, 1.0)
+    expected = np.clip(np.nan_to_num(expected, nan=0.0), -VALUE_LIMIT, VALUE_LIMIT)
+    half = np.clip(np.nan_to_num(half, nan=0.0, posinf=VALUE_LIMIT), 0.0, VALUE_LIMIT)
+    return score, expected, half
+
+
+def _forget_if_not_finite(s: np.ndarray) -> None:
+    """Start a metric afresh if its state ever held a non-finite number.
+
+    With inputs bounded by VALUE_LIMIT and TIME_LIMIT this is not expected to happen;
+    it keeps one bad state from scoring NaN for ever if it somehow does.
+    """
+    bad = ~np.isfinite(s).all(axis=0)
+    if bad.any():
+        s[:, bad] = new_state(int(bad.sum()))
 
 
 def _log_ratio(dt: np.ndarray, level: float | np.ndarray) -> np.ndarray:
