@@ -18,7 +18,7 @@ from augury import __version__
 from augury.alerts.dispatch import Dispatcher
 from augury.api import errors as api_errors
 from augury.api.middleware import BodyLimitMiddleware, MetricsMiddleware, RequestMetrics
-from augury.api.prometheus import JobsCollector
+from augury.api.prometheus import JobsCollector, StreamCollector
 from augury.api.prometheus import router as prometheus_router
 from augury.api.ratelimit import RateLimiter, RateLimitMiddleware
 from augury.api.routes import api_router, compat_routers
@@ -112,6 +112,7 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool | None = None
     app.state.dispatcher = Dispatcher(db, settings)
     registry = CollectorRegistry()
     registry.register(JobsCollector(db))
+    registry.register(StreamCollector(db))
     app.state.registry = registry
 
     api_errors.install(app)

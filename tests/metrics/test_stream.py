@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import math
 import time
+from datetime import UTC, datetime, timedelta
 
-import pytest
+import numpy as np
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from augury import clock
+from augury.anomalies.models import PointScore
 from augury.metrics import rollups, stream
 from augury.metrics.models import Metric, MetricPoint, MetricRollup, StreamQueueItem
 from tests.fixtures.factories import make_key
@@ -24,7 +29,7 @@ def _rollup_count(db) -> int:
         return s.scalar(select(func.count()).select_from(MetricRollup))
 
 
-def test_a_failing_consumer_leaves_the_queue_for_the_next_run(client, owner, db):
+def test_a_failing_consumer_leaves_the_queue_for_the_next_run(client, owner, db, monkeypatch):
     key = make_key(client, owner, ["ingest"])
     _ingest(client, key, [(NOW, 1.0), (NOW + 60, 2.0)])
     with db.session() as s:
@@ -40,12 +45,19 @@ def test_a_failing_consumer_leaves_the_queue_for_the_next_run(client, owner, db)
             rollups.update(session, spans)  # writes, then fails before the commit
             raise RuntimeError("crash")
 
-    with pytest.raises(RuntimeError):
-        stream.process_once(db, Broken())
+    assert stream.process_once(db, Broken()) == 1  # handled: kept, to be retried
     assert _rollup_count(db) == 0
     with db.session() as s:
         assert stream.pending(s, "rollup") == 1
-    assert client.app.state.stream.drain() == 2  # the rollup and the detect rows
+        (item,) = stream.parked(s)
+        assert (item.attempts, item.parked_at) == (1, None)
+        assert item.error == "RuntimeError: crash"
+        retry_at = item.not_before
+    assert client.app.state.stream.drain() == 1  # the detect row; the rollup row waits
+    assert _rollup_count(db) == 0
+    later = clock.now() + timedelta(seconds=retry_at - clock.now().timestamp() + 0.01)
+    monkeypatch.setattr(clock, "now", lambda: later)
+    assert client.app.state.stream.drain() == 1  # retried after its backoff
     assert _rollup_count(db) == 5  # two 1m buckets, one each of 5m, 1h and 1d
     with db.session() as s:
         assert stream.pending(s) == 0
@@ -111,3 +123,145 @@ def test_retention_task_drops_old_ingest_counts(client, owner, db):
     with db.session() as s:
         minutes = list(s.scalars(select(IngestStat.minute)))
     assert len(minutes) == 1 and minutes[0] > NOW - 86400  # this minute's count stays
+
+
+class _PoisonedBy:
+    """A detection stage that fails whenever a batch holds one given metric."""
+
+    name = "detect"
+
+    def __init__(self, poison_metric_id: int):
+        self.poison = poison_metric_id
+        self.seen: list[int] = []
+
+    def consume(self, session, spans):
+        ids = [span.metric_id for span in spans]
+        if self.poison in ids:
+            raise ValueError(f"cannot score metric {self.poison}")
+        self.seen.extend(ids)
+
+
+def _metric_id(db, what, org_id):
+    with db.session() as s:
+        return s.scalar(select(Metric.id).where(Metric.what == what, Metric.org_id == org_id))
+
+
+def test_one_poison_batch_does_not_stop_other_metrics_or_organizations(
+    client, owner, other_org_owner, db, monkeypatch
+):
+    mine, theirs = (
+        make_key(client, owner, ["ingest"]),
+        make_key(client, other_org_owner, ["ingest"]),
+    )
+    body = [{"properties": {"what": w}, "timestamp": NOW, "value": 1.0} for w in ("bad", "good")]
+    client.post(f"/api/v1/metrics?token={mine}", json=body)  # one queue row, both metrics
+    client.post(f"/api/v1/metrics?token={theirs}", json=body[1:])
+    stream.compact(db)
+    bad = _metric_id(db, "bad", owner.org_id)
+    consumer = _PoisonedBy(bad)
+    assert stream.process_once(db, consumer) == 3  # 2 rows; the mixed one split in two
+    good = {_metric_id(db, "good", owner.org_id), _metric_id(db, "good", other_org_owner.org_id)}
+    assert set(consumer.seen) == good
+    with db.session() as s:
+        (failed,) = stream.parked(s)
+        assert list(failed.spans) == [str(bad)] and failed.attempts == 1
+        assert stream.pending(s, "detect") == 1
+
+    # Retried with growing backoff, then parked with its error.
+    real_now, start = clock.now, clock.now()
+    waits = []
+    for attempt in range(2, stream.MAX_ATTEMPTS + 1):
+        with db.session() as s:
+            due = stream.parked(s)[0].not_before
+        waits.append(due - clock.now().timestamp())
+        assert stream.process_once(db, consumer) == 0  # not due yet: nothing claimed
+        at = datetime.fromtimestamp(due + 0.001, UTC)
+        monkeypatch.setattr(clock, "now", lambda at=at: at)
+        assert stream.process_once(db, consumer) == 1
+        with db.session() as s:
+            (failed,) = stream.parked(s)
+            assert failed.attempts == attempt
+    assert failed.parked_at is not None
+    assert all(b > 1.9 * a for a, b in zip(waits, waits[1:], strict=False))
+    monkeypatch.setattr(clock, "now", lambda: start + timedelta(days=1))
+    assert stream.process_once(db, consumer) == 0  # parked rows are not claimed
+    monkeypatch.setattr(clock, "now", real_now)
+
+    # The organization's admins see it; the other organization does not; /metrics does.
+    seen = client.get("/api/v1/metrics/stream-failures", headers=owner.headers).json()
+    assert [(f["consumer"], f["metric_ids"], f["attempts"], f["parked"]) for f in seen] == [
+        ("detect", [bad], stream.MAX_ATTEMPTS, True)
+    ]
+    assert "ValueError: cannot score metric" in seen[0]["error"]
+    assert (
+        client.get("/api/v1/metrics/stream-failures", headers=other_org_owner.headers).json() == []
+    )
+    with TestClient(client.app, client=("127.0.0.1", 50000)) as local:  # /metrics: loopback
+        scrape = local.get("/metrics").text
+    assert 'augury_stream_failed_batches{consumer="detect",state="parked"} 1.0' in scrape
+
+    # Retried on demand (here the stage is fixed, so it goes through).
+    assert client.post(
+        "/api/v1/metrics/stream-failures/retry", headers=other_org_owner.headers
+    ).json() == {"retried": 0}
+    assert client.post("/api/v1/metrics/stream-failures/retry", headers=owner.headers).json() == {
+        "retried": 1
+    }
+    consumer.poison = -1
+    assert stream.process_once(db, consumer) == 1
+    assert bad in consumer.seen
+    with db.session() as s:
+        assert stream.parked(s) == [] and stream.pending(s, "detect") == 0
+
+
+def test_stream_failures_are_for_admins(client, owner, db):
+    from tests.fixtures.factories import invite_and_join
+
+    viewer = invite_and_join(client, owner, "viewer")
+    answer = client.get("/api/v1/metrics/stream-failures", headers=viewer.headers)
+    assert answer.status_code == 403
+    key = make_key(client, owner, ["read", "write"])
+    assert (
+        client.get("/api/v1/metrics/stream-failures", headers={"X-Auth-Token": key}).status_code
+        == 403
+    )
+
+
+def test_a_failing_periodic_task_does_not_skip_the_others(client, owner, db):
+    ran = []
+
+    def broken(db):
+        raise RuntimeError("retention broke")
+
+    processor = stream.StreamProcessor(db, periodic=[broken, lambda db: ran.append(1)])
+    processor.run_cycle()
+    assert ran == [1]
+
+
+def test_a_gauge_alternating_extremes_is_scored_and_charted(client, owner, other_org_owner, db):
+    """+-1e308 once made NaN scores that SQLite refused, stopping detection for all."""
+    mine, theirs = (
+        make_key(client, owner, ["ingest"]),
+        make_key(client, other_org_owner, ["ingest"]),
+    )
+    t0 = NOW - 100 * 60
+    extreme = [
+        {"properties": {"what": "wild"}, "timestamp": t0 + 60 * i, "value": 1e308 * (-1) ** i}
+        for i in range(20)
+    ]
+    calm = [
+        {"properties": {"what": "calm"}, "timestamp": t0 + 60 * i, "value": 5.0 + i % 3}
+        for i in range(20)
+    ]
+    assert client.post(f"/api/v1/metrics?token={mine}", json=extreme).json()["rejected"] == 0
+    assert client.post(f"/api/v1/metrics?token={theirs}", json=calm).json()["rejected"] == 0
+    client.app.state.stream.drain()
+    with db.session() as s:
+        scores = s.execute(select(PointScore.metric_id, PointScore.score, PointScore.upper)).all()
+        assert stream.parked(s) == [] and stream.pending(s) == 0
+    assert len(scores) == 40
+    assert all(math.isfinite(sc) and 0 <= sc <= 100 for _, sc, _ in scores)
+    assert all(up is None or np.isfinite(up) for _, _, up in scores)
+    wild = _metric_id(db, "wild", owner.org_id)
+    graph = client.get(f"/api/v1/metrics/{wild}/graph.png", headers=owner.headers)
+    assert graph.status_code == 200 and graph.content[:4] == b"\x89PNG"

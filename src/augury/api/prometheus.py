@@ -8,6 +8,7 @@ from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, select
 
 from augury.jobs.models import Job
+from augury.metrics.models import StreamQueueItem
 
 router = APIRouter(include_in_schema=False)
 
@@ -47,6 +48,34 @@ class JobsCollector:
             cpu.add_metric([jtype], cpu_s)
         yield gauge
         yield cpu
+
+
+class StreamCollector:
+    """Pipeline batches that failed: retrying with backoff, or parked, per stage."""
+
+    def __init__(self, db):
+        self.db = db
+
+    def collect(self):
+        gauge = GaugeMetricFamily(
+            "augury_stream_failed_batches",
+            "Queued batches a pipeline stage failed on, by stage and state "
+            "(retrying with backoff, or parked until an admin retries them).",
+            labels=["consumer", "state"],
+        )
+        try:
+            with self.db.session() as session:
+                parked = StreamQueueItem.parked_at.is_not(None)
+                rows = session.execute(
+                    select(StreamQueueItem.consumer, parked, func.count())
+                    .where(StreamQueueItem.attempts > 0)
+                    .group_by(StreamQueueItem.consumer, parked)
+                ).all()
+        except Exception:
+            rows = []
+        for consumer, is_parked, count in rows:
+            gauge.add_metric([consumer, "parked" if is_parked else "retrying"], count)
+        yield gauge
 
 
 @router.get("/metrics")

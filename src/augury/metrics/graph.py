@@ -21,6 +21,18 @@ RANGE = "#93c5fd"
 BAND = "#a7f3d0"
 ANOMALY = "#ef4444"
 DPI = 100
+DRAW_LIMIT = 1e300
+"""Values are drawn clipped to +-1e300: matplotlib's axis range (max - min) overflows
+for a series that spans +-1e308, which is a legal float gauge."""
+
+
+def _drawable(values):
+    if values is None:
+        return None
+    return [
+        math.nan if v is None or not math.isfinite(v) else max(-DRAW_LIMIT, min(DRAW_LIMIT, v))
+        for v in values
+    ]
 
 
 def render(
@@ -42,11 +54,15 @@ def render(
     times = [datetime.fromtimestamp(t, UTC) for t in series.timestamps]
     if series.minimums is not None and times:
         ax.fill_between(
-            times, series.minimums, series.maximums, color=RANGE, alpha=0.4, linewidth=0
+            times,
+            _drawable(series.minimums),
+            _drawable(series.maximums),
+            color=RANGE,
+            alpha=0.4,
+            linewidth=0,
         )
     if times and lower is not None and upper is not None:
-        lo = [math.nan if v is None else v for v in lower]
-        hi = [math.nan if v is None else v for v in upper]
+        lo, hi = _drawable(lower), _drawable(upper)
         ax.fill_between(times, lo, hi, color=BAND, alpha=0.35, linewidth=0, label="normal")
     for anomaly in anomalies:
         start = datetime.fromtimestamp(anomaly["start"], UTC)
@@ -55,7 +71,11 @@ def render(
         ax.axvline(start, color=ANOMALY, alpha=0.6, linewidth=0.8)
     if times:
         ax.plot(
-            times, series.values, color=LINE, linewidth=1.2, marker="." if len(times) < 60 else None
+            times,
+            _drawable(series.values),
+            color=LINE,
+            linewidth=1.2,
+            marker="." if len(times) < 60 else None,
         )
         locator = AutoDateLocator()
         ax.xaxis.set_major_locator(locator)

@@ -129,6 +129,15 @@ class StreamQueueItem(IdMixin, CreatedMixin, Base):
     consumer: Mapped[str] = mapped_column(String(20))
     org_id: Mapped[int] = mapped_column(ForeignKey("organization.id", ondelete="CASCADE"))
     spans: Mapped[dict]
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Failed runs of the consumer on this row alone (a poison row is retried with
+    backoff, then parked)."""
+    not_before: Mapped[float | None] = mapped_column(Float)
+    """Epoch seconds before which the row is not claimed again (retry backoff)."""
+    error: Mapped[str | None] = mapped_column(Text)
+    """The last failure, for the organization's admins and the operator."""
+    parked_at: Mapped[datetime | None]
+    """Set when the row failed MAX_ATTEMPTS times: no longer claimed until retried."""
 
 
 class IngestStat(OrgMixin, Base):

@@ -41,7 +41,7 @@ from augury.config import Settings
 from augury.errors import BadPayload, PayloadTooLarge
 from augury.jobs import service as jobs_service
 from augury.jobs.schemas import JobRead
-from augury.metrics import graph, schemas, service, writer
+from augury.metrics import graph, schemas, service, stream, writer
 from augury.metrics.ingest import anodot, influx, prometheus
 from augury.metrics.ingest.points import IngestError, ParseResult
 from augury.metrics.models import Metric, StreamSchema
@@ -344,6 +344,32 @@ def list_metrics(
 def metrics_overview(principal: Reader, session: SessionDep):
     """Metric counts and the ingestion rate (samples/s over the last 5 minutes)."""
     return service.overview(session=session, org_id=principal.org_id)
+
+
+@router.get("/metrics/stream-failures", response_model=list[schemas.StreamFailureRead])
+def stream_failures(principal: Admin, session: SessionDep):
+    """Work the pipeline failed on for this organization (rollups, detection): each
+    failing batch is retried alone with backoff, then parked with its error, so the
+    rest of the pipeline goes on. Admins only."""
+    return [
+        schemas.StreamFailureRead(
+            id=item.id,
+            consumer=item.consumer,
+            metric_ids=sorted(int(k) for k in item.spans),
+            attempts=item.attempts,
+            error=item.error,
+            parked=item.parked_at is not None,
+            retry_at=None if item.parked_at is not None else item.not_before,
+            created_at=item.created_at,
+        )
+        for item in stream.parked(session, principal.org_id)
+    ]
+
+
+@router.post("/metrics/stream-failures/retry", response_model=schemas.RetriedRead)
+def retry_stream_failures(principal: Admin, session: SessionDep):
+    """Retry every failed or parked batch of this organization now."""
+    return {"retried": stream.retry_parked(session, principal.org_id)}
 
 
 @router.get("/metrics/eps", response_model=list[schemas.EpsItem])

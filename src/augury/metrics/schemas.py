@@ -101,6 +101,25 @@ class EpsItem(BaseModel):
     eps: float
 
 
+class StreamFailureRead(BaseModel):
+    """Queued work a pipeline stage failed on: retried with backoff, then parked."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    consumer: str = Field(description="The stage: rollup or detect.")
+    metric_ids: list[int] = Field(description="Metrics whose new points wait for it.")
+    attempts: int
+    error: str | None
+    parked: bool = Field(description="Failed too often: not retried until you retry it.")
+    retry_at: float | None = Field(description="Epoch seconds of the next automatic retry.")
+    created_at: datetime
+
+
+class RetriedRead(BaseModel):
+    retried: int
+
+
 class CardinalityEntry(BaseModel):
     cardinality: int
     examples: list[str]

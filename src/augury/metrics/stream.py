@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
-from sqlalchemy import bindparam, delete, func, select, text
+from sqlalchemy import bindparam, delete, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from augury import clock
@@ -243,31 +243,177 @@ def pending(session: Session, consumer: str | None = None) -> int:
     return int(session.scalar(stmt) or 0)
 
 
+RETRY_BASE_S = 1.0
+"""A queue row that fails alone is retried after 1 s, 2 s, 4 s ... """
+RETRY_CAP_S = 300.0
+MAX_ATTEMPTS = 8
+"""... and parked (kept, with its error, no longer claimed) after this many failures:
+about four minutes of retries."""
+
+
 def process_once(db: Database, consumer: Consumer, limit: int = CLAIM_LIMIT) -> int:
-    """Run ``consumer`` on up to ``limit`` queued rows; return how many were done."""
-    with db.session() as session:
-        stmt = (
-            select(StreamQueueItem)
-            .where(StreamQueueItem.consumer == consumer.name)
-            .order_by(StreamQueueItem.id)
-            .limit(limit)
+    """Run ``consumer`` on up to ``limit`` queued rows; return how many were handled.
+
+    One row that makes the consumer fail (a poison batch) must not stop the others,
+    which may belong to other organizations: when a batch fails, each of its rows is
+    tried alone, a failing row of several metrics is split into one row per metric,
+    and a row that still fails is retried with backoff, then parked with its error
+    (:func:`parked`, ``retry_parked``).
+    """
+    claimed: list[int] = []
+    try:
+        return _consume(db, consumer, limit, claimed)
+    except Exception:
+        if not claimed:
+            raise  # failed before claiming anything: not a poison row
+        log.warning(
+            "consumer %s failed on %d queue rows; trying them one by one",
+            consumer.name,
+            len(claimed),
+            exc_info=True,
         )
-        if session.get_bind().dialect.name == "postgresql":
-            stmt = stmt.with_for_update(skip_locked=True)
+    return sum(_consume_alone(db, consumer, item_id) for item_id in claimed)
+
+
+def _claim(session: Session, consumer: str, limit: int, ids: list[int] | None):
+    now = clock.now().timestamp()
+    stmt = (
+        select(StreamQueueItem)
+        .where(
+            StreamQueueItem.consumer == consumer,
+            StreamQueueItem.parked_at.is_(None),
+            or_(StreamQueueItem.not_before.is_(None), StreamQueueItem.not_before <= now),
+        )
+        .order_by(StreamQueueItem.id)
+        .limit(limit)
+    )
+    if ids is not None:
+        stmt = stmt.where(StreamQueueItem.id.in_(ids))
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    return session.scalars(stmt)
+
+
+def _consume(
+    db: Database,
+    consumer: Consumer,
+    limit: int,
+    claimed: list[int],
+    ids: list[int] | None = None,
+) -> int:
+    """One transaction: claim rows (appending their ids to ``claimed``), consume, delete."""
+    with db.session() as session:
         items = []
         spans = 0
-        for item in session.scalars(stmt):
+        for item in _claim(session, consumer.name, limit, ids):
             if items and spans + len(item.spans) > MAX_SPANS:
                 break
             items.append(item)
             spans += len(item.spans)
         if not items:
             return 0
+        claimed.extend(item.id for item in items)
         consumer.consume(session, merge(items))
         session.execute(
             delete(StreamQueueItem).where(StreamQueueItem.id.in_([item.id for item in items]))
         )
         return len(items)
+
+
+def _consume_alone(db: Database, consumer: Consumer, item_id: int) -> int:
+    claimed: list[int] = []
+    try:
+        return _consume(db, consumer, 1, claimed, ids=[item_id])
+    except Exception as exc:
+        if not claimed:
+            raise
+        parts = _split(db, item_id)
+        if parts:
+            return sum(_consume_alone(db, consumer, part) for part in parts)
+        _record_failure(db, consumer.name, item_id, exc)
+        return 1
+
+
+def _split(db: Database, item_id: int) -> list[int]:
+    """Replace a row of several metrics by one row per metric; [] if it has one."""
+    with db.session() as session:
+        item = session.get(StreamQueueItem, item_id)
+        if item is None or len(item.spans) <= 1:
+            return []
+        parts = [
+            StreamQueueItem(
+                consumer=item.consumer,
+                org_id=item.org_id,
+                spans={key: span},
+                attempts=item.attempts,
+                created_at=item.created_at,
+            )
+            for key, span in item.spans.items()
+        ]
+        session.add_all(parts)
+        session.delete(item)
+        session.flush()
+        return [part.id for part in parts]
+
+
+def _record_failure(db: Database, consumer: str, item_id: int, exc: Exception) -> None:
+    with db.session() as session:
+        item = session.get(StreamQueueItem, item_id)
+        if item is None:
+            return
+        item.attempts += 1
+        item.error = f"{type(exc).__name__}: {exc}"[:2000]
+        now = clock.now()
+        if item.attempts >= MAX_ATTEMPTS:
+            item.parked_at = now
+            log.error(
+                "consumer %s parked queue row %d (organization %d, metrics %s) after %d "
+                "failures: %s",
+                consumer,
+                item_id,
+                item.org_id,
+                ",".join(item.spans),
+                item.attempts,
+                item.error,
+            )
+        else:
+            delay = min(RETRY_BASE_S * 2 ** (item.attempts - 1), RETRY_CAP_S)
+            item.not_before = now.timestamp() + delay
+            log.warning(
+                "consumer %s failed on queue row %d (organization %d, metrics %s), attempt "
+                "%d; retrying in %.0f s: %s",
+                consumer,
+                item_id,
+                item.org_id,
+                ",".join(item.spans),
+                item.attempts,
+                delay,
+                item.error,
+            )
+
+
+def parked(session: Session, org_id: int | None = None) -> list[StreamQueueItem]:
+    """Rows that failed and wait: parked ones, and ones retrying with backoff."""
+    stmt = (
+        select(StreamQueueItem)
+        .where(StreamQueueItem.attempts > 0)
+        .order_by(StreamQueueItem.id)
+    )
+    if org_id is not None:
+        stmt = stmt.where(StreamQueueItem.org_id == org_id)
+    return list(session.scalars(stmt))
+
+
+def retry_parked(session: Session, org_id: int, item_id: int | None = None) -> int:
+    """Make parked rows (all of the organization's, or one) claimable again now."""
+    stmt = (
+        update(StreamQueueItem)
+        .where(StreamQueueItem.org_id == org_id, StreamQueueItem.attempts > 0)
+        .values(parked_at=None, not_before=None, attempts=0)
+    )
+    if item_id is not None:
+        stmt = stmt.where(StreamQueueItem.id == item_id)
+    return int(session.execute(stmt).rowcount or 0)
 
 
 class StreamProcessor:
@@ -312,9 +458,19 @@ class StreamProcessor:
         return done
 
     def run_cycle(self) -> int:
-        done = self.drain()
+        """Drain, then run each periodic task. Every stage runs on its own: one that
+        fails is logged and does not skip the others (detection failing must not stop
+        retention, alert evaluation or forecast scheduling, nor the reverse)."""
+        done = 0
+        try:
+            done = self.drain()
+        except Exception:
+            log.exception("stream processing failed")
         for task in self.periodic:
-            task(self.db)
+            try:
+                task(self.db)
+            except Exception:
+                log.exception("periodic task %s failed", getattr(task, "name", None) or task)
         return done
 
     def start(self) -> None:
