@@ -7,13 +7,16 @@ tokens survive restarts without anyone having to invent a key.
 
 from __future__ import annotations
 
+import ipaddress
+import json
+import re
 import secrets
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class AuthSettings(BaseModel):
@@ -83,6 +86,16 @@ class MetricsSettings(BaseModel):
     )
 
 
+def _check_network_entry(entry: str) -> None:
+    try:
+        ipaddress.ip_network(entry.strip("[]"), strict=False)
+    except ValueError:
+        if not re.fullmatch(r"[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?\.?", entry):
+            raise ValueError(
+                f"{entry!r} is neither a network (10.0.0.0/8), an address nor a host name"
+            ) from None
+
+
 class AlertSettings(BaseModel):
     evaluate_interval_s: float = Field(
         1.0, gt=0, description="How often alert configurations are evaluated."
@@ -103,6 +116,26 @@ class AlertSettings(BaseModel):
         description="Deliveries in flight per channel, so one slow channel "
         "cannot hold every worker.",
     )
+    allowed_private_networks: Annotated[list[str], NoDecode] = Field(
+        [],
+        description="Loopback, private, link-local or multicast destinations that alert "
+        "channels may send to (on-premise receivers): CIDRs, addresses or host names, "
+        "comma-separated or a JSON list. Empty: channels reach public addresses only.",
+    )
+
+    @field_validator("allowed_private_networks", mode="before")
+    @classmethod
+    def _split_networks(cls, value: object) -> object:
+        """``10.0.0.0/8, receiver.internal`` or a JSON list; each entry checked."""
+        if isinstance(value, str):
+            text = value.strip()
+            value = json.loads(text) if text.startswith("[") else text.split(",")
+        if not isinstance(value, list):
+            return value
+        entries = [str(item).strip() for item in value if str(item).strip()]
+        for entry in entries:
+            _check_network_entry(entry)
+        return entries
 
 
 class Settings(BaseSettings):

@@ -31,6 +31,7 @@ from augury.alerts.channels import (
     validate_config,
     verify_signature,
 )
+from augury.alerts.models import Channel
 from augury.alerts.notification import Notification, NotificationMetric
 from augury.config import Settings
 from augury.runtime.mail import read_outbox
@@ -105,13 +106,22 @@ def make_notification(event: str = "open", **changes) -> Notification:
     return replace(n, **changes)
 
 
+LOOPBACK = ["127.0.0.0/8", "::1", "localhost"]
+"""The allow-list the receivers of these tests need (they listen on loopback)."""
+
+
 def webhook_config(url: str, **extra) -> dict:
-    return validate_config("webhook", {"url": url, "secret": "s3cret-for-tests", **extra})
+    config = {"url": url, "secret": "s3cret-for-tests", **extra}
+    return validate_config("webhook", config, allowed=LOOPBACK)
 
 
 @pytest.fixture
 def channel_settings(tmp_path) -> Settings:
-    return Settings(data_dir=tmp_path / "data", base_url="http://augury.test")
+    return Settings(
+        data_dir=tmp_path / "data",
+        base_url="http://augury.test",
+        alerts={"allowed_private_networks": LOOPBACK},
+    )
 
 
 # --- a real HTTP receiver ---------------------------------------------------------------
@@ -297,20 +307,6 @@ def test_slow_receiver_times_out_and_is_retryable(hook, channel_settings):
     assert "timeout" in result.error.lower()
 
 
-def test_connection_refused_is_retryable(channel_settings):
-    url = f"http://127.0.0.1:{free_port()}/hook"
-    result = send(
-        "slack",
-        validate_config("slack", {"url": url}),
-        make_notification(),
-        settings=channel_settings,
-        delivery_id="d",
-        timeout_s=2,
-    )
-    assert not result.ok and result.retryable and result.status_code is None
-    assert "connection" in result.error.lower()
-
-
 def test_send_reports_a_broken_config_instead_of_raising(channel_settings):
     for type_, config in [("webhook", {}), ("carrier-pigeon", {"url": "http://x.test"})]:
         result = send(
@@ -322,7 +318,7 @@ def test_send_reports_a_broken_config_instead_of_raising(channel_settings):
 @pytest.mark.parametrize("type_", ["slack", "pagerduty", "teams"])
 def test_chat_and_paging_channels_post_json_to_their_url(hook, channel_settings, type_):
     config = {"url": hook.url, "routing_key": "R0UT1NGKEY"} if type_ == "pagerduty" else {}
-    config = validate_config(type_, config or {"url": hook.url})
+    config = validate_config(type_, config or {"url": hook.url}, allowed=LOOPBACK)
     result = send(type_, config, make_notification(), settings=channel_settings, delivery_id="d")
     assert result.ok, result.error
     assert hook.last["headers"]["Content-Type"] == "application/json"
@@ -739,3 +735,196 @@ def test_public_config_masks_secrets_and_keeps_urls():
     assert pagerduty == {"routing_key": "R0UT…", "url": PAGERDUTY_URL}
     email = {"to": ["ops@example.com"]}
     assert public_config("email", email) == email
+
+
+# --- destinations: no loopback, private, link-local or multicast receivers ----------------
+
+REFUSED = "destination refused or unreachable"
+PRIVATE_URLS = [
+    "http://127.0.0.1:8080/hook",
+    "http://localhost/hook",
+    "http://2130706433/hook",  # 127.0.0.1 as one integer
+    "http://0x7f.1/hook",
+    "http://[::1]:9000/hook",
+    "http://[::ffff:127.0.0.1]/hook",
+    "http://169.254.169.254/latest/meta-data/",
+    "http://10.1.2.3/hook",
+    "http://192.168.0.10/hook",
+    "http://172.16.5.4/hook",
+    "http://224.0.0.1/hook",
+    "http://0.0.0.0:8000/hook",
+    "http://[fe80::1]/hook",
+]
+
+
+@pytest.mark.parametrize("url", PRIVATE_URLS)
+@pytest.mark.parametrize("type_", ["webhook", "slack", "teams", "pagerduty"])
+def test_private_destinations_are_refused_when_configured(type_, url):
+    config = {"url": url, "routing_key": "K"} if type_ == "pagerduty" else {"url": url}
+    with pytest.raises(ValueError, match="private, loopback, link-local or multicast"):
+        validate_config(type_, config)
+
+
+def test_an_operator_allow_list_admits_on_premise_receivers():
+    url = "http://127.0.0.1:8080/hook"
+    assert validate_config("slack", {"url": url}, allowed=["127.0.0.0/8"])["url"] == url
+    assert validate_config("teams", {"url": "http://[::1]/h"}, allowed=["::1"])
+    assert validate_config("webhook", {"url": "http://localhost/h"}, allowed=["localhost"])
+    assert validate_config("slack", {"url": "http://10.1.2.3/h"}, allowed=["10.0.0.0/8"])
+    with pytest.raises(ValueError, match="private"):  # another network stays refused
+        validate_config("slack", {"url": "http://192.168.0.10/h"}, allowed=["10.0.0.0/8"])
+    with pytest.raises(ValueError, match="private"):
+        validate_config("slack", {"url": "http://169.254.169.254/"}, allowed=["127.0.0.0/8"])
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "2130706433", "[::1]"])
+def test_send_refuses_a_private_destination_after_resolving_it(hook, channel_settings, host):
+    """A stored URL is checked again at send time (DNS may have changed since): nothing
+    reaches the receiver, and the answer says nothing about what is there."""
+    channel_settings.alerts.allowed_private_networks = []
+    url = hook.url.replace("127.0.0.1", host)
+    for type_ in ("webhook", "slack", "teams", "pagerduty"):
+        config = {"url": url, "secret": "s", "routing_key": "K", "format": "augury"}
+        result = send(
+            type_, config, make_notification(), settings=channel_settings, delivery_id="d"
+        )
+        assert not result.ok and not result.retryable
+        assert (result.status_code, result.error) == (None, REFUSED)
+    assert hook.requests == []
+
+
+def test_send_keeps_the_host_name_of_an_allowed_destination(hook, channel_settings):
+    """The request goes to the address that was checked, with the URL's own Host."""
+    channel_settings.alerts.allowed_private_networks = ["localhost"]
+    url = hook.url.replace("127.0.0.1", "localhost")
+    result = send(
+        "webhook",
+        webhook_config(url),
+        make_notification(),
+        settings=channel_settings,
+        delivery_id="d",
+    )
+    assert result.ok, result.error
+    assert hook.last["headers"]["Host"] == f"localhost:{hook.server.server_port}"
+
+
+def test_unreachable_destination_answers_a_generic_failure(channel_settings):
+    url = f"http://127.0.0.1:{free_port()}/hook"
+    for config in ({"url": url}, {"url": "http://no-such-host.invalid/hook"}):
+        result = send(
+            "slack", config, make_notification(), settings=channel_settings, delivery_id="d"
+        )
+        assert not result.ok and result.retryable
+        assert (result.status_code, result.error) == (None, REFUSED)
+
+
+# --- destinations over the API ----------------------------------------------------------
+
+
+def _channels_api(client, account, method, path="", **kw):
+    return client.request(method, f"/api/v1/channels{path}", headers=account.headers, **kw)
+
+
+def test_api_refuses_private_destinations_with_a_clear_error(client, owner, settings):
+    settings.alerts.allowed_private_networks = []
+    for url in ["http://127.0.0.1:9/h", "http://2130706433/h", "http://[::1]/h"]:
+        body = {"name": "x", "type": "webhook", "config": {"url": url}}
+        r = _channels_api(client, owner, "POST", json=body)
+        assert r.status_code == 422, r.text
+        error = r.json()["error"]
+        assert error["code"] == "VALIDATION_ERROR"
+        assert "private, loopback, link-local or multicast" in error["message"]
+    ok = {
+        "name": "ok",
+        "type": "slack",
+        "config": {"url": "https://hooks.slack.com/services/T/B/X"},
+    }
+    created = _channels_api(client, owner, "POST", json=ok)
+    assert created.status_code == 201, created.text
+    cid = created.json()["id"]
+    r = _channels_api(
+        client, owner, "PATCH", f"/{cid}", json={"config": {"url": "http://169.254.169.254/"}}
+    )
+    assert r.status_code == 422 and r.json()["error"]["code"] == "VALIDATION_ERROR"
+    with client.app.state.db.session() as s:  # nothing stored was lost
+        assert s.get(Channel, cid).config["url"] == "https://hooks.slack.com/services/T/B/X"
+    assert _channels_api(client, owner, "GET").json()["total"] == 1
+
+
+def test_channel_test_answers_only_a_generic_failure(client, owner, settings, hook):
+    """Neither a refused nor an unreachable destination says what is there."""
+    body = {"name": "h", "type": "webhook", "config": {"url": hook.url}}
+    cid = _channels_api(client, owner, "POST", json=body).json()["id"]
+    settings.alerts.allowed_private_networks = []  # as if DNS had changed since
+    hook.status, hook.answer = 500, b"internal admin panel: secret things"
+    r = _channels_api(client, owner, "POST", f"/{cid}/test")
+    assert r.status_code == 200, r.text
+    d = r.json()
+    assert (d["status"], d["status_code"], d["error"]) == ("failed", None, REFUSED)
+    assert hook.requests == []
+    settings.alerts.allowed_private_networks = ["127.0.0.0/8"]
+    dead = {"name": "d", "type": "slack", "config": {"url": f"http://127.0.0.1:{free_port()}/"}}
+    did = _channels_api(client, owner, "POST", json=dead).json()["id"]
+    d = _channels_api(client, owner, "POST", f"/{did}/test").json()
+    assert (d["status"], d["status_code"], d["error"]) == ("failed", None, REFUSED)
+
+
+# --- URLs that are credentials ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("type_", "url", "shown"),
+    [
+        ("slack", "https://hooks.slack.com/services/T0/B0/XyZsecret", "https://hooks.slack.com/…"),
+        ("teams", "https://acme.webhook.office.com/webhookb2/a@b/IncomingWebhook/c/d", None),
+        ("webhook", "https://bob:hunter2@hooks.example.com/in", "https://hooks.example.com/…"),
+        ("webhook", "https://hooks.example.com/in?token=s3cr3t&x=1", "https://hooks.example.com/…"),
+        ("webhook", "https://hooks.example.com/in?api_key=s3cr3t", "https://hooks.example.com/…"),
+        (
+            "webhook",
+            "https://x.example.com/invoke?sig=abc&api-version=1",
+            "https://x.example.com/…",
+        ),
+        ("pagerduty", "https://pd.example.com/v2/enqueue?key=abc", "https://pd.example.com/…"),
+    ],
+)
+def test_public_config_masks_urls_that_are_credentials(type_, url, shown):
+    config = {"url": url, "routing_key": "R0UTE"} if type_ == "pagerduty" else {"url": url}
+    stored = validate_config(type_, config)
+    public = public_config(type_, stored)
+    assert public["url"] == (shown or "https://acme.webhook.office.com/…")
+    assert "secret" not in public["url"] and "hunter2" not in public["url"]
+    assert stored["url"] == url  # what is sent is untouched
+
+
+def test_public_config_keeps_plain_urls():
+    webhook = validate_config("webhook", {"url": "https://hooks.example.com/in?team=ops"})
+    assert public_config("webhook", webhook)["url"] == "https://hooks.example.com/in?team=ops"
+    pagerduty = validate_config("pagerduty", {"routing_key": "K"})
+    assert public_config("pagerduty", pagerduty)["url"] == PAGERDUTY_URL
+
+
+def test_viewers_and_read_only_keys_see_masked_urls_and_writers_keep_them(client, owner, settings):
+    from tests.fixtures.factories import invite_and_join, make_key
+
+    secret_url = "https://hooks.slack.com/services/T0/B0/XyZsecret"
+    body = {"name": "chat", "type": "slack", "config": {"url": secret_url}}
+    created = _channels_api(client, owner, "POST", json=body)
+    assert created.status_code == 201, created.text
+    cid = created.json()["id"]
+    assert created.json()["config"]["url"] == "https://hooks.slack.com/…"
+    viewer = invite_and_join(client, owner, "viewer")
+    key = make_key(client, owner, ["read"])
+    for headers in (viewer.headers, {"Authorization": f"Bearer {key}"}):
+        for path in ("", f"/{cid}"):
+            r = client.get(f"/api/v1/channels{path}", headers=headers)
+            assert r.status_code == 200, r.text
+            assert "XyZsecret" not in r.text and "hooks.slack.com/…" in r.text
+    # Saving what was read (the masked URL) keeps the stored one.
+    shown = _channels_api(client, owner, "GET", f"/{cid}").json()
+    r = _channels_api(
+        client, owner, "PATCH", f"/{cid}", json={"name": "chat 2", "config": shown["config"]}
+    )
+    assert r.status_code == 200, r.text
+    with client.app.state.db.session() as s:
+        assert s.get(Channel, cid).config["url"] == secret_url

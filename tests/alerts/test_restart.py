@@ -42,6 +42,7 @@ def test_queued_deliveries_are_sent_after_a_restart(tmp_path, db, receiver):
             "AUGURY_ALERTS__MAX_ATTEMPTS": "1000",
             "AUGURY_ALERTS__EVALUATE_INTERVAL_S": "0.2",
             "AUGURY_ALERTS__DISPATCH_INTERVAL_S": "0.1",
+            "AUGURY_ALERTS__ALLOWED_PRIVATE_NETWORKS": "127.0.0.0/8",
         }
     )
     receiver.answers = [(503, 0.0)] * 100_000  # down for maintenance

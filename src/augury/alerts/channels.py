@@ -7,6 +7,15 @@ accept the same message later: timeouts, 429, 5xx, SMTP 4xx) and *permanent* (re
 cannot help: 4xx, SMTP 5xx, a bad address), which the dispatcher uses to schedule the next
 attempt or give up.
 
+Channels reach public addresses only: a URL whose host is, or resolves to, a loopback,
+private, link-local, multicast or otherwise non-public address is refused when the
+channel is configured (address literals in any spelling, ``localhost``) and again when
+sending, after DNS, connecting to the very address that was checked (so a name cannot
+resolve to a public address for the check and a private one for the connection).
+Redirects are not followed. Operators allow on-premise receivers with
+``AUGURY_ALERTS__ALLOWED_PRIVATE_NETWORKS``. A refused or unreachable destination is
+reported as one generic failure, so the channel test cannot map what is reachable.
+
 Webhook receivers authenticate a delivery with the ``X-Augury-Signature`` header,
 ``t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>." + body>``; :func:`verify_signature` is
 the reference implementation of the check.
@@ -14,21 +23,25 @@ the reference implementation of the check.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import html
+import ipaddress
 import json
+import logging
 import math
 import re
 import secrets
 import smtplib
+import socket
 import ssl
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from email.message import EmailMessage
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 from email_validator import EmailNotValidError, validate_email
@@ -37,6 +50,8 @@ from augury import __version__, clock
 from augury.alerts.notification import Notification, NotificationMetric
 from augury.config import Settings, SmtpSettings
 from augury.runtime.mail import build_message, write_outbox
+
+log = logging.getLogger("augury.alerts")
 
 CHANNEL_TYPES = ("webhook", "slack", "email", "pagerduty", "teams")
 WEBHOOK_FORMATS = ("augury", "alertmanager")
@@ -83,6 +98,16 @@ _RESERVED_HEADERS = {"content-type", "content-length", "host", "transfer-encodin
 _CONTENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(@[A-Za-z0-9.-]+)?$")
 _RETRYABLE_STATUS = {408, 425, 429}
 _ERROR_CHARS = 300
+REFUSED_OR_UNREACHABLE = "destination refused or unreachable"
+"""The one answer for a destination refused by policy, unknown to DNS or not answering."""
+_LOCAL_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"}
+_LOCAL_ADDRESSES = (ipaddress.ip_address("127.0.0.1"), ipaddress.ip_address("::1"))
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_SECRET_URL_TYPES = {"slack", "teams"}
+"""Channel types whose URL is itself the credential (an incoming-webhook URL)."""
+_SECRET_PARAM = re.compile(
+    r"(token|secret|key|sig|signature|password|passwd|pwd|auth|code|credential)", re.I
+)
 
 
 # --- results ---------------------------------------------------------------------------
@@ -107,20 +132,23 @@ class SendResult:
     status_code: int | None
     """HTTP status, or the SMTP reply code of a refused mail; ``None`` when there was none."""
     error: str | None
-    """Short and human-readable; at most the first 300 characters of a response body."""
+    """Short and human-readable; at most the first 300 characters of a response body, or
+    :data:`REFUSED_OR_UNREACHABLE` when no receiver answered (or none may be asked)."""
     duration_ms: float = 0.0
 
 
 # --- configuration ----------------------------------------------------------------------
 
 
-def validate_config(type: str, config: dict) -> dict:
+def validate_config(type: str, config: dict, *, allowed: Sequence[str] = ()) -> dict:
     """Check a channel's settings and return them normalised, ready to store.
 
     Raises :class:`ValueError` with a message meant for the user who typed the settings.
     Keys starting with ``_`` (``_name``) are hints the dispatcher adds at send time; they
     are dropped here rather than stored. A webhook without a secret gets a random one, so
-    every webhook delivery is signed.
+    every webhook delivery is signed. A URL whose host is a non-public address is refused
+    unless ``allowed`` (the operator's ``allowed_private_networks``) admits it; host names
+    are not looked up here but when sending (see :func:`check_destination`).
     """
     if type not in CHANNEL_TYPES:
         raise ValueError(
@@ -132,14 +160,21 @@ def validate_config(type: str, config: dict) -> dict:
     unknown = sorted(set(given) - set(_ALLOWED_KEYS[type]))
     if unknown:
         raise ValueError(f"unknown {type} setting(s): {', '.join(map(str, unknown))}")
-    return _VALIDATORS[type](given)
+    out = _VALIDATORS[type](given)
+    if "url" in out:
+        check_destination(out["url"], allowed)
+    return out
 
 
 def public_config(type: str, config: dict) -> dict:
     """The settings safe to show in the API: secrets reduced to their first 4 characters.
 
     Extra webhook header values are masked too, as they usually carry credentials
-    (``Authorization``). URLs are kept whole so users can tell their channels apart.
+    (``Authorization``). A URL that is a credential (Slack's and Teams' incoming-webhook
+    URLs, any URL with a user name or password, or a query parameter named like a token,
+    key, signature or password) is cut to ``scheme://host/…``; other URLs are kept whole
+    so users can tell their channels apart. Like every masked value it ends with ``…``,
+    which an update sending it back reads as "keep the stored value".
     """
     out = {k: v for k, v in config.items() if not str(k).startswith("_")}
     for key in ("secret", "routing_key"):
@@ -147,7 +182,31 @@ def public_config(type: str, config: dict) -> dict:
             out[key] = _mask(out[key])
     if isinstance(out.get("headers"), dict):
         out["headers"] = {name: _mask(value) for name, value in out["headers"].items()}
+    if isinstance(out.get("url"), str) and _url_is_secret(type, out["url"]):
+        out["url"] = _mask_url(out["url"])
     return out
+
+
+def _url_is_secret(type: str, url: str) -> bool:
+    if type in _SECRET_URL_TYPES:
+        return True
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return True
+    if "@" in parts.netloc:
+        return True
+    return any(_SECRET_PARAM.search(name) for name, _ in parse_qsl(parts.query, True))
+
+
+def _mask_url(url: str) -> str:
+    """``https://hooks.slack.com/…``: where it goes, without the credential."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "…"
+    host = parts.netloc.rpartition("@")[2]
+    return f"{parts.scheme}://{host}/…" if parts.scheme and host else "…"
 
 
 def _mask(value: object) -> str:
@@ -274,6 +333,129 @@ def _check_headers(value: object) -> dict[str, str]:
             raise ValueError(f"header {name!r} must be a single-line string")
         out[name] = header_value
     return out
+
+
+# --- destinations -----------------------------------------------------------------------
+
+
+class DestinationRefused(ValueError):
+    """The host is, or resolves to, an address alert channels may not reach."""
+
+
+@dataclass(frozen=True)
+class _AllowList:
+    networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
+    hosts: frozenset[str]
+
+
+@functools.lru_cache(maxsize=64)
+def _allow_list(entries: tuple[str, ...]) -> _AllowList:
+    networks, hosts = [], set()
+    for entry in entries:
+        try:
+            networks.append(ipaddress.ip_network(entry.strip().strip("[]"), strict=False))
+        except ValueError:
+            hosts.add(_host_key(entry))
+    return _AllowList(tuple(networks), frozenset(hosts))
+
+
+def _host_key(host: str) -> str:
+    return host.strip().strip("[]").rstrip(".").lower()
+
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def _unwrap(ip: IPAddress) -> IPAddress:
+    """The IPv4 address an IPv4-mapped IPv6 address (``::ffff:127.0.0.1``) stands for."""
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    return ip
+
+
+def is_public(ip: IPAddress) -> bool:
+    """Whether an address is a globally routed unicast one (not loopback, private,
+    link-local, multicast, reserved, unspecified, shared; also not one of those
+    embedded in an IPv6 address: IPv4-mapped, 6to4, Teredo, NAT64)."""
+    ip = _unwrap(ip)
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        if embedded is None and ip in _NAT64:
+            embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        if embedded is not None and not is_public(embedded):
+            return False
+    return ip.is_global and not (
+        ip.is_multicast
+        or ip.is_private
+        or ip.is_loopback
+        or ip.is_link_local
+        or ip.is_reserved
+        or ip.is_unspecified
+    )
+
+
+def _vet(host: str, addresses: Sequence[IPAddress], allowed: Sequence[str]) -> None:
+    """Raise :class:`DestinationRefused` unless every address is public or allowed."""
+    allow = _allow_list(tuple(allowed))
+    if _host_key(host) in allow.hosts:
+        return
+    for ip in addresses:
+        if is_public(ip):
+            continue
+        forms = {ip, _unwrap(ip)}
+        if any(form in net for form in forms for net in allow.networks):
+            continue
+        raise DestinationRefused(
+            "url points to a private, loopback, link-local or multicast address, which "
+            "alert channels may not reach (an operator can allow on-premise receivers in "
+            "AUGURY_ALERTS__ALLOWED_PRIVATE_NETWORKS)"
+        )
+
+
+def _numeric_address(host: str) -> IPAddress | None:
+    """The address a host written as one stands for (``2130706433``, ``0x7f.1``,
+    ``[::1]``), as the resolver reads it; ``None`` for a name."""
+    try:
+        infos = socket.getaddrinfo(
+            host.strip("[]"), None, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST
+        )
+    except (OSError, UnicodeError):
+        return None
+    return ipaddress.ip_address(str(infos[0][4][0]).split("%")[0]) if infos else None
+
+
+def check_destination(url: str, allowed: Sequence[str] = ()) -> None:
+    """Refuse, when a channel is configured, a URL whose host is a non-public address
+    (in any spelling) or a name for this machine (``localhost``).
+
+    Other names are not looked up here: what they resolve to may change, so the check
+    that counts is the one :func:`send` makes after resolving, every time.
+    """
+    host = urlsplit(url).hostname or ""
+    address = _numeric_address(host)
+    if address is not None:
+        _vet(host, [address], allowed)
+    elif _host_key(host) in _LOCAL_NAMES or _host_key(host).endswith(".localhost"):
+        _vet(host, _LOCAL_ADDRESSES, allowed)
+
+
+def resolve_destination(host: str, port: int, allowed: Sequence[str] = ()) -> list[str]:
+    """The addresses to connect to for ``host``, after checking every one of them.
+
+    Raises :class:`DestinationRefused` when any resolved address is non-public and not
+    allowed (a name with one private address among public ones is refused: which one a
+    client picks is not ours to choose), ``OSError`` when the name does not resolve.
+    """
+    infos = socket.getaddrinfo(host.strip("[]"), port, type=socket.SOCK_STREAM)
+    addresses: list[IPAddress] = []
+    for info in infos:
+        ip = ipaddress.ip_address(str(info[4][0]).split("%")[0])
+        if ip not in addresses:
+            addresses.append(ip)
+    if not addresses:
+        raise OSError(f"{host} has no address")
+    _vet(host, addresses, allowed)
+    return [str(ip) for ip in addresses]
 
 
 # --- signatures -------------------------------------------------------------------------
@@ -1105,7 +1287,12 @@ def send(
         else:
             now = int(clock.now().timestamp())
             request = render_http(type, config, n, delivery_id=delivery_id, now=now)
-            result = _post(request, timeout_s=timeout_s, client=client)
+            result = _post(
+                request,
+                timeout_s=timeout_s,
+                client=client,
+                allowed=settings.alerts.allowed_private_networks,
+            )
     except Exception as exc:  # deliberately broad: see the docstring
         result = _failure(False, None, f"{exc.__class__.__name__}: {exc}")
     return replace(result, duration_ms=(time.perf_counter() - started) * 1000)
@@ -1117,32 +1304,83 @@ def _failure(retryable: bool, status_code: int | None, error: str) -> SendResult
     )
 
 
-def _post(request: HttpRequest, *, timeout_s: float, client: httpx.Client | None) -> SendResult:
-    """POST without following redirects: a redirect would drop the body and signature."""
+def _post(
+    request: HttpRequest,
+    *,
+    timeout_s: float,
+    client: httpx.Client | None,
+    allowed: Sequence[str] = (),
+) -> SendResult:
+    """POST to an address checked by :func:`resolve_destination`, without following
+    redirects (a redirect would drop the body and signature, and lead anywhere).
+
+    The URL's host is resolved once and the connection made to a checked address, with
+    the URL's host in ``Host`` and in TLS (SNI and certificate check), so DNS cannot
+    answer differently between the check and the connection. A refused, unknown or
+    unreachable destination is one generic failure; the detail goes to the server log.
+    """
+    try:
+        url = httpx.URL(request.url)
+        if url.scheme not in ("http", "https") or not url.host:
+            return _failure(False, None, "invalid url: an http(s) URL with a host is required")
+        host = url.raw_host.decode("ascii")
+        port = url.port or (443 if url.scheme == "https" else 80)
+    except (httpx.InvalidURL, UnicodeError, ValueError) as exc:
+        return _failure(False, None, f"invalid url: {exc}")
+    try:
+        addresses = resolve_destination(host, port, allowed)
+    except DestinationRefused:
+        log.warning("alert destination %s refused: not a public address", host)
+        return _failure(False, None, REFUSED_OR_UNREACHABLE)
+    except (OSError, UnicodeError) as exc:
+        log.warning("alert destination %s does not resolve: %s", host, exc)
+        return _failure(True, None, REFUSED_OR_UNREACHABLE)
+    headers = {**request.headers, "Host": url.netloc.decode("ascii")}
+    extensions = {"sni_hostname": host} if url.scheme == "https" else {}
     try:
         if client is not None:
-            return _post_with(client, request, timeout_s)
+            return _post_to(client, url, addresses, request, headers, extensions, timeout_s)
         with httpx.Client(timeout=timeout_s, follow_redirects=False) as own:
-            return _post_with(own, request, timeout_s)
+            return _post_to(own, url, addresses, request, headers, extensions, timeout_s)
+    except httpx.ConnectTimeout as exc:
+        log.warning("alert destination %s unreachable: %s", host, exc.__class__.__name__)
+        return _failure(True, None, REFUSED_OR_UNREACHABLE)
     except httpx.TimeoutException as exc:
         return _failure(True, None, f"timeout after {timeout_s:g}s ({exc.__class__.__name__})")
     except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
         return _failure(False, None, f"invalid url: {exc}")
     except httpx.TransportError as exc:
-        return _failure(True, None, f"connection failed: {str(exc) or exc.__class__.__name__}")
+        log.warning("alert destination %s unreachable: %s", host, str(exc) or repr(exc))
+        return _failure(True, None, REFUSED_OR_UNREACHABLE)
 
 
-def _post_with(client: httpx.Client, request: HttpRequest, timeout_s: float) -> SendResult:
-    with client.stream(
-        "POST",
-        request.url,
-        content=request.body,
-        headers=request.headers,
-        timeout=timeout_s,
-        follow_redirects=False,
-    ) as response:
-        snippet = _read_prefix(response, 4096)
-    return _classify(response.status_code, response.reason_phrase, snippet)
+def _post_to(
+    client: httpx.Client,
+    url: httpx.URL,
+    addresses: list[str],
+    request: HttpRequest,
+    headers: dict[str, str],
+    extensions: dict,
+    timeout_s: float,
+) -> SendResult:
+    """Each checked address in turn until one accepts the connection."""
+    for i, address in enumerate(addresses):
+        try:
+            with client.stream(
+                "POST",
+                url.copy_with(host=address),
+                content=request.body,
+                headers=headers,
+                timeout=timeout_s,
+                follow_redirects=False,
+                extensions=extensions,
+            ) as response:
+                snippet = _read_prefix(response, 4096)
+            return _classify(response.status_code, response.reason_phrase, snippet)
+        except httpx.ConnectError:
+            if i == len(addresses) - 1:
+                raise
+    raise AssertionError("unreachable: resolve_destination returns at least one address")
 
 
 def _read_prefix(response: httpx.Response, limit: int) -> str:

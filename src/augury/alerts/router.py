@@ -256,7 +256,9 @@ def unsnooze_alert(config_id: ObjectId, principal: Writer, session: SessionDep):
 
 
 @router.post("/channels", status_code=status.HTTP_201_CREATED, response_model=schemas.ChannelRead)
-def create_channel(body: schemas.ChannelCreate, principal: Writer, session: SessionDep):
+def create_channel(
+    body: schemas.ChannelCreate, principal: Writer, session: SessionDep, settings: SettingsDep
+):
     """Create a channel (webhook, slack, email, pagerduty, teams). A webhook gets a
     signing secret when none is given; it is shown masked afterwards."""
     channel = service.create_channel(
@@ -264,6 +266,7 @@ def create_channel(body: schemas.ChannelCreate, principal: Writer, session: Sess
         org_id=principal.org_id,
         user_id=principal.user_id,
         body=body.model_dump(),
+        allowed=settings.alerts.allowed_private_networks,
     )
     out = service.channel_read(session, channel)
     if channel.type == "webhook":
@@ -293,7 +296,11 @@ def get_channel(channel_id: ObjectId, principal: Reader, session: SessionDep):
 
 @router.patch("/channels/{channel_id}", response_model=schemas.ChannelRead)
 def update_channel(
-    channel_id: ObjectId, body: schemas.ChannelUpdate, principal: Writer, session: SessionDep
+    channel_id: ObjectId,
+    body: schemas.ChannelUpdate,
+    principal: Writer,
+    session: SessionDep,
+    settings: SettingsDep,
 ):
     """Rename, enable/disable, or change config keys (the others are kept)."""
     channel = service.update_channel(
@@ -301,6 +308,7 @@ def update_channel(
         org_id=principal.org_id,
         channel_id=channel_id,
         body=body.model_dump(exclude_unset=True),
+        allowed=settings.alerts.allowed_private_networks,
     )
     return service.channel_read(session, channel)
 

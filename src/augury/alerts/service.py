@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy import delete, func, select
@@ -481,8 +482,16 @@ def resolve(
 # -------------------------------------------------------------------------- channels
 
 
-def create_channel(*, session: Session, org_id: int, user_id: int | None, body: dict) -> Channel:
-    config = _channel_config(body["type"], body["config"])
+def create_channel(
+    *,
+    session: Session,
+    org_id: int,
+    user_id: int | None,
+    body: dict,
+    allowed: Sequence[str] = (),
+) -> Channel:
+    """``allowed``: the operator's ``alerts.allowed_private_networks``."""
+    config = _channel_config(body["type"], body["config"], allowed)
     channel = Channel(
         org_id=org_id,
         name=body["name"],
@@ -496,16 +505,18 @@ def create_channel(*, session: Session, org_id: int, user_id: int | None, body: 
     return channel
 
 
-def _channel_config(kind: str, config: dict) -> dict:
+def _channel_config(kind: str, config: dict, allowed: Sequence[str] = ()) -> dict:
     try:
-        return channels.validate_config(kind, config)
+        return channels.validate_config(kind, config, allowed=allowed)
     except ValueError as exc:
         raise ValidationFailed(
             f"Invalid {kind} channel: {exc}", details={"config": str(exc)}
         ) from exc
 
 
-def update_channel(*, session: Session, org_id: int, channel_id: int, body: dict) -> Channel:
+def update_channel(
+    *, session: Session, org_id: int, channel_id: int, body: dict, allowed: Sequence[str] = ()
+) -> Channel:
     channel = get_channel(session=session, org_id=org_id, channel_id=channel_id)
     if body.get("name") is not None:
         channel.name = body["name"]
@@ -513,7 +524,7 @@ def update_channel(*, session: Session, org_id: int, channel_id: int, body: dict
         channel.enabled = body["enabled"]
     if body.get("config") is not None:
         channel.config = _channel_config(
-            channel.type, _merge_config(channel.config, body["config"])
+            channel.type, _merge_config(channel.config, body["config"]), allowed
         )
     return channel
 
