@@ -13,6 +13,7 @@ from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry
+from starlette.middleware.cors import CORSMiddleware
 
 from augury import __version__
 from augury.alerts.dispatch import Dispatcher
@@ -22,6 +23,7 @@ from augury.api.prometheus import JobsCollector, StreamCollector
 from augury.api.prometheus import router as prometheus_router
 from augury.api.ratelimit import RateLimiter, RateLimitMiddleware
 from augury.api.routes import api_router, compat_routers
+from augury.api.security import SecurityHeadersMiddleware, docs_csp
 from augury.config import Settings
 from augury.metrics.stream import StreamProcessor
 from augury.metrics.writer import MetricCache
@@ -121,24 +123,32 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool | None = None
         app.include_router(compat)
     app.include_router(prometheus_router)
 
+    def with_docs_csp(page):
+        page.headers["Content-Security-Policy"] = docs_csp(page.body)
+        return page
+
     @app.get("/api/v1/docs", include_in_schema=False)
     def swagger_ui():
-        return get_swagger_ui_html(
-            openapi_url=app.openapi_url,
-            title="augury API",
-            swagger_js_url="/static/docs/swagger-ui-bundle.js",
-            swagger_css_url="/static/docs/swagger-ui.css",
-            swagger_favicon_url="/static/favicon.svg",
+        return with_docs_csp(
+            get_swagger_ui_html(
+                openapi_url=app.openapi_url,
+                title="augury API",
+                swagger_js_url="/static/docs/swagger-ui-bundle.js",
+                swagger_css_url="/static/docs/swagger-ui.css",
+                swagger_favicon_url="/static/favicon.svg",
+            )
         )
 
     @app.get("/api/v1/redoc", include_in_schema=False)
     def redoc():
-        return get_redoc_html(
-            openapi_url=app.openapi_url,
-            title="augury API",
-            redoc_js_url="/static/docs/redoc.standalone.js",
-            with_google_fonts=False,
-            redoc_favicon_url="/static/favicon.svg",
+        return with_docs_csp(
+            get_redoc_html(
+                openapi_url=app.openapi_url,
+                title="augury API",
+                redoc_js_url="/static/docs/redoc.standalone.js",
+                with_google_fonts=False,
+                redoc_favicon_url="/static/favicon.svg",
+            )
         )
 
     app.mount("/static/docs", StaticFiles(directory=DOCS_STATIC), name="docs-static")
@@ -151,5 +161,22 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool | None = None
     app.add_middleware(
         MetricsMiddleware, metrics=RequestMetrics(registry), templates=lambda: _templates(app)
     )
+    if settings.cors_origins:
+        # Exact origins only; tokens travel in headers, so no credentials (cookies).
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "Content-Encoding", "X-Auth-Token"],
+            expose_headers=[
+                "Retry-After",
+                "X-RateLimit-Limit",
+                "X-RateLimit-Remaining",
+                "X-RateLimit-Reset",
+            ],
+            max_age=600,
+        )
+    # Outermost: every answer gets them, those of the middlewares above included.
+    app.add_middleware(SecurityHeadersMiddleware)
     log.debug("app created (pid %s, db %s)", os.getpid(), db.url)
     return app

@@ -138,6 +138,20 @@ class AlertSettings(BaseModel):
         return entries
 
 
+class PrometheusSettings(BaseModel):
+    enabled: bool = Field(True, description="Serve `GET /metrics` (it covers every organization).")
+    token: str | None = Field(
+        None,
+        description="Bearer token that `GET /metrics` accepts from any client; unset: only "
+        "loopback clients may scrape.",
+    )
+    allow_loopback: bool = Field(
+        True,
+        description="Let clients on 127.0.0.1/::1 scrape without the token (turn off behind "
+        "a reverse proxy on the same host: every request comes from loopback there).",
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="AUGURY_", env_nested_delimiter="__", extra="ignore"
@@ -164,6 +178,12 @@ class Settings(BaseSettings):
     alerts: AlertSettings = AlertSettings()
     jobs: JobSettings = JobSettings()
     metrics: MetricsSettings = MetricsSettings()
+    prometheus: PrometheusSettings = PrometheusSettings()
+    cors_origins: list[str] = Field(
+        [],
+        description="Origins (scheme://host[:port]) whose pages may call the API from a "
+        'browser, as a JSON list: ["https://dash.example.com"]. Empty: CORS closed.',
+    )
 
     @cached_property
     def db_url(self) -> str:

@@ -82,8 +82,11 @@ class UI:
     def shot(self, name: str):
         ARTIFACTS.mkdir(exist_ok=True)
         # Show end states: progress bars ease towards their value, toasts fade in.
-        self.page.add_style_tag(
-            content="*, *::before { transition: none !important; animation: none !important; }"
+        # A constructed style sheet: the pages' policy refuses inline <style> elements.
+        self.page.evaluate(
+            "() => { const s = new CSSStyleSheet(); s.replaceSync('*, *::before "
+            "{ transition: none !important; animation: none !important; }');"
+            " document.adoptedStyleSheets = [...document.adoptedStyleSheets, s]; }"
         )
         # From the top: sticky bars would otherwise land mid-page in a full-page shot.
         self.page.evaluate("window.scrollTo(0, 0)")
@@ -121,9 +124,16 @@ def ui(browser, live_server):
     page.on("dialog", lambda dialog: dialog.accept())  # confirm() before revoking
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    # What the Content-Security-Policy refused (augury.api.security): the UI needs nothing.
+    refused: list[str] = []
+    page.on(
+        "console",
+        lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None,
+    )
     yield UI(page, live_server.url, requests)
     context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
+    assert not refused, f"refused by the Content-Security-Policy: {refused}"
 
 
 @pytest.fixture

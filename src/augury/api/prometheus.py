@@ -1,12 +1,22 @@
-"""``GET /metrics``: Prometheus exposition about augury itself (requests, latencies, jobs)."""
+"""``GET /metrics``: Prometheus exposition about augury itself (requests, latencies, jobs).
+
+The numbers cover every organization, so the route is not public: loopback clients may
+scrape it (``AUGURY_PROMETHEUS__ALLOW_LOOPBACK``, on by default, so a Prometheus on the
+same host and the README's ``curl`` work), any client may with the bearer token
+``AUGURY_PROMETHEUS__TOKEN``, and ``AUGURY_PROMETHEUS__ENABLED=false`` removes it.
+"""
 
 from __future__ import annotations
+
+import hmac
+import ipaddress
 
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, select
 
+from augury.errors import AuthenticationFailed, NotFound, PermissionDenied
 from augury.jobs.models import Job
 from augury.metrics.models import StreamQueueItem
 
@@ -78,6 +88,34 @@ class StreamCollector:
         yield gauge
 
 
+def _is_loopback(host: str | None) -> bool:
+    try:
+        return host is not None and ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _check_access(request: Request) -> None:
+    config = request.app.state.settings.prometheus
+    if not config.enabled:
+        raise NotFound("Not found.")
+    if config.allow_loopback and _is_loopback(request.client and request.client.host):
+        return
+    if config.token:
+        given = request.headers.get("authorization", "")
+        scheme, _, token = given.partition(" ")
+        if scheme.lower() == "bearer" and hmac.compare_digest(
+            token.strip().encode(), config.token.encode()
+        ):
+            return
+        raise AuthenticationFailed("GET /metrics needs the bearer token AUGURY_PROMETHEUS__TOKEN.")
+    raise PermissionDenied(
+        "GET /metrics answers loopback clients only; set AUGURY_PROMETHEUS__TOKEN to let "
+        "Prometheus scrape it from elsewhere with that bearer token."
+    )
+
+
 @router.get("/metrics")
 def metrics(request: Request) -> Response:
+    _check_access(request)
     return Response(generate_latest(request.app.state.registry), media_type=CONTENT_TYPE_LATEST)
