@@ -143,3 +143,26 @@ def test_work_done_with_a_key_is_accounted_to_its_creator(client, owner):
     client.post(f"/api/v1/jobs/{job.json()['id']}/abort", headers={"X-Auth-Token": key})
     events = client.get("/api/v1/audit?action=job.abort", headers=owner.headers).json()["items"]
     assert events[0]["actor_user_id"] == owner.user_id and events[0]["actor_key_id"] is not None
+
+
+def test_a_persons_token_is_refused_where_only_keys_belong(app, client, owner):
+    """?token=, X-Auth-Token and basic auth's password take API keys; a person's JWT
+    there (it would land in access logs and proxies) is a 401 in the error envelope,
+    while ``Authorization: Bearer`` keeps taking both."""
+    app.include_router(probe)
+    jwt = owner.access_token
+    assert jwt.count(".") == 2
+    refused = [
+        client.get("/api/v1/jobs", headers={"X-Auth-Token": jwt}),
+        client.post("/api/v1/ingest/probe", headers={"X-Auth-Token": jwt}),
+        client.post(f"/api/v1/ingest/probe?token={jwt}"),
+        client.post("/api/v1/ingest/probe", auth=("user", jwt)),
+    ]
+    for r in refused:
+        assert r.status_code == 401, r.text
+        assert r.json()["error"]["code"] == "AUTHENTICATION_FAILED"
+    assert client.get("/api/v1/jobs", headers={"Authorization": f"Bearer {jwt}"}).status_code == 200
+    r = client.post("/api/v1/ingest/probe", headers={"Authorization": f"Bearer {jwt}"})
+    assert r.status_code == 200
+    key = make_key(client, owner, ["ingest"])
+    assert client.post("/api/v1/ingest/probe", auth=("user", key)).status_code == 200

@@ -3,9 +3,10 @@
 Credentials are read in this order: ``Authorization: Bearer`` (JWT or API key;
 ``Token`` as InfluxDB clients write it works too), ``X-Auth-Token`` (Anomify style, API
 keys), and on ingestion routes only ``?token=`` (Anodot style) and HTTP basic auth with
-the API key as password (Prometheus ``basic_auth``). Routes declare what they need with
-the aliases at the bottom (``Reader``, ``Writer``, ``Admin``, ``Owner``, ``Ingester``,
-``UserOnly``).
+the API key as password (Prometheus ``basic_auth``). All but Bearer take API keys only:
+a person's access token there is refused rather than left in URLs, logs and proxies.
+Routes declare what they need with the aliases at the bottom (``Reader``, ``Writer``,
+``Admin``, ``Owner``, ``Ingester``, ``UserOnly``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from augury.accounts import service as accounts_service
 from augury.accounts.principal import Principal
+from augury.accounts.security import API_KEY_PREFIX
 from augury.config import Settings
 from augury.errors import AuthenticationFailed
 from augury.store.db import Database
@@ -56,37 +58,44 @@ def client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-def _credential(request: Request, allow_query_token: bool) -> str | None:
+def _credential(request: Request, allow_query_token: bool) -> tuple[str, bool] | None:
+    """The credential presented, and whether it may be a person's token (only Bearer)."""
     auth = request.headers.get("authorization")
     if auth:
         scheme, _, value = auth.partition(" ")
         scheme, value = scheme.lower(), value.strip()
         if scheme in ("bearer", "token") and value:  # "Token": InfluxDB clients, Telegraf
-            return value
+            return value, True
         if scheme == "basic" and value and allow_query_token:  # Prometheus basic_auth
             try:
                 _user, _, password = base64.b64decode(value, validate=True).decode().partition(":")
             except (ValueError, UnicodeDecodeError):
                 password = ""
             if password:
-                return password
+                return password, False
         raise AuthenticationFailed("Use 'Authorization: Bearer <token or API key>'.")
     token = request.headers.get("x-auth-token")
     if token:
-        return token.strip()
+        return token.strip(), False
     if allow_query_token and request.query_params.get("token"):
-        return request.query_params["token"]
+        return request.query_params["token"], False
     return None
 
 
 def _authenticate(
     request: Request, session: Session, settings: Settings, ingest: bool
 ) -> Principal:
-    credential = _credential(request, allow_query_token=ingest)
-    if credential is None:
+    presented = _credential(request, allow_query_token=ingest)
+    if presented is None:
         raise AuthenticationFailed("Authentication required.")
+    credential, person_allowed = presented
     ip = client_ip(request)
-    if credential.count(".") == 2:
+    if not person_allowed and not credential.startswith(API_KEY_PREFIX):
+        raise AuthenticationFailed(
+            "Only API keys are accepted in X-Auth-Token, ?token= and basic auth; "
+            "send an access token as 'Authorization: Bearer <token>'."
+        )
+    if person_allowed and credential.count(".") == 2:
         principal = accounts_service.principal_from_access_token(
             session=session, settings=settings, token=credential, ip=ip
         )
