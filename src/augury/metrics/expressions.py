@@ -13,6 +13,12 @@ string (``\\"`` inside); ``*`` matches any run of characters and ``?`` one chara
 Matching is case-sensitive. A dimension term never matches a metric that lacks the
 dimension; ``key!=value`` is ``NOT key=value`` (so it matches such metrics).
 
+An expression is at most :data:`MAX_LENGTH` characters and :data:`MAX_TERMS` terms,
+and parentheses and ``NOT`` nest at most :data:`MAX_DEPTH` levels (``NOT (NOT a)`` is
+3): the parser checks the depth before going one level deeper, so no text can exhaust
+the stack (here, in :func:`matches` or when the tree becomes SQL); it raises
+:class:`ExpressionError` for anything it cannot read.
+
 This module is pure: :func:`parse` builds the tree and :func:`matches` evaluates it on
 one metric; the metrics service turns the same tree into SQL.
 """
@@ -24,6 +30,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 MAX_LENGTH = 2000
+"""Characters in an expression."""
+MAX_DEPTH = 32
+"""Levels of parentheses and ``NOT`` nested in one another."""
+MAX_TERMS = 50
+"""Terms (``key=value`` or a bare value): each dimension term is one SQL subquery."""
 
 
 class ExpressionError(ValueError):
@@ -100,6 +111,8 @@ class _Parser:
         self.text = text
         self.tokens = _tokens(text)
         self.i = 0
+        self.depth = 0
+        self.terms = 0
 
     def peek(self) -> str | None:
         return self.tokens[self.i][0] if self.i < len(self.tokens) else None
@@ -127,19 +140,36 @@ class _Parser:
             operands.append(self.unary())
         return operands[0] if len(operands) == 1 else And(tuple(operands))
 
+    def deeper(self) -> None:
+        """One more level of ``(`` or ``NOT``: refused past :data:`MAX_DEPTH`, before
+        the parser recurses into it."""
+        if self.depth >= MAX_DEPTH:
+            raise ExpressionError(
+                f"nested deeper than {MAX_DEPTH} levels of parentheses and NOT", self.position()
+            )
+        self.depth += 1
+
     def unary(self) -> Expr:
         kind = self.peek()
         if kind == "not":
+            self.deeper()
             self.take()
-            return Not(self.unary())
+            operand = self.unary()
+            self.depth -= 1
+            return Not(operand)
         if kind == "lparen":
+            self.deeper()
             self.take()
             inner = self.expr()
             if self.peek() != "rparen":
                 raise ExpressionError("missing ')'", self.position())
             self.take()
+            self.depth -= 1
             return inner
         if kind in ("word", "quoted"):
+            if self.terms >= MAX_TERMS:
+                raise ExpressionError(f"more than {MAX_TERMS} terms", self.position())
+            self.terms += 1
             _, key, _ = self.take()
             if self.peek() in ("eq", "neq"):
                 op = self.take()[0]
