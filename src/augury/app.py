@@ -13,6 +13,7 @@ from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
 
 from augury import __version__
@@ -31,6 +32,7 @@ from augury.runtime.jobs import JobRunner
 from augury.runtime.stream_process import StreamProcess
 from augury.store import migrate
 from augury.store.db import Database
+from augury.web.router import html_not_found
 from augury.web.router import router as web_router
 
 log = logging.getLogger("augury")
@@ -118,6 +120,10 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool | None = None
     app.state.registry = registry
 
     api_errors.install(app)
+    # Unknown pages answer the HTML 404 page to browsers; the API keeps its JSON 404.
+    app.add_exception_handler(
+        StarletteHTTPException, html_not_found(app.exception_handlers[StarletteHTTPException])
+    )
     app.include_router(api_router)
     for compat in compat_routers:
         app.include_router(compat)

@@ -15,7 +15,8 @@ import base64
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Path, Request, Security
+from fastapi.security import APIKeyHeader, APIKeyQuery, HTTPBearer
 from sqlalchemy.orm import Session
 
 from augury.accounts import service as accounts_service
@@ -107,11 +108,44 @@ def _authenticate(
     return principal
 
 
-def get_principal(request: Request, session: SessionDep, settings: SettingsDep) -> Principal:
+# The credentials as the OpenAPI document declares them, so that "Authorize" and "Try it
+# out" work in /api/v1/docs. They never fail a request: _credential reads the headers.
+BEARER = HTTPBearer(
+    scheme_name="bearer",
+    description="An access token from POST /auth/login, or an API key (aug_...).",
+    auto_error=False,
+)
+AUTH_TOKEN = APIKeyHeader(
+    name="X-Auth-Token", scheme_name="apiKeyHeader", description="An API key.", auto_error=False
+)
+QUERY_TOKEN = APIKeyQuery(
+    name="token",
+    scheme_name="apiKeyQuery",
+    description="An API key, on ingestion routes only (Anodot style).",
+    auto_error=False,
+)
+Bearer = Annotated[object, Security(BEARER)]
+AuthToken = Annotated[object, Security(AUTH_TOKEN)]
+
+
+def get_principal(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    _bearer: Bearer = None,
+    _header: AuthToken = None,
+) -> Principal:
     return _authenticate(request, session, settings, ingest=False)
 
 
-def get_ingest_principal(request: Request, session: SessionDep, settings: SettingsDep) -> Principal:
+def get_ingest_principal(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    _bearer: Bearer = None,
+    _header: AuthToken = None,
+    _query: Annotated[object, Security(QUERY_TOKEN)] = None,
+) -> Principal:
     return _authenticate(request, session, settings, ingest=True).require("ingest")
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from augury import __version__
@@ -20,26 +20,9 @@ TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
 router = APIRouter(include_in_schema=False)
 
-# The sections that later capabilities fill: until then they say so honestly.
-# (section -> (title, what it will do)).
-UPCOMING = {
-    "data": (
-        "Data",
-        "Upload tables (CSV, XLSX, JSON, Parquet), profile them and train predictive models.",
-    ),
-    "text": (
-        "Text",
-        "Label a few reviews, tickets or chats, train classifiers and analyse new documents.",
-    ),
-    "chat": (
-        "Chat",
-        "Ask questions about your data in plain language and get charts and insights back.",
-    ),
-}
-
 # /metrics itself is Prometheus' scrape endpoint, so the Metrics section lives under
 # /metrics/explore.
-SECTION_PATHS = {name: f"/{name}" for name in UPCOMING} | {
+SECTION_PATHS = {
     "metrics": "/metrics/explore",
     "anomalies": "/anomalies",
     "forecasts": "/forecasts",
@@ -63,12 +46,37 @@ def _page(request: Request, template: str, page: str, title: str, **context) -> 
             "version": __version__,
             "page": page,
             "title": title,
-            "upcoming": UPCOMING,
             "section_paths": SECTION_PATHS,
             "settings_tabs": SETTINGS_TABS,
             **context,
         },
     )
+
+
+def html_not_found(api_handler):
+    """Wrap the API's HTTP error handler: a browser asking for an unknown page outside
+    /api/ gets the HTML 404 page (status 404); everything else keeps the JSON envelope."""
+
+    async def handler(request: Request, exc) -> Response:
+        path = request.url.path
+        wants_html = "text/html" in request.headers.get("accept", "")
+        if (
+            exc.status_code == 404
+            and wants_html
+            and request.method in ("GET", "HEAD")
+            and not path.startswith(("/api/", "/static/"))
+        ):
+            response = _page(request, "not_found.html", "not-found", "Page not found", path=path)
+            response.status_code = 404
+            return response
+        return await run_handler(api_handler, request, exc)
+
+    return handler
+
+
+async def run_handler(handler, request: Request, exc) -> Response:
+    out = handler(request, exc)
+    return await out if hasattr(out, "__await__") else out
 
 
 # --- pages for people not logged in --------------------------------------------------
@@ -226,15 +234,3 @@ def _settings_route(tab: str, label: str):
 
 for _tab, _label in SETTINGS_TABS:
     _settings_route(_tab, _label)
-
-
-def _upcoming_route(section: str, title: str, what: str):
-    def page(request: Request):
-        return _page(request, "upcoming.html", section, title, section=section, what=what)
-
-    page.__name__ = f"{section}_page"
-    router.add_api_route(SECTION_PATHS[section], page, methods=["GET"], response_class=HTMLResponse)
-
-
-for _section, (_title, _what) in UPCOMING.items():
-    _upcoming_route(_section, _title, _what)

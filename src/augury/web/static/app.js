@@ -321,8 +321,95 @@
     if (!form) return;
     form.addEventListener("submit", (ev) => {
       ev.preventDefault();
-      busy(form.querySelector("[type=submit]"), () => fn(new FormData(form)));
+      const button = form.querySelector("[type=submit]");
+      if (button) button.disabled = true;
+      clearFieldErrors(form);
+      Promise.resolve()
+        .then(() => fn(new FormData(form)))
+        .catch((err) => {
+          // A 422 that names its fields is said next to them, not in a toast.
+          if (!fieldErrors(form, err)) showError(err);
+        })
+        .finally(() => { if (button) button.disabled = false; });
     });
+    form.addEventListener("input", (ev) => clearFieldError(ev.target));
+  }
+
+  // --- inline field errors: the API's 422 details name the fields ---------------------
+
+  /** What a validation message means to a person ("String should have at least 1 character"). */
+  function humanFieldMessage(e) {
+    const msg = String(e.msg || "").replace(/^Value error, /, "");
+    const type = e.type || "";
+    if (type === "service") return msg;
+    let m;
+    if (type === "missing" || /^Field required/.test(msg)) return "This field is required.";
+    if ((m = /^String should have at least (\d+) characters?/.exec(msg))) {
+      return m[1] === "1" ? "This field is required." : "Use at least " + m[1] + " characters.";
+    }
+    if ((m = /^String should have at most (\d+) characters?/.exec(msg))) return "Use at most " + m[1] + " characters.";
+    if ((m = /^List should have at least (\d+) items?/.exec(msg))) return m[1] === "1" ? "Choose at least one." : "Choose at least " + m[1] + ".";
+    if (/valid email address/.test(msg)) return "Enter an email address such as name@example.com.";
+    if (/^Input should be a valid (number|integer)/.test(msg)) return "Enter a number.";
+    if ((m = /^Input should be (.*)$/.exec(msg))) return "Must be " + m[1].replace(/\.$/, "") + ".";
+    if ((m = /^Extra inputs are not permitted/.exec(msg))) return "Not expected here.";
+    return msg ? msg.charAt(0).toUpperCase() + msg.slice(1) + (/[.!?]$/.test(msg) ? "" : ".") : "Not valid.";
+  }
+
+  /** The control of `form` that an error's location names: ["body", "conditions", "min_score"]. */
+  function fieldFor(form, loc) {
+    const path = (loc || []).map(String).filter((p) => p !== "body" && p !== "query" && !/^\d+$/.test(p));
+    for (let i = 0; i < path.length; i++) {
+      const name = path.slice(i).join(".");
+      const el = form.querySelector("[name='" + CSS.escape(name) + "']") || form.querySelector("[data-field='" + CSS.escape(name) + "']");
+      if (el) return el;
+    }
+    return null;
+  }
+
+  function clearFieldError(el) {
+    if (!el || !el.classList || !el.classList.contains("invalid")) return;
+    el.classList.remove("invalid");
+    el.removeAttribute("aria-invalid");
+    const note = el.closest("label, .field, fieldset");
+    const msg = note && $(".field-error", note);
+    if (msg) msg.remove();
+  }
+
+  function clearFieldErrors(form) {
+    if (!form) return;
+    $$(".field-error", form).forEach((el) => el.remove());
+    $$(".invalid", form).forEach((el) => {
+      el.classList.remove("invalid");
+      el.removeAttribute("aria-invalid");
+    });
+  }
+
+  /** Show each error of a 422 next to its field; true if any was shown there. */
+  function fieldErrors(form, err) {
+    clearFieldErrors(form);
+    const d = (err && err.details) || {};
+    // Pydantic's list of errors, or one field that the service named with its message.
+    const list = Array.isArray(d.errors) ? d.errors
+      : typeof d.field === "string" && err.status === 422 ? [{ loc: [d.field], msg: err.message, type: "service" }] : [];
+    let first = null;
+    list.forEach((e) => {
+      const el = fieldFor(form, e.loc);
+      if (!el || el.classList.contains("invalid")) return;
+      const holder = el.closest("label.field, .field, fieldset") || el.parentElement;
+      const input = el.type === "checkbox" || el.type === "radio" ? null : el;
+      if (input) {
+        input.classList.add("invalid");
+        input.setAttribute("aria-invalid", "true");
+      }
+      const name = el.getAttribute("name") || el.id || "field";
+      const note = h("span", { class: "field-error", role: "alert", "data-testid": "field-error-" + name }, humanFieldMessage(e));
+      if (holder) holder.append(note);
+      else el.after(note);
+      first = first || input || el;
+    });
+    if (first && first.focus) first.focus();
+    return !!first;
   }
 
   function text(fd, name) {
@@ -388,6 +475,7 @@
   }
 
   const PUBLIC = {
+    "not-found"() {},
     login() {
       onSubmit($("#login-form"), async (fd) => {
         const body = await api("/auth/login", {
@@ -530,32 +618,255 @@
     });
   }
 
+  // --- loading and errors: skeletons while a part loads, a panel with Retry when it fails ---
+
+  function skeletonLines(n) {
+    return h("div", { class: "skeleton-lines", "aria-hidden": "true" },
+      Array.from({ length: n || 3 }, () => h("span", { class: "skeleton" })));
+  }
+
+  /** What failed and a Retry button; `retry` runs again what failed. */
+  function errorPanel(err, retry) {
+    const offline = err && err.status === 0;
+    const panel = h("div", { class: "error-panel", role: "alert", "data-testid": "error-panel" },
+      h("div", { class: "error-panel-text" },
+        h("div", { class: "strong" }, offline ? "The server did not answer." : "This part could not be loaded."),
+        h("div", { class: "muted small", "data-testid": "error-panel-message" }, (err && err.message) || "Something went wrong.")),
+      h("button", { type: "button", class: "btn btn-small", "data-testid": "retry", onclick: () => retry() }, "Retry"));
+    return panel;
+  }
+
+  /**
+   * Fill `box` with `fn()`: a skeleton until it answers, an error panel with Retry if it
+   * fails (instead of a blank part and a toast). `placeholder` is what shows while loading.
+   */
+  async function loadInto(box, fn, placeholder) {
+    try {
+      await fn();
+    } catch (err) {
+      if (err && err.silent) return;
+      console.error(err);
+      append(clear(box), errorPanel(err, () => {
+        append(clear(box), placeholder ? placeholder() : skeletonLines(3));
+        loadInto(box, fn, placeholder);
+      }));
+    }
+  }
+
+  /** A list that failed to load: an error panel with Retry in place of `anchor` (its table). */
+  function showFailed(id, anchor, err, retry) {
+    if (err && err.silent) return;
+    console.error(err);
+    let slot = document.getElementById(id);
+    if (!slot) {
+      slot = h("div", { id, class: "failed-slot" });
+      anchor.before(slot);
+    }
+    append(clear(slot), errorPanel(err, () => {
+      hideFailed(id, anchor);
+      retry();
+    }));
+    show(slot, true);
+    show(anchor, false);
+  }
+
+  function hideFailed(id, anchor) {
+    const slot = document.getElementById(id);
+    if (slot) show(clear(slot), false);
+    show(anchor, true);
+  }
+
   // --- overview -----------------------------------------------------------------------
+
+  const HOME_LISTED = 5;
+
+  /** The newest anomalies' strongest metric around the anomaly, with its band. */
+  async function loadAnomalySpark(a, box) {
+    const m = a.metrics[0];
+    if (!m) return;
+    const step = anomalyInterval(a, m);
+    try {
+      const s = await api("/metrics/" + m.metric_id + "/timeseries", {
+        query: { from: Math.floor(m.start - 30 * step), to: Math.ceil(m.end + 30 * step) + 1, resolution: a.timescale },
+      });
+      drawSparkline(box, s, a, m);
+    } catch (err) {
+      append(clear(box), h("span", { class: "muted small", title: err.message }, "no chart"));
+    }
+  }
+
+  function homeAlertRow(t) {
+    return h("li", { class: "home-row", "data-testid": "home-alert-" + t.id },
+      severityBadge(t.severity),
+      h("div", { class: "home-row-main" },
+        h("a", { href: "/alerts/triggered/" + t.id, class: "strong", "data-testid": "home-alert-link-" + t.id }, t.title),
+        h("div", { class: "muted small" }, t.metric_count + (t.metric_count === 1 ? " metric" : " metrics")
+          + (known(t.peak_score) ? " · score " + Math.round(t.peak_score) : "")
+          + (t.acknowledged_at ? " · acknowledged" : ""))),
+      h("div", { class: "home-row-when" }, h("span", { class: "small nowrap" }, (t.status === "open" ? "since " : "") + fmtAgo(isoOf(t.start))),
+        t.status === "open" ? null : badge("closed", "muted")));
+  }
+
+  function homeAnomalyRow(a) {
+    const spark = h("div", { class: "spark-box", "data-testid": "home-spark-" + a.id }, h("span", { class: "skeleton skeleton-spark" }));
+    const li = h("li", { class: "home-row home-anomaly", "data-testid": "home-anomaly-" + a.id },
+      scorePill(a.score),
+      h("div", { class: "home-row-main" },
+        h("div", {}, h("a", { href: "/anomalies/" + a.id, class: "strong", "data-testid": "home-anomaly-link-" + a.id }, a.what),
+          " ", directionArrow(a.direction)),
+        metricsSummary(a)),
+      spark,
+      h("div", { class: "home-row-when" }, h("span", { class: "small nowrap" }, fmtAgo(isoOf(a.start))),
+        h("div", {}, stateBadge(a.state))));
+    return [li, () => loadAnomalySpark(a, spark)];
+  }
+
+  function homeForecastRow(t) {
+    const run = t.runs[0];
+    return h("li", { class: "home-row", "data-testid": "home-forecast-" + t.id },
+      h("span", { class: "home-row-icon" }, "↗"),
+      h("div", { class: "home-row-main" },
+        h("a", { href: "/forecasts/" + t.id, class: "strong", "data-testid": "home-forecast-link-" + t.id }, t.name),
+        h("div", { class: "muted small" }, horizonText(t) + " · " + scheduleText(t))),
+      run ? h("div", { class: "home-row-when" }, runBadge(run.status),
+        h("div", { class: "muted small nowrap" }, fmtAgo(run.finished_at || run.created_at)))
+        : h("span", { class: "muted small" }, "never run"));
+  }
+
+  function fmtLag(s) {
+    if (!s || s < 1) return "none";
+    return fmtSpan(s);
+  }
 
   async function homePage(me) {
     $("#greeting").textContent = "Welcome" + (me.name ? ", " + me.name.split(" ")[0] : "");
-    const [active, jobs, members, keys] = await Promise.all([
-      api("/jobs", { query: { status: "pending,running", limit: 1 } }),
-      api("/jobs", { query: { limit: 5 } }),
-      api("/members", { query: { limit: 1 } }),
-      api("/api-keys", { query: { limit: 1 } }),
-    ]);
-    $("#stat-active-jobs").textContent = active.total;
-    $("#stat-jobs").textContent = jobs.total;
-    $("#stat-members").textContent = members.total;
-    $("#stat-keys").textContent = keys.total;
-    const box = clear($("#home-jobs"));
-    if (!jobs.items.length) {
-      box.append(h("p", { class: "muted" }, "No jobs yet. ", h("a", { href: "/jobs" }, "Run a demo job"), " to see the runner at work."));
-      return;
+    $$("#checklist .origin").forEach((el) => { el.textContent = location.origin; });
+    let overview = null; // shared by ingestion health and the checklist
+
+    async function alerts() {
+      const page = await api("/alerts/triggered", { query: { status: "open", sort: "start", order: "desc", limit: HOME_LISTED } });
+      $("#stat-open-alerts").textContent = fmtCount(page.total);
+      $("#stat-open-alerts-card").classList.toggle("stat-alert", page.total > 0);
+      if (!page.items.length) {
+        // Nothing open: say so, and show what closed last.
+        const closed = await api("/alerts/triggered", { query: { status: "closed", sort: "start", order: "desc", limit: 3 } });
+        const box = clear($("#home-alerts"));
+        box.append(h("div", { class: "home-empty", "data-testid": "home-no-open-alert" }, h("span", { class: "ok-dot" }), "No open alert right now."));
+        if (closed.items.length) {
+          box.append(h("div", { class: "home-sub" }, "Recently closed"), h("ul", { class: "home-list" }, closed.items.map(homeAlertRow)));
+        } else {
+          box.append(h("p", { class: "muted small" }, h("a", { href: "/alerts/new" }, "Create an alert"), " to be told when a metric leaves its band."));
+        }
+        return;
+      }
+      const box = clear($("#home-alerts"));
+      box.append(h("ul", { class: "home-list" }, page.items.map(homeAlertRow)));
+      if (page.total > page.items.length) {
+        box.append(h("p", { class: "muted small home-more" }, h("a", { href: "/alerts" }, "and " + fmtCount(page.total - page.items.length) + " more open")));
+      }
     }
-    box.append(h("ul", { class: "mini-list" }, jobs.items.map((j) =>
-      h("li", {},
-        h("a", { href: "/jobs/" + j.id }, "#" + j.id + " ", h("code", {}, j.type)),
-        statusBadge(j.status),
-        progressBar(j),
-        h("span", { class: "muted small" }, fmtAgo(j.created_at)))
-    )));
+
+    async function anomalies() {
+      const [page, count] = await Promise.all([
+        api("/anomalies", { query: { sort: "-start", limit: HOME_LISTED } }),
+        api("/anomalies/count", { query: { from: Math.floor(Date.now() / 1000) - 86400 } }),
+      ]);
+      $("#stat-anomalies").textContent = fmtCount(count.total);
+      const box = clear($("#home-anomalies"));
+      if (!page.items.length) {
+        box.append(h("div", { class: "home-empty" }, "No anomaly yet. Detection scores every point as it arrives and learns each metric's normal band."));
+        return;
+      }
+      const rows = page.items.map(homeAnomalyRow);
+      box.append(h("ul", { class: "home-list" }, rows.map(([li]) => li)));
+      await inPool(rows.map(([, load]) => load), 3);
+    }
+
+    async function ingestion() {
+      overview = overview || await api("/metrics/overview");
+      const o = overview;
+      $("#stat-eps").textContent = fmtRate(o.eps);
+      $("#stat-refused").textContent = fmtCount(o.refused_last_hour);
+      $("#stat-refused-card").classList.toggle("stat-alert", o.refused_last_hour > 0);
+      const box = clear($("#home-ingest"));
+      const lagging = o.detection_lag_s >= 60;
+      box.append(
+        h("dl", { class: "health" },
+          h("div", { class: "health-item" }, h("dt", {}, "Samples/s"), h("dd", { "data-testid": "health-eps" }, fmtRate(o.eps))),
+          h("div", { class: "health-item" }, h("dt", {}, "In 1 h"), h("dd", { "data-testid": "health-accepted" }, fmtCount(o.accepted_last_hour))),
+          h("div", { class: "health-item" + (o.refused_last_hour ? " health-bad" : "") }, h("dt", {}, "Refused in 1 h"),
+            h("dd", { "data-testid": "health-refused" }, fmtCount(o.refused_last_hour))),
+          h("div", { class: "health-item" + (lagging ? " health-bad" : ""), title: "How long the oldest points not yet through anomaly detection have waited" },
+            h("dt", {}, "Detection lag"), h("dd", { "data-testid": "health-lag" }, fmtLag(o.detection_lag_s)))),
+        h("div", { class: "ingest-chart home-ingest-chart", "data-testid": "home-ingest-chart" }));
+      drawIngest($(".home-ingest-chart", box), o.ingest_per_minute);
+      if (!o.metrics) {
+        box.append(h("p", { class: "muted small" }, "No metric yet: follow the steps above to send one."));
+      }
+    }
+
+    async function forecasts() {
+      const page = await api("/forecasts", { query: { limit: HOME_LISTED } });
+      const box = clear($("#home-forecasts"));
+      if (!page.items.length) {
+        box.append(h("div", { class: "home-empty" }, "No forecast yet. ",
+          h("a", { href: "/forecasts?new=1" }, "Forecast a metric"), " with confidence bands, once or on a schedule."));
+        return;
+      }
+      box.append(h("ul", { class: "home-list" }, page.items.map(homeForecastRow)));
+    }
+
+    /** First steps for a new organization: shown until it has metrics and an alert. */
+    async function checklist() {
+      const [keys, configs, o] = await Promise.all([
+        api("/api-keys", { query: { limit: 1 } }),
+        api("/alerts", { query: { limit: 1 } }),
+        overview ? Promise.resolve(overview) : api("/metrics/overview"),
+      ]);
+      overview = o;
+      if (o.metrics > 0 && configs.total > 0) return;
+      let banded = false;
+      let newest = null;
+      if (o.metrics > 0) {
+        newest = (await api("/metrics", { query: { sort: "-last_seen", limit: 1 } })).items[0] || null;
+        if (newest && newest.last_ts !== null) {
+          const s = await api("/metrics/" + newest.id + "/timeseries", {
+            query: { from: Math.floor(newest.last_ts) - 86400, to: Math.floor(newest.last_ts) + 1, resolution: "native" },
+          });
+          banded = !!(s.lower && s.lower.some(known));
+        }
+      }
+      if (newest) {
+        $("#step-band-link").href = "/metrics/explore/" + newest.id;
+        $("#cmd-band-id").textContent = String(newest.id);
+      }
+      const steps = [
+        ["step-key", keys.total > 0, keys.total + (keys.total === 1 ? " key" : " keys")],
+        ["step-metric", o.metrics > 0, fmtCount(o.metrics) + (o.metrics === 1 ? " metric" : " metrics")],
+        ["step-band", banded, newest ? (banded ? "learned" : "learning: a few more points") : ""],
+        ["step-alert", configs.total > 0, configs.total + (configs.total === 1 ? " alert" : " alerts")],
+      ];
+      let done = 0;
+      steps.forEach(([id, ok, what]) => {
+        const li = $("#" + id);
+        li.classList.toggle("done", ok);
+        li.dataset.done = String(ok);
+        $(".step-state", li).textContent = ok ? "· done (" + what + ")" : what ? "· " + what : "";
+        if (ok) done++;
+      });
+      const next = steps.find(([, ok]) => !ok);
+      $$(".step", $("#checklist")).forEach((li) => li.classList.toggle("current", !!next && li.id === next[0]));
+      $("#checklist-progress").textContent = done + " of " + steps.length + " done";
+      show($("#checklist"), true);
+    }
+
+    await Promise.all([
+      loadInto($("#home-alerts"), alerts),
+      loadInto($("#home-ingest"), ingestion, () => h("div", { class: "skeleton skeleton-chart" })),
+      loadInto($("#home-anomalies"), anomalies),
+      loadInto($("#home-forecasts"), forecasts, () => skeletonLines(2)),
+      checklist().catch((err) => console.error(err)), // a help, not data: no panel when it fails
+    ]);
   }
 
   // --- jobs ---------------------------------------------------------------------------
@@ -895,9 +1206,13 @@
           pager($("#metrics-pager"), null);
           return;
         }
-        throw err;
+        show($("#metrics-empty"), false);
+        pager($("#metrics-pager"), null);
+        showFailed("metrics-failed", $("#metrics-table").closest(".table-wrap"), err, () => loadList().catch(showError));
+        return;
       }
       if (stale()) return;
+      hideFailed("metrics-failed", $("#metrics-table").closest(".table-wrap"));
       queryError(null);
       const tb = clear($("#metrics-body"));
       const none = page.total === 0 && !state.q;
@@ -2280,9 +2595,13 @@
           pager($("#anomalies-pager"), null);
           return;
         }
-        throw err;
+        show($("#anomalies-empty"), false);
+        pager($("#anomalies-pager"), null);
+        showFailed("anomalies-failed", $("#anomalies-table").closest(".table-wrap"), err, () => load().catch(showError));
+        return;
       }
       if (stale()) return;
+      hideFailed("anomalies-failed", $("#anomalies-table").closest(".table-wrap"));
       queryError(null);
       setCounts(count);
       $("#anomalies-caption").textContent = caption();
@@ -3298,12 +3617,10 @@
 
   /** Show an API error in a form's error box (or hide it), marking the field it names. */
   function formErrorIn(form, box, err) {
-    box.textContent = err ? err.message : "";
+    // Fields the API named get their own message; the box then only says to look there.
+    const inline = fieldErrors(form, err);
+    box.textContent = err ? (inline ? "Check the fields marked in red." : err.message) : "";
     show(box, !!err);
-    $$(".invalid", form).forEach((el) => {
-      el.classList.remove("invalid");
-      el.removeAttribute("aria-invalid");
-    });
     if (err) box.scrollIntoView({ block: "nearest" });
   }
 
@@ -3435,13 +3752,25 @@
     /** The list; `quiet` (a poll): redraw only when something changed. */
     async function loadTriggered(quiet) {
       const stale = trigCall();
-      const page = await api("/alerts/triggered", {
-        query: {
-          status: state.status, severity: state.severity, config_id: state.config_id,
-          offset: state.offset, limit: state.limit,
-        },
-      });
+      const wrap = $("#triggered-table").closest(".table-wrap");
+      let page;
+      try {
+        page = await api("/alerts/triggered", {
+          query: {
+            status: state.status, severity: state.severity, config_id: state.config_id,
+            offset: state.offset, limit: state.limit,
+          },
+        });
+      } catch (err) {
+        if (stale()) return;
+        if (quiet) throw err; // a poll: what shows stays
+        show($("#triggered-empty"), false);
+        shownTriggers = "";
+        showFailed("triggered-failed", wrap, err, () => loadTriggered().catch(showError));
+        return;
+      }
       if (stale()) return;
+      hideFailed("triggered-failed", wrap);
       const seen = JSON.stringify(page);
       if (quiet && seen === shownTriggers) return;
       shownTriggers = seen;
@@ -4645,7 +4974,23 @@
     "alert-triggered": triggerPage,
   };
 
+  /** Small screens: the menu button opens and closes the sections. */
+  function bindNavToggle() {
+    const button = $("#nav-toggle");
+    const sidebar = $("#sidebar");
+    if (!button || !sidebar) return;
+    const setOpen = (open) => {
+      sidebar.classList.toggle("nav-open", open);
+      button.setAttribute("aria-expanded", String(open));
+    };
+    button.addEventListener("click", () => setOpen(!sidebar.classList.contains("nav-open")));
+    document.addEventListener("keydown", (ev) => {
+      if (ev.key === "Escape") setOpen(false);
+    });
+  }
+
   async function startApp(page) {
+    bindNavToggle();
     if (!tokens.access() && !tokens.refresh()) {
       goLogin();
       return;
