@@ -62,10 +62,12 @@ def serve(
     import uvicorn
 
     from augury.app import create_app
+    from augury.runtime import logs
 
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    logs.install()  # no credential in any log line (?token= in the access log above all)
     settings = Settings(demo=demo or Settings().demo)
     if api_only:
         settings.jobs.enabled = False
@@ -78,7 +80,13 @@ def serve(
         from augury.demo import DEMO_EMAIL, DEMO_PASSWORD
 
         typer.echo(f"demo login: {DEMO_EMAIL} / {DEMO_PASSWORD}")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level.lower())
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level=log_level.lower(),
+        log_config=logs.uvicorn_log_config(),
+    )
 
 
 @app.command()
@@ -91,11 +99,13 @@ def worker(
 
     from augury.alerts.dispatch import Dispatcher
     from augury.metrics.stream import StreamProcessor
+    from augury.runtime import logs
     from augury.runtime.jobs import JobRunner
 
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    logs.install()
     settings = Settings()
     db = _db(settings)
     runner = JobRunner(settings, db)
