@@ -118,6 +118,7 @@ class PreviewTrigger(BaseModel):
     start: float
     end: float
     metrics: int
+    metric_ids: list[int] = Field(description="The metrics it would have fired on.")
     peak_score: float | None
 
 

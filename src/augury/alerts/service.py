@@ -270,7 +270,7 @@ def _merge(intervals, min_metrics: int) -> list[dict]:
     for t in out:
         metrics = t.pop("_metrics")
         if len(metrics) >= min_metrics:
-            result.append({**t, "metrics": len(metrics)})
+            result.append({**t, "metrics": len(metrics), "metric_ids": sorted(metrics)})
     return result
 
 
