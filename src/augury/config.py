@@ -152,6 +152,22 @@ class PrometheusSettings(BaseModel):
     )
 
 
+class QuotaSettings(BaseModel):
+    """Per-organization limits; 0 turns a limit off."""
+
+    active_jobs: int = Field(
+        100, ge=0, description="Pending and running jobs per organization (429 above)."
+    )
+    job_memory_mb: int = Field(
+        1024, ge=0, description="Largest `megabytes` a demo.work job may hold or write (422)."
+    )
+    job_seconds: float = Field(
+        3600.0,
+        ge=0,
+        description="Longest demo.work job: steps x step_seconds of sleep or CPU (422).",
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="AUGURY_", env_nested_delimiter="__", extra="ignore"
@@ -179,6 +195,7 @@ class Settings(BaseSettings):
     jobs: JobSettings = JobSettings()
     metrics: MetricsSettings = MetricsSettings()
     prometheus: PrometheusSettings = PrometheusSettings()
+    quotas: QuotaSettings = QuotaSettings()
     cors_origins: list[str] = Field(
         [],
         description="Origins (scheme://host[:port]) whose pages may call the API from a "

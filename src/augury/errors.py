@@ -8,7 +8,8 @@
     ├── ValidationFailed (422 VALIDATION_ERROR)
     ├── BadPayload (400 INVALID_PAYLOAD)
     ├── PayloadTooLarge (413 PAYLOAD_TOO_LARGE)
-    └── RateLimited (429 RATE_LIMIT_EXCEEDED)
+    ├── RateLimited (429 RATE_LIMIT_EXCEEDED)
+    └── QuotaExceeded (429 or 403 QUOTA_EXCEEDED)
 
 Services raise these; ``api/errors.py`` turns them into
 ``{"error": {"code", "message", "details"}}``. No route raises ``HTTPException``.
@@ -93,3 +94,29 @@ class RateLimited(AuguryError):
             details={"retry_after": retry_after},
         )
         self.retry_after = retry_after
+
+
+class QuotaExceeded(AuguryError):
+    """An organization's quota (``AUGURY_QUOTAS__*``) is used up: 429 with Retry-After when
+    it frees itself in time (jobs that finish, the next minute), else 403."""
+
+    status = 403
+    code = "QUOTA_EXCEEDED"
+    default_message = "Quota exceeded."
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        quota: str,
+        limit: int | float,
+        used: int | float,
+        retry_after: int | None = None,
+        extra: dict[str, Any] | None = None,
+    ):
+        super().__init__(
+            message, details={"quota": quota, "limit": limit, "used": used}, extra=extra
+        )
+        self.retry_after = retry_after
+        if retry_after is not None:
+            self.status = 429

@@ -14,7 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from augury.errors import AuguryError, RateLimited
+from augury.errors import AuguryError, QuotaExceeded, RateLimited
 
 log = logging.getLogger("augury.api")
 
@@ -44,7 +44,7 @@ def error_response(
 
 def _augury_error(_request: Request, exc: AuguryError) -> JSONResponse:
     headers = None
-    if isinstance(exc, RateLimited):
+    if isinstance(exc, RateLimited | QuotaExceeded) and exc.retry_after is not None:
         headers = {"Retry-After": str(exc.retry_after)}
     elif exc.status == 401:
         headers = {"WWW-Authenticate": "Bearer"}

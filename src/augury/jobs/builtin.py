@@ -29,6 +29,29 @@ class DemoWork:
         megabytes: int = Field(0, ge=0, le=4096, description="RAM held or bytes written (MB).")
         fail_at_step: int | None = Field(None, ge=1, description="Raise an error at this step.")
 
+    @staticmethod
+    def quota_errors(params: Params, quotas) -> list[dict]:
+        """What in ``params`` is over the per-job quotas (``AUGURY_QUOTAS__JOB_*``)."""
+        errors = []
+        if quotas.job_memory_mb and params.megabytes > quotas.job_memory_mb:
+            errors.append(
+                {
+                    "loc": ["params", "megabytes"],
+                    "msg": f"at most {quotas.job_memory_mb} MB per job "
+                    "(AUGURY_QUOTAS__JOB_MEMORY_MB)",
+                }
+            )
+        seconds = params.steps * params.step_seconds
+        if quotas.job_seconds and seconds > quotas.job_seconds:
+            errors.append(
+                {
+                    "loc": ["params", "step_seconds"],
+                    "msg": f"steps x step_seconds is {seconds:g} s; at most "
+                    f"{quotas.job_seconds:g} s per job (AUGURY_QUOTAS__JOB_SECONDS)",
+                }
+            )
+        return errors
+
     def run(self, ctx, params: Params) -> dict:
         held = []
         written = 0

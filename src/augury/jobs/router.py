@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from augury.api.deps import Admin, ObjectId, Reader, SessionDep, Writer
+from augury.api.deps import Admin, ObjectId, Reader, SessionDep, SettingsDep, Writer
 from augury.api.pagination import Page, PageDep, make_page
 from augury.api.schemas import UtcDatetime
 from augury.errors import ValidationFailed
@@ -25,14 +25,21 @@ def list_job_types(_principal: Reader):
 
 
 @router.post("/jobs", status_code=status.HTTP_201_CREATED, response_model=schemas.JobRead)
-def create_job(body: schemas.JobCreate, principal: Writer, session: SessionDep):
-    """Queue a background job."""
+def create_job(
+    body: schemas.JobCreate, principal: Writer, session: SessionDep, settings: SettingsDep
+):
+    """Queue a background job.
+
+    429 `QUOTA_EXCEEDED` (with `Retry-After`) when the organization already has
+    `AUGURY_QUOTAS__ACTIVE_JOBS` jobs waiting or running; 422 when a `demo.work` job is
+    larger than `AUGURY_QUOTAS__JOB_MEMORY_MB` or `AUGURY_QUOTAS__JOB_SECONDS` allow."""
     return jobs_service.create(
         session=session,
         org_id=principal.org_id,
         type=body.type,
         params=body.params,
         user_id=principal.user_id,
+        quotas=settings.quotas,
     )
 
 

@@ -10,7 +10,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 
 from pydantic import ValidationError
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from augury import clock
@@ -18,7 +18,8 @@ from augury.accounts.models import User
 from augury.accounts.principal import Principal
 from augury.api.pagination import PageParams, paginate
 from augury.audit import service as audit
-from augury.errors import Conflict, ValidationFailed
+from augury.config import QuotaSettings
+from augury.errors import Conflict, QuotaExceeded, ValidationFailed
 from augury.jobs import types as job_types
 from augury.jobs.models import FINAL_STATUSES, Job, JobLog, JobStatus
 from augury.store.owned import get_owned
@@ -31,17 +32,25 @@ def create(
     type: str,
     params: dict | None = None,
     user_id: int | None = None,
+    quotas: QuotaSettings | None = None,
 ) -> Job:
-    """Queue a job of a registered type after validating its params."""
+    """Queue a job of a registered type after validating its params.
+
+    With ``quotas`` (what the API passes) the job must fit the per-job limits of its type
+    (422) and the organization must have fewer than ``active_jobs`` jobs waiting or
+    running (429 QUOTA_EXCEEDED)."""
     if type not in job_types.JOB_TYPES:
         raise ValidationFailed(
             f"Unknown job type '{type}'.", details={"known_types": sorted(job_types.JOB_TYPES)}
         )
+    job_type = job_types.load(type)
     try:
-        parsed = job_types.load(type).Params.model_validate(params or {})
+        parsed = job_type.Params.model_validate(params or {})
     except ValidationError as exc:
         errors = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
         raise ValidationFailed("Invalid job params.", details={"errors": errors}) from exc
+    if quotas is not None:
+        _check_quotas(session, org_id, job_type, parsed, quotas)
     job = Job(
         org_id=org_id,
         type=type,
@@ -52,6 +61,34 @@ def create(
     session.add(job)
     session.flush()
     return job
+
+
+ACTIVE_RETRY_AFTER_S = 10
+"""Retry-After of a refusal for too many active jobs: about how often one finishes."""
+
+
+def _check_quotas(session: Session, org_id: int, job_type, params, quotas: QuotaSettings) -> None:
+    check = getattr(job_type, "quota_errors", None)
+    errors = check(params, quotas) if check is not None else []
+    if errors:
+        first = errors[0]
+        raise ValidationFailed(f"{first['loc'][-1]}: {first['msg']}", details={"errors": errors})
+    if quotas.active_jobs:
+        active = session.scalar(
+            select(func.count())
+            .select_from(Job)
+            .where(Job.org_id == org_id, Job.status.in_([JobStatus.pending, JobStatus.running]))
+        )
+        if active >= quotas.active_jobs:
+            raise QuotaExceeded(
+                f"The organization has {active} jobs waiting or running, its quota "
+                f"(AUGURY_QUOTAS__ACTIVE_JOBS is {quotas.active_jobs}); try again when "
+                "some have finished.",
+                quota="active_jobs",
+                limit=quotas.active_jobs,
+                used=active,
+                retry_after=ACTIVE_RETRY_AFTER_S,
+            )
 
 
 def get_or_raise(*, session: Session, org_id: int, job_id: int) -> Job:
