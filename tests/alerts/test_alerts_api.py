@@ -425,6 +425,42 @@ def test_snooze_and_pause(client, owner, key, receiver):
     assert paused["paused"] is True
 
 
+def test_absurd_snoozes_are_refused_and_change_nothing(client, owner):
+    config = cpu_alert(client, owner)
+    path = f"/api/v1/alerts/{config['id']}/snooze"
+    now = time.time()
+    for body, message in [
+        ({"until": 0}, "in the future"),  # was a 500
+        ({"until": now - 60}, "in the future"),
+        ({"until": -5}, "greater than or equal to 0"),
+        ({"until": "soon"}, "until"),
+        ({"until": now + 91 * 86400}, "at most 90 days"),
+        ({"until": 1e11}, "at most 90 days"),
+        ({"until": 1e300}, "less than or equal to"),
+        ({"duration_s": 0}, "greater than 0"),
+        ({"duration_s": 1e300}, "less than or equal to"),
+        ({"until": now + 60, "duration_s": 60}, "either"),
+        ({}, "either"),
+    ]:
+        r = client.post(path, json=body, headers=owner.headers)
+        assert r.status_code == 422, (body, r.text)
+        error = r.json()["error"]
+        assert error["code"] == "VALIDATION_ERROR" and message in error["message"], (body, error)
+    r = client.post(path, content=b'{"until": NaN}', headers=owner.headers)
+    assert r.status_code == 422, r.text
+    assert api(client, owner, "GET", f"/alerts/{config['id']}")["snoozed_until"] is None
+    snoozed = api(
+        client, owner, "POST", f"/alerts/{config['id']}/snooze", json={"until": now + 600}
+    )
+    assert snoozed["snoozed_until"] == pytest.approx(now + 600)
+    r = client.post(path, json={"until": 0}, headers=owner.headers)
+    assert r.status_code == 422, r.text
+    assert (
+        api(client, owner, "GET", f"/alerts/{config['id']}")["snoozed_until"]
+        == snoozed["snoozed_until"]
+    )
+
+
 def test_bad_input_is_refused_with_the_error_shape(client, owner):
     r = client.post(
         "/api/v1/alerts",

@@ -9,7 +9,6 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from augury import clock
 from augury.accounts.models import Organization
 from augury.alerts import schemas, service
 from augury.alerts.models import AlertAction, MaintenanceWindow, RoutingTable
@@ -240,8 +239,13 @@ def resume_alert(config_id: ObjectId, principal: Writer, session: SessionDep):
 @router.post("/alerts/{config_id}/snooze", response_model=schemas.AlertConfigRead)
 def snooze_alert(config_id: ObjectId, body: schemas.Snooze, principal: Writer, session: SessionDep):
     """Mute: alerts are still opened and closed, but no message goes out until then."""
-    config = service.get_config(session=session, org_id=principal.org_id, config_id=config_id)
-    config.snoozed_until = body.until or clock.now().timestamp() + body.duration_s
+    config = service.snooze(
+        session=session,
+        org_id=principal.org_id,
+        config_id=config_id,
+        until=body.until,
+        duration_s=body.duration_s,
+    )
     return service.config_read(session, config)
 
 

@@ -98,7 +98,9 @@ class AlertConfigRead(BaseModel):
 
 
 class Snooze(StrictModel):
-    until: EpochS | None = None
+    until: EpochS | None = Field(
+        None, description="Epoch seconds, in the future and at most 90 days away."
+    )
     duration_s: float | None = Field(None, gt=0, le=90 * 86400)
 
     @model_validator(mode="after")

@@ -155,6 +155,37 @@ def config_read(session: Session, config: AlertConfig) -> dict:
     return body
 
 
+MAX_SNOOZE_S = 90 * 86400
+
+
+def snooze(
+    *,
+    session: Session,
+    org_id: int,
+    config_id: int,
+    until: float | None,
+    duration_s: float | None,
+) -> AlertConfig:
+    """Mute the configuration's messages until ``until`` (epoch s) or for ``duration_s``;
+    ``until`` must be in the future and at most :data:`MAX_SNOOZE_S` away."""
+    config = get_config(session=session, org_id=org_id, config_id=config_id)
+    now = clock.now().timestamp()
+    if until is None:
+        until = now + float(duration_s)
+    elif until <= now:
+        raise ValidationFailed(
+            "until: the end of a snooze must be in the future (epoch seconds).",
+            details={"field": "until", "now": now},
+        )
+    elif until - now > MAX_SNOOZE_S:
+        raise ValidationFailed(
+            f"until: a snooze lasts at most {MAX_SNOOZE_S // 86400} days.",
+            details={"field": "until", "max": now + MAX_SNOOZE_S},
+        )
+    config.snoozed_until = until
+    return config
+
+
 # ---------------------------------------------------------------------- preview
 
 
