@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint bench-nab bench-detect bench-m4 bench-ingest bench-feedback clean
+.PHONY: run test lint bench-nab bench-detect bench-m4 bench-ingest bench-feedback bench-jobs clean
 
 $(VENV)/.stamp-base: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,10 @@ bench-ingest: $(VENV)/.stamp-bench
 ## False alerts before and after "not interesting" feedback, and incidents still caught.
 bench-feedback: $(VENV)/.stamp-bench
 	$(PY) -m benchmarks.feedback.run
+
+## How fast a job starts (to first progress) and how much memory its process holds.
+bench-jobs: $(VENV)/.stamp-bench
+	$(PY) -m benchmarks.jobs.run
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

@@ -185,7 +185,7 @@ def test_job_running_when_server_dies_is_marked_interrupted(settings, tmp_path):
 
     server = start()
     try:
-        with httpx.Client(base_url=base) as c:
+        with httpx.Client(base_url=base, timeout=60) as c:  # a busy machine is slow
             owner = signup(c)
             job = _job(c, owner, steps=300, step_seconds=0.1)
             running = _wait(c, owner, job["id"], until=("running",))

@@ -1,9 +1,29 @@
-"""The child process that runs one job: ``python -m augury.runtime.job_process ID PPID``."""
+"""The process that runs one job, and the forkserver that starts them.
+
+``python -m augury.runtime.job_process --forkserver CMD_FD EVENT_FD`` is what the runner
+starts once: it imports what a job needs (SQLAlchemy, the settings, the job models and
+types) and then, for each job id written to ``CMD_FD``, forks a child that runs the job
+at once, with nothing left to import. It answers on ``EVENT_FD``, one line each:
+
+- ``ready`` once the imports are done;
+- ``started JOB_ID PID`` after each fork;
+- ``exited PID EXIT_CODE USER_S SYSTEM_S MAXRSS_KB`` when a child ends: the kernel's
+  accounting of it (``wait4``), which only the parent of a process can read.
+
+When the runner goes away (``CMD_FD`` reaches end of file, whichever of its threads
+started the forkserver) the forkserver kills its children and exits; a child dies
+with the forkserver (PR_SET_PDEATHSIG), so no job outlives its runner.
+
+``python -m augury.runtime.job_process ID PPID`` still runs one job in a fresh
+interpreter (what a forked child does, minus the start-up imports).
+"""
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
+import selectors
 import signal
 import sys
 import traceback
@@ -122,5 +142,103 @@ def main(argv: list[str]) -> int:
     return 0
 
 
+def _write(fd: int, line: str) -> None:
+    with contextlib.suppress(OSError):  # the runner is gone: nothing to tell
+        os.write(fd, line.encode() + b"\n")
+
+
+def _run_forked(
+    job_id: str, parent: int, cmd_fd: int, event_fd: int, wake_fds: tuple[int, int]
+) -> None:
+    """In a freshly forked child: drop the forkserver's plumbing, run the job, exit."""
+    code = 1
+    try:
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        for fd in (cmd_fd, event_fd, *wake_fds):
+            os.close(fd)
+        code = main([job_id, str(parent)])
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(code)
+
+
+def forkserver(cmd_fd: int, event_fd: int) -> int:
+    """Fork one child per job id read from ``cmd_fd`` until it closes (see module doc)."""
+    from sqlalchemy.orm import configure_mappers
+
+    import augury.jobs.builtin  # noqa: F401  (the demo job type: light, used by the tour)
+
+    configure_mappers()
+    # Ctrl-C in a terminal reaches the whole process group: the runner decides when jobs
+    # stop (it kills them, then closes our pipe), as for the stream processor.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_r, False)
+    os.set_blocking(wake_w, False)
+    signal.set_wakeup_fd(wake_w)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    sel = selectors.DefaultSelector()
+    sel.register(cmd_fd, selectors.EVENT_READ)
+    sel.register(wake_r, selectors.EVENT_READ)
+    children: set[int] = set()
+
+    def reap(block: bool = False) -> None:
+        while children:
+            try:
+                pid, status, usage = os.wait4(-1, 0 if block else os.WNOHANG)
+            except ChildProcessError:
+                children.clear()
+                return
+            if pid == 0:
+                return
+            children.discard(pid)
+            code = os.waitstatus_to_exitcode(status)
+            _write(
+                event_fd,
+                f"exited {pid} {code} {usage.ru_utime:.6f} {usage.ru_stime:.6f} {usage.ru_maxrss}",
+            )
+
+    _write(event_fd, "ready")
+    pending = b""
+    while True:
+        for key, _ in sel.select():
+            if key.fd == wake_r:
+                with contextlib.suppress(BlockingIOError):
+                    while os.read(wake_r, 4096):
+                        pass
+                continue
+            data = os.read(cmd_fd, 4096)
+            if not data:  # the runner closed the pipe, or died
+                for pid in children:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGKILL)
+                reap(block=True)
+                return 0
+            pending += data
+            *lines, pending = pending.split(b"\n")
+            for line in lines:
+                job_id = line.decode().strip()
+                if not job_id:
+                    continue
+                sys.stdout.flush()
+                sys.stderr.flush()
+                parent = os.getpid()
+                pid = os.fork()
+                if pid == 0:
+                    _run_forked(job_id, parent, cmd_fd, event_fd, (wake_r, wake_w))
+                children.add(pid)
+                _write(event_fd, f"started {job_id} {pid}")
+        reap()
+
+
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--forkserver"]:
+        sys.exit(forkserver(int(sys.argv[2]), int(sys.argv[3])))
     sys.exit(main(sys.argv[1:]))

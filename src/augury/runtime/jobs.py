@@ -3,8 +3,14 @@
 A child process per job (not a thread) gives each job a real pid, CPU seconds and
 peak memory measured by the kernel (``wait4`` rusage), bytes written to disk
 (``/proc/<pid>/io``), and an abort that really stops the work (SIGTERM, then SIGKILL).
-Children die with their runner (PR_SET_PDEATHSIG), so a job is never left running
-unseen; the next start marks it failed with reason "interrupted".
+Children die with their runner, so a job is never left running unseen; the next start
+marks it failed with reason "interrupted".
+
+Children are forked from a preloaded forkserver (``job_process.forkserver``), a process
+the runner starts once that has already imported what a job needs: a job starts in
+milliseconds instead of paying a fresh interpreter's imports (about a second). The
+forkserver is the children's parent, so it reads their ``wait4`` accounting and passes
+it on; it kills them and exits when the runner goes away.
 
 The same runner serves one machine (inside ``augury serve``) and many (``augury
 worker`` processes on other hosts claim rows with an atomic UPDATE).
@@ -23,6 +29,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import psutil
 from sqlalchemy import select, update
@@ -36,6 +43,8 @@ from augury.store.db import Database
 log = logging.getLogger("augury.jobs")
 
 ABORT_GRACE_S = 2.0
+FORK_TIMEOUT_S = 120.0
+"""How long a fork may wait for the forkserver (which may still be importing)."""
 
 
 def pid_alive(pid: int) -> bool:
@@ -46,17 +55,117 @@ def pid_alive(pid: int) -> bool:
         return False
 
 
+class Exit(NamedTuple):
+    """How a child ended, as its parent (the forkserver) read it from ``wait4``."""
+
+    code: int
+    cpu_seconds: float
+    maxrss_kb: int
+
+
+class ForkServer:
+    """The runner's side of ``job_process.forkserver``: ask for forks, collect exits."""
+
+    def __init__(self, env: dict[str, str]):
+        cmd_r, self._cmd = os.pipe()
+        events_r, events_w = os.pipe()
+        try:
+            self.proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "augury.runtime.job_process",
+                    "--forkserver",
+                    str(cmd_r),
+                    str(events_w),
+                ],
+                env=env,
+                stdin=subprocess.DEVNULL,
+                pass_fds=(cmd_r, events_w),
+            )
+        except BaseException:
+            for fd in (self._cmd, events_r):
+                os.close(fd)
+            raise
+        finally:
+            os.close(cmd_r)
+            os.close(events_w)
+        self._events = os.fdopen(events_r, "r")
+        self._cond = threading.Condition()
+        self._started: dict[int, int] = {}
+        self._exits: dict[int, Exit] = {}
+        self.ready = False
+        self.closed = False
+        self._reader = threading.Thread(target=self._read, name="augury-forkserver", daemon=True)
+        self._reader.start()
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def _read(self) -> None:
+        for line in self._events:
+            kind, *args = line.split()
+            with self._cond:
+                if kind == "ready":
+                    self.ready = True
+                elif kind == "started":
+                    self._started[int(args[0])] = int(args[1])
+                elif kind == "exited":
+                    pid, code = int(args[0]), int(args[1])
+                    self._exits[pid] = Exit(code, float(args[2]) + float(args[3]), int(args[4]))
+                self._cond.notify_all()
+        with self._cond:
+            self.closed = True
+            self._cond.notify_all()
+        self._events.close()
+
+    def fork(self, job_id: int, timeout: float = FORK_TIMEOUT_S) -> int:
+        """Start job ``job_id`` in a forked child; its pid."""
+        os.write(self._cmd, f"{job_id}\n".encode())
+        with self._cond:
+            if not self._cond.wait_for(
+                lambda: job_id in self._started or self.closed, timeout=timeout
+            ):
+                raise TimeoutError(f"the job forkserver did not start job {job_id}")
+            if job_id not in self._started:
+                raise RuntimeError(f"the job forkserver exited ({self.proc.poll()})")
+            return self._started.pop(job_id)
+
+    def exit_of(self, pid: int, timeout: float = 0.0) -> Exit | None:
+        """The child's exit once the forkserver has reaped it, else None."""
+        with self._cond:
+            self._cond.wait_for(lambda: pid in self._exits or self.closed, timeout=timeout)
+            return self._exits.pop(pid, None)
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Let it go: it kills any child left, reports their exits, and exits itself."""
+        with contextlib.suppress(OSError):
+            os.close(self._cmd)
+        try:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self._reader.join(timeout=timeout)
+
+
 @dataclass
 class _Running:
     job_id: int
-    proc: subprocess.Popen
+    pid: int
     started: float
     disk_bytes: int = 0
     cpu_seconds: float = 0.0
     peak_rss_mb: float = 0.0
     term_sent_at: float | None = None
     aborting: bool = False
+    returncode: int | None = None
     samples: list = field(default_factory=list)
+
+    def signal(self, sig: int) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, sig)
 
 
 def child_env(settings: Settings, db_url: str) -> dict[str, str]:
@@ -65,6 +174,7 @@ def child_env(settings: Settings, db_url: str) -> dict[str, str]:
     env = dict(os.environ)
     env["AUGURY_DATABASE_URL"] = db_url
     env["AUGURY_DATA_DIR"] = str(settings.data_dir)
+    env["AUGURY_BASE_URL"] = settings.base_url  # links in alert mails and webhooks
     for name, value in settings.metrics.model_dump().items():
         env[f"AUGURY_METRICS__{name.upper()}"] = str(value)
     return env
@@ -82,6 +192,7 @@ class JobRunner:
         self.only_ids: set[int] | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.forkserver: ForkServer | None = None
 
     # --- lifecycle -------------------------------------------------------------------
 
@@ -112,11 +223,26 @@ class JobRunner:
             self._thread.join(timeout=10)
         # The runner is going away: its children die with it, so say so now.
         for run in list(self.running.values()):
-            with contextlib.suppress(ProcessLookupError):
-                run.proc.kill()
+            run.signal(signal.SIGKILL)
             self._reap(run, block=True, interrupted=True)
+        self._close_forkserver()
+
+    def _forkserver(self) -> ForkServer:
+        if self.forkserver is None or self.forkserver.closed:
+            self._close_forkserver()
+            self.forkserver = ForkServer(child_env(self.settings, self.db.url))
+        return self.forkserver
+
+    def _close_forkserver(self) -> None:
+        if self.forkserver is not None:
+            self.forkserver.close()
+            self.forkserver = None
 
     def _loop(self) -> None:
+        try:
+            self._forkserver()  # now, so that the first job starts as fast as the others
+        except Exception:
+            log.exception("could not start the job forkserver")
         while not self._stop.is_set():
             try:
                 self.tick()
@@ -166,17 +292,36 @@ class JobRunner:
             self._spawn(job_id)
 
     def _spawn(self, job_id: int) -> None:
-        env = child_env(self.settings, self.db.url)
-        cmd = [sys.executable, "-m", "augury.runtime.job_process", str(job_id), str(os.getpid())]
-        proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL)
-        self.running[job_id] = _Running(job_id=job_id, proc=proc, started=time.monotonic())
+        try:
+            pid = self._forkserver().fork(job_id)
+        except (OSError, RuntimeError, TimeoutError) as exc:
+            # A forkserver that died is replaced once; a second failure fails the job.
+            log.warning("job forkserver failed (%s); starting a new one", exc)
+            self._close_forkserver()
+            try:
+                pid = self._forkserver().fork(job_id)
+            except (OSError, RuntimeError, TimeoutError) as again:
+                log.error("job %s could not start: %s", job_id, again)
+                with self.db.session() as session:
+                    session.execute(
+                        update(Job)
+                        .where(Job.id == job_id)
+                        .values(
+                            status=JobStatus.failed,
+                            error=f"could not start: {again}"[:2000],
+                            message="failed",
+                            finished_at=clock.now(),
+                        )
+                    )
+                return
+        self.running[job_id] = _Running(job_id=job_id, pid=pid, started=time.monotonic())
         with self.db.session() as session:
-            session.execute(update(Job).where(Job.id == job_id).values(pid=proc.pid))
-        log.info("job %s started as pid %s", job_id, proc.pid)
+            session.execute(update(Job).where(Job.id == job_id).values(pid=pid))
+        log.info("job %s started as pid %s", job_id, pid)
 
     def _sample(self, run: _Running) -> None:
         try:
-            p = psutil.Process(run.proc.pid)
+            p = psutil.Process(run.pid)
             with p.oneshot():
                 cpu = p.cpu_times()
                 run.cpu_seconds = cpu.user + cpu.system
@@ -204,30 +349,28 @@ class JobRunner:
                 )
             )
         if abort and run.term_sent_at is None:
-            log.info("aborting job %s (pid %s)", run.job_id, run.proc.pid)
+            log.info("aborting job %s (pid %s)", run.job_id, run.pid)
             run.aborting = True
             run.term_sent_at = time.monotonic()
-            with contextlib.suppress(ProcessLookupError):
-                run.proc.send_signal(signal.SIGTERM)
+            run.signal(signal.SIGTERM)
         elif run.term_sent_at and time.monotonic() - run.term_sent_at > ABORT_GRACE_S:
-            with contextlib.suppress(ProcessLookupError):
-                run.proc.kill()
+            run.signal(signal.SIGKILL)
 
     def _reap(self, run: _Running, block: bool = False, interrupted: bool = False) -> bool:
         """If the child has exited, record its final figures; True when it has."""
-        try:
-            pid, status, usage = os.wait4(run.proc.pid, 0 if block else os.WNOHANG)
-        except ChildProcessError:
-            pid, status, usage = run.proc.pid, 0, None
-        if pid == 0:
+        server = self.forkserver
+        ended = server.exit_of(run.pid, timeout=10.0 if block else 0.0) if server else None
+        if ended is None and (not block and server is not None and not server.closed):
             return False
-        run.proc.returncode = os.waitstatus_to_exitcode(status)
+        if ended is None and not block and pid_alive(run.pid):
+            return False  # its forkserver is gone, and it dies with it: soon
+        run.returncode = ended.code if ended is not None else None
         self.running.pop(run.job_id, None)
         values = {"heartbeat_at": clock.now()}
-        if usage is not None:
+        if ended is not None:
             # The kernel's own accounting of the whole child: exact even when it was killed.
-            values["cpu_seconds"] = round(usage.ru_utime + usage.ru_stime, 3)
-            values["peak_memory_mb"] = round(usage.ru_maxrss / 1024, 2)  # KiB on Linux
+            values["cpu_seconds"] = round(ended.cpu_seconds, 3)
+            values["peak_memory_mb"] = round(ended.maxrss_kb / 1024, 2)  # KiB on Linux
         with self.db.session() as session:
             job = session.get(Job, run.job_id)
             if job is None:
@@ -245,33 +388,42 @@ class JobRunner:
                     )
                 elif run.aborting or job.abort_requested:
                     values.update(status=JobStatus.aborted, message="aborted")
+                elif run.returncode is None:
+                    values.update(
+                        status=JobStatus.failed,
+                        error="process lost: its forkserver exited",
+                        message="failed",
+                    )
                 else:
                     values.update(
                         status=JobStatus.failed,
-                        error=f"process exited with code {run.proc.returncode}",
+                        error=f"process exited with code {run.returncode}",
                         message="failed",
                     )
             session.execute(update(Job).where(Job.id == run.job_id).values(**values))
-        log.info("job %s exited with %s", run.job_id, run.proc.returncode)
+        log.info("job %s exited with %s", run.job_id, run.returncode)
         return True
 
     def run_until_done(self, job_ids: list[int], timeout: float = 30.0) -> None:
         """Run just these jobs here until each is final (the CLI's one-shot mode)."""
         self.only_ids = set(job_ids)
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            self.tick()
-            with self.db.session() as session:
-                busy = session.scalar(
-                    select(Job.id).where(
-                        Job.id.in_(job_ids),
-                        Job.status.in_([JobStatus.pending, JobStatus.running]),
+        try:
+            while time.monotonic() < deadline:
+                self.tick()
+                with self.db.session() as session:
+                    busy = session.scalar(
+                        select(Job.id).where(
+                            Job.id.in_(job_ids),
+                            Job.status.in_([JobStatus.pending, JobStatus.running]),
+                        )
                     )
-                )
-            if busy is None and not self.running:
-                return
-            time.sleep(self.settings.jobs.poll_interval_s)
-        raise TimeoutError("jobs still running")
+                if busy is None and not self.running:
+                    return
+                time.sleep(self.settings.jobs.poll_interval_s)
+            raise TimeoutError("jobs still running")
+        finally:
+            self.stop()
 
 
 def job_workdir(settings: Settings, job_id: int) -> Path:
