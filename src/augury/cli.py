@@ -80,12 +80,15 @@ def serve(
         from augury.demo import DEMO_EMAIL, DEMO_PASSWORD
 
         typer.echo(f"demo login: {DEMO_EMAIL} / {DEMO_PASSWORD}")
+    # proxy_headers off: uvicorn would believe X-Forwarded-For from any loopback client;
+    # augury reads it only from AUGURY_TRUSTED_PROXIES (api/clientip.py).
     uvicorn.run(
         create_app(settings),
         host=host,
         port=port,
         log_level=log_level.lower(),
         log_config=logs.uvicorn_log_config(),
+        proxy_headers=False,
     )
 
 

@@ -14,9 +14,13 @@ import secrets
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# Where links point when neither AUGURY_BASE_URL nor `augury serve`'s address says otherwise.
+DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 
 
 class AuthSettings(BaseModel):
@@ -183,7 +187,16 @@ class Settings(BaseSettings):
         None,
         description="Signing key for tokens; generated and stored in the data folder if unset.",
     )
-    base_url: str = Field("http://127.0.0.1:8000", description="Public URL, used in mailed links.")
+    base_url: str = Field(
+        DEFAULT_BASE_URL,
+        description="Public URL, used in links (mails, webhooks); unset: the address "
+        "`augury serve` listens on.",
+    )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        [],
+        description="Reverse proxies (addresses or CIDRs, comma-separated or a JSON list) "
+        "whose X-Forwarded-For is believed; empty: the peer address is the client.",
+    )
     max_body_bytes: int = Field(
         10 * 1024 * 1024, ge=1024, description="Largest request body accepted (413 above)."
     )
@@ -201,6 +214,49 @@ class Settings(BaseSettings):
         description="Origins (scheme://host[:port]) whose pages may call the API from a "
         'browser, as a JSON list: ["https://dash.example.com"]. Empty: CORS closed.',
     )
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip()
+            value = json.loads(text) if text.startswith("[") else text.split(",")
+        if not isinstance(value, list):
+            return value
+        entries = [str(item).strip() for item in value if str(item).strip()]
+        for entry in entries:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"{entry!r} is not an address or a network (10.0.0.0/8)") from None
+        return entries
+
+    @cached_property
+    def trusted_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        return tuple(ipaddress.ip_network(entry, strict=False) for entry in self.trusted_proxies)
+
+    def resolve_base_url(self, host: str, port: int) -> str | None:
+        """Point links at the address `augury serve` listens on unless AUGURY_BASE_URL was
+        given; returns a warning for the log when the links may not lead to this server."""
+        shown = {"0.0.0.0": "127.0.0.1", "::": "localhost", "": "127.0.0.1"}.get(host, host)
+        netloc = f"[{shown}]:{port}" if ":" in shown else f"{shown}:{port}"
+        served = f"http://{netloc}"
+        if "base_url" not in self.model_fields_set:
+            self.base_url = served
+            if shown != host:
+                return (
+                    f"listening on all interfaces: links in mails and webhooks use {served}; "
+                    "set AUGURY_BASE_URL to the address people and receivers reach"
+                )
+            return None
+        given = urlsplit(self.base_url)
+        if (given.scheme, given.netloc) == ("http", netloc):
+            return None
+        return (
+            f"AUGURY_BASE_URL is {self.base_url} but augury listens on {served}: links in "
+            "mails and webhooks use AUGURY_BASE_URL (right only if it leads here, e.g. "
+            "through a proxy)"
+        )
 
     @cached_property
     def db_url(self) -> str:

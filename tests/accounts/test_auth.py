@@ -69,10 +69,10 @@ def test_refresh_rotates_and_old_refresh_token_dies(client, owner):
     assert r.status_code == 200
     new = r.json()
     assert new["refresh_token"] != owner.refresh_token
-    again = client.post("/api/v1/auth/refresh", json={"refresh_token": owner.refresh_token})
-    assert again.status_code == 401
     me = client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {new['access_token']}"})
     assert me.status_code == 200
+    again = client.post("/api/v1/auth/refresh", json={"refresh_token": owner.refresh_token})
+    assert again.status_code == 401
 
 
 def test_logout_kills_access_and_refresh_tokens(client, owner):
@@ -208,3 +208,89 @@ def test_user_in_several_orgs_switches(client, owner):
         json={"email": owner.email, "password": PASSWORD, "organization_id": second},
     )
     assert r.json()["organization"]["id"] == second
+
+
+def _reset_tokens(settings) -> list[str]:
+    return [
+        m["text"].split("reset-password?token=")[1].split()[0]
+        for m in read_outbox(settings.outbox_dir)
+    ]
+
+
+def test_using_one_reset_token_kills_the_others(client, owner, settings):
+    for _ in range(2):
+        client.post("/api/v1/auth/password/forgot", json={"email": owner.email})
+    older, newer = _reset_tokens(settings)
+    r = client.post(
+        "/api/v1/auth/password/reset", json={"token": newer, "new_password": "brand new secret"}
+    )
+    assert r.status_code == 204
+    r = client.post(
+        "/api/v1/auth/password/reset", json={"token": older, "new_password": "attacker's pick"}
+    )
+    assert r.status_code == 401
+    ok = client.post(
+        "/api/v1/auth/login", json={"email": owner.email, "password": "brand new secret"}
+    )
+    assert ok.status_code == 200
+
+
+def test_changing_the_password_kills_outstanding_reset_tokens(client, owner, settings):
+    client.post("/api/v1/auth/password/forgot", json={"email": owner.email})
+    (token,) = _reset_tokens(settings)
+    r = client.post(
+        "/api/v1/auth/password/change",
+        headers=owner.headers,
+        json={"current_password": PASSWORD, "new_password": "a new password"},
+    )
+    assert r.status_code == 204
+    r = client.post(
+        "/api/v1/auth/password/reset", json={"token": token, "new_password": "attacker's pick"}
+    )
+    assert r.status_code == 401
+    login = client.post(
+        "/api/v1/auth/login", json={"email": owner.email, "password": "a new password"}
+    )
+    assert login.status_code == 200
+
+
+def test_replaying_a_rotated_refresh_token_revokes_its_family(client, owner):
+    other = client.post(
+        "/api/v1/auth/login", json={"email": owner.email, "password": PASSWORD}
+    ).json()
+    first = client.post("/api/v1/auth/refresh", json={"refresh_token": owner.refresh_token})
+    assert first.status_code == 200
+    second = client.post(
+        "/api/v1/auth/refresh", json={"refresh_token": first.json()["refresh_token"]}
+    )
+    assert second.status_code == 200
+    latest = second.json()
+    # Someone presents a token that was already rotated: the thief or the owner, no telling.
+    replay = client.post("/api/v1/auth/refresh", json={"refresh_token": owner.refresh_token})
+    assert replay.status_code == 401
+    assert replay.json()["error"]["code"] == "AUTHENTICATION_FAILED"
+    # Every token of that login died, the newest included ...
+    r = client.post("/api/v1/auth/refresh", json={"refresh_token": latest["refresh_token"]})
+    assert r.status_code == 401
+    latest_headers = {"Authorization": f"Bearer {latest['access_token']}"}
+    assert client.get("/api/v1/users/me", headers=latest_headers).status_code == 401
+    assert client.get("/api/v1/users/me", headers=owner.headers).status_code == 401
+    # ... and another login of the same person goes on.
+    other_headers = {"Authorization": f"Bearer {other['access_token']}"}
+    assert client.get("/api/v1/users/me", headers=other_headers).status_code == 200
+    r = client.post("/api/v1/auth/refresh", json={"refresh_token": other["refresh_token"]})
+    assert r.status_code == 200
+    events = client.get("/api/v1/audit?action=auth.refresh_reuse", headers=other_headers).json()[
+        "items"
+    ]
+    assert len(events) == 1
+    assert events[0]["outcome"] == "failure"
+    assert events[0]["actor_user_id"] == owner.user_id
+
+
+def test_logout_after_refresh_ends_the_whole_login(client, owner):
+    fresh = client.post("/api/v1/auth/refresh", json={"refresh_token": owner.refresh_token}).json()
+    fresh_headers = {"Authorization": f"Bearer {fresh['access_token']}"}
+    assert client.post("/api/v1/auth/logout", headers=fresh_headers).status_code == 204
+    # The access token issued before the refresh belongs to the same login.
+    assert client.get("/api/v1/users/me", headers=owner.headers).status_code == 401

@@ -63,15 +63,22 @@ class Membership(IdMixin, CreatedMixin, OrgMixin, Base):
 
 
 class AuthSession(IdMixin, CreatedMixin, Base):
-    """A login: the refresh token's hash and the organization it acts in."""
+    """One refresh token of a login: its hash and the organization it acts in.
+
+    Refreshing rotates: the row gets ``rotated_at`` and a new row of the same family (one
+    family per login) holds the next token. A rotated token presented again means it was
+    copied: the whole family is revoked (reuse detection).
+    """
 
     __tablename__ = "auth_session"
     user_id: Mapped[int] = mapped_column(
         ForeignKey("user_account.id", ondelete="CASCADE"), index=True
     )
     org_id: Mapped[int] = mapped_column(ForeignKey("organization.id", ondelete="CASCADE"))
+    family_id: Mapped[str] = mapped_column(String(32), index=True)
     refresh_hash: Mapped[str] = mapped_column(String(64), unique=True)
     expires_at: Mapped[datetime]
+    rotated_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
     last_used_at: Mapped[datetime | None]
     ip: Mapped[str | None] = mapped_column(String(64))

@@ -81,13 +81,19 @@ def login(body: schemas.LoginIn, request: Request, session: SessionDep, settings
 
 
 @auth_router.post("/refresh", response_model=schemas.TokenOut)
-def refresh(body: schemas.RefreshIn, session: SessionDep, settings: SettingsDep):
-    """Exchange a refresh token for new tokens (the old refresh token stops working)."""
-    return _tokens(
-        accounts_service.refresh(
-            session=session, settings=settings, refresh_token=body.refresh_token
+def refresh(body: schemas.RefreshIn, request: Request, session: SessionDep, settings: SettingsDep):
+    """Exchange a refresh token for new tokens (the old refresh token stops working;
+    presenting it again ends the whole login)."""
+    try:
+        pair = accounts_service.refresh(
+            session=session,
+            settings=settings,
+            refresh_token=body.refresh_token,
+            ip=client_ip(request),
         )
-    )
+    except AuguryError as exc:
+        _commit_then_raise(session, exc)
+    return _tokens(pair)
 
 
 @auth_router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)

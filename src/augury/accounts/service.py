@@ -6,10 +6,11 @@ commit (the caller's unit of work does). Every query on org-owned rows filters b
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from augury import clock
@@ -40,9 +41,12 @@ from augury.errors import (
 from augury.runtime.mail import send_mail
 from augury.store.owned import get_owned
 
-# Failed logins per email inside the window before further attempts are refused.
+# Failed logins for one account from one address (since its last success there, inside
+# the window) before that address must wait; the wait doubles with each further failure.
+# Other addresses, the owner's included, are not slowed down: nobody can lock an account.
 LOGIN_FAILURES_ALLOWED = 5
 LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
+LOGIN_FIRST_WAIT = timedelta(seconds=30)
 # API keys record use at most this often, so a busy sender does not write on every call.
 KEY_TOUCH_INTERVAL = timedelta(seconds=60)
 
@@ -192,21 +196,39 @@ def _issue(
 ) -> TokenPair:
     now = clock.now()
     refresh = security.new_token()
+    expires_at = now + timedelta(days=settings.auth.refresh_token_days)
     if auth_session is None:
         auth_session = AuthSession(
             user_id=user.id,
             org_id=membership.org_id,
+            family_id=security.new_token(16),
             refresh_hash=security.hash_token(refresh),
-            expires_at=now + timedelta(days=settings.auth.refresh_token_days),
+            expires_at=expires_at,
             ip=ip,
             user_agent=(user_agent or "")[:400] or None,
         )
-        session.add(auth_session)
     else:
-        auth_session.refresh_hash = security.hash_token(refresh)
-        auth_session.org_id = membership.org_id
-        auth_session.last_used_at = now
-        auth_session.expires_at = now + timedelta(days=settings.auth.refresh_token_days)
+        # Rotate: the old token is remembered (reuse detection) until it would expire.
+        previous = auth_session
+        previous.rotated_at = now
+        session.execute(
+            delete(AuthSession).where(
+                AuthSession.family_id == previous.family_id,
+                AuthSession.rotated_at.is_not(None),
+                AuthSession.expires_at <= now,
+            )
+        )
+        auth_session = AuthSession(
+            user_id=user.id,
+            org_id=membership.org_id,
+            family_id=previous.family_id,
+            refresh_hash=security.hash_token(refresh),
+            expires_at=expires_at,
+            last_used_at=now,
+            ip=previous.ip,
+            user_agent=previous.user_agent,
+        )
+    session.add(auth_session)
     session.flush()
     access, _expires = security.encode_access_token(
         key=settings.signing_key,
@@ -225,20 +247,40 @@ def _issue(
     )
 
 
-def _recent_login_failures(session: Session, email: str) -> list[datetime]:
-    since = clock.now() - LOGIN_FAILURE_WINDOW
-    return list(
-        session.scalars(
-            select(AuditEvent.created_at)
-            .where(
-                AuditEvent.action == "auth.login",
-                AuditEvent.outcome == "failure",
-                AuditEvent.actor_email == email,
-                AuditEvent.created_at >= since,
-            )
-            .order_by(AuditEvent.created_at)
+def _login_failures(session: Session, email: str, ip: str | None) -> list[datetime]:
+    """Failed logins for ``email`` from ``ip`` inside the window, since its last success."""
+    rows = session.execute(
+        select(AuditEvent.created_at, AuditEvent.outcome)
+        .where(
+            AuditEvent.action == "auth.login",
+            AuditEvent.outcome.in_(("failure", "success")),
+            AuditEvent.actor_email == email,
+            AuditEvent.ip == ip if ip is not None else AuditEvent.ip.is_(None),
+            AuditEvent.created_at >= clock.now() - LOGIN_FAILURE_WINDOW,
         )
+        .order_by(AuditEvent.created_at, AuditEvent.id)
     )
+    failures: list[datetime] = []
+    for created_at, outcome in rows:
+        failures = [] if outcome == "success" else [*failures, created_at]
+    return failures
+
+
+def _login_wait(failures: list[datetime]) -> timedelta | None:
+    """How long the address must still wait before its next attempt, if at all."""
+    if len(failures) < LOGIN_FAILURES_ALLOWED:
+        return None
+    delay = min(
+        LOGIN_FAILURE_WINDOW, LOGIN_FIRST_WAIT * 2 ** (len(failures) - LOGIN_FAILURES_ALLOWED)
+    )
+    wait = failures[-1] + delay - clock.now()
+    return wait if wait > timedelta(0) else None
+
+
+def _audit_login(session: Session, **fields) -> None:
+    # Stamped with augury's clock (the column default reads the wall clock directly),
+    # so the throttle's arithmetic stays on one clock.
+    audit.record(session=session, action="auth.login", **fields).created_at = clock.now()
 
 
 def login(
@@ -251,35 +293,36 @@ def login(
     ip: str | None = None,
     user_agent: str | None = None,
 ) -> TokenPair:
-    """Check the password and open a session; repeated failures are throttled and audited.
+    """Check the password and open a session; failures are audited, and repeated ones
+    from one address make that address wait (429) for that account only.
 
     The caller must commit even when this raises, so failures stay in the audit log.
     """
     email = normalize_email(email)
     user = get_user_by_email(session=session, email=email)
     org_for_audit = user.default_org_id if user else None
-    failures = _recent_login_failures(session, email)
-    if len(failures) >= LOGIN_FAILURES_ALLOWED:
-        retry = failures[-LOGIN_FAILURES_ALLOWED] + LOGIN_FAILURE_WINDOW - clock.now()
-        audit.record(
-            session=session,
-            action="auth.login",
+    failures = _login_failures(session, email, ip)
+    wait = _login_wait(failures)
+    if wait is not None:
+        retry = math.ceil(wait.total_seconds())
+        _audit_login(
+            session,
             outcome="throttled",
             org_id=org_for_audit,
             actor_email=email,
             actor_user_id=user.id if user else None,
             ip=ip,
-            details={"failures": len(failures)},
+            details={"failures": len(failures), "retry_after": retry},
         )
         raise RateLimited(
-            max(1, int(retry.total_seconds()) + 1),
-            "Too many failed logins for this account; try again later.",
+            retry,
+            f"Too many failed logins for this account from your address; "
+            f"try again in {retry} seconds.",
         )
     ok = security.verify_password(password, user.password_hash if user else None)
     if not ok or user is None or not user.is_active:
-        audit.record(
-            session=session,
-            action="auth.login",
+        _audit_login(
+            session,
             outcome="failure",
             org_id=org_for_audit,
             actor_email=email,
@@ -291,9 +334,8 @@ def login(
     membership = _pick_org(session, user, organization_id)
     user.last_login_at = clock.now()
     pair = _issue(session, settings, user, membership, ip=ip, user_agent=user_agent)
-    audit.record(
-        session=session,
-        action="auth.login",
+    _audit_login(
+        session,
         org_id=membership.org_id,
         actor_user_id=user.id,
         actor_email=email,
@@ -303,7 +345,15 @@ def login(
     return pair
 
 
-def _session_by_refresh(session: Session, refresh_token: str) -> AuthSession:
+def _revoke_family(session: Session, family_id: str) -> None:
+    session.execute(
+        update(AuthSession)
+        .where(AuthSession.family_id == family_id, AuthSession.revoked_at.is_(None))
+        .values(revoked_at=clock.now())
+    )
+
+
+def _session_by_refresh(session: Session, refresh_token: str, ip: str | None) -> AuthSession:
     auth_session = session.scalar(
         select(AuthSession).where(AuthSession.refresh_hash == security.hash_token(refresh_token))
     )
@@ -313,18 +363,43 @@ def _session_by_refresh(session: Session, refresh_token: str) -> AuthSession:
         or auth_session.expires_at <= clock.now()
     ):
         raise AuthenticationFailed("Invalid or expired refresh token.")
+    if auth_session.rotated_at is not None:
+        # Used before: a copy is in someone else's hands too. End the whole login.
+        _revoke_family(session, auth_session.family_id)
+        user = session.get(User, auth_session.user_id)
+        audit.record(
+            session=session,
+            action="auth.refresh_reuse",
+            outcome="failure",
+            org_id=auth_session.org_id,
+            actor_user_id=auth_session.user_id,
+            actor_email=user.email if user else None,
+            ip=ip,
+            target_type="session",
+            target_id=auth_session.family_id,
+            details={"rotated_at": auth_session.rotated_at.isoformat()},
+        )
+        raise AuthenticationFailed(
+            "This refresh token was already used, so the login was ended; log in again."
+        )
     return auth_session
 
 
-def refresh(*, session: Session, settings: Settings, refresh_token: str) -> TokenPair:
-    """Exchange a refresh token for a new pair; the old refresh token stops working."""
-    auth_session = _session_by_refresh(session, refresh_token)
+def refresh(
+    *, session: Session, settings: Settings, refresh_token: str, ip: str | None = None
+) -> TokenPair:
+    """Exchange a refresh token for a new pair; the old refresh token stops working, and
+    presenting it again ends the whole login (every token of its family).
+
+    The caller must commit even when this raises, so a detected reuse stays revoked.
+    """
+    auth_session = _session_by_refresh(session, refresh_token, ip)
     user = session.get(User, auth_session.user_id)
     if user is None or not user.is_active:
         raise AuthenticationFailed("Account disabled.")
     membership = _active_membership(session, user.id, auth_session.org_id)
     if membership is None:
-        auth_session.revoked_at = clock.now()
+        _revoke_family(session, auth_session.family_id)
         raise AuthenticationFailed("Your membership of this organization is no longer active.")
     return _issue(session, settings, user, membership, auth_session=auth_session)
 
@@ -353,8 +428,8 @@ def logout(*, session: Session, principal: Principal) -> None:
     """End the current login: its access and refresh tokens stop working."""
     principal.require_user()
     auth_session = session.get(AuthSession, principal.session_id)
-    if auth_session is not None and auth_session.revoked_at is None:
-        auth_session.revoked_at = clock.now()
+    if auth_session is not None:
+        _revoke_family(session, auth_session.family_id)
     audit.record(
         session=session, action="auth.logout", org_id=principal.org_id, **principal.audit_actor()
     )
@@ -388,12 +463,24 @@ def principal_from_access_token(
 
 
 def _revoke_sessions(session: Session, user_id: int, keep: int | None = None) -> None:
+    """End the user's logins, except the one session ``keep`` belongs to."""
     stmt = update(AuthSession).where(
         AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None)
     )
     if keep is not None:
-        stmt = stmt.where(AuthSession.id != keep)
+        kept = session.get(AuthSession, keep)
+        stmt = stmt.where(AuthSession.family_id != kept.family_id)
     session.execute(stmt.values(revoked_at=clock.now()))
+
+
+def _password_changed(session: Session, user: User, keep_session: int | None = None) -> None:
+    """After any change of password: other logins end, unused reset tokens die."""
+    _revoke_sessions(session, user.id, keep=keep_session)
+    session.execute(
+        update(PasswordReset)
+        .where(PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None))
+        .values(used_at=clock.now())
+    )
 
 
 def change_password(
@@ -414,7 +501,7 @@ def change_password(
         raise ValidationFailed("Current password is wrong.", details={"field": "current_password"})
     _check_password(settings, new)
     user.password_hash = security.hash_password(new)
-    _revoke_sessions(session, user.id, keep=principal.session_id)
+    _password_changed(session, user, keep_session=principal.session_id)
     audit.record(
         session=session,
         action="user.password_change",
@@ -469,7 +556,8 @@ def request_password_reset(
 
 
 def reset_password(*, session: Session, settings: Settings, token: str, new: str) -> None:
-    """Set a new password with a mailed token; the token is single-use, all logins end."""
+    """Set a new password with a mailed token; this and every other reset token of the
+    user stop working, and all logins end."""
     reset = session.scalar(
         select(PasswordReset).where(PasswordReset.token_hash == security.hash_token(token))
     )
@@ -478,8 +566,7 @@ def reset_password(*, session: Session, settings: Settings, token: str, new: str
     _check_password(settings, new)
     user = session.get(User, reset.user_id)
     user.password_hash = security.hash_password(new)
-    reset.used_at = clock.now()
-    _revoke_sessions(session, user.id)
+    _password_changed(session, user)
     audit.record(
         session=session,
         action="user.password_reset",

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from augury.accounts import service as accounts_service
 from augury.accounts.principal import Principal
 from augury.accounts.security import API_KEY_PREFIX
+from augury.api import clientip
 from augury.config import Settings
 from augury.errors import AuthenticationFailed
 from augury.store.db import Database
@@ -56,7 +57,8 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def client_ip(request: Request) -> str | None:
-    return request.client.host if request.client else None
+    """The client's address, X-Forwarded-For believed only from trusted proxies."""
+    return clientip.client_ip(request.scope)
 
 
 def _credential(request: Request, allow_query_token: bool) -> tuple[str, bool] | None:

@@ -1,9 +1,10 @@
 """Per-client rate limits by route group, with X-RateLimit-* headers and 429 + Retry-After.
 
 A fixed one-minute window per (group, client). The client is the credential that was
-presented (hashed; so each API key or login has its own budget) or else the IP. Auth
-routes are always keyed by IP, which slows password guessing across accounts; the
-accounts service separately throttles failed logins per account (see ``login``).
+presented (hashed; so each API key or login has its own budget) or else the IP (behind
+a trusted proxy, the forwarded one: ``clientip``). Auth routes are always keyed by IP,
+which slows password guessing across accounts; the accounts service separately throttles
+failed logins per account and source (see ``login``).
 
 Counters live in process memory: with several API processes each enforces its own
 share. A shared backend (Redis) can implement ``RateLimiter.hit`` the same way.
@@ -17,6 +18,7 @@ import math
 import time
 from collections.abc import Callable
 
+from augury.api.clientip import client_ip
 from augury.config import RateLimitSettings
 
 WINDOW_S = 60
@@ -74,7 +76,7 @@ class RateLimiter:
 
 
 def _client_key(scope, group: str) -> str:
-    ip = (scope.get("client") or ("unknown", 0))[0]
+    ip = client_ip(scope) or "unknown"
     if group == "auth":
         return f"ip:{ip}"
     headers = dict(scope.get("headers") or [])
