@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
+import time
 
+import httpx
 import pytest
 from typer.testing import CliRunner
 
 from augury.cli import app
 from augury.client import AuthenticationError, Client
+from augury.config import Settings
 from augury.jobs import service as jobs_service
+from augury.runtime.jobs import child_env
+from augury.runtime.mail import read_outbox
+from tests.fixtures.app import free_port
 
 PASSWORD = "correct horse battery"
 
@@ -119,3 +128,83 @@ def test_jobs_run_list_show_abort(augury, db):
     augury("jobs", "run", "demo.work", "--org-id", str(org_id), "--params", "{not json", code=2)
     assert "Organization not found" in augury("jobs", "run", "demo.work", "--org-id", "9999",
                                               code=2).output
+
+
+@pytest.mark.parametrize(
+    ("host", "port", "link_base"),
+    [
+        ("127.0.0.1", 8123, "http://127.0.0.1:8123"),
+        ("0.0.0.0", 9000, "http://127.0.0.1:9000"),
+        ("::", 9000, "http://localhost:9000"),
+        ("::1", 9001, "http://[::1]:9001"),
+        ("augury.lan", 80, "http://augury.lan:80"),
+    ],
+)
+def test_serve_links_use_the_serve_address_when_no_base_url_is_set(
+    monkeypatch, host, port, link_base
+):
+    monkeypatch.delenv("AUGURY_BASE_URL", raising=False)
+    settings = Settings()
+    settings.resolve_base_url(host, port)
+    assert settings.base_url == link_base
+    # Child processes (stream processor: alert mails, webhooks) build the same links.
+    assert child_env(settings, "sqlite://")["AUGURY_BASE_URL"] == link_base
+
+
+def test_serve_warns_when_the_configured_base_url_is_another_address(monkeypatch):
+    monkeypatch.setenv("AUGURY_BASE_URL", "https://augury.example.com/")
+    settings = Settings()
+    warning = settings.resolve_base_url("127.0.0.1", 9000)
+    assert settings.base_url == "https://augury.example.com/"
+    assert "https://augury.example.com/" in warning and "http://127.0.0.1:9000" in warning
+    monkeypatch.setenv("AUGURY_BASE_URL", "http://127.0.0.1:9000/")
+    settings = Settings()
+    assert settings.resolve_base_url("127.0.0.1", 9000) is None
+    assert settings.base_url == "http://127.0.0.1:9000/"
+
+
+@pytest.mark.timeout(90)
+def test_real_serve_on_another_port_links_there_and_ignores_forwarded_for(db, tmp_path):
+    """`augury serve --port P` without AUGURY_BASE_URL: the invitation link points at P;
+    a loopback client cannot choose its audited address with X-Forwarded-For."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "AUGURY_BASE_URL"}
+    env.update(
+        AUGURY_DATABASE_URL=db.url,
+        AUGURY_DATA_DIR=str(tmp_path / "data"),
+        AUGURY_SECRET_KEY="serve-test-secret-0123456789abcdef0123",
+    )
+    cmd = [sys.executable, "-m", "augury", "serve", "--port", str(port), "--api-only"]
+    cmd += ["--log-level", "warning"]
+    base = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                assert proc.poll() is None and time.monotonic() < deadline, "no server"
+                time.sleep(0.1)
+        with httpx.Client(
+            base_url=base, headers={"X-Forwarded-For": "203.0.113.9"}, timeout=30
+        ) as c:
+            owner = c.post(
+                "/api/v1/auth/signup",
+                json={"email": "links@example.com", "password": PASSWORD, "organization_name": "L"},
+            ).json()
+            headers = {"Authorization": f"Bearer {owner['access_token']}"}
+            invited = c.post(
+                "/api/v1/invitations",
+                headers=headers,
+                json={"email": "new@example.com", "role": "member"},
+            ).json()
+            events = c.get("/api/v1/audit?action=user.signup", headers=headers).json()["items"]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    assert invited["invitation_link"].startswith(f"{base}/accept-invitation?token=")
+    (mail,) = read_outbox(tmp_path / "data" / "outbox")
+    assert invited["invitation_link"] in mail["text"]
+    assert [e["ip"] for e in events] == ["127.0.0.1"]

@@ -71,6 +71,8 @@ def serve(
     settings = Settings(demo=demo or Settings().demo)
     if api_only:
         settings.jobs.enabled = False
+    if warning := settings.resolve_base_url(host, port):
+        logging.getLogger("augury").warning(warning)
     if workers > 1:
         typer.echo(
             "several HTTP workers: run `augury serve --api-only` per worker behind a balancer"
