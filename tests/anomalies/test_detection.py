@@ -281,26 +281,92 @@ def test_bad_input_never_gives_nan_scores(client, owner, key, db, name, values, 
         assert anomalies(client, owner) == []
 
 
-def test_out_of_order_bursts_are_stored_late_ones_are_not_rescored(client, owner, key, db):
-    y = normal(600)
-    send(client, key, y[:500])
-    # a burst that arrives shuffled, partly older than what was already scored
-    order = np.random.default_rng(1).permutation(np.arange(480, 600))
-    body = [
-        {"properties": {"what": "cpu", "host": "a"}, "timestamp": T0 + STEP * int(i), "value": y[i]}
-        for i in order
-    ]
-    assert client.post(f"/api/v1/metrics?token={key}", json=body).json()["rejected"] == 0
-    client.app.state.stream.drain()
-    mid = metric_id(client, owner, "cpu")
+def _native_state(db, mid):
     with db.session() as s:
-        state = s.scalar(
+        return s.scalar(
             select(DetectorState).where(
                 DetectorState.metric_id == mid, DetectorState.timescale == 0
             )
         )
-        assert state.late_points == 20 and state.points == 600
+
+
+def _body(values, indices, what="cpu"):
+    return [
+        {
+            "properties": {"what": what, "host": "a"},
+            "timestamp": T0 + STEP * int(i),
+            "value": values[i],
+        }
+        for i in indices
+    ]
+
+
+def test_a_burst_overlapping_scored_points_scores_each_point_once(client, owner, key, db):
+    y = normal(600)
+    send(client, key, y[:500])
+    # a burst that arrives shuffled, partly older than what was already scored
+    order = np.random.default_rng(1).permutation(np.arange(480, 600))
+    r = client.post(f"/api/v1/metrics?token={key}", json=_body(y, order))
+    assert r.json()["rejected"] == 0
+    client.app.state.stream.drain()
+    mid = metric_id(client, owner, "cpu")
+    state = _native_state(db, mid)
+    # 480-499 were scored already: nothing is left unscored, nothing is scored twice.
+    assert state.late_points == 0 and state.points == 600
     assert len(native_scores(db, mid)) == 600
+
+
+def test_late_points_are_scored_when_they_arrive(client, owner, key, db):
+    y = normal(600)
+    y[550] += 8.0  # a spike that arrives late
+    held = set(range(400, 600, 10))
+    on_time = [i for i in range(600) if i not in held]
+    for k in range(0, len(on_time), 200):
+        r = client.post(f"/api/v1/metrics?token={key}", json=_body(y, on_time[k : k + 200]))
+        assert r.json()["rejected"] == 0
+    client.app.state.stream.drain()
+    mid = metric_id(client, owner, "cpu")
+    assert len(native_scores(db, mid)) == 580
+    assert anomalies(client, owner, timescale="native") == []
+    r = client.post(f"/api/v1/metrics?token={key}", json=_body(y, sorted(held)))
+    assert r.json()["rejected"] == 0
+    client.app.state.stream.drain()
+    scores = native_scores(db, mid)
+    assert len(scores) == 600 and all(0 <= s <= 100 for s in scores)
+    state = _native_state(db, mid)
+    assert state.late_points == 0 and state.points == 600
+    assert state.last_ts == T0 + 599 * STEP  # the late points did not move the model back
+    # the late spike was found, the other late points are calm
+    (a,) = anomalies(client, owner, timescale="native")
+    assert a["start"] == T0 + 550 * STEP and a["state"] == "closed"
+    late_scores = [scores[i] for i in sorted(held) if i != 550]
+    assert max(late_scores) < 50
+
+
+def test_points_later_than_a_day_are_counted_as_unscored(client, owner, key, db):
+    y = normal(3 * 1440 // 10)
+    step = 10 * STEP
+    stamps = list(range(len(y)))
+    body = [
+        {"properties": {"what": "cpu", "host": "a"}, "timestamp": T0 + step * i, "value": y[i]}
+        for i in stamps
+        if i not in (5, 400)
+    ]
+    assert client.post(f"/api/v1/metrics?token={key}", json=body).json()["rejected"] == 0
+    client.app.state.stream.drain()
+    # Point 5 is more than a day older than the newest: stored (this organization's
+    # senders may be 4 days late), not scored. Point 400 is within the day: scored.
+    client.app.state.settings.metrics.max_lateness_s = 4 * 86400
+    body = [
+        {"properties": {"what": "cpu", "host": "a"}, "timestamp": T0 + step * i, "value": y[i]}
+        for i in (5, 400)
+    ]
+    assert client.post(f"/api/v1/metrics?token={key}", json=body).json()["rejected"] == 0
+    client.app.state.stream.drain()
+    mid = metric_id(client, owner, "cpu")
+    state = _native_state(db, mid)
+    assert len(native_scores(db, mid)) == len(y) - 1
+    assert state.late_points == 1 and state.points == len(y) - 1
 
 
 def test_a_metric_that_stops_and_comes_back_days_later(client, owner, key, db):

@@ -2,9 +2,13 @@
 
 For each batch of spans (see :mod:`augury.metrics.stream`) it
 
-1. loads the points after each metric's last scored point, in time order (points
-   that arrive older than that are late: they are stored and rolled up but never
-   scored, because scoring uses only the past, and are counted in the state),
+1. loads the points after each metric's last scored point, in time order. Points
+   that arrive older than that (late: another writer's batch compacted after a newer
+   one, a sender's retry) are scored too when they are at most ``LATE_WINDOW_S`` older,
+   against the metric's current model and without learning from them (the model has
+   moved on; rewinding it would change scores already alerted on); a late point that
+   alone reaches the decision level opens a one-point anomaly. Older ones are stored
+   and rolled up but not scored, and counted in the state's ``late_points``,
 2. drops points under an exclusion, and runs the rest through the detector engine
    (:func:`augury.engines.detect.score_matrix`, all metrics of the batch at once, the
    same kernel as the CLI and the benchmarks) at each metric's sensitivity, without
@@ -36,6 +40,7 @@ from augury.anomalies.models import (
     Exclusion,
     LearningPause,
     MetricAnomaly,
+    PointScore,
     SensitivityRule,
 )
 from augury.engines.detect import kernel, score_matrix
@@ -54,6 +59,8 @@ CLOSE_RUN = kernel.CLOSE_RUN
 """... and closes after this many calmer points in a row."""
 PATTERN_POINTS = kernel.SHIFT_RUN
 """An anomaly of at least this many points is a pattern change, else transient."""
+LATE_WINDOW_S = 86400.0
+"""A late point at most this much older than the metric's last scored point is scored."""
 
 
 @dataclass
@@ -137,15 +144,19 @@ class DetectConsumer:
         }
         states = _states(session, ids, 0)
         rows = []
+        late = []
         for batch in load_batches(session, spans):
             metric = metrics[batch.metric_id]
             state = states.get(metric.id) or _new_state(session, metric.id, 0, states)
+            control = controls[metric.org_id]
             fresh = batch.timestamps > (state.last_ts if state.last_ts is not None else -1.0)
-            state.late_points += int((~fresh).sum())
+            if not fresh.all():
+                row = _late_row(session, metric, state, batch, ~fresh, control)
+                if row is not None:
+                    late.append(row)
             ts, values = batch.timestamps[fresh], batch.values[fresh]
             if len(ts) == 0:
                 continue
-            control = controls[metric.org_id]
             values = np.where(control.excluded(metric, ts), np.nan, values)
             rows.append(
                 _Row(
@@ -158,9 +169,86 @@ class DetectConsumer:
                     state.last_ts,
                 )
             )
+        _score_late(session, late)  # against the models before this batch's new points
         _score(session, rows, timescale=0)
         for timescale in ROLLUP_TIMESCALES:
             _score_rollups(session, rows, controls, timescale)
+
+
+def _late_row(session, metric, state, batch, stale, control) -> _Row | None:
+    """The points of ``batch`` older than the metric's newest scored point that have no
+    score yet (a span also covers points another writer's batch already delivered)."""
+    ts, values = batch.timestamps[stale], batch.values[stale]
+    scored = set(
+        session.scalars(
+            select(PointScore.ts).where(
+                PointScore.metric_id == metric.id,
+                PointScore.timescale == 0,
+                PointScore.ts >= float(ts[0]),
+                PointScore.ts <= float(ts[-1]),
+            )
+        )
+    )
+    new = np.array([t not in scored for t in ts.tolist()], dtype=bool)
+    in_window = ts >= state.last_ts - LATE_WINDOW_S
+    state.late_points += int((new & ~in_window).sum())
+    keep = new & in_window
+    if not keep.any():
+        return None
+    ts, values = ts[keep], values[keep]
+    values = np.where(control.excluded(metric, ts), np.nan, values)
+    return _Row(metric, state, ts, values, control.decision_level(metric), False)
+
+
+def _score_late(session: Session, rows: list[_Row]) -> None:
+    """Score late points against each metric's current model, without learning; a late
+    point that alone reaches the decision level, outside the metric's anomalies, opens
+    (and closes) a one-point anomaly."""
+    if not rows:
+        return
+    n = max(len(r.ts) for r in rows)
+    values = np.full((len(rows), n), np.nan)
+    seconds = np.zeros((len(rows), n))
+    for i, r in enumerate(rows):
+        values[i, : len(r.ts)] = r.values
+        seconds[i, : len(r.ts)] = r.ts
+        seconds[i, len(r.ts) :] = r.ts[-1]
+    matrix = np.stack([np.frombuffer(r.state.state, dtype="<f8") for r in rows], axis=1)
+    levels = np.array([r.level for r in rows])
+    result = score_matrix(
+        values, seconds, decision_level=levels, state=matrix.astype(float), learn=False
+    )
+    scored = []
+    for i, r in enumerate(rows):
+        interval = _interval(r.state)
+        for j in np.flatnonzero(~np.isnan(r.values)):
+            score = float(np.round(100.0 * result.scores[i, j], 3))
+            exp = float(result.expected[i, j])
+            lower, upper = result.lower[i, j], result.upper[i, j]
+            ts, value = float(r.ts[j]), float(r.values[j])
+            scored.append((r.metric.id, 0, ts, score, _finite(exp), _finite(lower), _finite(upper)))
+            r.state.points += 1
+            if score >= 100.0 * r.level and not _covered(session, r.metric.id, ts, interval):
+                anomaly = _open(session, r.metric, 0, ts, value, exp, score, interval)
+                _close(session, anomaly)
+    _save_scores(session, scored)
+
+
+def _covered(session: Session, metric_id: int, ts: float, interval: float) -> bool:
+    """Whether one of the metric's native anomalies spans ``ts`` (give or take a point)."""
+    return (
+        session.scalar(
+            select(MetricAnomaly.id)
+            .where(
+                MetricAnomaly.metric_id == metric_id,
+                MetricAnomaly.timescale == 0,
+                MetricAnomaly.start <= ts + interval,
+                MetricAnomaly.end >= ts - interval,
+            )
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def _states(session: Session, metric_ids: list[int], timescale: int) -> dict[int, DetectorState]:

@@ -36,7 +36,9 @@ class DetectorState(Base):
     open_anomaly_id: Mapped[int | None] = mapped_column(Integer)
     points: Mapped[int] = mapped_column(Integer, default=0)
     late_points: Mapped[int] = mapped_column(Integer, default=0)
-    """Points that arrived older than ``last_ts``: stored and rolled up, never scored."""
+    """Points that arrived more than a day (detection.LATE_WINDOW_S) older than
+    ``last_ts``: stored and rolled up, never scored. Later ones within the window are
+    scored when they arrive."""
     updated_at: Mapped[datetime] = mapped_column(default=clock.now)
 
 
