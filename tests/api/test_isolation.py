@@ -376,3 +376,29 @@ def test_feedback_on_another_organizations_alert_is_refused(client, owner, other
         )
         assert r.status_code == 404 and r.json()["error"]["code"] == "RESOURCE_NOT_FOUND"
     assert client.get("/api/v1/feedback", headers=owner.headers).json()["total"] == 0
+
+
+def test_stream_failures_are_per_organization(client, owner, other_org_owner, db):
+    from augury import clock
+    from augury.metrics.models import StreamQueueItem
+
+    metric = _make_metric(client, owner)
+    with db.session() as s:
+        s.add(
+            StreamQueueItem(
+                consumer="detect",
+                org_id=owner.org_id,
+                spans={str(metric): [1.0, 2.0, 1]},
+                attempts=8,
+                error="ValueError: secret detail",
+                parked_at=clock.now(),
+            )
+        )
+    b_key = {"X-Auth-Token": make_key(client, other_org_owner, ["read", "write", "admin"])}
+    for headers in (other_org_owner.headers, b_key):
+        listed = client.get("/api/v1/metrics/stream-failures", headers=headers)
+        assert listed.status_code in (200, 403) and "secret" not in listed.text
+        retried = client.post("/api/v1/metrics/stream-failures/retry", headers=headers)
+        assert retried.status_code in (200, 403) and retried.json().get("retried", 0) == 0
+    (mine,) = client.get("/api/v1/metrics/stream-failures", headers=owner.headers).json()
+    assert mine["parked"] and mine["attempts"] == 8
