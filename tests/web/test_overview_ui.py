@@ -327,3 +327,113 @@ def test_at_390_px_the_pages_fit_the_screen_and_the_menu_button_opens_the_menu(
         phone.shot("anomalies-390")
     finally:
         context.close()
+
+
+def _open_alert(api, org: str) -> tuple[Account, dict]:
+    """An alert on cpu, then points up to a spike on hosts a and b: the spike is the
+    newest point, so the anomaly and the alert it opens stay open."""
+    account = signup(api, org=org)
+    key = make_key(api, account, ["ingest"], name="sender")
+    _api(
+        api,
+        account,
+        "POST",
+        "/alerts",
+        json={"title": "CPU is off", "expression": "what=cpu", "conditions": {"min_score": 50}},
+    )
+    n = test_ui.SPIKE_AT + 1
+    last = int(time.time()) // 60 * 60
+    ts = [last - 60 * (n - 1 - i) for i in range(n)]
+    samples = []
+    for host, seed, level, jump in (("a", 1, 50.0, 12.0), ("b", 2, 40.0, 10.0)):
+        y = test_ui._smooth(seed, level)[:n]
+        y[-1] += jump
+        samples += [
+            {
+                "properties": {"what": "cpu", "host": host},
+                "timestamp": t,
+                "value": round(float(v), 4),
+            }
+            for t, v in zip(ts, y, strict=True)
+        ]
+    _ingest(api, key, samples)
+
+    def opened():
+        items = _api(api, account, "GET", "/alerts/triggered")["items"]
+        return items[0] if items and items[0]["metric_count"] == 2 else None
+
+    return account, _wait_until("the alert opens on both metrics", opened)
+
+
+def test_the_triggered_alert_page_draws_the_metric_with_its_band_and_the_alert(ui, api):
+    account, trigger = _open_alert(api, "Chart Alert Inc")
+    page = ui.page
+    ui.login_as(account, f"/alerts/triggered/{trigger['id']}")
+    chart = page.locator("[data-testid=trigger-chart] [data-testid=chart-svg]")
+    expect(chart).to_be_visible()
+    expect(chart).to_have_attribute("data-learned", "true")
+    expect(chart.get_by_test_id("chart-learned-band")).to_have_count(1)
+    expect(chart.get_by_test_id("chart-line")).to_have_count(1)
+    fired = chart.get_by_test_id("chart-fired")
+    expect(fired).to_have_count(1)
+    assert float(fired.get_attribute("data-start")) == trigger["start"]
+    # The anomaly that opened it is shaded there too.
+    expect(chart.get_by_test_id("chart-anomaly").first).to_be_visible()
+    ui.shot("alert-triggered-chart")
+
+    # Both metrics can be charted: the strongest first, the other from the menu.
+    first, second = (m["metric_id"] for m in trigger["metrics"])
+    menu = page.get_by_test_id("trigger-chart-metric")
+    expect(menu).to_have_value(str(first))
+    drawn = chart.get_attribute("aria-label")
+    menu.select_option(str(second))
+    expect(chart).not_to_have_attribute("aria-label", drawn)
+    expect(chart.get_by_test_id("chart-fired")).to_have_count(1)
+    expect(chart).to_have_attribute("data-learned", "true")
+    ui.assert_no_error_toast()
+
+
+def test_the_alert_form_preview_charts_the_band_and_when_it_would_have_fired(ui, api):
+    seeded = _seed_anomalies(api, "Preview Chart Inc")
+    account = seeded.account
+    page = ui.page
+    ui.login_as(account, "/alerts/new")
+    page.fill("[data-testid=af-expression]", "what=cpu")
+    page.fill("[data-testid=af-min-score]", "50")
+    page.fill("[data-testid=af-group-by]", "host")
+    got = _api(
+        api,
+        account,
+        "POST",
+        "/alerts/preview",
+        json={
+            "title": "x",
+            "expression": "what=cpu",
+            "group_by": ["host"],
+            "conditions": {"min_score": 50},
+        },
+    )
+    assert got["fired"] == 2  # one per host
+    newest = got["triggers"][0]
+    expect(page.get_by_test_id("preview-fired")).to_have_text("2")
+    chart = page.locator("[data-testid=preview-chart] [data-testid=chart-svg]")
+    expect(chart.get_by_test_id("chart-fired")).to_have_count(1)  # this host's one
+    expect(chart).to_have_attribute("data-learned", "true")
+    assert (
+        float(chart.get_by_test_id("chart-fired").get_attribute("data-start")) == (newest["start"])
+    )
+    metric = _api(api, account, "GET", f"/metrics/{newest['metric_ids'][0]}")
+    expect(page.get_by_test_id("preview-chart-card")).to_contain_text(metric["name"])
+    expect(page.get_by_test_id("preview-chart-caption")).to_contain_text(
+        "1 more on other metrics or groups"
+    )
+    ui.shot("alert-form-preview-chart")
+
+    # Without grouping, both hosts' spikes are one alert: one mark, on the chart still.
+    page.fill("[data-testid=af-group-by]", "")
+    expect(page.get_by_test_id("preview-fired")).to_have_text("1")
+    expect(page.get_by_test_id("preview-chart-caption")).to_have_text(
+        "Marked: the 1 time this alert would have fired on this metric."
+    )
+    expect(chart.get_by_test_id("chart-fired")).to_have_count(1)
+    ui.assert_no_error_toast()

@@ -1643,6 +1643,8 @@
    * - events: user events [{id, title, category, source, type, start, end}] (GET /events): a
    *   dashed line with a flag at its start (its title shows on hover), and a shaded band
    *   over its span when it has one; suppress events are hatched.
+   * - fired: [{start, end, label}] when an alert fired (or would have): a bell-coloured line
+   *   with a marker at its start and a light band to its end.
    */
   function drawSeries(box, s, opts) {
     const o = opts || {};
@@ -1701,13 +1703,20 @@
       return { e, ranged, xs: x(Math.max(e.start, t0)), xe: x(Math.min(end, t1)), atStart: e.start >= t0 };
     }).filter(Boolean);
 
+    // Alert times as pixels: a line at the start, a band to the end, within the range.
+    const firedMarks = (o.fired || []).map((f) => {
+      const end = known(f.end) ? Math.max(f.end, f.start) : f.start;
+      if (end < t0 || f.start > t1) return null;
+      return { f, xs: x(Math.max(f.start, t0)), xe: x(Math.min(end, t1)), atStart: f.start >= t0 };
+    }).filter(Boolean);
+
     const root = svg("svg", {
       width: W, height: H, viewBox: "0 0 " + W + " " + H, class: "chart-svg", role: "img",
       "aria-label": s.name + ": " + n + " points at resolution " + s.resolution,
       "data-testid": "chart-svg", "data-points": n, "data-resolution": s.resolution, "data-band": String(band),
       "data-learned": String(learned), "data-anomalies": spans.length,
       "data-forecast-points": fc ? fn : null, "data-forecast-levels": fc ? fbands.map((b) => b.key).join(",") : null,
-      "data-events": eventMarks.length,
+      "data-events": eventMarks.length, "data-fired": firedMarks.length,
     });
     if (fc) root.setAttribute("aria-label", root.getAttribute("aria-label") + ", then " + fn + " forecast points");
     const clipId = "plot-clip-" + ++chartSeq;
@@ -1725,6 +1734,13 @@
         svg("rect", { x: r1(sp.x0), y: M.t, width: r1(sp.x1 - sp.x0), height: 3, class: "anomaly-mark" }));
     });
     root.append(shading);
+    if (firedMarks.length) {
+      const bands = svg("g", { class: "fired-bands" });
+      firedMarks.forEach((m) => bands.append(svg("rect", {
+        x: r1(m.xs), y: M.t, width: r1(Math.max(1, m.xe - m.xs)), height: ph, class: "fired-band",
+      })));
+      root.append(bands);
+    }
     if (eventMarks.length) {
       const bands = svg("g", { class: "event-bands" });
       eventMarks.filter((m) => m.ranged).forEach((m) => bands.append(svg("rect", {
@@ -1817,6 +1833,22 @@
       }));
     }
     root.append(plot);
+    if (firedMarks.length) {
+      const marks = svg("g", { class: "fired-marks" });
+      firedMarks.forEach((m) => {
+        const fx = r1(m.xs) + 0.5;
+        const g = svg("g", {
+          class: "fired-marker", "data-testid": "chart-fired", "data-start": m.f.start, "data-end": known(m.f.end) ? m.f.end : null,
+        }, svg("title", {}, (m.f.label || "Fired") + "\n" + dateFmt.format(new Date(m.f.start * 1000))));
+        if (m.atStart) {
+          g.append(
+            svg("line", { x1: fx, x2: fx, y1: M.t, y2: M.t + ph, class: "fired-line" }),
+            svg("path", { d: "M" + (fx - 5) + " " + M.t + "h10l-5 7z", class: "fired-head" }));
+        }
+        marks.append(g);
+      });
+      root.append(marks);
+    }
     if (fc && known(fc.origin) && fc.origin >= t0) {
       const ox = r1(x(fc.origin)) + 0.5;
       root.append(svg("g", { class: "forecast-origin", "data-testid": "chart-forecast-origin", "data-ts": fc.origin },
@@ -1900,6 +1932,8 @@
         sp ? h("div", { class: "tip-anomaly" }, "Anomaly" + (sp.a.anomaly_id ? " #" + sp.a.anomaly_id : "")
           + (known(sp.a.peak_score) ? " · score " + Math.round(sp.a.peak_score) : "")
           + (o.onAnomaly ? " · click to open" : "")) : null,
+        firedMarks.filter((m) => p >= m.xs - 4 && p <= Math.max(m.xe, m.xs) + 4).slice(0, 1).map((m) => h("div", { class: "tip-fired" },
+          (m.f.label || "Fired") + " " + fmtTime(isoOf(m.f.start)))),
         eventsAt(p).map((m) => h("div", { class: "tip-event" },
           (m.e.type === "suppress" ? "Suppressed: " : "Event: ") + m.e.title)),
       ]);
@@ -4434,6 +4468,58 @@
       }
     }
 
+    // The chart under the form: the metric of the newest would-have-fired alert (or the
+    // first the expression matches) over the previewed days, with its band and the times
+    // this configuration would have fired on it.
+    const chartCall = newestOnly();
+    let previewChart = null;
+    async function drawPreviewChart(p, expression) {
+      const stale = chartCall();
+      const card = el("preview-chart-card");
+      const ids = (t) => t.metric_ids || [];
+      let metricId = p.triggers.length && ids(p.triggers[0]).length ? ids(p.triggers[0])[0] : null;
+      let name = null;
+      if (metricId === null || metricId === undefined) {
+        if (!p.metrics_matched) {
+          show(card, false);
+          return;
+        }
+        const m = await api("/metrics", { query: { q: expression, sort: "-last_seen", limit: 1 } });
+        if (stale()) return;
+        if (!m.items.length) {
+          show(card, false);
+          return;
+        }
+        metricId = m.items[0].id;
+        name = m.items[0].name;
+      }
+      show(card, true);
+      const holder = el("preview-chart-box");
+      if (!previewChart || !holder.contains(previewChart.box)) {
+        // First time, or after an error panel took its place.
+        const existing = el("preview-chart");
+        const box = existing && holder.contains(existing) ? existing
+          : h("div", { class: "chart chart-medium", id: "preview-chart", "data-testid": "preview-chart" },
+            h("div", { class: "chart-tip", hidden: true }), h("div", { class: "skeleton skeleton-chart" }));
+        if (box !== existing) append(clear(holder), box);
+        previewChart = bandChart(box);
+      }
+      if (!name) {
+        const m = await api("/metrics/" + metricId);
+        if (stale()) return;
+        name = m.name;
+      }
+      const mine = p.triggers.filter((t) => ids(t).includes(metricId));
+      const fired = mine.map((t) => ({ start: t.start, end: t.end, label: "Would have fired" }));
+      await previewChart.draw(metricId, p.start, p.end + 1, fired);
+      if (stale()) return;
+      el("preview-chart-metric").textContent = name;
+      el("preview-chart-caption").textContent = mine.length
+        ? "Marked: the " + fmtCount(mine.length) + (mine.length === 1 ? " time" : " times") + " this alert would have fired on this metric"
+          + (p.fired > mine.length ? " (" + fmtCount(p.fired - mine.length) + " more on other metrics or groups)" : "") + "."
+        : "It would not have fired on this metric in the last " + PREVIEW_DAYS + " days.";
+    }
+
     async function preview() {
       const stale = previewCall();
       let b;
@@ -4453,6 +4539,8 @@
         const p = await api("/alerts/preview", { method: "POST", body: b });
         if (stale()) return;
         renderPreview(p);
+        loadInto(el("preview-chart-box"), () => drawPreviewChart(p, b.expression),
+          () => h("div", { class: "skeleton skeleton-chart" }));
       } catch (err) {
         if (stale()) return;
         if (err.status === 422) previewMessage(err.message, true);
@@ -4534,6 +4622,7 @@
           append(clear(form), h("section", { class: "card" }, h("p", { class: "muted" }, "This alert configuration does not exist in this organization. ",
             h("a", { href: "/alerts?tab=configs" }, "Back to the configurations"), ".")));
           show(el("preview"), false);
+          show(el("preview-chart-card"), false);
           return;
         }
         throw err;
@@ -4546,6 +4635,68 @@
     }
     syncType();
     await preview();
+  }
+
+  // --- a metric with its band and alert times, where alert decisions are made ---------
+
+  /**
+   * A chart in `box` (a .chart with a .chart-tip) of one metric from `from` to `to` with
+   * its learned band, its anomalies shaded and `fired` alert times marked. Native points
+   * where the API allows that many, else hourly ones (which carry the hourly band).
+   * Redraws itself when the box changes width. Answers the series.
+   */
+  function bandChart(box) {
+    let last = null;
+    let width = box.clientWidth;
+    new ResizeObserver(() => {
+      if (box.clientWidth === width) return;
+      width = box.clientWidth;
+      if (last && last.s.timestamps.length) drawSeries(box, last.s, last.opts);
+    }).observe(box);
+
+    function message(text) {
+      $$("svg", box).forEach((el) => el.remove());
+      $$(".skeleton", box).forEach((el) => el.remove());
+      let el = $(".chart-empty", box);
+      if (!el) {
+        el = h("div", { class: "chart-empty" });
+        box.append(el);
+      }
+      append(clear(el), h("div", { class: "empty-icon" }, "∅"), h("p", {}, text));
+      show(el, true);
+    }
+
+    async function draw(metricId, from, to, fired) {
+      box.classList.add("loading");
+      let s;
+      try {
+        const q = { from: Math.floor(from), to: Math.ceil(to) };
+        try {
+          s = await api("/metrics/" + metricId + "/timeseries", { query: { ...q, resolution: "native" } });
+        } catch (err) {
+          if (err.status !== 422) throw err;
+          s = await api("/metrics/" + metricId + "/timeseries", { query: { ...q, resolution: "1h" } });
+        }
+      } finally {
+        box.classList.remove("loading");
+      }
+      $$(".skeleton", box).forEach((el) => el.remove());
+      if (!s.timestamps.length) {
+        last = null;
+        message("No points of this metric between " + fmtTime(isoOf(from)) + " and " + fmtTime(isoOf(to)) + ".");
+        return s;
+      }
+      show($(".chart-empty", box), false);
+      const opts = {
+        anomalies: s.anomalies, fired,
+        onAnomaly: (a) => location.assign("/anomalies/" + a.anomaly_id),
+      };
+      last = { s, opts };
+      drawSeries(box, s, opts);
+      return s;
+    }
+
+    return { box, draw, message };
   }
 
   // --- alerts: one triggered alert ----------------------------------------------------
@@ -4638,6 +4789,37 @@
       render();
     }
 
+    // The metric (the strongest first; a menu picks another) around the alert, with its
+    // band and the time the alert was open marked.
+    let chart = null;
+    async function drawTriggerChart() {
+      const box = $("#trigger-chart-box");
+      if (!chart || !box.contains($("#trigger-chart"))) {
+        append(clear(box), h("div", { class: "chart chart-medium", id: "trigger-chart", "data-testid": "trigger-chart" },
+          h("div", { class: "chart-tip", hidden: true }), h("div", { class: "skeleton skeleton-chart" })));
+        chart = bandChart($("#trigger-chart"));
+      }
+      const sel = $("#trigger-chart-metric");
+      if (!t.metrics.length) {
+        chart.message("No metrics recorded for this alert.");
+        return;
+      }
+      if (!sel.options.length) {
+        t.metrics.forEach((m) => sel.append(h("option", { value: m.metric_id }, m.name)));
+        show(sel, t.metrics.length > 1);
+        sel.addEventListener("change", () => loadInto(box, drawTriggerChart));
+      }
+      const metricId = Number(sel.value || t.metrics[0].metric_id);
+      const now = Date.now() / 1000;
+      const end = t.end === null || t.end === undefined ? now : t.end;
+      const pad = Math.max(6 * 3600, 2 * (end - t.start));
+      const fired = [{ start: t.start, end, label: t.status === "open" ? "Alert open since" : "Alert opened" }];
+      await chart.draw(metricId, t.start - pad, Math.min(now, end + pad / 2) + 1, fired);
+      $("#trigger-chart-caption").textContent = "The metric " + (t.metrics.length > 1 ? "you pick " : "")
+        + "with its learned normal band and its anomalies (red); the amber line marks when the alert opened, the amber band how long it "
+        + (t.status === "open" ? "has been open." : "stayed open.");
+    }
+
     ackBtn.addEventListener("click", () => busy(ackBtn, async () => {
       t = await setAck(t, !t.acknowledged_at);
       toast(t.acknowledged_at ? "Acknowledged: no more update messages." : "Acknowledgement removed.", "success");
@@ -4673,7 +4855,8 @@
       }
       throw err;
     }
-    await Promise.all([loadDeliveries(), feedbackBox({ trigger_id: id }, me)]);
+    await Promise.all([loadDeliveries(), feedbackBox({ trigger_id: id }, me), loadInto($("#trigger-chart-box"), drawTriggerChart,
+      () => h("div", { class: "skeleton skeleton-chart" }))]);
   }
 
   // --- settings: members --------------------------------------------------------------
