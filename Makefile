@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint bench-nab bench-detect bench-m4 bench-ingest bench-feedback bench-jobs clean
+.PHONY: run test test-deps lint bench-nab bench-detect bench-m4 bench-ingest bench-feedback bench-jobs clean
 
 $(VENV)/.stamp-base: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,8 +26,13 @@ run: $(VENV)/.stamp-base
 	$(VENV)/bin/augury serve --host $(HOST) --port $(PORT) --demo
 
 ## Run the whole test suite (set AUGURY_TEST_DATABASE_URL to run it on PostgreSQL).
-test: $(VENV)/.stamp-test
-	$(PY) -m pytest $(PYTEST_ARGS)
+## A skipped test fails the run (`make test AUGURY_FAIL_ON_SKIP=` allows skips).
+test: $(VENV)/.stamp-test test-deps
+	AUGURY_FAIL_ON_SKIP=$${AUGURY_FAIL_ON_SKIP-1} $(PY) -m pytest $(PYTEST_ARGS)
+
+## Chromium and Prometheus, which tests run: installed with apt-get as root, else named.
+test-deps:
+	.ci/install-test-deps
 
 lint: $(VENV)/.stamp-test
 	$(VENV)/bin/ruff check src tests benchmarks
