@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from augury import clock
 from augury.accounts import security
 from augury.runtime.mail import read_outbox
 from tests.fixtures.factories import PASSWORD, signup
@@ -254,7 +255,7 @@ def test_changing_the_password_kills_outstanding_reset_tokens(client, owner, set
     assert login.status_code == 200
 
 
-def test_replaying_a_rotated_refresh_token_revokes_its_family(client, owner):
+def test_replaying_a_rotated_refresh_token_revokes_its_family(client, owner, monkeypatch):
     other = client.post(
         "/api/v1/auth/login", json={"email": owner.email, "password": PASSWORD}
     ).json()
@@ -265,7 +266,9 @@ def test_replaying_a_rotated_refresh_token_revokes_its_family(client, owner):
     )
     assert second.status_code == 200
     latest = second.json()
-    # Someone presents a token that was already rotated: the thief or the owner, no telling.
+    # Later, someone presents a token that was already rotated: the thief or the owner.
+    later = clock.now() + timedelta(minutes=1)
+    monkeypatch.setattr(clock, "now", lambda: later)
     replay = client.post("/api/v1/auth/refresh", json={"refresh_token": owner.refresh_token})
     assert replay.status_code == 401
     assert replay.json()["error"]["code"] == "AUTHENTICATION_FAILED"
@@ -286,6 +289,20 @@ def test_replaying_a_rotated_refresh_token_revokes_its_family(client, owner):
     assert len(events) == 1
     assert events[0]["outcome"] == "failure"
     assert events[0]["actor_user_id"] == owner.user_id
+
+
+def test_two_tabs_renewing_at_once_keep_the_login(client, owner):
+    """Both tabs of a browser present the same refresh token at once: the loser is
+    refused, and the login goes on with the winner's new token (no reuse alarm)."""
+    winner = client.post("/api/v1/auth/refresh", json={"refresh_token": owner.refresh_token})
+    loser = client.post("/api/v1/auth/refresh", json={"refresh_token": owner.refresh_token})
+    assert winner.status_code == 200 and loser.status_code == 401
+    r = client.post("/api/v1/auth/refresh", json={"refresh_token": winner.json()["refresh_token"]})
+    assert r.status_code == 200
+    headers = {"Authorization": f"Bearer {r.json()['access_token']}"}
+    assert (
+        client.get("/api/v1/audit?action=auth.refresh_reuse", headers=headers).json()["items"] == []
+    )
 
 
 def test_logout_after_refresh_ends_the_whole_login(client, owner):

@@ -47,6 +47,10 @@ from augury.store.owned import get_owned
 LOGIN_FAILURES_ALLOWED = 5
 LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
 LOGIN_FIRST_WAIT = timedelta(seconds=30)
+# A refresh token rotated this recently and presented again is taken for two tabs of one
+# browser renewing at once (the web UI then reads the new token the other tab stored),
+# not for a stolen copy: refused, but the login goes on.
+REFRESH_REUSE_GRACE = timedelta(seconds=10)
 # API keys record use at most this often, so a busy sender does not write on every call.
 KEY_TOUCH_INTERVAL = timedelta(seconds=60)
 
@@ -364,6 +368,8 @@ def _session_by_refresh(session: Session, refresh_token: str, ip: str | None) ->
     ):
         raise AuthenticationFailed("Invalid or expired refresh token.")
     if auth_session.rotated_at is not None:
+        if clock.now() - auth_session.rotated_at < REFRESH_REUSE_GRACE:
+            raise AuthenticationFailed("This refresh token was just renewed; use the new one.")
         # Used before: a copy is in someone else's hands too. End the whole login.
         _revoke_family(session, auth_session.family_id)
         user = session.get(User, auth_session.user_id)
