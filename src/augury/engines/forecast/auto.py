@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .base import Forecaster, clean_series, level_key, normalize_levels
+from .base import Forecaster, clean_series, fill_masked, level_key, normalize_levels
 from .direct import DirectRegression
 from .intervals import conformal_bands, residuals
 from .lagreg import LagRegression, seasonal_lags
@@ -45,8 +45,9 @@ class ForecastResult:
     metric : ``"smape"`` (positive series) or ``"mase"`` (series with zeros/negatives).
     interval_method : ``"conformal"`` (backtest errors), ``"model"`` (the fallback
         model's own intervals) or ``"none"`` (constant series).
-    details : ``n`` (points used after cleaning) and the backtest ``windows`` as
-        ``(origin, length)`` pairs.
+    details : ``n`` (points used after cleaning), ``excluded`` (points replaced because
+        ``exclude`` flagged them) and the backtest ``windows`` as ``(origin, length)``
+        pairs.
     """
 
     mean: np.ndarray
@@ -129,10 +130,14 @@ class AutoForecaster(Forecaster):
     candidate by rolling-origin backtest: ``n_windows`` forecasts of
     ``backtest_horizon`` steps from origins at the end of the history, each model
     refitted on the data before its origin. The error is sMAPE for positive series and
-    MASE otherwise. The ``n_combine`` best candidates are averaged (geometrically for
-    positive series): on the M4 Hourly training series, averaging the best four beat
-    picking the single best by a wide margin (validation OWA 0.406 vs 0.426), because
-    one backtest is a noisy judge. Prediction intervals are split-conformal: empirical
+    MASE otherwise. The average of the ``n_combine`` best candidates (geometric for
+    positive series) is backtested too, and chosen only when its error is lower than
+    the best single candidate's (``combine="if_better"``, the default), so that the
+    model shown is always the one with the lowest backtest error among those scored.
+    ``combine="always"`` averages the best ones regardless (on the M4 Hourly training
+    series that beat pure selection, validation OWA 0.406 vs 0.426; see
+    docs/benchmarks.md for what the rule costs there). Prediction intervals are
+    split-conformal: empirical
     quantiles of the chosen forecast's backtest errors (see :mod:`.intervals`), log
     ratios for positive series.
 
@@ -160,9 +165,10 @@ class AutoForecaster(Forecaster):
         Names from :func:`candidate_models` to restrict the pool to.
     interval_scale : float
         Widening factor of the conformal quantiles (see ``INTERVAL_SCALE``).
-    combine : {"always", "if_better"}
-        ``always`` averages the ``n_combine`` best; ``if_better`` only when the
-        average's own backtest error is no worse than the best single candidate's.
+    combine : {"if_better", "always"}
+        ``if_better`` (default) averages the ``n_combine`` best only when the average's
+        own backtest error is strictly lower than the best single candidate's;
+        ``always`` averages them regardless.
 
     Examples
     --------
@@ -183,7 +189,7 @@ class AutoForecaster(Forecaster):
         n_combine: int = 4,
         candidates: tuple[str, ...] | None = None,
         interval_scale: float = INTERVAL_SCALE,
-        combine: str = "always",
+        combine: str = "if_better",
     ):
         self.season_length = season_length
         self.candidate_periods = candidate_periods
@@ -195,13 +201,23 @@ class AutoForecaster(Forecaster):
         self.combine = combine
 
     # -- fitting -----------------------------------------------------------------------
-    def fit(self, y) -> AutoForecaster:
-        x = clean_series(y)
+    def fit(self, y, exclude=None) -> AutoForecaster:
+        """Learn from ``y``; points flagged in ``exclude`` (a boolean array as long as
+        ``y``: anomalies, outages) are replaced by :func:`~.base.fill_masked` with the
+        values at the same phase of the cycle before they are learned from, so that
+        the forecast does not repeat them and their errors do not widen the intervals.
+        """
+        x, periods, excluded = self._prepare(y, exclude)
         n = len(x)
-        periods = self._periods(x)
         positive = bool(np.all(x > 0))
         metric = "smape" if positive else "mase"
-        base = {"periods": periods, "metric": metric, "positive": positive, "n": n}
+        base = {
+            "periods": periods,
+            "metric": metric,
+            "positive": positive,
+            "n": n,
+            "excluded": excluded,
+        }
 
         if n < 2:
             return self._fit_fallback(x, base, "a single observation cannot be backtested")
@@ -267,13 +283,15 @@ class AutoForecaster(Forecaster):
                 )
             )
             scores[f"combination({'+'.join(members)})"] = combo_err
-            if self.combine == "always" or combo_err <= scores[ranked[0]]:
+            if self.combine == "always" or combo_err < scores[ranked[0]]:
                 chosen = members
                 reason = (
                     f"average of the {k} best candidates: backtest {metric} "
                     f"{combo_err:.3g} vs {scores[ranked[0]]:.3g} for the best single one "
                     f"({ranked[0]})"
                 )
+            else:
+                reason += f"; the average of the {k} best ({combo_err:.3g}) is no better"
         # errors of the chosen forecast, one row per window, for conformal intervals:
         # log ratios when series and forecasts are positive, differences otherwise
         errs_log, errs_abs = [], []
@@ -293,6 +311,8 @@ class AutoForecaster(Forecaster):
         name = chosen[0] if len(chosen) == 1 else f"combination({'+'.join(chosen)})"
         if failures:
             reason += "; failed: " + ", ".join(sorted(failures))
+        if excluded:
+            reason += f"; {excluded} excluded point{'s' if excluded > 1 else ''} replaced"
         self.model_ = {
             **base,
             "kind": "backtested",
@@ -308,6 +328,33 @@ class AutoForecaster(Forecaster):
             "windows": windows,
         }
         return self
+
+    def _prepare(self, y, exclude) -> tuple[np.ndarray, tuple[int, ...], int]:
+        """The cleaned series, its seasonal periods and how many points were replaced.
+
+        With ``exclude``, the periods are detected with the flagged points left out
+        (interpolated), then those points take the values of the same phase of the
+        first cycle (or are interpolated when there is none)."""
+        if exclude is None:
+            x = clean_series(y)
+            return x, self._periods(x), 0
+        raw = np.asarray(y, dtype=float).ravel()
+        mask = np.asarray(exclude, dtype=bool).ravel()
+        if mask.shape != raw.shape:
+            raise ValueError(
+                f"exclude must flag each point of y: {mask.size} flags for {raw.size} points"
+            )
+        ok = np.isfinite(raw)
+        if not ok.any():
+            clean_series(raw)  # raises the usual error
+        first, last = int(np.argmax(ok)), len(ok) - 1 - int(np.argmax(ok[::-1]))
+        raw, mask = raw[first : last + 1], mask[first : last + 1]
+        if not mask.any() or not (ok[first : last + 1] & ~mask).any():
+            x = clean_series(raw)
+            return x, self._periods(x), 0
+        periods = self._periods(clean_series(np.where(mask, np.nan, raw)))
+        x = clean_series(fill_masked(raw, mask, periods[0] if periods else None))
+        return x, periods, int(mask.sum())
 
     def _periods(self, x: np.ndarray) -> tuple[int, ...]:
         sl = self.season_length
@@ -399,7 +446,11 @@ class AutoForecaster(Forecaster):
             interval_method={"backtested": "conformal", "constant": "none"}.get(
                 st["kind"], "model"
             ),
-            details={"n": st["n"], "windows": st.get("windows", [])},
+            details={
+                "n": st["n"],
+                "excluded": st.get("excluded", 0),
+                "windows": st.get("windows", []),
+            },
         )
 
     @classmethod
@@ -413,14 +464,16 @@ def auto_forecast(
     season_length: int | tuple[int, ...] | None = None,
     levels: Iterable[float] = (80, 95),
     freq: str | None = None,
+    exclude=None,
     **options,
 ) -> ForecastResult:
     """Forecast ``h`` steps of one series with automatic model choice and intervals.
 
     The shared entry point of the server, the CLI and the M4 benchmark. It detects the
     seasonal periods (unless given), backtests every candidate model on the series' own
-    history (rolling origin, horizon ``h``), averages the best ones, and calibrates the
-    intervals on the backtest errors. It never raises on awkward data: gaps are
+    history (rolling origin, horizon ``h``), takes the best one (or the average of the
+    best ones when that backtests better), and calibrates the intervals on the backtest
+    errors. It never raises on awkward data: gaps are
     interpolated, constant and very short series get a documented fallback.
 
     Parameters
@@ -438,9 +491,13 @@ def auto_forecast(
         Sampling frequency (``"h"``, ``"d"``, ``"15min"``...): the cycles worth testing
         come from :func:`~.seasonality.periods_for_freq` (hourly: 24 and 168). Ignored
         when ``candidate_periods`` is passed.
+    exclude : array-like of bool or None
+        One flag per point of ``y``: flagged points (anomalies, incidents) are not
+        learned from; they are replaced by the values at the same phase of the cycle
+        (see :func:`~.base.fill_masked`), so the forecast does not repeat them.
     **options
         Passed to :class:`AutoForecaster` (``n_windows``, ``n_combine``,
-        ``candidates``, ``candidate_periods``, ``interval_scale``).
+        ``candidates``, ``candidate_periods``, ``interval_scale``, ``combine``).
 
     Returns
     -------
@@ -451,8 +508,8 @@ def auto_forecast(
     Raises
     ------
     ValueError
-        If ``h`` is not positive, a level is outside (0, 100), or ``y`` holds no
-        finite value.
+        If ``h`` is not positive, a level is outside (0, 100), ``y`` holds no
+        finite value, or ``exclude`` is not as long as ``y``.
 
     Examples
     --------
@@ -475,7 +532,7 @@ def auto_forecast(
     options.setdefault("backtest_horizon", h)
     if freq is not None:
         options.setdefault("candidate_periods", periods_for_freq(freq))
-    model = AutoForecaster(season_length=season_length, **options).fit(y)
+    model = AutoForecaster(season_length=season_length, **options).fit(y, exclude=exclude)
     return model.result(h, levels)
 
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 import numpy as np
 from scipy.stats import norm
 
-__all__ = ["Forecaster", "clean_series", "gaussian_bands", "normalize_levels"]
+__all__ = ["Forecaster", "clean_series", "fill_masked", "gaussian_bands", "normalize_levels"]
 
 
 class Forecaster:
@@ -76,6 +76,45 @@ def clean_series(y) -> np.ndarray:
     if not ok.all():
         idx = np.arange(len(x))
         x[~ok] = np.interp(idx[~ok], idx[ok], x[ok])
+    return x
+
+
+def fill_masked(y, mask, period: int | None = None, reach: int = 3) -> np.ndarray:
+    """A float copy of ``y`` with the points flagged in ``mask`` replaced.
+
+    A flagged point (an incident, an outage) takes the mean of the nearest unflagged
+    points at the same phase of the cycle before and after it (``period`` steps away,
+    up to ``reach`` cycles each way), or of the one side that has one; without a
+    ``period``, or with no such point, it is interpolated linearly between the nearest
+    unflagged points. Unflagged NaN stay NaN (:func:`clean_series` fills them). When
+    every finite point is flagged the mask is ignored (there is nothing to learn from).
+
+    >>> fill_masked([1.0, 2.0, 9.0, 4.0], [False, False, True, False])
+    array([1., 2., 3., 4.])
+    >>> fill_masked([1.0, 5.0, 1.0, 50.0, 1.0, 5.0], [0, 0, 0, 1, 0, 0], period=2)
+    array([1., 5., 1., 5., 1., 5.])
+    """
+    x = np.asarray(y, dtype=float).ravel().copy()
+    m = np.asarray(mask, dtype=bool).ravel()
+    if m.shape != x.shape:
+        raise ValueError(f"the mask flags {m.size} points but the series has {x.size}")
+    good = np.isfinite(x) & ~m
+    todo = np.flatnonzero(m)
+    if todo.size == 0 or not good.any():
+        return x
+    n = len(x)
+    p = int(period) if period and period > 1 else 0
+    linear = np.interp(todo, np.flatnonzero(good), x[good])
+    for j, i in enumerate(todo):
+        same_phase = []
+        if p:
+            for sign in (-1, 1):
+                for k in range(1, reach + 1):
+                    t = i + sign * k * p
+                    if 0 <= t < n and good[t]:
+                        same_phase.append(x[t])
+                        break
+        x[i] = float(np.mean(same_phase)) if same_phase else linear[j]
     return x
 
 
