@@ -3,6 +3,12 @@
 The science is :func:`augury.engines.forecast.auto_forecast` (the same call as
 ``augury forecast`` and ``make bench-m4``); this module loads each metric's history
 at the task's resolution, lays it on a regular grid and stores what comes back.
+
+What a forecast learns from: complete buckets only (the bucket still filling, whose
+sum is low and whose average is noisy, is left out, see :func:`history`), and not the
+metric's anomalies (see :func:`anomaly_spans`): they are flagged to the engine, which
+replaces them by the same hour of the neighbouring cycles, so that a forecast does not
+repeat last night's incident.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from sqlalchemy import desc, func, select
 from sqlalchemy.orm import Session
 
 from augury import clock
+from augury.anomalies.models import MetricAnomaly
 from augury.api.pagination import PageParams, paginate
 from augury.engines.forecast import auto_forecast
 from augury.engines.forecast.base import level_key, normalize_levels
@@ -33,6 +40,8 @@ MAX_METRICS = 500
 MAX_HISTORY = 5000
 """Most recent points (at the task's resolution) a forecast learns from."""
 MIN_HISTORY = 8
+MAX_ANOMALIES = 1000
+"""Most recent anomalies of a metric left out of its forecast's history."""
 RESOLUTION_SECONDS = {"1m": 60, "5m": 300, "1h": 3600, "1d": 86400}
 ACTIVE_RUN = ("pending", "running")
 
@@ -188,7 +197,11 @@ def results(
 def history(
     session: Session, metric: Metric, resolution: str, limit: int = MAX_HISTORY
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The newest ``limit`` points of ``metric`` at ``resolution`` (times, values)."""
+    """The newest ``limit`` points of ``metric`` at ``resolution`` (times, values).
+
+    At a rollup resolution these are complete buckets only: the newest bucket is left
+    out while it is still filling (see :func:`bucket_is_partial`).
+    """
     if resolution == "native":
         rows = session.execute(
             select(MetricPoint.ts, MetricPoint.value)
@@ -204,16 +217,82 @@ def history(
             else (MetricRollup.sum / MetricRollup.count)
         )
         rows = session.execute(
-            select(MetricRollup.bucket, value)
+            select(MetricRollup.bucket, value, MetricRollup.count)
             .where(MetricRollup.metric_id == metric.id, MetricRollup.resolution == res)
             .order_by(desc(MetricRollup.bucket))
-            .limit(limit)
+            .limit(limit + 1)
         ).all()
+        counts = [r[2] for r in reversed(rows)]
+        if rows and bucket_is_partial(
+            rows[0][0], res, counts, metric.last_ts, clock.now().timestamp()
+        ):
+            rows = rows[1:]
+        rows = rows[:limit]
     rows.reverse()
     return (
         np.array([r[0] for r in rows], dtype=float),
         np.array([r[1] for r in rows], dtype=float),
     )
+
+
+def bucket_is_partial(
+    bucket: float, res: float, counts: list[int], newest_ts: float | None, now: float
+) -> bool:
+    """Whether the newest rollup bucket (starting at ``bucket``, ``res`` seconds long) is
+    still filling.
+
+    It is when it ends after ``now``, or after the metric's newest point plus the
+    metric's usual spacing (``res`` over the median count of points per bucket in
+    ``counts``, the bucket counts oldest first, the newest bucket last): minute points
+    up to 10:59 complete the 10:00 bucket, 5-minute points up to 10:10 do not. A
+    partial bucket holds a fraction of a sum (a counter's hour is low) or of an
+    average (noisy), so it is not learned from, nor counted as what happened.
+    """
+    end = bucket + res
+    if end > now:
+        return True
+    if newest_ts is None:
+        return False
+    before = counts[:-1]
+    spacing = res / max(float(np.median(before)), 1.0) if before else res
+    return end > newest_ts + spacing + 1e-6
+
+
+def anomaly_spans(session: Session, metric: Metric, start: float) -> list[tuple[float, float]]:
+    """``[from, to)`` seconds of the metric's anomalies since ``start``, to leave out of
+    its forecast's history.
+
+    Every stored anomaly of the metric, at any time scale (an hourly one covers its
+    hours), except a pattern change still open: a change that has not ended may be the
+    new normal, which the forecast must learn.
+    """
+    rows = session.execute(
+        select(MetricAnomaly.start, MetricAnomaly.end, MetricAnomaly.timescale)
+        .where(
+            MetricAnomaly.metric_id == metric.id,
+            MetricAnomaly.end >= start,
+            ~((MetricAnomaly.state == "open") & (MetricAnomaly.type == "pattern_change")),
+        )
+        .order_by(desc(MetricAnomaly.end))
+        .limit(MAX_ANOMALIES)
+    ).all()
+    return [(float(a), float(b) + (ts_scale or 1e-3)) for a, b, ts_scale in rows]
+
+
+def grid_mask(
+    first: float, step: float, n: int, spans: list[tuple[float, float]], centred: bool
+) -> np.ndarray:
+    """Which of ``n`` grid steps (the first at ``first``) overlap one of ``spans``.
+
+    A step covers ``[t, t + step)`` (a rollup bucket) or, when ``centred``,
+    ``[t - step / 2, t + step / 2)`` (native points laid on a grid).
+    """
+    lo = first + step * np.arange(n) - (step / 2 if centred else 0.0)
+    hi = lo + step
+    mask = np.zeros(n, dtype=bool)
+    for a, b in spans:
+        mask |= (lo < b) & (hi > a)
+    return mask
 
 
 class NotForecastable(ValueError):
@@ -249,7 +328,15 @@ def forecast_metric(
                 f"Only {len(ts)} of {len(y)} {resolution} steps have data: the metric is "
                 "sparser than the resolution; use a coarser one.",
             )
-    res = auto_forecast(y, horizon, levels=levels, **forecast_options(step))
+    spans = anomaly_spans(session, metric, float(ts[0]))
+    exclude = grid_mask(float(ts[0]), step, len(y), spans, centred=resolution == "native")
+    res = auto_forecast(
+        y,
+        horizon,
+        levels=levels,
+        exclude=exclude if exclude.any() else None,
+        **forecast_options(step),
+    )
     origin = float(ts[-1])
     return {
         "status": "ok",
