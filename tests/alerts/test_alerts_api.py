@@ -224,6 +224,17 @@ def test_acknowledge_holds_updates_and_resolve_sends_close(client, owner, key, r
     send(client, key, ys[0][1201:1210], host="a", start=T0 + 1201 * STEP)
     cycle(client)  # the same anomalies go on: resolved means resolved
     assert api(client, owner, "GET", "/alerts/triggered/count")["open"] == 0
+    audited = api(client, owner, "GET", "/audit", params={"action": "alert.*"})["items"]
+    on_trigger = {e["action"]: e for e in audited if e["target_type"] == "triggered_alert"}
+    assert on_trigger["alert.acknowledge"]["target_id"] == str(t["id"])
+    assert on_trigger["alert.acknowledge"]["details"] == {
+        "before": {"acknowledged_by_id": None},
+        "after": {"acknowledged_by_id": owner.user_id},
+    }
+    assert on_trigger["alert.resolve"]["details"] == {
+        "before": {"status": "open", "resolved_by_id": None},
+        "after": {"status": "closed", "resolved_by_id": owner.user_id},
+    }
 
 
 def test_static_and_no_data_alerts(client, owner, key, receiver):

@@ -14,6 +14,7 @@ from augury.alerts import schemas, service
 from augury.alerts.models import AlertAction, MaintenanceWindow, RoutingTable
 from augury.api.deps import ObjectId, Reader, SessionDep, SettingsDep, Writer
 from augury.api.pagination import Page, PageDep, make_page, paginate
+from augury.audit import service as audit
 from augury.errors import BadPayload, ValidationFailed
 
 router = APIRouter(tags=["alerts"])
@@ -110,13 +111,28 @@ def get_triggered(
     return service.trigger_read(session, trigger, settings.base_url)
 
 
+_ACK_FIELDS = ("acknowledged_by_id",)
+_RESOLVE_FIELDS = ("status", "resolved_by_id")
+
+
 def _acknowledge(trigger_id: int, principal, session, settings, on: bool) -> dict:
+    trigger = service.get_trigger(session=session, org_id=principal.org_id, trigger_id=trigger_id)
+    before = audit.snapshot(trigger, _ACK_FIELDS)
     trigger = service.acknowledge(
         session=session,
         org_id=principal.org_id,
         trigger_id=trigger_id,
         user_id=principal.user_id,
         on=on,
+    )
+    service.record_change(
+        session=session,
+        principal=principal,
+        action="alert.acknowledge" if on else "alert.unacknowledge",
+        target_id=trigger.id,
+        target_type="triggered_alert",
+        before=before,
+        after=audit.snapshot(trigger, _ACK_FIELDS),
     )
     return service.trigger_read(session, trigger, settings.base_url)
 
@@ -141,12 +157,23 @@ def unacknowledge(
 def resolve(trigger_id: ObjectId, principal: Writer, session: SessionDep, settings: SettingsDep):
     """Close the alert by hand; its close message goes out, and the anomalies it holds
     do not open it again."""
+    trigger = service.get_trigger(session=session, org_id=principal.org_id, trigger_id=trigger_id)
+    before = audit.snapshot(trigger, _RESOLVE_FIELDS)
     trigger = service.resolve(
         session=session,
         org_id=principal.org_id,
         trigger_id=trigger_id,
         user_id=principal.user_id,
         base_url=settings.base_url,
+    )
+    service.record_change(
+        session=session,
+        principal=principal,
+        action="alert.resolve",
+        target_id=trigger.id,
+        target_type="triggered_alert",
+        before=before,
+        after=audit.snapshot(trigger, _RESOLVE_FIELDS),
     )
     return service.trigger_read(session, trigger, settings.base_url)
 
@@ -180,6 +207,13 @@ def create_alert(body: schemas.AlertConfigCreate, principal: Writer, session: Se
         user_id=principal.user_id,
         body=body.model_dump(),
     )
+    service.record_change(
+        session=session,
+        principal=principal,
+        action="alert.create",
+        target_id=config.id,
+        after=service.config_snapshot(config),
+    )
     return service.config_read(session, config)
 
 
@@ -206,8 +240,18 @@ def update_alert(
     config_id: ObjectId, body: schemas.AlertConfigCreate, principal: Writer, session: SessionDep
 ):
     """Replace the configuration (open alerts are kept and re-evaluated)."""
+    config = service.get_config(session=session, org_id=principal.org_id, config_id=config_id)
+    before = service.config_snapshot(config)
     config = service.update_config(
         session=session, org_id=principal.org_id, config_id=config_id, body=body.model_dump()
+    )
+    service.record_change(
+        session=session,
+        principal=principal,
+        action="alert.update",
+        target_id=config.id,
+        before=before,
+        after=service.config_snapshot(config),
     )
     return service.config_read(session, config)
 
@@ -215,30 +259,52 @@ def update_alert(
 @router.delete("/alerts/{config_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_alert(config_id: ObjectId, principal: Writer, session: SessionDep):
     """Delete the configuration with its triggered alerts."""
-    session.delete(
-        service.get_config(session=session, org_id=principal.org_id, config_id=config_id)
+    config = service.get_config(session=session, org_id=principal.org_id, config_id=config_id)
+    service.record_change(
+        session=session,
+        principal=principal,
+        action="alert.delete",
+        target_id=config.id,
+        before=service.config_snapshot(config),
     )
+    session.delete(config)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/alerts/{config_id}/pause", response_model=schemas.AlertConfigRead)
 def pause_alert(config_id: ObjectId, principal: Writer, session: SessionDep):
     """Stop evaluating it (open alerts stay as they are)."""
-    config = service.get_config(session=session, org_id=principal.org_id, config_id=config_id)
-    config.paused = True
-    return service.config_read(session, config)
+    return _change_config(session, principal, config_id, "alert.pause", paused=True)
 
 
 @router.post("/alerts/{config_id}/resume", response_model=schemas.AlertConfigRead)
 def resume_alert(config_id: ObjectId, principal: Writer, session: SessionDep):
+    return _change_config(session, principal, config_id, "alert.resume", paused=False)
+
+
+def _change_config(session, principal, config_id: int, action: str, **values) -> dict:
+    """Set fields of a configuration, audited."""
     config = service.get_config(session=session, org_id=principal.org_id, config_id=config_id)
-    config.paused = False
+    before = service.config_snapshot(config)
+    for key, value in values.items():
+        setattr(config, key, value)
+    service.record_change(
+        session=session,
+        principal=principal,
+        action=action,
+        target_id=config.id,
+        before=before,
+        after=service.config_snapshot(config),
+    )
     return service.config_read(session, config)
 
 
 @router.post("/alerts/{config_id}/snooze", response_model=schemas.AlertConfigRead)
 def snooze_alert(config_id: ObjectId, body: schemas.Snooze, principal: Writer, session: SessionDep):
-    """Mute: alerts are still opened and closed, but no message goes out until then."""
+    """Mute: alerts are still opened and closed, but no message goes out until then
+    (`until`, in the future and at most 90 days away, or `duration_s`)."""
+    config = service.get_config(session=session, org_id=principal.org_id, config_id=config_id)
+    before = service.config_snapshot(config)
     config = service.snooze(
         session=session,
         org_id=principal.org_id,
@@ -246,14 +312,20 @@ def snooze_alert(config_id: ObjectId, body: schemas.Snooze, principal: Writer, s
         until=body.until,
         duration_s=body.duration_s,
     )
+    service.record_change(
+        session=session,
+        principal=principal,
+        action="alert.snooze",
+        target_id=config.id,
+        before=before,
+        after=service.config_snapshot(config),
+    )
     return service.config_read(session, config)
 
 
 @router.delete("/alerts/{config_id}/snooze", response_model=schemas.AlertConfigRead)
 def unsnooze_alert(config_id: ObjectId, principal: Writer, session: SessionDep):
-    config = service.get_config(session=session, org_id=principal.org_id, config_id=config_id)
-    config.snoozed_until = None
-    return service.config_read(session, config)
+    return _change_config(session, principal, config_id, "alert.unsnooze", snoozed_until=None)
 
 
 # ------------------------------------------------------------------------ channels
@@ -271,6 +343,13 @@ def create_channel(
         user_id=principal.user_id,
         body=body.model_dump(),
         allowed=settings.alerts.allowed_private_networks,
+    )
+    service.record_change(
+        session=session,
+        principal=principal,
+        action="channel.create",
+        target_id=channel.id,
+        after=service.channel_snapshot(channel),
     )
     out = service.channel_read(session, channel)
     if channel.type == "webhook":
@@ -307,6 +386,8 @@ def update_channel(
     settings: SettingsDep,
 ):
     """Rename, enable/disable, or change config keys (the others are kept)."""
+    channel = service.get_channel(session=session, org_id=principal.org_id, channel_id=channel_id)
+    before = service.channel_snapshot(channel)
     channel = service.update_channel(
         session=session,
         org_id=principal.org_id,
@@ -314,15 +395,29 @@ def update_channel(
         body=body.model_dump(exclude_unset=True),
         allowed=settings.alerts.allowed_private_networks,
     )
+    service.record_change(
+        session=session,
+        principal=principal,
+        action="channel.update",
+        target_id=channel.id,
+        before=before,
+        after=service.channel_snapshot(channel),
+    )
     return service.channel_read(session, channel)
 
 
 @router.delete("/channels/{channel_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_channel(channel_id: ObjectId, principal: Writer, session: SessionDep):
     """Delete the channel with its delivery log."""
-    session.delete(
-        service.get_channel(session=session, org_id=principal.org_id, channel_id=channel_id)
+    channel = service.get_channel(session=session, org_id=principal.org_id, channel_id=channel_id)
+    service.record_change(
+        session=session,
+        principal=principal,
+        action="channel.delete",
+        target_id=channel.id,
+        before=service.channel_snapshot(channel),
     )
+    session.delete(channel)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -338,6 +433,15 @@ def test_channel(
         org_id=principal.org_id,
         channel_id=channel_id,
         org_name=org.name if org else "",
+    )
+    audit.record(
+        session=session,
+        action="channel.test",
+        org_id=principal.org_id,
+        target_type="channel",
+        target_id=channel_id,
+        details={"delivery_id": delivery.id, "status": delivery.status},
+        **principal.audit_actor(),
     )
     return service.delivery_read(session, delivery)
 
@@ -400,7 +504,15 @@ def retry_delivery(delivery_id: ObjectId, principal: Writer, session: SessionDep
 )
 def create_action(body: schemas.ActionCreate, principal: Writer, session: SessionDep):
     """A link (runbook, dashboard) shown as a button on the alerts it is attached to."""
-    return service.create_action(session=session, org_id=principal.org_id, body=body.model_dump())
+    action = service.create_action(session=session, org_id=principal.org_id, body=body.model_dump())
+    service.record_change(
+        session=session,
+        principal=principal,
+        action="alert_action.create",
+        target_id=action.id,
+        after=service.action_snapshot(action),
+    )
+    return action
 
 
 @router.get("/alert-actions", response_model=Page[schemas.ActionRead])
@@ -422,16 +534,31 @@ def update_action(
     action_id: ObjectId, body: schemas.ActionCreate, principal: Writer, session: SessionDep
 ):
     action = service.get_action(session=session, org_id=principal.org_id, action_id=action_id)
+    before = service.action_snapshot(action)
     for key, value in body.model_dump().items():
         setattr(action, key, value)
+    service.record_change(
+        session=session,
+        principal=principal,
+        action="alert_action.update",
+        target_id=action.id,
+        before=before,
+        after=service.action_snapshot(action),
+    )
     return action
 
 
 @router.delete("/alert-actions/{action_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_action(action_id: ObjectId, principal: Writer, session: SessionDep):
-    session.delete(
-        service.get_action(session=session, org_id=principal.org_id, action_id=action_id)
+    action = service.get_action(session=session, org_id=principal.org_id, action_id=action_id)
+    service.record_change(
+        session=session,
+        principal=principal,
+        action="alert_action.delete",
+        target_id=action.id,
+        before=service.action_snapshot(action),
     )
+    session.delete(action)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -444,9 +571,36 @@ def delete_action(action_id: ObjectId, principal: Writer, session: SessionDep):
 def create_routing_table(body: schemas.RoutingTableCreate, principal: Writer, session: SessionDep):
     """Dynamic routing: an alert whose `dimension` has a listed value goes to that
     value's channels too (value `*`: any value not listed)."""
-    return service.save_routing_table(
-        session=session, org_id=principal.org_id, body=body.model_dump()
+    return _save_table(session, principal, body.model_dump())
+
+
+def _save_table(session, principal, body: dict, table_id: int | None = None, created=()):
+    """Save a routing table, audited with the channels made for it (``created``)."""
+    for channel in created:
+        service.record_change(
+            session=session,
+            principal=principal,
+            action="channel.create",
+            target_id=channel.id,
+            after=service.channel_snapshot(channel),
+        )
+    before = None
+    if table_id is not None:
+        before = service.table_snapshot(
+            service.get_routing_table(session=session, org_id=principal.org_id, table_id=table_id)
+        )
+    table = service.save_routing_table(
+        session=session, org_id=principal.org_id, body=body, table_id=table_id
     )
+    service.record_change(
+        session=session,
+        principal=principal,
+        action="routing_table.create" if table_id is None else "routing_table.update",
+        target_id=table.id,
+        before=before,
+        after=service.table_snapshot(table),
+    )
+    return table
 
 
 async def _csv_text(request: Request) -> str:
@@ -475,11 +629,16 @@ async def upload_routing_table(
     text = await _csv_text(request)
 
     def work():
+        created: list = []
         routes = service.routes_from_csv(
-            session=session, org_id=principal.org_id, user_id=principal.user_id, text=text
+            session=session,
+            org_id=principal.org_id,
+            user_id=principal.user_id,
+            text=text,
+            created=created,
         )
         body = {"title": title, "dimension": dimension, "routes": routes}
-        return service.save_routing_table(session=session, org_id=principal.org_id, body=body)
+        return _save_table(session, principal, body, created=created)
 
     return await run_in_threadpool(work)
 
@@ -495,13 +654,16 @@ async def replace_routing_table_csv(
         table = service.get_routing_table(
             session=session, org_id=principal.org_id, table_id=table_id
         )
+        created: list = []
         routes = service.routes_from_csv(
-            session=session, org_id=principal.org_id, user_id=principal.user_id, text=text
+            session=session,
+            org_id=principal.org_id,
+            user_id=principal.user_id,
+            text=text,
+            created=created,
         )
         body = {"title": table.title, "dimension": table.dimension, "routes": routes}
-        return service.save_routing_table(
-            session=session, org_id=principal.org_id, body=body, table_id=table_id
-        )
+        return _save_table(session, principal, body, table_id=table_id, created=created)
 
     return await run_in_threadpool(work)
 
@@ -534,16 +696,20 @@ def get_routing_table(table_id: ObjectId, principal: Reader, session: SessionDep
 def update_routing_table(
     table_id: ObjectId, body: schemas.RoutingTableCreate, principal: Writer, session: SessionDep
 ):
-    return service.save_routing_table(
-        session=session, org_id=principal.org_id, body=body.model_dump(), table_id=table_id
-    )
+    return _save_table(session, principal, body.model_dump(), table_id=table_id)
 
 
 @router.delete("/routing-tables/{table_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_routing_table(table_id: ObjectId, principal: Writer, session: SessionDep):
-    session.delete(
-        service.get_routing_table(session=session, org_id=principal.org_id, table_id=table_id)
+    table = service.get_routing_table(session=session, org_id=principal.org_id, table_id=table_id)
+    service.record_change(
+        session=session,
+        principal=principal,
+        action="routing_table.delete",
+        target_id=table.id,
+        before=service.table_snapshot(table),
     )
+    session.delete(table)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -635,6 +801,13 @@ def create_window(body: schemas.WindowCreate, principal: Writer, session: Sessio
         user_id=principal.user_id,
         body=body.model_dump(),
     )
+    service.record_change(
+        session=session,
+        principal=principal,
+        action="maintenance_window.create",
+        target_id=window.id,
+        after=service.window_snapshot(window),
+    )
     return service.window_read(window)
 
 
@@ -660,6 +833,9 @@ def get_window(window_id: ObjectId, principal: Reader, session: SessionDep):
 def update_window(
     window_id: ObjectId, body: schemas.WindowCreate, principal: Writer, session: SessionDep
 ):
+    before = service.window_snapshot(
+        service.get_window(session=session, org_id=principal.org_id, window_id=window_id)
+    )
     window = service.save_window(
         session=session,
         org_id=principal.org_id,
@@ -667,14 +843,28 @@ def update_window(
         body=body.model_dump(),
         window_id=window_id,
     )
+    service.record_change(
+        session=session,
+        principal=principal,
+        action="maintenance_window.update",
+        target_id=window.id,
+        before=before,
+        after=service.window_snapshot(window),
+    )
     return service.window_read(window)
 
 
 @router.delete("/maintenance-windows/{window_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_window(window_id: ObjectId, principal: Writer, session: SessionDep):
-    session.delete(
-        service.get_window(session=session, org_id=principal.org_id, window_id=window_id)
+    window = service.get_window(session=session, org_id=principal.org_id, window_id=window_id)
+    service.record_change(
+        session=session,
+        principal=principal,
+        action="maintenance_window.delete",
+        target_id=window.id,
+        before=service.window_snapshot(window),
     )
+    session.delete(window)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

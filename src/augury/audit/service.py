@@ -1,14 +1,23 @@
-"""Recording and reading the audit log."""
+"""Recording and reading the audit log.
+
+Security events (logins, keys, members) are recorded with :func:`record`; configuration
+changes with :func:`record_change`, which keeps the changed fields before and after in
+``details`` (``{"before": {...}, "after": {...}}``)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from augury.api.pagination import PageParams, paginate
 from augury.audit.models import AuditEvent
+
+if TYPE_CHECKING:
+    from augury.accounts.principal import Principal
 
 
 def record(
@@ -40,6 +49,74 @@ def record(
     )
     session.add(event)
     return event
+
+
+def jsonable(value: object) -> object:
+    """``value`` as JSON holds it: datetimes as ISO text, tuples as lists."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def snapshot(obj: object, fields: Iterable[str]) -> dict:
+    """The ``fields`` of ``obj`` (a row) as JSON values, to compare before and after."""
+    return {f: jsonable(getattr(obj, f)) for f in fields}
+
+
+def diff(before: dict, after: dict) -> tuple[dict, dict]:
+    """The fields that differ, as ``(before, after)``; a field that is an object in both
+    keeps only its changed keys (a channel's ``config``)."""
+    old: dict = {}
+    new: dict = {}
+    for key in list(before) + [k for k in after if k not in before]:
+        a, b = before.get(key), after.get(key)
+        if a == b:
+            continue
+        if isinstance(a, dict) and isinstance(b, dict):
+            old[key], new[key] = diff(a, b)
+        else:
+            old[key], new[key] = a, b
+    return old, new
+
+
+def record_change(
+    *,
+    session: Session,
+    principal: Principal,
+    action: str,
+    target_type: str,
+    target_id: object,
+    before: dict | None = None,
+    after: dict | None = None,
+    mask: Callable[[dict], dict] | None = None,
+) -> AuditEvent | None:
+    """Record a configuration change: ``before`` is ``None`` for a creation, ``after``
+    for a deletion; for an update only the fields that differ are kept, and nothing is
+    recorded when none does. ``mask`` hides secrets, after the comparison (so a secret
+    that changed shows as changed, but not its value)."""
+    details: dict = {}
+    if before is not None and after is not None:
+        before, after = diff(before, after)
+        if not before and not after:
+            return None
+    mask = mask or (lambda d: d)
+    if before is not None:
+        details["before"] = mask(jsonable(before))
+    if after is not None:
+        details["after"] = mask(jsonable(after))
+    return record(
+        session=session,
+        action=action,
+        org_id=principal.org_id,
+        target_type=target_type,
+        target_id=target_id,
+        details=details,
+        **principal.audit_actor(),
+    )
 
 
 def list_page(

@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from augury.api.deps import ObjectId, Reader, SessionDep, SettingsDep, Writer
 from augury.api.pagination import Page, PageDep, make_page
+from augury.audit import service as audit
 from augury.errors import BadPayload, ValidationFailed
 from augury.forecasts import schemas, service
 from augury.jobs import service as jobs_service
@@ -17,6 +18,9 @@ from augury.jobs.schemas import JobRead
 from augury.metrics import service as metrics_service
 
 router = APIRouter(tags=["forecasts"])
+
+_AUDITED = ("name", "expression", "horizon", "resolution", "levels", "every_minutes")
+"""A task's fields the audit log keeps when it is created or deleted."""
 
 
 def _task(session, task) -> dict:
@@ -32,6 +36,14 @@ def create_forecast(body: schemas.TaskCreate, principal: Writer, session: Sessio
     at once (a `forecast.run` job), then every `every_minutes` if set."""
     task = service.create_task(
         session=session, org_id=principal.org_id, user_id=principal.user_id, **body.model_dump()
+    )
+    audit.record_change(
+        session=session,
+        principal=principal,
+        action="forecast.create",
+        target_type="forecast",
+        target_id=task.id,
+        after=audit.snapshot(task, _AUDITED),
     )
     return _task(session, task)
 
@@ -58,6 +70,14 @@ def delete_forecast(task_id: ObjectId, principal: Writer, session: SessionDep):
     for run in service.runs(session, task.id, limit=1000):
         if run.status in service.ACTIVE_RUN and run.job_id:
             jobs_service.abort(session=session, principal=principal, job_id=run.job_id)
+    audit.record_change(
+        session=session,
+        principal=principal,
+        action="forecast.delete",
+        target_type="forecast",
+        target_id=task.id,
+        before=audit.snapshot(task, _AUDITED),
+    )
     session.delete(task)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
