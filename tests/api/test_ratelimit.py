@@ -149,3 +149,14 @@ def test_forwarded_for_counts_only_from_a_trusted_proxy(settings):
 def test_right_most_untrusted_forwarded_address(peer, forwarded, expected):
     trusted = [ipaddress.ip_network("10.0.0.0/8")]
     assert resolve_client_ip(peer, forwarded, trusted) == expected
+
+
+def test_metrics_scrape_from_behind_a_local_proxy_is_not_a_loopback_client(settings):
+    """A reverse proxy on the same host forwards an outside request: /metrics sees the
+    forwarded address, not the proxy's loopback one."""
+    settings.trusted_proxies = ["127.0.0.1"]
+    app = create_app(settings, run_jobs=False)
+    local = TestClient(app, client=("127.0.0.1", 6000))
+    assert local.get("/metrics").status_code == 200
+    outside = local.get("/metrics", headers={"X-Forwarded-For": "203.0.113.7"})
+    assert outside.status_code == 403

@@ -16,6 +16,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, select
 
+from augury.api.clientip import client_ip
 from augury.errors import AuthenticationFailed, NotFound, PermissionDenied
 from augury.jobs.models import Job
 from augury.metrics.models import StreamQueueItem
@@ -99,7 +100,7 @@ def _check_access(request: Request) -> None:
     config = request.app.state.settings.prometheus
     if not config.enabled:
         raise NotFound("Not found.")
-    if config.allow_loopback and _is_loopback(request.client and request.client.host):
+    if config.allow_loopback and _is_loopback(client_ip(request.scope)):
         return
     if config.token:
         given = request.headers.get("authorization", "")
