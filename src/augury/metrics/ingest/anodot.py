@@ -16,7 +16,10 @@ watermark call.
 Validation follows the seed and Anodot's 2.0 reference: at most 20 properties, keys up to
 50 and values up to 150 characters, no ``.`` or whitespace in keys and values, at most 40
 tags (same key/value rules), timestamps not negative and at most an hour in the future,
-values finite. The seed's error codes and messages are used (2004 ... 2030). Numeric
+values finite. NUL characters and unpaired surrogates (JSON can carry ``"\\ud800"``) are
+illegal characters too (2010, 2011, 2018, 2019): the database cannot store them. These
+rules fit inside the storage limits every protocol shares (:mod:`.limits`). The seed's
+error codes and messages are used (2004 ... 2030). Numeric
 strings (``"1438761780"``, ``"25.5"``, as in the seed's 3.0 example) are accepted as
 numbers. Each refused sample gets one error (the first rule it breaks); in 3.0 a bad
 measurement is refused on its own and the data point's other measurements are kept.
@@ -30,10 +33,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from augury.metrics.ingest.limits import UNSTORABLE
 from augury.metrics.ingest.points import (
     INVALID_TARGET_TYPE,
     JSON_PARSING_ERROR,
     MAX_FUTURE_S,
+    PROPERTIES_LIMIT,
+    PROPERTY_KEY_ILLEGAL,
+    PROPERTY_KEY_TOO_LONG,
+    PROPERTY_VALUE_ILLEGAL,
+    PROPERTY_VALUE_TOO_LONG,
     TARGET_TYPES,
     TIMESTAMP_INVALID,
     TIMESTAMP_UNDEFINED,
@@ -46,6 +55,7 @@ from augury.metrics.ingest.points import (
     Sample,
     check_timestamp,
     check_value,
+    printable,
     to_number,
 )
 
@@ -61,14 +71,10 @@ MAX_DIMENSION_NAME_LEN = 30
 MAX_MEASUREMENTS = 200
 
 # Seed error codes (Anodot "Error Codes").
+# (2005, 2007, 2009, 2010 and 2011 come from points: the storage limits use them too.)
 PROPERTIES_UNDEFINED = 2004
-PROPERTIES_LIMIT = 2005
 PROPERTY_KEY_EMPTY = 2006
-PROPERTY_KEY_TOO_LONG = 2007
 PROPERTY_VALUE_EMPTY = 2008
-PROPERTY_VALUE_TOO_LONG = 2009
-PROPERTY_KEY_ILLEGAL = 2010
-PROPERTY_VALUE_ILLEGAL = 2011
 TAGS_LIMIT = 2013
 TAG_KEY_EMPTY = 2014
 TAG_KEY_TOO_LONG = 2015
@@ -84,7 +90,8 @@ MISSING_DIMENSION = "MISSING_DIMENSION"
 UNKNOWN_MEASUREMENT = "UNKNOWN_MEASUREMENT"
 BEFORE_WATERMARK = "BEFORE_WATERMARK"
 
-_ILLEGAL = re.compile(r"[.\s]")
+_ILLEGAL = re.compile("[.\\s\x00\ud800-\udfff]")
+"""Anodot's illegal characters, plus what the database cannot store (:mod:`.limits`)."""
 _AGGREGATION_TARGET = {"average": "gauge", "sum": "counter"}
 _MISSING_DIM_ACTIONS = ("fill", "fail", "ignore")
 
@@ -92,8 +99,24 @@ _MISSING_DIM_ACTIONS = ("fill", "fail", "ignore")
 class SchemaError(ValueError):
     """A stream schema definition breaks the seed's rules."""
 
+    def __init__(self, message: str) -> None:
+        super().__init__(printable(message))  # it may quote an unpaired surrogate
+
 
 # --------------------------------------------------------------------------- checks
+
+
+def _illegal(kind: str, text: str, match: re.Match[str]) -> str:
+    """The seed's message for ``.`` and whitespace; NUL and unpaired surrogates named."""
+    if match.group() == "." or match.group().isspace():
+        return (
+            f"{kind}: '{text}' contains illegal characters. "
+            "'.' character and space characters are not allowed."
+        )
+    return (
+        f"{kind}: '{text}' contains illegal characters. "
+        "NUL characters and unpaired surrogates cannot be stored."
+    )
 
 
 def _as_text(raw: object) -> str | None:
@@ -117,12 +140,9 @@ def _check_property(key: object, value: object) -> Problem | None:
             f"Property: '{key}' key length exceeded. "
             f"maximum key length is {MAX_KEY_LEN} characters.",
         )
-    if _ILLEGAL.search(key):
-        return (
-            PROPERTY_KEY_ILLEGAL,
-            f"Property key: '{key}' contains illegal characters. "
-            "'.' character and space characters are not allowed.",
-        )
+    match = _ILLEGAL.search(key)
+    if match:
+        return PROPERTY_KEY_ILLEGAL, _illegal("Property key", key, match)
     text = _as_text(value)
     if not text:
         return (
@@ -135,12 +155,9 @@ def _check_property(key: object, value: object) -> Problem | None:
             f"Property: '{key}' value length exceeded. "
             f"Maximum value length is {MAX_VALUE_LEN} characters.",
         )
-    if _ILLEGAL.search(text):
-        return (
-            PROPERTY_VALUE_ILLEGAL,
-            f"Property value: '{text}' contains illegal characters. "
-            "'.' character and space characters are not allowed.",
-        )
+    match = _ILLEGAL.search(text)
+    if match:
+        return PROPERTY_VALUE_ILLEGAL, _illegal("Property value", text, match)
     return None
 
 
@@ -168,12 +185,9 @@ def _parse_tags(raw: object) -> tuple[dict[str, list[str]] | None, Problem | Non
                 f"Tag: '{key}' key length exceeded. "
                 f"Maximum key length is {MAX_KEY_LEN} characters.",
             )
-        if _ILLEGAL.search(key):
-            return None, (
-                TAG_KEY_ILLEGAL,
-                f"Tag key: '{key}' contains illegal characters. "
-                "'.' character and space characters are not allowed.",
-            )
+        match = _ILLEGAL.search(key)
+        if match:
+            return None, (TAG_KEY_ILLEGAL, _illegal("Tag key", key, match))
         texts = []
         for value in values if isinstance(values, list) else [values]:
             text = _as_text(value)
@@ -188,12 +202,9 @@ def _parse_tags(raw: object) -> tuple[dict[str, list[str]] | None, Problem | Non
                     f"Tag: '{key}' value length exceeded. "
                     f"Maximum value length is {MAX_VALUE_LEN} characters.",
                 )
-            if _ILLEGAL.search(text):
-                return None, (
-                    TAG_VALUE_ILLEGAL,
-                    f"Tag value: '{text}' contains illegal characters. "
-                    "'.' character and space characters are not allowed.",
-                )
+            match = _ILLEGAL.search(text)
+            if match:
+                return None, (TAG_VALUE_ILLEGAL, _illegal("Tag value", text, match))
             texts.append(text)
         tags[key] = texts
     return tags, None
@@ -379,6 +390,14 @@ def parse_schema(definition: bytes | str | Mapping[str, object]) -> StreamSchema
         raise SchemaError("'name' is required.")
     if len(name) > MAX_SCHEMA_NAME_LEN:
         raise SchemaError(f"'name' is longer than {MAX_SCHEMA_NAME_LEN} characters.")
+    if UNSTORABLE.search(name):
+        raise SchemaError("'name' holds a NUL character or an unpaired surrogate.")
+    try:  # kept verbatim, and answered back: every string must be encodable
+        json.dumps(definition, ensure_ascii=False, default=str).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise SchemaError(
+            "The schema holds an unpaired surrogate, which cannot be stored."
+        ) from exc
 
     dims = definition.get("dimensions")
     if not isinstance(dims, list):

@@ -13,8 +13,10 @@ Two shapes, told apart by the first row:
 (without an offset it is taken as UTC). ``target_type`` is ``gauge`` (default) or
 ``counter``. Validation: ``what`` must not be empty (2012), values must be finite
 numbers (2024/2025/2026), timestamps not negative nor more than an hour ahead
-(2021-2023), a row with the wrong shape is refused (``INVALID_ROW``). Dimension values are
-kept verbatim (this is augury's own format, not Anodot's naming rules).
+(2021-2023), a row with the wrong shape is refused (``INVALID_ROW``), and so is a row
+the database cannot store (:mod:`.limits`: name, dimension count, key and value
+lengths, NUL characters). Dimension values are kept verbatim (this is augury's own
+format, not Anodot's naming rules).
 :attr:`SampleError.index` is the 0-based data row (the header is not counted; blank
 lines are).
 """
@@ -25,6 +27,7 @@ import csv
 import io
 from datetime import UTC, datetime
 
+from augury.metrics.ingest.limits import check_series
 from augury.metrics.ingest.points import (
     INVALID_TARGET_TYPE,
     MAX_FUTURE_S,
@@ -98,6 +101,9 @@ def _sample(
     what = what.strip()
     if not what:
         return WHAT_UNDEFINED, "Property: 'what' is undefined."
+    problem = check_series(what, dims)
+    if problem:
+        return problem
     target_type = target_type.strip() or "gauge"
     if target_type not in TARGET_TYPES:
         return (

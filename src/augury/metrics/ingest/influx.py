@@ -17,7 +17,9 @@ gives no sample and no error. A syntax error refuses the whole line, as InfluxDB
 
 The timestamp is an integer in ``precision`` units (``ns`` default, ``us``, ``ms``,
 ``s``; the v1 names ``n``, ``u``, ``m``, ``h`` are accepted too); a line without one gets
-``now``. Timestamps more than an hour ahead are refused (Anodot code 2022).
+``now``. Timestamps more than an hour ahead are refused (Anodot code 2022), and so is a
+line the database cannot store (:mod:`.limits`: metric name, tag count, tag key and value
+lengths, NUL characters), with the line quoted in the message.
 :attr:`SampleError.index` is the 0-based line number in the body. The body must be
 UTF-8 and already decompressed (Telegraf may send ``Content-Encoding: gzip``; the route
 undoes that).
@@ -27,11 +29,13 @@ from __future__ import annotations
 
 import re
 
+from augury.metrics.ingest.limits import check_dimensions, check_what
 from augury.metrics.ingest.points import (
     MAX_FUTURE_S,
     TIMESTAMP_INVALID,
     IngestError,
     ParseResult,
+    Problem,
     Sample,
     check_timestamp,
 )
@@ -177,6 +181,15 @@ def parse_line(line: str, *, now: float, precision: str = "ns") -> list[Sample]:
     return [Sample(f"{measurement}.{key}", dims, ts, value) for key, value in values]
 
 
+def _check_storable(samples: list[Sample]) -> Problem | None:
+    """The storage limits (:mod:`.limits`) for the samples of one line (same tags)."""
+    for sample in samples:
+        problem = check_what(sample.what)
+        if problem:
+            return problem
+    return check_dimensions(samples[0].dimensions)
+
+
 def parse(
     body: bytes,
     *,
@@ -208,9 +221,11 @@ def parse(
             result.error(index, TIMESTAMP_INVALID, f"unable to parse '{line[:200]}': {exc}")
             continue
         if samples:
-            problem = check_timestamp(samples[0].timestamp, now=now, max_future_s=max_future_s)
+            problem = _check_storable(samples) or check_timestamp(
+                samples[0].timestamp, now=now, max_future_s=max_future_s
+            )
             if problem:
-                result.error(index, *problem)
+                result.error(index, problem[0], f"unable to store '{line[:200]}': {problem[1]}")
                 continue
         for sample in samples:
             result.add(index, sample)

@@ -21,6 +21,11 @@ MAX_FUTURE_S = 3600.0
 
 # Anodot error codes used by more than one parser.
 JSON_PARSING_ERROR = 1001
+PROPERTIES_LIMIT = 2005
+PROPERTY_KEY_TOO_LONG = 2007
+PROPERTY_VALUE_TOO_LONG = 2009
+PROPERTY_KEY_ILLEGAL = 2010
+PROPERTY_VALUE_ILLEGAL = 2011
 WHAT_UNDEFINED = 2012
 TIMESTAMP_UNDEFINED = 2020
 TIMESTAMP_INVALID = 2021
@@ -29,7 +34,17 @@ TIMESTAMP_NEGATIVE = 2023
 VALUE_UNDEFINED = 2024
 VALUE_INVALID = 2025
 VALUE_NOT_FINITE = 2026
+METRIC_NAME_TOO_LONG = 2028
 INVALID_TARGET_TYPE = 2030
+
+
+def printable(text: str, limit: int | None = None) -> str:
+    """``text`` safe to quote in an answer or a stored message: lone surrogates (which
+    UTF-8 cannot encode) and NUL shown as ``\\udXXX`` and ``\\x00``, cut to ``limit``
+    characters plus "..."."""
+    if limit is not None and len(text) > limit:
+        text = text[:limit] + "..."
+    return text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
 
 
 def _frozen_dimensions(dimensions: Mapping[str, str]) -> Mapping[str, str]:
@@ -93,14 +108,16 @@ class ParseResult:
         self.indices.append(index)
 
     def error(self, index: int, code: str | int, message: str) -> None:
-        """Record an error for the sample at ``index``."""
-        self.errors.append(SampleError(index, code, message))
+        """Record an error for the sample at ``index`` (its message made printable: it may
+        quote the offending input)."""
+        self.errors.append(SampleError(index, code, printable(message)))
 
 
 class IngestError(ValueError):
     """The whole body is unusable (not JSON, not snappy, too many samples ...)."""
 
     def __init__(self, code: str | int, message: str) -> None:
+        message = printable(message)
         super().__init__(message)
         self.code = code
         self.message = message

@@ -12,8 +12,10 @@ protobuf rules say. ``__name__`` becomes :attr:`Sample.what`, the other labels t
 dimensions (verbatim: dots and spaces are legal in Prometheus label values). Stale
 markers (the NaN with bits ``0x7ff0000000000002`` Prometheus writes when a series
 disappears) are skipped silently; any other NaN or infinity is refused (2026). A series
-without ``__name__`` is refused (2012). :attr:`SampleError.index` is the position of the
-time series in the request. Remote write sends every series as a gauge; rate-like
+without ``__name__`` is refused (2012), and so is one the database cannot store
+(:mod:`.limits`: name and label lengths, label count, NUL characters; see
+:data:`SERIES_CODES`). :attr:`SampleError.index` is the position of the time series in
+the request. Remote write sends every series as a gauge; rate-like
 semantics are for the query side.
 """
 
@@ -23,6 +25,7 @@ import struct
 
 import cramjam
 
+from augury.metrics.ingest import limits
 from augury.metrics.ingest.points import (
     MAX_FUTURE_S,
     WHAT_UNDEFINED,
@@ -31,10 +34,15 @@ from augury.metrics.ingest.points import (
     Sample,
     check_timestamp,
     check_value,
+    printable,
 )
 
 STALE_NAN_BITS = 0x7FF0000000000002
 INVALID_BODY = "INVALID_BODY"
+SERIES_CODES = frozenset({WHAT_UNDEFINED, *limits.CODES})
+"""Codes of a series refused whole, for good: no ``__name__``, or labels the database
+cannot store (:mod:`.limits`). The route answers 400 for those (remote write does not
+retry a 4xx) and 204 when only single samples were refused."""
 MAX_DECOMPRESSED = 64 * 1024 * 1024
 """Refuse bodies that would decompress to more than this (a snappy bomb)."""
 
@@ -163,6 +171,10 @@ def parse(
         what = labels.pop("__name__", "")
         if not what:
             result.error(index, WHAT_UNDEFINED, "Time series has no __name__ label.")
+            continue
+        problem = limits.check_series(what, labels)
+        if problem:
+            result.error(index, problem[0], f"Time series {printable(what, 60)}: {problem[1]}")
             continue
         for bits, ms in points:
             if bits == STALE_NAN_BITS:
