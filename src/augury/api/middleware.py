@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
+from starlette.requests import ClientDisconnect
+
+log = logging.getLogger("augury.api")
+
+CLIENT_CLOSED_REQUEST = 499
+"""The ``status`` label of a request whose client hung up before the answer began
+(nginx's code): a sender that timed out mid-body is not a server error."""
 
 
 def _too_large_body(limit: int) -> bytes:
@@ -150,16 +158,32 @@ class MetricsMiddleware:
             return
         start = time.perf_counter()
         status = 500
+        started = aborted = False
+
+        async def watch():
+            nonlocal aborted
+            message = await receive()
+            if message["type"] == "http.disconnect" and not started:
+                aborted = True
+            return message
 
         async def capture(message):
-            nonlocal status
+            nonlocal status, started
             if message["type"] == "http.response.start":
-                status = message["status"]
+                status, started = message["status"], True
             await send(message)
 
         try:
-            await self.app(scope, receive, capture)
+            await self.app(scope, watch, capture)
+        except ClientDisconnect:
+            # Starlette's answer to a body cut short by the client (it timed out, or went
+            # away). Nobody is left to answer, and it is no server error: not logged as an
+            # unhandled error nor counted as a 500.
+            aborted = aborted or not started
+            log.info("client closed the connection during %s %s", scope["method"], scope["path"])
         finally:
+            if aborted:
+                status = CLIENT_CLOSED_REQUEST
             name = self._template(scope)
             self.metrics.requests.labels(scope["method"], name, str(status)).inc()
             self.metrics.latency.labels(scope["method"], name).observe(time.perf_counter() - start)
