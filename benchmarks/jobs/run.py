@@ -193,7 +193,19 @@ def write_doc(out: dict) -> None:
         "load average before / after the run (other work shared the 2 cores).\n\n"
         "| runner | running | first progress | small job done | child RSS | child USS "
         "| kernel peak RSS | server processes RSS | load |\n"
-        "|---|---:|---:|---:|---:|---:|---:|---|---|\n" + "\n".join(rows) + "\n\n",
+        "|---|---:|---:|---:|---:|---:|---:|---|---|\n" + "\n".join(rows) + "\n\n"
+        "*Subprocess per job* is how jobs started before: a fresh interpreter per job "
+        "(`python -m augury.runtime.job_process ID PPID`) that first imports SQLAlchemy, "
+        "pydantic, the settings and the job models, on every job. *Forkserver* is how they "
+        "start now: the runner starts `job_process --forkserver` once, which does those "
+        "imports, and forks a child per job that runs it at once; the forkserver is the "
+        "children's parent, so it reads their `wait4` accounting (the kernel peak RSS "
+        "column) and passes it to the runner. A forked child's RSS counts the "
+        "forkserver's pages it shares, so its own cost is its USS. What is left of the "
+        "start time is mostly the runner's poll interval (`AUGURY_JOBS__POLL_INTERVAL_S`, "
+        "0.5 s: a job waits 0.25 s on average to be claimed) and a busy machine: both "
+        "rows were measured back to back while other work kept the 2 cores busy (the "
+        "load column), so on a quiet machine every time is shorter.\n\n",
     )
 
 
