@@ -11,6 +11,7 @@ import time
 import pytest
 
 from tests.fixtures.factories import signup
+from tests.web.conftest import UI_TIMEOUT_MS
 from tests.web.test_ui import api, browser  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.browser
@@ -38,7 +39,7 @@ def test_every_page_and_the_api_docs_load_without_a_csp_violation(browser, live_
     context = browser.new_context(viewport={"width": 1360, "height": 880})
     context.add_init_script(RECORD_VIOLATIONS)
     page = context.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(UI_TIMEOUT_MS)
     console: list[str] = []
     page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
     errors: list[str] = []
