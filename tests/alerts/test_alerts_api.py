@@ -472,6 +472,27 @@ def test_absurd_snoozes_are_refused_and_change_nothing(client, owner):
     )
 
 
+def test_conditions_that_are_not_finite_numbers_are_refused(client, owner):
+    # NaN and Infinity are valid JSON to the server's parser; PostgreSQL's json refuses
+    # them (a 500), and SQLite stored an alert that could never fire.
+    headers = {**owner.headers, "Content-Type": "application/json"}
+    for conditions in (
+        '{"above": NaN}',
+        '{"above": Infinity}',
+        '{"below": -Infinity}',
+        '{"min_duration_s": Infinity}',
+        '{"min_delta_abs": 1e400}',
+        '{"volume": {"bound": "above", "value": NaN}}',
+        '{"no_data_s": Infinity}',
+    ):
+        body = f'{{"title": "x", "type": "static", "conditions": {conditions}}}'
+        for path in ("/api/v1/alerts", "/api/v1/alerts/preview"):
+            r = client.post(path, content=body.encode(), headers=headers)
+            assert r.status_code == 422, (path, conditions, r.text)
+            assert r.json()["error"]["code"] == "VALIDATION_ERROR"
+    assert client.get("/api/v1/alerts", headers=owner.headers).json()["total"] == 0
+
+
 def test_bad_input_is_refused_with_the_error_shape(client, owner):
     r = client.post(
         "/api/v1/alerts",

@@ -16,6 +16,7 @@ EpochS = Annotated[float, Field(ge=0, le=1e11, description="Epoch seconds.")]
 
 
 class Volume(StrictModel):
+    model_config = ConfigDict(allow_inf_nan=False)
     bound: Literal["above", "below"] = Field(
         description="The metric's expected value must be above/below `value` to alert."
     )
@@ -24,7 +25,10 @@ class Volume(StrictModel):
 
 class Conditions(StrictModel):
     """What must hold for a metric to alert. Anomaly alerts use the first group, static
-    alerts `above`/`below` and `duration_s`, no-data alerts `no_data_s`."""
+    alerts `above`/`below` and `duration_s`, no-data alerts `no_data_s`. Numbers are
+    finite (NaN and Infinity are refused)."""
+
+    model_config = ConfigDict(allow_inf_nan=False)
 
     min_score: float = Field(0.0, ge=0, le=100, description="Anomaly score at least (0-100).")
     min_duration_s: float = Field(0.0, ge=0, description="Anomaly lasted at least this long.")
