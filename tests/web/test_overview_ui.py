@@ -20,15 +20,20 @@ ui = test_ui.ui
 api = test_ui.api
 pytestmark = test_ui.pytestmark
 
+# While the live server detects the demo's week, SQLite's write lock makes some answers slow.
+SLOW = 60
+
 FAIL_500 = '{"error": {"code": "INTERNAL_ERROR", "message": "Internal error.", "details": {}}}'
 
 
 def _login(api, email: str, password: str) -> Account:
-    r = api.post("/api/v1/auth/login", json={"email": email, "password": password})
+    r = api.post("/api/v1/auth/login", json={"email": email, "password": password}, timeout=SLOW)
     assert r.status_code == 200, r.text
     body = r.json()
     me = api.get(
-        "/api/v1/users/me", headers={"Authorization": f"Bearer {body['access_token']}"}
+        "/api/v1/users/me",
+        headers={"Authorization": f"Bearer {body['access_token']}"},
+        timeout=SLOW,
     ).json()
     return Account(
         email,
@@ -47,7 +52,9 @@ def _demo(api, runner_app, settings) -> Account:
     demo = _login(api, DEMO_EMAIL, DEMO_PASSWORD)
     _wait_until(
         "the demo week is detected",
-        lambda: _api(api, demo, "GET", "/alerts/triggered", params={"status": "closed"})["total"],
+        lambda: _api(
+            api, demo, "GET", "/alerts/triggered", params={"status": "closed"}, timeout=SLOW
+        )["total"],
         timeout=240,
     )
     _api(
@@ -63,10 +70,13 @@ def _demo(api, runner_app, settings) -> Account:
             "group_by": ["host"],
             "conditions": {"above": 0},
         },
+        timeout=SLOW,
     )
     _wait_until(
         "the threshold alert opens",
-        lambda: _api(api, demo, "GET", "/alerts/triggered", params={"status": "open"})["total"],
+        lambda: _api(
+            api, demo, "GET", "/alerts/triggered", params={"status": "open"}, timeout=SLOW
+        )["total"],
     )
     task = _api(
         api,
@@ -79,11 +89,12 @@ def _demo(api, runner_app, settings) -> Account:
             "horizon": 24,
             "resolution": "1h",
         },
+        timeout=SLOW,
     )
     _wait_until(
         "the forecast runs",
         lambda: (
-            _api(api, demo, "GET", f"/forecasts/{task['id']}")["runs"][0]["status"]
+            _api(api, demo, "GET", f"/forecasts/{task['id']}", timeout=SLOW)["runs"][0]["status"]
             in ("complete", "failed")
         ),
         timeout=120,

@@ -385,7 +385,7 @@
     });
   }
 
-  /** Show each error of a 422 next to its field; true if any was shown there. */
+  /** Show each error of a 422 next to its field; true if all were shown there. */
   function fieldErrors(form, err) {
     clearFieldErrors(form);
     const d = (err && err.details) || {};
@@ -393,8 +393,10 @@
     const list = Array.isArray(d.errors) ? d.errors
       : typeof d.field === "string" && err.status === 422 ? [{ loc: [d.field], msg: err.message, type: "service" }] : [];
     let first = null;
+    let missed = 0;
     list.forEach((e) => {
       const el = fieldFor(form, e.loc);
+      if (!el) missed++;
       if (!el || el.classList.contains("invalid")) return;
       const holder = el.closest("label.field, .field, fieldset") || el.parentElement;
       const input = el.type === "checkbox" || el.type === "radio" ? null : el;
@@ -409,7 +411,8 @@
       first = first || input || el;
     });
     if (first && first.focus) first.focus();
-    return !!first;
+    // True when every error is said next to its field (else the caller says the rest).
+    return !!first && !missed;
   }
 
   function text(fd, name) {
