@@ -185,7 +185,10 @@ def test_sign_up_log_out_and_log_in_through_the_forms(ui):
     page.fill("#pw-current", "not my password")
     page.fill("#pw-new", "a brand new password")
     page.click("#password-submit")
-    ui.toast("Current password is wrong.")
+    # The service names the field: its message shows next to it.
+    expect(page.get_by_test_id("field-error-current_password")).to_have_text(
+        "Current password is wrong."
+    )
     ui.shot("change-password")
     assert page.evaluate("localStorage.getItem('augury.access_token')")
     page.fill("#pw-current", PASSWORD)
