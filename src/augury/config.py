@@ -170,6 +170,22 @@ class QuotaSettings(BaseModel):
         ge=0,
         description="Longest demo.work job: steps x step_seconds of sleep or CPU (422).",
     )
+    metrics: int = Field(
+        100_000,
+        ge=0,
+        description="Metrics per organization; samples that would create more are "
+        "refused (QUOTA_EXCEEDED), existing metrics keep accepting.",
+    )
+    points_per_minute: int = Field(
+        6_000_000,
+        ge=0,
+        description="Points accepted per organization per minute (429 + Retry-After above).",
+    )
+    stored_points: int = Field(
+        500_000_000,
+        ge=0,
+        description="Points accepted per organization within the retention period (403 above).",
+    )
 
 
 class Settings(BaseSettings):

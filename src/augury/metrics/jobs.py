@@ -55,6 +55,9 @@ class Backfill:
                     cache=cache,
                     source="csv",
                     max_lateness_s=None,
+                    # History is not a rate: only the metrics and stored points quotas.
+                    quotas=ctx.settings.quotas.model_copy(update={"points_per_minute": 0}),
+                    retention_days=ctx.settings.metrics.retention_days,
                 )
             accepted += outcome.accepted
             errors.extend(outcome.errors)

@@ -98,6 +98,8 @@ def _store(
         source=source,
         max_lateness_s=settings.metrics.max_lateness_s,
         stream_schema_id=stream_schema_id,
+        quotas=settings.quotas,
+        retention_days=settings.metrics.retention_days,
     )
 
 
@@ -307,16 +309,20 @@ async def import_csv(
 
     def work():
         upload_id = uuid.uuid4().hex
-        path = settings.upload_path(principal.org_id, upload_id)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(body)
-        return jobs_service.create(
+        # Queued first (committed with the request, so no runner sees it before the file
+        # is there): a job refused by the quota leaves no upload behind.
+        job = jobs_service.create(
             session=session,
             org_id=principal.org_id,
             type="metrics.backfill",
             params={"upload_id": upload_id},
             user_id=principal.user_id,
+            quotas=settings.quotas,
         )
+        path = settings.upload_path(principal.org_id, upload_id)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(body)
+        return job
 
     return await run_in_threadpool(work)
 

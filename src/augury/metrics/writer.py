@@ -13,6 +13,10 @@
    spans for the later stages (:func:`augury.metrics.stream.compact`),
 4. counts accepted and refused samples for the minute (EPS, the UI).
 
+With ``quotas`` the organization's quotas apply first (:mod:`augury.metrics.quotas`):
+a request over the points-per-minute or stored-points quota is refused whole, a sample
+that would create a metric beyond the metrics quota is refused alone (QUOTA_EXCEEDED).
+
 Metric ids and newest timestamps are cached per process (:class:`MetricCache`); the
 cache is updated only after the transaction commits, so a rollback cannot leave ids
 behind.
@@ -30,6 +34,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+from augury.config import QuotaSettings
+from augury.metrics import quotas as metric_quotas
 from augury.metrics.ingest.points import ParseResult, Sample, SampleError
 from augury.metrics.models import IngestStat, Metric, MetricDimension
 from augury.store.upsert import upsert
@@ -139,9 +145,20 @@ def write(
     source: str,
     max_lateness_s: float | None,
     stream_schema_id: str | None = None,
+    quotas: QuotaSettings | None = None,
+    retention_days: int = 90,
 ) -> WriteOutcome:
     """Store the good samples of ``result``; return counts and every per-sample error."""
     outcome = WriteOutcome(errors=list(result.errors))
+    if quotas is not None:
+        metric_quotas.check_request(
+            session,
+            org_id=org_id,
+            incoming=len(result.samples),
+            quotas=quotas,
+            retention_days=retention_days,
+            owner=cache,
+        )
     keys = [sample.key for sample in result.samples]
     entries: dict[MetricKey, CachedMetric] = {}
     missing: dict[MetricKey, tuple[Sample, str | None]] = {}
@@ -153,13 +170,27 @@ def write(
             missing[key] = (sample, result.streams.get(index, stream_schema_id))
         else:
             entries[key] = entry
+    if missing and quotas is not None and quotas.metrics:
+        over = {key_hash(key): key for key in missing}
+        for key in metric_quotas.refuse_new_metrics(session, org_id, over, quotas.metrics):
+            del missing[key]
     if missing:
         entries.update(_load_or_create(session, org_id, missing, source=source))
 
     rows: list[tuple[int, float, float]] = []
     spans: dict[int, list[float]] = {}
     for index, key, sample in zip(result.indices, keys, result.samples, strict=True):
-        entry = entries[key]
+        entry = entries.get(key)
+        if entry is None:
+            outcome.errors.append(
+                SampleError(
+                    index,
+                    metric_quotas.QUOTA_EXCEEDED,
+                    f"The organization has its quota of {quotas.metrics} metrics "
+                    "(AUGURY_QUOTAS__METRICS); this sample would create another.",
+                )
+            )
+            continue
         ts = sample.timestamp
         if (
             max_lateness_s is not None

@@ -177,6 +177,8 @@ def child_env(settings: Settings, db_url: str) -> dict[str, str]:
     env["AUGURY_BASE_URL"] = settings.base_url  # links in alert mails and webhooks
     for name, value in settings.metrics.model_dump().items():
         env[f"AUGURY_METRICS__{name.upper()}"] = str(value)
+    for name, value in settings.quotas.model_dump().items():
+        env[f"AUGURY_QUOTAS__{name.upper()}"] = str(value)  # a backfill's metrics quota
     return env
 
 
