@@ -13,11 +13,11 @@ string (``\\"`` inside); ``*`` matches any run of characters and ``?`` one chara
 Matching is case-sensitive. A dimension term never matches a metric that lacks the
 dimension; ``key!=value`` is ``NOT key=value`` (so it matches such metrics).
 
-An expression is at most :data:`MAX_LENGTH` characters and :data:`MAX_TERMS` terms,
-and parentheses and ``NOT`` nest at most :data:`MAX_DEPTH` levels (``NOT (NOT a)`` is
-3): the parser checks the depth before going one level deeper, so no text can exhaust
-the stack (here, in :func:`matches` or when the tree becomes SQL); it raises
-:class:`ExpressionError` for anything it cannot read.
+An expression is at most :data:`MAX_LENGTH` characters, and parentheses and ``NOT``
+nest at most :data:`MAX_DEPTH` levels (``NOT (NOT a)`` is 3): the parser checks the
+depth before going one level deeper, so no text can exhaust the stack (here, in
+:func:`matches` or when the tree becomes SQL); it raises :class:`ExpressionError` for
+anything it cannot read. What users send also has at most :data:`MAX_TERMS` terms.
 
 This module is pure: :func:`parse` builds the tree and :func:`matches` evaluates it on
 one metric; the metrics service turns the same tree into SQL.
@@ -107,8 +107,9 @@ def _tokens(text: str) -> list[tuple[str, str, int]]:
 
 
 class _Parser:
-    def __init__(self, text: str):
+    def __init__(self, text: str, max_terms: int | None = None):
         self.text = text
+        self.max_terms = max_terms
         self.tokens = _tokens(text)
         self.i = 0
         self.depth = 0
@@ -167,8 +168,8 @@ class _Parser:
             self.depth -= 1
             return inner
         if kind in ("word", "quoted"):
-            if self.terms >= MAX_TERMS:
-                raise ExpressionError(f"more than {MAX_TERMS} terms", self.position())
+            if self.max_terms is not None and self.terms >= self.max_terms:
+                raise ExpressionError(f"more than {self.max_terms} terms", self.position())
             self.terms += 1
             _, key, _ = self.take()
             if self.peek() in ("eq", "neq"):
@@ -184,11 +185,15 @@ class _Parser:
         raise ExpressionError(f"unexpected {self.tokens[self.i][1]!r}", self.position())
 
 
-def parse(text: str) -> Expr | None:
-    """The tree of ``text``; ``None`` for an empty expression (every metric matches)."""
+def parse(text: str, *, max_terms: int | None = None) -> Expr | None:
+    """The tree of ``text``; ``None`` for an empty expression (every metric matches).
+
+    ``max_terms``: refuse more terms. What users send is read with :data:`MAX_TERMS`
+    (``metrics.service.parse_expression``); expressions stored before that limit existed
+    are read without it, so detection and alert evaluation go on with them."""
     if len(text) > MAX_LENGTH:
         raise ExpressionError(f"longer than {MAX_LENGTH} characters", MAX_LENGTH)
-    parser = _Parser(text)
+    parser = _Parser(text, max_terms)
     if not parser.tokens:
         return None
     tree = parser.expr()

@@ -52,7 +52,7 @@ SORTS = {
 def parse_expression(text: str | None) -> expressions.Expr | None:
     """The tree of ``text`` or a VALIDATION_ERROR naming where it went wrong."""
     try:
-        return expressions.parse(text or "")
+        return expressions.parse(text or "", max_terms=expressions.MAX_TERMS)
     except expressions.ExpressionError as exc:
         raise ValidationFailed(
             f"Invalid metric expression: {exc}",
