@@ -24,7 +24,7 @@ def _job(client, account, **params) -> dict:
     return r.json()
 
 
-def _wait(client, account, job_id, until=("succeeded", "failed", "aborted"), timeout=30.0) -> dict:
+def _wait(client, account, job_id, until=("succeeded", "failed", "aborted"), timeout=120.0) -> dict:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         job = client.get(f"/api/v1/jobs/{job_id}", headers=account.headers).json()
