@@ -255,7 +255,7 @@ def test_channel_alert_routing_window_and_action_changes_are_audited(client, own
         assert secret not in everything, secret
 
 
-def test_forecast_and_metric_deletion_are_audited(client, owner):
+def test_forecasts_detection_controls_and_metric_deletion_are_audited(client, owner):
     key = make_key(client, owner, ["ingest"])
     now = int(time.time())
     samples = [
@@ -279,6 +279,44 @@ def test_forecast_and_metric_deletion_are_audited(client, owner):
     }
     api(client, owner, "DELETE", f"/forecasts/{task['id']}")
     assert only(client, owner, "forecast.delete")["details"]["before"]["name"] == "orders"
+
+    exclusion = api(
+        client, owner, "POST", "/exclusions", json={"expression": "shop=eu", "reason": "test"}
+    )
+    api(client, owner, "DELETE", f"/exclusions/{exclusion['id']}")
+    created = only(client, owner, "exclusion.create")
+    assert created["target_id"] == str(exclusion["id"])
+    assert created["details"]["after"] == {
+        "expression": "shop=eu",
+        "start": None,
+        "end": None,
+        "reason": "test",
+    }
+    assert only(client, owner, "exclusion.delete")["details"]["before"]["reason"] == "test"
+    rule = api(
+        client,
+        owner,
+        "POST",
+        "/sensitivity-rules",
+        json={"expression": "what=orders", "sensitivity": "low"},
+    )
+    api(client, owner, "DELETE", f"/sensitivity-rules/{rule['id']}")
+    assert only(client, owner, "sensitivity_rule.create")["details"]["after"] == {
+        "expression": "what=orders",
+        "sensitivity": "low",
+    }
+    assert only(client, owner, "sensitivity_rule.delete")["target_id"] == str(rule["id"])
+    stopped = api(
+        client, owner, "POST", "/metrics/learning/stop", json={"q": "orders", "duration_s": 60}
+    )
+    api(client, owner, "POST", "/metrics/learning/resume", json={"metric_ids": [metric["id"]]})
+    assert only(client, owner, "learning.stop")["details"]["after"] == {
+        "metric_ids": [metric["id"]],
+        "until": stopped["until"],
+    }
+    assert only(client, owner, "learning.resume")["details"]["after"] == {
+        "metric_ids": [metric["id"]]
+    }
 
     api(client, owner, "DELETE", f"/metrics/{metric['id']}")
     deleted = only(client, owner, "metric.delete")

@@ -13,6 +13,7 @@ from augury.anomalies import service as anomalies_service
 from augury.anomalies.models import TIMESCALES, Exclusion, SensitivityRule
 from augury.api.deps import ObjectId, Reader, SessionDep, Writer
 from augury.api.pagination import Page, PageDep, make_page
+from augury.audit import service as audit
 from augury.metrics import service as metrics_service
 from augury.store.owned import get_owned
 
@@ -189,6 +190,7 @@ def stop_learning(body: schemas.LearningStop, principal: Writer, session: Sessio
         until=until,
         user_id=principal.user_id,
     )
+    _audit(session, principal, "learning.stop", None, after={"metric_ids": ids, "until": until})
     return {"metrics": n, "until": until}
 
 
@@ -197,7 +199,25 @@ def resume_learning(body: schemas.MetricSelection, principal: Writer, session: S
     """Resume learning for metrics."""
     ids = _selected(session, principal.org_id, body)
     n = anomalies_service.resume_learning(session=session, org_id=principal.org_id, metric_ids=ids)
+    _audit(session, principal, "learning.resume", None, after={"metric_ids": ids})
     return {"metrics": n}
+
+
+_EXCLUSION_FIELDS = ("expression", "start", "end", "reason")
+_RULE_FIELDS = ("expression", "sensitivity")
+
+
+def _audit(session, principal, action: str, target_id, before=None, after=None) -> None:
+    """Audit a change of detection settings (target type: the action's family)."""
+    audit.record_change(
+        session=session,
+        principal=principal,
+        action=action,
+        target_type=action.split(".", 1)[0],
+        target_id=target_id,
+        before=before,
+        after=after,
+    )
 
 
 @router.get("/metrics/learning", response_model=list[schemas.PausedRead])
@@ -218,14 +238,30 @@ def list_exclusions(principal: Reader, session: SessionDep):
 )
 def create_exclusion(body: schemas.ExclusionCreate, principal: Writer, session: SessionDep):
     """Ignore points of matching metrics (in a period, if given): not scored, not learned."""
-    return anomalies_service.create_exclusion(
+    row = anomalies_service.create_exclusion(
         session=session, org_id=principal.org_id, **body.model_dump()
     )
+    _audit(
+        session,
+        principal,
+        "exclusion.create",
+        row.id,
+        after=audit.snapshot(row, _EXCLUSION_FIELDS),
+    )
+    return row
 
 
 @router.delete("/exclusions/{exclusion_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_exclusion(exclusion_id: ObjectId, principal: Writer, session: SessionDep):
-    session.delete(get_owned(session, Exclusion, principal.org_id, exclusion_id))
+    row = get_owned(session, Exclusion, principal.org_id, exclusion_id)
+    _audit(
+        session,
+        principal,
+        "exclusion.delete",
+        row.id,
+        before=audit.snapshot(row, _EXCLUSION_FIELDS),
+    )
+    session.delete(row)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -249,12 +285,28 @@ def create_sensitivity_rule(
     body: schemas.SensitivityCreate, principal: Writer, session: SessionDep
 ):
     """Set `low`, `medium` (default) or `high` sensitivity for matching metrics."""
-    return anomalies_service.create_rule(
+    row = anomalies_service.create_rule(
         session=session, org_id=principal.org_id, **body.model_dump()
     )
+    _audit(
+        session,
+        principal,
+        "sensitivity_rule.create",
+        row.id,
+        after=audit.snapshot(row, _RULE_FIELDS),
+    )
+    return row
 
 
 @router.delete("/sensitivity-rules/{rule_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_sensitivity_rule(rule_id: ObjectId, principal: Writer, session: SessionDep):
-    session.delete(get_owned(session, SensitivityRule, principal.org_id, rule_id))
+    row = get_owned(session, SensitivityRule, principal.org_id, rule_id)
+    _audit(
+        session,
+        principal,
+        "sensitivity_rule.delete",
+        row.id,
+        before=audit.snapshot(row, _RULE_FIELDS),
+    )
+    session.delete(row)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
