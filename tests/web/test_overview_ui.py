@@ -214,8 +214,17 @@ def test_a_failed_part_shows_an_error_panel_whose_retry_loads_it(ui, api):
             body=FAIL_500,
         )
 
+    counting = re.compile(r".*/api/v1/anomalies/count\?.*")
     page.route(failing, fail)
+    page.route(counting, fail)
     ui.login_as(account, "/")
+    # A figure whose part failed says it is unknown; it does not shimmer on.
+    expect(page.locator("#home-anomalies [data-testid=error-panel]")).to_be_visible()
+    expect(page.get_by_test_id("stat-anomalies")).to_have_text("–")
+    page.unroute(counting)
+    page.locator("#home-anomalies [data-testid=retry]").click()
+    expect(page.get_by_test_id("stat-anomalies")).to_have_text("0")
+    expect(page.get_by_test_id("home-anomalies")).to_contain_text("No anomaly yet")
     panel = page.locator("#home-forecasts [data-testid=error-panel]")
     expect(panel).to_be_visible()
     expect(panel).to_contain_text("Internal error.")

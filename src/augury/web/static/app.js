@@ -643,15 +643,18 @@
    * Fill `box` with `fn()`: a skeleton until it answers, an error panel with Retry if it
    * fails (instead of a blank part and a toast). `placeholder` is what shows while loading.
    */
-  async function loadInto(box, fn, placeholder) {
+  async function loadInto(box, fn, placeholder, stats) {
     try {
       await fn();
     } catch (err) {
       if (err && err.silent) return;
       console.error(err);
+      // Figures the part would have filled say they are unknown, not shimmer on.
+      (stats || []).forEach((id) => { $("#" + id).textContent = "–"; });
       append(clear(box), errorPanel(err, () => {
         append(clear(box), placeholder ? placeholder() : skeletonLines(3));
-        loadInto(box, fn, placeholder);
+        (stats || []).forEach((id) => append(clear($("#" + id)), h("span", { class: "skeleton skeleton-num" })));
+        loadInto(box, fn, placeholder, stats);
       }));
     }
   }
@@ -864,9 +867,9 @@
     }
 
     await Promise.all([
-      loadInto($("#home-alerts"), alerts),
-      loadInto($("#home-ingest"), ingestion, () => h("div", { class: "skeleton skeleton-chart" })),
-      loadInto($("#home-anomalies"), anomalies),
+      loadInto($("#home-alerts"), alerts, null, ["stat-open-alerts"]),
+      loadInto($("#home-ingest"), ingestion, () => h("div", { class: "skeleton skeleton-chart" }), ["stat-eps", "stat-refused"]),
+      loadInto($("#home-anomalies"), anomalies, null, ["stat-anomalies"]),
       loadInto($("#home-forecasts"), forecasts, () => skeletonLines(2)),
       checklist().catch((err) => console.error(err)), // a help, not data: no panel when it fails
     ]);
