@@ -92,3 +92,20 @@ def test_a_zero_quota_is_no_limit(settings):
         owner = signup(c)
         for _ in range(3):
             assert _create(c, owner, kind="memory", megabytes=4096, steps=1).status_code == 201
+
+
+def test_a_csv_forecast_counts_against_the_jobs_quota_and_leaves_no_upload(settings):
+    settings.quotas.active_jobs = 1
+    with TestClient(create_app(settings, run_jobs=False)) as c:
+        owner = signup(c)
+        assert _create(c, owner, steps=1).status_code == 201
+        r = c.post(
+            "/api/v1/forecasts/csv?horizon=3",
+            content=b"timestamp,value\n" + b"".join(b"%d,%d\n" % (60 * i, i) for i in range(50)),
+            headers={**owner.headers, "Content-Type": "text/csv"},
+        )
+        assert r.status_code == 429, r.text
+        assert r.json()["error"]["details"]["quota"] == "active_jobs"
+        assert not (settings.data_dir / "uploads" / str(owner.org_id)).exists() or not list(
+            (settings.data_dir / "uploads" / str(owner.org_id)).iterdir()
+        )

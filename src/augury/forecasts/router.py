@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from augury.api.deps import ObjectId, Reader, SessionDep, SettingsDep, Writer
 from augury.api.pagination import Page, PageDep, make_page
 from augury.audit import service as audit
-from augury.errors import BadPayload, ValidationFailed
+from augury.errors import BadPayload, QuotaExceeded, ValidationFailed
 from augury.forecasts import schemas, service
 from augury.jobs import service as jobs_service
 from augury.jobs.schemas import JobRead
@@ -178,8 +178,9 @@ async def forecast_csv(
                 type="forecast.csv",
                 params={"upload_id": upload_id, "horizon": horizon, "levels": levels},
                 user_id=principal.user_id,
+                quotas=settings.quotas,
             )
-        except ValidationFailed:
+        except (ValidationFailed, QuotaExceeded):
             path.unlink(missing_ok=True)
             raise
 
