@@ -37,6 +37,7 @@ from augury.api.deps import (
 )
 from augury.api.errors import error_body
 from augury.api.pagination import Page, PageDep, make_page
+from augury.audit import service as audit
 from augury.config import Settings
 from augury.errors import BadPayload, PayloadTooLarge
 from augury.jobs import service as jobs_service
@@ -457,6 +458,15 @@ def get_metric(metric_id: ObjectId, principal: Reader, session: SessionDep):
 @router.delete("/metrics/{metric_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_metric(metric_id: ObjectId, request: Request, principal: Admin, session: SessionDep):
     """Delete a metric and all its points (admins)."""
+    metric = service.get_or_raise(session=session, org_id=principal.org_id, metric_id=metric_id)
+    audit.record_change(
+        session=session,
+        principal=principal,
+        action="metric.delete",
+        target_type="metric",
+        target_id=metric.id,
+        before=audit.snapshot(metric, ("name", "what", "dimensions")),
+    )
     service.delete_metric(session=session, org_id=principal.org_id, metric_id=metric_id)
     request.app.state.metric_cache.forget(principal.org_id, {metric_id})
     return Response(status_code=status.HTTP_204_NO_CONTENT)
