@@ -78,9 +78,13 @@ def test_the_newest_bucket_is_partial_while_it_fills():
     # 5-minute points up to 10:10 do not fill 10:00-11:00, even long after
     counts = [12] * 5 + [3]
     assert bucket_is_partial(90 * HOUR, HOUR, counts, 90 * HOUR + 600, now)
-    # minute points up to 10:59 do; hourly points fill their own hour
+    # minute points up to 10:59 do; hourly points fill their own hour, even the
+    # current one (its point has come)
     assert not bucket_is_partial(90 * HOUR, HOUR, [60, 60, 60], 91 * HOUR - 60, now)
     assert not bucket_is_partial(90 * HOUR, HOUR, [1, 1, 1], 90 * HOUR, now)
+    assert not bucket_is_partial(100 * HOUR, HOUR, [1, 1, 1], 100 * HOUR, now)
+    # irregular events: the current hour is filling
+    assert bucket_is_partial(100 * HOUR, HOUR, [10, 12, 11, 3], 100 * HOUR + 590, now)
 
 
 def test_stored_anomalies_are_not_learned_from(runner_client, db):

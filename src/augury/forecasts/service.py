@@ -241,21 +241,21 @@ def bucket_is_partial(
     """Whether the newest rollup bucket (starting at ``bucket``, ``res`` seconds long) is
     still filling.
 
-    It is when it ends after ``now``, or after the metric's newest point plus the
-    metric's usual spacing (``res`` over the median count of points per bucket in
-    ``counts``, the bucket counts oldest first, the newest bucket last): minute points
-    up to 10:59 complete the 10:00 bucket, 5-minute points up to 10:10 do not. A
-    partial bucket holds a fraction of a sum (a counter's hour is low) or of an
-    average (noisy), so it is not learned from, nor counted as what happened.
+    ``counts`` are the points per bucket, oldest first, the newest bucket last; their
+    median before the newest is the metric's usual count, and ``res`` over it its usual
+    spacing. The bucket is still filling when it ends after the metric's newest point
+    plus that spacing (more points are due: 5-minute points up to 10:10 do not fill
+    10:00-11:00, minute points up to 10:59 do, an hourly point fills its hour), or when
+    it ends after ``now`` holding fewer points than usual (irregular events). A partial
+    bucket holds a fraction of a sum (a counter's hour is low) or of an average (noisy),
+    so it is not learned from, nor counted as what happened.
     """
     end = bucket + res
-    if end > now:
-        return True
-    if newest_ts is None:
-        return False
     before = counts[:-1]
-    spacing = res / max(float(np.median(before)), 1.0) if before else res
-    return end > newest_ts + spacing + 1e-6
+    usual = max(float(np.median(before)), 1.0) if before else 1.0
+    if newest_ts is not None and end > newest_ts + res / usual + 1e-6:
+        return True
+    return end > now and bool(counts) and counts[-1] < usual
 
 
 def anomaly_spans(session: Session, metric: Metric, start: float) -> list[tuple[float, float]]:
