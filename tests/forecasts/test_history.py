@@ -9,6 +9,7 @@ import numpy as np
 from sqlalchemy import select
 
 from augury.anomalies.models import AnomalyGroup, MetricAnomaly
+from augury.forecasts import service
 from augury.forecasts.service import bucket_is_partial
 from augury.metrics.models import Metric
 from tests.fixtures.factories import make_key, signup
@@ -148,3 +149,63 @@ def test_stored_anomalies_are_not_learned_from(runner_client, db):
     # the incident's hours, a day on, are forecast as usual
     assert np.max(np.abs(mean - truth)) < 10.0, mean.round(1)
     assert "3 excluded points replaced" in r["reason"]
+
+
+def test_anomaly_spans_leave_out_an_open_pattern_change_and_cover_their_buckets(runner_client, db):
+    owner = account_of(runner_client, "Spans")
+    start = (int(time.time()) // HOUR - 48) * HOUR
+    send(runner_client, owner.key, "cpu", np.ones(48), start)
+    with db.session() as s:
+        metric = s.scalar(select(Metric).where(Metric.org_id == owner.org_id))
+        s.query(MetricAnomaly).filter(MetricAnomaly.metric_id == metric.id).delete()
+        group = AnomalyGroup(
+            org_id=owner.org_id,
+            what="cpu",
+            timescale=0,
+            state="open",
+            start=start,
+            end=start,
+            peak_score=90.0,
+            metric_count=1,
+            direction="up",
+            delta=1.0,
+            delta_pct=None,
+        )
+        s.add(group)
+        s.flush()
+        common = dict(
+            org_id=owner.org_id,
+            group_id=group.id,
+            metric_id=metric.id,
+            points=1,
+            interval=HOUR,
+            peak_score=90.0,
+            peak_value=2.0,
+            expected=1.0,
+            delta=1.0,
+            direction="up",
+        )
+        for kind, state, at, timescale in (
+            ("transient", "closed", 2, 0),  # a spike at one hour
+            ("pattern_change", "closed", 10, 3600),  # an hourly bucket, over
+            ("transient", "open", 40, 0),  # going on, short so far
+            ("pattern_change", "open", 44, 0),  # going on: maybe the new normal
+        ):
+            t = start + at * HOUR
+            s.add(
+                MetricAnomaly(
+                    type=kind, state=state, start=t, end=t, peak_ts=t, timescale=timescale, **common
+                )
+            )
+        s.flush()
+        spans = service.anomaly_spans(s, metric, start)
+    assert sorted(spans) == [
+        (start + 2 * HOUR, start + 2 * HOUR + 1e-3),
+        (start + 10 * HOUR, start + 11 * HOUR),
+        (start + 40 * HOUR, start + 40 * HOUR + 1e-3),
+    ]
+    mask = service.grid_mask(start, HOUR, 48, spans, centred=False)
+    assert np.flatnonzero(mask).tolist() == [2, 10, 40]
+    # native points on a grid: a step covers half a step either side of its point
+    mask = service.grid_mask(start, HOUR, 48, [(start + 2.6 * HOUR, start + 2.7 * HOUR)], True)
+    assert np.flatnonzero(mask).tolist() == [3]
