@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from augury.anomalies.models import AnomalyGroup, MetricAnomaly
 from augury.forecasts import service
-from augury.forecasts.service import bucket_is_partial
 from augury.metrics.models import Metric
+from augury.metrics.rollups import bucket_is_partial
 from tests.fixtures.factories import make_key, signup
 from tests.forecasts.test_api import create, send, wait_run
 

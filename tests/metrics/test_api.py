@@ -480,3 +480,33 @@ def test_import_refuses_non_csv(client, key):
         headers={"Authorization": f"Bearer {key}"},
     )
     assert r.status_code == 400
+
+
+def test_the_newest_rollup_bucket_is_marked_partial_while_it_fills(client, owner, key):
+    """A chart must not draw a filling hour as if complete: a counter's reads low."""
+    hour = 3600
+    last = (int(time.time()) // hour - 2) * hour
+    start = last - 3 * hour
+    body = [
+        {"properties": {"what": "hits"}, "timestamp": start + 300 * i, "value": 1.0}
+        for i in range(3 * 12 + 2)  # three full hours of 5-minute points, then 2 of 12
+    ]
+    assert client.post(f"/api/v1/metrics?token={key}", json=body).json()["rejected"] == 0
+    client.app.state.stream.drain()
+    (m,) = client.get("/api/v1/metrics?q=hits", headers=owner.headers).json()["items"]
+    q = {"from": start, "to": last + hour, "resolution": "1h"}
+    s = client.get(f"/api/v1/metrics/{m['id']}/timeseries", params=q, headers=owner.headers)
+    assert s.json()["count"] == [12, 12, 12, 2] and s.json()["partial"] is True
+    # The rest of the hour arrives: complete, no longer partial.
+    body = [
+        {"properties": {"what": "hits"}, "timestamp": last + 300 * i, "value": 1.0}
+        for i in range(2, 12)
+    ]
+    assert client.post(f"/api/v1/metrics?token={key}", json=body).json()["rejected"] == 0
+    client.app.state.stream.drain()
+    s = client.get(f"/api/v1/metrics/{m['id']}/timeseries", params=q, headers=owner.headers)
+    assert s.json()["count"] == [12, 12, 12, 12] and s.json()["partial"] is False
+    # A range that ends before the newest bucket has no partial bucket in it.
+    q["to"] = last
+    s = client.get(f"/api/v1/metrics/{m['id']}/timeseries", params=q, headers=owner.headers)
+    assert s.json()["partial"] is False

@@ -31,6 +31,7 @@ from augury.jobs import service as jobs_service
 from augury.jobs.models import Job, JobStatus
 from augury.metrics import service as metrics_service
 from augury.metrics.models import Metric, MetricPoint, MetricRollup
+from augury.metrics.rollups import bucket_is_partial
 from augury.offline import forecast_options, on_grid
 from augury.store.owned import get_owned
 
@@ -200,7 +201,7 @@ def history(
     """The newest ``limit`` points of ``metric`` at ``resolution`` (times, values).
 
     At a rollup resolution these are complete buckets only: the newest bucket is left
-    out while it is still filling (see :func:`bucket_is_partial`).
+    out while it is still filling (see :func:`augury.metrics.rollups.bucket_is_partial`).
     """
     if resolution == "native":
         rows = session.execute(
@@ -233,29 +234,6 @@ def history(
         np.array([r[0] for r in rows], dtype=float),
         np.array([r[1] for r in rows], dtype=float),
     )
-
-
-def bucket_is_partial(
-    bucket: float, res: float, counts: list[int], newest_ts: float | None, now: float
-) -> bool:
-    """Whether the newest rollup bucket (starting at ``bucket``, ``res`` seconds long) is
-    still filling.
-
-    ``counts`` are the points per bucket, oldest first, the newest bucket last; their
-    median before the newest is the metric's usual count, and ``res`` over it its usual
-    spacing. The bucket is still filling when it ends after the metric's newest point
-    plus that spacing (more points are due: 5-minute points up to 10:10 do not fill
-    10:00-11:00, minute points up to 10:59 do, an hourly point fills its hour), or when
-    it ends after ``now`` holding fewer points than usual (irregular events). A partial
-    bucket holds a fraction of a sum (a counter's hour is low) or of an average (noisy),
-    so it is not learned from, nor counted as what happened.
-    """
-    end = bucket + res
-    before = counts[:-1]
-    usual = max(float(np.median(before)), 1.0) if before else 1.0
-    if newest_ts is not None and end > newest_ts + res / usual + 1e-6:
-        return True
-    return end > now and bool(counts) and counts[-1] < usual
 
 
 def anomaly_spans(session: Session, metric: Metric, start: float) -> list[tuple[float, float]]:

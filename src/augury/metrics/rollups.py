@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from datetime import timedelta
 
+import numpy as np
 from sqlalchemy import delete, func, select, text
 from sqlalchemy import update as sa_update
 from sqlalchemy.orm import Session
@@ -151,3 +152,26 @@ class RetentionTask:
             )
             prune_stats(session)
         self._last = now
+
+
+def bucket_is_partial(
+    bucket: float, res: float, counts: list[int], newest_ts: float | None, now: float
+) -> bool:
+    """Whether the newest rollup bucket (starting at ``bucket``, ``res`` seconds long) is
+    still filling.
+
+    ``counts`` are the points per bucket, oldest first, the newest bucket last; their
+    median before the newest is the metric's usual count, and ``res`` over it its usual
+    spacing. The bucket is still filling when it ends after the metric's newest point
+    plus that spacing (more points are due: 5-minute points up to 10:10 do not fill
+    10:00-11:00, minute points up to 10:59 do, an hourly point fills its hour), or when
+    it ends after ``now`` holding fewer points than usual (irregular events). A partial
+    bucket holds a fraction of a sum (a counter's hour is low) or of an average (noisy),
+    so it is not learned from, nor counted as what happened.
+    """
+    end = bucket + res
+    before = counts[:-1]
+    usual = max(float(np.median(before)), 1.0) if before else 1.0
+    if newest_ts is not None and end > newest_ts + res / usual + 1e-6:
+        return True
+    return end > now and bool(counts) and counts[-1] < usual

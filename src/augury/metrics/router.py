@@ -510,6 +510,7 @@ def metric_timeseries(
         min=s.minimums,
         max=s.maximums,
         count=s.counts,
+        partial=s.partial,
         **detected,
     )
 

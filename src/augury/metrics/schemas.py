@@ -40,6 +40,11 @@ class TimeseriesRead(BaseModel):
     min: list[float] | None = Field(None, description="Rollups: smallest value in the bucket.")
     max: list[float] | None = Field(None, description="Rollups: largest value in the bucket.")
     count: list[int] | None = Field(None, description="Rollups: points in the bucket.")
+    partial: bool = Field(
+        False,
+        description="Rollups: the last bucket is the metric's newest and still filling (it "
+        "holds part of its period, so a counter's reads low); charts draw it apart.",
+    )
     scores: list[float | None] | None = Field(
         None, description="Anomaly score 0-100 per point (native, 1h and 1d: detection runs there)."
     )

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from augury import clock
 from augury.api.pagination import PageParams, paginate
 from augury.errors import NotFound, ValidationFailed
-from augury.metrics import expressions
+from augury.metrics import expressions, rollups
 from augury.metrics.ingest import anodot
 from augury.metrics.models import (
     ROLLUP_RESOLUTIONS,
@@ -33,6 +33,8 @@ from augury.metrics.rollups import RESOLUTION_NAMES
 from augury.store.owned import get_owned
 
 RESOLUTIONS = {"native": 0, **{name: res for res, name in RESOLUTION_NAMES.items()}}
+PARTIAL_LOOKBACK = 24
+"""Buckets before the newest whose usual point count tells if the newest is filling."""
 MAX_POINTS = 10_000
 """Most points one timeseries answer holds; ``auto`` picks a resolution that fits 1,500."""
 AUTO_TARGET = 1_500
@@ -138,6 +140,9 @@ class Series:
     minimums: list[float] | None = None
     maximums: list[float] | None = None
     counts: list[int] | None = None
+    partial: bool = False
+    """The last bucket is the metric's newest and still filling: it holds part of its
+    period (a counter's hour reads low), so charts draw it apart."""
 
 
 def _native_count(session: Session, metric_id: int, start: float, end: float) -> int:
@@ -255,6 +260,24 @@ def timeseries(
         .order_by(MetricRollup.bucket)
     ).all()
     counter = metric.target_type == "counter"
+    counts = [r.count for r in rows]
+    newest_bucket = math.floor(metric.last_ts / res) * res if metric.last_ts is not None else None
+    partial = bool(rows) and rows[-1].bucket == newest_bucket
+    if partial:
+        before = session.execute(
+            select(MetricRollup.count)
+            .where(
+                MetricRollup.metric_id == metric.id,
+                MetricRollup.resolution == res,
+                MetricRollup.bucket < rows[-1].bucket,
+            )
+            .order_by(MetricRollup.bucket.desc())
+            .limit(PARTIAL_LOOKBACK)
+        ).scalars()
+        usual = [*reversed(list(before)), counts[-1]]
+        partial = rollups.bucket_is_partial(
+            rows[-1].bucket, res, usual, metric.last_ts, clock.now().timestamp()
+        )
     return Series(
         metric,
         resolution,
@@ -264,7 +287,8 @@ def timeseries(
         [r.sum if counter else r.sum / r.count for r in rows],
         [r.min for r in rows],
         [r.max for r in rows],
-        [r.count for r in rows],
+        counts,
+        partial,
     )
 
 

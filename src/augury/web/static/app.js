@@ -1809,7 +1809,23 @@
       plot.append(svg("path", { d, class: "series-band", "data-testid": "chart-band" }));
     }
     if (fc) drawForecastBands(plot, fc, fbands, x, y);
-    plot.append(svg("path", { d: linePath(segments, px, (i) => y(vs[i])), class: "series-line", "data-testid": "chart-line" }));
+    // The metric's newest bucket while it fills holds part of its period (a counter's
+    // hour reads low): drawn dashed and hollow, apart from the complete ones.
+    const partial = !!s.partial && n > 0;
+    const whole = partial
+      ? segments.map((seg) => seg.filter((i) => i !== n - 1)).filter((seg) => seg.length)
+      : segments;
+    plot.append(svg("path", { d: linePath(whole, px, (i) => y(vs[i])), class: "series-line", "data-testid": "chart-line" }));
+    if (partial) {
+      const last = segments.find((seg) => seg.includes(n - 1));
+      const mark = svg("g", { class: "series-partial", "data-testid": "chart-partial", "data-ts": ts[n - 1] });
+      if (last && last.length > 1) {
+        mark.append(svg("path", { d: linePath([[n - 2, n - 1]], px, (i) => y(vs[i])), class: "partial-line" }));
+      }
+      mark.append(svg("circle", { cx: r1(px(n - 1)), cy: r1(y(vs[n - 1])), r: 3.5, class: "partial-dot" },
+        svg("title", {}, "Still filling: part of its " + s.resolution)));
+      plot.append(mark);
+    }
     // Dots on the forecast too when it has only a few points.
     if (fc) drawForecastLine(plot, fc, x, y, fn <= 12 && fn <= pw / 8, n ? { ts, vs } : null);
     // Points stand out when there are few; a lone point has no line to show it.
