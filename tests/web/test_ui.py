@@ -27,7 +27,7 @@ from augury.metrics.models import MetricPointInbox
 from augury.runtime.mail import read_outbox
 from tests.alerts.conftest import Receiver
 from tests.fixtures.factories import PASSWORD, Account, invite_and_join, make_key, signup
-from tests.web.conftest import HTTP_TIMEOUT_S, UI_TIMEOUT_MS
+from tests.web.conftest import HTTP_TIMEOUT_S, UI_TIMEOUT_MS, wait_js
 
 pytestmark = pytest.mark.browser
 
@@ -403,9 +403,10 @@ def test_audit_log_shows_the_login(ui, api):
     first = rows.first.inner_text()
     assert "auditor@example.com" in first and "success" in first
     page.select_option("#audit-outcome", "failure")
-    page.wait_for_function(
+    wait_js(
+        page,
         "[...document.querySelectorAll('#audit-body tr')]"
-        ".every(r => r.innerText.includes('failure'))"
+        ".every(r => r.innerText.includes('failure'))",
     )
     assert rows.count() == 1
     assert "auth.login" in rows.first.inner_text()
@@ -711,7 +712,7 @@ def test_metrics_page_shows_the_overview_and_pages_through_the_metrics(ui, api):
     ui.shot("metrics")
 
     page.click("#metrics-next")
-    page.wait_for_function("document.querySelectorAll('#metrics-body tr').length === 5")
+    wait_js(page, "document.querySelectorAll('#metrics-body tr').length === 5")
     assert _query(page) == {"offset": ["25"]}
     second = api.get("/api/v1/metrics", params={"offset": 25}, headers=headers).json()
     assert _row_names(page) == [m["name"] for m in second["items"]]
@@ -721,7 +722,7 @@ def test_metrics_page_shows_the_overview_and_pages_through_the_metrics(ui, api):
 
     # A dimension in the cardinality panel lists the metrics that have it.
     page.click("[data-testid=cardinality-path] button")
-    page.wait_for_function("document.querySelectorAll('#metrics-body tr').length === 1")
+    wait_js(page, "document.querySelectorAll('#metrics-body tr').length === 1")
     assert _row_names(page) == ["what=requests.host=web-2.path=/api"]
     assert page.input_value("#metrics-q") == "path=*"
     assert _query(page) == {"q": ["path=*"]}
@@ -743,7 +744,7 @@ def test_metrics_search_narrows_the_list_and_explains_a_bad_expression(ui, api):
 
     page.fill("#metrics-q", "what=cpu* AND host=web-1")
     page.press("#metrics-q", "Enter")
-    page.wait_for_function("document.querySelectorAll('#metrics-body tr').length === 2")
+    wait_js(page, "document.querySelectorAll('#metrics-body tr').length === 2")
     assert sorted(_row_names(page)) == ["what=cpu_system.dc=west.host=web-1", CPU_NAME]
     assert _query(page) == {"q": ["what=cpu* AND host=web-1"]}
     assert page.locator("[data-testid=metrics-range]").count() == 0  # one page: no pager
@@ -758,7 +759,7 @@ def test_metrics_search_narrows_the_list_and_explains_a_bad_expression(ui, api):
     # The button searches too; NOT and a bare word (which matches what) work.
     page.fill("#metrics-q", "cpu_user AND NOT host=web-2")
     page.click("[data-testid=metrics-search]")
-    page.wait_for_function("document.querySelectorAll('#metrics-body tr').length === 1")
+    wait_js(page, "document.querySelectorAll('#metrics-body tr').length === 1")
     assert _row_names(page) == [CPU_NAME]
 
     # A bad expression shows the API's own message, which says where it went wrong.
@@ -781,13 +782,13 @@ def test_metrics_search_narrows_the_list_and_explains_a_bad_expression(ui, api):
     page.fill("#metrics-q", "mem*")
     page.press("#metrics-q", "Enter")
     error.wait_for(state="hidden")
-    page.wait_for_function("document.querySelectorAll('#metrics-body tr a').length === 1")
+    wait_js(page, "document.querySelectorAll('#metrics-body tr a').length === 1")
     assert _row_names(page) == ["what=mem_used.dc=east.host=web-1"]
     page.go_back()
     error.wait_for(state="visible")
     assert page.input_value("#metrics-q") == bad
     page.click("#metrics-search-clear")
-    page.wait_for_function("document.querySelectorAll('#metrics-body tr').length === 25")
+    wait_js(page, "document.querySelectorAll('#metrics-body tr').length === 25")
     assert _query(page) == {}
     ui.assert_no_error_toast()
     ui.assert_only_local()
@@ -890,9 +891,10 @@ def test_metric_page_draws_the_series_switches_resolution_and_zooms(ui, api):
     # The server's PNG of the same range, fetched with the token and shown from a blob.
     page.click("[data-testid=metric-png]")
     page.locator("[data-testid=png-dialog][open]").wait_for()
-    page.wait_for_function(
+    wait_js(
+        page,
         "() => { const i = document.querySelector('#png-image');"
-        " return i.complete && i.naturalWidth === 1200; }"
+        " return i.complete && i.naturalWidth === 1200; }",
     )
     assert page.get_attribute("#png-image", "src").startswith("blob:")
     assert any(f"/graph.png?from={lo}&to={hi}" in u for u in ui.requests)
@@ -1041,7 +1043,8 @@ def _anomaly_rows(page) -> list[int]:
 
 
 def _wait_rows(page, ids: list[int]):
-    page.wait_for_function(
+    wait_js(
+        page,
         "ids => JSON.stringify([...document.querySelectorAll('#anomalies-body tr')]"
         ".map(r => Number(r.dataset.anomalyId || 0)).filter(Boolean)) === JSON.stringify(ids)",
         arg=ids,
@@ -1165,7 +1168,7 @@ def test_anomalies_list_shows_the_grouped_anomaly_and_filters_it(ui, api):
     page.select_option("[data-testid=anomalies-sort]", "start")
     _wait_rows(page, [mem["id"], cpu["id"]])
     page.click("[data-testid=range-24h]")
-    page.wait_for_function("location.search.includes('range=24h')")
+    wait_js(page, "location.search.includes('range=24h')")
     _wait_rows(page, [mem["id"], cpu["id"]])
     assert _query(page) == {"range": ["24h"], "state": ["closed"], "sort": ["start"]}
     ui.shot("anomalies-filtered")
@@ -1561,7 +1564,8 @@ def test_forecast_created_in_the_form_runs_and_draws_each_metric(ui, api):
         message = r.json()["error"]["message"]
         page.fill("[data-testid=fc-expression]", bad)
         page.click("[data-testid=forecast-submit]")
-        page.wait_for_function(
+        wait_js(
+            page,
             "m => document.querySelector('[data-testid=forecast-form-error]').textContent === m",
             arg=message,
         )
@@ -1605,8 +1609,8 @@ def test_forecast_created_in_the_form_runs_and_draws_each_metric(ui, api):
     results = _forecast_results(api, account, task_id)
     assert results["run"]["id"] == first_run
     assert {r["metric_id"] for r in results["results"]} == set(load.metric_ids.values())
-    page.wait_for_function(
-        "document.querySelectorAll('#forecast-results [data-testid=chart-svg]').length === 2"
+    wait_js(
+        page, "document.querySelectorAll('#forecast-results [data-testid=chart-svg]').length === 2"
     )
     # History: the last three horizons up to the forecast's origin, at 1h.
     _check_forecast_charts(page, results, history=3 * HORIZON)
@@ -1698,8 +1702,9 @@ def test_forecast_created_in_the_form_runs_and_draws_each_metric(ui, api):
     page.locator(f"[data-testid=run-row-{second_run}][data-status=complete]").wait_for(
         timeout=90_000
     )
-    page.wait_for_function("!document.querySelector('[data-testid=forecast-run]').disabled")
-    page.wait_for_function(
+    wait_js(page, "!document.querySelector('[data-testid=forecast-run]').disabled")
+    wait_js(
+        page,
         "id => document.querySelector('[data-testid=results-caption]').textContent"
         ".startsWith('From run #' + id)",
         arg=second_run,
@@ -1709,7 +1714,7 @@ def test_forecast_created_in_the_form_runs_and_draws_each_metric(ui, api):
     held = _hold_the_runner(api, account)
     run_button.click()
     ui.toast("queued.")
-    page.wait_for_function("document.querySelectorAll('#runs-body tr').length === 3")
+    wait_js(page, "document.querySelectorAll('#runs-body tr').length === 3")
     third_run = api.get(f"/api/v1/forecasts/{task_id}", headers=headers).json()["runs"][0]
     assert third_run["id"] > second_run and third_run["status"] == "pending"
     page.locator(f"[data-testid=run-row-{third_run['id']}][data-status=pending]").wait_for()
@@ -1849,9 +1854,7 @@ def test_alerts_channel_created_in_the_form_sends_a_test(ui, api, receiver):
     page.fill("[data-testid=ch-webhook-url]", "not a url")
     page.click("[data-testid=channel-submit]")
     error = page.locator("[data-testid=channel-form-error]")
-    page.wait_for_function(
-        "el => el.textContent.includes('url')", arg=error.element_handle(), timeout=10_000
-    )
+    wait_js(page, "el => el.textContent.includes('url')", arg=error.element_handle())
     assert "Invalid webhook channel" in error.inner_text()  # the API's own message
 
     page.fill("[data-testid=ch-webhook-url]", receiver.url + "/hook")
@@ -1886,7 +1889,8 @@ def test_alerts_channel_created_in_the_form_sends_a_test(ui, api, receiver):
     # A failing endpoint: the test says so, with the answer it got.
     receiver.answers.append((500, 0.0))
     page.click(f"[data-testid=channel-test-{channel['id']}]")
-    page.wait_for_function(
+    wait_js(
+        page,
         "id => document.querySelector(`[data-testid=channel-test-status-${id}]`)"
         "?.textContent === 'failed'",
         arg=channel["id"],
@@ -1918,9 +1922,10 @@ def _preview(api, account, **body) -> dict:
 
 def _fired(page) -> int:
     """The count the preview shows, once no preview is pending."""
-    page.wait_for_function(
+    wait_js(
+        page,
         "() => document.querySelector('#preview-busy').hidden"
-        " && document.querySelector('[data-testid=preview]').dataset.fired !== ''"
+        " && document.querySelector('[data-testid=preview]').dataset.fired !== ''",
     )
     return int(page.get_attribute("[data-testid=preview]", "data-fired"))
 
@@ -1954,9 +1959,10 @@ def test_alerts_form_previews_on_stored_anomalies_then_creates_and_edits(ui, api
     page.fill("[data-testid=af-title]", "CPU of {{host}} <is off>")
     page.fill("[data-testid=af-expression]", "what=cpu")
     page.fill("[data-testid=af-min-score]", "50")
-    page.wait_for_function(
+    wait_js(
+        page,
         "() => document.querySelector('[data-testid=preview-facts]').textContent"
-        ".startsWith('2 metrics match')"
+        ".startsWith('2 metrics match')",
     )
     fired = _fired(page)
     assert (
@@ -1974,9 +1980,7 @@ def test_alerts_form_previews_on_stored_anomalies_then_creates_and_edits(ui, api
     )
 
     page.fill("[data-testid=af-min-score]", "100")
-    page.wait_for_function(
-        "() => document.querySelector('[data-testid=preview]').dataset.fired === '0'"
-    )
+    wait_js(page, "() => document.querySelector('[data-testid=preview]').dataset.fired === '0'")
     assert page.inner_text("[data-testid=preview-fired]") == "0"
     assert "would not have fired" in page.inner_text("[data-testid=preview-text]")
     assert page.locator("[data-testid=preview-list] li").count() == 0
@@ -1984,8 +1988,9 @@ def test_alerts_form_previews_on_stored_anomalies_then_creates_and_edits(ui, api
     # One alert per host: the preview splits the grouped anomaly.
     page.fill("[data-testid=af-min-score]", "50")
     page.fill("[data-testid=af-group-by]", "host")
-    page.wait_for_function(
-        "() => document.querySelector('[data-testid=preview-list]').textContent.includes('host=')"
+    wait_js(
+        page,
+        "() => document.querySelector('[data-testid=preview-list]').textContent.includes('host=')",
     )
     by_host = _preview(
         api, account, expression="what=cpu", group_by=["host"], conditions={"min_score": 50}
@@ -2003,9 +2008,10 @@ def test_alerts_form_previews_on_stored_anomalies_then_creates_and_edits(ui, api
     page.click("[data-testid=af-type-static]")
     assert page.locator("[data-testid=af-above]").is_visible()
     assert page.locator("[data-testid=af-min-score]").is_hidden()
-    page.wait_for_function(
+    wait_js(
+        page,
         "() => document.querySelector('[data-testid=preview-text]').textContent"
-        ".startsWith('Give a bound')"
+        ".startsWith('Give a bound')",
     )
     page.fill("[data-testid=af-above]", "1000")
     # The count is the API's (its static preview is checked against the API, not a number:
@@ -2018,9 +2024,10 @@ def test_alerts_form_previews_on_stored_anomalies_then_creates_and_edits(ui, api
         group_by=["host"],
         conditions={"above": 1000},
     )
-    page.wait_for_function(
+    wait_js(
+        page,
         "() => document.querySelector('[data-testid=preview-facts]').textContent"
-        " === '2 metrics match.'"
+        " === '2 metrics match.'",
     )
     assert _fired(page) == static["fired"]
     page.click("[data-testid=af-type-anomaly]")
@@ -2051,14 +2058,16 @@ def test_alerts_form_previews_on_stored_anomalies_then_creates_and_edits(ui, api
 
     # Pause and resume from the list.
     page.click(f"[data-testid=pause-{config['id']}]")
-    page.wait_for_function(
+    wait_js(
+        page,
         "id => document.querySelector(`[data-testid=config-state-${id}]`)"
         "?.textContent === 'paused'",
         arg=config["id"],
     )
     assert _api(api, account, "GET", f"/alerts/{config['id']}")["paused"] is True
     page.click(f"[data-testid=resume-{config['id']}]")
-    page.wait_for_function(
+    wait_js(
+        page,
         "id => document.querySelector(`[data-testid=config-state-${id}]`)"
         "?.textContent === 'active'",
         arg=config["id"],
@@ -2173,12 +2182,12 @@ def test_alerts_triggered_alert_is_acknowledged_and_resolved(ui, api, receiver):
 
     # Filters: open shows it, closed does not.
     page.select_option("[data-testid=triggered-status]", "closed")
-    page.wait_for_function("() => !document.querySelector('[data-testid^=trigger-row-]')")
+    wait_js(page, "() => !document.querySelector('[data-testid^=trigger-row-]')")
     assert "No triggered alert matches" in page.inner_text("#triggered-body")
     assert _query(page) == {"status": ["closed"]}
     page.select_option("[data-testid=triggered-status]", "")
     page.select_option("[data-testid=triggered-severity]", "low")
-    page.wait_for_function("() => !document.querySelector('[data-testid^=trigger-row-]')")
+    wait_js(page, "() => !document.querySelector('[data-testid^=trigger-row-]')")
     page.select_option("[data-testid=triggered-severity]", "high")
     row.wait_for()
 
@@ -2194,7 +2203,8 @@ def test_alerts_triggered_alert_is_acknowledged_and_resolved(ui, api, receiver):
 
     # Resolve: closed in the table (no more buttons) and in the API; the close goes out.
     page.click(f"[data-testid=resolve-{tid}]")
-    page.wait_for_function(
+    wait_js(
+        page,
         "id => document.querySelector(`[data-testid=trigger-status-${id}]`)"
         "?.textContent === 'closed'",
         arg=tid,
@@ -2202,8 +2212,8 @@ def test_alerts_triggered_alert_is_acknowledged_and_resolved(ui, api, receiver):
     assert row.get_attribute("data-status") == "closed"
     assert row.locator("button").count() == 0
     # The counts come from their own request, which may answer after the list's.
-    page.wait_for_function(
-        "() => document.querySelector('[data-testid=stat-open-alerts]').textContent === '0'"
+    wait_js(
+        page, "() => document.querySelector('[data-testid=stat-open-alerts]').textContent === '0'"
     )
     assert page.inner_text("[data-testid=stat-closed-alerts]") == "1"
     resolved = _api(api, account, "GET", f"/alerts/triggered/{tid}")
@@ -2370,9 +2380,10 @@ def test_alerts_feedback_buttons_on_the_anomaly_page(ui, api):
 
     # Changing one's mind replaces the feedback; the page remembers it.
     page.click("[data-testid=feedback-bad]")
-    page.wait_for_function(
+    wait_js(
+        page,
         "() => document.querySelector('[data-testid=feedback-bad]')"
-        ".getAttribute('aria-pressed') === 'true'"
+        ".getAttribute('aria-pressed') === 'true'",
     )
     (fb,) = _api(api, account, "GET", "/feedback")["items"]
     assert fb["type"] == "not_interesting" and fb["anomaly_id"] == cpu["id"]
