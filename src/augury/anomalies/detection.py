@@ -206,18 +206,7 @@ def _score_late(session: Session, rows: list[_Row]) -> None:
     (and closes) a one-point anomaly."""
     if not rows:
         return
-    n = max(len(r.ts) for r in rows)
-    values = np.full((len(rows), n), np.nan)
-    seconds = np.zeros((len(rows), n))
-    for i, r in enumerate(rows):
-        values[i, : len(r.ts)] = r.values
-        seconds[i, : len(r.ts)] = r.ts
-        seconds[i, len(r.ts) :] = r.ts[-1]
-    matrix = np.stack([np.frombuffer(r.state.state, dtype="<f8") for r in rows], axis=1)
-    levels = np.array([r.level for r in rows])
-    result = score_matrix(
-        values, seconds, decision_level=levels, state=matrix.astype(float), learn=False
-    )
+    result, _ = _run(rows, learn=False)
     scored = []
     for i, r in enumerate(rows):
         interval = _interval(r.state)
@@ -272,24 +261,30 @@ def _new_state(session, metric_id, timescale, states) -> DetectorState:
     return state
 
 
+def _run(rows: list[_Row], learn: bool):
+    """Run the engine over ``rows`` at once (NaN-padded to the longest); answers its
+    result and the states after it, one column per row."""
+    n = max(len(r.ts) for r in rows)
+    values = np.full((len(rows), n), np.nan)
+    seconds = np.zeros((len(rows), n))
+    for i, r in enumerate(rows):
+        values[i, : len(r.ts)] = r.values
+        seconds[i, : len(r.ts)] = r.ts
+        seconds[i, len(r.ts) :] = r.ts[-1]
+    matrix = np.stack([np.frombuffer(r.state.state, dtype="<f8") for r in rows], axis=1)
+    matrix = matrix.astype(float)
+    levels = np.array([r.level for r in rows])
+    result = score_matrix(values, seconds, decision_level=levels, state=matrix, learn=learn)
+    return result, matrix
+
+
 def _score(session: Session, rows: list[_Row], timescale: int) -> None:
     """Score ``rows`` (vectorised per learn flag) and track their anomalies."""
     for learn in (True, False):
         group = [r for r in rows if r.learn is learn and len(r.ts)]
         if not group:
             continue
-        n = max(len(r.ts) for r in group)
-        values = np.full((len(group), n), np.nan)
-        seconds = np.zeros((len(group), n))
-        for i, r in enumerate(group):
-            values[i, : len(r.ts)] = r.values
-            seconds[i, : len(r.ts)] = r.ts
-            seconds[i, len(r.ts) :] = r.ts[-1]
-        matrix = np.stack(
-            [np.frombuffer(r.state.state, dtype="<f8") for r in group], axis=1
-        ).astype(float)
-        levels = np.array([r.level for r in group])
-        result = score_matrix(values, seconds, decision_level=levels, state=matrix, learn=learn)
+        result, matrix = _run(group, learn)
         scored = []
         for i, r in enumerate(group):
             k = len(r.ts)
