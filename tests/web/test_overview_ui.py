@@ -250,6 +250,25 @@ def test_a_failed_part_shows_an_error_panel_whose_retry_loads_it(ui, api):
     expect(panel).to_have_count(0)
     ui.assert_no_error_toast()
 
+    # And every other list: jobs, forecasts, alert configurations and channels.
+    for path, api_path, empty in (
+        ("/jobs", "jobs", "#jobs-empty"),
+        ("/forecasts", "forecasts", "#forecasts-empty"),
+        ("/alerts?tab=configs", "alerts", "#configs-empty"),
+        ("/alerts?tab=channels", "channels", "#channels-empty"),
+    ):
+        failing = re.compile(rf".*/api/v1/{api_path}\?.*")
+        page.route(failing, fail)
+        ui.goto(path)
+        panel = page.locator("[data-testid=error-panel]:visible")
+        expect(panel).to_have_count(1)
+        expect(page.locator(empty)).to_be_hidden()
+        page.unroute(failing)
+        panel.get_by_test_id("retry").click()
+        expect(page.locator(empty)).to_be_visible()
+        expect(page.locator("[data-testid=error-panel]:visible")).to_have_count(0)
+        ui.assert_no_error_toast()
+
 
 def test_a_422_shows_inline_errors_next_to_the_fields(ui, api):
     page = ui.page

@@ -977,10 +977,13 @@
         page = await api("/jobs", { query: { offset: state.offset, limit: state.limit, status: state.status } });
         if (stale()) return;
       } catch (err) {
-        showError(err);
+        if (stale()) return;
+        show($("#jobs-empty"), false);
+        showFailed("jobs-failed", $("#jobs-table").closest(".table-wrap"), err, load);
         state.timer = setTimeout(load, 5000);
         return;
       }
+      hideFailed("jobs-failed", $("#jobs-table").closest(".table-wrap"));
       const seen = new Set();
       page.items.forEach((job, i) => {
         let tr = body.querySelector('tr[data-job-id="' + job.id + '"]');
@@ -2988,11 +2991,12 @@
         jobs = await activeRunJobs(page.items.map((t) => t.runs[0]));
       } catch (err) {
         if (gen !== state.gen) return;
-        showError(err);
+        showFailed("forecasts-failed", $("#forecasts-table").closest(".table-wrap"), err, load);
         state.timer = setTimeout(load, 5000);
         return;
       }
       if (gen !== state.gen) return;
+      hideFailed("forecasts-failed", $("#forecasts-table").closest(".table-wrap"));
       state.page = page;
       state.jobs = jobs;
       render();
@@ -3950,8 +3954,18 @@
     const cfgCall = newestOnly();
     async function loadConfigs() {
       const stale = cfgCall();
-      const page = await api("/alerts", { query: { offset: state.cfgOffset, limit: 50 } });
+      const wrap = $("#configs-table").closest(".table-wrap");
+      let page;
+      try {
+        page = await api("/alerts", { query: { offset: state.cfgOffset, limit: 50 } });
+      } catch (err) {
+        if (stale()) return;
+        show($("#configs-empty"), false);
+        showFailed("configs-failed", wrap, err, () => loadConfigs().catch(showError));
+        return;
+      }
       if (stale()) return;
+      hideFailed("configs-failed", wrap);
       $("#stat-configs").textContent = fmtCount(page.total);
       tabCount("configs", page.total);
       const tb = clear($("#configs-body"));
@@ -4057,8 +4071,18 @@
     const chCall = newestOnly();
     async function loadChannels() {
       const stale = chCall();
-      const page = await api("/channels", { query: { limit: 500 } });
+      const wrap = $("#channels-table").closest(".table-wrap");
+      let page;
+      try {
+        page = await api("/channels", { query: { limit: 500 } });
+      } catch (err) {
+        if (stale()) return;
+        show($("#channels-empty"), false);
+        showFailed("channels-failed", wrap, err, () => loadChannels().catch(showError));
+        return;
+      }
       if (stale()) return;
+      hideFailed("channels-failed", wrap);
       channelsById.clear();
       page.items.forEach((c) => channelsById.set(c.id, c));
       $("#stat-channels").textContent = fmtCount(page.total);
