@@ -130,7 +130,8 @@ def test_abort_running_job_really_stops_it(runner_client):
 
 def test_list_filters_and_consumptions(runner_client):
     owner = signup(runner_client)
-    ok = _job(runner_client, owner, steps=2, step_seconds=0, kind="cpu")
+    # 0.2 s of CPU: a job forked from the preloaded forkserver costs next to none itself
+    ok = _job(runner_client, owner, steps=2, step_seconds=0.1, kind="cpu")
     bad = _job(runner_client, owner, steps=2, step_seconds=0, fail_at_step=1)
     _wait(runner_client, owner, ok["id"])
     _wait(runner_client, owner, bad["id"])
