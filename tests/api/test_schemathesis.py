@@ -5,22 +5,32 @@ organization owner (JWT) or with an API key holding every scope, admin included 
 requests reach the business logic rather than stopping at 401/403), with rate limits
 off, and every error answer must have the documented envelope.
 
-`make test` runs 20 examples per operation; `.ci/run` also runs `make test-fuzz`
-(AUGURY_SCHEMATHESIS_EXAMPLES=200, about 25,000 cases), the depth at which a 5-minute
-schemathesis run found `POST /alerts/{id}/snooze {"until": 0}` answering 500.
+Each operation first gets schemathesis's coverage phase (the schema's boundary values:
+what found `POST /alerts/{id}/snooze {"until": 0}` answering 500), then generated
+requests; path ids name, half of the time, a real object of the organization. `make
+test` runs 20 generated requests per operation (and at most 200 coverage cases);
+`.ci/run` also runs `make test-fuzz` (AUGURY_SCHEMATHESIS_EXAMPLES=200: about 25,600
+generated requests over 128 operations, and up to 2,000 coverage cases each).
 """
 
 from __future__ import annotations
 
 import os
+import re
+from itertools import islice
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from schemathesis.generation import GenerationMode
+from schemathesis.generation.drivers import CoverageGenerator  # the coverage phase
+from schemathesis.generation.feedback import FeedbackSources
+from schemathesis.generation.overrides import Override
 
 from augury.app import create_app
 from augury.config import Settings
+from tests.api import test_isolation as iso
 from tests.fixtures.factories import make_key, signup
 
 # More examples for a deeper search: AUGURY_SCHEMATHESIS_EXAMPLES=200 make test
@@ -45,21 +55,85 @@ def app(settings):
     return create_app(settings, run_jobs=False)
 
 
+def _post_id(path: str, body: dict):
+    def make(client, owner):
+        return client.post(f"/api/v1{path}", json=body, headers=owner.headers).json()["id"]
+
+    return make
+
+
+# A path id that names nothing only reaches the 404: each case names, half of the time,
+# a real object of the organization, made for the operation (its bugs live behind it:
+# `POST /alerts/{id}/snooze {"until": 0}` answered 500 only for an existing alert).
+MAKERS = {
+    "organization_id": lambda client, owner: owner.org_id,
+    "member_id": iso._make_member,
+    "invitation_id": iso._make_invitation,
+    "key_id": iso._make_key,
+    "job_id": iso._make_job,
+    "anomaly_id": iso._make_anomaly,
+    "exclusion_id": _post_id("/exclusions", {"expression": "secret_sales"}),
+    "rule_id": _post_id("/sensitivity-rules", {"expression": "", "sensitivity": "high"}),
+    "trigger_id": iso._make_trigger,
+    "config_id": iso._make_alert,
+    "channel_id": iso._make_channel,
+    "delivery_id": iso._make_delivery,
+    "action_id": iso._make_action,
+    "table_id": iso._make_routing,
+    "event_id": iso._make_event,
+    "window_id": iso._make_window,
+    "feedback_id": iso._make_feedback,
+    "metric_id": iso._make_metric,
+    "task_id": iso._make_forecast,
+}
+
+
 @pytest.mark.parametrize(("method", "path"), _operations())
 def test_no_server_errors(method, path, client, app):
     owner = signup(client)
     key = make_key(client, owner, ["read", "write", "ingest", "admin"])
     identities = [owner.headers, {"Authorization": f"Bearer {key}"}]
+    real = {
+        name: MAKERS[name](client, owner) for name in re.findall(r"{(\w+)}", path) if name in MAKERS
+    }
     schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", app)
     operation = schema[path][method]
 
-    @given(case=operation.as_strategy(), headers=st.sampled_from(identities))
+    # First schemathesis's coverage phase: the schema's boundary values, one by one (it
+    # is what sends {"until": 0}); then generated requests.
+    for i, case in enumerate(islice(_coverage_cases(schema, operation), 10 * MAX_EXAMPLES)):
+        if real and i % 2 == 0:
+            case.path_parameters = {**(case.path_parameters or {}), **real}
+        _check(method, path, case.call(headers=identities[i % 2]))
+
+    @given(
+        case=operation.as_strategy(),
+        headers=st.sampled_from(identities),
+        existing=st.booleans(),
+    )
     @settings(max_examples=MAX_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
-    def check(case, headers):
-        response = case.call(headers=headers)
-        assert response.status_code < 500, (method, path, response.status_code, response.text)
-        if response.status_code >= 400:
-            error = response.json()["error"]
-            assert set(error) == {"code", "message", "details"}, error
+    def check(case, headers, existing):
+        if existing and real:
+            case.path_parameters = {**(case.path_parameters or {}), **real}
+        _check(method, path, case.call(headers=headers))
 
     check()
+
+
+def _check(method, path, response):
+    assert response.status_code < 500, (method, path, response.status_code, response.text)
+    if response.status_code >= 400:
+        error = response.json()["error"]
+        assert set(error) == {"code", "message", "details"}, error
+
+
+def _coverage_cases(schema, operation):
+    """The cases of schemathesis's coverage phase for ``operation`` (valid ones)."""
+    return CoverageGenerator(
+        operation=operation,
+        generation_modes=[GenerationMode.POSITIVE],
+        generation_config=schema.config.generation_for(operation=operation, phase="coverage"),
+        auth_storage=None,
+        override=Override(),
+        feedback=FeedbackSources(),
+    )
