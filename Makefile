@@ -30,8 +30,9 @@ run: $(VENV)/.stamp-base
 test: $(VENV)/.stamp-test test-deps
 	AUGURY_FAIL_ON_SKIP=$${AUGURY_FAIL_ON_SKIP-1} $(PY) -m pytest $(PYTEST_ARGS)
 
-## The schemathesis property run alone, 10x deeper than in `make test` (200 generated
-## requests per operation, about 25,000 in all); .ci/run runs it on PostgreSQL.
+## The schemathesis property run alone, 10x deeper than in `make test` (up to 2,000
+## coverage-phase cases and 200 generated requests per operation); .ci/run runs it on
+## PostgreSQL.
 test-fuzz: $(VENV)/.stamp-test
 	AUGURY_SCHEMATHESIS_EXAMPLES=$${AUGURY_SCHEMATHESIS_EXAMPLES-200} $(PY) -m pytest tests/api/test_schemathesis.py -q --timeout=1800 $(PYTEST_ARGS)
 
