@@ -90,6 +90,27 @@ class MetricsSettings(BaseModel):
     )
 
 
+def _entries(value: object, check) -> object:
+    """A list setting given as ``a, b`` or as a JSON list: its non-empty entries, each
+    passed to ``check`` (which raises ValueError for a bad one)."""
+    if isinstance(value, str):
+        text = value.strip()
+        value = json.loads(text) if text.startswith("[") else text.split(",")
+    if not isinstance(value, list):
+        return value
+    entries = [str(item).strip() for item in value if str(item).strip()]
+    for entry in entries:
+        check(entry)
+    return entries
+
+
+def _check_proxy_entry(entry: str) -> None:
+    try:
+        ipaddress.ip_network(entry, strict=False)
+    except ValueError:
+        raise ValueError(f"{entry!r} is not an address or a network (10.0.0.0/8)") from None
+
+
 def _check_network_entry(entry: str) -> None:
     try:
         ipaddress.ip_network(entry.strip("[]"), strict=False)
@@ -131,15 +152,7 @@ class AlertSettings(BaseModel):
     @classmethod
     def _split_networks(cls, value: object) -> object:
         """``10.0.0.0/8, receiver.internal`` or a JSON list; each entry checked."""
-        if isinstance(value, str):
-            text = value.strip()
-            value = json.loads(text) if text.startswith("[") else text.split(",")
-        if not isinstance(value, list):
-            return value
-        entries = [str(item).strip() for item in value if str(item).strip()]
-        for entry in entries:
-            _check_network_entry(entry)
-        return entries
+        return _entries(value, _check_network_entry)
 
 
 class PrometheusSettings(BaseModel):
@@ -234,18 +247,7 @@ class Settings(BaseSettings):
     @field_validator("trusted_proxies", mode="before")
     @classmethod
     def _split_proxies(cls, value: object) -> object:
-        if isinstance(value, str):
-            text = value.strip()
-            value = json.loads(text) if text.startswith("[") else text.split(",")
-        if not isinstance(value, list):
-            return value
-        entries = [str(item).strip() for item in value if str(item).strip()]
-        for entry in entries:
-            try:
-                ipaddress.ip_network(entry, strict=False)
-            except ValueError:
-                raise ValueError(f"{entry!r} is not an address or a network (10.0.0.0/8)") from None
-        return entries
+        return _entries(value, _check_proxy_entry)
 
     @cached_property
     def trusted_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:

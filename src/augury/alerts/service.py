@@ -259,30 +259,7 @@ def open_trigger_counts(session: Session, config_ids: list[int]) -> dict[int, in
 
 
 def config_read(session: Session, config: AlertConfig) -> dict:
-    body = {
-        c: getattr(config, c)
-        for c in (
-            "id",
-            "title",
-            "description",
-            "type",
-            "severity",
-            "owner",
-            "labels",
-            "expression",
-            "group_by",
-            "conditions",
-            "notify_on",
-            "repeat_interval_s",
-            "channel_ids",
-            "routing_table_id",
-            "action_ids",
-            "paused",
-            "snoozed_until",
-            "created_at",
-            "updated_at",
-        )
-    }
+    body = {c: getattr(config, c) for c in ("id", *_CONFIG_FIELDS, "created_at", "updated_at")}
     body["timescale"] = TIMESCALES.get(config.timescale, "native")
     body["open_triggers"] = open_trigger_counts(session, [config.id]).get(config.id, 0)
     return body
