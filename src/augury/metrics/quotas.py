@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import math
 import threading
-import time
 import weakref
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from augury import clock
 from augury.config import QuotaSettings
 from augury.errors import QuotaExceeded
 from augury.metrics.models import IngestStat, Metric
@@ -49,7 +49,7 @@ def check_request(
     """Refuse the whole request when the minute's or the stored points quota is used up."""
     if not incoming:
         return
-    now = time.time()
+    now = clock.now().timestamp()
     if quotas.points_per_minute:
         minute = int(now // 60 * 60)
         used = session.scalar(
