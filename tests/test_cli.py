@@ -51,17 +51,30 @@ def test_db_upgrade_and_user_create(augury):
     _, org_id = create_user(augury, "ada@example.com", "--name", "Ada", "--org", "Acme")
     _, same_org = create_user(augury, "bob@example.com", "--org-id", str(org_id), "--role", "admin")
     assert same_org == org_id
-    assert "already exists" in augury("user", "create", "ada@example.com", "--password", PASSWORD,
-                                      code=2).output
-    assert "error" in augury("user", "create", "eve@example.com", "--password", "short",
-                             code=2).output
+    assert (
+        "already exists"
+        in augury("user", "create", "ada@example.com", "--password", PASSWORD, code=2).output
+    )
+    assert (
+        "error" in augury("user", "create", "eve@example.com", "--password", "short", code=2).output
+    )
     augury("user", "create", "joe@example.com", "--password", PASSWORD, "--org-id", "9999", code=2)
 
 
 def test_keys_create_list_revoke_against_the_server(augury, live_server):
     create_user(augury, "ops@example.com", "--org", "Ops")
-    out = augury("keys", "create", "--email", "ops@example.com", "--name", "deploy",
-                 "--scope", "read", "--scope", "write").output
+    out = augury(
+        "keys",
+        "create",
+        "--email",
+        "ops@example.com",
+        "--name",
+        "deploy",
+        "--scope",
+        "read",
+        "--scope",
+        "write",
+    ).output
     key_id = int(re.search(r"key (\d+) \(read, write\)", out).group(1))
     secret = out.strip().splitlines()[-1]
     assert secret.startswith("aug_")
@@ -103,8 +116,15 @@ def test_outbox_lists_and_shows_the_reset_mail(augury, live_server):
 
 def test_jobs_run_list_show_abort(augury, db):
     _, org_id = create_user(augury, "worker@example.com")
-    out = augury("jobs", "run", "demo.work", "--org-id", str(org_id),
-                 "--params", '{"steps":3,"step_seconds":0.1}').output
+    out = augury(
+        "jobs",
+        "run",
+        "demo.work",
+        "--org-id",
+        str(org_id),
+        "--params",
+        '{"steps":3,"step_seconds":0.1}',
+    ).output
     figures = re.search(r"job (\d+): succeeded in [\d.]+s, cpu ([\d.]+)s, peak ([\d.]+) MB", out)
     assert figures, out
     job_id = int(figures.group(1))
@@ -126,8 +146,10 @@ def test_jobs_run_list_show_abort(augury, db):
     augury("jobs", "show", "9999", code=2)
     augury("jobs", "run", "no.such.type", "--org-id", str(org_id), code=2)
     augury("jobs", "run", "demo.work", "--org-id", str(org_id), "--params", "{not json", code=2)
-    assert "Organization not found" in augury("jobs", "run", "demo.work", "--org-id", "9999",
-                                              code=2).output
+    assert (
+        "Organization not found"
+        in augury("jobs", "run", "demo.work", "--org-id", "9999", code=2).output
+    )
 
 
 @pytest.mark.parametrize(

@@ -88,8 +88,7 @@ def run(metrics: int, minutes: int, chunk: int = 60, seed: int = 0) -> dict:
         "alarms_per_10k_points": round(1e4 * alarms / points, 3),
         "injected_spikes": injected,
         "injected_spikes_alarmed": caught,
-        "other_alarms_per_metric_week": round(
-            (alarms - caught) / (metrics * minutes / 10080.0), 3),
+        "other_alarms_per_metric_week": round((alarms - caught) / (metrics * minutes / 10080.0), 3),
     }
 
 

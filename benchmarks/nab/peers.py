@@ -33,8 +33,9 @@ def river_hst(values: np.ndarray) -> np.ndarray:
     return out
 
 
-def pyod_ecod(values: np.ndarray, lags: int = 4, refit: int = 250,
-              history: int = 2000) -> np.ndarray:
+def pyod_ecod(
+    values: np.ndarray, lags: int = 4, refit: int = 250, history: int = 2000
+) -> np.ndarray:
     """PyOD ECOD scores on a lag embedding, refitted on a sliding past window."""
     from pyod.models.ecod import ECOD
 

@@ -154,8 +154,9 @@ def run_augury(corpus: dict[str, pd.DataFrame], batch: bool = True) -> dict:
     out = {}
     for i, n in enumerate(names):
         k = len(corpus[n])
-        out[n] = type(res)(*(a[i, :k] for a in (res.scores, res.is_anomaly, res.expected,
-                                                  res.lower, res.upper)))
+        out[n] = type(res)(
+            *(a[i, :k] for a in (res.scores, res.is_anomaly, res.expected, res.lower, res.upper))
+        )
     return out
 
 
@@ -166,12 +167,14 @@ def write_csvs(corpus: dict[str, pd.DataFrame], results: dict, out_dir: Path) ->
         d = out_dir / cat
         d.mkdir(parents=True, exist_ok=True)
         r = results[name]
-        pd.DataFrame({
-            "timestamp": df["timestamp"],
-            "value": df["value"],
-            "anomaly_score": np.round(r.scores, 6),
-            "is_anomaly": r.is_anomaly.astype(int),
-        }).to_csv(d / f"augury_{fname}", index=False)
+        pd.DataFrame(
+            {
+                "timestamp": df["timestamp"],
+                "value": df["value"],
+                "anomaly_score": np.round(r.scores, 6),
+                "is_anomaly": r.is_anomaly.astype(int),
+            }
+        ).to_csv(d / f"augury_{fname}", index=False)
 
 
 def score_all(files, profiles, scores: dict, fixed: dict | None = None) -> dict:
@@ -189,8 +192,7 @@ def score_all(files, profiles, scores: dict, fixed: dict | None = None) -> dict:
 
 def _table(rows: list[tuple[str, dict]]) -> str:
     head = (
-        "| detector | standard | reward_low_FP_rate | reward_low_FN_rate |\n"
-        "|---|---:|---:|---:|\n"
+        "| detector | standard | reward_low_FP_rate | reward_low_FN_rate |\n|---|---:|---:|---:|\n"
     )
     body = "".join(
         f"| {name} | {r['standard']:.1f} | {r['reward_low_FP_rate']:.1f} | "
@@ -210,8 +212,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
     ap.add_argument("--no-peers", action="store_true", help="skip the peer detectors")
     ap.add_argument("--no-write", action="store_true", help="print only, write nothing")
-    ap.add_argument("--per-file", action="store_true",
-                    help="stream each file through score_series one by one (slower)")
+    ap.add_argument(
+        "--per-file",
+        action="store_true",
+        help="stream each file through score_series one by one (slower)",
+    )
     args = ap.parse_args(argv)
 
     t0 = time.time()
@@ -230,8 +235,10 @@ def main(argv: list[str] | None = None) -> int:
     figures["fixed_alarms"] = alarms
     figures["fixed_alarm_rate"] = alarms / n_points
     weeks = sum(
-        (pd.to_datetime(df["timestamp"]).iloc[-1] - pd.to_datetime(df["timestamp"]).iloc[0])
-        .total_seconds() / 604800.0
+        (
+            pd.to_datetime(df["timestamp"]).iloc[-1] - pd.to_datetime(df["timestamp"]).iloc[0]
+        ).total_seconds()
+        / 604800.0
         for df in corpus.values()
     )
     figures["metric_weeks"] = round(weeks, 1)
@@ -253,12 +260,14 @@ def main(argv: list[str] | None = None) -> int:
             print(pname, peers[pname])
 
     published = json.loads((args.data / "results" / "final_results.json").read_text())
-    rows = [("**augury (tuned threshold)**", figures),
-            ("**augury (fixed default decision)**",
-             {p: figures[f"fixed_{p}"] for p in PROFILES})]
+    rows = [
+        ("**augury (tuned threshold)**", figures),
+        ("**augury (fixed default decision)**", {p: figures[f"fixed_{p}"] for p in PROFILES}),
+    ]
     rows += [(f"{k} (measured here)", v) for k, v in peers.items()]
-    rows += sorted(((f"{k} (published)", v) for k, v in published.items()),
-                   key=lambda kv: -kv[1]["standard"])
+    rows += sorted(
+        ((f"{k} (published)", v) for k, v in published.items()), key=lambda kv: -kv[1]["standard"]
+    )
     table = _table(rows)
     print(table)
     elapsed = time.time() - t0
@@ -294,7 +303,8 @@ def main(argv: list[str] | None = None) -> int:
         "scores augury's own `is_anomaly` column (score >= 0.5, one alarm per anomaly, "
         "nothing tuned on the labels): that is what users get. Peers were run in the same "
         "run through the same scorer; published rows are NAB's `final_results.json`.\n\n"
-        + table + "\n"
+        + table
+        + "\n"
         f"augury streamed {n_points:,} points ({weeks:.0f} metric-weeks) in {t_detect:.1f} s; "
         f"its default decision raised {alarms} alarms, {alarms / weeks:.2f} per metric-week "
         "(true and false together; its design budget is one *false* alarm per metric-week).\n\n"

@@ -110,7 +110,9 @@ class LabeledFile:
 
 
 def sweep_weights(
-    n: int, windows: Sequence[tuple[int, int]], profile: Profile,
+    n: int,
+    windows: Sequence[tuple[int, int]],
+    profile: Profile,
     probation_percent: float = PROBATION_PERCENT,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Value of a detection at each row, and the row's window id.
@@ -138,7 +140,9 @@ def sweep_weights(
 
 
 def _corpus_arrays(
-    files: Sequence[LabeledFile], scores: Mapping[str, np.ndarray], profile: Profile,
+    files: Sequence[LabeledFile],
+    scores: Mapping[str, np.ndarray],
+    profile: Profile,
     probation_percent: float,
 ):
     """Concatenate the scorable rows of every file, with globally unique window ids."""
@@ -158,12 +162,18 @@ def _corpus_arrays(
         all_s.append(np.nan_to_num(s[keep], nan=-np.inf))
         all_w.append(w[keep])
         all_id.append(gid)
-    return (np.concatenate(all_s), np.concatenate(all_w), np.concatenate(all_id),
-            n_windows_scorable)
+    return (
+        np.concatenate(all_s),
+        np.concatenate(all_w),
+        np.concatenate(all_id),
+        n_windows_scorable,
+    )
 
 
 def threshold_curve(
-    files: Sequence[LabeledFile], scores: Mapping[str, np.ndarray], profile: Profile,
+    files: Sequence[LabeledFile],
+    scores: Mapping[str, np.ndarray],
+    profile: Profile,
     probation_percent: float = PROBATION_PERCENT,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Raw corpus score for every candidate threshold (descending thresholds).
@@ -216,7 +226,10 @@ class ProfileScore:
 
 
 def score_file(
-    f: LabeledFile, scores: np.ndarray, threshold: float, profile: Profile,
+    f: LabeledFile,
+    scores: np.ndarray,
+    threshold: float,
+    profile: Profile,
     probation_percent: float = PROBATION_PERCENT,
 ) -> float:
     """Raw NAB score of one file for detections ``scores >= threshold``."""
@@ -231,8 +244,11 @@ def score_file(
 
 
 def score_corpus(
-    files: Sequence[LabeledFile], scores: Mapping[str, np.ndarray], profile: Profile,
-    threshold: float | None = None, probation_percent: float = PROBATION_PERCENT,
+    files: Sequence[LabeledFile],
+    scores: Mapping[str, np.ndarray],
+    profile: Profile,
+    threshold: float | None = None,
+    probation_percent: float = PROBATION_PERCENT,
 ) -> ProfileScore:
     """Score a detector on a corpus, optimising the threshold unless one is given.
 
@@ -244,8 +260,7 @@ def score_corpus(
         best = int(np.argmax(raw))  # first maximum = highest threshold among ties
         threshold = float(thr[best])
     per_file = {
-        f.name: score_file(f, scores[f.name], threshold, profile, probation_percent)
-        for f in files
+        f.name: score_file(f, scores[f.name], threshold, profile, probation_percent) for f in files
     }
     total = float(sum(per_file.values()))
     n_windows = sum(len(f.windows) for f in files)
@@ -256,7 +271,8 @@ def score_corpus(
 
 
 def load_labels(
-    root: str | Path, timestamps: Mapping[str, Sequence],
+    root: str | Path,
+    timestamps: Mapping[str, Sequence],
 ) -> list[LabeledFile]:
     """Build :class:`LabeledFile` objects from NAB's combined windows."""
     windows = json.loads((Path(root) / "labels" / "combined_windows.json").read_text())

@@ -7,7 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 
 from augury.accounts.models import Role, Scope
-from augury.api.schemas import StrictModel, UtcDatetime
+from augury.schemas import StrictModel, UtcDatetime
 
 
 class Strict(StrictModel):

@@ -26,7 +26,6 @@ from augury.accounts.models import (
     User,
 )
 from augury.accounts.principal import Principal, max_scopes_for
-from augury.api.pagination import PageParams, paginate
 from augury.audit import service as audit
 from augury.audit.models import AuditEvent
 from augury.config import Settings
@@ -40,6 +39,7 @@ from augury.errors import (
 )
 from augury.runtime.mail import send_mail
 from augury.store.owned import get_owned
+from augury.store.pagination import PageParams, paginate
 
 # Failed logins for one account from one address (since its last success there, inside
 # the window) before that address must wait; the wait doubles with each further failure.

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from augury.api.schemas import StrictModel
+from augury.schemas import StrictModel
 
 Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
 Severity = Literal["critical", "high", "medium", "low", "info"]

@@ -34,7 +34,6 @@ from augury.alerts.models import (
 )
 from augury.alerts.notification import Notification, NotificationMetric
 from augury.anomalies.models import TIMESCALE_BY_NAME, TIMESCALES, AnomalyGroup, MetricAnomaly
-from augury.api.pagination import PageParams, paginate
 from augury.audit import service as audit
 from augury.config import Settings
 from augury.engines.detect import feedback as feedback_engine
@@ -43,6 +42,7 @@ from augury.metrics import expressions
 from augury.metrics import service as metrics_service
 from augury.metrics.models import Metric
 from augury.store.owned import get_owned
+from augury.store.pagination import PageParams, paginate
 
 # ------------------------------------------------------------------------- audit
 

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from augury.api.schemas import StrictModel
+from augury.schemas import StrictModel
 
 
 class MetricAnomalyRead(BaseModel):

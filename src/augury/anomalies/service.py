@@ -20,11 +20,11 @@ from augury.anomalies.models import (
     PointScore,
     SensitivityRule,
 )
-from augury.api.pagination import PageParams, paginate
 from augury.errors import ValidationFailed
 from augury.metrics import service as metrics_service
 from augury.metrics.models import Metric
 from augury.store.owned import get_owned
+from augury.store.pagination import PageParams, paginate
 
 SORTS = {
     "-score": (AnomalyGroup.peak_score.desc(), AnomalyGroup.id.desc()),

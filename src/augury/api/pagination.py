@@ -1,22 +1,14 @@
-"""One generic page for every list endpoint: ``?offset=&limit=`` in, ``Page[T]`` out."""
+"""``?offset=&limit=`` read into a :class:`~augury.store.pagination.PageParams`."""
 
 from __future__ import annotations
 
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated
 
 from fastapi import Depends, Query
-from pydantic import BaseModel
-from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session
 
-T = TypeVar("T")
+from augury.store.pagination import MAX_LIMIT, Page, PageParams, make_page, paginate
 
-MAX_LIMIT = 1000
-
-
-class PageParams(BaseModel):
-    offset: int = 0
-    limit: int = 50
+__all__ = ["Page", "PageDep", "PageParams", "make_page", "page_params", "paginate"]
 
 
 def page_params(
@@ -27,28 +19,3 @@ def page_params(
 
 
 PageDep = Annotated[PageParams, Depends(page_params)]
-
-
-class Page(BaseModel, Generic[T]):
-    items: list[T]
-    total: int
-    offset: int
-    limit: int
-    has_more: bool
-
-
-def paginate(session: Session, stmt: Select, page: PageParams) -> tuple[list, int]:
-    """Rows of ``stmt`` for this page and the total count, in one helper for every list."""
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    rows = list(session.scalars(stmt.offset(page.offset).limit(page.limit)))
-    return rows, int(total or 0)
-
-
-def make_page(items: list, total: int, page: PageParams) -> dict:
-    return {
-        "items": items,
-        "total": total,
-        "offset": page.offset,
-        "limit": page.limit,
-        "has_more": page.offset + len(items) < total,
-    }

@@ -8,9 +8,9 @@ from fastapi import APIRouter, Query
 
 from augury.api.deps import Admin, SessionDep
 from augury.api.pagination import Page, PageDep, make_page
-from augury.api.schemas import UtcDatetime
 from augury.audit import schemas
 from augury.audit import service as audit_service
+from augury.schemas import UtcDatetime
 
 router = APIRouter(tags=["audit"])
 

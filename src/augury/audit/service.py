@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from augury.api.pagination import PageParams, paginate
 from augury.audit.models import AuditEvent
+from augury.store.pagination import PageParams, paginate
 
 if TYPE_CHECKING:
     from augury.accounts.principal import Principal

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from augury.api.schemas import StrictModel
+from augury.schemas import StrictModel
 
 Resolution = Literal["native", "1m", "5m", "1h", "1d"]
 

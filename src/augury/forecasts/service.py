@@ -22,7 +22,6 @@ from sqlalchemy.orm import Session
 
 from augury import clock
 from augury.anomalies.models import MetricAnomaly
-from augury.api.pagination import PageParams, paginate
 from augury.engines.forecast import auto_forecast
 from augury.engines.forecast.base import level_key, normalize_levels
 from augury.errors import Conflict, ValidationFailed
@@ -34,6 +33,7 @@ from augury.metrics.models import Metric, MetricPoint, MetricRollup
 from augury.metrics.rollups import bucket_is_partial
 from augury.offline import forecast_options, on_grid
 from augury.store.owned import get_owned
+from augury.store.pagination import PageParams, paginate
 
 MAX_HORIZON = 2000
 MAX_METRICS = 500

@@ -8,12 +8,12 @@ from fastapi import APIRouter, Query, Response, status
 
 from augury.api.deps import Admin, ObjectId, Reader, SessionDep, SettingsDep, Writer
 from augury.api.pagination import Page, PageDep, make_page
-from augury.api.schemas import UtcDatetime
 from augury.errors import ValidationFailed
 from augury.jobs import schemas
 from augury.jobs import service as jobs_service
 from augury.jobs import types as job_types
 from augury.jobs.models import JobStatus
+from augury.schemas import UtcDatetime
 
 router = APIRouter(tags=["jobs"])
 

@@ -6,8 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from augury.api.schemas import StrictModel
 from augury.jobs.models import JobStatus
+from augury.schemas import StrictModel
 
 
 class JobCreate(StrictModel):

@@ -16,13 +16,13 @@ from sqlalchemy.orm import Session
 from augury import clock
 from augury.accounts.models import User
 from augury.accounts.principal import Principal
-from augury.api.pagination import PageParams, paginate
 from augury.audit import service as audit
 from augury.config import QuotaSettings
 from augury.errors import Conflict, QuotaExceeded, ValidationFailed
 from augury.jobs import types as job_types
 from augury.jobs.models import FINAL_STATUSES, Job, JobLog, JobStatus
 from augury.store.owned import get_owned
+from augury.store.pagination import PageParams, paginate
 
 
 def create(

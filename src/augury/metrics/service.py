@@ -14,7 +14,6 @@ from sqlalchemy import ColumnElement, and_, delete, exists, func, not_, or_, sel
 from sqlalchemy.orm import Session
 
 from augury import clock
-from augury.api.pagination import PageParams, paginate
 from augury.errors import NotFound, ValidationFailed
 from augury.metrics import expressions, rollups
 from augury.metrics.ingest import anodot
@@ -31,6 +30,7 @@ from augury.metrics.models import (
 )
 from augury.metrics.rollups import RESOLUTION_NAMES
 from augury.store.owned import get_owned
+from augury.store.pagination import PageParams, paginate
 
 RESOLUTIONS = {"native": 0, **{name: res for res, name in RESOLUTION_NAMES.items()}}
 PARTIAL_LOOKBACK = 24

@@ -394,11 +394,7 @@ def _record_failure(db: Database, consumer: str, item_id: int, exc: Exception) -
 
 def parked(session: Session, org_id: int | None = None) -> list[StreamQueueItem]:
     """Rows that failed and wait: parked ones, and ones retrying with backoff."""
-    stmt = (
-        select(StreamQueueItem)
-        .where(StreamQueueItem.attempts > 0)
-        .order_by(StreamQueueItem.id)
-    )
+    stmt = select(StreamQueueItem).where(StreamQueueItem.attempts > 0).order_by(StreamQueueItem.id)
     if org_id is not None:
         stmt = stmt.where(StreamQueueItem.org_id == org_id)
     return list(session.scalars(stmt))

@@ -77,8 +77,9 @@ def test_late_detection_and_missed_window_match_the_method():
 
 def test_only_the_earliest_detection_of_a_window_counts():
     once = scorer.score_corpus(FILES, _flag({"a/one.csv": [420]}), STANDARD, threshold=0.5)
-    many = scorer.score_corpus(FILES, _flag({"a/one.csv": [420, 430, 499]}), STANDARD,
-                               threshold=0.5)
+    many = scorer.score_corpus(
+        FILES, _flag({"a/one.csv": [420, 430, 499]}), STANDARD, threshold=0.5
+    )
     assert once.raw == pytest.approx(many.raw)
 
 

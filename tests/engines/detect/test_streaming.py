@@ -102,7 +102,7 @@ def test_out_of_order_timestamps():
     t = t.copy()
     rng = np.random.default_rng(2)
     for start in (200, 350, 500):  # bursts of shuffled arrivals
-        rng.shuffle(t[start:start + 20])
+        rng.shuffle(t[start : start + 20])
     res = score_series(y, t)
     _finite(res)
     assert res.is_anomaly.sum() <= 3

@@ -22,14 +22,10 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("metric_stream_queue", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("attempts", sa.Integer(), server_default="0", nullable=False)
-        )
+        batch_op.add_column(sa.Column("attempts", sa.Integer(), server_default="0", nullable=False))
         batch_op.add_column(sa.Column("not_before", sa.Float(), nullable=True))
         batch_op.add_column(sa.Column("error", sa.Text(), nullable=True))
-        batch_op.add_column(
-            sa.Column("parked_at", augury.store.base.UTCDateTime(), nullable=True)
-        )
+        batch_op.add_column(sa.Column("parked_at", augury.store.base.UTCDateTime(), nullable=True))
 
 
 def downgrade() -> None:
