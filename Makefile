@@ -40,8 +40,12 @@ test-fuzz: $(VENV)/.stamp-test
 test-deps:
 	.ci/install-test-deps
 
+## Lint, format check, import layering (.importlinter) and types (mypy, [tool.mypy]).
 lint: $(VENV)/.stamp-test
 	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff format --check src tests benchmarks
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 bench-nab: $(VENV)/.stamp-bench
 	$(PY) -m benchmarks.nab.run
