@@ -1,0 +1,39 @@
+"""The `augury` command: serve, worker, db, user, keys, outbox, jobs, detect, forecast.
+
+Commands other than `serve` act on the database directly (as the operator of this
+machine), so they work before any account exists and without the server running.
+`detect` and `forecast` need no database at all: they read a CSV file and write one.
+
+One module per command group: `server` (serve, worker), `files` (detect, forecast),
+`db`, `users`, `keys`, `outbox` and `jobs`; `app` holds the root Typer app and the
+helpers they share. The groups are added here, in the order `augury --help` lists them.
+"""
+
+from __future__ import annotations
+
+from augury.cli.app import app
+from augury.cli.db import db_app
+from augury.cli.files import files_app
+from augury.cli.jobs import jobs_app
+from augury.cli.keys import keys_app
+from augury.cli.outbox import outbox_app
+from augury.cli.server import server_app
+from augury.cli.users import user_app
+
+__all__ = ["app", "main"]
+
+# Nameless groups put their commands on the root itself: serve, worker, detect, forecast.
+app.add_typer(server_app)
+app.add_typer(files_app)
+for sub, name in (
+    (db_app, "db"),
+    (user_app, "user"),
+    (keys_app, "keys"),
+    (outbox_app, "outbox"),
+    (jobs_app, "jobs"),
+):
+    app.add_typer(sub, name=name)
+
+
+def main() -> None:
+    app()
