@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import ast
+import importlib
 import inspect
 import itertools
+import pkgutil
 import re
 import time
 from datetime import UTC, datetime, timedelta
@@ -44,16 +46,21 @@ def owner(live_server):
 
 
 def test_all_is_complete_and_sorted():
-    tree = ast.parse(inspect.getsource(client_module))
-    defined = set()
-    for node in tree.body:
-        if isinstance(node, ast.ClassDef | ast.FunctionDef):
-            defined.add(node.name)
-        elif isinstance(node, ast.Assign):
-            defined.update(t.id for t in node.targets if isinstance(t, ast.Name))
-    public = {name for name in defined if not name.startswith("_")}
+    """`augury.client` exports every public name its modules define, and only those."""
+    public = {}
+    for info in pkgutil.iter_modules(client_module.__path__):
+        module = importlib.import_module(f"{client_module.__name__}.{info.name}")
+        for node in ast.parse(inspect.getsource(module)).body:
+            if isinstance(node, ast.ClassDef | ast.FunctionDef):
+                names = [node.name]
+            elif isinstance(node, ast.Assign):
+                names = [t.id for t in node.targets if isinstance(t, ast.Name)]
+            else:
+                continue
+            public.update({n: getattr(module, n) for n in names if not n.startswith("_")})
     assert client_module.__all__ == sorted(client_module.__all__)
-    assert set(client_module.__all__) == public
+    assert set(client_module.__all__) == set(public)
+    assert all(getattr(client_module, name) is obj for name, obj in public.items())
 
 
 def test_signup_login_me_orgs_and_logout(live_server, owner):

@@ -1,0 +1,82 @@
+"""Python client of the augury REST API.
+
+    >>> from augury.client import Client
+    >>> with Client("http://127.0.0.1:8000", api_key="aug_...") as client:  # doctest: +SKIP
+    ...     job = client.jobs.create("demo.work", {"steps": 3})
+    ...     client.jobs.wait(job["id"], timeout=60)["status"]
+    'succeeded'
+
+Answers are the API's JSON as plain dicts and lists. Lists come two ways: ``list()``
+returns one page (``{"items", "total", "offset", "limit", "has_more"}``) and ``iter()``
+yields every item, fetching pages as it goes. Each resource group (``client.jobs``,
+``client.keys`` ...) is a small :class:`Resource` subclass in the module of its
+domain (``accounts``, ``jobs``, ``audit``, ``metrics``, ``anomalies``, ``forecasts``,
+``alerts``): a new group is a class there plus one line in :meth:`Client.__init__`
+(``connection``); routes without a group yet are reachable through
+:meth:`Client.request`. ``errors`` holds the exceptions, ``base`` what the groups share.
+
+Errors the API answers with ``{"error": {"code", "message", "details"}}`` raise
+:class:`AuguryAPIError`, or the subclass for its code::
+
+    AuguryAPIError (any other code or status)
+    ├── AuthenticationError (401 AUTHENTICATION_FAILED)
+    ├── PermissionDeniedError (403 PERMISSION_DENIED)
+    ├── NotFoundError (404 RESOURCE_NOT_FOUND)
+    ├── ConflictError (409 CONFLICT)
+    ├── PayloadTooLargeError (413 PAYLOAD_TOO_LARGE)
+    ├── ValidationError (422 VALIDATION_ERROR)
+    ├── RateLimitError (429 RATE_LIMIT_EXCEEDED; ``retry_after`` seconds)
+    └── ServerError (5xx INTERNAL_ERROR)
+
+Network failures raise httpx's own exceptions (``httpx.TransportError``).
+"""
+
+from __future__ import annotations
+
+from augury.client.accounts import ApiKeys, Invitations, Members, Organizations
+from augury.client.alerts import Alerts, Channels, Events
+from augury.client.anomalies import Anomalies
+from augury.client.audit import Audit
+from augury.client.base import JSON, Resource
+from augury.client.connection import Client
+from augury.client.errors import (
+    AuguryAPIError,
+    AuthenticationError,
+    ConflictError,
+    NotFoundError,
+    PayloadTooLargeError,
+    PermissionDeniedError,
+    RateLimitError,
+    ServerError,
+    ValidationError,
+)
+from augury.client.forecasts import Forecasts
+from augury.client.jobs import Jobs
+from augury.client.metrics import Metrics
+
+__all__ = [
+    "Alerts",
+    "Anomalies",
+    "ApiKeys",
+    "Audit",
+    "AuguryAPIError",
+    "AuthenticationError",
+    "Channels",
+    "Client",
+    "ConflictError",
+    "Events",
+    "Forecasts",
+    "Invitations",
+    "JSON",
+    "Jobs",
+    "Members",
+    "Metrics",
+    "NotFoundError",
+    "Organizations",
+    "PayloadTooLargeError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "Resource",
+    "ServerError",
+    "ValidationError",
+]
