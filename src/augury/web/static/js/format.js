@@ -1,0 +1,105 @@
+/* Times, durations and numbers as people read them, in the browser's own locale.
+ *
+ * The API answers RFC 3339 UTC times and, for metrics, epoch seconds; both show in
+ * the viewer's time zone.
+ */
+
+export const dateFmt = new Intl.DateTimeFormat(undefined, {
+  year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", second: "2-digit",
+});
+const shortFmt = new Intl.DateTimeFormat(undefined, {
+  month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", second: "2-digit",
+});
+
+export function parseTime(iso) {
+  if (!iso) return null;
+  // The API answers RFC 3339 UTC; a naive timestamp is UTC too.
+  const d = new Date(/[zZ]|[+-]\d\d:?\d\d$/.test(iso) ? iso : iso + "Z");
+  return isNaN(d) ? null : d;
+}
+
+export function fmtTime(iso) {
+  const d = parseTime(iso);
+  if (!d) return "–";
+  return (d.getFullYear() === new Date().getFullYear() ? shortFmt : dateFmt).format(d);
+}
+
+export function fmtAgo(iso) {
+  const d = parseTime(iso);
+  if (!d) return "never";
+  const s = (Date.now() - d.getTime()) / 1000;
+  if (s < -60) return "in " + fmtSpan(-s);
+  if (s < 45) return "just now";
+  return fmtSpan(s) + " ago";
+}
+
+export function fmtSpan(s) {
+  if (s < 90) return Math.round(s) + " s";
+  if (s < 5400) return Math.round(s / 60) + " min";
+  if (s < 129600) return Math.round(s / 3600) + " h";
+  return Math.round(s / 86400) + " d";
+}
+
+export function fmtNum(x, digits) {
+  if (x === null || x === undefined) return "–";
+  return Number(x).toLocaleString(undefined, {
+    minimumFractionDigits: digits === undefined ? 1 : digits,
+    maximumFractionDigits: digits === undefined ? 1 : digits,
+  });
+}
+
+export function initials(text) {
+  const parts = String(text || "?").replace(/@.*/, "").split(/[\s._-]+/).filter(Boolean);
+  return ((parts[0] || "?")[0] + (parts.length > 1 ? parts[1][0] : "")).toUpperCase();
+}
+
+/** Epoch seconds (as the metrics API answers them) as RFC 3339, for timeEl(). */
+export function isoOf(epoch) {
+  return epoch === null || epoch === undefined ? null : new Date(epoch * 1000).toISOString();
+}
+
+export function fmtCount(x) {
+  return x === null || x === undefined ? "–" : Number(x).toLocaleString();
+}
+
+/** A rate: 2 decimals under 10, 1 under 100, none above. */
+export function fmtRate(x) {
+  const v = Number(x) || 0;
+  return fmtNum(v, v >= 100 ? 0 : v >= 10 ? 1 : 2);
+}
+
+export const compactFmt = new Intl.NumberFormat(undefined, { notation: "compact", maximumFractionDigits: 2 });
+
+/** A value of a series, exact enough to read off a tooltip. */
+export function fmtValue(v) {
+  if (v === null || v === undefined) return "–";
+  const a = Math.abs(v);
+  if (a >= 1e6) return compactFmt.format(v);
+  return Number(v).toLocaleString(undefined, { maximumFractionDigits: a >= 100 ? 2 : a >= 1 ? 3 : 6 });
+}
+
+export const hmFmt = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+export const hmsFmt = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" });
+export const dayFmt = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric" });
+export const monthFmt = new Intl.DateTimeFormat(undefined, { month: "short", year: "numeric" });
+export const known = (v) => v !== null && v !== undefined && isFinite(v);
+
+/** A duration as people say it: "45 s", "5 min", "2 h", "3 d". */
+export function fmtDuration(s) {
+  if (s === null || s === undefined) return "–";
+  if (s < 60) return Math.round(s) + " s";
+  if (s < 5400) return Math.round(s / 60) + " min";
+  if (s < 172800) return Math.round(s / 3600) + " h";
+  return Math.round(s / 86400) + " d";
+}
+
+export function fmtSigned(v) {
+  if (v === null || v === undefined) return "–";
+  return (v > 0 ? "+" : v < 0 ? "−" : "") + fmtValue(Math.abs(v));
+}
+
+export function fmtPct(p) {
+  if (p === null || p === undefined) return null;
+  const a = Math.abs(p);
+  return (p > 0 ? "+" : p < 0 ? "−" : "") + fmtNum(a, a >= 100 ? 0 : 1) + " %";
+}
