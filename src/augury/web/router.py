@@ -1,9 +1,10 @@
 """The web UI: server-rendered pages that call the REST API from a little JavaScript.
 
-Every page answers HTML to any visitor: the pages hold no data. ``static/app.js`` keeps
-the tokens in ``localStorage``, sends people without a valid login to ``/login`` and
-fills the pages from ``/api/v1``. Scripts, styles and icons all come from this package
-(``/static``), so the UI works with no network beyond augury itself.
+Every page answers HTML to any visitor: the pages hold no data. Each page loads its own
+native ES module, ``static/js/pages/<page>.js`` (no bundler, no build step), which with
+the shared modules beside it keeps the tokens in ``localStorage``, sends people without
+a valid login to ``/login`` and fills the page from ``/api/v1``. Scripts, styles and
+icons all come from this package, so the UI works with no network beyond augury itself.
 """
 
 from __future__ import annotations
@@ -12,13 +13,27 @@ from pathlib import Path
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from augury import __version__
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
+STATIC = Path(__file__).parent / "static"
+
+MODULES_URL = f"/static-{__version__}"
+"""Where the pages load their scripts from: ``static/`` again, under this version.
+
+The modules import each other by relative URL, which keeps the directory but drops a
+query string: a ``?v=`` on the page's module would not reach the modules it imports.
+With the version in the path, every module of a release has URLs of its own, so a
+browser never mixes cached modules of an older release with a newer page. (It cannot
+live under ``/static/``, which the app's ``/static`` mount answers first.)
+"""
+
 router = APIRouter(include_in_schema=False)
+router.mount(MODULES_URL, StaticFiles(directory=STATIC), name="modules")
 
 # /metrics itself is Prometheus' scrape endpoint, so the Metrics section lives under
 # /metrics/explore.
@@ -45,6 +60,7 @@ def _page(request: Request, template: str, page: str, title: str, **context) -> 
         {
             "version": __version__,
             "page": page,
+            "modules": MODULES_URL,
             "title": title,
             "section_paths": SECTION_PATHS,
             "settings_tabs": SETTINGS_TABS,
