@@ -14,7 +14,7 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
 from augury import clock
-from augury.config import Settings
+from augury.config import Settings, SmtpSettings
 
 
 def build_message(
@@ -37,22 +37,38 @@ def send_mail(
 ) -> str:
     """Send one mail; returns ``"smtp"`` or the path of the outbox file written."""
     msg = build_message(settings, to=to, subject=subject, text=text, html=html)
-    smtp = settings.smtp
-    if not smtp.host:
+    if not settings.smtp.host:
         return str(write_outbox(settings.outbox_dir, msg))
+    smtp_send(settings.smtp, msg)
+    return "smtp"
+
+
+def smtp_send(
+    smtp: SmtpSettings, msg: EmailMessage, *, timeout_s: float | None = None
+) -> dict[str, tuple[int, bytes]]:
+    """Send ``msg`` through the configured SMTP server (implicit TLS, or STARTTLS, then
+    login when a user name is set); the one SMTP client of augury, for account mails and
+    alert channels alike.
+
+    Returns the recipients the server refused while accepting others; raises
+    :mod:`smtplib`'s exceptions and ``OSError`` (for the caller to sort into retryable or
+    not). ``timeout_s`` defaults to the configured one.
+    """
+    if not smtp.host:
+        raise ValueError("no SMTP server is configured (smtp.host)")
+    timeout = smtp.timeout_s if timeout_s is None else timeout_s
+    client: smtplib.SMTP
     if smtp.ssl:
-        client = smtplib.SMTP_SSL(
-            smtp.host, smtp.port, timeout=smtp.timeout_s, context=ssl.create_default_context()
-        )
+        context = ssl.create_default_context()
+        client = smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=timeout, context=context)
     else:
-        client = smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout_s)
+        client = smtplib.SMTP(smtp.host, smtp.port, timeout=timeout)
     with client:
         if smtp.starttls and not smtp.ssl:
             client.starttls(context=ssl.create_default_context())
         if smtp.username:
             client.login(smtp.username, smtp.password or "")
-        client.send_message(msg)
-    return "smtp"
+        return client.send_message(msg)
 
 
 def write_outbox(folder: Path, msg: EmailMessage) -> Path:
