@@ -9,7 +9,6 @@ from typer.testing import CliRunner
 
 from augury.cli import app
 from augury.engines.detect import score_series
-from augury.offline import future_timestamps
 
 runner = CliRunner()
 START = pd.Timestamp("2024-05-01T00:00:00Z")
@@ -158,23 +157,6 @@ def test_forecast_one_failing_series_does_not_fail_the_file(tmp_path):
     assert fc["series"].tolist() == ["good"] * 6
     assert "lonely: failed (1 points): needs at least two distinct timestamps" in result.output
     assert "wrote 6 rows for 1 of 2 series" in result.output
-
-
-def test_future_timestamps_follow_the_input_format():
-    day = 86400.0
-    assert future_timestamps("2024-01-30", 0, day, 3, epoch=False) == [
-        "2024-01-31", "2024-02-01", "2024-02-02"
-    ]  # fmt: skip
-    assert future_timestamps("2024-01-31", 0, 31 * day, 2, epoch=False) == [
-        "2024-02-29", "2024-03-31"
-    ]  # month ends stay month ends  # fmt: skip
-    assert future_timestamps("2014-07-01 00:30", 0, 1800, 2, epoch=False) == [
-        "2014-07-01 01:00", "2014-07-01 01:30"
-    ]  # fmt: skip
-    assert future_timestamps("2024-05-01T23:00:00+02:00", 0, 3600, 1, epoch=False) == [
-        "2024-05-02T00:00:00+02:00"
-    ]
-    assert future_timestamps("100.5", 100.5, 0.5, 2, epoch=True, integral=False) == [101.0, 101.5]
 
 
 # -- bad input -------------------------------------------------------------------------

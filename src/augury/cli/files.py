@@ -144,6 +144,7 @@ def forecast(
 ) -> None:
     """Forecast every series of a CSV file with augury's automatic forecaster."""
     from augury import offline
+    from augury.engines.timegrid import describe_step
 
     _check_out(out)
     try:
@@ -162,7 +163,7 @@ def forecast(
         periods = ", ".join(map(str, r.periods)) or "none"
         typer.echo(
             f"{r.series}: {r.model} ({r.points} points every "
-            f"{offline.describe_step(r.step_seconds)}, seasonal periods {periods}): {r.reason}",
+            f"{describe_step(r.step_seconds)}, seasonal periods {periods}): {r.reason}",
             err=to_err,
         )
     ok = len(result.reports) - len(result.failed)

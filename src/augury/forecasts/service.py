@@ -24,6 +24,7 @@ from augury import clock
 from augury.anomalies.models import MetricAnomaly
 from augury.engines.forecast import auto_forecast
 from augury.engines.forecast.base import level_key, normalize_levels
+from augury.engines.timegrid import forecast_options, on_grid
 from augury.errors import Conflict, ValidationFailed
 from augury.forecasts.models import ForecastResult, ForecastRun, ForecastTask
 from augury.jobs import service as jobs_service
@@ -31,7 +32,6 @@ from augury.jobs.models import Job, JobStatus
 from augury.metrics import service as metrics_service
 from augury.metrics.models import Metric, MetricPoint, MetricRollup
 from augury.metrics.rollups import bucket_is_partial
-from augury.offline import forecast_options, on_grid
 from augury.store.owned import get_owned
 from augury.store.pagination import PageParams, paginate
 
