@@ -53,7 +53,7 @@ def _augury_error(_request: Request, exc: AuguryError) -> JSONResponse:
 
 
 def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
-    errors = [
+    errors: list[dict[str, Any]] = [
         {
             "loc": [str(p) for p in err.get("loc", ())],
             "msg": err.get("msg", ""),
@@ -61,7 +61,7 @@ def _validation_error(_request: Request, exc: RequestValidationError) -> JSONRes
         }
         for err in exc.errors()
     ]
-    first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
+    first: dict[str, Any] = errors[0] if errors else {"loc": [], "msg": "invalid request"}
     where = ".".join(first["loc"][1:] or first["loc"])
     message = f"{where}: {first['msg']}" if where else first["msg"]
     return error_response(422, "VALIDATION_ERROR", message, {"errors": errors})
@@ -79,7 +79,9 @@ def _unhandled(request: Request, exc: Exception) -> JSONResponse:
 
 
 def install(app: FastAPI) -> None:
-    app.add_exception_handler(AuguryError, _augury_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(StarletteHTTPException, _http_error)
+    # Starlette calls a handler only with the exception class it is registered for, but
+    # types every handler as taking any Exception: a handler of a subclass is refused.
+    app.add_exception_handler(AuguryError, _augury_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _unhandled)

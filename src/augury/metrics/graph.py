@@ -11,7 +11,7 @@ import math
 from datetime import UTC, datetime
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num
 from matplotlib.figure import Figure
 
 from augury.metrics.service import Series
@@ -52,9 +52,12 @@ def render(
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
     times = [datetime.fromtimestamp(t, UTC) for t in series.timestamps]
+    # The Axes API takes matplotlib's date numbers (days as floats); xaxis_date below
+    # gives the axis the date converter that plotting datetimes themselves would.
+    x = date2num(times)
     if series.minimums is not None and times:
         ax.fill_between(
-            times,
+            x,
             _drawable(series.minimums),
             _drawable(series.maximums),
             color=RANGE,
@@ -63,15 +66,17 @@ def render(
         )
     if times and lower is not None and upper is not None:
         lo, hi = _drawable(lower), _drawable(upper)
-        ax.fill_between(times, lo, hi, color=BAND, alpha=0.35, linewidth=0, label="normal")
+        ax.fill_between(x, lo, hi, color=BAND, alpha=0.35, linewidth=0, label="normal")
     for anomaly in anomalies:
         start = datetime.fromtimestamp(anomaly["start"], UTC)
         end = datetime.fromtimestamp(max(anomaly["end"], anomaly["start"] + 1), UTC)
-        ax.axvspan(start, end, color=ANOMALY, alpha=0.25, linewidth=0)
-        ax.axvline(start, color=ANOMALY, alpha=0.6, linewidth=0.8)
+        ax.axvspan(date2num(start), date2num(end), color=ANOMALY, alpha=0.25, linewidth=0)
+        ax.axvline(date2num(start), color=ANOMALY, alpha=0.6, linewidth=0.8)
+    if anomalies or times:
+        ax.xaxis_date(UTC)
     if times:
         ax.plot(
-            times,
+            x,
             _drawable(series.values),
             color=LINE,
             linewidth=1.2,

@@ -39,7 +39,8 @@ class Backfill:
             raise ValueError(f"{exc.code}: {exc.message}") from exc
         ctx.log(f"{len(parsed.samples)} samples and {len(parsed.errors)} refused rows parsed")
         cache = writer.MetricCache()
-        accepted, metrics = 0, set()
+        accepted = 0
+        metrics: set[writer.MetricKey] = set()
         errors = list(parsed.errors)
         total = max(1, len(parsed.samples))
         for start in range(0, len(parsed.samples), params.chunk_size):

@@ -20,6 +20,8 @@ from __future__ import annotations
 import math
 import threading
 import weakref
+from collections.abc import Mapping
+from typing import TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -35,6 +37,8 @@ USAGE_TTL_S = 10.0
 # Per metric cache (one per app or backfill job): org id -> (read at, points counted).
 _stored: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
+
+K = TypeVar("K")
 
 
 def check_request(
@@ -52,12 +56,15 @@ def check_request(
     now = clock.now().timestamp()
     if quotas.points_per_minute:
         minute = int(now // 60 * 60)
-        used = session.scalar(
-            select(IngestStat.accepted).where(
-                IngestStat.org_id == org_id, IngestStat.minute == minute
+        used = (
+            session.scalar(
+                select(IngestStat.accepted).where(
+                    IngestStat.org_id == org_id, IngestStat.minute == minute
+                )
             )
+            or 0
         )
-        if (used or 0) >= quotas.points_per_minute:
+        if used >= quotas.points_per_minute:
             raise QuotaExceeded(
                 f"The organization sent {used} points this minute, its quota "
                 f"(AUGURY_QUOTAS__POINTS_PER_MINUTE is {quotas.points_per_minute}); "
@@ -89,19 +96,22 @@ def _stored_points(session: Session, org_id: int, retention_days: int, owner, no
     if cached is not None and now - cached[0] < USAGE_TTL_S:
         return cached[1]
     since = int(now // 60 * 60) - retention_days * 86400
-    total = session.scalar(
-        select(func.coalesce(func.sum(IngestStat.accepted), 0)).where(
-            IngestStat.org_id == org_id, IngestStat.minute >= since
+    total = int(
+        session.scalar(
+            select(func.coalesce(func.sum(IngestStat.accepted), 0)).where(
+                IngestStat.org_id == org_id, IngestStat.minute >= since
+            )
         )
+        or 0
     )
     with _lock:
-        _stored[owner][org_id] = (now, int(total))
-    return int(total)
+        _stored[owner][org_id] = (now, total)
+    return total
 
 
 def refuse_new_metrics(
-    session: Session, org_id: int, digests: dict[str, object], limit: int
-) -> set:
+    session: Session, org_id: int, digests: Mapping[str, K], limit: int
+) -> set[K]:
     """Of the metric keys (by identity hash) not in the process cache, those that would
     be created beyond the organization's ``limit`` of metrics (first seen kept first)."""
     if not limit or not digests:
@@ -120,5 +130,5 @@ def refuse_new_metrics(
     if not new:
         return set()
     count = session.scalar(select(func.count()).select_from(Metric).where(Metric.org_id == org_id))
-    room = max(0, limit - count)
+    room = max(0, limit - (count or 0))
     return set(new[room:])

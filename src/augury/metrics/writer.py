@@ -182,6 +182,8 @@ def write(
     for index, key, sample in zip(result.indices, keys, result.samples, strict=True):
         entry = entries.get(key)
         if entry is None:
+            # Only the metrics quota leaves a sample without its metric.
+            assert quotas is not None
             outcome.errors.append(
                 SampleError(
                     index,

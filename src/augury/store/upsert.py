@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from sqlalchemy import Table
+from sqlalchemy import FromClause
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 
-def insert_for(session: Session, table: Table):
+def insert_for(session: Session, table: FromClause):
     """The dialect's ``insert(table)``, which has ``on_conflict_do_*``."""
     dialect = session.get_bind().dialect.name
     return (postgresql if dialect == "postgresql" else sqlite).insert(table)
@@ -17,7 +17,7 @@ def insert_for(session: Session, table: Table):
 
 def upsert(
     session: Session,
-    table: Table,
+    table: FromClause,
     rows: Sequence[Mapping[str, object]],
     *,
     keys: Sequence[str],

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 
@@ -109,7 +110,7 @@ def candidate_models(
             lags = seasonal_lags(lag_periods, style)
             if style == "dense2" and len(lag_periods) < 2:
                 continue
-            pool[f"lagreg_{style}"] = lambda lags=lags: LagRegression(lags=lags, half_life=half)
+            pool[f"lagreg_{style}"] = partial(LagRegression, lags=lags, half_life=half)
     if n >= 8 and lag_periods:
         first = lag_periods[0]
         longer = tuple(p for p in lag_periods[1:]) or (first,)
@@ -433,7 +434,7 @@ class AutoForecaster(Forecaster):
         """Forecast ``h`` steps and package it with the model choice and its reasons."""
         levels = normalize_levels(levels)
         out = self.predict(h, level=levels)
-        st = self.model_
+        st = self._check_fitted()
         return ForecastResult(
             mean=out["mean"],
             lower={v: out[f"lo-{level_key(v)}"] for v in levels},

@@ -161,8 +161,8 @@ def _check_property(key: object, value: object) -> Problem | None:
     return None
 
 
-def _parse_tags(raw: object) -> tuple[dict[str, list[str]] | None, Problem | None]:
-    """Tags as ``{name: [values]}``; a scalar value counts as a one-value list."""
+def _parse_tags(raw: object) -> tuple[dict[str, tuple[str, ...]] | None, Problem | None]:
+    """Tags as ``{name: (values)}``; a scalar value counts as a one-value list."""
     if raw is None:
         return None, None
     if not isinstance(raw, dict):
@@ -172,7 +172,7 @@ def _parse_tags(raw: object) -> tuple[dict[str, list[str]] | None, Problem | Non
             TAGS_LIMIT,
             f"Metric tags limit exceeded. Metric may contain up to: {MAX_TAGS} tags.",
         )
-    tags: dict[str, list[str]] = {}
+    tags: dict[str, tuple[str, ...]] = {}
     for key, values in raw.items():
         if not key:
             return None, (
@@ -206,7 +206,7 @@ def _parse_tags(raw: object) -> tuple[dict[str, list[str]] | None, Problem | Non
             if match:
                 return None, (TAG_VALUE_ILLEGAL, _illegal("Tag value", text, match))
             texts.append(text)
-        tags[key] = texts
+        tags[key] = tuple(texts)
     return tags, None
 
 

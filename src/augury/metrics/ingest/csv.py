@@ -171,16 +171,16 @@ def parse(body: bytes, *, now: float, max_future_s: float = MAX_FUTURE_S) -> Par
                     index, INVALID_ROW, "Expected timestamp,what,value[,dim=value;dim2=value2]."
                 )
                 continue
-            dims = _plain_dimensions(row[3]) if len(row) == 4 else {}
-            if isinstance(dims, tuple):
-                result.error(index, *dims)
+            plain = _plain_dimensions(row[3]) if len(row) == 4 else {}
+            if isinstance(plain, tuple):
+                result.error(index, *plain)
                 continue
             parsed = _sample(
                 ts_raw=row[0],
                 what=row[1],
                 value_raw=row[2],
                 target_type="",
-                dims=dims,
+                dims=plain,
                 now=now,
                 max_future_s=max_future_s,
             )

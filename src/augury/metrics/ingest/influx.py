@@ -143,10 +143,10 @@ def _field_value(raw: str) -> float | object:
     if raw in _FALSE:
         return 0.0
     if _FLOAT.fullmatch(raw):
-        value = float(raw)
-        if value in (float("inf"), float("-inf")):
+        number = float(raw)
+        if number in (float("inf"), float("-inf")):
             raise LineError(f"field value {raw} out of range")
-        return value
+        return number
     raise LineError(f"invalid field value {raw}")
 
 

@@ -24,6 +24,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from sqlalchemy import ColumnElement, String
+
 from augury.metrics.ingest.points import (
     METRIC_NAME_TOO_LONG,
     PROPERTIES_LIMIT,
@@ -36,9 +38,18 @@ from augury.metrics.ingest.points import (
 )
 from augury.metrics.models import Metric, MetricDimension
 
-MAX_WHAT_LEN: int = Metric.__table__.c.what.type.length
-MAX_DIMENSION_KEY_LEN: int = MetricDimension.__table__.c.key.type.length
-MAX_DIMENSION_VALUE_LEN: int = MetricDimension.__table__.c.value.type.length
+
+def _size(column: ColumnElement[str]) -> int:
+    """A string column's size: a column that lost it fails at import, not on a long name."""
+    kind = column.type
+    if not isinstance(kind, String) or kind.length is None:
+        raise TypeError(f"{column} has no size")
+    return kind.length
+
+
+MAX_WHAT_LEN = _size(Metric.__table__.c.what)
+MAX_DIMENSION_KEY_LEN = _size(MetricDimension.__table__.c.key)
+MAX_DIMENSION_VALUE_LEN = _size(MetricDimension.__table__.c.value)
 MAX_DIMENSIONS = 30
 """Dimensions per metric: Anodot's most for a 3.0 stream schema (seed 004), and the
 default ``max_label_names_per_series`` of Prometheus-compatible stores (Mimir, Cortex)."""

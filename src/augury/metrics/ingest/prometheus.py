@@ -77,6 +77,7 @@ def iter_fields(buf: bytes):
     bytes slice for length-delimited ones.
     """
     pos, end = 0, len(buf)
+    value: int | bytes
     while pos < end:
         key, pos = _varint(buf, pos)
         number, wire = key >> 3, key & 7

@@ -13,7 +13,10 @@ def run() -> None:
     if connection is not None:
         _run_on(connection)
         return
-    engine = create_engine(config.get_main_option("sqlalchemy.url"))
+    url = config.get_main_option("sqlalchemy.url")
+    if url is None:
+        raise RuntimeError("augury.store.migrate passes a connection or sqlalchemy.url")
+    engine = create_engine(url)
     with engine.connect() as conn:
         _run_on(conn)
 
