@@ -12,6 +12,7 @@ with the file raises :class:`InputError` with a one-line message for the user.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,7 +61,7 @@ class Points:
     long: bool
     epoch: bool
 
-    def groups(self):
+    def groups(self) -> Iterator[tuple[str, pd.DataFrame]]:
         """``(series, rows)`` per series in first-appearance order, rows in time order."""
         for name, rows in self.frame.groupby("series", sort=False):
             yield name, rows.sort_values("seconds", kind="mergesort")
@@ -248,7 +249,7 @@ class ForecastOutput:
         return [r for r in self.reports if r.error is not None]
 
 
-def check_forecast_options(horizon: int, levels) -> list[float]:
+def check_forecast_options(horizon: int, levels: Iterable[float]) -> list[float]:
     """Validate the horizon and levels (percent); the levels sorted and unique."""
     if int(horizon) != horizon or horizon < 1:
         raise InputError(f"horizon must be a positive integer, got {horizon}")
@@ -261,7 +262,9 @@ def check_forecast_options(horizon: int, levels) -> list[float]:
     return out
 
 
-def forecast_points(points: Points, horizon: int, levels=(80, 95)) -> ForecastOutput:
+def forecast_points(
+    points: Points, horizon: int, levels: Iterable[float] = (80, 95)
+) -> ForecastOutput:
     """Forecast every series with :func:`~augury.engines.forecast.auto_forecast`.
 
     Each series' sampling interval is the median difference of its sorted, distinct
@@ -290,7 +293,9 @@ def forecast_points(points: Points, horizon: int, levels=(80, 95)) -> ForecastOu
     return ForecastOutput(frame=out[columns], reports=reports)
 
 
-def _forecast_one(name, rows, epoch, horizon, levels):
+def _forecast_one(
+    name: str, rows: pd.DataFrame, epoch: bool, horizon: int, levels: list[float]
+) -> tuple[pd.DataFrame, SeriesForecast]:
     sec = rows["seconds"].to_numpy()
     y, step = on_grid(sec, rows["value"].to_numpy())
     res = auto_forecast(y, horizon, levels=levels, **forecast_options(step))
