@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-
-from augury.api.deps import Ingester
 from tests.fixtures.factories import invite_and_join, make_key
 
-# Ingestion routes arrive with the metrics issue; this probe exercises their auth now.
-probe = APIRouter()
+INGEST = "/api/v1/metrics?protocol=anodot20"
+"""Anodot 2.0 ingestion: a route that takes keys the ways senders present them."""
 
 
-@probe.post("/api/v1/ingest/probe")
-def ingest_probe(principal: Ingester) -> dict:
-    return {"org_id": principal.org_id}
+def _sample(what: str = "key_probe") -> list[dict]:
+    return [{"properties": {"what": what}, "timestamp": 1_700_000_000, "value": 1.0}]
+
+
+def _metric_names(client, account) -> list[str]:
+    items = client.get("/api/v1/metrics", headers=account.headers).json()["items"]
+    return [m["what"] for m in items]
 
 
 def test_key_secret_shown_once_and_stored_hashed(client, owner, db):
@@ -45,15 +46,19 @@ def test_key_works_as_bearer_and_x_auth_token_and_records_use(client, owner):
     assert listed[0]["last_used_at"] is not None
 
 
-def test_query_token_authenticates_ingestion_dependency(app, client, owner):
-    """The ingestion dependency accepts ?token= (Anodot style) and requires the ingest scope."""
-    app.include_router(probe)
+def test_query_token_authenticates_ingestion(client, owner):
+    """Ingestion accepts ?token= (Anodot style), requires the ingest scope, and stores
+    the samples in the key's organization."""
     ingest_key = make_key(client, owner, ["ingest"])
     read_key = make_key(client, owner, ["read"])
-    r = client.post(f"/api/v1/ingest/probe?token={ingest_key}")
-    assert r.status_code == 200 and r.json() == {"org_id": owner.org_id}
-    assert client.post(f"/api/v1/ingest/probe?token={read_key}").status_code == 403
-    assert client.post("/api/v1/ingest/probe?token=aug_nothing_here").status_code == 401
+    r = client.post(f"{INGEST}&token={ingest_key}", json=_sample("by_query_token"))
+    assert r.status_code == 200 and r.json()["accepted"] == 1, r.text
+    assert _metric_names(client, owner) == ["by_query_token"]
+    r = client.post(f"{INGEST}&token={read_key}", json=_sample("refused"))
+    assert r.status_code == 403 and r.json()["error"]["code"] == "PERMISSION_DENIED"
+    r = client.post(f"{INGEST}&token=aug_nothing_here", json=_sample("refused"))
+    assert r.status_code == 401 and r.json()["error"]["code"] == "AUTHENTICATION_FAILED"
+    assert _metric_names(client, owner) == ["by_query_token"]
 
 
 def test_scopes_limit_what_a_key_does(client, owner):
@@ -145,24 +150,27 @@ def test_work_done_with_a_key_is_accounted_to_its_creator(client, owner):
     assert events[0]["actor_user_id"] == owner.user_id and events[0]["actor_key_id"] is not None
 
 
-def test_a_persons_token_is_refused_where_only_keys_belong(app, client, owner):
+def test_a_persons_token_is_refused_where_only_keys_belong(client, owner):
     """?token=, X-Auth-Token and basic auth's password take API keys; a person's JWT
     there (it would land in access logs and proxies) is a 401 in the error envelope,
     while ``Authorization: Bearer`` keeps taking both."""
-    app.include_router(probe)
     jwt = owner.access_token
     assert jwt.count(".") == 2
     refused = [
         client.get("/api/v1/jobs", headers={"X-Auth-Token": jwt}),
-        client.post("/api/v1/ingest/probe", headers={"X-Auth-Token": jwt}),
-        client.post(f"/api/v1/ingest/probe?token={jwt}"),
-        client.post("/api/v1/ingest/probe", auth=("user", jwt)),
+        client.post(INGEST, json=_sample("refused"), headers={"X-Auth-Token": jwt}),
+        client.post(f"{INGEST}&token={jwt}", json=_sample("refused")),
+        client.post(INGEST, json=_sample("refused"), auth=("user", jwt)),
     ]
     for r in refused:
         assert r.status_code == 401, r.text
         assert r.json()["error"]["code"] == "AUTHENTICATION_FAILED"
     assert client.get("/api/v1/jobs", headers={"Authorization": f"Bearer {jwt}"}).status_code == 200
-    r = client.post("/api/v1/ingest/probe", headers={"Authorization": f"Bearer {jwt}"})
-    assert r.status_code == 200
+    r = client.post(INGEST, json=_sample("by_bearer"), headers={"Authorization": f"Bearer {jwt}"})
+    assert r.status_code == 200 and r.json()["accepted"] == 1
     key = make_key(client, owner, ["ingest"])
-    assert client.post("/api/v1/ingest/probe", auth=("user", key)).status_code == 200
+    r = client.post(INGEST, json=_sample("by_basic_auth"), auth=("user", key))
+    assert r.status_code == 200 and r.json()["accepted"] == 1
+    r = client.post(INGEST, json=_sample("by_header"), headers={"X-Auth-Token": key})
+    assert r.status_code == 200 and r.json()["accepted"] == 1
+    assert sorted(_metric_names(client, owner)) == ["by_basic_auth", "by_bearer", "by_header"]

@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 from fastapi import APIRouter, Query, Request, Response, status
 from sqlalchemy.orm import Session
 
-from augury.accounts import schemas
-from augury.accounts import service as accounts_service
-from augury.accounts.models import Membership, Role, User
+from augury.accounts import auth, keys, members, organizations, passwords, schemas, users
+from augury.accounts.deps import CurrentUser, OrganizationDep
+from augury.accounts.models import Membership, Role
 from augury.api.deps import Admin, ObjectId, Reader, SessionDep, SettingsDep, UserOnly, client_ip
 from augury.api.pagination import Page, PageDep, make_page
-from augury.errors import AuguryError, NotFound
+from augury.errors import AuguryError
 
 auth_router = APIRouter(prefix="/auth", tags=["auth"])
 router = APIRouter(tags=["accounts"])
 
 
-def _tokens(pair: accounts_service.TokenPair) -> schemas.TokenOut:
+def _tokens(pair: auth.TokenPair) -> schemas.TokenOut:
     return schemas.TokenOut(
         access_token=pair.access_token,
         refresh_token=pair.refresh_token,
@@ -29,7 +29,7 @@ def _tokens(pair: accounts_service.TokenPair) -> schemas.TokenOut:
     )
 
 
-def _commit_then_raise(session: Session, exc: AuguryError):
+def _commit_then_raise(session: Session, exc: AuguryError) -> NoReturn:
     # Failed attempts are evidence: keep their audit rows although the request fails.
     session.commit()
     raise exc
@@ -41,7 +41,7 @@ def _commit_then_raise(session: Session, exc: AuguryError):
 @auth_router.post("/signup", status_code=status.HTTP_201_CREATED, response_model=schemas.TokenOut)
 def signup(body: schemas.SignupIn, request: Request, session: SessionDep, settings: SettingsDep):
     """Create an account and its organization (you become its owner), and log in."""
-    user, org = accounts_service.signup(
+    user, org = auth.signup(
         session=session,
         settings=settings,
         email=body.email,
@@ -50,7 +50,7 @@ def signup(body: schemas.SignupIn, request: Request, session: SessionDep, settin
         organization_name=body.organization_name,
         ip=client_ip(request),
     )
-    pair = accounts_service.login(
+    pair = auth.login(
         session=session,
         settings=settings,
         email=user.email,
@@ -66,7 +66,7 @@ def signup(body: schemas.SignupIn, request: Request, session: SessionDep, settin
 def login(body: schemas.LoginIn, request: Request, session: SessionDep, settings: SettingsDep):
     """Log in with email and password; returns an access and a refresh token."""
     try:
-        pair = accounts_service.login(
+        pair = auth.login(
             session=session,
             settings=settings,
             email=body.email,
@@ -85,7 +85,7 @@ def refresh(body: schemas.RefreshIn, request: Request, session: SessionDep, sett
     """Exchange a refresh token for new tokens (the old refresh token stops working;
     presenting it again ends the whole login)."""
     try:
-        pair = accounts_service.refresh(
+        pair = auth.refresh(
             session=session,
             settings=settings,
             refresh_token=body.refresh_token,
@@ -99,7 +99,7 @@ def refresh(body: schemas.RefreshIn, request: Request, session: SessionDep, sett
 @auth_router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
 def logout(principal: UserOnly, session: SessionDep):
     """End this login: its access and refresh tokens stop working."""
-    accounts_service.logout(session=session, principal=principal)
+    auth.logout(session=session, principal=principal)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -107,7 +107,7 @@ def logout(principal: UserOnly, session: SessionDep):
 def switch(body: schemas.SwitchIn, principal: UserOnly, session: SessionDep, settings: SettingsDep):
     """Act in another organization you belong to; returns tokens for it."""
     return _tokens(
-        accounts_service.switch_organization(
+        auth.switch_organization(
             session=session, settings=settings, principal=principal, org_id=body.organization_id
         )
     )
@@ -119,7 +119,7 @@ def change_password(
 ):
     """Change your password; your other logins end."""
     try:
-        accounts_service.change_password(
+        passwords.change_password(
             session=session,
             settings=settings,
             principal=principal,
@@ -136,7 +136,7 @@ def forgot_password(
     body: schemas.PasswordForgotIn, request: Request, session: SessionDep, settings: SettingsDep
 ) -> dict:
     """Mail a password-reset link (the answer is the same whether the account exists or not)."""
-    accounts_service.request_password_reset(
+    passwords.request_password_reset(
         session=session, settings=settings, email=body.email, ip=client_ip(request)
     )
     return {"status": "accepted", "message": "If this account exists, a reset mail is on its way."}
@@ -145,7 +145,7 @@ def forgot_password(
 @auth_router.post("/password/reset", status_code=status.HTTP_204_NO_CONTENT)
 def reset_password(body: schemas.PasswordResetIn, session: SessionDep, settings: SettingsDep):
     """Choose a new password with the token from the reset mail; all logins end."""
-    accounts_service.reset_password(
+    passwords.reset_password(
         session=session, settings=settings, token=body.token, new=body.new_password
     )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -155,10 +155,9 @@ def reset_password(body: schemas.PasswordResetIn, session: SessionDep, settings:
 
 
 @router.get("/users/me", response_model=schemas.MeOut, tags=["users"])
-def me(principal: UserOnly, session: SessionDep):
+def me(principal: UserOnly, user: CurrentUser, session: SessionDep):
     """Your profile, the organization you act in, and all your organizations."""
-    user = session.get(User, principal.user_id)
-    orgs = accounts_service.list_organizations(session=session, user_id=user.id)
+    orgs = organizations.list_organizations(session=session, user_id=user.id)
     current = next(org for org, _ in orgs if org.id == principal.org_id)
     return schemas.MeOut(
         **schemas.UserRead.model_validate(user).model_dump(),
@@ -171,16 +170,13 @@ def me(principal: UserOnly, session: SessionDep):
 @router.patch("/users/me", response_model=schemas.UserRead, tags=["users"])
 def update_me(body: schemas.MeUpdate, principal: UserOnly, session: SessionDep):
     """Change your display name."""
-    user = session.get(User, principal.user_id)
-    for field, value in body.model_dump(exclude_unset=True).items():
-        setattr(user, field, value)
-    return user
+    return users.update_profile(session=session, principal=principal, changes=body)
 
 
 @router.get("/organizations", response_model=Page[schemas.OrganizationRead], tags=["organizations"])
-def list_organizations(principal: UserOnly, session: SessionDep, page: PageDep):
+def list_organizations(user: CurrentUser, page: PageDep, session: SessionDep):
     """Organizations you belong to."""
-    rows = accounts_service.list_organizations(session=session, user_id=principal.user_id)
+    rows = organizations.list_organizations(session=session, user_id=user.id)
     items = [
         schemas.OrganizationRead.model_validate(org).model_copy(update={"role": Role(role)})
         for org, role in rows
@@ -194,10 +190,9 @@ def list_organizations(principal: UserOnly, session: SessionDep, page: PageDep):
     response_model=schemas.OrganizationRead,
     tags=["organizations"],
 )
-def create_organization(body: schemas.OrganizationCreate, principal: UserOnly, session: SessionDep):
+def create_organization(body: schemas.OrganizationCreate, user: CurrentUser, session: SessionDep):
     """Create another organization; you become its owner (switch to it to act in it)."""
-    user = session.get(User, principal.user_id)
-    org = accounts_service.create_organization(
+    org = organizations.create_organization(
         session=session, owner=user, name=body.name, description=body.description
     )
     return schemas.OrganizationRead.model_validate(org).model_copy(update={"role": Role.owner})
@@ -208,11 +203,8 @@ def create_organization(body: schemas.OrganizationCreate, principal: UserOnly, s
     response_model=schemas.OrganizationRead,
     tags=["organizations"],
 )
-def get_organization(organization_id: ObjectId, principal: Reader, session: SessionDep):
+def get_organization(principal: Reader, org: OrganizationDep):
     """The organization you act in (other organizations are not visible here)."""
-    if organization_id != principal.org_id:
-        raise NotFound("Organization not found.")
-    org = accounts_service.get_organization(session=session, org_id=organization_id)
     return schemas.OrganizationRead.model_validate(org).model_copy(update={"role": principal.role})
 
 
@@ -228,11 +220,11 @@ def update_organization(
     session: SessionDep,
 ):
     """Rename or describe the organization you act in (admins)."""
-    org = accounts_service.update_organization(
+    org = organizations.update_organization(
         session=session,
         principal=principal,
         org_id=organization_id,
-        changes=body.model_dump(exclude_unset=True),
+        changes=body,
     )
     return schemas.OrganizationRead.model_validate(org).model_copy(update={"role": principal.role})
 
@@ -256,7 +248,7 @@ def _member(m: Membership) -> schemas.MemberRead:
 @router.get("/members", response_model=Page[schemas.MemberRead], tags=["members"])
 def list_members(principal: Reader, session: SessionDep, page: PageDep):
     """Members of the organization, with their roles."""
-    rows, total = accounts_service.list_members(session=session, org_id=principal.org_id, page=page)
+    rows, total = members.list_members(session=session, org_id=principal.org_id, page=page)
     return make_page([_member(m) for m in rows], total, page)
 
 
@@ -265,12 +257,11 @@ def update_member(
     member_id: ObjectId, body: schemas.MemberUpdate, principal: Admin, session: SessionDep
 ):
     """Change a member's role, or disable/enable them (admins; owners for owners)."""
-    member = accounts_service.update_member(
+    member = members.update_member(
         session=session,
         principal=principal,
         member_id=member_id,
-        role=body.role,
-        disabled=body.disabled,
+        changes=body,
     )
     return _member(member)
 
@@ -286,7 +277,7 @@ def list_invitations(
     pending: Annotated[bool, Query(description="Only pending invitations.")] = True,
 ):
     """Invitations of the organization (admins)."""
-    rows, total = accounts_service.list_invitations(
+    rows, total = members.list_invitations(
         session=session, org_id=principal.org_id, page=page, pending_only=pending
     )
     return make_page(rows, total, page)
@@ -302,10 +293,10 @@ def create_invitation(
     body: schemas.InvitationCreate, principal: Admin, session: SessionDep, settings: SettingsDep
 ):
     """Invite someone by email with a role; the link is mailed and shown once here."""
-    invitation, token = accounts_service.invite(
-        session=session, settings=settings, principal=principal, email=body.email, role=body.role
+    invitation, token = members.invite(
+        session=session, settings=settings, principal=principal, body=body
     )
-    link = f"{settings.base_url.rstrip('/')}/accept-invitation?token={token}"
+    link = members.invitation_link(settings, token)
     return schemas.InvitationCreated(
         **schemas.InvitationRead.model_validate(invitation).model_dump(), invitation_link=link
     )
@@ -316,9 +307,7 @@ def create_invitation(
 )
 def revoke_invitation(invitation_id: ObjectId, principal: Admin, session: SessionDep):
     """Withdraw a pending invitation."""
-    accounts_service.revoke_invitation(
-        session=session, principal=principal, invitation_id=invitation_id
-    )
+    members.revoke_invitation(session=session, principal=principal, invitation_id=invitation_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -327,7 +316,7 @@ def accept_invitation(
     body: schemas.InvitationAccept, request: Request, session: SessionDep, settings: SettingsDep
 ):
     """Accept an invitation: new people choose a password, existing users give theirs."""
-    pair = accounts_service.accept_invitation(
+    pair = members.accept_invitation(
         session=session,
         settings=settings,
         token=body.token,
@@ -350,7 +339,7 @@ def list_api_keys(
     include_revoked: Annotated[bool, Query(description="Also list revoked keys.")] = False,
 ):
     """API keys with their last use (admins see every key, others their own)."""
-    rows, total = accounts_service.list_api_keys(
+    rows, total = keys.list_api_keys(
         session=session, principal=principal, page=page, include_revoked=include_revoked
     )
     return make_page(rows, total, page)
@@ -364,7 +353,7 @@ def list_api_keys(
 )
 def create_api_key(body: schemas.ApiKeyCreate, principal: UserOnly, session: SessionDep):
     """Create an API key with scopes (ingest, read, write, admin); the secret is shown once."""
-    key, secret = accounts_service.create_api_key(
+    key, secret = keys.create_api_key(
         session=session,
         principal=principal,
         name=body.name,
@@ -377,5 +366,5 @@ def create_api_key(body: schemas.ApiKeyCreate, principal: UserOnly, session: Ses
 @router.delete("/api-keys/{key_id}", status_code=status.HTTP_204_NO_CONTENT, tags=["api-keys"])
 def revoke_api_key(key_id: ObjectId, principal: UserOnly, session: SessionDep):
     """Revoke an API key: it stops working at once."""
-    accounts_service.revoke_api_key(session=session, principal=principal, key_id=key_id)
+    keys.revoke_api_key(session=session, principal=principal, key_id=key_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -19,21 +19,16 @@ from fastapi import Depends, Path, Request, Security
 from fastapi.security import APIKeyHeader, APIKeyQuery, HTTPBearer
 from sqlalchemy.orm import Session
 
-from augury.accounts import service as accounts_service
+from augury.accounts import auth, keys
 from augury.accounts.principal import Principal
 from augury.accounts.security import API_KEY_PREFIX
 from augury.api import clientip
 from augury.config import Settings
 from augury.errors import AuthenticationFailed
-from augury.store.db import Database
 
 
 def get_settings(request: Request) -> Settings:
     return request.app.state.settings
-
-
-def get_database(request: Request) -> Database:
-    return request.app.state.db
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -99,13 +94,11 @@ def _authenticate(
             "send an access token as 'Authorization: Bearer <token>'."
         )
     if person_allowed and credential.count(".") == 2:
-        principal = accounts_service.principal_from_access_token(
+        principal = auth.principal_from_access_token(
             session=session, settings=settings, token=credential, ip=ip
         )
     else:
-        principal = accounts_service.principal_from_api_key(
-            session=session, secret=credential, ip=ip
-        )
+        principal = keys.principal_from_api_key(session=session, secret=credential, ip=ip)
     request.state.principal = principal
     return principal
 
