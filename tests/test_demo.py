@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from augury.alerts.dispatch import Dispatcher
 from augury.alerts.evaluate import evaluate
 from augury.alerts.models import AlertTrigger
 from augury.demo import seed_demo
-from augury.metrics.stream import StreamProcessor
+from augury.runtime import wiring
 from augury.runtime.mail import read_outbox
 from augury.store import migrate
 from augury.store.db import Database
@@ -20,9 +19,9 @@ def test_demo_week_triggers_the_latency_alert_into_the_outbox(settings):
     migrate.upgrade(db.engine)
     assert seed_demo(db, settings) is True
     assert seed_demo(db, settings) is False  # once
-    StreamProcessor(db).drain()
+    wiring.stream_processor(db, settings).drain()
     evaluate(db, base_url=settings.base_url)
-    Dispatcher(db, settings).drain()
+    wiring.dispatcher(db, settings).drain()
     with db.session() as s:
         triggers = list(s.scalars(select(AlertTrigger)))
     assert [t.title for t in triggers] == ["Latency on web-2"]

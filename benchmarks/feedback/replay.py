@@ -6,7 +6,7 @@ step (:data:`STEP_S`) of points at a time,
 
 1. the points are stored through :func:`augury.metrics.writer.write` (what every
    ingestion route calls),
-2. ``StreamProcessor(db).drain()`` moves them into place and runs detection,
+2. the stream processor's ``drain()`` moves them into place and runs detection,
 3. :func:`augury.alerts.evaluate.evaluate` turns anomalies into triggered alerts
    (``now`` is the step's last timestamp), holding back those that feedback says are
    benign,
@@ -43,7 +43,8 @@ from augury.config import Settings
 from augury.engines.detect import feedback
 from augury.metrics import writer
 from augury.metrics.ingest.points import ParseResult, Sample
-from augury.metrics.stream import StreamProcessor
+from augury.runtime import wiring
+from augury.runtime.stream import StreamProcessor
 from augury.store import migrate
 from augury.store.db import Database
 from benchmarks.feedback.series import SLACK_POINTS, Case, Window
@@ -188,7 +189,7 @@ def replay(case: Case, template: Path, workdir: Path, *, user: bool) -> Replay:
 
 
 def _run(case: Case, db: Database, *, user: bool) -> Replay:
-    processor = StreamProcessor(db)
+    processor = StreamProcessor(db, wiring.consumers())
     cache = writer.MetricCache()
     out = Replay()
     last_id = 0

@@ -1,4 +1,9 @@
-"""``create_app(settings)``: the FastAPI application with API, UI, docs and lifecycle."""
+"""``create_app(settings)``: the FastAPI application with API, UI, docs and lifecycle.
+
+With :mod:`augury.runtime.wiring` this is the composition root: the only place that
+imports every domain's router (:data:`API_ROUTERS`, :data:`COMPAT_ROUTERS`) and starts
+the background loops.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import fastapi_offline
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
@@ -17,18 +22,27 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
 
 from augury import __version__
-from augury.alerts.dispatch import Dispatcher
+from augury.accounts.router import auth_router
+from augury.accounts.router import router as accounts_router
+from augury.alerts.router import router as alerts_router
+from augury.anomalies.router import router as anomalies_router
 from augury.api import errors as api_errors
 from augury.api.middleware import BodyLimitMiddleware, MetricsMiddleware, RequestMetrics
 from augury.api.prometheus import JobsCollector, StreamCollector
 from augury.api.prometheus import router as prometheus_router
 from augury.api.ratelimit import RateLimiter, RateLimitMiddleware
-from augury.api.routes import api_router, compat_routers
 from augury.api.security import SecurityHeadersMiddleware, docs_csp
+from augury.api.system import router as system_router
+from augury.audit.router import router as audit_router
 from augury.config import Settings
-from augury.metrics.stream import StreamProcessor
+from augury.forecasts.router import router as forecasts_router
+from augury.jobs.router import router as jobs_router
+from augury.metrics.router import router as metrics_router
+from augury.metrics.router import v2_router as metrics_v2_router
 from augury.metrics.writer import MetricCache
+from augury.runtime import wiring
 from augury.runtime.jobs import JobRunner
+from augury.runtime.loops import Loop
 from augury.runtime.stream_process import StreamProcess
 from augury.store import migrate
 from augury.store.db import Database
@@ -36,6 +50,23 @@ from augury.web.router import html_not_found
 from augury.web.router import router as web_router
 
 log = logging.getLogger("augury")
+
+API_ROUTERS = (
+    system_router,
+    auth_router,
+    accounts_router,
+    jobs_router,
+    audit_router,
+    # anomalies before metrics: /metrics/learning must not be read as /metrics/{metric_id}.
+    anomalies_router,
+    alerts_router,
+    forecasts_router,
+    metrics_router,
+)
+"""Every domain's routes under /api/v1, in the order they are matched."""
+
+COMPAT_ROUTERS = (metrics_v2_router,)
+"""Paths other products' senders and clients use (InfluxDB /api/v2/write, Anodot ...)."""
 
 WEB_STATIC = Path(__file__).parent / "web" / "static"
 DOCS_STATIC = Path(fastapi_offline.__file__).parent / "static"
@@ -66,6 +97,7 @@ def _templates(app: FastAPI) -> dict[str, str]:
 
 def create_app(settings: Settings | None = None, *, run_jobs: bool | None = None) -> FastAPI:
     settings = settings or Settings()
+    wiring.install()
     db = Database(settings.db_url)
     run_jobs = settings.jobs.enabled if run_jobs is None else run_jobs
 
@@ -76,26 +108,24 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool | None = None
             from augury.demo import seed_demo
 
             seed_demo(db, settings)
-        runner = JobRunner(settings, db) if run_jobs else None
-        app.state.runner = runner
-        stream = None
-        if runner is not None:
-            runner.start()
+        loops: list[Loop] = []
+        if run_jobs:
+            # The job runner first (it recovers jobs a crash left running), stopped last.
+            loops.append(JobRunner(settings, db))
             if settings.metrics.processor == "process":
-                stream = StreamProcess(settings, db.url)
+                loops.append(StreamProcess(settings, db.url))
             else:
-                stream = app.state.stream
-            stream.start()
-            app.state.dispatcher.start()
+                loops.append(app.state.stream)
+            loops.append(wiring.dispatch_loop(app.state.dispatcher))
+        app.state.runner = loops[0] if loops else None
+        app.state.loops = loops
+        for loop in loops:
+            loop.start()
         try:
             yield
         finally:
-            if runner is not None:
-                app.state.dispatcher.stop()
-            if stream is not None:
-                stream.stop()
-            if runner is not None:
-                runner.stop()
+            for loop in reversed(loops):
+                loop.stop()
             db.dispose()
 
     app = FastAPI(
@@ -111,9 +141,10 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool | None = None
     app.state.settings = settings
     app.state.db = db
     app.state.runner = None
+    app.state.loops = []
     app.state.metric_cache = MetricCache()
-    app.state.stream = StreamProcessor.from_settings(db, settings)
-    app.state.dispatcher = Dispatcher(db, settings)
+    app.state.stream = wiring.stream_processor(db, settings)
+    app.state.dispatcher = wiring.dispatcher(db, settings)
     registry = CollectorRegistry()
     registry.register(JobsCollector(db))
     registry.register(StreamCollector(db))
@@ -124,8 +155,11 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool | None = None
     app.add_exception_handler(
         StarletteHTTPException, html_not_found(app.exception_handlers[StarletteHTTPException])
     )
+    api_router = APIRouter(prefix="/api/v1")
+    for router in API_ROUTERS:
+        api_router.include_router(router)
     app.include_router(api_router)
-    for compat in compat_routers:
+    for compat in COMPAT_ROUTERS:
         app.include_router(compat)
     app.include_router(prometheus_router)
 

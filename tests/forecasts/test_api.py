@@ -204,13 +204,13 @@ def test_refreshing_tasks_are_queued_when_due(runner_client, account, db):
     task = create(runner_client, account, expression="req", every_minutes=30)
     wait_run(runner_client, account, task["id"])
     assert task["next_run_at"] is not None
-    scheduler = ForecastScheduler(every_s=0)
-    scheduler(db)  # not due yet: nothing queued
+    scheduler = ForecastScheduler()
+    scheduler.run(db)  # not due yet: nothing queued
     runs = runner_client.get(f"/api/v1/forecasts/{task['id']}", headers=account.headers).json()
     assert len(runs["runs"]) == 1
     with db.session() as s:
         s.execute(update(ForecastTask).values(next_run_at=clock.now()))
-    scheduler(db)
+    scheduler.run(db)
     runs = runner_client.get(f"/api/v1/forecasts/{task['id']}", headers=account.headers).json()
     assert len(runs["runs"]) == 2
     assert wait_run(runner_client, account, task["id"])["status"] == "complete"

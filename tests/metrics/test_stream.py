@@ -14,9 +14,12 @@ from augury import clock
 from augury.anomalies.models import PointScore
 from augury.metrics import rollups, stream
 from augury.metrics.models import Metric, MetricPoint, MetricRollup, StreamQueueItem
+from augury.runtime import wiring
+from augury.runtime.stream import StreamProcessor
 from tests.fixtures.factories import make_key
 
 NOW = int(time.time()) // 3600 * 3600
+CONSUMERS = ["rollup", "detect"]
 
 
 def _ingest(client, key, points):
@@ -34,7 +37,7 @@ def test_a_failing_consumer_leaves_the_queue_for_the_next_run(client, owner, db,
     _ingest(client, key, [(NOW, 1.0), (NOW + 60, 2.0)])
     with db.session() as s:
         assert stream.pending(s) == 0  # the points wait in the inbox ...
-    assert stream.compact(db) == 2  # ... until they are put in place and queued
+    assert stream.compact(db, CONSUMERS) == 2  # ... until they are put in place and queued
     with db.session() as s:
         assert stream.pending(s, "rollup") == 1
 
@@ -67,7 +70,7 @@ def test_spans_merge_and_batches_come_in_time_order(client, owner, db):
     key = make_key(client, owner, ["ingest"])
     _ingest(client, key, [(NOW + 120, 3.0), (NOW, 1.0)])
     _ingest(client, key, [(NOW + 60, 2.0)])
-    stream.compact(db)
+    stream.compact(db, CONSUMERS)
     with db.session() as s:
         items = list(s.scalars(select(StreamQueueItem).where(StreamQueueItem.consumer == "rollup")))
         (span,) = stream.merge(items)
@@ -102,14 +105,14 @@ def test_compaction_keeps_the_last_value_and_drops_points_of_deleted_metrics(cli
         gone = s.scalar(select(Metric).where(Metric.what == "gone"))
         s.execute(MetricPoint.__table__.delete().where(MetricPoint.metric_id == gone.id))
         s.delete(gone)  # deleted while its point waits in the inbox
-    assert stream.compact(db) == 4
+    assert stream.compact(db, CONSUMERS) == 4
     with db.session() as s:
         points = s.execute(select(MetricPoint.ts, MetricPoint.value).order_by(MetricPoint.ts)).all()
         assert [tuple(p) for p in points] == [(NOW, 2.0), (NOW + 60, 5.0)]
         metric = s.scalar(select(Metric).where(Metric.what == "q"))
         assert (metric.first_ts, metric.last_ts) == (NOW, NOW + 60)
         assert stream.pending(s, "rollup") == 1
-    assert stream.compact(db) == 0
+    assert stream.compact(db, CONSUMERS) == 0
 
 
 def test_retention_task_drops_old_ingest_counts(client, owner, db):
@@ -119,7 +122,7 @@ def test_retention_task_drops_old_ingest_counts(client, owner, db):
     _ingest(client, key, [(NOW, 1.0)])
     with db.session() as s:
         s.add(IngestStat(org_id=owner.org_id, minute=NOW - 40 * 86400, accepted=5))
-    rollups.RetentionTask(90, 730, every_s=0)(db)
+    rollups.RetentionTask(90, 730).run(db)
     with db.session() as s:
         minutes = list(s.scalars(select(IngestStat.minute)))
     assert len(minutes) == 1 and minutes[0] > NOW - 86400  # this minute's count stays
@@ -156,7 +159,7 @@ def test_one_poison_batch_does_not_stop_other_metrics_or_organizations(
     body = [{"properties": {"what": w}, "timestamp": NOW, "value": 1.0} for w in ("bad", "good")]
     client.post(f"/api/v1/metrics?token={mine}", json=body)  # one queue row, both metrics
     client.post(f"/api/v1/metrics?token={theirs}", json=body[1:])
-    stream.compact(db)
+    stream.compact(db, CONSUMERS)
     bad = _metric_id(db, "bad", owner.org_id)
     consumer = _PoisonedBy(bad)
     assert stream.process_once(db, consumer) == 3  # 2 rows; the mixed one split in two
@@ -227,15 +230,49 @@ def test_stream_failures_are_for_admins(client, owner, db):
     )
 
 
-def test_a_failing_periodic_task_does_not_skip_the_others(client, owner, db):
+class _Task:
+    def __init__(self, name, work, every_s=0.0):
+        self.name, self.work, self.every_s = name, work, every_s
+
+    def run(self, db):
+        self.work()
+
+
+def test_a_failing_periodic_task_does_not_skip_the_others(db):
     ran = []
 
-    def broken(db):
+    def broken():
         raise RuntimeError("retention broke")
 
-    processor = stream.StreamProcessor(db, periodic=[broken, lambda db: ran.append(1)])
+    tasks = [_Task("broken", broken), _Task("fine", lambda: ran.append(1))]
+    processor = StreamProcessor(db, wiring.consumers(), tasks)
     processor.run_cycle()
     assert ran == [1]
+
+
+def test_periodic_tasks_run_when_due_and_a_failed_drain_backs_the_loop_off(db, monkeypatch):
+    ran = []
+    tasks = [
+        _Task("often", lambda: ran.append("often")),
+        _Task("hourly", lambda: ran.append("hourly"), 3600),
+    ]
+    processor = StreamProcessor(db, wiring.consumers(), tasks, interval_s=0.5)
+    processor.run_cycle()
+    processor.run_cycle()
+    assert ran == ["often", "hourly", "often"]  # the hourly task waits for its hour
+
+    def down(*_args, **_kwargs):
+        raise ConnectionError("database is down")
+
+    monkeypatch.setattr(stream, "compact", down)
+    processor.run_cycle()
+    processor.run_cycle()
+    assert ran[-2:] == ["often", "often"]  # tasks still run when the drain fails ...
+    assert processor.failures == 2 and processor.delay() == 2.0  # ... which backs off
+    assert "ConnectionError: database is down" in (processor.last_error or "")
+    monkeypatch.undo()
+    processor.run_cycle()
+    assert (processor.failures, processor.delay()) == (0, 0.5)  # one good round resets it
 
 
 def test_a_gauge_alternating_extremes_is_scored_and_charted(client, owner, other_org_owner, db):

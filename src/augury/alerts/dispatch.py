@@ -1,6 +1,8 @@
 """The dispatcher: sends what the outbox holds, with retries, off every hot path.
 
-A loop (a thread of ``augury serve`` and ``augury worker``) claims due rows of
+Each round (:meth:`Dispatcher.run_once`, run every ``dispatch_interval_s`` by the loop
+:func:`augury.runtime.wiring.dispatch_loop` builds in ``augury serve`` and ``augury
+worker``) claims due rows of
 ``alert_delivery`` in a short transaction (marking them ``sending`` with a lease),
 sends them from a thread pool, and records each result in its own transaction:
 
@@ -73,28 +75,10 @@ class Dispatcher:
         self.pool = ThreadPoolExecutor(self.cfg.workers, thread_name_prefix="augury-send")
         self._inflight: dict[int, Future] = {}
         self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
-    # ----------------------------------------------------------------- loop
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="augury-dispatch", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+    def close(self) -> None:
+        """Stop sending: what is not sent yet stays in the outbox for the next start."""
         self.pool.shutdown(wait=False, cancel_futures=True)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.run_once()
-            except Exception:  # the rows stay in the outbox for the next round
-                log.exception("alert dispatch failed")
-            self._stop.wait(self.cfg.dispatch_interval_s)
 
     def run_once(self, *, wait: bool = False, now: float | None = None) -> int:
         """Claim what is due and start sending it; ``wait``: until it is sent (tests,

@@ -25,8 +25,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
-import time
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, or_, select, text
@@ -72,18 +70,17 @@ class Hit:
 
 
 class AlertEvaluator:
-    """The stream processor's periodic task (at most once per ``interval_s``)."""
+    """Evaluates every live configuration: a periodic task of the stream processor,
+    registered right after detection's consumer so that new anomalies alert at once."""
 
-    def __init__(self, base_url: str, interval_s: float = 1.0):
+    name = "alerts.evaluate"
+
+    def __init__(self, base_url: str, every_s: float = 1.0):
         self.base_url = base_url
-        self.interval_s = interval_s
-        self._last = -math.inf
+        self.every_s = every_s
 
-    def __call__(self, db: Database) -> None:
-        if time.monotonic() - self._last < self.interval_s:
-            return
-        self._last = time.monotonic()
-        evaluate(db, base_url=self.base_url)
+    def run(self, db: Database) -> int:
+        return evaluate(db, base_url=self.base_url)
 
 
 def evaluate(db: Database, *, base_url: str, now: float | None = None) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import text
 
 from augury import __version__, clock
@@ -17,6 +17,11 @@ class Health(BaseModel):
     version: str
     database: str
     jobs_runner: str
+    loops: dict[str, str] = Field(
+        default_factory=dict,
+        description="Each background loop of this process (jobs, stream, dispatch): "
+        "`ok`, `stopped`, or `failing (n in a row): <last error>`.",
+    )
     time: str
 
 
@@ -36,6 +41,7 @@ def health(request: Request):
         version=__version__,
         database="ok" if db_ok else "unreachable",
         jobs_runner=runner_state,
+        loops={loop.name: loop.health() for loop in request.app.state.loops},
         time=clock.now().isoformat().replace("+00:00", "Z"),
     )
     return JSONResponse(body.model_dump(), status_code=200 if db_ok else 503)

@@ -72,31 +72,31 @@ def worker(
     import signal
     import threading
 
-    from augury.alerts.dispatch import Dispatcher
-    from augury.metrics.stream import StreamProcessor
-    from augury.runtime import logs
+    from augury.runtime import logs, wiring
     from augury.runtime.jobs import JobRunner
 
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logs.install()
+    wiring.install()
     settings = Settings()
     db = open_db(settings)
     runner = JobRunner(settings, db)
-    processor = StreamProcessor.from_settings(db, settings)
-    dispatcher = Dispatcher(db, settings)
+    loops = [
+        runner,
+        wiring.stream_processor(db, settings),
+        wiring.dispatch_loop(wiring.dispatcher(db, settings)),
+    ]
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    runner.start()
-    processor.start()
-    dispatcher.start()
+    for loop in loops:
+        loop.start()
     typer.echo(
         f"worker on {runner.host}: running jobs, metric rollups, detection and alerts "
         "(Ctrl-C to stop)"
     )
     stop.wait()
-    dispatcher.stop()
-    processor.stop()
-    runner.stop()
+    for loop in reversed(loops):
+        loop.stop()

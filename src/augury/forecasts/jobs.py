@@ -9,7 +9,6 @@ partial results hidden. :class:`ForecastScheduler` queues the runs of refreshing
 from __future__ import annotations
 
 import contextlib
-import time
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
@@ -137,16 +136,15 @@ class ForecastCsv:
 
 
 class ForecastScheduler:
-    """Queues a run of each refreshing task when it is due (a stream-processor task)."""
+    """Queues a run of each refreshing task when it is due: a periodic task of the
+    stream processor."""
+
+    name = "forecasts.schedule"
 
     def __init__(self, every_s: float = 10.0):
         self.every_s = every_s
-        self._last = 0.0
 
-    def __call__(self, db: Database) -> None:
-        if time.monotonic() - self._last < self.every_s:
-            return
-        self._last = time.monotonic()
+    def run(self, db: Database) -> None:
         with db.session() as session:
             due = session.scalars(
                 select(ForecastTask).where(

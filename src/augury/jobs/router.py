@@ -21,7 +21,7 @@ router = APIRouter(tags=["jobs"])
 @router.get("/job-types", response_model=list[schemas.JobTypeRead])
 def list_job_types(_principal: Reader):
     """Job types this server can run, with the JSON schema of their params."""
-    return job_types.describe()
+    return job_types.registry.describe()
 
 
 @router.post("/jobs", status_code=status.HTTP_201_CREATED, response_model=schemas.JobRead)

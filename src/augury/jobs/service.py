@@ -39,11 +39,11 @@ def create(
     With ``quotas`` (what the API passes) the job must fit the per-job limits of its type
     (422) and the organization must have fewer than ``active_jobs`` jobs waiting or
     running (429 QUOTA_EXCEEDED)."""
-    if type not in job_types.JOB_TYPES:
+    if type not in job_types.registry:
         raise ValidationFailed(
-            f"Unknown job type '{type}'.", details={"known_types": sorted(job_types.JOB_TYPES)}
+            f"Unknown job type '{type}'.", details={"known_types": job_types.registry.names()}
         )
-    job_type = job_types.load(type)
+    job_type = job_types.registry.load(type)
     try:
         parsed = job_type.Params.model_validate(params or {})
     except ValidationError as exc:

@@ -131,19 +131,17 @@ def prune_stats(session: Session, *, keep_days: int = 30) -> None:
 
 
 class RetentionTask:
-    """Applies retention (and drops per-minute ingest counts older than 30 days) at most
-    once per ``every_s`` (a periodic task of the processor)."""
+    """Applies retention and drops per-minute ingest counts older than 30 days: a
+    periodic task of the stream processor (hourly)."""
+
+    name = "metrics.retention"
 
     def __init__(self, retention_days: int, rollup_retention_days: int, every_s: float = 3600):
         self.retention_days = retention_days
         self.rollup_retention_days = rollup_retention_days
         self.every_s = every_s
-        self._last = 0.0
 
-    def __call__(self, db: Database) -> None:
-        now = clock.now().timestamp()
-        if now - self._last < self.every_s:
-            return
+    def run(self, db: Database) -> None:
         with db.session() as session:
             apply_retention(
                 session,
@@ -151,7 +149,6 @@ class RetentionTask:
                 rollup_retention_days=self.rollup_retention_days,
             )
             prune_stats(session)
-        self._last = now
 
 
 def bucket_is_partial(

@@ -1,14 +1,18 @@
 """How ingested points get into place and reach the later stages (rollups, detection).
 
-Ingestion appends points to ``metric_point_inbox``. The :class:`StreamProcessor` (a
-thread in ``augury serve``, or ``augury worker`` at scale) first *compacts*: in one
-transaction it moves a batch of inbox rows into ``metric_point`` (a duplicate timestamp
-updates the value), extends each metric's first/last timestamps, and queues one
-``metric_stream_queue`` row per registered consumer naming the metrics and time spans
-moved. Then it claims each consumer's rows, merges them into one :class:`Span` per
-metric, hands them to the consumer, and deletes the rows in the transaction that
-stores the consumer's results: a crash before the commit leaves the rows for the next
-run, so no point is lost and none is counted twice.
+Ingestion appends points to ``metric_point_inbox``. The stream processor
+(:class:`augury.runtime.stream.StreamProcessor`, wired with every consumer by the
+composition root) first *compacts* (:func:`compact`): in one transaction it moves a
+batch of inbox rows into ``metric_point`` (a duplicate timestamp updates the value),
+extends each metric's first/last timestamps, and queues one ``metric_stream_queue`` row
+per consumer naming the metrics and time spans moved. Then (:func:`process_once`) it
+claims each consumer's rows, merges them into one :class:`Span` per metric, hands them
+to the consumer, and deletes the rows in the transaction that stores the consumer's
+results: a crash before the commit leaves the rows for the next run, so no point is
+lost and none is counted twice.
+
+This module is the queue; it knows no consumer. A domain that wants ingested points
+offers a :class:`Consumer` and the composition root registers it.
 
 A consumer that needs the points themselves calls :func:`load_batches`, which returns
 one :class:`PointBatch` per metric in time order. The same code runs whether the
@@ -17,10 +21,8 @@ processor is a thread next to the API or a separate worker process.
 
 from __future__ import annotations
 
-import importlib
 import logging
-import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -29,7 +31,6 @@ from sqlalchemy import bindparam, delete, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from augury import clock
-from augury.config import Settings
 from augury.metrics.models import MetricPoint, MetricPointInbox, StreamQueueItem
 from augury.store.base import UTCDateTime
 from augury.store.db import Database
@@ -71,26 +72,15 @@ class Consumer(Protocol):
         """Process ``spans`` (one per metric); write results with ``session``."""
 
 
-CONSUMERS: dict[str, str] = {
-    "rollup": "augury.metrics.rollups:RollupConsumer",
-    "detect": "augury.anomalies.detection:DetectConsumer",
-}
-"""Every stage that ingested points go through: name -> "module:Class", loaded lazily
-(so every process that writes points queues for all of them, whatever it imported)."""
-
-
-def load_consumer(name: str) -> Consumer:
-    module, _, attr = CONSUMERS[name].partition(":")
-    return getattr(importlib.import_module(module), attr)()
-
-
-def enqueue(session: Session, org_id: int, spans: dict[int, list[float]]) -> None:
-    """Queue ``spans`` (metric id -> [first_ts, last_ts, count]) for every consumer."""
+def enqueue(
+    session: Session, org_id: int, spans: dict[int, list[float]], consumers: Sequence[str]
+) -> None:
+    """Queue ``spans`` (metric id -> [first_ts, last_ts, count]) for each consumer."""
     items = list(spans.items())
     for start in range(0, len(items), MAX_SPANS):
         payload = {str(k): v for k, v in items[start : start + MAX_SPANS]}
         session.add_all(
-            StreamQueueItem(consumer=name, org_id=org_id, spans=payload) for name in CONSUMERS
+            StreamQueueItem(consumer=name, org_id=org_id, spans=payload) for name in consumers
         )
 
 
@@ -130,8 +120,9 @@ _MOVE = {
 }
 
 
-def compact(db: Database, limit: int = COMPACT_LIMIT) -> int:
-    """Move arrived points from the inbox into ``metric_point``; queue their spans.
+def compact(db: Database, consumers: Sequence[str], limit: int = COMPACT_LIMIT) -> int:
+    """Move arrived points from the inbox into ``metric_point``; queue their spans for
+    each of ``consumers`` (names).
 
     Returns the number of inbox rows moved. One transaction: the points, the metrics'
     first/last timestamps and the queue rows for every consumer commit together, so
@@ -166,7 +157,7 @@ def compact(db: Database, limit: int = COMPACT_LIMIT) -> int:
         for metric_id, org_id, first, last, count in spans:
             by_org.setdefault(org_id, {})[metric_id] = [first, last, count]
         for org_id, org_spans in by_org.items():
-            enqueue(session, org_id, org_spans)
+            enqueue(session, org_id, org_spans, consumers)
         return int(moved or 0)
 
 
@@ -410,79 +401,3 @@ def retry_parked(session: Session, org_id: int, item_id: int | None = None) -> i
     if item_id is not None:
         stmt = stmt.where(StreamQueueItem.id == item_id)
     return int(session.execute(stmt).rowcount or 0)
-
-
-class StreamProcessor:
-    """Runs every registered consumer over the queue, in a thread or on demand."""
-
-    def __init__(self, db: Database, interval_s: float = 0.5, periodic=()):
-        self.db = db
-        self.interval_s = interval_s
-        self.consumers = [load_consumer(name) for name in CONSUMERS]
-        self.periodic = list(periodic)
-        """Callables ``f(db)`` run once per cycle after the consumers (retention ...)."""
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    @classmethod
-    def from_settings(cls, db: Database, settings: Settings) -> StreamProcessor:
-        """The processor ``augury serve`` and ``augury worker`` run, with its periodic
-        tasks: alert evaluation (right after detection), retention and the forecast
-        refresh scheduler."""
-        from augury.alerts.evaluate import AlertEvaluator
-        from augury.forecasts.jobs import ForecastScheduler
-        from augury.metrics.rollups import RetentionTask
-
-        m = settings.metrics
-        retention = RetentionTask(m.retention_days, m.rollup_retention_days)
-        alerts = AlertEvaluator(settings.base_url, settings.alerts.evaluate_interval_s)
-        return cls(
-            db,
-            interval_s=m.process_interval_s,
-            periodic=[alerts, retention, ForecastScheduler()],
-        )
-
-    def drain(self) -> int:
-        """Move arrived points into place, then run every consumer over everything
-        queued; return the number of queue rows done."""
-        while compact(self.db):
-            pass
-        done = 0
-        for consumer in self.consumers:
-            while n := process_once(self.db, consumer):
-                done += n
-        return done
-
-    def run_cycle(self) -> int:
-        """Drain, then run each periodic task. Every stage runs on its own: one that
-        fails is logged and does not skip the others (detection failing must not stop
-        retention, alert evaluation or forecast scheduling, nor the reverse)."""
-        done = 0
-        try:
-            done = self.drain()
-        except Exception:
-            log.exception("stream processing failed")
-        for task in self.periodic:
-            try:
-                task(self.db)
-            except Exception:
-                log.exception("periodic task %s failed", getattr(task, "name", None) or task)
-        return done
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self.run, name="augury-stream", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
-
-    def run(self) -> None:
-        """Process until :meth:`stop` (a thread's body, or a child process's main loop)."""
-        while not self._stop.is_set():
-            try:
-                self.run_cycle()
-            except Exception:  # keep going: the rows stay queued for the next cycle
-                log.exception("stream processing failed")
-            self._stop.wait(self.interval_s)

@@ -34,6 +34,7 @@ from augury import clock
 from augury.config import Settings
 from augury.jobs import types as job_types
 from augury.jobs.models import Job, JobLog, JobStatus
+from augury.runtime import wiring
 from augury.runtime.jobs import job_workdir
 from augury.store.db import Database
 
@@ -100,6 +101,7 @@ def _disk_written() -> float:
 def main(argv: list[str]) -> int:
     job_id, parent_pid = int(argv[0]), int(argv[1])
     die_with_parent(parent_pid)
+    wiring.install()
     settings = Settings()
     db = Database(settings.db_url)
     with db.session() as session:
@@ -114,7 +116,7 @@ def main(argv: list[str]) -> int:
     signal.signal(signal.SIGTERM, on_term)
     outcome: dict
     try:
-        jt = job_types.load(job.type)
+        jt = job_types.registry.load(job.type)
         result = jt.run(ctx, jt.Params.model_validate(job.params))
         outcome = {
             "status": JobStatus.succeeded,
@@ -175,6 +177,7 @@ def forkserver(cmd_fd: int, event_fd: int) -> int:
 
     import augury.jobs.builtin  # noqa: F401  (the demo job type: light, used by the tour)
 
+    wiring.install()
     configure_mappers()
     # Ctrl-C in a terminal reaches the whole process group: the runner decides when jobs
     # stop (it kills them, then closes our pipe), as for the stream processor.

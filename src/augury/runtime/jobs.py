@@ -38,6 +38,7 @@ from augury import clock
 from augury.config import Settings
 from augury.jobs import service as jobs_service
 from augury.jobs.models import Job, JobStatus
+from augury.runtime.loops import Loop
 from augury.store.db import Database
 
 log = logging.getLogger("augury.jobs")
@@ -182,25 +183,22 @@ def child_env(settings: Settings, db_url: str) -> dict[str, str]:
     return env
 
 
-class JobRunner:
+class JobRunner(Loop):
     """Polls for pending jobs and supervises the child processes running them."""
 
+    name = "jobs"
+
     def __init__(self, settings: Settings, db: Database, host: str | None = None):
+        super().__init__(settings.jobs.poll_interval_s)
         self.settings = settings
         self.db = db
         self.host = host or socket.gethostname()
         self.running: dict[int, _Running] = {}
         # When set, claim only these jobs (a one-shot run leaves the others to the server).
         self.only_ids: set[int] | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self.forkserver: ForkServer | None = None
 
     # --- lifecycle -------------------------------------------------------------------
-
-    @property
-    def alive(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
 
     def recover(self) -> list[int]:
         with self.db.session() as session:
@@ -216,13 +214,15 @@ class JobRunner:
 
     def start(self) -> None:
         self.recover()
-        self._thread = threading.Thread(target=self._loop, name="augury-jobs", daemon=True)
-        self._thread.start()
+        super().start()
 
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+    def setup(self) -> None:
+        self._forkserver()  # now, so that the first job starts as fast as the others
+
+    def run_once(self) -> None:
+        self.tick()
+
+    def close(self) -> None:
         # The runner is going away: its children die with it, so say so now.
         for run in list(self.running.values()):
             run.signal(signal.SIGKILL)
@@ -239,18 +239,6 @@ class JobRunner:
         if self.forkserver is not None:
             self.forkserver.close()
             self.forkserver = None
-
-    def _loop(self) -> None:
-        try:
-            self._forkserver()  # now, so that the first job starts as fast as the others
-        except Exception:
-            log.exception("could not start the job forkserver")
-        while not self._stop.is_set():
-            try:
-                self.tick()
-            except Exception:  # the runner must outlive any one bad tick
-                log.exception("job runner tick failed")
-            self._stop.wait(self.settings.jobs.poll_interval_s)
 
     # --- one round -------------------------------------------------------------------
 

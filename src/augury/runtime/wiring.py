@@ -1,0 +1,126 @@
+"""The composition root: the one module (with ``augury/app.py`` for HTTP routes) that
+knows every domain and puts together what they offer.
+
+A domain declares its pieces and never imports the pipeline that runs them:
+
+* **tables**: its ``models.py``, listed in :data:`TABLE_MODULES` (Alembic and the
+  tests see the full schema);
+* **job types**: classes with ``name``, ``Params`` and ``run(ctx, params)``, listed in
+  :data:`JOB_TYPES` as ``"module:Class"`` (imported when a job of the type first runs,
+  so a job's process loads only what it needs);
+* **stream consumers**: classes with ``name`` and ``consume(session, spans)`` that see
+  every batch of ingested points, listed in :func:`consumers` (order matters: rollups,
+  then detection);
+* **periodic tasks**: classes with ``name``, ``every_s`` and ``run(db)``, run by the
+  stream processor after the consumers, listed in :func:`periodic_tasks`;
+* **routers**: listed in ``augury/app.py``.
+
+Adding a domain is one folder and one line here per kind of thing it offers (see
+docs/architecture.md). Domain imports sit inside the functions below so that a process
+only imports what it runs (the job forkserver imports this module and stays small).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+from augury.jobs import types as job_types
+
+if TYPE_CHECKING:
+    from sqlalchemy import MetaData
+
+    from augury.alerts.dispatch import Dispatcher
+    from augury.config import Settings
+    from augury.metrics.stream import Consumer
+    from augury.runtime.loops import Every
+    from augury.runtime.stream import PeriodicTask, StreamProcessor
+    from augury.store.db import Database
+
+TABLE_MODULES = (
+    "augury.accounts.models",
+    "augury.audit.models",
+    "augury.jobs.models",
+    "augury.metrics.models",
+    "augury.anomalies.models",
+    "augury.alerts.models",
+    "augury.forecasts.models",
+)
+
+JOB_TYPES = {
+    "demo.work": "augury.jobs.builtin:DemoWork",
+    "metrics.backfill": "augury.metrics.jobs:Backfill",
+    "forecast.run": "augury.forecasts.jobs:RunForecast",
+    "forecast.csv": "augury.forecasts.jobs:ForecastCsv",
+}
+
+
+def consumers() -> list[Consumer]:
+    """Every stage ingested points go through, in order."""
+    from augury.anomalies.detection import DetectConsumer
+    from augury.metrics.rollups import RollupConsumer
+
+    return [RollupConsumer(), DetectConsumer()]
+
+
+def periodic_tasks(settings: Settings) -> list[PeriodicTask]:
+    """What the stream processor runs after the consumers, each when it is due."""
+    from augury.alerts.evaluate import AlertEvaluator
+    from augury.forecasts.jobs import ForecastScheduler
+    from augury.metrics.rollups import RetentionTask
+
+    m = settings.metrics
+    return [
+        AlertEvaluator(settings.base_url, every_s=settings.alerts.evaluate_interval_s),
+        RetentionTask(m.retention_days, m.rollup_retention_days),
+        ForecastScheduler(),
+    ]
+
+
+def install() -> None:
+    """Register the job types in this process (idempotent)."""
+    for name, ref in JOB_TYPES.items():
+        job_types.registry.register(name, ref)
+
+
+def metadata() -> MetaData:
+    """Every domain's tables, for Alembic and the tests."""
+    from augury.store.base import Base
+
+    for module in TABLE_MODULES:
+        importlib.import_module(module)
+    return Base.metadata
+
+
+def stream_processor(db: Database, settings: Settings | None = None) -> StreamProcessor:
+    """The processor ``augury serve`` (thread or child process) and ``augury worker``
+    run: every consumer, then every periodic task."""
+    from augury.config import Settings
+    from augury.runtime.stream import StreamProcessor
+
+    settings = settings or Settings()
+    return StreamProcessor(
+        db,
+        consumers(),
+        periodic_tasks(settings),
+        interval_s=settings.metrics.process_interval_s,
+    )
+
+
+def dispatcher(db: Database, settings: Settings) -> Dispatcher:
+    """The alert outbox's sender (tests and ``augury worker`` drain it directly)."""
+    from augury.alerts.dispatch import Dispatcher
+
+    return Dispatcher(db, settings)
+
+
+def dispatch_loop(dispatcher: Dispatcher) -> Every:
+    """The loop that sends what the outbox holds, every ``alerts.dispatch_interval_s``."""
+    from augury.runtime.loops import Every
+
+    return Every(
+        "dispatch",
+        dispatcher.run_once,
+        dispatcher.cfg.dispatch_interval_s,
+        on_close=dispatcher.close,
+    )
