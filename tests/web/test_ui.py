@@ -68,7 +68,7 @@ class UI:
 
     def goto(self, path: str):
         self.page.goto(self.base_url + path)
-        # app.js marks the body once the page is filled from the API.
+        # The page's module marks the body once the page is filled from the API.
         self.page.wait_for_selector("body[data-ready=true]")
 
     def login_as(self, account: Account, path: str = "/"):

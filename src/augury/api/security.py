@@ -1,9 +1,9 @@
 """Security headers on every answer (UI pages, static files, API JSON, errors).
 
-The UI loads its one script and one stylesheet from ``/static`` and sets no inline
-script, inline ``<style>`` or ``style=""`` attribute (app.js sets sizes through the
-CSSOM, ``el.style.width = …``, which a policy does not govern), so its policy is
-strict: ``'self'`` only. The graph PNG is shown from a ``blob:`` URL (it needs the
+The UI loads its scripts (ES modules) and its stylesheet from augury itself and sets
+no inline script, inline ``<style>`` or ``style=""`` attribute (the scripts set sizes
+through the CSSOM, ``el.style.width = …``, which a policy does not govern), so its
+policy is strict: ``'self'`` only. The graph PNG is shown from a ``blob:`` URL (it needs the
 bearer token, so it is fetched, not linked). The interactive API docs are third-party
 pages: Swagger UI starts from a small inline script (allowed by its hash, computed from
 the page that is sent) and ReDoc injects ``<style>`` elements and a ``blob:`` worker,
