@@ -42,6 +42,9 @@ def infer_step(seconds: npt.ArrayLike) -> float:
 
     With an even number of differences the lower of the two middle ones is taken, so the
     interval is always one that occurs in the data.
+
+    >>> infer_step([0, 60, 120, 240])  # one gap does not change the step
+    60.0
     """
     u = np.unique(np.asarray(seconds, dtype=float))
     if len(u) < 2:
@@ -50,7 +53,11 @@ def infer_step(seconds: npt.ArrayLike) -> float:
 
 
 def on_grid(seconds: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, float]:
-    """Values laid on a regular grid from the first timestamp (NaN where nothing fell)."""
+    """Values laid on a regular grid from the first timestamp (NaN where nothing fell).
+
+    >>> on_grid(np.array([0.0, 60.0, 180.0]), np.array([1.0, 2.0, 4.0]))
+    (array([ 1.,  2., nan,  4.]), 60.0)
+    """
     step = infer_step(seconds)
     pos = np.rint((seconds - seconds[0]) / step).astype(np.int64)
     n = int(pos[-1]) + 1
@@ -160,5 +167,9 @@ def _duration(seconds: float) -> str:
 
 
 def describe_step(seconds: float | None) -> str:
-    """``3600 -> "1h"``, ``300 -> "5min"``, ``90 -> "90s"``."""
+    """A step for people to read.
+
+    >>> describe_step(3600), describe_step(300), describe_step(90), describe_step(None)
+    ('1h', '5min', '90s', '?')
+    """
     return "?" if seconds is None else _duration(seconds)

@@ -31,7 +31,15 @@ def residuals(actual: np.ndarray, forecast: np.ndarray, log: bool) -> np.ndarray
 
 
 def conformal_quantile(errors: np.ndarray, q: float) -> float:
-    """Quantile with the split-conformal finite-sample correction (``ceil((n+1) q) / n``)."""
+    """Quantile with the split-conformal finite-sample correction (``ceil((n+1) q) / n``).
+
+    Examples
+    --------
+    >>> conformal_quantile(np.arange(1.0, 11.0), 0.9)  # not 9.1: rounded up, conservative
+    10.0
+    >>> conformal_quantile(np.array([np.nan]), 0.5)  # no finite error: no widening
+    0.0
+    """
     e = np.sort(errors[np.isfinite(errors)])
     n = len(e)
     if n == 0:
@@ -58,6 +66,13 @@ def conformal_bands(
     log : whether errors are log ratios (multiplicative bands).
     width : errors of the steps within ``width`` of step k are pooled for step k.
     scale : widening factor applied to the error quantiles (1 = pure conformal).
+
+    Examples
+    --------
+    >>> errors = np.array([[-5.0, -8.0], [4.0, 6.0], [-1.0, 2.0]])  # 3 windows, 2 steps
+    >>> bands = conformal_bands(np.array([100.0, 100.0]), errors, [80], log=False, width=0)
+    >>> bands["lo-80"], bands["hi-80"]  # wider at the step whose errors were larger
+    (array([95., 92.]), array([104., 106.]))
     """
     h = len(mean)
     errors = np.atleast_2d(errors)
