@@ -5,24 +5,19 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Response, status
-from sqlalchemy import select
 
-from augury import clock
 from augury.anomalies import schemas
 from augury.anomalies import service as anomalies_service
-from augury.anomalies.models import TIMESCALES, Exclusion, SensitivityRule
-from augury.api.deps import ObjectId, Reader, SessionDep, Writer
+from augury.anomalies.deps import AnomalyDep, ExclusionDep, SensitivityRuleDep
+from augury.anomalies.models import TIMESCALES, AnomalyGroup, MetricAnomaly
+from augury.api.deps import Reader, SessionDep, Writer
 from augury.api.pagination import Page, PageDep, make_page
-from augury.audit import service as audit
-from augury.metrics import service as metrics_service
-from augury.store.owned import get_owned
+from augury.metrics.models import Metric
 
 router = APIRouter(tags=["anomalies"])
 
-RESOLUTION_OF = {0: "native", 3600: "1h", 86400: "1d"}
 
-
-def _metric_part(anomaly, metric) -> dict:
+def _metric_part(anomaly: MetricAnomaly, metric: Metric) -> dict:
     return {
         "id": anomaly.id,
         "metric_id": metric.id,
@@ -45,7 +40,7 @@ def _metric_part(anomaly, metric) -> dict:
     }
 
 
-def _group(group, parts) -> dict:
+def _group(group: AnomalyGroup, parts: list[tuple[MetricAnomaly, Metric]]) -> dict:
     metrics = [_metric_part(a, m) for a, m in parts]
     return {
         "id": group.id,
@@ -125,99 +120,34 @@ def count_anomalies(principal: Reader, session: SessionDep, filters: Filters):
 
 @router.get("/anomalies/{anomaly_id}", response_model=schemas.AnomalyDetail)
 def get_anomaly(
-    anomaly_id: ObjectId,
-    principal: Reader,
+    group: AnomalyDep,
     session: SessionDep,
     context_points: Annotated[
         int, Query(ge=0, le=2000, description="Points shown before and after.")
     ] = 60,
 ):
     """One anomaly with its metrics and, per metric, the points around it with the band."""
-    group = anomalies_service.get_or_raise(
-        session=session, org_id=principal.org_id, anomaly_id=anomaly_id
-    )
     parts = anomalies_service.members(session, [group])[group.id]
-    body = _group(group, parts)
-    series = []
-    for anomaly, metric in parts[:20]:
-        pad = context_points * anomaly.interval
-        s = metrics_service.timeseries(
-            session=session,
-            metric=metric,
-            start=anomaly.start - pad,
-            end=anomaly.end + pad + 1,
-            resolution=RESOLUTION_OF[anomaly.timescale],
-        )
-        band = anomalies_service.band(session, metric.id, anomaly.timescale, s.timestamps) or {}
-        series.append(
-            {
-                "metric_id": metric.id,
-                "name": metric.name,
-                "resolution": s.resolution,
-                "timestamps": s.timestamps,
-                "values": s.values,
-                "scores": band.get("scores"),
-                "expected": band.get("expected"),
-                "lower": band.get("lower"),
-                "upper": band.get("upper"),
-            }
-        )
-    return {**body, "series": series}
+    series = anomalies_service.series_around(session, parts, context_points)
+    return {**_group(group, parts), "series": series}
 
 
 # ------------------------------------------------------------------------ controls
-
-
-def _selected(session, org_id: int, body: schemas.MetricSelection) -> list[int]:
-    if body.q is not None:
-        return metrics_service.ids_matching(session=session, org_id=org_id, q=body.q)
-    ids = sorted(set(body.metric_ids or []))
-    for metric_id in ids:
-        metrics_service.get_or_raise(session=session, org_id=org_id, metric_id=metric_id)
-    return ids
 
 
 @router.post("/metrics/learning/stop", response_model=schemas.LearningChange)
 def stop_learning(body: schemas.LearningStop, principal: Writer, session: SessionDep):
     """Stop learning for metrics (ids or an expression): their points are still scored,
     but do not change what the detector thinks is normal (Anodot's snooze learning)."""
-    ids = _selected(session, principal.org_id, body)
-    until = clock.now().timestamp() + body.duration_s if body.duration_s else None
-    n = anomalies_service.pause_learning(
-        session=session,
-        org_id=principal.org_id,
-        metric_ids=ids,
-        until=until,
-        user_id=principal.user_id,
-    )
-    _audit(session, principal, "learning.stop", None, after={"metric_ids": ids, "until": until})
+    n, until = anomalies_service.stop_learning(session=session, principal=principal, selection=body)
     return {"metrics": n, "until": until}
 
 
 @router.post("/metrics/learning/resume", response_model=schemas.LearningChange)
 def resume_learning(body: schemas.MetricSelection, principal: Writer, session: SessionDep):
     """Resume learning for metrics."""
-    ids = _selected(session, principal.org_id, body)
-    n = anomalies_service.resume_learning(session=session, org_id=principal.org_id, metric_ids=ids)
-    _audit(session, principal, "learning.resume", None, after={"metric_ids": ids})
+    n = anomalies_service.resume_learning(session=session, principal=principal, selection=body)
     return {"metrics": n}
-
-
-_EXCLUSION_FIELDS = ("expression", "start", "end", "reason")
-_RULE_FIELDS = ("expression", "sensitivity")
-
-
-def _audit(session, principal, action: str, target_id, before=None, after=None) -> None:
-    """Audit a change of detection settings (target type: the action's family)."""
-    audit.record_change(
-        session=session,
-        principal=principal,
-        action=action,
-        target_type=action.split(".", 1)[0],
-        target_id=target_id,
-        before=before,
-        after=after,
-    )
 
 
 @router.get("/metrics/learning", response_model=list[schemas.PausedRead])
@@ -229,8 +159,7 @@ def paused_learning(principal: Reader, session: SessionDep):
 @router.get("/exclusions", response_model=list[schemas.ExclusionRead])
 def list_exclusions(principal: Reader, session: SessionDep):
     """Metrics and periods that detection ignores."""
-    stmt = select(Exclusion).where(Exclusion.org_id == principal.org_id).order_by(Exclusion.id)
-    return list(session.scalars(stmt))
+    return anomalies_service.list_exclusions(session=session, org_id=principal.org_id)
 
 
 @router.post(
@@ -238,42 +167,19 @@ def list_exclusions(principal: Reader, session: SessionDep):
 )
 def create_exclusion(body: schemas.ExclusionCreate, principal: Writer, session: SessionDep):
     """Ignore points of matching metrics (in a period, if given): not scored, not learned."""
-    row = anomalies_service.create_exclusion(
-        session=session, org_id=principal.org_id, **body.model_dump()
-    )
-    _audit(
-        session,
-        principal,
-        "exclusion.create",
-        row.id,
-        after=audit.snapshot(row, _EXCLUSION_FIELDS),
-    )
-    return row
+    return anomalies_service.create_exclusion(session=session, principal=principal, body=body)
 
 
 @router.delete("/exclusions/{exclusion_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_exclusion(exclusion_id: ObjectId, principal: Writer, session: SessionDep):
-    row = get_owned(session, Exclusion, principal.org_id, exclusion_id)
-    _audit(
-        session,
-        principal,
-        "exclusion.delete",
-        row.id,
-        before=audit.snapshot(row, _EXCLUSION_FIELDS),
-    )
-    session.delete(row)
+def delete_exclusion(principal: Writer, row: ExclusionDep, session: SessionDep):
+    anomalies_service.delete_exclusion(session=session, principal=principal, row=row)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/sensitivity-rules", response_model=list[schemas.SensitivityRead])
 def list_sensitivity_rules(principal: Reader, session: SessionDep):
     """Sensitivity per metric expression; the newest matching rule applies."""
-    stmt = (
-        select(SensitivityRule)
-        .where(SensitivityRule.org_id == principal.org_id)
-        .order_by(SensitivityRule.id.desc())
-    )
-    return list(session.scalars(stmt))
+    return anomalies_service.list_rules(session=session, org_id=principal.org_id)
 
 
 @router.post(
@@ -285,28 +191,10 @@ def create_sensitivity_rule(
     body: schemas.SensitivityCreate, principal: Writer, session: SessionDep
 ):
     """Set `low`, `medium` (default) or `high` sensitivity for matching metrics."""
-    row = anomalies_service.create_rule(
-        session=session, org_id=principal.org_id, **body.model_dump()
-    )
-    _audit(
-        session,
-        principal,
-        "sensitivity_rule.create",
-        row.id,
-        after=audit.snapshot(row, _RULE_FIELDS),
-    )
-    return row
+    return anomalies_service.create_rule(session=session, principal=principal, body=body)
 
 
 @router.delete("/sensitivity-rules/{rule_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_sensitivity_rule(rule_id: ObjectId, principal: Writer, session: SessionDep):
-    row = get_owned(session, SensitivityRule, principal.org_id, rule_id)
-    _audit(
-        session,
-        principal,
-        "sensitivity_rule.delete",
-        row.id,
-        before=audit.snapshot(row, _RULE_FIELDS),
-    )
-    session.delete(row)
+def delete_sensitivity_rule(principal: Writer, row: SensitivityRuleDep, session: SessionDep):
+    anomalies_service.delete_rule(session=session, principal=principal, row=row)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

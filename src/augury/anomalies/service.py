@@ -1,14 +1,20 @@
 """Anomalies: list, count and read them; detection controls (learning, exclusions,
-sensitivity); the scores and band that go with a metric's points."""
+sensitivity); the scores and band that go with a metric's points.
+
+A change of detection settings is audited here, by the function that makes it, with
+the acting principal; functions never commit (the caller's unit of work does)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, cast
 
 from sqlalchemy import ColumnElement, delete, exists, func, select
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from augury import clock
+from augury.accounts.principal import Principal
 from augury.anomalies.detection import SENSITIVITY
 from augury.anomalies.models import (
     TIMESCALE_BY_NAME,
@@ -20,6 +26,13 @@ from augury.anomalies.models import (
     PointScore,
     SensitivityRule,
 )
+from augury.anomalies.schemas import (
+    ExclusionCreate,
+    LearningStop,
+    MetricSelection,
+    SensitivityCreate,
+)
+from augury.audit import service as audit
 from augury.errors import ValidationFailed
 from augury.metrics import service as metrics_service
 from augury.metrics.models import Metric
@@ -115,7 +128,9 @@ def get_or_raise(*, session: Session, org_id: int, anomaly_id: int) -> AnomalyGr
     return get_owned(session, AnomalyGroup, org_id, anomaly_id, "Anomaly")
 
 
-def members(session: Session, groups: list[AnomalyGroup]) -> dict[int, list[tuple]]:
+def members(
+    session: Session, groups: list[AnomalyGroup]
+) -> dict[int, list[tuple[MetricAnomaly, Metric]]]:
     """Group id -> [(MetricAnomaly, Metric)] for a page of groups."""
     if not groups:
         return {}
@@ -125,10 +140,48 @@ def members(session: Session, groups: list[AnomalyGroup]) -> dict[int, list[tupl
         .where(MetricAnomaly.group_id.in_([g.id for g in groups]))
         .order_by(MetricAnomaly.peak_score.desc(), MetricAnomaly.id)
     ).all()
-    out: dict[int, list[tuple]] = {g.id: [] for g in groups}
+    out: dict[int, list[tuple[MetricAnomaly, Metric]]] = {g.id: [] for g in groups}
     for anomaly, metric in rows:
         out[anomaly.group_id].append((anomaly, metric))
     return out
+
+
+RESOLUTION_OF = {0: "native", 3600: "1h", 86400: "1d"}
+"""Time scale of an anomaly -> the resolution its points are read at."""
+MAX_SERIES = 20
+"""Metrics of one anomaly whose points come with its detail."""
+
+
+def series_around(
+    session: Session, parts: list[tuple[MetricAnomaly, Metric]], context_points: int
+) -> list[dict]:
+    """Per metric of an anomaly (the strongest ``MAX_SERIES``): its points from
+    ``context_points`` intervals before to as many after, with scores and band."""
+    series = []
+    for anomaly, metric in parts[:MAX_SERIES]:
+        pad = context_points * anomaly.interval
+        s = metrics_service.timeseries(
+            session=session,
+            metric=metric,
+            start=anomaly.start - pad,
+            end=anomaly.end + pad + 1,
+            resolution=RESOLUTION_OF[anomaly.timescale],
+        )
+        scored = band(session, metric.id, anomaly.timescale, s.timestamps) or {}
+        series.append(
+            {
+                "metric_id": metric.id,
+                "name": metric.name,
+                "resolution": s.resolution,
+                "timestamps": s.timestamps,
+                "values": s.values,
+                "scores": scored.get("scores"),
+                "expected": scored.get("expected"),
+                "lower": scored.get("lower"),
+                "upper": scored.get("upper"),
+            }
+        )
+    return series
 
 
 # ------------------------------------------------------------------- scores & band
@@ -181,29 +234,78 @@ def metric_anomalies(
 
 # ------------------------------------------------------------------------ controls
 
+_EXCLUSION_FIELDS = ("expression", "start", "end", "reason")
+_RULE_FIELDS = ("expression", "sensitivity")
 
-def pause_learning(
-    *, session: Session, org_id: int, metric_ids: list[int], until: float | None, user_id
-) -> int:
-    for metric_id in metric_ids:
+
+def _audit(
+    session: Session,
+    principal: Principal,
+    action: str,
+    target_id: object,
+    before: dict | None = None,
+    after: dict | None = None,
+) -> None:
+    """Audit a change of detection settings (target type: the action's family)."""
+    audit.record_change(
+        session=session,
+        principal=principal,
+        action=action,
+        target_type=action.split(".", 1)[0],
+        target_id=target_id,
+        before=before,
+        after=after,
+    )
+
+
+def selected_metrics(*, session: Session, org_id: int, selection: MetricSelection) -> list[int]:
+    """Ids of the metrics a selection names (NotFound for an id not in the organization)
+    or whose expression matches."""
+    if selection.q is not None:
+        return metrics_service.ids_matching(session=session, org_id=org_id, q=selection.q)
+    ids = sorted(set(selection.metric_ids or []))
+    for metric_id in ids:
+        metrics_service.get_or_raise(session=session, org_id=org_id, metric_id=metric_id)
+    return ids
+
+
+def stop_learning(
+    *, session: Session, principal: Principal, selection: LearningStop
+) -> tuple[int, float | None]:
+    """Stop learning for the selected metrics (until ``duration_s`` from now, if set):
+    how many metrics, and until when (epoch seconds; None: until resumed)."""
+    ids = selected_metrics(session=session, org_id=principal.org_id, selection=selection)
+    until = clock.now().timestamp() + selection.duration_s if selection.duration_s else None
+    for metric_id in ids:
         row = session.get(LearningPause, metric_id)
         if row is None:
             session.add(
                 LearningPause(
-                    org_id=org_id, metric_id=metric_id, until=until, created_by_id=user_id
+                    org_id=principal.org_id,
+                    metric_id=metric_id,
+                    until=until,
+                    created_by_id=principal.user_id,
                 )
             )
         else:
-            row.until, row.created_by_id = until, user_id
-    return len(metric_ids)
+            row.until, row.created_by_id = until, principal.user_id
+    _audit(session, principal, "learning.stop", None, after={"metric_ids": ids, "until": until})
+    return len(ids), until
 
 
-def resume_learning(*, session: Session, org_id: int, metric_ids: list[int]) -> int:
-    result = session.execute(
-        delete(LearningPause).where(
-            LearningPause.org_id == org_id, LearningPause.metric_id.in_(metric_ids)
-        )
+def resume_learning(*, session: Session, principal: Principal, selection: MetricSelection) -> int:
+    """Resume learning for the selected metrics: how many were stopped."""
+    ids = selected_metrics(session=session, org_id=principal.org_id, selection=selection)
+    # A DELETE answers a CursorResult, which counts the rows it removed.
+    result = cast(
+        "CursorResult[Any]",
+        session.execute(
+            delete(LearningPause).where(
+                LearningPause.org_id == principal.org_id, LearningPause.metric_id.in_(ids)
+            )
+        ),
     )
+    _audit(session, principal, "learning.resume", None, after={"metric_ids": ids})
     return int(result.rowcount or 0)
 
 
@@ -213,24 +315,75 @@ def paused(session: Session, org_id: int) -> list[LearningPause]:
     return [p for p in session.scalars(stmt) if p.until is None or p.until > now]
 
 
-def create_exclusion(*, session: Session, org_id: int, expression: str, start, end, reason):
-    metrics_service.parse_expression(expression)
-    if start is not None and end is not None and end <= start:
+def list_exclusions(*, session: Session, org_id: int) -> list[Exclusion]:
+    """Metrics and periods detection ignores, oldest first."""
+    stmt = select(Exclusion).where(Exclusion.org_id == org_id).order_by(Exclusion.id)
+    return list(session.scalars(stmt))
+
+
+def get_exclusion(*, session: Session, org_id: int, exclusion_id: int) -> Exclusion:
+    return get_owned(session, Exclusion, org_id, exclusion_id)
+
+
+def create_exclusion(*, session: Session, principal: Principal, body: ExclusionCreate) -> Exclusion:
+    """Ignore points of matching metrics (in a period, if given)."""
+    metrics_service.parse_expression(body.expression)
+    if body.start is not None and body.end is not None and body.end <= body.start:
         raise ValidationFailed("'end' must be after 'start'.")
-    row = Exclusion(org_id=org_id, expression=expression, start=start, end=end, reason=reason)
+    row = Exclusion(org_id=principal.org_id, **body.model_dump())
     session.add(row)
     session.flush()
+    after = audit.snapshot(row, _EXCLUSION_FIELDS)
+    _audit(session, principal, "exclusion.create", row.id, after=after)
     return row
 
 
-def create_rule(*, session: Session, org_id: int, expression: str, sensitivity: str):
-    metrics_service.parse_expression(expression)
-    if sensitivity not in SENSITIVITY:
+def delete_exclusion(*, session: Session, principal: Principal, row: Exclusion) -> None:
+    before = audit.snapshot(row, _EXCLUSION_FIELDS)
+    _audit(session, principal, "exclusion.delete", row.id, before=before)
+    session.delete(row)
+
+
+def list_rules(*, session: Session, org_id: int) -> list[SensitivityRule]:
+    """Sensitivity rules, newest (the one that applies first) first."""
+    stmt = (
+        select(SensitivityRule)
+        .where(SensitivityRule.org_id == org_id)
+        .order_by(SensitivityRule.id.desc())
+    )
+    return list(session.scalars(stmt))
+
+
+def get_rule(*, session: Session, org_id: int, rule_id: int) -> SensitivityRule:
+    return get_owned(session, SensitivityRule, org_id, rule_id)
+
+
+def create_rule(
+    *, session: Session, principal: Principal, body: SensitivityCreate
+) -> SensitivityRule:
+    """Set the sensitivity of matching metrics."""
+    metrics_service.parse_expression(body.expression)
+    if body.sensitivity not in SENSITIVITY:
         raise ValidationFailed("Unknown sensitivity.", details={"allowed": list(SENSITIVITY)})
-    row = SensitivityRule(org_id=org_id, expression=expression, sensitivity=sensitivity)
+    row = SensitivityRule(
+        org_id=principal.org_id, expression=body.expression, sensitivity=body.sensitivity
+    )
     session.add(row)
     session.flush()
+    _audit(
+        session,
+        principal,
+        "sensitivity_rule.create",
+        row.id,
+        after=audit.snapshot(row, _RULE_FIELDS),
+    )
     return row
+
+
+def delete_rule(*, session: Session, principal: Principal, row: SensitivityRule) -> None:
+    before = audit.snapshot(row, _RULE_FIELDS)
+    _audit(session, principal, "sensitivity_rule.delete", row.id, before=before)
+    session.delete(row)
 
 
 def chart_overlay(session: Session, s: metrics_service.Series) -> dict:
