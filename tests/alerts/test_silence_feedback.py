@@ -282,7 +282,7 @@ def test_feedback_is_listed(client, owner, key, kind):
 
 
 def test_breach_runs_and_gaps_are_what_the_evaluator_would_open():
-    from augury.alerts.service import breach_runs, gaps
+    from augury.alerts.services.preview import breach_runs, gaps
 
     points = [(t, v) for t, v in enumerate([1, 9, 9, 9, 1, 9, 1, 9, 9])]
     assert breach_runs(points, {"above": 5}) == [(1, 4), (5, 6), (7, 8)]

@@ -13,6 +13,8 @@ Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
 Severity = Literal["critical", "high", "medium", "low", "info"]
 Timescale = Literal["native", "1h", "1d"]
 EpochS = Annotated[float, Field(ge=0, le=1e11, description="Epoch seconds.")]
+NotifyOn = Literal["open", "update", "close"]
+_EVERY_EVENT: tuple[NotifyOn, ...] = ("open", "update", "close")
 
 
 class Volume(StrictModel):
@@ -58,9 +60,7 @@ class AlertConfigCreate(StrictModel):
     )
     timescale: Timescale = "native"
     conditions: Conditions = Field(default_factory=Conditions)
-    notify_on: list[Literal["open", "update", "close"]] = Field(
-        default_factory=lambda: ["open", "update", "close"]
-    )
+    notify_on: list[NotifyOn] = Field(default_factory=lambda: list(_EVERY_EVENT))
     repeat_interval_s: int = Field(3600, ge=0, le=30 * 86400)
     channel_ids: list[Id] = Field(default_factory=list, max_length=50)
     routing_table_id: Id | None = None
