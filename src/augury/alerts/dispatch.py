@@ -51,8 +51,8 @@ GRAPHS_PER_MAIL = 2
 
 def backoff(attempt: int, base_s: float, cap_s: float, rng: random.Random | None = None) -> float:
     """Delay before attempt ``attempt + 1``: ``base * 2**(attempt-1)`` capped, jittered."""
-    rng = rng or random
-    return min(cap_s, base_s * 2 ** max(0, attempt - 1)) * rng.uniform(0.5, 1.0)
+    jitter = (rng or random).uniform(0.5, 1.0)
+    return min(cap_s, base_s * 2 ** max(0, attempt - 1)) * jitter
 
 
 class Claimed:
@@ -137,7 +137,7 @@ class Dispatcher:
             )
             if session.get_bind().dialect.name == "postgresql":
                 stmt = stmt.with_for_update(skip_locked=True, of=Delivery)
-            out = []
+            out: list[Claimed] = []
             for delivery, channel in session.execute(stmt).all():
                 if len(out) >= capacity:
                     break

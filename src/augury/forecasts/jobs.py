@@ -88,7 +88,8 @@ class RunForecast:
     def _finish(db: Database, run_id: int, status: str, error: str) -> None:
         with db.session() as session:
             run = session.get(ForecastRun, run_id)
-            run.status, run.error, run.finished_at = status, error[:2000] or None, clock.now()
+            if run is not None:  # deleted with its task meanwhile: nothing to record
+                run.status, run.error, run.finished_at = status, error[:2000] or None, clock.now()
 
 
 def _is_abort(exc: BaseException) -> bool:

@@ -7,6 +7,7 @@ processes; this module is what the API, the CLI and other domains call.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from pydantic import ValidationError
@@ -21,6 +22,7 @@ from augury.config import QuotaSettings
 from augury.errors import Conflict, QuotaExceeded, ValidationFailed
 from augury.jobs import types as job_types
 from augury.jobs.models import FINAL_STATUSES, Job, JobLog, JobStatus
+from augury.store.db import changed
 from augury.store.owned import get_owned
 from augury.store.pagination import PageParams, paginate
 
@@ -79,6 +81,7 @@ def _check_quotas(session: Session, org_id: int, job_type, params, quotas: Quota
             .select_from(Job)
             .where(Job.org_id == org_id, Job.status.in_([JobStatus.pending, JobStatus.running]))
         )
+        active = active or 0
         if active >= quotas.active_jobs:
             raise QuotaExceeded(
                 f"The organization has {active} jobs waiting or running, its quota "
@@ -132,13 +135,14 @@ def abort(*, session: Session, principal: Principal, job_id: int) -> Job:
     job.abort_requested = True
     if job.status == JobStatus.pending:
         # Guard against a runner claiming it at this very moment.
-        claimed = session.execute(
+        claimed = changed(
+            session,
             update(Job)
             .where(Job.id == job.id, Job.status == JobStatus.pending)
             .values(
                 status=JobStatus.aborted, finished_at=clock.now(), message="aborted before start"
-            )
-        ).rowcount
+            ),
+        )
         if claimed:
             session.refresh(job)
     audit.record(
@@ -214,14 +218,16 @@ def consumptions(
         }
     )
     for job, email in session.execute(stmt):
-        key = (job.started_at.date().isoformat(), job.user_id, email, job.type)
+        started = job.started_at
+        assert started is not None  # the query keeps started jobs only
+        key = (started.date().isoformat(), job.user_id, email, job.type)
         g = groups[key]
         g["jobs"] += 1
         g["cpu_seconds"] += job.cpu_seconds or 0.0
         g["peak_memory_mb"] = max(g["peak_memory_mb"], job.peak_memory_mb or 0.0)
         g["disk_written_mb"] += job.disk_written_mb or 0.0
         end = job.finished_at or clock.now()
-        g["wall_seconds"] += max(0.0, (end - job.started_at).total_seconds())
+        g["wall_seconds"] += max(0.0, (end - started).total_seconds())
         if job.status in ("succeeded", "failed", "aborted"):
             g[job.status] += 1
     rows = []
@@ -241,7 +247,7 @@ def consumptions(
 
 
 def recover_interrupted(
-    *, session: Session, host: str, alive: callable, heartbeat_timeout_s: float
+    *, session: Session, host: str, alive: Callable[[int], bool], heartbeat_timeout_s: float
 ) -> list[int]:
     """Mark jobs left 'running' by a dead process as failed with reason "interrupted".
 

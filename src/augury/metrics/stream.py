@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 from augury import clock
 from augury.metrics.models import MetricPoint, MetricPointInbox, StreamQueueItem
 from augury.store.base import UTCDateTime
-from augury.store.db import Database
+from augury.store.db import Database, changed
 
 log = logging.getLogger("augury.metrics")
 
@@ -152,13 +152,13 @@ def compact(db: Database, consumers: Sequence[str], limit: int = COMPACT_LIMIT) 
                 ],
             )
         inbox = delete(MetricPointInbox).where(MetricPointInbox.id <= hi)
-        moved = session.execute(inbox).rowcount
+        moved = changed(session, inbox)
         by_org: dict[int, dict[int, list[float]]] = {}
         for metric_id, org_id, first, last, count in spans:
             by_org.setdefault(org_id, {})[metric_id] = [first, last, count]
         for org_id, org_spans in by_org.items():
             enqueue(session, org_id, org_spans, consumers)
-        return int(moved or 0)
+        return moved
 
 
 def merge(items: Iterable[StreamQueueItem]) -> list[Span]:
@@ -202,9 +202,9 @@ def load_batches(session: Session, spans: list[Span], chunk: int = 500) -> list[
                 for p in by_metric.get(span.metric_id, ())
                 if span.first_ts <= p[0] <= span.last_ts
             ]
-            ts = np.array([p[0] for p in points], dtype=float)
+            stamps = np.array([p[0] for p in points], dtype=float)
             values = np.array([p[1] for p in points], dtype=float)
-            batches.append(PointBatch(span.org_id, span.metric_id, ts, values))
+            batches.append(PointBatch(span.org_id, span.metric_id, stamps, values))
     return batches
 
 
@@ -294,7 +294,7 @@ def _consume(
 ) -> int:
     """One transaction: claim rows (appending their ids to ``claimed``), consume, delete."""
     with db.session() as session:
-        items = []
+        items: list[StreamQueueItem] = []
         spans = 0
         for item in _claim(session, consumer.name, limit, ids):
             if items and spans + len(item.spans) > MAX_SPANS:
@@ -400,4 +400,4 @@ def retry_parked(session: Session, org_id: int, item_id: int | None = None) -> i
     )
     if item_id is not None:
         stmt = stmt.where(StreamQueueItem.id == item_id)
-    return int(session.execute(stmt).rowcount or 0)
+    return changed(session, stmt)

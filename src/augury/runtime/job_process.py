@@ -68,7 +68,8 @@ class JobContext:
                     message=message,
                 )
             )
-            abort = session.get(Job, self.job_id).abort_requested
+            job = session.get(Job, self.job_id)
+            abort = job is None or job.abort_requested  # a deleted job stops too
         if abort or self.aborted:
             raise JobAborted
 
@@ -106,6 +107,8 @@ def main(argv: list[str]) -> int:
     db = Database(settings.db_url)
     with db.session() as session:
         job = session.get(Job, job_id)
+        if job is None:  # deleted before it could start
+            return 0
         session.expunge(job)
     ctx = JobContext(db, settings, job)
 

@@ -39,7 +39,7 @@ from augury.config import Settings
 from augury.jobs import service as jobs_service
 from augury.jobs.models import Job, JobStatus
 from augury.runtime.loops import Loop
-from augury.store.db import Database
+from augury.store.db import Database, changed
 
 log = logging.getLogger("augury.jobs")
 
@@ -250,22 +250,16 @@ class JobRunner(Loop):
             self._claim(free)
 
     def _claim(self, n: int) -> None:
+        stmt = select(Job.id).where(Job.status == JobStatus.pending)
+        if self.only_ids is not None:
+            stmt = stmt.where(Job.id.in_(self.only_ids))
         with self.db.session() as session:
-            candidates = list(
-                session.scalars(
-                    select(Job.id)
-                    .where(
-                        Job.status == JobStatus.pending,
-                        Job.id.in_(self.only_ids) if self.only_ids is not None else True,
-                    )
-                    .order_by(Job.created_at, Job.id)
-                    .limit(n)
-                )
-            )
+            candidates = list(session.scalars(stmt.order_by(Job.created_at, Job.id).limit(n)))
             claimed = []
             for job_id in candidates:
                 now = clock.now()
-                won = session.execute(
+                won = changed(
+                    session,
                     update(Job)
                     .where(Job.id == job_id, Job.status == JobStatus.pending)
                     .values(
@@ -274,8 +268,8 @@ class JobRunner(Loop):
                         heartbeat_at=now,
                         host=self.host,
                         message="starting",
-                    )
-                ).rowcount
+                    ),
+                )
                 if won:
                     claimed.append(job_id)
         for job_id in claimed:
@@ -356,7 +350,7 @@ class JobRunner(Loop):
             return False  # its forkserver is gone, and it dies with it: soon
         run.returncode = ended.code if ended is not None else None
         self.running.pop(run.job_id, None)
-        values = {"heartbeat_at": clock.now()}
+        values: dict[str, object] = {"heartbeat_at": clock.now()}
         if ended is not None:
             # The kernel's own accounting of the whole child: exact even when it was killed.
             values["cpu_seconds"] = round(ended.cpu_seconds, 3)

@@ -100,4 +100,5 @@ class StreamProcessor(Loop):
 
     def run_cycle(self) -> int:
         """One round as the loop runs it (failures logged, not raised)."""
-        return int(self.round() or 0)
+        done = self.round()
+        return done if isinstance(done, int) else 0

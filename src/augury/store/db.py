@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, cast
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql import Executable
 
 
 def make_engine(url: str) -> Engine:
@@ -68,3 +70,9 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def changed(session: Session, stmt: Executable) -> int:
+    """Run an UPDATE or DELETE and return how many rows it changed."""
+    result = cast("CursorResult[Any]", session.execute(stmt))
+    return int(result.rowcount or 0)
