@@ -17,50 +17,32 @@ import time
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import JSONResponse
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from augury.accounts.principal import Principal
 from augury.anomalies import service as anomalies_service
-from augury.api.deps import (
-    Admin,
-    Ingester,
-    ObjectId,
-    Reader,
-    SessionDep,
-    SettingsDep,
-    Writer,
-    get_ingest_principal,
-)
+from augury.api.deps import Admin, Ingester, Reader, SessionDep, SettingsDep, Writer
 from augury.api.errors import error_body
 from augury.api.pagination import Page, PageDep, make_page
-from augury.audit import service as audit
 from augury.config import Settings
 from augury.errors import BadPayload, PayloadTooLarge
 from augury.jobs import service as jobs_service
 from augury.jobs.schemas import JobRead
 from augury.metrics import graph, schemas, service, stream, writer
+from augury.metrics.deps import MetricDep, StreamSchemaDep, TokenReader
 from augury.metrics.ingest import anodot, influx, prometheus
 from augury.metrics.ingest import encoding as compression
 from augury.metrics.ingest.points import IngestError, ParseResult
-from augury.metrics.models import Metric, StreamSchema
+from augury.metrics.models import StreamSchema
 
 router = APIRouter(tags=["metrics"])
 v2_router = APIRouter(prefix="/api/v2", tags=["metrics"])
 
 MAX_INFLATED = 64 * 1024 * 1024
 """Largest body accepted after gzip/deflate decompression (a zip bomb stops here)."""
-
-
-def _token_reader(principal: Annotated[Principal, Depends(get_ingest_principal)]) -> Principal:
-    return principal.require("read")
-
-
-TokenReader = Annotated[Principal, Depends(_token_reader)]
-"""Read access that also accepts Anodot's ``?token=`` (EPS, stream cardinality)."""
 
 
 # -------------------------------------------------------------------- ingestion
@@ -413,15 +395,7 @@ def stream_cardinality(
     token: Annotated[str | None, Query(description="API key (Anodot data token).")] = None,
 ):
     """Metrics per 3.0 stream (schema), Anodot's per-stream cardinality."""
-    counts = func.count(Metric.id)
-    rows = session.execute(
-        select(StreamSchema.name, counts)
-        .join(Metric, Metric.stream_schema_id == StreamSchema.id, isouter=True)
-        .where(StreamSchema.org_id == principal.org_id)
-        .group_by(StreamSchema.id, StreamSchema.name)
-    ).all()
-    streams = [{"name": n, "numMetrics": int(c)} for n, c in rows]
-    streams.sort(key=(lambda s: s["name"]) if sort == "name" else (lambda s: -s["numMetrics"]))
+    streams = service.stream_cardinality(session=session, org_id=principal.org_id, sort=sort)
     return {"streams": streams}
 
 
@@ -450,24 +424,17 @@ def metrics_cardinality(
 
 
 @router.get("/metrics/{metric_id}", response_model=schemas.MetricRead)
-def get_metric(metric_id: ObjectId, principal: Reader, session: SessionDep):
+def get_metric(metric: MetricDep):
     """One metric."""
-    return service.get_or_raise(session=session, org_id=principal.org_id, metric_id=metric_id)
+    return metric
 
 
 @router.delete("/metrics/{metric_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_metric(metric_id: ObjectId, request: Request, principal: Admin, session: SessionDep):
+def delete_metric(request: Request, principal: Admin, metric: MetricDep, session: SessionDep):
     """Delete a metric and all its points (admins)."""
-    metric = service.get_or_raise(session=session, org_id=principal.org_id, metric_id=metric_id)
-    audit.record_change(
-        session=session,
-        principal=principal,
-        action="metric.delete",
-        target_type="metric",
-        target_id=metric.id,
-        before=audit.snapshot(metric, ("name", "what", "dimensions")),
-    )
-    service.delete_metric(session=session, org_id=principal.org_id, metric_id=metric_id)
+    metric_id = metric.id
+    service.delete_metric(session=session, principal=principal, metric=metric)
+    # The ingestion cache must not hand the deleted id to the next sample of the metric.
     request.app.state.metric_cache.forget(principal.org_id, {metric_id})
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -479,24 +446,18 @@ Resolution = Annotated[
 ]
 
 
-def _series(session, org_id, metric_id, start, end, resolution) -> service.Series:
-    metric = service.get_or_raise(session=session, org_id=org_id, metric_id=metric_id)
-    return service.timeseries(
-        session=session, metric=metric, start=start, end=end, resolution=resolution
-    )
-
-
 @router.get("/metrics/{metric_id}/timeseries", response_model=schemas.TimeseriesRead)
 def metric_timeseries(
-    metric_id: ObjectId,
-    principal: Reader,
+    metric: MetricDep,
     session: SessionDep,
     start: Annotated[Epoch, Query(alias="from")] = None,
     end: Annotated[Epoch, Query(alias="to")] = None,
     resolution: Resolution = "auto",
 ):
     """The metric's points in `[from, to)`, ready to chart (default: the last day of data)."""
-    s = _series(session, principal.org_id, metric_id, start, end, resolution)
+    s = service.timeseries(
+        session=session, metric=metric, start=start, end=end, resolution=resolution
+    )
     detected = anomalies_service.chart_overlay(session, s)
     return schemas.TimeseriesRead(
         metric_id=s.metric.id,
@@ -521,8 +482,7 @@ def metric_timeseries(
     responses={200: {"content": {"image/png": {}}, "description": "A PNG chart."}},
 )
 def metric_graph(
-    metric_id: ObjectId,
-    principal: Reader,
+    metric: MetricDep,
     session: SessionDep,
     start: Annotated[Epoch, Query(alias="from")] = None,
     end: Annotated[Epoch, Query(alias="to")] = None,
@@ -532,7 +492,9 @@ def metric_graph(
 ):
     """The series, its learned band and its anomalies drawn as a PNG image (for mails,
     chat and dashboards)."""
-    s = _series(session, principal.org_id, metric_id, start, end, resolution)
+    s = service.timeseries(
+        session=session, metric=metric, start=start, end=end, resolution=resolution
+    )
     png = graph.render(s, width=width, height=height, **anomalies_service.chart_overlay(session, s))
     return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})
 
@@ -567,18 +529,14 @@ def list_stream_schemas(principal: Reader, session: SessionDep):
     return [{"streamSchemaWrapper": _schema_body(r), "schemaCubesWrapper": {}} for r in rows]
 
 
-SchemaId = Annotated[str, Path(max_length=36, description="Stream schema id.")]
-
-
 @v2_router.get("/stream-schemas/{schema_id}", response_model=schemas.StreamSchemaRead)
-def get_stream_schema(schema_id: SchemaId, principal: Reader, session: SessionDep):
+def get_stream_schema(row: StreamSchemaDep):
     """One stream schema."""
-    row = service.get_schema(session=session, org_id=principal.org_id, schema_id=schema_id)
     return _schema_body(row)
 
 
 @v2_router.delete("/stream-schemas/{schema_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_stream_schema(schema_id: SchemaId, principal: Writer, session: SessionDep):
+def delete_stream_schema(principal: Writer, row: StreamSchemaDep, session: SessionDep):
     """Delete a stream schema (its metrics and their points stay)."""
-    service.delete_schema(session=session, org_id=principal.org_id, schema_id=schema_id)
+    service.delete_schema(session=session, row=row)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

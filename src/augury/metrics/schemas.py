@@ -84,11 +84,6 @@ class IngestResult(BaseModel):
     rejected: int = Field(description="Samples refused.")
 
 
-class WatermarkBody(BaseModel):
-    schemaId: str = Field(max_length=36)
-    watermark: float | str
-
-
 class StreamSchemaRead(BaseModel):
     schema_: dict = Field(alias="schema", serialization_alias="schema")
     meta: dict

@@ -1,7 +1,8 @@
 """Metrics: search by expression, read series at a resolution, cardinality, EPS, schemas.
 
 Ingestion (writing points) is :mod:`augury.metrics.writer`; this module is what the
-API, the UI and the CLI read through.
+API, the UI and the CLI read through, and where a metric is deleted (audited here,
+with the acting principal). Functions never commit (the caller's unit of work does).
 """
 
 from __future__ import annotations
@@ -9,11 +10,14 @@ from __future__ import annotations
 import math
 import uuid
 from dataclasses import dataclass
+from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, and_, delete, exists, func, not_, or_, select
 from sqlalchemy.orm import Session
 
 from augury import clock
+from augury.accounts.principal import Principal
+from augury.audit import service as audit
 from augury.errors import NotFound, ValidationFailed
 from augury.metrics import expressions, rollups
 from augury.metrics.ingest import anodot
@@ -38,7 +42,7 @@ PARTIAL_LOOKBACK = 24
 MAX_POINTS = 10_000
 """Most points one timeseries answer holds; ``auto`` picks a resolution that fits 1,500."""
 AUTO_TARGET = 1_500
-SORTS = {
+SORTS: dict[str, ColumnElement[Any]] = {
     "name": Metric.name.asc(),
     "-name": Metric.name.desc(),
     "last_seen": Metric.last_ts.asc(),
@@ -118,9 +122,16 @@ def get_or_raise(*, session: Session, org_id: int, metric_id: int) -> Metric:
     return get_owned(session, Metric, org_id, metric_id, "Metric")
 
 
-def delete_metric(*, session: Session, org_id: int, metric_id: int) -> None:
-    """Delete a metric with its points and rollups."""
-    metric = get_or_raise(session=session, org_id=org_id, metric_id=metric_id)
+def delete_metric(*, session: Session, principal: Principal, metric: Metric) -> None:
+    """Delete a metric with its points and rollups (audited with what identified it)."""
+    audit.record_change(
+        session=session,
+        principal=principal,
+        action="metric.delete",
+        target_type="metric",
+        target_id=metric.id,
+        before=audit.snapshot(metric, ("name", "what", "dimensions")),
+    )
     for table in (MetricPointInbox, MetricPoint, MetricRollup, MetricDimension):
         session.execute(delete(table).where(table.metric_id == metric.id))
     session.delete(metric)
@@ -231,8 +242,8 @@ def timeseries(
                 "or a shorter range.",
                 details={"max_points": MAX_POINTS},
             )
-        rows = native_points(session, metric.id, start, end)
-        return Series(metric, "native", start, end, [r[0] for r in rows], [r[1] for r in rows])
+        points = native_points(session, metric.id, start, end)
+        return Series(metric, "native", start, end, [p[0] for p in points], [p[1] for p in points])
     # Only the part of the range that holds data counts against the limit.
     data_lo = max(start, metric.first_ts if metric.first_ts is not None else start)
     data_hi = min(end, metric.last_ts + res if metric.last_ts is not None else end)
@@ -260,31 +271,33 @@ def timeseries(
         .order_by(MetricRollup.bucket)
     ).all()
     counter = metric.target_type == "counter"
-    counts = [r.count for r in rows]
+    # By position: a row's ``count`` attribute is also tuple.count.
+    buckets = [r[0] for r in rows]
+    counts = [int(r[1]) for r in rows]
     newest_bucket = math.floor(metric.last_ts / res) * res if metric.last_ts is not None else None
-    partial = bool(rows) and rows[-1].bucket == newest_bucket
+    partial = bool(rows) and buckets[-1] == newest_bucket
     if partial:
         before = session.execute(
             select(MetricRollup.count)
             .where(
                 MetricRollup.metric_id == metric.id,
                 MetricRollup.resolution == res,
-                MetricRollup.bucket < rows[-1].bucket,
+                MetricRollup.bucket < buckets[-1],
             )
             .order_by(MetricRollup.bucket.desc())
             .limit(PARTIAL_LOOKBACK)
         ).scalars()
-        usual = [*reversed(list(before)), counts[-1]]
+        usual = [*reversed([int(c) for c in before]), counts[-1]]
         partial = rollups.bucket_is_partial(
-            rows[-1].bucket, res, usual, metric.last_ts, clock.now().timestamp()
+            buckets[-1], res, usual, metric.last_ts, clock.now().timestamp()
         )
     return Series(
         metric,
         resolution,
         start,
         end,
-        [r.bucket for r in rows],
-        [r.sum if counter else r.sum / r.count for r in rows],
+        buckets,
+        [r.sum if counter else r.sum / c for r, c in zip(rows, counts, strict=True)],
         [r.min for r in rows],
         [r.max for r in rows],
         counts,
@@ -475,6 +488,23 @@ def get_schema(*, session: Session, org_id: int, schema_id: str) -> StreamSchema
     return row
 
 
+def stream_cardinality(
+    *, session: Session, org_id: int, sort: Literal["name", "size"] = "name"
+) -> list[dict]:
+    """Metrics per 3.0 stream (schema), Anodot's per-stream cardinality: by name, or
+    largest first."""
+    counts = func.count(Metric.id)
+    rows = session.execute(
+        select(StreamSchema.name, counts)
+        .join(Metric, Metric.stream_schema_id == StreamSchema.id, isouter=True)
+        .where(StreamSchema.org_id == org_id)
+        .group_by(StreamSchema.id, StreamSchema.name)
+    ).all()
+    counted = [(name, int(n)) for name, n in rows]
+    counted.sort(key=(lambda c: c[0]) if sort == "name" else (lambda c: -c[1]))
+    return [{"name": name, "numMetrics": n} for name, n in counted]
+
+
 def schemas_by_id(*, session: Session, org_id: int) -> dict[str, anodot.StreamSchema]:
     """Parsed schemas of the organization, for :func:`anodot.parse_v3`."""
     return {
@@ -483,8 +513,9 @@ def schemas_by_id(*, session: Session, org_id: int) -> dict[str, anodot.StreamSc
     }
 
 
-def delete_schema(*, session: Session, org_id: int, schema_id: str) -> None:
-    session.delete(get_schema(session=session, org_id=org_id, schema_id=schema_id))
+def delete_schema(*, session: Session, row: StreamSchema) -> None:
+    """Delete a stream schema (its metrics and their points stay)."""
+    session.delete(row)
 
 
 def set_watermark(*, session: Session, org_id: int, schema_id: str, timestamp: float) -> None:
@@ -500,4 +531,4 @@ def watermarks(*, session: Session, org_id: int) -> dict[str, float]:
             StreamSchema.org_id == org_id, StreamSchema.watermark.is_not(None)
         )
     ).all()
-    return {schema_id: mark for schema_id, mark in rows}
+    return {schema_id: mark for schema_id, mark in rows if mark is not None}
