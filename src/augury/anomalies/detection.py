@@ -449,7 +449,7 @@ def _group_update(session: Session, anomaly: MetricAnomaly) -> None:
     if anomaly.points >= PATTERN_POINTS:
         anomaly.type = "pattern_change"
     session.flush()
-    group = session.get(AnomalyGroup, anomaly.group_id)
+    group = session.get_one(AnomalyGroup, anomaly.group_id)
     members = list(session.scalars(select(MetricAnomaly).where(MetricAnomaly.group_id == group.id)))
     strongest = max(members, key=lambda a: a.peak_score)
     group.start = min(a.start for a in members)
@@ -463,6 +463,12 @@ def _group_update(session: Session, anomaly: MetricAnomaly) -> None:
     group.updated_at = clock.now()
 
 
+def _newest(row: _Row) -> float:
+    """The newest point scored for the row's metric (this batch's last, once scored)."""
+    last = row.state.last_ts
+    return float(row.ts[-1]) if last is None else last
+
+
 def _score_rollups(
     session: Session, rows: list[_Row], controls: dict[int, Controls], timescale: int
 ) -> None:
@@ -473,7 +479,7 @@ def _score_rollups(
         if 0 < _interval(r.state) <= timescale / 4
         and (
             r.prev_last is None
-            or math.floor(r.prev_last / timescale) < math.floor(r.state.last_ts / timescale)
+            or math.floor(r.prev_last / timescale) < math.floor(_newest(r) / timescale)
         )
     ]
     if not candidates:
@@ -487,7 +493,7 @@ def _score_rollups(
     todo = []
     for r in candidates:
         state = states.get(r.metric.id) or _new_state(session, r.metric.id, timescale, states)
-        closed_before = math.floor(r.state.last_ts / timescale) * timescale
+        closed_before = math.floor(_newest(r) / timescale) * timescale
         if state.last_ts is not None:
             lo = state.last_ts + timescale
         else:
