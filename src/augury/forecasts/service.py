@@ -9,24 +9,31 @@ sum is low and whose average is noisy, is left out, see :func:`history`), and no
 metric's anomalies (see :func:`anomaly_spans`): they are flagged to the engine, which
 replaces them by the same hour of the neighbouring cycles, so that a forecast does not
 repeat last night's incident.
+
+Creating and deleting a task is audited here, with the acting principal. Functions
+never commit (the caller's unit of work does).
 """
 
 from __future__ import annotations
 
 import math
 from datetime import timedelta
+from typing import Any
 
 import numpy as np
 from sqlalchemy import desc, func, select
 from sqlalchemy.orm import Session
 
 from augury import clock
+from augury.accounts.principal import Principal
 from augury.anomalies.models import MetricAnomaly
+from augury.audit import service as audit
 from augury.engines.forecast import auto_forecast
 from augury.engines.forecast.base import level_key, normalize_levels
 from augury.engines.timegrid import forecast_options, on_grid
 from augury.errors import Conflict, ValidationFailed
 from augury.forecasts.models import ForecastResult, ForecastRun, ForecastTask
+from augury.forecasts.schemas import TaskCreate
 from augury.jobs import service as jobs_service
 from augury.jobs.models import Job, JobStatus
 from augury.metrics import service as metrics_service
@@ -45,6 +52,8 @@ MAX_ANOMALIES = 1000
 """Most recent anomalies of a metric left out of its forecast's history."""
 RESOLUTION_SECONDS = {"1m": 60, "5m": 300, "1h": 3600, "1d": 86400}
 ACTIVE_RUN = ("pending", "running")
+_AUDITED = ("name", "expression", "horizon", "resolution", "levels", "every_minutes")
+"""A task's fields the audit log keeps when it is created or deleted."""
 
 
 # ------------------------------------------------------------------------- tasks
@@ -69,24 +78,13 @@ def validate(*, horizon: int, resolution: str, levels: list[float]) -> list[floa
     return out
 
 
-def create_task(
-    *,
-    session: Session,
-    org_id: int,
-    user_id: int | None,
-    name: str,
-    expression: str,
-    horizon: int,
-    resolution: str,
-    levels: list[float],
-    every_minutes: int | None,
-) -> ForecastTask:
+def create_task(*, session: Session, principal: Principal, body: TaskCreate) -> ForecastTask:
     """Create a task and queue its first run."""
-    levels = validate(horizon=horizon, resolution=resolution, levels=levels)
-    ids = metrics_service.ids_matching(session=session, org_id=org_id, q=expression)
+    levels = validate(horizon=body.horizon, resolution=body.resolution, levels=body.levels)
+    ids = metrics_service.ids_matching(session=session, org_id=principal.org_id, q=body.expression)
     if not ids:
         raise ValidationFailed(
-            "No metric matches the expression.", details={"expression": expression}
+            "No metric matches the expression.", details={"expression": body.expression}
         )
     if len(ids) > MAX_METRICS:
         raise ValidationFailed(
@@ -94,18 +92,26 @@ def create_task(
             details={"matches": len(ids), "max_metrics": MAX_METRICS},
         )
     task = ForecastTask(
-        org_id=org_id,
-        name=name,
-        expression=expression,
-        horizon=horizon,
-        resolution=resolution,
+        org_id=principal.org_id,
+        name=body.name,
+        expression=body.expression,
+        horizon=body.horizon,
+        resolution=body.resolution,
         levels=levels,
-        every_minutes=every_minutes,
-        created_by_id=user_id,
+        every_minutes=body.every_minutes,
+        created_by_id=principal.user_id,
     )
     session.add(task)
     session.flush()
-    start_run(session=session, task=task, user_id=user_id)
+    start_run(session=session, task=task, user_id=principal.user_id)
+    audit.record_change(
+        session=session,
+        principal=principal,
+        action="forecast.create",
+        target_type="forecast",
+        target_id=task.id,
+        after=audit.snapshot(task, _AUDITED),
+    )
     return task
 
 
@@ -113,9 +119,34 @@ def get_task(*, session: Session, org_id: int, task_id: int) -> ForecastTask:
     return get_owned(session, ForecastTask, org_id, task_id, "Forecast task")
 
 
-def list_tasks(*, session: Session, org_id: int, page: PageParams):
+def list_tasks(
+    *, session: Session, org_id: int, page: PageParams
+) -> tuple[list[ForecastTask], int]:
+    """Tasks of the organization, newest first."""
     stmt = select(ForecastTask).where(ForecastTask.org_id == org_id).order_by(desc(ForecastTask.id))
     return paginate(session, stmt, page)
+
+
+def delete_task(*, session: Session, principal: Principal, task: ForecastTask) -> None:
+    """Delete a task with its runs and results; a run still going has its job aborted."""
+    for run in runs(session, task.id, limit=1000):
+        if run.status in ACTIVE_RUN and run.job_id:
+            jobs_service.abort(session=session, principal=principal, job_id=run.job_id)
+    audit.record_change(
+        session=session,
+        principal=principal,
+        action="forecast.delete",
+        target_type="forecast",
+        target_id=task.id,
+        before=audit.snapshot(task, _AUDITED),
+    )
+    session.delete(task)
+
+
+def run_now(*, session: Session, principal: Principal, task: ForecastTask) -> ForecastRun:
+    """Queue a run of ``task`` now (409 while one is queued or running)."""
+    sync_runs(session, task.id)
+    return start_run(session=session, task=task, user_id=principal.user_id)
 
 
 def start_run(*, session: Session, task: ForecastTask, user_id: int | None) -> ForecastRun:
@@ -155,6 +186,12 @@ def runs(session: Session, task_id: int, limit: int = 20) -> list[ForecastRun]:
     return list(session.scalars(stmt))
 
 
+def current_runs(session: Session, task_id: int) -> list[ForecastRun]:
+    """The task's recent runs, newest first, with those whose job ended marked so."""
+    sync_runs(session, task_id)
+    return runs(session, task_id)
+
+
 def sync_runs(session: Session, task_id: int) -> None:
     """Mark runs whose job ended without finishing them (aborted, failed, lost)."""
     stmt = (
@@ -192,6 +229,15 @@ def results(
     return list(session.execute(stmt).tuples())
 
 
+def latest_results(
+    session: Session, task: ForecastTask, metric_id: int | None = None
+) -> tuple[ForecastRun | None, list[tuple[ForecastResult, Metric]]]:
+    """The newest complete run of ``task`` and its results (one metric's, if given)."""
+    sync_runs(session, task.id)
+    run = latest_complete_run(session, task.id)
+    return run, results(session, run, metric_id) if run else []
+
+
 # ---------------------------------------------------------------------- history
 
 
@@ -203,13 +249,17 @@ def history(
     At a rollup resolution these are complete buckets only: the newest bucket is left
     out while it is still filling (see :func:`augury.metrics.rollups.bucket_is_partial`).
     """
+    rows: list[tuple[float, float]]
     if resolution == "native":
-        rows = session.execute(
-            select(MetricPoint.ts, MetricPoint.value)
-            .where(MetricPoint.metric_id == metric.id)
-            .order_by(desc(MetricPoint.ts))
-            .limit(limit)
-        ).all()
+        rows = [
+            (ts, value)
+            for ts, value in session.execute(
+                select(MetricPoint.ts, MetricPoint.value)
+                .where(MetricPoint.metric_id == metric.id)
+                .order_by(desc(MetricPoint.ts))
+                .limit(limit)
+            )
+        ]
     else:
         res = RESOLUTION_SECONDS[resolution]
         value = (
@@ -217,18 +267,18 @@ def history(
             if metric.target_type == "counter"
             else (MetricRollup.sum / MetricRollup.count)
         )
-        rows = session.execute(
+        buckets = session.execute(
             select(MetricRollup.bucket, value, MetricRollup.count)
             .where(MetricRollup.metric_id == metric.id, MetricRollup.resolution == res)
             .order_by(desc(MetricRollup.bucket))
             .limit(limit + 1)
         ).all()
-        counts = [r[2] for r in reversed(rows)]
-        if rows and bucket_is_partial(
-            rows[0][0], res, counts, metric.last_ts, clock.now().timestamp()
+        counts = [int(b[2]) for b in reversed(buckets)]
+        if buckets and bucket_is_partial(
+            buckets[0][0], res, counts, metric.last_ts, clock.now().timestamp()
         ):
-            rows = rows[1:]
-        rows = rows[:limit]
+            buckets = buckets[1:]
+        rows = [(b[0], b[1]) for b in buckets[:limit]]
     rows.reverse()
     return (
         np.array([r[0] for r in rows], dtype=float),
@@ -357,11 +407,16 @@ def accuracy(session: Session, task: ForecastTask, metric: Metric) -> dict:
     ).all()
     ts, values = history(session, metric, task.resolution, limit=MAX_HISTORY * 2)
     actual_at = dict(zip(ts.tolist(), values.tolist(), strict=True))
-    errors, abs_scaled, covered, n_runs = [], [], {}, 0
+    errors: list[float] = []
+    abs_scaled: list[float] = []
+    covered: dict[str, list[bool]] = {}
+    n_runs = 0
     for result in past:
         step = result.step or 1.0
+        # An "ok" result has all of these; the columns are nullable for the others.
+        mean, lower, upper = result.mean or [], result.lower or {}, result.upper or {}
         pairs = []
-        for i, t in enumerate(result.timestamps):
+        for i, t in enumerate(result.timestamps or []):
             a = actual_at.get(t)
             if a is None and task.resolution == "native":
                 j = int(np.searchsorted(ts, t))
@@ -378,13 +433,13 @@ def accuracy(session: Session, task: ForecastTask, metric: Metric) -> dict:
         m = m if len(before) > m else 1
         scale = float(np.mean(np.abs(before[m:] - before[:-m]))) if len(before) > m else 0.0
         for i, a in pairs:
-            f = result.mean[i]
+            f = mean[i]
             denom = abs(a) + abs(f)
             errors.append(200.0 * abs(a - f) / denom if denom > 0 else 0.0)
             if scale > 0:
                 abs_scaled.append(abs(a - f) / scale)
-            for key in result.lower:
-                hit = result.lower[key][i] <= a <= result.upper[key][i]
+            for key in lower:
+                hit = lower[key][i] <= a <= upper[key][i]
                 covered.setdefault(key, []).append(hit)
     return {
         "metric_id": metric.id,
@@ -395,6 +450,17 @@ def accuracy(session: Session, task: ForecastTask, metric: Metric) -> dict:
         "mase": round(float(np.mean(abs_scaled)), 4) if abs_scaled else None,
         "coverage": {k: round(100.0 * float(np.mean(v)), 2) for k, v in covered.items()},
     }
+
+
+def task_accuracy(session: Session, task: ForecastTask) -> list[dict]:
+    """:func:`accuracy` for each metric the task's expression matches now (at most
+    ``MAX_METRICS``)."""
+    ids = metrics_service.ids_matching(session=session, org_id=task.org_id, q=task.expression)
+    metrics = [
+        metrics_service.get_or_raise(session=session, org_id=task.org_id, metric_id=mid)
+        for mid in ids[:MAX_METRICS]
+    ]
+    return [accuracy(session, task, m) for m in metrics]
 
 
 # ---------------------------------------------------------------------------- yhat
@@ -421,7 +487,16 @@ def yhat(session: Session, metric: Metric, *, steps: int, resolution: str) -> di
         .order_by(desc(ForecastResult.id))
         .limit(1)
     ).scalar()
-    if stored is not None and len(stored.timestamps) >= steps and "95" in stored.lower:
+    out: dict[str, Any]
+    if (
+        stored is not None
+        and stored.timestamps is not None
+        and stored.mean is not None
+        and stored.lower is not None
+        and stored.upper is not None
+        and len(stored.timestamps) >= steps
+        and "95" in stored.lower
+    ):
         out = {
             "origin": stored.origin,
             "model": stored.model,
