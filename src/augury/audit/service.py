@@ -62,6 +62,11 @@ def jsonable(value: object) -> object:
     return value
 
 
+def jsonable_dict(value: dict) -> dict:
+    """A dict with its keys as text and its values as :func:`jsonable` makes them."""
+    return {str(k): jsonable(v) for k, v in value.items()}
+
+
 def snapshot(obj: object, fields: Iterable[str]) -> dict:
     """The ``fields`` of ``obj`` (a row) as JSON values, to compare before and after."""
     return {f: jsonable(getattr(obj, f)) for f in fields}
@@ -105,9 +110,9 @@ def record_change(
             return None
     mask = mask or (lambda d: d)
     if before is not None:
-        details["before"] = mask(jsonable(before))
+        details["before"] = mask(jsonable_dict(before))
     if after is not None:
-        details["after"] = mask(jsonable(after))
+        details["after"] = mask(jsonable_dict(after))
     return record(
         session=session,
         action=action,
