@@ -17,8 +17,8 @@ from augury.cli import app
 from augury.client import AuthenticationError, Client
 from augury.config import Settings
 from augury.jobs import service as jobs_service
+from augury.mail import read_outbox
 from augury.runtime.jobs import child_env
-from augury.runtime.mail import read_outbox
 from tests.fixtures.app import free_port
 
 PASSWORD = "correct horse battery"

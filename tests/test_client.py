@@ -26,7 +26,7 @@ from augury.client import (
     RateLimitError,
     ValidationError,
 )
-from augury.runtime.mail import read_outbox
+from augury.mail import read_outbox
 
 PASSWORD = "correct horse battery"
 _seq = itertools.count(1)

@@ -9,7 +9,7 @@ from augury.alerts.evaluate import evaluate
 from augury.alerts.models import AlertTrigger
 from augury.demo import seed_demo
 from augury.runtime import wiring
-from augury.runtime.mail import read_outbox
+from augury.mail import read_outbox
 from augury.store import migrate
 from augury.store.db import Database
 

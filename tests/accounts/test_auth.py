@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from augury import clock
 from augury.accounts import security
-from augury.runtime.mail import read_outbox
+from augury.mail import read_outbox
 from tests.fixtures.factories import PASSWORD, signup
 
 

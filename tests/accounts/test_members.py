@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from augury.runtime.mail import read_outbox
+from augury.mail import read_outbox
 from tests.fixtures.factories import PASSWORD, invite_and_join, signup
 
 

@@ -34,7 +34,7 @@ from augury.alerts.channels import (
 from augury.alerts.models import Channel
 from augury.alerts.notification import Notification, NotificationMetric
 from augury.config import Settings
-from augury.runtime.mail import read_outbox
+from augury.mail import read_outbox
 from tests.fixtures.app import free_port
 
 T0 = 1_700_000_000.0

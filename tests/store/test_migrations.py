@@ -6,9 +6,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
+from augury.runtime import wiring
 from augury.store import migrate
 from augury.store.db import Database
-from augury.store.models import metadata
 from tests.fixtures.db import TEST_DB_URL
 
 
@@ -27,10 +27,10 @@ def test_upgrade_downgrade_upgrade_and_models_match(tmp_path):
     db = _fresh_db(tmp_path)
     migrate.upgrade(db.engine)
     tables = set(inspect(db.engine).get_table_names())
-    assert {t.name for t in metadata.sorted_tables} <= tables
+    assert {t.name for t in wiring.metadata().sorted_tables} <= tables
     with db.engine.connect() as conn:
         diff = compare_metadata(
-            MigrationContext.configure(conn, opts={"compare_type": True}), metadata
+            MigrationContext.configure(conn, opts={"compare_type": True}), wiring.metadata()
         )
     assert diff == [], diff
     migrate.downgrade(db.engine, "base")

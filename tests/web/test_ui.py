@@ -23,8 +23,8 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
+from augury.mail import read_outbox
 from augury.metrics.models import MetricPointInbox
-from augury.runtime.mail import read_outbox
 from tests.alerts.conftest import Receiver
 from tests.fixtures.factories import PASSWORD, Account, invite_and_join, make_key, signup
 from tests.web.conftest import HTTP_TIMEOUT_S, UI_TIMEOUT_MS, wait_js

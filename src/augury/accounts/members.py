@@ -23,7 +23,7 @@ from augury.accounts.users import create_user, get_user_by_email, normalize_emai
 from augury.audit import service as audit
 from augury.config import Settings
 from augury.errors import AuthenticationFailed, Conflict, NotFound, PermissionDenied
-from augury.runtime.mail import send_mail
+from augury.mail import send_mail
 from augury.store.owned import get_owned
 from augury.store.pagination import PageParams, paginate
 

@@ -27,7 +27,7 @@ from augury.accounts.users import (
 from augury.audit import service as audit
 from augury.config import Settings
 from augury.errors import AuthenticationFailed, ValidationFailed
-from augury.runtime.mail import send_mail
+from augury.mail import send_mail
 
 
 def _password_changed(session: Session, user: User, keep_session: int | None = None) -> None:

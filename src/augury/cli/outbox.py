@@ -21,7 +21,7 @@ def outbox(ctx: typer.Context) -> None:
 @outbox_app.command("list")
 def outbox_list() -> None:
     """List outbox mails, oldest first."""
-    from augury.runtime.mail import read_outbox
+    from augury.mail import read_outbox
 
     mails = read_outbox(Settings().outbox_dir)
     if not mails:
@@ -35,7 +35,7 @@ def outbox_show(
     mail_id: Annotated[str, typer.Argument(help="Id from `augury outbox` ('last' works).")],
 ) -> None:
     """Print one outbox mail's text."""
-    from augury.runtime.mail import read_outbox
+    from augury.mail import read_outbox
 
     mails = read_outbox(Settings().outbox_dir)
     found = mails[-1:] if mail_id == "last" else [m for m in mails if m["id"] == mail_id]

@@ -3,8 +3,8 @@ knows every domain and puts together what they offer.
 
 A domain declares its pieces and never imports the pipeline that runs them:
 
-* **tables**: its ``models.py``, listed in :data:`TABLE_MODULES` (Alembic and the
-  tests see the full schema);
+* **tables**: its ``models.py``, imported in :func:`metadata` (Alembic and the tests
+  see the full schema);
 * **job types**: classes with ``name``, ``Params`` and ``run(ctx, params)``, listed in
   :data:`JOB_TYPES` as ``"module:Class"`` (imported when a job of the type first runs,
   so a job's process loads only what it needs);
@@ -22,7 +22,6 @@ only imports what it runs (the job forkserver imports this module and stays smal
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
 
 from augury.jobs import types as job_types
@@ -36,16 +35,6 @@ if TYPE_CHECKING:
     from augury.runtime.loops import Every
     from augury.runtime.stream import PeriodicTask, StreamProcessor
     from augury.store.db import Database
-
-TABLE_MODULES = (
-    "augury.accounts.models",
-    "augury.audit.models",
-    "augury.jobs.models",
-    "augury.metrics.models",
-    "augury.anomalies.models",
-    "augury.alerts.models",
-    "augury.forecasts.models",
-)
 
 JOB_TYPES = {
     "demo.work": "augury.jobs.builtin:DemoWork",
@@ -85,10 +74,15 @@ def install() -> None:
 
 def metadata() -> MetaData:
     """Every domain's tables, for Alembic and the tests."""
+    import augury.accounts.models
+    import augury.alerts.models
+    import augury.anomalies.models
+    import augury.audit.models
+    import augury.forecasts.models
+    import augury.jobs.models
+    import augury.metrics.models  # noqa: F401  (each import adds its tables to Base)
     from augury.store.base import Base
 
-    for module in TABLE_MODULES:
-        importlib.import_module(module)
     return Base.metadata
 
 

@@ -1,5 +1,5 @@
 """The email channel: plain text and HTML with the charts inline, through the SMTP
-server of :mod:`augury.runtime.mail` (or its outbox folder when none is configured).
+server of :mod:`augury.mail` (or its outbox folder when none is configured).
 
 SMTP answers are sorted like HTTP ones: 4xx and a dropped connection are *retryable*,
 5xx and a bad address *permanent*.
@@ -20,7 +20,7 @@ from augury.alerts.channels import formatting as fmt
 from augury.alerts.channels.base import Attempt, SendResult, cut, delivered, failure
 from augury.alerts.notification import Notification, NotificationMetric
 from augury.config import Settings
-from augury.runtime.mail import build_message, smtp_send, write_outbox
+from augury.mail import build_message, smtp_send, write_outbox
 
 MAX_EMAIL_RECIPIENTS = 50
 _CONTENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(@[A-Za-z0-9.-]+)?$")

@@ -1,9 +1,16 @@
-"""Alembic environment: runs on the connection or URL that augury.store.migrate passes."""
+"""Alembic environment: runs on the connection or URL that augury.store.migrate passes.
+
+Autogenerate compares the migrations with every domain's tables, which the composition
+root gathers (augury.runtime.wiring.metadata); this entry script is the one module
+of the store that may ask it.
+"""
 
 from alembic import context
 from sqlalchemy import create_engine
 
-from augury.store.models import metadata
+from augury.runtime import wiring
+
+metadata = wiring.metadata()
 
 config = context.config
 
