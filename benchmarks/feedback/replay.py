@@ -11,7 +11,7 @@ step (:data:`STEP_S`) of points at a time,
    (``now`` is the step's last timestamp), holding back those that feedback says are
    benign,
 4. the user (when there is one) looks at every alert opened in this step and gives
-   feedback through :func:`augury.alerts.service.give_feedback`, as the UI's buttons
+   feedback through :func:`augury.alerts.services.feedback.give`, as the UI's buttons
    do: *not interesting* when the alert covers a benign blip, *good catch* when it
    covers an incident, nothing when it covers neither (an alert on the base series
    itself, which the user cannot judge from the ground truth).
@@ -29,15 +29,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import Literal
 from unittest import mock
 
 from sqlalchemy import select
 
 from augury.accounts import service as accounts_service
+from augury.accounts.principal import Principal
 from augury.alerts import schemas
-from augury.alerts import service as alerts_service
 from augury.alerts.evaluate import evaluate
 from augury.alerts.models import AlertTrigger
+from augury.alerts.services import configs
+from augury.alerts.services import feedback as alert_feedback
 from augury.anomalies.models import MetricAnomaly
 from augury.config import Settings
 from augury.engines.detect import feedback
@@ -63,6 +66,9 @@ MATCH_SLACK_S = SLACK_POINTS * POINT_S
 BASE_URL = "http://127.0.0.1:8000"
 ORG_ID = 1
 USER_ID = 1
+USER = Principal(org_id=ORG_ID, user_id=USER_ID)
+"""Who gives the feedback (and, unaudited, made the configuration)."""
+Answer = Literal["good_catch", "not_interesting"]
 
 
 def make_template(path: Path) -> Path:
@@ -86,8 +92,8 @@ def make_template(path: Path) -> Path:
             expression="",
             group_by=[],
             conditions=schemas.Conditions(min_score=MIN_SCORE),
-        ).model_dump()
-        alerts_service.create_config(session=session, org_id=ORG_ID, user_id=USER_ID, body=body)
+        )
+        configs.create(session, USER, body, audited=False)
     db.dispose()
     return path
 
@@ -223,18 +229,12 @@ def _run(case: Case, db: Database, *, user: bool) -> Replay:
                 alert = Alert(trigger.id, trigger.start, end, kind, window)
                 out.alerts.append(alert)
                 if user and kind != "other":
-                    alert.feedback = "not_interesting" if kind == "benign" else "good_catch"
-                    alerts_service.give_feedback(
-                        session=session,
-                        org_id=ORG_ID,
-                        user_id=USER_ID,
-                        body={
-                            "type": alert.feedback,
-                            "trigger_id": trigger.id,
-                            "comment": "",
-                            "origin": "api",
-                            "anomaly_id": None,
-                        },
+                    answer: Answer = "not_interesting" if kind == "benign" else "good_catch"
+                    alert.feedback = answer
+                    alert_feedback.give(
+                        session,
+                        USER,
+                        schemas.FeedbackCreate(type=answer, trigger_id=trigger.id, origin="api"),
                     )
                     out.clicks[alert.feedback] += 1
     _final_spans(db, out, case)

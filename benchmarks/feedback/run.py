@@ -68,7 +68,7 @@ configuration is one anomaly alert on every metric, `min_score` 50 and no groupi
 feedback every anomaly alerts, and only feedback holds any back.
 
 **The user.** Gives feedback on every alert they see, through
-`augury.alerts.service.give_feedback` (what the UI's buttons call): *not interesting*
+`augury.alerts.services.feedback.give` (what the UI's buttons call): *not interesting*
 on an alert covering a benign blip (each time one gets through, not only the first),
 *good catch* on one covering an incident, nothing on an alert covering neither
 (the base's own oddities, *other* in the tables: the ground truth says nothing about

@@ -65,19 +65,19 @@ def seed_demo(db: Database, settings: Settings) -> bool:
 def seed_alerts(session, org_id: int, user_id: int, now: float) -> None:
     """An email channel (the outbox, until SMTP is set), an alert on latency that the
     demo week's spike triggers once detection has run, and the deploy before it."""
+    from augury.accounts.principal import Principal
     from augury.alerts import schemas as alert_schemas
-    from augury.alerts import service as alerts_service
+    from augury.alerts.services import channels, configs, events
 
-    channel = alerts_service.create_channel(
-        session=session,
-        org_id=org_id,
-        user_id=user_id,
-        body={
-            "name": "ops mail",
-            "type": "email",
-            "config": {"to": ["ops@example.com"]},
-            "enabled": True,
-        },
+    # Seeded by augury, not changed by a person: no audit entries (audited=False).
+    actor = Principal(org_id=org_id, user_id=user_id)
+    channel = channels.create(
+        session,
+        actor,
+        alert_schemas.ChannelCreate(
+            name="ops mail", type="email", config={"to": ["ops@example.com"]}, enabled=True
+        ),
+        audited=False,
     )
     config = alert_schemas.AlertConfigCreate(
         title="Latency on {{host}}",
@@ -85,28 +85,25 @@ def seed_alerts(session, org_id: int, user_id: int, now: float) -> None:
         severity="high",
         expression="what=latency_ms",
         group_by=["host"],
-        conditions={"min_score": 80},
+        conditions=alert_schemas.Conditions(min_score=80),
         channel_ids=[channel.id],
     )
-    alerts_service.create_config(
-        session=session, org_id=org_id, user_id=user_id, body=config.model_dump()
-    )
+    configs.create(session, actor, config, audited=False)
     step = 300
     spike = math.floor(now / step) * step - 35 * step
-    alerts_service.create_event(
-        session=session,
-        org_id=org_id,
-        user_id=user_id,
-        body={
-            "title": "deploy web v2.3",
-            "description": "",
-            "category": "deployments",
-            "source": "ci",
-            "type": "display",
-            "start": spike - 600,
-            "end": None,
-            "properties": {"service": "web"},
-        },
+    events.create(
+        session,
+        actor,
+        alert_schemas.EventCreate(
+            title="deploy web v2.3",
+            description="",
+            category="deployments",
+            source="ci",
+            type="display",
+            start=spike - 600,
+            end=None,
+            properties={"service": "web"},
+        ),
     )
 
 
