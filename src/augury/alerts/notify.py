@@ -12,6 +12,7 @@ broken channel never delays detection.
 from __future__ import annotations
 
 import logging
+from typing import Literal, TypeVar, get_args
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -29,7 +30,7 @@ from augury.alerts.models import (
     RoutingTable,
     UserEvent,
 )
-from augury.alerts.notification import Notification, NotificationMetric
+from augury.alerts.notification import Event, Notification, NotificationMetric, Severity
 from augury.anomalies.models import TIMESCALES
 from augury.metrics import expressions
 from augury.metrics.models import Metric
@@ -38,6 +39,23 @@ log = logging.getLogger("augury.alerts")
 
 EVENTS_AROUND_S = 3600.0
 """User events this long before an alert starts are shown with it."""
+
+# What the notification's fields may hold; the columns they come from are plain strings.
+_EVENTS: tuple[Event, ...] = get_args(Event)
+_SEVERITIES: tuple[Severity, ...] = get_args(Severity)
+_TYPES: tuple[Literal["anomaly", "static", "no_data"], ...] = ("anomaly", "static", "no_data")
+_STATES: tuple[Literal["open", "closed"], ...] = ("open", "closed")
+
+_L = TypeVar("_L", bound=str)
+
+
+def _one_of(value: str, allowed: tuple[_L, ...]) -> _L:
+    """``value`` as one of ``allowed``: only validated configurations and the evaluator
+    write these columns, so anything else is a broken row, not a message to send."""
+    for option in allowed:
+        if option == value:
+            return option
+    raise ValueError(f"{value!r} is not one of {', '.join(allowed)}")
 
 
 def channels_for(session: Session, config: AlertConfig, trigger: AlertTrigger) -> list[Channel]:
@@ -141,7 +159,7 @@ def build(
             name=m.name,
             what=m.what,
             dimensions=dict(m.dimensions),
-            state=tm.state,
+            state=_one_of(tm.state, _STATES),
             start=tm.start,
             end=tm.end,
             value=tm.value,
@@ -184,15 +202,15 @@ def build(
     ]
     org = session.get(Organization, config.org_id)
     return Notification(
-        event=event,
+        event=_one_of(event, _EVENTS),
         trigger_id=trigger.id,
         group_key=f"augury:{config.org_id}:alert:{trigger.id}",
         config_id=config.id,
         title=trigger.title,
         description=config.description or "",
-        severity=trigger.severity,
-        type=trigger.type,
-        status=trigger.status,
+        severity=_one_of(trigger.severity, _SEVERITIES),
+        type=_one_of(trigger.type, _TYPES),
+        status=_one_of(trigger.status, _STATES),
         start=trigger.start,
         updated=trigger.updated,
         end=trigger.end,

@@ -174,8 +174,8 @@ def active_at(window: Window, now: float) -> tuple[float, float] | None:
     c = _compile(window)
     _check_time("now", now)
     if c.one_off is not None:
-        start, end = c.one_off
-        return c.one_off if start <= now < end else None
+        first, last = c.one_off
+        return c.one_off if first <= now < last else None
     start = _latest_start(c, now)
     if start is not None and now < start + c.duration:
         return start, start + c.duration
@@ -257,7 +257,7 @@ def _compile(window: Window) -> _Compiled:
             raise ValueError("an rrule window needs dtstart (its first local start time)")
         dtstart = _dtstart(window.dtstart)
         body, parts = _rrule_parts(window.rrule)
-        rules = (_parse_rule(parts, dtstart, tz),)
+        rules: tuple[_Rule, ...] = (_parse_rule(parts, dtstart, tz),)
         if not _occurs(rules[0]):
             raise ValueError(
                 f"rrule {body!r} never occurs (not within 8 years of dtstart {window.dtstart})"
