@@ -27,8 +27,12 @@ run: $(VENV)/.stamp-base
 
 ## Run the whole test suite (set AUGURY_TEST_DATABASE_URL to run it on PostgreSQL).
 ## A skipped test fails the run (`make test AUGURY_FAIL_ON_SKIP=` allows skips).
+## PYTEST_WORKERS processes run it (pytest-xdist; tests mostly wait on I/O, child
+## processes and browsers, so more than the cores); `make test PYTEST_ARGS="-n 0 FILE"`
+## runs one file in one process.
+PYTEST_WORKERS ?= 4
 test: $(VENV)/.stamp-test test-deps
-	AUGURY_FAIL_ON_SKIP=$${AUGURY_FAIL_ON_SKIP-1} $(PY) -m pytest $(PYTEST_ARGS)
+	AUGURY_FAIL_ON_SKIP=$${AUGURY_FAIL_ON_SKIP-1} $(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 ## The schemathesis property run alone, 10x deeper than in `make test` (up to 2,000
 ## coverage-phase cases and 200 generated requests per operation); .ci/run runs it on
