@@ -9,7 +9,7 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from augury.app import create_app
+from tests.fixtures.app import make_app
 
 
 def _directives(csp: str) -> dict[str, list[str]]:
@@ -33,7 +33,7 @@ def test_pages_static_files_api_answers_and_errors_carry_the_security_headers(cl
     answers = [
         client.get("/login"),
         client.get("/"),
-        client.get("/static/app.js"),
+        client.get("/static/js/api.js"),
         client.get("/api/v1/health"),
         client.get("/api/v1/jobs", headers=owner.headers),
         client.get("/api/v1/jobs"),  # 401
@@ -87,7 +87,7 @@ def test_cors_is_closed_by_default(client, owner):
 
 def test_cors_opens_for_each_configured_origin_only(settings, owner):
     settings.cors_origins = ["https://dash.example", "http://localhost:3000"]
-    with TestClient(create_app(settings, run_jobs=False)) as c:
+    with TestClient(make_app(settings, run_jobs=False)) as c:
         for origin in settings.cors_origins:
             pre = c.options("/api/v1/jobs", headers={"Origin": origin, **PREFLIGHT})
             assert pre.status_code == 200

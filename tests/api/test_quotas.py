@@ -8,9 +8,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from augury.app import create_app
 from augury.metrics.models import IngestStat, MetricPointInbox
 from augury.store.upsert import upsert
+from tests.fixtures.app import make_app
 from tests.fixtures.factories import signup
 
 NOW = int(time.time()) - 120
@@ -37,7 +37,7 @@ def _count(app, model, org_id=None):
 @pytest.fixture
 def quota_app(settings):
     settings.quotas.metrics = 2
-    return create_app(settings, run_jobs=False)
+    return make_app(settings, run_jobs=False)
 
 
 def test_samples_of_new_metrics_beyond_the_quota_are_refused_existing_ones_keep_accepting(
@@ -66,7 +66,7 @@ def test_the_metric_quota_holds_across_processes(settings, quota_app):
     with TestClient(quota_app) as c:
         owner = signup(c)
         assert _send(c, owner, "a", "b").json()["accepted"] == 2
-    with TestClient(create_app(settings, run_jobs=False)) as c2:
+    with TestClient(make_app(settings, run_jobs=False)) as c2:
         r = _send(c2, owner, "c", "a")
         assert r.json()["accepted"] == 1
         assert [e["error"] for e in r.json()["errors"]] == ["QUOTA_EXCEEDED"]
@@ -96,7 +96,7 @@ def _use_minutes(app, org_id, points, minutes):
 
 def test_points_per_minute_over_the_quota_get_429_and_nothing_is_stored(settings):
     settings.quotas.points_per_minute = 1000
-    app = create_app(settings, run_jobs=False)
+    app = make_app(settings, run_jobs=False)
     with TestClient(app) as c:
         owner = signup(c)
         assert _send(c, owner, "a").json()["accepted"] == 1
@@ -126,7 +126,7 @@ def test_points_per_minute_over_the_quota_get_429_and_nothing_is_stored(settings
 
 def test_stored_points_over_the_quota_get_403(settings):
     settings.quotas.stored_points = 50_000
-    app = create_app(settings, run_jobs=False)
+    app = make_app(settings, run_jobs=False)
     with TestClient(app) as c:
         owner, other = signup(c), signup(c)
         # Points accepted earlier in the retention period (90 days) count; older do not.
@@ -134,7 +134,7 @@ def test_stored_points_over_the_quota_get_403(settings):
         assert _send(c, owner, "a").json()["accepted"] == 1
         _use_minutes(app, owner.org_id, 24_999, [-1])
         # The sum is read again after USAGE_TTL_S; a second process reads it now.
-        with TestClient(create_app(settings, run_jobs=False)) as c2:
+        with TestClient(make_app(settings, run_jobs=False)) as c2:
             r = _send(c2, owner, "a", ts=NOW + 60)
             assert r.status_code == 403, r.text
             error = r.json()["error"]
@@ -146,7 +146,7 @@ def test_stored_points_over_the_quota_get_403(settings):
 
 def test_stored_points_counted_between_reads_of_the_sum(settings):
     settings.quotas.stored_points = 3
-    with TestClient(create_app(settings, run_jobs=False)) as c:
+    with TestClient(make_app(settings, run_jobs=False)) as c:
         owner = signup(c)
         assert _send(c, owner, "a", "b").json()["accepted"] == 2
         assert _send(c, owner, "a", ts=NOW + 60).json()["accepted"] == 1
@@ -171,7 +171,7 @@ def _import(c, account, rows):
 
 def test_csv_import_refused_by_the_jobs_quota_leaves_no_upload(settings):
     settings.quotas.active_jobs = 1
-    with TestClient(create_app(settings, run_jobs=False)) as c:
+    with TestClient(make_app(settings, run_jobs=False)) as c:
         owner = signup(c)
         assert _import(c, owner, [f"{NOW},load,1,h1"]).status_code == 202
         r = _import(c, owner, [f"{NOW},load,1,h2"])
@@ -184,7 +184,7 @@ def test_csv_import_refused_by_the_jobs_quota_leaves_no_upload(settings):
 def test_csv_backfill_refuses_rows_of_metrics_beyond_the_quota(settings):
     settings.quotas.metrics = 2
     settings.quotas.points_per_minute = 1  # history is not held to the rate
-    app = create_app(settings, run_jobs=True)
+    app = make_app(settings, run_jobs=True)
     with TestClient(app) as c:
         owner = signup(c)
         rows = [f"{NOW - 3600 * i},load,{i},h{i % 3}" for i in range(30)]

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from augury import clock
 from augury.api.clientip import resolve_client_ip
-from augury.app import create_app
+from tests.fixtures.app import make_app
 from tests.fixtures.factories import PASSWORD, signup
 
 
@@ -27,7 +27,7 @@ def fresh_window(margin_s: float = 20.0) -> None:
 def test_headers_and_429_after_the_budget(settings):
     settings.ratelimit.default_per_minute = 5
     fresh_window()
-    with TestClient(create_app(settings, run_jobs=False)) as c:
+    with TestClient(make_app(settings, run_jobs=False)) as c:
         owner = signup(c)
         answers = [c.get("/api/v1/jobs", headers=owner.headers) for _ in range(6)]
     assert [a.status_code for a in answers[:5]] == [200] * 5
@@ -44,7 +44,7 @@ def test_headers_and_429_after_the_budget(settings):
 def test_budgets_are_per_credential(settings):
     settings.ratelimit.default_per_minute = 3
     fresh_window()
-    with TestClient(create_app(settings, run_jobs=False)) as c:
+    with TestClient(make_app(settings, run_jobs=False)) as c:
         a, b = signup(c), signup(c)
         for _ in range(3):
             c.get("/api/v1/jobs", headers=a.headers)
@@ -55,7 +55,7 @@ def test_budgets_are_per_credential(settings):
 def test_auth_routes_limited_per_ip(settings):
     settings.ratelimit.auth_per_minute = 3
     fresh_window()
-    with TestClient(create_app(settings, run_jobs=False)) as c:
+    with TestClient(make_app(settings, run_jobs=False)) as c:
         codes = [
             c.post(
                 "/api/v1/auth/login", json={"email": f"u{i}@example.com", "password": "x" * 10}
@@ -114,7 +114,7 @@ def test_failed_logins_throttle_one_source_for_one_account_not_the_owner(
 
 def test_forwarded_for_counts_only_from_a_trusted_proxy(settings):
     settings.trusted_proxies = ["127.0.0.1", "10.0.0.0/8"]
-    app = create_app(settings, run_jobs=False)
+    app = make_app(settings, run_jobs=False)
     with TestClient(app, client=("127.0.0.1", 6000)) as via_proxy:
         owner = signup(via_proxy)
         chain = "192.0.2.1, 203.0.113.7, 10.1.2.3"  # client-supplied, the client, a proxy
@@ -155,7 +155,7 @@ def test_metrics_scrape_from_behind_a_local_proxy_is_not_a_loopback_client(setti
     """A reverse proxy on the same host forwards an outside request: /metrics sees the
     forwarded address, not the proxy's loopback one."""
     settings.trusted_proxies = ["127.0.0.1"]
-    app = create_app(settings, run_jobs=False)
+    app = make_app(settings, run_jobs=False)
     local = TestClient(app, client=("127.0.0.1", 6000))
     assert local.get("/metrics").status_code == 200
     outside = local.get("/metrics", headers={"X-Forwarded-For": "203.0.113.7"})

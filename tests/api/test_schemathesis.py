@@ -28,9 +28,9 @@ from schemathesis.generation.drivers import CoverageGenerator  # the coverage ph
 from schemathesis.generation.feedback import FeedbackSources
 from schemathesis.generation.overrides import Override
 
-from augury.app import create_app
 from augury.config import Settings
 from tests.api import test_isolation as iso
+from tests.fixtures.app import make_app
 from tests.fixtures.factories import make_key, signup
 
 # More examples for a deeper search: AUGURY_SCHEMATHESIS_EXAMPLES=200 make test
@@ -40,7 +40,8 @@ SKIP = {("POST", "/api/v1/auth/logout")}
 
 
 def _operations() -> list[tuple[str, str]]:
-    spec = create_app(Settings(database_url="sqlite://"), run_jobs=False).openapi()
+    # make_app: the document built here is the one every app of this process answers.
+    spec = make_app(Settings(database_url="sqlite://"), run_jobs=False).openapi()
     return sorted(
         (method.upper(), path)
         for path, methods in spec["paths"].items()
@@ -52,7 +53,7 @@ def _operations() -> list[tuple[str, str]]:
 @pytest.fixture
 def app(settings):
     settings.ratelimit.enabled = False  # a 429 would end a case before the logic runs
-    return create_app(settings, run_jobs=False)
+    return make_app(settings, run_jobs=False)
 
 
 def _post_id(path: str, body: dict):

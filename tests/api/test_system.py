@@ -7,7 +7,7 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from augury.app import create_app
+from tests.fixtures.app import make_app
 
 
 def test_health(client):
@@ -80,7 +80,7 @@ def test_prometheus_metrics_refused_to_other_clients_without_a_token(client):
 
 def test_prometheus_metrics_with_a_token(settings):
     settings.prometheus.token = "scrape-secret-0123456789"
-    with TestClient(create_app(settings, run_jobs=False), client=("10.1.2.3", 4000)) as c:
+    with TestClient(make_app(settings, run_jobs=False), client=("10.1.2.3", 4000)) as c:
         assert c.get("/metrics").status_code == 401
         wrong = c.get("/metrics", headers={"Authorization": "Bearer nope"})
         assert wrong.status_code == 401
@@ -93,7 +93,7 @@ def test_prometheus_metrics_with_a_token(settings):
 def test_prometheus_metrics_loopback_needs_the_token_when_loopback_is_not_trusted(settings):
     settings.prometheus.token = "scrape-secret-0123456789"
     settings.prometheus.allow_loopback = False
-    app = create_app(settings, run_jobs=False)
+    app = make_app(settings, run_jobs=False)
     with TestClient(app, client=("127.0.0.1", 4000)) as c:
         assert c.get("/metrics").status_code == 401
         ok = c.get("/metrics", headers={"Authorization": "Bearer scrape-secret-0123456789"})
@@ -102,7 +102,7 @@ def test_prometheus_metrics_loopback_needs_the_token_when_loopback_is_not_truste
 
 def test_prometheus_metrics_can_be_turned_off(settings):
     settings.prometheus.enabled = False
-    with TestClient(create_app(settings, run_jobs=False), client=("127.0.0.1", 4000)) as c:
+    with TestClient(make_app(settings, run_jobs=False), client=("127.0.0.1", 4000)) as c:
         r = c.get("/metrics")
     assert r.status_code == 404
     assert r.json()["error"]["code"] == "RESOURCE_NOT_FOUND"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from augury.app import create_app
+from tests.fixtures.app import make_app
 from tests.fixtures.factories import signup
 
 
@@ -14,7 +14,7 @@ def small(settings):
     settings.quotas.active_jobs = 2
     settings.quotas.job_memory_mb = 64
     settings.quotas.job_seconds = 30
-    with TestClient(create_app(settings, run_jobs=False)) as c:
+    with TestClient(make_app(settings, run_jobs=False)) as c:
         yield c
 
 
@@ -88,7 +88,7 @@ def test_a_zero_quota_is_no_limit(settings):
     settings.quotas.active_jobs = 0
     settings.quotas.job_memory_mb = 0
     settings.quotas.job_seconds = 0
-    with TestClient(create_app(settings, run_jobs=False)) as c:
+    with TestClient(make_app(settings, run_jobs=False)) as c:
         owner = signup(c)
         for _ in range(3):
             assert _create(c, owner, kind="memory", megabytes=4096, steps=1).status_code == 201
@@ -96,7 +96,7 @@ def test_a_zero_quota_is_no_limit(settings):
 
 def test_a_csv_forecast_counts_against_the_jobs_quota_and_leaves_no_upload(settings):
     settings.quotas.active_jobs = 1
-    with TestClient(create_app(settings, run_jobs=False)) as c:
+    with TestClient(make_app(settings, run_jobs=False)) as c:
         owner = signup(c)
         assert _create(c, owner, steps=1).status_code == 201
         r = c.post(

@@ -8,7 +8,7 @@ import time
 
 from fastapi.testclient import TestClient
 
-from augury.app import create_app
+from tests.fixtures.app import make_app
 from tests.fixtures.factories import make_key, signup
 
 
@@ -25,7 +25,7 @@ def _wait(predicate, timeout=60.0):
 def test_the_child_processes_points_and_is_restarted_when_it_dies(settings):
     settings.metrics.processor = "process"
     settings.metrics.process_interval_s = 0.1
-    app = create_app(settings, run_jobs=True)
+    app = make_app(settings, run_jobs=True)
     with TestClient(app) as client:
         owner = signup(client)
         key = make_key(client, owner, ["ingest"])
