@@ -68,6 +68,7 @@ API_ROUTERS = (
 COMPAT_ROUTERS = (metrics_v2_router,)
 """Paths other products' senders and clients use (InfluxDB /api/v2/write, Anodot ...)."""
 
+OPENAPI_URL = "/api/v1/openapi.json"
 WEB_STATIC = Path(__file__).parent / "web" / "static"
 DOCS_STATIC = Path(fastapi_offline.__file__).parent / "static"
 
@@ -132,7 +133,7 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool | None = None
         title="augury",
         version=__version__,
         description=DESCRIPTION,
-        openapi_url="/api/v1/openapi.json",
+        openapi_url=OPENAPI_URL,
         docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
@@ -171,7 +172,7 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool | None = None
     def swagger_ui():
         return with_docs_csp(
             get_swagger_ui_html(
-                openapi_url=app.openapi_url,
+                openapi_url=OPENAPI_URL,
                 title="augury API",
                 swagger_js_url="/static/docs/swagger-ui-bundle.js",
                 swagger_css_url="/static/docs/swagger-ui.css",
@@ -183,7 +184,7 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool | None = None
     def redoc():
         return with_docs_csp(
             get_redoc_html(
-                openapi_url=app.openapi_url,
+                openapi_url=OPENAPI_URL,
                 title="augury API",
                 redoc_js_url="/static/docs/redoc.standalone.js",
                 with_google_fonts=False,
