@@ -7,10 +7,8 @@ the acting principal; functions never commit (the caller's unit of work does).""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, cast
 
 from sqlalchemy import ColumnElement, delete, exists, func, select
-from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from augury import clock
@@ -36,6 +34,7 @@ from augury.audit import service as audit
 from augury.errors import ValidationFailed
 from augury.metrics import service as metrics_service
 from augury.metrics.models import Metric
+from augury.store.db import changed
 from augury.store.owned import get_owned
 from augury.store.pagination import PageParams, paginate
 
@@ -296,17 +295,14 @@ def stop_learning(
 def resume_learning(*, session: Session, principal: Principal, selection: MetricSelection) -> int:
     """Resume learning for the selected metrics: how many were stopped."""
     ids = selected_metrics(session=session, org_id=principal.org_id, selection=selection)
-    # A DELETE answers a CursorResult, which counts the rows it removed.
-    result = cast(
-        "CursorResult[Any]",
-        session.execute(
-            delete(LearningPause).where(
-                LearningPause.org_id == principal.org_id, LearningPause.metric_id.in_(ids)
-            )
+    removed = changed(
+        session,
+        delete(LearningPause).where(
+            LearningPause.org_id == principal.org_id, LearningPause.metric_id.in_(ids)
         ),
     )
     _audit(session, principal, "learning.resume", None, after={"metric_ids": ids})
-    return int(result.rowcount or 0)
+    return removed
 
 
 def paused(session: Session, org_id: int) -> list[LearningPause]:
