@@ -34,7 +34,7 @@ from unittest import mock
 
 from sqlalchemy import select
 
-from augury.accounts import service as accounts_service
+from augury.accounts import organizations, users
 from augury.accounts.principal import Principal
 from augury.alerts import schemas
 from augury.alerts.evaluate import evaluate
@@ -77,14 +77,14 @@ def make_template(path: Path) -> Path:
     db = Database(f"sqlite:///{path}")
     migrate.upgrade(db.engine)
     with db.session() as session:
-        user = accounts_service.create_user(
+        user = users.create_user(
             session=session,
             settings=Settings(),
             email="oncall@example.com",
             password="correct horse battery",
             name="On-call engineer",
         )
-        org = accounts_service.create_organization(session=session, owner=user, name="Bench")
+        org = organizations.create_organization(session=session, owner=user, name="Bench")
         assert (org.id, user.id) == (ORG_ID, USER_ID)
         body = schemas.AlertConfigCreate(
             title="{{what}} is anomalous",

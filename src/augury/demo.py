@@ -15,7 +15,7 @@ import time
 import numpy as np
 from sqlalchemy import select
 
-from augury.accounts import service as accounts_service
+from augury.accounts import organizations, users
 from augury.accounts.models import User
 from augury.config import Settings
 from augury.jobs import service as jobs_service
@@ -34,14 +34,14 @@ def seed_demo(db: Database, settings: Settings) -> bool:
     with db.session() as session:
         if session.scalar(select(User.id).where(User.email == DEMO_EMAIL)):
             return False
-        user = accounts_service.create_user(
+        user = users.create_user(
             session=session,
             settings=settings,
             email=DEMO_EMAIL,
             password=DEMO_PASSWORD,
             name="Demo User",
         )
-        org = accounts_service.create_organization(session=session, owner=user, name="Demo")
+        org = organizations.create_organization(session=session, owner=user, name="Demo")
         jobs_service.create(
             session=session,
             org_id=org.id,

@@ -80,7 +80,7 @@ def jobs_run(
     params: Annotated[str, typer.Option(help="JSON params.")] = "{}",
 ) -> None:
     """Queue a job and run it here until it finishes (no server needed)."""
-    from augury.accounts import service as accounts_service
+    from augury.accounts import organizations
     from augury.errors import AuguryError
     from augury.jobs import service as jobs_service
     from augury.jobs.models import Job
@@ -94,7 +94,7 @@ def jobs_run(
     db = open_db(settings)
     try:
         with db.session() as session:
-            accounts_service.get_organization(session=session, org_id=org_id)
+            organizations.get_organization(session=session, org_id=org_id)
             job_id = jobs_service.create(
                 session=session, org_id=org_id, type=job_type, params=job_params
             ).id

@@ -20,11 +20,11 @@ keys_app = typer.Typer(no_args_is_help=True, help="API keys.")
 
 def _principal_for(session: Session, email: str, org_id: int | None) -> Principal:
     """The user `email` acting in `org_id` (or in their first active organization)."""
-    from augury.accounts import service as accounts_service
+    from augury.accounts import users
     from augury.accounts.models import Membership, Role
     from augury.accounts.principal import Principal
 
-    user = accounts_service.get_user_by_email(session=session, email=email)
+    user = users.get_user_by_email(session=session, email=email)
     if user is None:
         raise typer.BadParameter(f"no user {email}")
     stmt = select(Membership).where(Membership.user_id == user.id, Membership.disabled_at.is_(None))
@@ -50,7 +50,7 @@ def keys_create(
     ] = None,
 ) -> None:
     """Create an API key and print its secret (shown only once)."""
-    from augury.accounts import service as accounts_service
+    from augury.accounts import keys
     from augury.errors import AuguryError
 
     settings = Settings()
@@ -58,7 +58,7 @@ def keys_create(
     try:
         with db.session() as session:
             principal = _principal_for(session, email, org_id)
-            key, secret = accounts_service.create_api_key(
+            key, secret = keys.create_api_key(
                 session=session, principal=principal, name=name, scopes=scope or ["read"]
             )
             typer.echo(f"key {key.id} ({', '.join(key.scopes)}) in organization {key.org_id}:")

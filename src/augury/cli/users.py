@@ -24,7 +24,7 @@ def user_create(
     ] = "member",
 ) -> None:
     """Create a user, owner of a new organization or member of an existing one."""
-    from augury.accounts import service as accounts_service
+    from augury.accounts import organizations, users
     from augury.accounts.models import Membership, Role
     from augury.errors import AuguryError
 
@@ -32,16 +32,16 @@ def user_create(
     db = open_db(settings)
     try:
         with db.session() as session:
-            user = accounts_service.create_user(
+            user = users.create_user(
                 session=session, settings=settings, email=email, password=password, name=name
             )
             if org_id is not None:
-                accounts_service.get_organization(session=session, org_id=org_id)
+                organizations.get_organization(session=session, org_id=org_id)
                 session.add(Membership(org_id=org_id, user_id=user.id, role=Role(role)))
                 user.default_org_id = org_id
                 target = org_id
             else:
-                target = accounts_service.create_organization(
+                target = organizations.create_organization(
                     session=session, owner=user, name=org or f"{name or email}'s organization"
                 ).id
             typer.echo(f"user {user.id} {user.email} in organization {target}")
