@@ -14,11 +14,16 @@ from tests.fixtures.factories import make_key
 
 
 class Receiver:
-    """An HTTP endpoint: ``answers`` is a queue of (status, delay_s) to play, then 200."""
+    """An HTTP endpoint: ``answers`` is a queue of (status, delay_s) to play, then 200.
+    While ``gate`` is cleared, every request waits (up to 60 s) until a test sets it:
+    a receiver that hangs for exactly as long as the test needs, however slow the
+    machine."""
 
     def __init__(self):
         self.requests: list[dict] = []
         self.answers: list[tuple[int, float]] = []
+        self.gate = threading.Event()
+        self.gate.set()
         self.lock = threading.Lock()
         receiver = self
 
@@ -29,6 +34,7 @@ class Receiver:
                     status, delay = receiver.answers.pop(0) if receiver.answers else (200, 0.0)
                 if delay:
                     time.sleep(delay)
+                receiver.gate.wait(60)
                 with receiver.lock:
                     receiver.requests.append(
                         {
@@ -62,6 +68,7 @@ class Receiver:
         return [json.loads(r["body"]) for r in self.requests if r["status"] < 300]
 
     def close(self):
+        self.gate.set()
         self.server.shutdown()
         self.server.server_close()
 

@@ -645,10 +645,10 @@ def test_routing_table_from_csv_as_anodot_uploads_them(client, owner, receiver):
 def test_ingestion_and_detection_go_on_while_a_delivery_hangs(
     client, owner, key, receiver, settings
 ):
-    settings.alerts.timeout_s = 10.0
+    settings.alerts.timeout_s = 60.0  # the receiver's hang, not the sender's patience
     hook = webhook(client, owner, receiver)
     cpu_alert(client, owner, hook)
-    receiver.answers = [(200, 3.0)]  # a receiver that takes its time
+    receiver.gate.clear()  # a receiver that hangs until the test lets it answer
     send(client, key, spike_series()[:1201], host="a")
     evaluate(client.app.state.db, base_url=settings.base_url)
     dispatcher = client.app.state.dispatcher
@@ -659,6 +659,7 @@ def test_ingestion_and_detection_go_on_while_a_delivery_hangs(
     assert delivery["status"] == "sending"  # still waiting for the receiver
     (t,) = api(client, owner, "GET", "/alerts/triggered")["items"]
     assert t["metric_count"] == 2  # host b's anomaly joined the alert meanwhile
+    receiver.gate.set()
     deadline = time.monotonic() + 10
     while api(client, owner, "GET", "/deliveries")["items"][0]["status"] == "sending":
         assert time.monotonic() < deadline
