@@ -51,21 +51,27 @@ def test_queued_deliveries_are_sent_after_a_restart(tmp_path, db, receiver):
         owner = httpx.post(
             f"{server.url}/api/v1/auth/signup",
             json={"email": "a@example.com", "password": "a long secret", "organization_name": "A"},
+            timeout=30,
         ).json()
         auth = {"Authorization": f"Bearer {owner['access_token']}"}
         hook = httpx.post(
             f"{server.url}/api/v1/channels",
             json={"name": "hook", "type": "webhook", "config": {"url": receiver.url}},
             headers=auth,
+            timeout=30,
         ).json()
         r = httpx.post(
             f"{server.url}/api/v1/alerts",
             json={"title": "load", "conditions": {"min_score": 80}, "channel_ids": [hook["id"]]},
             headers=auth,
+            timeout=30,
         )
         assert r.status_code == 201, r.text
         key = httpx.post(
-            f"{server.url}/api/v1/api-keys", json={"name": "k", "scopes": ["ingest"]}, headers=auth
+            f"{server.url}/api/v1/api-keys",
+            json={"name": "k", "scopes": ["ingest"]},
+            headers=auth,
+            timeout=30,
         ).json()["key"]
         rng = np.random.default_rng(7)
         y = 20 + rng.standard_normal(1500)

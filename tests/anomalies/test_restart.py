@@ -52,6 +52,7 @@ class Server:
                     return
             except httpx.HTTPError:
                 time.sleep(0.1)
+        self.kill()  # never leave it behind, holding the test database
         raise RuntimeError("server did not start")
 
     def kill(self) -> None:
@@ -82,11 +83,13 @@ def test_sigkill_mid_stream_loses_nothing_and_scores_the_same(tmp_path, db):
         owner = httpx.post(
             f"{server.url}/api/v1/auth/signup",
             json={"email": "r@example.com", "password": "a long secret", "organization_name": "R"},
+            timeout=30,
         ).json()
         key = httpx.post(
             f"{server.url}/api/v1/api-keys",
             json={"name": "k", "scopes": ["ingest"]},
             headers={"Authorization": f"Bearer {owner['access_token']}"},
+            timeout=30,
         ).json()["key"]
 
         def send(lo: int, hi: int) -> bool:
