@@ -153,11 +153,12 @@ def test_a_level_shift_is_a_pattern_change_and_becomes_normal(client, owner, key
 
 
 def test_a_slow_drift_is_caught_on_the_hourly_time_scale(client, owner, key):
-    n = 6 * 1440  # six days of minutes
+    day = 288  # five-minute points: the hourly rollup needs hours, not minutes
+    n = 6 * day
     rng = np.random.default_rng(5)
     y = 50 + 2.0 * rng.standard_normal(n)
-    y[4 * 1440 :] += np.linspace(0, 6, n - 4 * 1440)  # +6 over two days: 3 sigma per minute
-    send(client, key, y, start=T0 - 3 * 86400, batch=5000)
+    y[4 * day :] += np.linspace(0, 6, n - 4 * day)  # +6 over two days: 3 sigma per point
+    send(client, key, y, start=T0 - 3 * 86400, step=300, batch=5000)
     hourly = anomalies(client, owner, timescale="1h")
     assert hourly, "the drift must show on the hourly rollup"
     assert all(a["start"] >= T0 - 3 * 86400 + 4 * 86400 for a in hourly)
