@@ -7,6 +7,7 @@ the background loops.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from contextlib import asynccontextmanager
@@ -79,6 +80,17 @@ augury's REST API. Authenticate with `Authorization: Bearer <access token or API
 Errors always have the shape `{"error": {"code", "message", "details"}}`; lists take
 `?offset=&limit=` and answer `{"items", "total", "offset", "limit", "has_more"}`.
 """
+
+
+@functools.cache
+def _api_router() -> APIRouter:
+    """:data:`API_ROUTERS` under /api/v1, built once per process: FastAPI analyses each
+    route's dependencies as routers are included, which an app made per test (or per
+    worker) need not pay for again."""
+    api_router = APIRouter(prefix="/api/v1")
+    for router in API_ROUTERS:
+        api_router.include_router(router)
+    return api_router
 
 
 def _operation_id(route: APIRoute) -> str:
@@ -156,10 +168,7 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool | None = None
     app.add_exception_handler(
         StarletteHTTPException, html_not_found(app.exception_handlers[StarletteHTTPException])
     )
-    api_router = APIRouter(prefix="/api/v1")
-    for router in API_ROUTERS:
-        api_router.include_router(router)
-    app.include_router(api_router)
+    app.include_router(_api_router())
     for compat in COMPAT_ROUTERS:
         app.include_router(compat)
     app.include_router(prometheus_router)
