@@ -63,8 +63,9 @@ def test_resources_are_measured_by_the_kernel(runner_client):
     cpu = _wait(runner_client, owner, cpu["id"])
     mem = _wait(runner_client, owner, mem["id"])
     assert cpu["status"] == mem["status"] == "succeeded"
-    # 1.6 s of CPU burned by the job itself, plus the child's start-up.
-    assert 1.6 <= cpu["cpu_seconds"] < 10
+    # 1.6 s of CPU burned by the job itself (by its own process clock), plus the child's
+    # start-up; the kernel's tick-based rusage may read a few hundredths less.
+    assert 1.5 <= cpu["cpu_seconds"] < 10
     assert mem["peak_memory_mb"] >= 300
     assert cpu["peak_memory_mb"] < mem["peak_memory_mb"] - 250
     disk = _wait(

@@ -287,6 +287,9 @@ def test_demo_job_progress_moves_live_until_it_succeeds(ui, api):
             ui.shot("jobs-running")
             shot_taken = True
         if status.inner_text() == "succeeded":
+            # The bar was read just before the status: read what it shows now.
+            if (last := float(bar.get_attribute("aria-valuenow"))) != seen[-1]:
+                seen.append(last)
             break
         time.sleep(0.15)
     assert status.inner_text() == "succeeded", f"job ended as {status.inner_text()!r}, saw {seen}"
