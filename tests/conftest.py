@@ -20,7 +20,12 @@ import re
 import pytest
 from xdist.scheduler import LoadScopeScheduling
 
-pytest_plugins = ["tests.fixtures.db", "tests.fixtures.app", "tests.fixtures.factories"]
+pytest_plugins = [
+    "tests.fixtures.db",
+    "tests.fixtures.app",
+    "tests.fixtures.factories",
+    "tests.fixtures.clock",
+]
 
 _skipped: list[str] = []
 

@@ -4,29 +4,18 @@ client addresses behind trusted proxies."""
 from __future__ import annotations
 
 import ipaddress
-import time
-from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 
-from augury import clock
 from augury.api.clientip import resolve_client_ip
 from tests.fixtures.app import make_app
 from tests.fixtures.factories import PASSWORD, signup
 
 
-def fresh_window(margin_s: float = 20.0) -> None:
-    """Wait, if needed, so that the next requests fall in one one-minute window (the
-    limits count per calendar minute; a test straddling a minute would see two)."""
-    left = 60.0 - time.time() % 60.0
-    if left < margin_s:
-        time.sleep(left + 0.05)
-
-
-def test_headers_and_429_after_the_budget(settings):
+def test_headers_and_429_after_the_budget(settings, frozen_clock):
+    # The limits count per calendar minute: the clock stays at the start of one.
     settings.ratelimit.default_per_minute = 5
-    fresh_window()
     with TestClient(make_app(settings, run_jobs=False)) as c:
         owner = signup(c)
         answers = [c.get("/api/v1/jobs", headers=owner.headers) for _ in range(6)]
@@ -41,9 +30,9 @@ def test_headers_and_429_after_the_budget(settings):
     assert 1 <= int(blocked.headers["Retry-After"]) <= 60
 
 
-def test_budgets_are_per_credential(settings):
+def test_budgets_are_per_credential(settings, frozen_clock):
+    # The limits count per calendar minute: the clock stays at the start of one.
     settings.ratelimit.default_per_minute = 3
-    fresh_window()
     with TestClient(make_app(settings, run_jobs=False)) as c:
         a, b = signup(c), signup(c)
         for _ in range(3):
@@ -52,9 +41,9 @@ def test_budgets_are_per_credential(settings):
         assert c.get("/api/v1/jobs", headers=b.headers).status_code == 200
 
 
-def test_auth_routes_limited_per_ip(settings):
+def test_auth_routes_limited_per_ip(settings, frozen_clock):
+    # The limits count per calendar minute: the clock stays at the start of one.
     settings.ratelimit.auth_per_minute = 3
-    fresh_window()
     with TestClient(make_app(settings, run_jobs=False)) as c:
         codes = [
             c.post(
@@ -72,7 +61,7 @@ def _login(c, email: str, password: str, **headers):
 
 
 def test_failed_logins_throttle_one_source_for_one_account_not_the_owner(
-    client, app, owner, monkeypatch
+    client, app, owner, frozen_clock
 ):
     """Guessing from one address slows that address down for that account; the owner,
     logging in from elsewhere, gets in at once (no lockout an attacker can trigger)."""
@@ -93,14 +82,13 @@ def test_failed_logins_throttle_one_source_for_one_account_not_the_owner(
     assert _login(attacker, other.email, other.password).status_code == 200
 
     # After the wait, one more failure doubles the next wait.
-    start = clock.now()
-    monkeypatch.setattr(clock, "now", lambda: start + timedelta(seconds=31))
+    frozen_clock.advance(31)
     assert _login(attacker, owner.email, "wrong again").status_code == 401
     r = _login(attacker, owner.email, PASSWORD)
     assert r.status_code == 429
     assert 30 < int(r.headers["Retry-After"]) <= 60
     # Once it has passed, the right password works and clears the count.
-    monkeypatch.setattr(clock, "now", lambda: start + timedelta(seconds=31 + 61))
+    frozen_clock.advance(61)
     assert _login(attacker, owner.email, PASSWORD).status_code == 200
     assert _login(attacker, owner.email, "one typo").status_code == 401
     assert _login(attacker, owner.email, PASSWORD).status_code == 200

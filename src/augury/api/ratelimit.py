@@ -15,9 +15,9 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import time
 from collections.abc import Callable
 
+from augury import clock
 from augury.api.clientip import client_ip
 from augury.config import RateLimitSettings
 
@@ -46,10 +46,14 @@ def route_group(path: str, method: str = "GET") -> str | None:
     return "default"
 
 
+def _epoch() -> float:
+    return clock.now().timestamp()
+
+
 class RateLimiter:
-    def __init__(self, settings: RateLimitSettings, clock: Callable[[], float] = time.time):
+    def __init__(self, settings: RateLimitSettings, clock: Callable[[], float] | None = None):
         self.settings = settings
-        self.clock = clock
+        self.clock = clock or _epoch
         self._counts: dict[tuple[str, str], tuple[int, int]] = {}
 
     def limit_for(self, group: str) -> int:
