@@ -66,7 +66,7 @@ def jobs_abort(job_id: int) -> None:
             if job is None:
                 raise typer.BadParameter("no such job")
             operator = Principal(org_id=job.org_id, email="cli")
-            job = jobs_service.abort(session=session, principal=operator, job_id=job_id)
+            job = jobs_service.abort(session=session, principal=operator, job=job)
             typer.echo(f"job {job_id}: {job.status}, abort requested")
     except AuguryError as exc:
         typer.echo(f"error: {exc.message}", err=True)

@@ -131,7 +131,8 @@ def delete_task(*, session: Session, principal: Principal, task: ForecastTask) -
     """Delete a task with its runs and results; a run still going has its job aborted."""
     for run in runs(session, task.id, limit=1000):
         if run.status in ACTIVE_RUN and run.job_id:
-            jobs_service.abort(session=session, principal=principal, job_id=run.job_id)
+            job = jobs_service.get_or_raise(session=session, org_id=task.org_id, job_id=run.job_id)
+            jobs_service.abort(session=session, principal=principal, job=job)
     audit.record_change(
         session=session,
         principal=principal,

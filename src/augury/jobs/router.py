@@ -6,12 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from augury.api.deps import Admin, ObjectId, Reader, SessionDep, SettingsDep, Writer
+from augury.api.deps import Admin, Reader, SessionDep, SettingsDep, Writer
 from augury.api.pagination import Page, PageDep, make_page
 from augury.errors import ValidationFailed
 from augury.jobs import schemas
 from augury.jobs import service as jobs_service
 from augury.jobs import types as job_types
+from augury.jobs.deps import JobDep
 from augury.jobs.models import JobStatus
 from augury.schemas import UtcDatetime
 
@@ -80,30 +81,28 @@ def list_jobs(
 
 
 @router.get("/jobs/{job_id}", response_model=schemas.JobRead)
-def get_job(job_id: ObjectId, principal: Reader, session: SessionDep):
+def get_job(job: JobDep):
     """One job with its progress and resource use."""
-    return jobs_service.get_or_raise(session=session, org_id=principal.org_id, job_id=job_id)
+    return job
 
 
 @router.post("/jobs/{job_id}/abort", response_model=schemas.JobRead)
-def abort_job(job_id: ObjectId, principal: Writer, session: SessionDep):
+def abort_job(principal: Writer, job: JobDep, session: SessionDep):
     """Abort a pending or running job (a running one is stopped within seconds)."""
-    return jobs_service.abort(session=session, principal=principal, job_id=job_id)
+    return jobs_service.abort(session=session, principal=principal, job=job)
 
 
 @router.delete("/jobs/{job_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_job(job_id: ObjectId, principal: Admin, session: SessionDep):
+def delete_job(principal: Admin, job: JobDep, session: SessionDep):
     """Delete a finished job and its logs (admins)."""
-    jobs_service.delete(session=session, principal=principal, job_id=job_id)
+    jobs_service.delete(session=session, principal=principal, job=job)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/jobs/{job_id}/logs", response_model=Page[schemas.JobLogRead])
-def job_logs(job_id: ObjectId, principal: Reader, session: SessionDep, page: PageDep):
+def job_logs(job: JobDep, session: SessionDep, page: PageDep):
     """Log lines a job wrote, oldest first."""
-    rows, total = jobs_service.logs(
-        session=session, org_id=principal.org_id, job_id=job_id, page=page
-    )
+    rows, total = jobs_service.logs(session=session, job=job, page=page)
     return make_page(rows, total, page)
 
 

@@ -127,9 +127,8 @@ def list_page(
     return paginate(session, stmt.order_by(Job.created_at.desc(), Job.id.desc()), page)
 
 
-def abort(*, session: Session, principal: Principal, job_id: int) -> Job:
+def abort(*, session: Session, principal: Principal, job: Job) -> Job:
     """Abort a pending or running job; a running one is stopped by its runner."""
-    job = get_or_raise(session=session, org_id=principal.org_id, job_id=job_id)
     if JobStatus(job.status).is_final:
         raise Conflict(f"The job is already {job.status}.", details={"status": job.status})
     job.abort_requested = True
@@ -156,9 +155,8 @@ def abort(*, session: Session, principal: Principal, job_id: int) -> Job:
     return job
 
 
-def delete(*, session: Session, principal: Principal, job_id: int) -> None:
+def delete(*, session: Session, principal: Principal, job: Job) -> None:
     """Delete a finished job and its logs."""
-    job = get_or_raise(session=session, org_id=principal.org_id, job_id=job_id)
     if job.status not in FINAL_STATUSES:
         raise Conflict("Abort the job before deleting it.", details={"status": job.status})
     session.delete(job)
@@ -167,18 +165,15 @@ def delete(*, session: Session, principal: Principal, job_id: int) -> None:
         action="job.delete",
         org_id=principal.org_id,
         target_type="job",
-        target_id=job_id,
+        target_id=job.id,
         details={"type": job.type},
         **principal.audit_actor(),
     )
 
 
-def logs(
-    *, session: Session, org_id: int, job_id: int, page: PageParams
-) -> tuple[list[JobLog], int]:
+def logs(*, session: Session, job: Job, page: PageParams) -> tuple[list[JobLog], int]:
     """Log lines of one job, oldest first."""
-    get_or_raise(session=session, org_id=org_id, job_id=job_id)
-    stmt = select(JobLog).where(JobLog.job_id == job_id).order_by(JobLog.id)
+    stmt = select(JobLog).where(JobLog.job_id == job.id).order_by(JobLog.id)
     return paginate(session, stmt, page)
 
 
