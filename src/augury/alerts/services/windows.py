@@ -12,7 +12,7 @@ from augury.accounts.principal import Principal
 from augury.alerts import notify, schedule
 from augury.alerts.models import AlertConfig, MaintenanceWindow
 from augury.alerts.schemas import WindowCreate
-from augury.alerts.services.auditing import record_change, window_snapshot
+from augury.alerts.services.auditing import WINDOW_FIELDS, record_change, window_snapshot
 from augury.alerts.services.common import check_ids
 from augury.errors import ValidationFailed
 from augury.metrics import service as metrics_service
@@ -112,23 +112,7 @@ def read(window: MaintenanceWindow, now: float | None = None) -> dict:
     spec = notify.window_spec(window)
     active = schedule.active_at(spec, now)
     return {
-        **{
-            c: getattr(window, c)
-            for c in (
-                "id",
-                "name",
-                "expression",
-                "config_ids",
-                "start",
-                "end",
-                "rrule",
-                "cron",
-                "dtstart",
-                "duration_s",
-                "timezone",
-                "created_at",
-            )
-        },
+        **{c: getattr(window, c) for c in ("id", *WINDOW_FIELDS, "created_at")},
         "active": active is not None,
         "active_until": active[1] if active else None,
         "next": [list(o) for o in schedule.next_occurrences(spec, now, 5)],
