@@ -10,7 +10,11 @@ from augury.store.base import Base, CreatedMixin, IdMixin
 
 class AuditEvent(IdMixin, CreatedMixin, Base):
     __tablename__ = "audit_event"
-    __table_args__ = (Index("ix_audit_event_org_created", "org_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_audit_event_org_created", "org_id", "created_at"),
+        # Every login reads the recent attempts on its account (throttling).
+        Index("ix_audit_event_actor_email_created", "actor_email", "created_at"),
+    )
 
     # Nullable: a failed login for an unknown email belongs to no organization.
     org_id: Mapped[int | None] = mapped_column(ForeignKey("organization.id", ondelete="CASCADE"))
