@@ -398,9 +398,7 @@ def logout(*, session: Session, principal: Principal) -> None:
     auth_session = session.get(AuthSession, principal.session_id) if principal.session_id else None
     if auth_session is not None:
         revoke_family(session, auth_session.family_id)
-    audit.record(
-        session=session, action="auth.logout", org_id=principal.org_id, **principal.audit_actor()
-    )
+    audit.record_by(session=session, principal=principal, action="auth.logout")
 
 
 def principal_from_access_token(

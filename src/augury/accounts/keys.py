@@ -56,14 +56,13 @@ def create_api_key(
     )
     session.add(key)
     session.flush()
-    audit.record(
+    audit.record_by(
         session=session,
+        principal=principal,
         action="api_key.create",
-        org_id=principal.org_id,
         target_type="api_key",
         target_id=key.id,
         details={"name": name, "scopes": key.scopes},
-        **principal.audit_actor(),
     )
     return key, secret
 
@@ -91,14 +90,13 @@ def revoke_api_key(*, session: Session, principal: Principal, key_id: int) -> Ap
         principal.require("admin")
     if key.revoked_at is None:
         key.revoked_at = clock.now()
-        audit.record(
+        audit.record_by(
             session=session,
+            principal=principal,
             action="api_key.revoke",
-            org_id=principal.org_id,
             target_type="api_key",
             target_id=key.id,
             details={"name": key.name},
-            **principal.audit_actor(),
         )
     return key
 

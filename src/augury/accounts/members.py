@@ -83,14 +83,13 @@ def update_member(
             end_logins(session, member.user_id, org_id=member.org_id)
     if recorded:
         action = "member.role_change" if "role" in recorded else "member.update"
-        audit.record(
+        audit.record_by(
             session=session,
+            principal=principal,
             action=action,
-            org_id=principal.org_id,
             target_type="member",
             target_id=member.id,
             details={"user_email": member.user.email, **recorded},
-            **principal.audit_actor(),
         )
     return member
 
@@ -157,14 +156,13 @@ def invite(
             f'as {role.value}.</p><p><a href="{link}">Accept the invitation</a></p>'
         ),
     )
-    audit.record(
+    audit.record_by(
         session=session,
+        principal=principal,
         action="invitation.create",
-        org_id=principal.org_id,
         target_type="invitation",
         target_id=invitation.id,
         details={"email": email, "role": role.value},
-        **principal.audit_actor(),
     )
     return invitation, token
 
@@ -196,13 +194,12 @@ def revoke_invitation(*, session: Session, principal: Principal, invitation_id: 
     if invitation.accepted_at is not None:
         raise Conflict("This invitation was already accepted.")
     invitation.revoked_at = invitation.revoked_at or clock.now()
-    audit.record(
+    audit.record_by(
         session=session,
+        principal=principal,
         action="invitation.revoke",
-        org_id=principal.org_id,
         target_type="invitation",
         target_id=invitation.id,
-        **principal.audit_actor(),
     )
 
 

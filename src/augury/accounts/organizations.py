@@ -77,13 +77,12 @@ def update_organization(
     fields = changes.model_dump(exclude_unset=True)
     for field, value in fields.items():
         setattr(org, field, value)
-    audit.record(
+    audit.record_by(
         session=session,
+        principal=principal,
         action="org.update",
-        org_id=org_id,
         target_type="organization",
         target_id=org_id,
         details={"fields": sorted(fields)},
-        **principal.audit_actor(),
     )
     return org

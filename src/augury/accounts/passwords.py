@@ -46,23 +46,21 @@ def change_password(
     """Change one's password; other logins of this user are ended."""
     user = current_user(session=session, principal=principal)
     if not security.verify_password(current, user.password_hash):
-        audit.record(
+        audit.record_by(
             session=session,
+            principal=principal,
             action="user.password_change",
             outcome="failure",
-            org_id=principal.org_id,
-            **principal.audit_actor(),
         )
         # Not 401: the login itself is fine, and a client must not refresh and retry.
         raise ValidationFailed("Current password is wrong.", details={"field": "current_password"})
     check_password(settings, new)
     user.password_hash = security.hash_password(new)
     _password_changed(session, user, keep_session=principal.session_id)
-    audit.record(
+    audit.record_by(
         session=session,
+        principal=principal,
         action="user.password_change",
-        org_id=principal.org_id,
-        **principal.audit_actor(),
     )
 
 

@@ -1,8 +1,9 @@
 """Recording and reading the audit log.
 
-Security events (logins, keys, members) are recorded with :func:`record`; configuration
-changes with :func:`record_change`, which keeps the changed fields before and after in
-``details`` (``{"before": {...}, "after": {...}}``)."""
+Security events (logins, keys, members) are recorded with :func:`record`, or with
+:func:`record_by` when the acting principal does something in its own organization;
+configuration changes with :func:`record_change`, which keeps the changed fields before
+and after in ``details`` (``{"before": {...}, "after": {...}}``)."""
 
 from __future__ import annotations
 
@@ -49,6 +50,31 @@ def record(
     )
     session.add(event)
     return event
+
+
+def record_by(
+    *,
+    session: Session,
+    principal: Principal,
+    action: str,
+    target_type: str | None = None,
+    target_id: object | None = None,
+    details: dict | None = None,
+    outcome: str = "success",
+) -> AuditEvent:
+    """:func:`record` an action of ``principal`` in its own organization: the org and the
+    actor (person, key, email, ip) come from the principal, so no site can mix them up.
+    An event that belongs to another organization (switching to it) uses :func:`record`."""
+    return record(
+        session=session,
+        action=action,
+        org_id=principal.org_id,
+        outcome=outcome,
+        target_type=target_type,
+        target_id=target_id,
+        details=details,
+        **principal.audit_actor(),
+    )
 
 
 def jsonable(value: object) -> object:
@@ -113,14 +139,13 @@ def record_change(
         details["before"] = mask(jsonable_dict(before))
     if after is not None:
         details["after"] = mask(jsonable_dict(after))
-    return record(
+    return record_by(
         session=session,
+        principal=principal,
         action=action,
-        org_id=principal.org_id,
         target_type=target_type,
         target_id=target_id,
         details=details,
-        **principal.audit_actor(),
     )
 
 

@@ -144,13 +144,12 @@ def abort(*, session: Session, principal: Principal, job: Job) -> Job:
         )
         if claimed:
             session.refresh(job)
-    audit.record(
+    audit.record_by(
         session=session,
+        principal=principal,
         action="job.abort",
-        org_id=principal.org_id,
         target_type="job",
         target_id=job.id,
-        **principal.audit_actor(),
     )
     return job
 
@@ -160,14 +159,13 @@ def delete(*, session: Session, principal: Principal, job: Job) -> None:
     if job.status not in FINAL_STATUSES:
         raise Conflict("Abort the job before deleting it.", details={"status": job.status})
     session.delete(job)
-    audit.record(
+    audit.record_by(
         session=session,
+        principal=principal,
         action="job.delete",
-        org_id=principal.org_id,
         target_type="job",
         target_id=job.id,
         details={"type": job.type},
-        **principal.audit_actor(),
     )
 
 

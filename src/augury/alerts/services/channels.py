@@ -222,13 +222,12 @@ def test(session: Session, settings: Settings, principal: Principal, channel: Ch
     session.add(delivery)
     session.flush()
     send_now(session, settings, delivery, channel)
-    audit.record(
+    audit.record_by(
         session=session,
+        principal=principal,
         action="channel.test",
-        org_id=org_id,
         target_type="channel",
         target_id=channel.id,
         details={"delivery_id": delivery.id, "status": delivery.status},
-        **principal.audit_actor(),
     )
     return delivery
