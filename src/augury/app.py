@@ -36,6 +36,7 @@ from augury.api.security import SecurityHeadersMiddleware, docs_csp
 from augury.api.system import router as system_router
 from augury.audit.router import router as audit_router
 from augury.config import Settings
+from augury.datasets.router import router as datasets_router
 from augury.forecasts.router import router as forecasts_router
 from augury.jobs.router import router as jobs_router
 from augury.metrics.router import router as metrics_router
@@ -63,8 +64,12 @@ API_ROUTERS = (
     alerts_router,
     forecasts_router,
     metrics_router,
+    datasets_router,
 )
 """Every domain's routes under /api/v1, in the order they are matched."""
+
+STREAMED_UPLOADS = frozenset({"/api/v1/datasets", "/api/v1/data/upload"})
+"""Routes that stream their body to disk under their own limit (``datasets.max_upload_bytes``)."""
 
 COMPAT_ROUTERS = (metrics_v2_router,)
 """Paths other products' senders and clients use (InfluxDB /api/v2/write, Anodot ...)."""
@@ -206,7 +211,9 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool | None = None
     app.include_router(web_router)
 
     # Outermost first: metrics see every answer, limits apply before any body is read.
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware, max_bytes=settings.max_body_bytes, streamed=STREAMED_UPLOADS
+    )
     app.add_middleware(RateLimitMiddleware, limiter=RateLimiter(settings.ratelimit))
     app.add_middleware(
         MetricsMiddleware, metrics=RequestMetrics(registry), templates=lambda: _templates(app)

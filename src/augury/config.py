@@ -169,6 +169,41 @@ class PrometheusSettings(BaseModel):
     )
 
 
+class S3Settings(BaseModel):
+    """Where dataset files live when ``datasets.storage`` is ``s3``."""
+
+    bucket: str = Field("", description="Bucket that holds the dataset files.")
+    prefix: str = Field("augury/", description="Key prefix inside the bucket.")
+    endpoint_url: str | None = Field(
+        None, description="S3-compatible endpoint (MinIO, Ceph ...); unset: AWS."
+    )
+    region: str = Field("us-east-1", description="Region of the bucket.")
+    access_key_id: str | None = Field(None, description="Access key; unset: the environment's.")
+    secret_access_key: str | None = Field(None, description="Secret key for `access_key_id`.")
+
+
+class DatasetSettings(BaseModel):
+    max_upload_bytes: int = Field(
+        2 * 1024**3, ge=1024, description="Largest file a dataset upload accepts (413 above)."
+    )
+    max_columns: int = Field(10_000, ge=1, description="Most columns a dataset may have.")
+    max_record_rows: int = Field(
+        100_000, ge=1, description="Most rows a dataset made from a JSON body of records may have."
+    )
+    memory_limit_mb: int = Field(
+        512, ge=64, description="Memory DuckDB may use per conversion, profile or query."
+    )
+    threads: int = Field(2, ge=1, description="Threads DuckDB may use per operation.")
+    query_timeout_s: float = Field(30.0, gt=0, description="Longest query or SQL statement.")
+    query_max_rows: int = Field(
+        100_000, ge=1, description="Most rows a query or SQL statement answers (JSON)."
+    )
+    storage: Literal["local", "s3"] = Field(
+        "local", description="Where dataset files live: the data folder or an S3 bucket."
+    )
+    s3: S3Settings = S3Settings()
+
+
 class QuotaSettings(BaseModel):
     """Per-organization limits; 0 turns a limit off."""
 
@@ -238,6 +273,7 @@ class Settings(BaseSettings):
     metrics: MetricsSettings = MetricsSettings()
     prometheus: PrometheusSettings = PrometheusSettings()
     quotas: QuotaSettings = QuotaSettings()
+    datasets: DatasetSettings = DatasetSettings()
     cors_origins: list[str] = Field(
         [],
         description="Origins (scheme://host[:port]) whose pages may call the API from a "

@@ -34,11 +34,15 @@ class _TooLarge(Exception):
 
 class BodyLimitMiddleware:
     """Refuse bodies over ``max_bytes`` with 413 (by Content-Length or while streaming),
-    and NUL characters in query strings with 422 (PostgreSQL text cannot hold them)."""
+    and NUL characters in query strings with 422 (PostgreSQL text cannot hold them).
 
-    def __init__(self, app, max_bytes: int):
+    ``streamed`` names the POST paths that read their body as a stream and enforce their
+    own, larger limit (dataset uploads): this one lets them through."""
+
+    def __init__(self, app, max_bytes: int, streamed: frozenset[str] = frozenset()):
         self.app = app
         self.max_bytes = max_bytes
+        self.streamed = streamed
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -56,6 +60,9 @@ class BodyLimitMiddleware:
                     }
                 },
             )
+            return
+        if scope["method"] == "POST" and scope["path"].rstrip("/") in self.streamed:
+            await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")

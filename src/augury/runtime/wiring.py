@@ -41,6 +41,7 @@ JOB_TYPES = {
     "metrics.backfill": "augury.metrics.jobs:Backfill",
     "forecast.run": "augury.forecasts.jobs:RunForecast",
     "forecast.csv": "augury.forecasts.jobs:ForecastCsv",
+    "datasets.profile": "augury.datasets.jobs:ProfileDataset",
 }
 
 
@@ -78,6 +79,7 @@ def metadata() -> MetaData:
     import augury.alerts.models
     import augury.anomalies.models
     import augury.audit.models
+    import augury.datasets.models
     import augury.forecasts.models
     import augury.jobs.models
     import augury.metrics.models  # noqa: F401  (each import adds its tables to Base)

@@ -151,3 +151,27 @@ def _same_type(physical: str, target: str) -> bool:
     if target == "TIMESTAMP":
         return p.startswith("TIMESTAMP")
     return p == target
+
+
+def logical_of(physical: str) -> str:
+    """The logical type a stored column has before any profiling: what the reader found.
+
+    >>> [logical_of(t) for t in ("BIGINT", "DOUBLE", "DECIMAL(18,2)", "VARCHAR", "TIMESTAMP")]
+    ['integer', 'float', 'decimal', 'string', 'datetime']
+    """
+    p = physical.upper()
+    if _same_type(p, "BIGINT") or p in ("USMALLINT", "UTINYINT"):
+        return "integer"
+    if p in ("DOUBLE", "FLOAT", "REAL"):
+        return "float"
+    if p.startswith("DECIMAL"):
+        return "decimal"
+    if p == "BOOLEAN":
+        return "boolean"
+    if p == "DATE":
+        return "date"
+    if p.startswith("TIMESTAMP"):
+        return "datetime"
+    if p == "INTERVAL":
+        return "duration"
+    return "string"

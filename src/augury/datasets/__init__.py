@@ -1,0 +1,1 @@
+"""Datasets: tables people upload, versioned, profiled and queried (see README.md)."""

@@ -1,0 +1,165 @@
+"""Queries over datasets: the structured query, count-only, top-N, what-if, the
+read-only SQL over the organization's datasets, previews and downloads.
+
+The science is :mod:`augury.engines.tabular.query` and ``export``; this module finds the
+version's file and how to read its columns, applies the organization's limits
+(``datasets.*`` settings), and turns the engines' refusals into the API's 422.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from augury.config import Settings
+from augury.datasets import service
+from augury.datasets.models import Dataset, DatasetVersion
+from augury.datasets.schemas import FilterIn, QueryIn, SqlIn, WhatIfIn
+from augury.engines.tabular import query as engine
+from augury.engines.tabular.errors import TableError
+from augury.errors import ValidationFailed
+
+
+def limits(settings: Settings) -> engine.Limits:
+    cfg = settings.datasets
+    return engine.Limits(
+        memory_limit=f"{cfg.memory_limit_mb}MB",
+        threads=cfg.threads,
+        timeout_s=cfg.query_timeout_s,
+    )
+
+
+def _filters(filters: list[FilterIn]) -> list[engine.Filter]:
+    return [engine.Filter(f.column, f.op, f.value) for f in filters]
+
+
+def to_query(body: QueryIn) -> engine.Query:
+    return engine.Query(
+        select=body.select,
+        filters=_filters(body.filters),
+        group_by=list(body.group_by),
+        aggregates=[engine.Aggregate(a.fn, a.column, a.alias) for a in body.aggregates],
+        bucket=engine.Bucket(body.bucket.column, body.bucket.unit) if body.bucket else None,
+        order=[(o.column, o.direction) for o in body.order],
+        limit=body.limit,
+        offset=body.offset,
+    )
+
+
+def _source(settings: Settings, dataset: Dataset, version: DatasetVersion):
+    return service.path_of(settings, version), service.specs(dataset, version)
+
+
+def run(
+    session: Session, settings: Settings, dataset: Dataset, body: QueryIn
+) -> engine.Result | int:
+    """The query's rows (or, with ``count_only``, how many rows match its filters)."""
+    version = service.get_version(session=session, dataset=dataset, number=body.version)
+    path, specs = _source(settings, dataset, version)
+    lim = limits(settings)
+    max_rows = settings.datasets.query_max_rows
+    try:
+        if body.count_only:
+            return engine.count(path, specs, _filters(body.filters), limits=lim)
+        if body.top is not None:
+            return engine.top_n(
+                path,
+                specs,
+                body.top.column,
+                body.top.n,
+                _filters(body.filters),
+                body.top.descending,
+                limits=lim,
+            )
+        return engine.run_query(path, specs, to_query(body), max_rows=max_rows, limits=lim)
+    except TableError as exc:
+        raise service.table_error(exc) from exc
+
+
+def what_if(session: Session, settings: Settings, dataset: Dataset, body: WhatIfIn) -> list[dict]:
+    version = service.get_version(session=session, dataset=dataset, number=body.version)
+    path, specs = _source(settings, dataset, version)
+    try:
+        return engine.what_if(
+            path,
+            specs,
+            body.column,
+            body.percent,
+            body.aggregate,
+            list(body.group_by) or None,
+            _filters(body.filters),
+            limits=limits(settings),
+        )
+    except TableError as exc:
+        raise service.table_error(exc) from exc
+
+
+def preview(
+    session: Session,
+    settings: Settings,
+    dataset: Dataset,
+    version: DatasetVersion,
+    *,
+    offset: int,
+    limit: int,
+) -> dict:
+    """Rows ``offset`` to ``offset + limit`` of a version, read with its columns' types."""
+    path, specs = _source(settings, dataset, version)
+    try:
+        result = engine.run_query(
+            path,
+            specs,
+            engine.Query(limit=limit, offset=offset),
+            max_rows=limit,
+            with_total=False,
+            limits=limits(settings),
+        )
+    except TableError as exc:
+        raise service.table_error(exc) from exc
+    return {
+        "version": version.number,
+        "columns": result.columns,
+        "types": result.types,
+        "rows": result.rows,
+        "offset": offset,
+        "limit": limit,
+        "total": version.rows,
+    }
+
+
+def run_sql(session: Session, settings: Settings, org_id: int, body: SqlIn) -> engine.Result:
+    """One read-only SELECT over the organization's datasets (their latest versions),
+    each a table of the dataset's name; only the datasets the text names are opened."""
+    tables: dict[str, tuple[Path, list]] = {}
+    text = body.sql.lower()
+    datasets = session.scalars(select(Dataset).where(Dataset.org_id == org_id)).all()
+    named = [d for d in datasets if _mentions(text, d.name.lower())]
+    latest = service.latest_versions(session, named)
+    for dataset in named:
+        version = latest.get(dataset.id)
+        if version is not None:
+            tables[dataset.name] = _source(settings, dataset, version)
+    cfg = settings.datasets
+    max_rows = min(body.max_rows or cfg.query_max_rows, cfg.query_max_rows)
+    try:
+        return engine.run_sql(
+            tables,
+            body.sql,
+            max_rows=max_rows,
+            timeout_s=cfg.query_timeout_s,
+            limits=limits(settings),
+        )
+    except TableError as exc:
+        raise service.table_error(exc) from exc
+
+
+def _mentions(sql: str, name: str) -> bool:
+    return re.search(r"(?<![\w])" + re.escape(name) + r"(?![\w])", sql) is not None
+
+
+def check_format(fmt: str, allowed: tuple[str, ...]) -> None:
+    if fmt not in allowed:
+        raise ValidationFailed(f"Unknown format '{fmt}'.", details={"formats": list(allowed)})

@@ -1,0 +1,326 @@
+"""HTTP routes of datasets: upload, list, read, change, delete, versions, preview and
+schema; queries and downloads are in the same router below."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal, get_args
+
+from fastapi import APIRouter, Path, Query, Request, Response, status
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from augury.api.deps import Reader, SessionDep, SettingsDep, Writer
+from augury.api.pagination import Page, PageDep, make_page
+from augury.datasets import querying, schemas, service
+from augury.datasets.deps import DatasetDep, received_upload
+from augury.datasets.models import Dataset, DatasetVersion
+from augury.errors import ValidationFailed
+
+router = APIRouter(tags=["datasets"])
+
+VersionQuery = Annotated[
+    int | None, Query(ge=1, le=2**31 - 1, description="Version number; unset: the latest.")
+]
+VersionPath = Path(ge=1, le=2**31 - 1, description="Version number.")
+Format = Literal["csv", "tsv", "xlsx", "json", "jsonl", "parquet"]
+
+
+def version_body(session: Session, version: DatasetVersion) -> dict:
+    body = schemas.VersionRead.model_validate(version).model_dump()
+    body["changes"] = service.changes(service.previous_version(session, version), version)
+    return body
+
+
+def dataset_body(session: Session, dataset: Dataset, version: DatasetVersion | None = None) -> dict:
+    body = schemas.DatasetRead.model_validate(
+        {
+            "id": dataset.id,
+            "name": dataset.name,
+            "description": dataset.description,
+            "tags": dataset.tags or [],
+            "column_types": dataset.type_overrides or {},
+            "latest_version": dataset.latest_version,
+            "created_at": dataset.created_at,
+            "updated_at": dataset.updated_at,
+        }
+    ).model_dump()
+    if version is not None:
+        body["version"] = version_body(session, version)
+    return body
+
+
+@router.post(
+    "/datasets",
+    status_code=status.HTTP_201_CREATED,
+    response_model=schemas.DatasetRead,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["file", "name"],
+                        "properties": {
+                            "file": {"type": "string", "format": "binary"},
+                            "name": {"type": "string", "maxLength": 200},
+                            "description": {"type": "string"},
+                            "tags": {
+                                "type": "string",
+                                "description": "Comma-separated, or repeat the field.",
+                            },
+                            "format": {"type": "string", "enum": list(get_args(Format))},
+                            "sheet": {"type": "string", "description": "XLSX sheet name."},
+                        },
+                    }
+                }
+            },
+        }
+    },
+)
+async def upload_dataset(
+    request: Request, principal: Writer, session: SessionDep, settings: SettingsDep
+):
+    """Upload a file (CSV, TSV, XLSX, JSON, JSONL or Parquet; the format, encoding,
+    delimiter and header are detected) as a new dataset, or as the next version of the
+    dataset of the same name. The body is streamed to disk, converted to Parquet, and
+    answered with the columns found; the full profile follows as a `datasets.profile`
+    job (`version.profile_job_id`)."""
+    async with received_upload(request, settings) as upload:
+        meta = _meta(upload.first("name"), upload.first("description"), upload.fields)
+        fmt = upload.first("format") or None
+        if fmt is not None and fmt not in get_args(Format):
+            raise ValidationFailed(
+                f"Unknown format '{fmt}'.", details={"formats": list(get_args(Format))}
+            )
+        assert upload.path is not None
+        staged = await run_in_threadpool(
+            service.stage_file,
+            settings,
+            upload.path,
+            file_name=upload.file_name,
+            format=fmt,
+            sheet=upload.first("sheet") or None,
+        )
+
+        def record():
+            dataset, version = service.add_version(
+                session=session, principal=principal, settings=settings, meta=meta, staged=staged
+            )
+            return dataset_body(session, dataset, version)
+
+        return await run_in_threadpool(record)
+
+
+def _meta(name: str | None, description: str | None, fields: dict[str, list[str]]):
+    tags = [t for value in fields.get("tags", []) for t in value.split(",")]
+    try:
+        return schemas.DatasetMeta(
+            name=(name or "").strip(), description=description or "", tags=tags
+        )
+    except Exception as exc:  # pydantic's ValidationError, as the API's 422
+        from pydantic import ValidationError
+
+        if isinstance(exc, ValidationError):
+            errors = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
+            raise ValidationFailed("Invalid upload fields.", details={"errors": errors}) from exc
+        raise
+
+
+@router.post(
+    "/datasets/records", status_code=status.HTTP_201_CREATED, response_model=schemas.DatasetRead
+)
+def create_from_records(
+    body: schemas.RecordsCreate, principal: Writer, session: SessionDep, settings: SettingsDep
+):
+    """A dataset (or its next version) from a JSON list of records."""
+    staged = service.stage_records(settings, body.records)
+    meta = schemas.DatasetMeta(name=body.name, description=body.description, tags=body.tags)
+    dataset, version = service.add_version(
+        session=session, principal=principal, settings=settings, meta=meta, staged=staged
+    )
+    return dataset_body(session, dataset, version)
+
+
+@router.get("/datasets", response_model=Page[schemas.DatasetRead])
+def list_datasets(
+    principal: Reader,
+    session: SessionDep,
+    page: PageDep,
+    q: Annotated[str | None, Query(max_length=200, description="In name or description.")] = None,
+    tag: Annotated[list[str] | None, Query(description="Every tag given must be present.")] = None,
+    format: Annotated[Format | None, Query(description="Latest version's format.")] = None,
+    created_after: Annotated[datetime | None, Query()] = None,
+):
+    """The organization's datasets, most recently changed first, with their latest version."""
+    items, total = service.list_page(
+        session=session,
+        org_id=principal.org_id,
+        page=page,
+        q=q,
+        tags=tag,
+        format=format,
+        created_after=created_after,
+    )
+    latest = service.latest_versions(session, items)
+    return make_page([dataset_body(session, d, latest.get(d.id)) for d in items], total, page)
+
+
+@router.get("/datasets/{dataset_id}", response_model=schemas.DatasetRead)
+def get_dataset(dataset: DatasetDep, session: SessionDep):
+    version = service.get_version(session=session, dataset=dataset)
+    return dataset_body(session, dataset, version)
+
+
+@router.patch("/datasets/{dataset_id}", response_model=schemas.DatasetRead)
+def update_dataset(
+    body: schemas.DatasetUpdate,
+    principal: Writer,
+    dataset: DatasetDep,
+    session: SessionDep,
+    settings: SettingsDep,
+):
+    """Change the description, tags, or columns' types (`column_types`); a type change
+    profiles the latest version again and applies to every later version."""
+    service.update(
+        session=session, principal=principal, settings=settings, dataset=dataset, body=body
+    )
+    return dataset_body(session, dataset, service.get_version(session=session, dataset=dataset))
+
+
+@router.delete("/datasets/{dataset_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_dataset(
+    principal: Writer, dataset: DatasetDep, session: SessionDep, settings: SettingsDep
+):
+    """Delete the dataset, every version and their files."""
+    service.delete(session=session, principal=principal, settings=settings, dataset=dataset)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/datasets/{dataset_id}/versions", response_model=Page[schemas.VersionRead])
+def list_versions(dataset: DatasetDep, session: SessionDep, page: PageDep):
+    """Versions, newest first, each with its schema changes from the one before."""
+    items, total = service.list_versions(session=session, dataset=dataset, page=page)
+    return make_page([version_body(session, v) for v in items], total, page)
+
+
+@router.get("/datasets/{dataset_id}/versions/{number}", response_model=schemas.VersionRead)
+def get_version(dataset: DatasetDep, session: SessionDep, number: Annotated[int, VersionPath]):
+    return version_body(
+        session, service.get_version(session=session, dataset=dataset, number=number)
+    )
+
+
+@router.delete("/datasets/{dataset_id}/versions/{number}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_version(
+    principal: Writer,
+    dataset: DatasetDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    number: Annotated[int, VersionPath],
+):
+    """Delete one version and its file (not the only one: delete the dataset instead)."""
+    version = service.get_version(session=session, dataset=dataset, number=number)
+    service.delete_version(
+        session=session, principal=principal, settings=settings, dataset=dataset, version=version
+    )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/datasets/{dataset_id}/schema", response_model=schemas.SchemaRead)
+def get_schema(dataset: DatasetDep, session: SessionDep, version: VersionQuery = None):
+    """Each column's type, nullability, unique count, samples and semantic hint (from the
+    profile once complete; the types the reader found before), and the quality."""
+    v = service.get_version(session=session, dataset=dataset, number=version)
+    return service.schema(dataset, v)
+
+
+@router.get("/datasets/{dataset_id}/profile")
+def get_profile(dataset: DatasetDep, session: SessionDep, version: VersionQuery = None) -> dict:
+    """The full profile of a version: per-column statistics, histograms, top values and
+    the quality issues; `profile` is null until the profile job completes."""
+    v = service.get_version(session=session, dataset=dataset, number=version)
+    return {
+        "version": v.number,
+        "profile_status": v.profile_status,
+        "profile_job_id": v.profile_job_id,
+        "profile_error": v.profile_error,
+        "profile": v.profile,
+    }
+
+
+@router.post(
+    "/datasets/{dataset_id}/profile",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=schemas.VersionRead,
+)
+def reprofile(
+    principal: Writer,
+    dataset: DatasetDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    version: VersionQuery = None,
+):
+    """Profile a version again (a new `datasets.profile` job)."""
+    v = service.get_version(session=session, dataset=dataset, number=version)
+    v.profile_job_id = service.queue_profile(session, principal, settings, v).id
+    return version_body(session, v)
+
+
+@router.get("/datasets/{dataset_id}/preview", response_model=schemas.PreviewRead)
+def preview(
+    dataset: DatasetDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    version: VersionQuery = None,
+    offset: Annotated[int, Query(ge=0, le=2**62)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+):
+    """Rows of a version, `limit` from `offset`, read with the columns' types."""
+    v = service.get_version(session=session, dataset=dataset, number=version)
+    return querying.preview(session, settings, dataset, v, offset=offset, limit=limit)
+
+
+@router.post("/datasets/{dataset_id}/query", response_model=schemas.ResultRead | schemas.CountRead)
+def query_dataset(
+    body: schemas.QueryIn,
+    dataset: DatasetDep,
+    session: SessionDep,
+    settings: SettingsDep,
+):
+    """A structured query: rows (select, filters, order, limit/offset) or groups
+    (group_by, aggregates, a time bucket); `count_only` answers `{"count"}`, `top` the n
+    rows with the largest values of a column. At most `datasets.query_max_rows` rows
+    (`truncated` says when more matched)."""
+    result = querying.run(session, settings, dataset, body)
+    if isinstance(result, int):
+        return {"count": result}
+    return _result(result)
+
+
+@router.post("/datasets/{dataset_id}/what-if")
+def what_if(
+    body: schemas.WhatIfIn, dataset: DatasetDep, session: SessionDep, settings: SettingsDep
+) -> dict:
+    """An aggregate of a column as it is and with every value changed by `percent`
+    (Anaimo's `alter` and `estimate`), per group."""
+    return {"items": querying.what_if(session, settings, dataset, body)}
+
+
+@router.post("/datasets/sql", response_model=schemas.ResultRead)
+def run_sql(body: schemas.SqlIn, principal: Reader, session: SessionDep, settings: SettingsDep):
+    """One read-only SELECT over the organization's datasets, each a table named as the
+    dataset (quote names that are not identifiers: `"sales 2024"`). No other file, no
+    writes, no extensions; stopped after `datasets.query_timeout_s`."""
+    return _result(querying.run_sql(session, settings, principal.org_id, body))
+
+
+def _result(result) -> dict:
+    return {
+        "columns": result.columns,
+        "types": result.types,
+        "rows": result.rows,
+        "total": result.total,
+        "truncated": result.truncated,
+    }
