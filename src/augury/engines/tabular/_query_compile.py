@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import difflib
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -178,7 +179,7 @@ def compile_query(table: str, specs: list[ColumnSpec], query: Query) -> Compiled
         default_order = [(n, "asc") for n in names[:n_keys]]
         order = _order_sql(query.order or default_order, names, names)
     else:
-        chosen = [cols.get(c) for c in query.select] if query.select else list(specs)
+        chosen = list(specs) if query.select is None else [cols.get(c) for c in query.select]
         if not chosen:
             raise TableError("INVALID_QUERY", "The query selects no column.")
         select = [quote_ident(s.name) for s in chosen]
@@ -371,14 +372,55 @@ def _datetime(value: Any) -> dt.datetime | None:
     return None
 
 
-def _duration(value: Any) -> dt.timedelta | str | None:
-    """Seconds, a timedelta, or text DuckDB reads as an interval (``"1 day"``)."""
+def _duration(value: Any) -> dt.timedelta | None:
+    """Seconds, a timedelta, ``"HH:MM[:SS]"`` or ``"1 day 2 hours"``-style text.
+
+    Months and years have no fixed length, so they are refused rather than guessed.
+    """
     if isinstance(value, dt.timedelta):
         return value
-    if isinstance(value, str):
-        return value
-    seconds = _float(value)
-    return None if seconds is None else dt.timedelta(seconds=seconds)
+    if not isinstance(value, str):
+        seconds = _float(value)
+        return None if seconds is None else dt.timedelta(seconds=seconds)
+    text = value.strip().lower()
+    if re.fullmatch(r"-?\d+(?:\.\d+)?", text):
+        return dt.timedelta(seconds=float(text))
+    clock = re.fullmatch(r"(-?)(\d+):(\d{1,2})(?::(\d{1,2}(?:\.\d+)?))?", text)
+    if clock:
+        sign, hours, minutes, secs = clock.groups()
+        span = dt.timedelta(hours=int(hours), minutes=int(minutes), seconds=float(secs or 0))
+        return -span if sign else span
+    parts = re.findall(r"(-?\d+(?:\.\d+)?)\s*([a-z]+)", text)
+    if not parts or re.sub(r"(-?\d+(?:\.\d+)?)\s*([a-z]+)", "", text).strip(" ,"):
+        return None
+    total = dt.timedelta()
+    for amount, unit in parts:
+        seconds_per = _UNIT_SECONDS.get(unit, _UNIT_SECONDS.get(unit.removesuffix("s")))
+        if seconds_per is None:
+            return None
+        total += dt.timedelta(seconds=float(amount) * seconds_per)
+    return total
+
+
+_UNIT_SECONDS = {
+    "microsecond": 1e-6,
+    "us": 1e-6,
+    "millisecond": 1e-3,
+    "ms": 1e-3,
+    "second": 1,
+    "sec": 1,
+    "s": 1,
+    "minute": 60,
+    "min": 60,
+    "m": 60,
+    "hour": 3600,
+    "hr": 3600,
+    "h": 3600,
+    "day": 86400,
+    "d": 86400,
+    "week": 604800,
+    "w": 604800,
+}
 
 
 _COERCE = {
