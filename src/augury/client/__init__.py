@@ -11,7 +11,7 @@ returns one page (``{"items", "total", "offset", "limit", "has_more"}``) and ``i
 yields every item, fetching pages as it goes. Each resource group (``client.jobs``,
 ``client.keys`` ...) is a small :class:`Resource` subclass in the module of its
 domain (``accounts``, ``jobs``, ``audit``, ``metrics``, ``anomalies``, ``forecasts``,
-``alerts``): a new group is a class there plus one line in :meth:`Client.__init__`
+``alerts``, ``datasets``): a new group is a class there plus one line in :meth:`Client.__init__`
 (``connection``); routes without a group yet are reachable through
 :meth:`Client.request`. ``errors`` holds the exceptions, ``base`` what the groups share.
 
@@ -39,6 +39,7 @@ from augury.client.anomalies import Anomalies
 from augury.client.audit import Audit
 from augury.client.base import JSON, Resource
 from augury.client.connection import Client
+from augury.client.datasets import Datasets
 from augury.client.errors import (
     AuguryAPIError,
     AuthenticationError,
@@ -64,6 +65,7 @@ __all__ = [
     "Channels",
     "Client",
     "ConflictError",
+    "Datasets",
     "Events",
     "Forecasts",
     "Invitations",

@@ -20,6 +20,7 @@ from augury.client.alerts import Alerts, Channels, Events
 from augury.client.anomalies import Anomalies
 from augury.client.audit import Audit
 from augury.client.base import JSON, _body, _query
+from augury.client.datasets import Datasets
 from augury.client.errors import AuthenticationError, _error_from
 from augury.client.forecasts import Forecasts
 from augury.client.jobs import Jobs
@@ -94,6 +95,7 @@ class Client:
         self.alerts = Alerts(self)
         self.channels = Channels(self)
         self.events = Events(self)
+        self.datasets = Datasets(self)
 
     def __repr__(self) -> str:
         return f"<Client {self._http.base_url}>"
