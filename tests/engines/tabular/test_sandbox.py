@@ -12,7 +12,7 @@ import pytest
 
 from augury.engines.tabular._query_exec import Limits, connect
 from augury.engines.tabular.errors import TableError
-from augury.engines.tabular.query import ColumnSpec, _lock_down, run_sql
+from augury.engines.tabular.query import ColumnSpec, lock_down, run_sql
 
 SPECS = [
     ColumnSpec("id", "BIGINT", "integer"),
@@ -168,7 +168,7 @@ def test_settings_are_locked_and_readable_only(tables):
 def test_the_locked_connection_refuses_even_without_the_statement_check(files, tables, sql):
     con = connect(Limits())
     try:
-        _lock_down(con, tables)
+        lock_down(con, tables)
         with pytest.raises((duckdb.PermissionException, duckdb.InvalidInputException)):
             con.execute(sql.format(root=files["root"]))
     finally:

@@ -79,6 +79,7 @@ __all__ = [
     "Query",
     "Result",
     "count",
+    "lock_down",
     "run_query",
     "run_sql",
     "single_select",
@@ -289,7 +290,7 @@ def run_sql(
     statement = single_select(sql)
     bounded = replace(limits, timeout_s=timeout_s)
     with session(bounded, error_code="SQL_ERROR") as con:
-        _lock_down(con, tables)
+        lock_down(con, tables)
         relation = con.sql(statement.query)
         if relation is None:
             raise TableError("SQL_NOT_ALLOWED", "Only SELECT statements may run here.")
@@ -301,10 +302,15 @@ def run_sql(
     return Result(columns, types, rows, None if truncated else len(rows), truncated, sql)
 
 
-def _lock_down(
-    con: duckdb.DuckDBPyConnection, tables: dict[str, tuple[Path, list[ColumnSpec]]]
+def lock_down(
+    con: duckdb.DuckDBPyConnection,
+    tables: dict[str, tuple[Path, list[ColumnSpec]]],
+    *,
+    writable: list[str] | None = None,
 ) -> None:
-    paths: list[str] = []
+    """Create a view per table, then allow ``con`` those files (and ``writable``, an
+    export's destination) and nothing else, and lock its configuration."""
+    paths: list[str] = list(writable or [])
     for name, (path, specs) in tables.items():
         if not name.strip():
             raise TableError("INVALID_TABLE_NAME", "A table needs a name.")
