@@ -123,6 +123,14 @@ def _make_feedback(client, a):
     return client.post("/api/v1/feedback", json=body, headers=a.headers).json()["id"]
 
 
+def _make_dataset(client, a):
+    files = {"file": ("secret.csv", b"region,units\nNorth,3\nSouth,5\n")}
+    r = client.post(
+        "/api/v1/datasets", data={"name": "secret_sales"}, files=files, headers=a.headers
+    )
+    return r.json()["id"]
+
+
 # name: (create in A, list path, [(method, path template, json)] that must 404 for B)
 RESOURCES = {
     "job": (
@@ -246,6 +254,24 @@ RESOURCES = {
             ("GET", "/api/v1/metrics/{id}/graph.png", None),
             ("GET", "/api/v1/metrics/{id}/yhat", None),
             ("DELETE", "/api/v1/metrics/{id}", None),
+        ],
+    ),
+    "dataset": (
+        _make_dataset,
+        "/api/v1/datasets",
+        [
+            ("GET", "/api/v1/datasets/{id}", None),
+            ("PATCH", "/api/v1/datasets/{id}", {"description": "pwned"}),
+            ("DELETE", "/api/v1/datasets/{id}", None),
+            ("GET", "/api/v1/datasets/{id}/versions", None),
+            ("GET", "/api/v1/datasets/{id}/versions/1", None),
+            ("DELETE", "/api/v1/datasets/{id}/versions/1", None),
+            ("GET", "/api/v1/datasets/{id}/schema", None),
+            ("GET", "/api/v1/datasets/{id}/profile", None),
+            ("POST", "/api/v1/datasets/{id}/profile", None),
+            ("GET", "/api/v1/datasets/{id}/preview", None),
+            ("POST", "/api/v1/datasets/{id}/query", {"count_only": True}),
+            ("POST", "/api/v1/datasets/{id}/what-if", {"column": "units", "percent": 5}),
         ],
     ),
     "organization": (

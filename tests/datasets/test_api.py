@@ -29,7 +29,9 @@ def account(runner_client):
 
 def upload(client, account, content, name="sales", filename="sales.csv", **fields):
     data = {"name": name, **fields}
-    files = {"file": (filename, io.BytesIO(content if isinstance(content, bytes) else content.encode()))}
+    files = {
+        "file": (filename, io.BytesIO(content if isinstance(content, bytes) else content.encode()))
+    }
     return client.post("/api/v1/datasets", data=data, files=files, headers=account.headers)
 
 
@@ -50,7 +52,13 @@ def test_upload_then_preview_schema_profile_and_query(runner_client, account):
     assert body["name"] == "sales" and body["tags"] == ["sales", "2024"]
     version = body["version"]
     assert version["number"] == 1 and version["rows"] == 6 and version["format"] == "csv"
-    assert [c["name"] for c in version["columns"]] == ["date", "region", "product", "units", "price"]
+    assert [c["name"] for c in version["columns"]] == [
+        "date",
+        "region",
+        "product",
+        "units",
+        "price",
+    ]
     ds = body["id"]
 
     preview = runner_client.get(f"/api/v1/datasets/{ds}/preview?limit=2", headers=account.headers)
@@ -84,8 +92,228 @@ def test_upload_then_preview_schema_profile_and_query(runner_client, account):
 
     r = runner_client.post(
         "/api/v1/datasets/sql",
-        json={"sql": "SELECT product, sum(units * price) AS revenue FROM sales GROUP BY 1 ORDER BY 1"},
+        json={
+            "sql": "SELECT product, sum(units * price) AS revenue FROM sales GROUP BY 1 ORDER BY 1"
+        },
         headers=account.headers,
     )
     assert r.status_code == 200, r.text
     assert r.json()["rows"][0] == ["A", pytest.approx(9.5 * 11)]
+
+
+def test_same_name_makes_versions_with_schema_changes_and_overrides_carry_over(
+    runner_client, account
+):
+    ds = upload(runner_client, account, SALES).json()["id"]
+    wait_profiled(runner_client, account, ds)
+    r = runner_client.patch(
+        f"/api/v1/datasets/{ds}",
+        json={"column_types": {"units": "float"}, "tags": ["q1"]},
+        headers=account.headers,
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["column_types"] == {"units": "float"} and r.json()["tags"] == ["q1"]
+
+    second = (
+        "date,product,units,price,discount\n2024-04-02,A,3,9.50,0.1\n2024-04-09,B,6,12.00,0.0\n"
+    )
+    r = upload(runner_client, account, second)
+    assert r.status_code == 201, r.text
+    assert r.json()["id"] == ds and r.json()["latest_version"] == 2
+    changes = r.json()["version"]["changes"]
+    assert changes["from_version"] == 1
+    assert changes["added"] == ["discount"] and changes["removed"] == ["region"]
+
+    done = wait_profiled(runner_client, account, ds)
+    assert done["version"]["number"] == 2
+    schema = runner_client.get(f"/api/v1/datasets/{ds}/schema", headers=account.headers).json()
+    units = next(c for c in schema["columns"] if c["name"] == "units")
+    assert units["type"] == "float" and units["override"] == "float"
+
+    # the first version stays readable
+    old = runner_client.get(f"/api/v1/datasets/{ds}/preview?version=1", headers=account.headers)
+    assert old.json()["columns"][1] == "region"
+    versions = runner_client.get(f"/api/v1/datasets/{ds}/versions", headers=account.headers)
+    assert [v["number"] for v in versions.json()["items"]] == [2, 1]
+
+
+def test_delete_version_then_dataset_removes_rows_and_files(runner_client, account, settings):
+    ds = upload(runner_client, account, SALES).json()["id"]
+    upload(runner_client, account, SALES + "2024-04-01,West,D,9,1.00\n")
+    files = list((settings.data_dir / "datasets").rglob("*.parquet"))
+    assert len(files) == 2
+    r = runner_client.delete(f"/api/v1/datasets/{ds}/versions/1", headers=account.headers)
+    assert r.status_code == 204
+    assert len(list((settings.data_dir / "datasets").rglob("*.parquet"))) == 1
+    r = runner_client.delete(f"/api/v1/datasets/{ds}/versions/2", headers=account.headers)
+    assert r.status_code == 409 and r.json()["error"]["details"]["reason"] == "LAST_VERSION"
+    r = runner_client.delete(f"/api/v1/datasets/{ds}", headers=account.headers)
+    assert r.status_code == 204
+    assert list((settings.data_dir / "datasets").rglob("*.parquet")) == []
+    assert runner_client.get(f"/api/v1/datasets/{ds}", headers=account.headers).status_code == 404
+
+
+def test_records_body_and_list_filters(runner_client, account):
+    r = runner_client.post(
+        "/api/v1/datasets/records",
+        json={
+            "name": "people",
+            "tags": ["hr"],
+            "description": "staff list",
+            "records": [{"name": "Ann", "age": 31}, {"name": "Bo", "age": 45, "city": "Oslo"}],
+        },
+        headers=account.headers,
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["version"]["rows"] == 2
+    assert [c["name"] for c in r.json()["version"]["columns"]] == ["name", "age", "city"]
+    upload(runner_client, account, SALES, tags="sales")
+
+    def names(**params):
+        r = runner_client.get("/api/v1/datasets", params=params, headers=account.headers)
+        assert r.status_code == 200, r.text
+        return sorted(d["name"] for d in r.json()["items"])
+
+    assert names() == ["people", "sales"]
+    assert names(q="STAFF") == ["people"]
+    assert names(tag="sales") == ["sales"]
+    assert names(format="csv") == ["sales"]
+
+
+@pytest.mark.parametrize(
+    ("content", "filename", "reason"),
+    [
+        (b"", "empty.csv", "EMPTY_FILE"),
+        (b"a,b,c\n", "header.csv", "NO_ROWS"),
+        (b'[{"a": 1}, {"a": ', "broken.json", "INVALID_JSON"),
+        (b"PK\x03\x04not really a zip", "book.xlsx", None),
+    ],
+)
+def test_unreadable_files_are_422_with_a_reason_and_store_nothing(
+    runner_client, account, settings, content, filename, reason
+):
+    r = upload(runner_client, account, content, filename=filename)
+    assert r.status_code == 422, r.text
+    error = r.json()["error"]
+    assert error["code"] == "VALIDATION_ERROR" and error["message"]
+    if reason:
+        assert error["details"]["reason"] == reason
+    assert runner_client.get("/api/v1/datasets", headers=account.headers).json()["total"] == 0
+    leftovers = [p for p in (settings.data_dir / "datasets").rglob("*") if p.is_file()]
+    assert leftovers == []
+
+
+def test_upload_requests_that_are_wrong_in_shape(runner_client, account):
+    h = account.headers
+    r = runner_client.post("/api/v1/datasets", json={"name": "x"}, headers=h)
+    assert r.status_code == 400 and r.json()["error"]["details"]["reason"] == "NOT_MULTIPART"
+    r = runner_client.post("/api/v1/datasets", data={"name": "x"}, files={}, headers=h)
+    assert r.status_code in (400, 422)
+    r = upload(runner_client, account, SALES, name="")
+    assert r.status_code == 422
+    r = upload(runner_client, account, SALES, format="docx")
+    assert r.status_code == 422 and "formats" in r.json()["error"]["details"]
+
+
+def test_a_path_in_the_file_name_is_only_a_name(runner_client, account, settings):
+    r = upload(runner_client, account, SALES, filename="../../../../etc/passwd.csv")
+    assert r.status_code == 201, r.text
+    assert r.json()["version"]["file_name"] == "passwd.csv"
+    stored = [p for p in settings.data_dir.rglob("*") if p.is_file() and "passwd" in p.name]
+    assert stored == []
+
+
+def test_an_upload_over_the_limit_is_413_and_leaves_nothing(tmp_path, db):
+    from augury.config import Settings
+    from tests.fixtures.app import make_app
+    from fastapi.testclient import TestClient
+
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        database_url=db.url,
+        secret_key="test-secret-key-0123456789abcdef-0123456789",
+        jobs={"enabled": False},
+        datasets={"max_upload_bytes": 4096},
+    )
+    with TestClient(make_app(settings)) as client:
+        owner = signup(client, org="Big")
+        r = upload(client, owner, "a,b\n" + "1,2\n" * 5000)
+        assert r.status_code == 413, r.text
+        assert r.json()["error"]["code"] == "PAYLOAD_TOO_LARGE"
+        assert r.json()["error"]["details"]["max_bytes"] == 4096
+        ok = upload(client, owner, "a,b\n1,2\n")  # a small one still goes through
+        assert ok.status_code == 201, ok.text
+    staged = list((settings.data_dir / "datasets" / "_staging").glob("*"))
+    assert staged == []
+
+
+def test_query_errors_name_the_problem(runner_client, account):
+    ds = upload(runner_client, account, SALES).json()["id"]
+    h = account.headers
+    r = runner_client.post(
+        f"/api/v1/datasets/{ds}/query",
+        json={"filters": [{"column": "regoin", "op": "eq", "value": "North"}]},
+        headers=h,
+    )
+    assert r.status_code == 422 and r.json()["error"]["details"]["reason"] == "UNKNOWN_COLUMN"
+    assert "region" in r.text
+    r = runner_client.post(
+        f"/api/v1/datasets/{ds}/query",
+        json={"group_by": ["region"], "aggregates": [{"fn": "sum", "column": "product"}]},
+        headers=h,
+    )
+    assert r.status_code == 422 and r.json()["error"]["details"]["reason"] == "INVALID_AGGREGATE"
+    for sql in ("DROP TABLE sales", "SELECT * FROM read_csv('/etc/passwd')", "SELECT 1; SELECT 2"):
+        r = runner_client.post("/api/v1/datasets/sql", json={"sql": sql}, headers=h)
+        assert r.status_code == 422, (sql, r.text)
+        assert r.json()["error"]["details"]["reason"] in ("SQL_NOT_ALLOWED", "SQL_ERROR")
+
+
+def test_what_if_scales_a_column(runner_client, account):
+    ds = upload(runner_client, account, SALES).json()["id"]
+    r = runner_client.post(
+        f"/api/v1/datasets/{ds}/what-if",
+        json={"column": "units", "percent": 10, "aggregate": "sum"},
+        headers=account.headers,
+    )
+    assert r.status_code == 200, r.text
+    (entry,) = r.json()["items"]
+    assert entry["baseline"] == 22 and entry["altered"] == pytest.approx(24.2)
+
+
+def test_sql_sees_only_the_organizations_own_datasets(runner_client, account):
+    upload(runner_client, account, SALES, name="secret")
+    other = signup(runner_client, org="Other")
+    r = runner_client.post(
+        "/api/v1/datasets/sql", json={"sql": "SELECT count(*) FROM secret"}, headers=other.headers
+    )
+    assert r.status_code == 422 and r.json()["error"]["details"]["reason"] == "SQL_ERROR"
+    mine = runner_client.post(
+        "/api/v1/datasets/sql", json={"sql": "SELECT count(*) FROM secret"}, headers=account.headers
+    )
+    assert mine.json()["rows"] == [[6]]
+
+
+def test_viewers_read_and_query_but_cannot_change(runner_client, account):
+    from tests.fixtures.factories import invite_and_join
+
+    ds = upload(runner_client, account, SALES).json()["id"]
+    viewer = invite_and_join(runner_client, account, "viewer")
+    h = viewer.headers
+    assert runner_client.get(f"/api/v1/datasets/{ds}", headers=h).status_code == 200
+    r = runner_client.post(f"/api/v1/datasets/{ds}/query", json={"count_only": True}, headers=h)
+    assert r.json() == {"count": 6}
+    refused = [
+        runner_client.post(
+            "/api/v1/datasets", data={"name": "v"}, files={"file": ("v.csv", b"a\n1\n")}, headers=h
+        ),
+        runner_client.post(
+            "/api/v1/datasets/records", json={"name": "v", "records": [{"a": 1}]}, headers=h
+        ),
+        runner_client.patch(f"/api/v1/datasets/{ds}", json={"description": "x"}, headers=h),
+        runner_client.post(f"/api/v1/datasets/{ds}/profile", headers=h),
+        runner_client.delete(f"/api/v1/datasets/{ds}/versions/1", headers=h),
+        runner_client.delete(f"/api/v1/datasets/{ds}", headers=h),
+    ]
+    assert [r.status_code for r in refused] == [403] * len(refused)
+    assert runner_client.get("/api/v1/datasets", headers=h).json()["total"] == 1
