@@ -42,6 +42,7 @@ SECTION_PATHS = {
     "anomalies": "/anomalies",
     "forecasts": "/forecasts",
     "alerts": "/alerts",
+    "data": "/data",
 }
 
 SETTINGS_TABS = [
@@ -225,6 +226,23 @@ def alert_triggered_page(request: Request, trigger_id: int):
         f"Alert #{trigger_id}",
         section="alerts",
         trigger_id=trigger_id,
+    )
+
+
+@router.get("/data", response_class=HTMLResponse)
+def data_page(request: Request):
+    return _page(request, "data.html", "data", "Data", section="data")
+
+
+@router.get("/data/{dataset_id}", response_class=HTMLResponse)
+def dataset_page(request: Request, dataset_id: int):
+    return _page(
+        request,
+        "dataset.html",
+        "dataset",
+        f"Dataset #{dataset_id}",
+        section="data",
+        dataset_id=dataset_id,
     )
 
 
