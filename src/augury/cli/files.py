@@ -1,13 +1,16 @@
-"""`augury detect` and `augury forecast`: trying augury on a CSV file.
+"""`augury detect`, `augury forecast` and `augury profile`: trying augury on a file.
 
 No server and no database: the file is read, every series goes through the same
 engines as the server's, and the result is written as another CSV file (or to
-standard output, with the summary on standard error).
+standard output, with the summary on standard error). `profile` converts any table
+file to Parquet in a temporary folder, as an upload would be, and prints its profile.
 """
 
 from __future__ import annotations
 
+import json
 import sys
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -174,3 +177,109 @@ def forecast(
     )
     if result.failed:
         raise typer.Exit(1)
+
+
+_PROFILE_HELP = (
+    "Profile a table file (CSV, TSV, XLSX, JSON, JSONL or Parquet) as a dataset upload "
+    "would be: each column's type, missing values, distinct values, semantic hint and a "
+    "short statistic, then the data-quality score and its issues.\n\n"
+    "With --json, prints one JSON object: rows, columns (name, type, nullable, unique and "
+    "every other statistic) and quality (score, issues...)."
+)
+
+
+@files_app.command(no_args_is_help=True, help=_PROFILE_HELP)
+def profile(
+    input_file: Annotated[
+        Path,
+        typer.Argument(metavar="FILE", help="The table file to profile.", show_default=False),
+    ],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the profile as one JSON object.")
+    ] = False,
+    sheet: Annotated[
+        str | None, typer.Option(metavar="NAME", help="The workbook sheet to read (XLSX).")
+    ] = None,
+    types: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--type",
+            metavar="COL=TYPE",
+            help="Read a column as this type (repeat): integer, float, decimal, boolean, "
+            "string, category, date, datetime or duration.",
+        ),
+    ] = None,
+) -> None:
+    """Profile a table file: column types, statistics and the data-quality score."""
+    from augury.engines.tabular.errors import TableError
+    from augury.engines.tabular.profile import profile as profile_table
+    from augury.engines.tabular.read import convert
+
+    overrides = _type_overrides(types or [])
+    if not input_file.is_file():
+        raise _offline_fail(f"cannot read {input_file}: no such file")
+    try:
+        with tempfile.TemporaryDirectory(prefix="augury-profile-") as folder:
+            parquet = Path(folder) / "table.parquet"
+            convert(input_file, parquet, filename=input_file.name, sheet=sheet)
+            result = profile_table(parquet, overrides=overrides)
+    except TableError as exc:
+        raise _offline_fail(exc.message) from exc
+    except OSError as exc:
+        raise _offline_fail(f"cannot read {input_file}: {exc.strerror or exc}") from exc
+    if as_json:
+        typer.echo(json.dumps(result, ensure_ascii=False, allow_nan=False))
+        return
+    for line in _profile_lines(result):
+        typer.echo(line)
+
+
+def _type_overrides(pairs: list[str]) -> dict[str, str]:
+    overrides: dict[str, str] = {}
+    for pair in pairs:
+        column, sep, kind = pair.rpartition("=")
+        if not sep or not column or not kind:
+            raise _offline_fail(f"--type wants COL=TYPE, not {pair!r}")
+        overrides[column] = kind.strip().lower()
+    return overrides
+
+
+def _profile_lines(result: dict) -> list[str]:
+    """The profile as a table a person reads: one line a column, then the quality."""
+    rows = result["rows"]
+    header = ("column", "type", "nulls", "unique", "semantic", "summary")
+    table = [header]
+    for col in result["columns"]:
+        kind = col["type"] + ("*" if col["override"] else "") + ("!" if col["mixed"] else "")
+        nulls = f"{100 * col['nulls'] / rows:.1f}%" if rows else "-"
+        unique = ("~" if col["unique_approx"] else "") + str(col["unique"])
+        table.append((col["name"], kind, nulls, unique, col["semantic"] or "", _summary(col)))
+    widths = [max(len(str(row[i])) for row in table) for i in range(len(header) - 1)]
+    lines = [
+        "  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=False)) + "  " + row[-1]
+        for row in table
+    ]
+    quality = result["quality"]
+    lines.append("")
+    lines.append(
+        f"{rows} rows, {len(result['columns'])} columns; quality score {quality['score']:.3f} "
+        f"(completeness {quality['completeness']:.1%}, "
+        f"{quality['duplicate_rows']} duplicate rows)"
+    )
+    lines.append("type*: set with --type; type!: values of several types")
+    for issue in quality["issues"]:
+        where = issue["column"] if issue["column"] is not None else "(table)"
+        lines.append(f"{issue['severity']:7}  {where}: {issue['message']}")
+    return lines
+
+
+def _summary(col: dict) -> str:
+    if col["type"] in ("integer", "float", "decimal") and col["min"] is not None:
+        mean = f", mean {col['mean']:.4g}" if col["mean"] is not None else ""
+        return f"{col['min']:.6g} .. {col['max']:.6g}{mean}"
+    if col["type"] in ("date", "datetime", "duration") and col["min"] is not None:
+        return f"{col['min']} .. {col['max']}"
+    if col["top"]:
+        top = col["top"][0]
+        return f"most often {top['value']!r} ({top['count']}x)"
+    return ""

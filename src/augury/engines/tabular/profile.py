@@ -15,12 +15,15 @@ day-first, then month-first layouts, except with ``/`` where month-first comes f
 one day above 12 settles the order), datetime (ISO cast, then strptime layouts),
 duration (``01:02:03``, ``3 days``). Text with leading zeros (``"02134"``) stays text.
 A decimal is a number written with the same count of decimals on every value and a
-trailing zero somewhere (``"12.50"``), or a DuckDB ``DECIMAL``. An integer column named
-like a time (``ts``, ``created_at``, ``timestamp``...) whose values fall in 1990..2100
-as seconds or milliseconds since 1970 is a datetime (parse ``epoch_s`` / ``epoch_ms``).
+trailing zero somewhere (``"12.50"``), a DuckDB ``DECIMAL``, or a ``DOUBLE`` whose
+values all have two decimals at most, some exactly two (cents: ``12.25``, ``3.5``).
+An integer column named like a time (``ts``, ``created_at``, ``timestamp``...) whose
+values fall in 1990..2100 as seconds or milliseconds since 1970 is a datetime (parse
+``epoch_s`` / ``epoch_ms``).
 A text column stays ``string`` unless at least :data:`TYPE_MIN_SHARE` of its values
-parse; when at least half parse, or more than :data:`MIXED_TOLERANCE` of the values of
-the type it got do not, it is ``mixed``. A ``string`` column becomes ``category`` when
+parse; it is ``mixed`` when at least 80% parse but not enough (booleans aside: y/n are
+also one-letter codes), or when more than :data:`MIXED_TOLERANCE` of the values of the
+type it got do not read as it. A ``string`` column becomes ``category`` when
 it has at most :data:`CATEGORY_MAX_DISTINCT` distinct values and at most
 :data:`CATEGORY_MAX_SHARE` of its non-empty rows are distinct values.
 
@@ -106,7 +109,7 @@ CATEGORY_MAX_DISTINCT = 50
 CATEGORY_MAX_SHARE = 0.05
 TYPE_MIN_SHARE = 0.95
 """Share of a text column's values that must parse for it to take a type."""
-MIXED_MIN_SHARE = 0.5
+MIXED_MIN_SHARE = 0.8
 MIXED_TOLERANCE = 0.01
 SEMANTIC_MIN_SHARE = 0.9
 HIGH_NULLS = 0.5
@@ -470,6 +473,7 @@ def _number_counts(con: duckdb.DuckDBPyConnection, col: _Column) -> dict[str, An
         f"count(*) FILTER (WHERE isfinite({x}) AND {x} = trunc({x}) AND abs({x}) < 9e15)"
         " AS integral, "
         f"count(*) FILTER (WHERE abs({x} * 100 - round({x} * 100)) < 1e-6) AS cents, "
+        f"count(*) FILTER (WHERE abs({x} * 10 - round({x} * 10)) < 1e-6) AS tenths, "
         f"count(*) FILTER (WHERE {x} BETWEEN {lo} AND {hi}) AS epoch_s, "
         f"count(*) FILTER (WHERE {x} BETWEEN {lo * 1000} AND {hi * 1000}) AS epoch_ms "
         f"FROM sample"
@@ -509,6 +513,8 @@ def _infer_number(col: _Column, base: str) -> tuple[str, str | None]:
         return "integer", None
     if total and counts["integral"] == total:
         return "integer", None
+    if total and counts["cents"] == total and counts["tenths"] < total:
+        return "decimal", None
     return "float", None
 
 
@@ -549,7 +555,8 @@ def _infer_text(counts: dict[str, Any]) -> tuple[str, str | None, bool]:
     share = parsed / total
     if share >= TYPE_MIN_SHARE:
         return kind, parse, share < 1 - MIXED_TOLERANCE
-    return "string", None, share >= MIXED_MIN_SHARE
+    # y/n/t/f are also ordinary one-letter codes: a few of them do not make text mixed.
+    return "string", None, share >= MIXED_MIN_SHARE and kind != "boolean"
 
 
 def _iso_duration_supported() -> bool:
