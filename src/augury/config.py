@@ -195,6 +195,9 @@ class DatasetSettings(BaseModel):
     )
     threads: int = Field(2, ge=1, description="Threads DuckDB may use per operation.")
     query_timeout_s: float = Field(30.0, gt=0, description="Longest query or SQL statement.")
+    export_timeout_s: float = Field(
+        600.0, gt=0, description="Longest download of a dataset or a query's full answer."
+    )
     query_max_rows: int = Field(
         100_000, ge=1, description="Most rows a query or SQL statement answers (JSON)."
     )

@@ -272,6 +272,8 @@ RESOURCES = {
             ("GET", "/api/v1/datasets/{id}/preview", None),
             ("POST", "/api/v1/datasets/{id}/query", {"count_only": True}),
             ("POST", "/api/v1/datasets/{id}/what-if", {"column": "units", "percent": 5}),
+            ("GET", "/api/v1/datasets/{id}/download", None),
+            ("POST", "/api/v1/datasets/{id}/query?format=csv", {}),
         ],
     ),
     "organization": (

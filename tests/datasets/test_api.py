@@ -317,3 +317,40 @@ def test_viewers_read_and_query_but_cannot_change(runner_client, account):
     ]
     assert [r.status_code for r in refused] == [403] * len(refused)
     assert runner_client.get("/api/v1/datasets", headers=h).json()["total"] == 1
+
+
+def test_downloads_in_every_format_escape_formulas_for_spreadsheets(runner_client, account):
+    import openpyxl
+    import pyarrow.parquet as pq
+
+    content = "name,formula,amount\nAnn,=cmd|' /C calc'!A0,-2\nBo,@SUM(1),3\n"
+    ds = upload(runner_client, account, content, name="risky").json()["id"]
+    h = account.headers
+
+    def get(fmt):
+        r = runner_client.get(f"/api/v1/datasets/{ds}/download?format={fmt}", headers=h)
+        assert r.status_code == 200, r.text
+        assert f'filename="risky-v1.{fmt}"' in r.headers["content-disposition"]
+        return r
+
+    csv_text = get("csv").text.splitlines()
+    assert csv_text[0] == "name,formula,amount"
+    assert csv_text[1] == "Ann,'=cmd|' /C calc'!A0,-2"
+    assert csv_text[2] == "Bo,'@SUM(1),3"
+    records = get("json").json()
+    assert records[0] == {"name": "Ann", "formula": "=cmd|' /C calc'!A0", "amount": -2}
+    lines = [json.loads(line) for line in get("jsonl").text.splitlines()]
+    assert [r["name"] for r in lines] == ["Ann", "Bo"]
+    table = pq.read_table(io.BytesIO(get("parquet").content))
+    assert table.column("amount").to_pylist() == [-2, 3]
+    sheet = openpyxl.load_workbook(io.BytesIO(get("xlsx").content)).active
+    assert [c.value for c in sheet[2]] == ["Ann", "'=cmd|' /C calc'!A0", -2]
+
+    r = runner_client.post(
+        f"/api/v1/datasets/{ds}/query?format=csv",
+        json={"filters": [{"column": "amount", "op": "gt", "value": 0}], "select": ["name"]},
+        headers=h,
+    )
+    assert r.status_code == 200 and r.text.splitlines() == ["name", "Bo"]
+    r = runner_client.get(f"/api/v1/datasets/{ds}/download?format=docx", headers=h)
+    assert r.status_code == 422

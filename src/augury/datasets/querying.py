@@ -9,6 +9,7 @@ version's file and how to read its columns, applies the organization's limits
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 from sqlalchemy import select
@@ -18,9 +19,10 @@ from augury.config import Settings
 from augury.datasets import service
 from augury.datasets.models import Dataset, DatasetVersion
 from augury.datasets.schemas import FilterIn, QueryIn, SqlIn, WhatIfIn
+from augury.datasets.storage import storage_for
+from augury.engines.tabular import export as exporter
 from augury.engines.tabular import query as engine
 from augury.engines.tabular.errors import TableError
-from augury.errors import ValidationFailed
 
 
 def limits(settings: Settings) -> engine.Limits:
@@ -160,6 +162,28 @@ def _mentions(sql: str, name: str) -> bool:
     return re.search(r"(?<![\w])" + re.escape(name) + r"(?![\w])", sql) is not None
 
 
-def check_format(fmt: str, allowed: tuple[str, ...]) -> None:
-    if fmt not in allowed:
-        raise ValidationFailed(f"Unknown format '{fmt}'.", details={"formats": list(allowed)})
+def export(
+    session: Session,
+    settings: Settings,
+    dataset: Dataset,
+    *,
+    fmt: str,
+    version: int | None = None,
+    body: QueryIn | None = None,
+) -> tuple[Path, str]:
+    """The version (or a query's full answer) written as ``fmt`` into a staging file,
+    and the file name to offer; the caller removes the file once sent."""
+    number = body.version if body is not None else version
+    v = service.get_version(session=session, dataset=dataset, number=number)
+    path, specs = _source(settings, dataset, v)
+    query = to_query(body) if body is not None else None
+    dst = storage_for(settings).staging_file(exporter.extension(fmt))
+    lim = replace(limits(settings), timeout_s=settings.datasets.export_timeout_s)
+    try:
+        exporter.export(exporter.Dataset(path, specs, query), dst, fmt, limits=lim)
+    except TableError as exc:
+        dst.unlink(missing_ok=True)
+        raise service.table_error(exc) from exc
+    stem = re.sub(r"[^\w.-]+", "_", dataset.name).strip("_") or "dataset"
+    suffix = "-query" if body is not None else ""
+    return dst, f"{stem}-v{v.number}{suffix}{exporter.extension(fmt)}"

@@ -7,7 +7,9 @@ from datetime import datetime
 from typing import Annotated, Literal, get_args
 
 from fastapi import APIRouter, Path, Query, Request, Response, status
+from fastapi.responses import FileResponse
 from sqlalchemy.orm import Session
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from augury.api.deps import Reader, SessionDep, SettingsDep, Writer
@@ -15,6 +17,7 @@ from augury.api.pagination import Page, PageDep, make_page
 from augury.datasets import querying, schemas, service
 from augury.datasets.deps import DatasetDep, received_upload
 from augury.datasets.models import Dataset, DatasetVersion
+from augury.engines.tabular.export import content_type
 from augury.errors import ValidationFailed
 
 router = APIRouter(tags=["datasets"])
@@ -23,6 +26,7 @@ VersionQuery = Annotated[
     int | None, Query(ge=1, le=2**31 - 1, description="Version number; unset: the latest.")
 ]
 VersionPath = Path(ge=1, le=2**31 - 1, description="Version number.")
+DOWNLOAD_TYPES = [content_type(f) for f in ("csv", "json", "jsonl", "parquet", "xlsx")]
 Format = Literal["csv", "tsv", "xlsx", "json", "jsonl", "parquet"]
 
 
@@ -282,17 +286,27 @@ def preview(
     return querying.preview(session, settings, dataset, v, offset=offset, limit=limit)
 
 
-@router.post("/datasets/{dataset_id}/query", response_model=schemas.ResultRead | schemas.CountRead)
+@router.post(
+    "/datasets/{dataset_id}/query",
+    response_model=schemas.ResultRead | schemas.CountRead,
+    responses={200: {"content": {ct: {} for ct in DOWNLOAD_TYPES}}},
+)
 def query_dataset(
     body: schemas.QueryIn,
     dataset: DatasetDep,
     session: SessionDep,
     settings: SettingsDep,
+    format: Annotated[
+        Literal["json", "csv", "jsonl", "parquet", "xlsx"],
+        Query(description="`json`: a page of rows; another format: the whole answer as a file."),
+    ] = "json",
 ):
     """A structured query: rows (select, filters, order, limit/offset) or groups
     (group_by, aggregates, a time bucket); `count_only` answers `{"count"}`, `top` the n
-    rows with the largest values of a column. At most `datasets.query_max_rows` rows
-    (`truncated` says when more matched)."""
+    rows with the largest values of a column. As JSON at most `datasets.query_max_rows`
+    rows (`truncated` says when more matched); as a file (`format=csv` ...) all of them."""
+    if format != "json":
+        return _file(*querying.export(session, settings, dataset, fmt=format, body=body), format)
     result = querying.run(session, settings, dataset, body)
     if isinstance(result, int):
         return {"count": result}
@@ -314,6 +328,34 @@ def run_sql(body: schemas.SqlIn, principal: Reader, session: SessionDep, setting
     dataset (quote names that are not identifiers: `"sales 2024"`). No other file, no
     writes, no extensions; stopped after `datasets.query_timeout_s`."""
     return _result(querying.run_sql(session, settings, principal.org_id, body))
+
+
+@router.get(
+    "/datasets/{dataset_id}/download",
+    response_class=FileResponse,
+    responses={200: {"content": {ct: {} for ct in DOWNLOAD_TYPES}}},
+)
+def download(
+    dataset: DatasetDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    format: Annotated[Literal["csv", "json", "jsonl", "parquet", "xlsx"], Query()] = "csv",
+    version: VersionQuery = None,
+):
+    """The whole version as CSV, JSON, JSONL, Parquet or XLSX, read with its columns'
+    types. Text cells that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`) are
+    escaped with a leading `'` in CSV and XLSX."""
+    path, name = querying.export(session, settings, dataset, fmt=format, version=version)
+    return _file(path, name, format)
+
+
+def _file(path, name: str, fmt: str) -> FileResponse:
+    return FileResponse(
+        path,
+        media_type=content_type(fmt),
+        filename=name,
+        background=BackgroundTask(path.unlink, missing_ok=True),
+    )
 
 
 def _result(result) -> dict:
