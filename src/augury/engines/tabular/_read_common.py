@@ -13,9 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from .columns import quote_ident, quote_literal
 from .errors import TableError
+
+WIDE_COPY = 1_000
+"""Tables wider than this are written through Arrow rather than DuckDB's COPY."""
 
 _NESTED = re.compile(r"(STRUCT|MAP|UNION)\(|\[\d*\]$")
 _WIDENED = {
@@ -149,10 +154,39 @@ def copy_to_parquet(
         expr, stored = stored_expr(column, kind)
         select.append(f"{expr} AS {quote_ident(name)}")
         physical[name] = stored
+    query = f"SELECT {', '.join(select)} FROM {source_sql}"
+    if len(names) > WIDE_COPY:
+        return _write_wide(con, query, dst, len(names)), names, physical, renamed
     sql = (
-        f"COPY (SELECT {', '.join(select)} FROM {source_sql}) TO {quote_literal(str(dst))} "
+        f"COPY ({query}) TO {quote_literal(str(dst))} "
         "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)"
     )
-    result = con.execute(sql).fetchone()
-    rows = int(result[0]) if result else 0
+    result = con.execute(sql).fetchall()
+    rows = int(result[0][0]) if result else 0
     return rows, names, physical, renamed
+
+
+def _write_wide(con: duckdb.DuckDBPyConnection, query: str, dst: Path, width: int) -> int:
+    """Write a table of thousands of columns through Arrow: DuckDB's COPY buffers a
+    block per column and needs gigabytes for 10,000 columns; its scan does not."""
+    batch_rows = max(16, 1_000_000 // width)
+    group_rows = max(batch_rows, 20_000_000 // width)
+    rows = 0
+    pending: list[pa.RecordBatch] = []
+    writer: pq.ParquetWriter | None = None
+    try:
+        reader = con.execute(query).to_arrow_reader(batch_rows)
+        for batch in reader or ():
+            if writer is None:
+                writer = pq.ParquetWriter(dst, batch.schema, compression="zstd")
+            pending.append(batch)
+            rows += batch.num_rows
+            if sum(b.num_rows for b in pending) >= group_rows:
+                writer.write_table(pa.Table.from_batches(pending))
+                pending = []
+        if writer is not None and pending:
+            writer.write_table(pa.Table.from_batches(pending))
+    finally:
+        if writer is not None:
+            writer.close()
+    return rows

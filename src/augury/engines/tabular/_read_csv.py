@@ -22,17 +22,33 @@ import charset_normalizer
 import duckdb
 
 from ._read_common import Converted, copy_to_parquet
-from .columns import quote_literal
+from .columns import quote_ident, quote_literal
 from .errors import TableError
 
 HEAD_BYTES = 1 << 20
 SAMPLE_ROWS = 50_000
+SAMPLE_CELLS = 2_000_000
+WIDE = 1_000
 MAX_WIDENINGS = 20
 _DELIMITERS = (",", ";", "\t", "|")
 _ISO_DATE = ("%Y-%m-%d",)
 _ISO_TIMESTAMP = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S.%f")
-_LATIN = ("latin_1", "iso8859_1", "cp1252", "iso8859_15")
+_CYRILLIC = ("cp1251", "koi8_r", "koi8_u", "iso8859_5", "cp866", "cp855", "mac_cyrillic")
+_GREEK_HEBREW_ARABIC = ("cp1253", "iso8859_7", "mac_greek", "cp737", "cp1255", "iso8859_8")
+_ARABIC_THAI = ("cp1256", "iso8859_6", "cp864", "cp720", "cp874", "tis_620", "iso8859_11")
+_EAST_ASIAN = ("shift_jis", "cp932", "euc_jp", "gb2312", "gbk", "gb18030", "big5", "cp950")
+_KOREAN_KAZAKH = ("euc_kr", "cp949", "johab", "ptcp154", "kz1048")
+_OTHER_SCRIPTS = frozenset(
+    codecs.lookup(name).name
+    for group in (_CYRILLIC, _GREEK_HEBREW_ARABIC, _ARABIC_THAI, _EAST_ASIAN, _KOREAN_KAZAKH)
+    for name in group
+)
+"""Guesses of ``charset_normalizer`` that are trusted. Any other (cp1250, cp775,
+mac_roman...) is usually Western text it misread from a short sample, so Latin-1, or
+cp1252 where its bytes 0x80-0x9F appear, is used instead."""
 _BAD_COLUMN = re.compile(r'converting column "(?P<col>(?:[^"]|"")*)"')
+_GUARD_TAG = "augury-widen:"
+_GUARD = re.compile(re.escape(_GUARD_TAG) + r"(?P<i>\d+):(?P<val>.*)")
 _BAD_VALUE = re.compile(r'Could not convert string "(?P<val>.*?)" to')
 
 
@@ -41,7 +57,8 @@ def detect_encoding(path: Path) -> tuple[str, str | None]:
     (None when DuckDB cannot, so the file must be transcoded).
 
     A byte-order mark decides; else valid UTF-8 in the first MiB; else
-    ``charset_normalizer``'s guess; else cp1252, the usual spreadsheet export.
+    ``charset_normalizer``'s guess where it names a non-Latin script; else Latin-1, or
+    cp1252 (the usual spreadsheet export) where bytes 0x80-0x9F appear.
     """
     with open(path, "rb") as f:
         head = f.read(HEAD_BYTES)
@@ -59,18 +76,14 @@ def detect_encoding(path: Path) -> tuple[str, str | None]:
     except UnicodeDecodeError:
         pass
     best = charset_normalizer.from_bytes(head).best()
-    guess = codecs.lookup(best.encoding).name.replace("-", "_") if best else None
-    if guess is None:
-        if b"\x00" in head:
-            raise TableError(
-                "ENCODING", "The file is not text in any encoding we recognise.", {}
-            )
-        guess = "cp1252"
-    if guess in _LATIN and not re.search(rb"[\x80-\x9f]", head):
-        return "latin-1", "latin-1"
-    if guess in _LATIN:
-        guess = "cp1252"
-    return guess, None
+    guess = codecs.lookup(best.encoding).name if best else None
+    if guess in _OTHER_SCRIPTS:
+        return guess, None
+    if guess is None and b"\x00" in head:
+        raise TableError("ENCODING", "The file is not text in any encoding we recognise.")
+    if re.search(rb"[\x80-\x9f]", head):
+        return "cp1252", None
+    return "latin-1", "latin-1"
 
 
 def transcode(src: Path, dst: Path, encoding: str, errors: str = "strict") -> None:
@@ -125,7 +138,7 @@ class _Dialect:
         args = ", ".join(f"{k}={_sql_value(v)}" for k, v in options.items())
         return (
             f"read_csv({quote_literal(str(path))}, auto_detect=false, {args}, "
-            f"max_line_size=33554432, columns={{{columns}}})"
+            f"columns={{{columns}}})"
         )
 
 
@@ -188,8 +201,8 @@ def _convert(
     short, long, width = _count_ragged(con, path, dialect, names)
     if width > len(raw):
         raw += [""] * (width - len(raw))
-        types += ["VARCHAR"] * (width - len(types))
-        names = [f"c{i}" for i in range(len(raw))]
+        types = (dialect.types + ["VARCHAR"] * width)[:width]
+        names = [f"c{i}" for i in range(width)]
     warnings.append(
         f"{short:,} rows had fewer fields than the header (the missing ones are empty) and "
         f"{long:,} rows had more (kept in extra columns)."
@@ -201,11 +214,16 @@ def _convert(
 def _sniff(
     con: duckdb.DuckDBPyConnection, path: Path, encoding: str, *, null_padding: bool
 ) -> _Dialect:
+    rows, fields, delimiter = _first_line_shape(path)
+    options = f"sample_size={rows}, encoding={quote_literal(encoding)}"
+    options += f", null_padding={str(null_padding).lower()}"
+    if fields > WIDE:
+        # Trying every quote and escape on thousands of columns needs more than
+        # memory_limit: a file this wide is machine-written, with the usual quoting.
+        options += f", delim={quote_literal(delimiter)}, quote='\"', escape='\"'"
     try:
         row = con.execute(
-            f"SELECT * FROM sniff_csv({quote_literal(str(path))}, sample_size={SAMPLE_ROWS}, "
-            f"encoding={quote_literal(encoding)}, null_padding={str(null_padding).lower()}, "
-            "max_line_size=33554432)"
+            f"SELECT * FROM sniff_csv({quote_literal(str(path))}, {options})"
         ).fetchone()
     except duckdb.Error as exc:
         raise TableError(
@@ -214,6 +232,17 @@ def _sniff(
     if row is None or row[0] not in _DELIMITERS and len(row[7]) > 1:
         raise TableError("INVALID_CSV", "The file's delimiter is not one of , ; tab |.")
     return _Dialect(row, encoding)
+
+
+def _first_line_shape(path: Path) -> tuple[int, int, str]:
+    """Rows for the sniffer to sample (fewer for a wide file, whose sample must fit
+    ``memory_limit``), and the fields and likely delimiter of the first line."""
+    with open(path, "rb") as f:
+        line = f.readline(HEAD_BYTES)
+    counts = {d: line.count(d.encode()) for d in _DELIMITERS}
+    delimiter = max(counts, key=lambda d: counts[d])
+    fields = 1 + counts[delimiter]
+    return max(1_000, min(SAMPLE_ROWS, SAMPLE_CELLS // fields)), fields, delimiter
 
 
 def _header(path: Path, dialect: _Dialect, encoding: str) -> list[str]:
@@ -255,15 +284,13 @@ def _copy(
 ) -> Converted:
     types = list(types)
     for _ in range(MAX_WIDENINGS + 1):
-        source = dialect.source(
-            path, names, types, header=dialect.header, null_padding=null_padding
-        )
+        source = _guarded(dialect, path, names, types, null_padding)
         scanned = list(zip(names, types, strict=True))
         try:
             rows, columns, physical, renamed = copy_to_parquet(
                 con, source, scanned, dst, raw_names=raw, max_columns=max_columns
             )
-        except duckdb.ConversionException as exc:
+        except (duckdb.ConversionException, duckdb.InvalidInputException) as exc:
             widened = _widen(str(exc), names, types, raw)
             if widened is None:
                 raise
@@ -285,17 +312,45 @@ def _copy(
                  max_columns, warnings, null_padding=null_padding)  # fmt: skip
 
 
+def _guarded(
+    dialect: _Dialect, path: Path, names: list[str], types: list[str], null_padding: bool
+) -> str:
+    """The scan, integers read as text and cast with a check: DuckDB's CSV reader
+    rounds ``"1.5"`` into a BIGINT column, which must instead widen it to DOUBLE.
+
+    Not for a table of over :data:`WIDE` columns, whose text scan would not fit
+    ``memory_limit``: there DuckDB's cast stands.
+    """
+    wide = len(types) > WIDE
+    scan = ["VARCHAR" if t == "BIGINT" and not wide else t for t in types]
+    inner = dialect.source(path, names, scan, header=dialect.header, null_padding=null_padding)
+    if scan == types:
+        return inner
+    select = []
+    for i, (name, kind) in enumerate(zip(names, types, strict=True)):
+        col = quote_ident(name)
+        if kind == "BIGINT":
+            number = f"TRY_CAST({col} AS BIGINT)"
+            fits = f"{col} IS NULL OR (strpos({col}, '.') = 0 AND {number} IS NOT NULL)"
+            col = f"CASE WHEN {fits} THEN {number} ELSE error('{_GUARD_TAG}{i}:' || {col}) END"
+        select.append(f"{col} AS {quote_ident(name)}")
+    return f"(SELECT {', '.join(select)} FROM {inner})"
+
+
 def _widen(message: str, names: list[str], types: list[str], raw: list[str]) -> str | None:
     """Widen the column a conversion error names; a warning, or None if none is named."""
+    guard = _GUARD.search(message)
     found = _BAD_COLUMN.search(message)
-    if not found:
+    value: str | None
+    if guard:
+        i, value = int(guard["i"]), guard["val"]
+    elif found and found["col"].replace('""', '"') in names:
+        i = names.index(found["col"].replace('""', '"'))
+        bad = _BAD_VALUE.search(message)
+        value = bad["val"] if bad else None
+    else:
         return None
-    column = found["col"].replace('""', '"')
-    if column not in names:
-        return None
-    i = names.index(column)
-    value = _BAD_VALUE.search(message)
-    numeric = value is not None and _is_number(value["val"])
+    numeric = value is not None and _is_number(value)
     new = "DOUBLE" if types[i] == "BIGINT" and numeric else "VARCHAR"
     if types[i] == new:
         return None
@@ -321,7 +376,7 @@ def _count_ragged(
         store_rejects=True,
         rejects_limit=100_000,
     )
-    con.execute(f"SELECT count(*) FROM {source}").fetchone()
+    con.execute(f"SELECT count(c0) FROM {source}").fetchall()
     rows = con.execute(
         "SELECT error_type, count(*), max(TRY_CAST(regexp_extract(error_message, "
         "'Found: (\\d+)', 1) AS INTEGER)) FROM reject_errors "
@@ -355,4 +410,3 @@ def _sql_value(value: object) -> str:
 
 def _first_line(exc: Exception) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-

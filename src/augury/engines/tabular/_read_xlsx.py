@@ -53,7 +53,9 @@ def check_zip(path: Path) -> None:
         with zipfile.ZipFile(path) as archive:
             entries = archive.infolist()
     except (zipfile.BadZipFile, OSError) as exc:
-        raise TableError("INVALID_XLSX", f"The file is not a valid XLSX workbook ({exc}).") from None
+        raise TableError(
+            "INVALID_XLSX", f"The file is not a valid XLSX workbook ({exc})."
+        ) from None
     total = sum(e.file_size for e in entries)
     if total > MAX_UNCOMPRESSED:
         raise TableError(
@@ -197,9 +199,7 @@ def _column(values: list) -> tuple[str | None, pa.Array | None]:
     elif present == {bool}:
         kind = "BOOLEAN"
     elif present <= {dt.datetime, dt.date}:
-        midnight = all(
-            not isinstance(v, dt.datetime) or v.time() == dt.time() for v in values if v
-        )
+        midnight = all(not isinstance(v, dt.datetime) or v.time() == dt.time() for v in values if v)
         kind = "DATE" if midnight else "TIMESTAMP"
         if kind == "DATE":
             values = [v.date() if isinstance(v, dt.datetime) else v for v in values]
@@ -225,10 +225,7 @@ def _copy_parts(
         value = quote_ident(f"c{i}") if seen else "NULL"
         select.append(f"CAST({value} AS {kind}) AS {quote_ident(f'c{i}')}")
         scanned.append((f"c{i}", kind))
-    source = (
-        f"(SELECT {', '.join(select)} "
-        f"FROM read_parquet([{files}], union_by_name=true))"
-    )
+    source = f"(SELECT {', '.join(select)} FROM read_parquet([{files}], union_by_name=true))"
     rows, columns, physical, renamed = copy_to_parquet(
         con, source, scanned, dst, raw_names=raw, max_columns=max_columns
     )

@@ -282,14 +282,27 @@ def _convert_json(
             con, source, scanned, dst, max_columns=max_columns
         )
     except (duckdb.InvalidInputException, duckdb.ConversionException) as exc:
-        line = _JSON_LINE.search(str(exc))
-        where = f" (line {line[1]})" if line else ""
+        found = _JSON_LINE.search(str(exc))
+        line = _bad_line(src) if format == "jsonl" else int(found[1]) if found else None
+        where = f" (line {line})" if line else ""
         raise TableError(
             "INVALID_JSON",
             f"The file is not valid {format.upper()}{where}: {_first_line(exc)}",
-            {"line": int(line[1])} if line else {},
+            {"line": line} if line else {},
         ) from None
     return Converted(rows, columns, physical, format, encoding="utf-8", renamed=renamed)
+
+
+def _bad_line(path: Path) -> int | None:
+    """The first line of a JSONL file that is not JSON (DuckDB's count can be one off)."""
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for number, line in enumerate(f, start=1):
+            try:
+                if line.strip():
+                    json.loads(line)
+            except ValueError:
+                return number
+    return None
 
 
 def _unwrap(
