@@ -36,6 +36,7 @@ from augury.api.security import SecurityHeadersMiddleware, docs_csp
 from augury.api.system import router as system_router
 from augury.audit.router import router as audit_router
 from augury.config import Settings
+from augury.datasets.router import aicser_router as datasets_aicser_router
 from augury.datasets.router import router as datasets_router
 from augury.forecasts.router import router as forecasts_router
 from augury.jobs.router import router as jobs_router
@@ -71,7 +72,7 @@ API_ROUTERS = (
 STREAMED_UPLOADS = frozenset({"/api/v1/datasets", "/api/v1/data/upload"})
 """Routes that stream their body to disk under their own limit (``datasets.max_upload_bytes``)."""
 
-COMPAT_ROUTERS = (metrics_v2_router,)
+COMPAT_ROUTERS = (metrics_v2_router, datasets_aicser_router)
 """Paths other products' senders and clients use (InfluxDB /api/v2/write, Anodot ...)."""
 
 OPENAPI_URL = "/api/v1/openapi.json"

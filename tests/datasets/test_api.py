@@ -354,3 +354,45 @@ def test_downloads_in_every_format_escape_formulas_for_spreadsheets(runner_clien
     assert r.status_code == 200 and r.text.splitlines() == ["name", "Bo"]
     r = runner_client.get(f"/api/v1/datasets/{ds}/download?format=docx", headers=h)
     assert r.status_code == 422
+
+
+def test_aicser_data_management_paths_and_envelope(runner_client, account):
+    h = account.headers
+    files = {"file": ("sales_2024.csv", SALES.encode())}
+    data = {
+        "data_source_name": "sales_data_2024",
+        "description": "Monthly sales data for 2024",
+        "tags": '["sales", "monthly", "2024"]',
+    }
+    r = runner_client.post("/api/v1/data/upload", data=data, files=files, headers=h)
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["success"] is True
+    up = body["data"]
+    assert up["name"] == "sales_data_2024" and up["file_name"] == "sales_2024.csv"
+    assert up["rows"] == 6 and up["columns"] == 5 and up["file_size"] == len(SALES)
+    assert up["schema"]["units"] == "integer" and up["schema"]["region"] == "string"
+    sid = up["data_source_id"]
+
+    listed = runner_client.get("/api/v1/data/sources?tags=sales,2024&limit=1", headers=h).json()
+    assert listed["data"]["pagination"] == {"page": 1, "limit": 1, "total": 1, "pages": 1}
+    assert listed["data"]["data_sources"][0]["tags"] == ["sales", "monthly", "2024"]
+    none = runner_client.get("/api/v1/data/sources?tags=nope", headers=h).json()
+    assert none["data"]["data_sources"] == [] and none["data"]["pagination"]["pages"] == 0
+
+    wait_profiled(runner_client, account, sid)
+    schema = runner_client.get(f"/api/v1/data/sources/{sid}/schema", headers=h).json()["data"]
+    assert schema["schema"]["region"]["unique_values"] == 3
+    assert schema["schema"]["date"]["type"] == "date"
+    stats = schema["statistics"]
+    assert stats["total_rows"] == 6 and stats["completeness"] == 1.0
+    assert 0 < stats["data_quality_score"] <= 1
+
+    other = signup(runner_client, org="Elsewhere")
+    assert (
+        runner_client.delete(f"/api/v1/data/sources/{sid}", headers=other.headers).status_code
+        == 404
+    )
+    r = runner_client.delete(f"/api/v1/data/sources/{sid}", headers=h)
+    assert r.json() == {"success": True, "data": {"data_source_id": sid, "deleted": True}}
+    assert runner_client.get(f"/api/v1/datasets/{sid}", headers=h).status_code == 404

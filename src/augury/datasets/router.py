@@ -3,6 +3,8 @@ schema; queries and downloads are in the same router below."""
 
 from __future__ import annotations
 
+import json
+import math
 from datetime import datetime
 from typing import Annotated, Literal, get_args
 
@@ -13,7 +15,7 @@ from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from augury.api.deps import Reader, SessionDep, SettingsDep, Writer
-from augury.api.pagination import Page, PageDep, make_page
+from augury.api.pagination import Page, PageDep, PageParams, make_page
 from augury.datasets import querying, schemas, service
 from augury.datasets.deps import DatasetDep, received_upload
 from augury.datasets.models import Dataset, DatasetVersion
@@ -91,8 +93,12 @@ async def upload_dataset(
     dataset of the same name. The body is streamed to disk, converted to Parquet, and
     answered with the columns found; the full profile follows as a `datasets.profile`
     job (`version.profile_job_id`)."""
+    return await _receive(request, principal, session, settings, name_field="name")
+
+
+async def _receive(request, principal, session, settings, *, name_field: str) -> dict:
     async with received_upload(request, settings) as upload:
-        meta = _meta(upload.first("name"), upload.first("description"), upload.fields)
+        meta = _meta(upload.first(name_field), upload.first("description"), upload.fields)
         fmt = upload.first("format") or None
         if fmt is not None and fmt not in get_args(Format):
             raise ValidationFailed(
@@ -118,7 +124,7 @@ async def upload_dataset(
 
 
 def _meta(name: str | None, description: str | None, fields: dict[str, list[str]]):
-    tags = [t for value in fields.get("tags", []) for t in value.split(",")]
+    tags = [t for value in fields.get("tags", []) for t in _split_tags(value)]
     try:
         return schemas.DatasetMeta(
             name=(name or "").strip(), description=description or "", tags=tags
@@ -130,6 +136,18 @@ def _meta(name: str | None, description: str | None, fields: dict[str, list[str]
             errors = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
             raise ValidationFailed("Invalid upload fields.", details={"errors": errors}) from exc
         raise
+
+
+def _split_tags(value: str) -> list[str]:
+    """``a, b`` or a JSON list ``["a", "b"]`` (as Aicser's clients send it)."""
+    if value.lstrip().startswith("["):
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, list):
+            return [str(t) for t in parsed]
+    return value.split(",")
 
 
 @router.post(
@@ -366,3 +384,135 @@ def _result(result) -> dict:
         "total": result.total,
         "truncated": result.truncated,
     }
+
+
+# Aicser's Data Management API, on the same services: its paths and its envelope
+# (`{"success": true, "data": ...}`), so its clients work unchanged.
+aicser_router = APIRouter(prefix="/api/v1/data", tags=["datasets (Aicser)"])
+
+
+def _aicser_source(dataset: Dataset, version: DatasetVersion | None) -> dict:
+    return {
+        "data_source_id": dataset.id,
+        "name": dataset.name,
+        "file_name": version.file_name if version else None,
+        "file_size": version.source_bytes if version else 0,
+        "rows": version.rows if version else 0,
+        "columns": len(version.columns) if version else 0,
+        "tags": dataset.tags or [],
+        "uploaded_at": (version.created_at if version else dataset.created_at).isoformat(),
+    }
+
+
+@aicser_router.post(
+    "/upload",
+    status_code=status.HTTP_201_CREATED,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["file", "data_source_name"],
+                        "properties": {
+                            "file": {"type": "string", "format": "binary"},
+                            "data_source_name": {"type": "string", "maxLength": 200},
+                            "description": {"type": "string"},
+                            "tags": {"type": "string"},
+                        },
+                    }
+                }
+            },
+        }
+    },
+)
+async def aicser_upload(
+    request: Request, principal: Writer, session: SessionDep, settings: SettingsDep
+) -> dict:
+    """Aicser's upload (`data_source_name`, `file`, `description`, `tags`): the same as
+    `POST /api/v1/datasets`."""
+    body = await _receive(request, principal, session, settings, name_field="data_source_name")
+
+    def answer():
+        dataset = service.get(session=session, org_id=principal.org_id, dataset_id=body["id"])
+        version = service.get_version(session=session, dataset=dataset)
+        data = _aicser_source(dataset, version)
+        data.pop("tags")
+        data["schema"] = {c["name"]: c["type"] for c in service.schema(dataset, version)["columns"]}
+        return {"success": True, "data": data}
+
+    return await run_in_threadpool(answer)
+
+
+@aicser_router.get("/sources")
+def aicser_sources(
+    principal: Reader,
+    session: SessionDep,
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 20,
+    tags: Annotated[str | None, Query(description="Comma-separated; all must match.")] = None,
+    created_after: Annotated[datetime | None, Query()] = None,
+    file_type: Annotated[Format | None, Query()] = None,
+) -> dict:
+    """Aicser's list of data sources, paged by `page` and `limit`."""
+    params = PageParams(offset=(page - 1) * limit, limit=limit)
+    items, total = service.list_page(
+        session=session,
+        org_id=principal.org_id,
+        page=params,
+        tags=[t.strip() for t in tags.split(",") if t.strip()] if tags else None,
+        format=file_type,
+        created_after=created_after,
+    )
+    latest = service.latest_versions(session, items)
+    return {
+        "success": True,
+        "data": {
+            "data_sources": [_aicser_source(d, latest.get(d.id)) for d in items],
+            "pagination": {
+                "page": page,
+                "limit": limit,
+                "total": total,
+                "pages": math.ceil(total / limit),
+            },
+        },
+    }
+
+
+@aicser_router.get("/sources/{dataset_id}/schema")
+def aicser_schema(dataset: DatasetDep, session: SessionDep) -> dict:
+    """Aicser's schema: per column type, nullable, unique values and samples, and the
+    statistics (rows, completeness, data-quality score) once the profile is complete."""
+    version = service.get_version(session=session, dataset=dataset)
+    schema = service.schema(dataset, version)
+    quality = schema["quality"] or {}
+    return {
+        "success": True,
+        "data": {
+            "data_source_id": dataset.id,
+            "schema": {
+                c["name"]: {
+                    "type": c["type"],
+                    "nullable": c.get("nullable"),
+                    "unique_values": c.get("unique"),
+                    "sample_values": c.get("samples", []),
+                }
+                for c in schema["columns"]
+            },
+            "statistics": {
+                "total_rows": version.rows,
+                "completeness": quality.get("completeness"),
+                "data_quality_score": quality.get("score"),
+            },
+        },
+    }
+
+
+@aicser_router.delete("/sources/{dataset_id}")
+def aicser_delete(
+    principal: Writer, dataset: DatasetDep, session: SessionDep, settings: SettingsDep
+) -> dict:
+    dataset_id = dataset.id
+    service.delete(session=session, principal=principal, settings=settings, dataset=dataset)
+    return {"success": True, "data": {"data_source_id": dataset_id, "deleted": True}}
