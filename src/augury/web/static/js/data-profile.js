@@ -4,7 +4,7 @@
  */
 
 import { $, $$, clear, h, svg } from "./dom.js";
-import { fmtCount, fmtNum, fmtValue } from "./format.js";
+import { fmtCount, fmtValue } from "./format.js";
 import { badge } from "./badges.js";
 import { COLUMN_TYPES, columnTypeBadge, NUMERIC_TYPES, TIME_TYPES } from "./data-common.js";
 
@@ -13,7 +13,9 @@ const SEVERITY_KIND = { error: "danger", warning: "warning", info: "info" };
 function pct(share) {
   if (share === null || share === undefined) return "–";
   const p = 100 * share;
-  return (p > 0 && p < 0.1 ? "<0.1" : p > 99.9 && p < 100 ? ">99.9" : fmtNum(p, p === 100 || p === 0 ? 0 : 1)) + " %";
+  if (p > 0 && p < 0.1) return "<0.1 %";
+  if (p > 99.9 && p < 100) return ">99.9 %";
+  return p.toLocaleString(undefined, { maximumFractionDigits: 1 }) + " %";
 }
 
 function scoreKind(score) {

@@ -42,14 +42,17 @@ function send(body, onProgress, hold) {
   });
 }
 
-/** What went wrong, from the API's error envelope. */
+/** What went wrong, from the API's error envelope (a field's own message when it names one). */
 function errorText(status, data) {
   const err = (data && data.error) || {};
   if (status === 413) return err.message || "The file is larger than this server accepts.";
-  let text = err.message || "Upload failed (HTTP " + status + ").";
-  const reason = err.details && err.details.reason;
-  if (reason && !text.includes(reason)) text += " (" + reason + ")";
-  return text;
+  const fields = (err.details && err.details.errors) || [];
+  const name = fields.find((e) => (e.loc || []).includes("name"));
+  if (name) {
+    return /pattern/.test(name.msg || "") ? "The name may not contain / or \\ or control characters."
+      : "The name: " + String(name.msg || "not valid").replace(/^String/, "it") + ".";
+  }
+  return err.message || "Upload failed (HTTP " + status + ").";
 }
 
 /**
