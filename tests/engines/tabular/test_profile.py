@@ -285,6 +285,33 @@ def test_semantic_hints(tmp_path, name, values, hint):
     assert by_name(profile(write(tmp_path, {name: values})))[name]["semantic"] == hint
 
 
+def test_other_stored_types_profile_as_json(tmp_path):
+    path = tmp_path / "odd.parquet"
+    duckdb.execute(
+        "COPY (SELECT [range, 1] AS l, {'a': range} AS st, 'ab'::BLOB AS b,"
+        " to_minutes(range) AS iv, (range / 100)::DECIMAL(10, 2) AS dec, uuid() AS u,"
+        " range % 2 = 0 AS flag, CAST('nan' AS DOUBLE) AS nan"
+        f" FROM range(30)) TO '{path}' (FORMAT parquet)"
+    )
+    result = profile(path)
+    assert json.loads(json.dumps(result, allow_nan=False)) == result
+    columns = by_name(result)
+    got = {name: c["type"] for name, c in columns.items()}
+    assert got == {
+        "l": "string",
+        "st": "string",
+        "b": "category",
+        "iv": "duration",
+        "dec": "decimal",
+        "u": "string",
+        "flag": "boolean",
+        "nan": "float",
+    }
+    assert (columns["iv"]["min"], columns["iv"]["max"]) == (0.0, 1740.0)
+    assert columns["u"]["semantic"] == "identifier"
+    assert columns["nan"]["mean"] is None and columns["nan"]["histogram"] is None
+
+
 def test_quality_drops_with_nulls_and_duplicates(tmp_path):
     base = {"a": list(range(100)), "b": [f"v{i}" for i in range(100)]}
     clean = profile(write(tmp_path, base, "clean.parquet"))["quality"]

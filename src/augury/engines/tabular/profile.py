@@ -323,9 +323,10 @@ def profile(
 def specs(profile: dict) -> list[ColumnSpec]:
     """The columns to read a profiled table through (:func:`.columns.view_sql`).
 
-    >>> specs({"columns": [{"name": "d", "physical": "VARCHAR", "type": "date",
-    ...                     "parse": "strptime:%d/%m/%Y"}]})
-    [ColumnSpec(name='d', physical='VARCHAR', type='date', parse='strptime:%d/%m/%Y')]
+    >>> [spec] = specs({"columns": [{"name": "d", "physical": "VARCHAR", "type": "date",
+    ...                              "parse": "strptime:%d/%m/%Y"}]})
+    >>> spec.name, spec.type, spec.parse
+    ('d', 'date', 'strptime:%d/%m/%Y')
     """
     return [
         ColumnSpec(c["name"], c["physical"], c["type"], c.get("parse")) for c in profile["columns"]
@@ -837,7 +838,8 @@ def _is_identifier(col: _Column, words: set[str], rows: int) -> bool:
         return False
     distinct = stats["unique"]
     unique = distinct == present if rows <= EXACT_LIMIT else distinct >= 0.97 * present
-    return unique and (bool(words & _ID_WORDS) or col.type == "integer")
+    named = bool(words & _ID_WORDS) or col.physical.upper() == "UUID"
+    return unique and (named or col.type == "integer")
 
 
 # -- quality ----------------------------------------------------------------------------
