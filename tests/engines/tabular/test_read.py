@@ -403,3 +403,16 @@ def test_preview_is_json_able(tmp_path):
     assert columns == ["d", "x", "m", "t"]
     assert rows == [["2024-01-02", None, 1.25, "2024-01-02T03:04:05"]]
     json.dumps(rows, allow_nan=False)
+
+
+def test_invalid_utf8_after_the_first_mebibyte_is_replaced(tmp_path):
+    head = "id,name\n" + "".join(f"{i},row {i}\n" for i in range(120_000))
+    content = head.encode() + b"120000,caf\xe9\n"
+    assert len(content) > 1 << 20
+    out, dst = _convert(tmp_path, "u.csv", content)
+    assert out.rows == 120_001
+    assert out.warnings == ["Some bytes were not valid UTF-8; they were replaced with '\ufffd'."]
+
+
+def test_binary_named_csv_is_an_encoding_error(tmp_path):
+    _refused(tmp_path, "x.csv", bytes(range(256)) * 40, "ENCODING")

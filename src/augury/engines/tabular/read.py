@@ -133,7 +133,8 @@ def convert(
 
     ``dst`` appears whole (written beside it, then renamed) or not at all: any error
     removes what was written. ``format`` skips detection; ``sheet`` names a workbook's
-    sheet (the first otherwise).
+    sheet (the first otherwise). A workbook's formulas are never evaluated: a formula
+    cell gives the value Excel cached when it saved the file, or None.
     """
     src, dst = Path(src), Path(dst)
     if src.stat().st_size == 0:
@@ -197,7 +198,7 @@ def records_to_parquet(records: list[dict], dst: Path) -> Converted:
         raise TableError("INVALID_JSON", f"The records are not valid JSON ({exc}).") from None
     finally:
         src.unlink(missing_ok=True)
-    converted.format = "records"
+    converted.format = "json"
     return converted
 
 
