@@ -1,17 +1,19 @@
-"""The `augury` command: serve, worker, db, user, keys, outbox, jobs, detect, forecast.
+"""The `augury` command: serve, worker, db, user, keys, outbox, jobs, data, detect, forecast.
 
 Commands other than `serve` act on the database directly (as the operator of this
 machine), so they work before any account exists and without the server running.
 `detect` and `forecast` need no database at all: they read a CSV file and write one.
+`data` talks to a running server through its API, with an API key.
 
 One module per command group: `server` (serve, worker), `files` (detect, forecast),
-`db`, `users`, `keys`, `outbox` and `jobs`; `app` holds the root Typer app and the
+`db`, `users`, `keys`, `outbox`, `jobs` and `data`; `app` holds the root Typer app and the
 helpers they share. The groups are added here, in the order `augury --help` lists them.
 """
 
 from __future__ import annotations
 
 from augury.cli.app import app
+from augury.cli.data import data_app
 from augury.cli.db import db_app
 from augury.cli.files import files_app
 from augury.cli.jobs import jobs_app
@@ -31,6 +33,7 @@ for sub, name in (
     (keys_app, "keys"),
     (outbox_app, "outbox"),
     (jobs_app, "jobs"),
+    (data_app, "data"),
 ):
     app.add_typer(sub, name=name)
 
