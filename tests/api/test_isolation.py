@@ -140,6 +140,8 @@ RESOURCES = {
             ("GET", "/api/v1/jobs/{id}", None),
             ("GET", "/api/v1/jobs/{id}/logs", None),
             ("POST", "/api/v1/jobs/{id}/abort", None),
+            ("GET", "/api/v1/jobs/{id}/datasets", None),
+            ("GET", "/api/v1/jobs/{id}/data", None),
             ("DELETE", "/api/v1/jobs/{id}", None),
         ],
     ),

@@ -1,11 +1,12 @@
-"""The `augury` command: serve, worker, db, user, keys, outbox, jobs, data, detect, forecast.
+"""The `augury` command: serve, worker, db, user, keys, outbox, jobs, data, detect,
+forecast, profile.
 
 Commands other than `serve` act on the database directly (as the operator of this
 machine), so they work before any account exists and without the server running.
 `detect` and `forecast` need no database at all: they read a CSV file and write one.
 `data` talks to a running server through its API, with an API key.
 
-One module per command group: `server` (serve, worker), `files` (detect, forecast),
+One module per command group: `server` (serve, worker), `files` (detect, forecast, profile),
 `db`, `users`, `keys`, `outbox`, `jobs` and `data`; `app` holds the root Typer app and the
 helpers they share. The groups are added here, in the order `augury --help` lists them.
 """
@@ -24,7 +25,8 @@ from augury.cli.users import user_app
 
 __all__ = ["app", "main"]
 
-# Nameless groups put their commands on the root itself: serve, worker, detect, forecast.
+# Nameless groups put their commands on the root itself: serve, worker, detect, forecast,
+# profile.
 app.add_typer(server_app)
 app.add_typer(files_app)
 for sub, name in (

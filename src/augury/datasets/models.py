@@ -67,3 +67,22 @@ class DatasetVersion(IdMixin, CreatedMixin, OrgMixin, Base):
     created_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL")
     )
+
+
+class JobDataset(IdMixin, CreatedMixin, OrgMixin, Base):
+    """A dataset version a job read (``input``) or wrote (``output``): Anaimo's job data.
+
+    Later trainings and batch analyses record their inputs and outputs here, so a job's
+    data can be read back (``GET /api/v1/jobs/{id}/data``) and a dataset shows what used it.
+    """
+
+    __tablename__ = "job_dataset"
+    __table_args__ = (Index("ix_job_dataset_job_role", "job_id", "role"),)
+
+    job_id: Mapped[int] = mapped_column(ForeignKey("job.id", ondelete="CASCADE"))
+    dataset_id: Mapped[int] = mapped_column(
+        ForeignKey("dataset.id", ondelete="CASCADE"), index=True
+    )
+    version: Mapped[int] = mapped_column(Integer)
+    role: Mapped[str] = mapped_column(String(10))
+    """input or output."""

@@ -187,3 +187,58 @@ def export(
     stem = re.sub(r"[^\w.-]+", "_", dataset.name).strip("_") or "dataset"
     suffix = "-query" if body is not None else ""
     return dst, f"{stem}-v{v.number}{suffix}{exporter.extension(fmt)}"
+
+
+def job_rows(
+    session: Session,
+    settings: Settings,
+    dataset: Dataset,
+    version: DatasetVersion,
+    *,
+    count_only: bool,
+    limit: int,
+    estimate: str | None,
+    insight: int,
+    alter: float,
+) -> dict:
+    """Anaimo's ``GET /data`` over a job's dataset: ``progress=1`` is ``count_only``;
+    ``insight`` 1 keeps the top 80% of rows by ``estimate``, 2 the top 20; ``alter``
+    adds a percentage to ``estimate``'s values."""
+    path, specs = _source(settings, dataset, version)
+    lim = limits(settings)
+    max_rows = settings.datasets.query_max_rows
+    try:
+        if count_only:
+            return {"count": engine.count(path, specs, limits=lim)}
+        if (insight or alter) and not estimate:
+            raise TableError("INVALID_QUERY", "'insight' and 'alter' need 'estimate' (a column).")
+        if alter:
+            specs = [_altered(s, alter) if s.name == estimate else s for s in specs]
+            if not any(s.name == estimate for s in specs):
+                raise TableError("UNKNOWN_COLUMN", f"No column {estimate!r}.")
+        take = limit or max_rows
+        order: list[tuple[str, str]] = []
+        if insight and estimate:
+            order = [(estimate, "desc")]
+            take = 20 if insight == 2 else max(1, int(version.rows * 0.8))
+            take = min(take, limit or take)
+        query = engine.Query(order=order, limit=min(take, max_rows))
+        result = engine.run_query(path, specs, query, max_rows=max_rows, limits=lim)
+    except TableError as exc:
+        raise service.table_error(exc) from exc
+    return {
+        "columns": result.columns,
+        "types": result.types,
+        "rows": result.rows,
+        "total": result.total,
+        "truncated": result.truncated,
+    }
+
+
+def _altered(spec, percent: float):
+    """``spec`` read with every value scaled by ``1 + percent / 100`` (a float)."""
+    from augury.engines.tabular.columns import ColumnSpec
+
+    if spec.type not in ("integer", "float", "decimal"):
+        raise TableError("INVALID_QUERY", f"'estimate' column {spec.name!r} is not numeric.")
+    return ColumnSpec(spec.name, spec.physical, "float", spec.parse, scale=1 + percent / 100)

@@ -19,8 +19,13 @@ from augury.api.pagination import Page, PageDep, PageParams, make_page
 from augury.datasets import querying, schemas, service
 from augury.datasets.deps import DatasetDep, received_upload
 from augury.datasets.models import Dataset, DatasetVersion
+from augury.engines.tabular.columns import TYPES
 from augury.engines.tabular.export import content_type
-from augury.errors import ValidationFailed
+from augury.errors import NotFound, ValidationFailed
+from augury.jobs import service as jobs_service
+from augury.jobs.deps import JobDep
+from augury.jobs.schemas import JobRead
+from augury.metrics import service as metrics_service
 
 router = APIRouter(tags=["datasets"])
 
@@ -28,6 +33,17 @@ VersionQuery = Annotated[
     int | None, Query(ge=1, le=2**31 - 1, description="Version number; unset: the latest.")
 ]
 VersionPath = Path(ge=1, le=2**31 - 1, description="Version number.")
+TYPE_DESCRIPTIONS = {
+    "integer": "Whole numbers.",
+    "float": "Numbers with a fraction, measured values.",
+    "decimal": "Exact numbers with fixed decimals, e.g. money.",
+    "boolean": "True or false (also yes/no, y/n, 1/0 in text).",
+    "string": "Free text.",
+    "category": "Text with a few distinct values (labels, regions, classes).",
+    "date": "Calendar dates, from any common layout (ISO, day- or month-first, epoch).",
+    "datetime": "Dates with a time of day.",
+    "duration": "Lengths of time (01:02:03, 3 days, PT5M).",
+}
 DOWNLOAD_TYPES = [content_type(f) for f in ("csv", "json", "jsonl", "parquet", "xlsx")]
 Format = Literal["csv", "tsv", "xlsx", "json", "jsonl", "parquet"]
 
@@ -163,6 +179,85 @@ def create_from_records(
         session=session, principal=principal, settings=settings, meta=meta, staged=staged
     )
     return dataset_body(session, dataset, version)
+
+
+@router.post("/datasets/from-metrics", status_code=status.HTTP_202_ACCEPTED, response_model=JobRead)
+def from_metrics(
+    body: schemas.MetricsExportIn, principal: Writer, session: SessionDep, settings: SettingsDep
+):
+    """Export the metrics an expression matches, over a time range, to a dataset (a
+    `datasets.from_metrics` job; its result names the dataset and version): one row per
+    metric and timestamp with the metric's dimensions as columns."""
+    if body.end <= body.start:
+        raise ValidationFailed("'start' must be before 'end'.")
+    metrics_service.parse_expression(body.expression)
+    return jobs_service.create(
+        session=session,
+        org_id=principal.org_id,
+        type="datasets.from_metrics",
+        params=body.model_dump(),
+        user_id=principal.user_id,
+        quotas=settings.quotas,
+    )
+
+
+@router.get("/datasets/types")
+def column_types() -> dict:
+    """The column types a dataset's columns can have (Anaimo's data types for column
+    mapping), each with what it holds."""
+    return {"items": [{"type": t, "description": TYPE_DESCRIPTIONS[t]} for t in TYPES]}
+
+
+@router.get("/jobs/{job_id}/datasets")
+def job_datasets(job: JobDep, session: SessionDep) -> dict:
+    """The dataset versions a job read (`input`) and wrote (`output`)."""
+    return {
+        "items": [
+            {"role": link.role, "dataset_id": link.dataset_id, "version": link.version}
+            for link in service.job_links(session, job)
+        ]
+    }
+
+
+@router.get("/jobs/{job_id}/data", response_model=schemas.ResultRead | schemas.CountRead)
+def job_data(
+    job: JobDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    output: Annotated[bool, Query(description="The job's output; false: its input.")] = False,
+    count_only: Annotated[bool, Query(description="Only the number of rows.")] = False,
+    limit: Annotated[int, Query(ge=0, le=1_000_000, description="0: up to the cap.")] = 0,
+    estimate: Annotated[
+        str | None, Query(max_length=300, description="A numeric column: sorted by, or altered.")
+    ] = None,
+    insight: Annotated[
+        int,
+        Query(
+            ge=0, le=2, description="With `estimate`: 1 the top 80% of rows by it, 2 the top 20."
+        ),
+    ] = 0,
+    alter: Annotated[
+        float, Query(ge=-1000, le=1000, description="Percent added to `estimate`'s values.")
+    ] = 0,
+):
+    """Anaimo's job data: the rows of the dataset a job read or wrote, with `limit`,
+    count-only, the top rows by a column (`insight`) and a what-if on a column
+    (`alter`)."""
+    found = service.job_data(session=session, job=job, role="output" if output else "input")
+    if found is None:
+        raise NotFound(f"Job {job.id} has no {'output' if output else 'input'} data.")
+    dataset, version = found
+    return querying.job_rows(
+        session,
+        settings,
+        dataset,
+        version,
+        count_only=count_only,
+        limit=limit,
+        estimate=estimate,
+        insight=insight,
+        alter=alter,
+    )
 
 
 @router.get("/datasets", response_model=Page[schemas.DatasetRead])

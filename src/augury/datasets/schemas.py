@@ -243,3 +243,13 @@ class ResultRead(BaseModel):
 
 class CountRead(BaseModel):
     count: int
+
+
+class MetricsExportIn(DatasetMeta):
+    """The points of the metrics `expression` matches in `[start, end)` (Unix seconds),
+    at `resolution`, as a dataset named `name` (its next version if it exists)."""
+
+    expression: str = Field(min_length=1, max_length=2000)
+    start: float = Field(ge=0, le=2**33)
+    end: float = Field(ge=0, le=2**33)
+    resolution: Literal["native", "1m", "5m", "1h", "1d"] = "native"

@@ -22,7 +22,7 @@ from augury import clock
 from augury.accounts.principal import Principal
 from augury.audit import service as audit
 from augury.config import Settings
-from augury.datasets.models import Dataset, DatasetVersion
+from augury.datasets.models import Dataset, DatasetVersion, JobDataset
 from augury.datasets.schemas import DatasetMeta, DatasetUpdate
 from augury.datasets.storage import LocalStorage, storage_for
 from augury.engines.tabular import read as tabular_read
@@ -111,9 +111,11 @@ def add_version(
     meta: DatasetMeta,
     staged: Staged,
     profile: bool = True,
+    job_id: int | None = None,
 ) -> tuple[Dataset, DatasetVersion]:
     """Record a staged file as the next version of the dataset named ``meta.name``
-    (created if new), and queue its profile. The staged file is consumed either way."""
+    (created if new), and queue its profile. The staged file is consumed either way.
+    ``job_id``: the job that wrote it (recorded as that job's output)."""
     storage = storage_for(settings)
     key: str | None = None
     try:
@@ -159,6 +161,8 @@ def add_version(
         session.add(version)
         session.flush()
         version.stored_bytes = storage.put(staged.path, key)
+        if job_id is not None:
+            link_job(session, job_id, version, "output")
         if profile:
             version.profile_job_id = queue_profile(session, principal, settings, version).id
         audit.record_change(
@@ -210,13 +214,59 @@ def queue_profile(
     """A ``datasets.profile`` job for ``version`` (its status back to pending)."""
     version.profile_status = "pending"
     version.profile_error = None
-    return jobs_service.create(
+    job = jobs_service.create(
         session=session,
         org_id=principal.org_id,
         type=PROFILE_JOB,
         params={"version_id": version.id},
         user_id=principal.user_id,
         quotas=settings.quotas,
+    )
+    session.flush()
+    link_job(session, job.id, version, "input")
+    return job
+
+
+def link_job(session: Session, job_id: int, version: DatasetVersion, role: str) -> JobDataset:
+    """Record that job ``job_id`` read (``input``) or wrote (``output``) ``version``."""
+    link = JobDataset(
+        org_id=version.org_id,
+        job_id=job_id,
+        dataset_id=version.dataset_id,
+        version=version.number,
+        role=role,
+    )
+    session.add(link)
+    return link
+
+
+def job_data(*, session: Session, job: Job, role: str) -> tuple[Dataset, DatasetVersion] | None:
+    """The dataset version a job read or wrote last (``None`` when it has none, or when
+    that version was deleted since)."""
+    link = session.scalars(
+        select(JobDataset)
+        .where(JobDataset.job_id == job.id, JobDataset.role == role)
+        .order_by(desc(JobDataset.id))
+        .limit(1)
+    ).first()
+    if link is None:
+        return None
+    dataset = session.get(Dataset, link.dataset_id)
+    version = session.scalars(
+        select(DatasetVersion).where(
+            DatasetVersion.dataset_id == link.dataset_id, DatasetVersion.number == link.version
+        )
+    ).first()
+    if dataset is None or version is None:
+        return None
+    return dataset, version
+
+
+def job_links(session: Session, job: Job) -> list[JobDataset]:
+    return list(
+        session.scalars(
+            select(JobDataset).where(JobDataset.job_id == job.id).order_by(JobDataset.id)
+        )
     )
 
 

@@ -194,6 +194,37 @@ def native_points(
     return sorted(merged.items())
 
 
+def export_points(
+    session: Session, metric: Metric, resolution: str, start: float, end: float
+) -> list[tuple[float, float, float | None, float | None, int | None]]:
+    """Every point of ``metric`` in ``[start, end)`` at ``resolution``, without the
+    chart limit: ``(ts, value, min, max, count)``, min/max/count ``None`` for native
+    points. A rollup's value is the average (gauge) or the sum (counter)."""
+    res = RESOLUTIONS[resolution]
+    if res == 0:
+        return [
+            (ts, v, None, None, None) for ts, v in native_points(session, metric.id, start, end)
+        ]
+    rows = session.execute(
+        select(
+            MetricRollup.bucket,
+            MetricRollup.count,
+            MetricRollup.sum,
+            MetricRollup.min,
+            MetricRollup.max,
+        )
+        .where(
+            MetricRollup.metric_id == metric.id,
+            MetricRollup.resolution == res,
+            MetricRollup.bucket >= math.floor(start / res) * res,
+            MetricRollup.bucket < end,
+        )
+        .order_by(MetricRollup.bucket)
+    ).all()
+    counter = metric.target_type == "counter"
+    return [(r[0], r[2] if counter else r[2] / r[1], r[3], r[4], int(r[1])) for r in rows if r[1]]
+
+
 def choose_resolution(session: Session, metric: Metric, start: float, end: float) -> str:
     """The finest resolution that draws ``[start, end)`` in about AUTO_TARGET points."""
     if _native_count(session, metric.id, start, end) <= AUTO_TARGET:

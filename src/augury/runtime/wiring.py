@@ -42,6 +42,7 @@ JOB_TYPES = {
     "forecast.run": "augury.forecasts.jobs:RunForecast",
     "forecast.csv": "augury.forecasts.jobs:ForecastCsv",
     "datasets.profile": "augury.datasets.jobs:ProfileDataset",
+    "datasets.from_metrics": "augury.datasets.jobs:MetricsToDataset",
 }
 
 

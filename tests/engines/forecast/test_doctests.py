@@ -21,6 +21,13 @@ MODULES = [
     "augury.engines.forecast.naive",
     "augury.engines.forecast.seasonality",
     "augury.engines.forecast.stats",
+    "augury.engines.tabular._read_common",
+    "augury.engines.tabular.columns",
+    "augury.engines.tabular.errors",
+    "augury.engines.tabular.export",
+    "augury.engines.tabular.profile",
+    "augury.engines.tabular.query",
+    "augury.engines.tabular.read",
     "augury.engines.timegrid",
 ]
 
