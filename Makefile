@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test test-fuzz test-deps lint bench-nab bench-detect bench-m4 bench-ingest bench-feedback bench-jobs clean
+.PHONY: run test test-fuzz test-deps lint bench-nab bench-detect bench-m4 bench-ingest bench-feedback bench-jobs bench-datasets clean
 
 $(VENV)/.stamp-base: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -71,6 +71,12 @@ bench-feedback: $(VENV)/.stamp-bench
 ## How fast a job starts (to first progress) and how much memory its process holds.
 bench-jobs: $(VENV)/.stamp-bench
 	$(PY) -m benchmarks.jobs.run
+
+## A 1 GB, 10 M-row CSV uploaded, profiled and queried through a real `augury serve`
+## (wall time, peak memory of the server and the job, query latency), beside pandas and
+## DuckDB on the same file. The CSV is kept in /tmp/augury-bench-datasets between runs.
+bench-datasets: $(VENV)/.stamp-bench
+	$(PY) -m benchmarks.datasets.run
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

@@ -74,7 +74,7 @@ def run_duckdb(csv: str, runs: int) -> dict:
 
     con = duckdb.connect(config={"threads": 2, "memory_limit": "512MB"})
     con.execute("SET enable_progress_bar = false")
-    sql = duckdb_sql(csv)
+    sql = duckdb_sql(f"read_csv('{csv}')")
     return {
         "duckdb": duckdb.__version__,
         "p50_ms": {name: p50_ms(partial(_fetch, con, sql[name]), runs) for name in NAMES},

@@ -1,5 +1,6 @@
 """The benchmark's three questions, each written three ways: as the API's query body,
-as pandas over a DataFrame read from the CSV, and as DuckDB SQL over the CSV itself.
+as pandas over a DataFrame read from the CSV, and as plain DuckDB SQL (over the CSV, or
+over the Parquet file augury stored).
 
 - ``group_by``: per region, the sum of units, the mean price and the row count (the
   issue's group-by, 11 groups counting the empty region);
@@ -44,9 +45,9 @@ API: dict[str, dict[str, Any]] = {
 }
 
 
-def duckdb_sql(csv: str) -> dict[str, str]:
-    """The questions over ``read_csv(csv)`` (DuckDB detects the types, ``ts`` a timestamp)."""
-    src = f"read_csv('{csv}')"
+def duckdb_sql(src: str) -> dict[str, str]:
+    """The questions over the table expression ``src`` (``read_csv('x.csv')``: DuckDB
+    detects the types, ``ts`` a timestamp)."""
     return {
         "group_by": f"SELECT region, sum(units), avg(price), count(*) FROM {src} GROUP BY region",
         "month": (

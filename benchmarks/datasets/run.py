@@ -17,8 +17,8 @@
 3. **Queries.** The three questions of :mod:`.queries`, each with 2 untimed warm-ups
    then ``--runs`` timed ``POST /datasets/{id}/query`` (p50, p95), and the engine alone
    (:func:`augury.engines.tabular.query.run_query` on the stored Parquet file, read
-   through the profile's column types, with the server's limits) the same number of
-   times in this process.
+   through the profile's column types, with the server's limits) and plain DuckDB SQL on
+   that file (the floor under the engine) the same number of times in this process.
 4. **Peers**, once the server is stopped, in their own processes
    (:mod:`.peers`): pandas reading the same CSV and answering the same questions, and
    DuckDB answering them straight from the CSV.
@@ -39,9 +39,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
 import httpx
 
 from augury.config import DatasetSettings
@@ -159,20 +161,44 @@ def http_latency(
     return {**_ms(times), "groups": len(r.json()["rows"])}
 
 
-def engine_latency(path: Path, specs: list, body: dict, runs: int) -> dict:
-    """The same query through the engine the server calls, without HTTP or the database."""
+def _limits() -> engine.Limits:
+    """The server's default per-query limits."""
     cfg = DatasetSettings()
-    limits = engine.Limits(
+    return engine.Limits(
         memory_limit=f"{cfg.memory_limit_mb}MB", threads=cfg.threads, timeout_s=cfg.query_timeout_s
     )
-    query = to_query(QueryIn.model_validate(body))
+
+
+def _timed_runs(fn: Callable[[], object], runs: int) -> dict[str, float]:
     times = []
     for i in range(WARMUPS + runs):
         t0 = time.perf_counter()
-        engine.run_query(path, specs, query, max_rows=cfg.query_max_rows, limits=limits)
+        fn()
         if i >= WARMUPS:
             times.append(time.perf_counter() - t0)
     return _ms(times)
+
+
+def engine_latency(path: Path, specs: list, body: dict, runs: int) -> dict:
+    """The same query through the engine the server calls, without HTTP or the database."""
+    query = to_query(QueryIn.model_validate(body))
+    max_rows = DatasetSettings().query_max_rows
+    limits = _limits()
+    return _timed_runs(
+        lambda: engine.run_query(path, specs, query, max_rows=max_rows, limits=limits), runs
+    )
+
+
+def parquet_latency(path: Path, runs: int) -> dict[str, dict]:
+    """The questions as plain DuckDB SQL on the stored file, with the server's limits:
+    the floor under the engine (no typed view, no connection per query)."""
+    limits = _limits()
+    con = duckdb.connect(config={"threads": limits.threads, "memory_limit": limits.memory_limit})
+    try:
+        sql = queries.duckdb_sql(f"read_parquet('{path}')")
+        return {name: _timed_runs(con.sql(sql[name]).fetchall, runs) for name in queries.NAMES}
+    finally:
+        con.close()
 
 
 def stored_file(server: Server, dataset_id: int) -> Path:
@@ -227,13 +253,14 @@ def augury_side(csv: Path, runs: int, loads: dict) -> dict:
             specs = profile_specs(profile["profile"])
             out["types"] = {c["name"]: c["type"] for c in profile["profile"]["columns"]}
         path = stored_file(server, answer["id"])
+        raw = parquet_latency(path, runs)
         out["queries"] = {}
         for name in queries.NAMES:
             body = queries.API[name]
             result = {"http": http_latency(http, headers, answer["id"], body, runs)}
             if specs is not None:
                 result["engine"] = engine_latency(path, specs, body, runs)
-            out["queries"][name] = result
+            out["queries"][name] = {**result, "duckdb_parquet": raw[name]}
         out["runs"] = runs
         out["server_vmhwm_mb"]["end"] = vm_hwm_mb(server.proc.pid)
         loads["after_queries"] = _load()
@@ -330,9 +357,142 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _yes(met: bool) -> str:
+    return "**yes**" if met else "**no**"
+
+
+def _mb(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:,.0f} MB"
+
+
+def _targets_table(out: dict) -> str:
+    a, met, t = out["augury"], out["met"], out["targets"]
+    rss, job = a["rss_mb"], a["profile_job"]
+    by_phase = {p: rss.get(p, {}).get("server") for p in ("upload", "profile", "query")}
+    group_by = a["queries"]["group_by"]["http"]
+    return (
+        "| measure | target | measured | met |\n|---|---:|---|---|\n"
+        f"| profile: from the upload's answer to `profile_status: complete` "
+        f"| <= {t['profile_s']:.0f} s | {a['profile_wait_s']:.1f} s (the job ran "
+        f"{job['run_s']:.1f} s, {job['cpu_s']:.1f} s of CPU) | {_yes(met['profile'])} |\n"
+        f"| peak RSS of the server process | <= {t['peak_rss_mb']:,} MB "
+        f"| {_mb(by_phase['upload'])} receiving and converting the upload "
+        f"(kernel `VmHWM` {_mb(a['server_vmhwm_mb']['end'])}); "
+        f"{_mb(by_phase['profile'])} while the job profiled; {_mb(by_phase['query'])} "
+        f"answering queries | {_yes(met['server_peak_rss'])} |\n"
+        f"| peak RSS of the profile job's process | <= {t['peak_rss_mb']:,} MB "
+        f"| {_mb(rss.get('profile', {}).get('job'))} (kernel `wait4`: "
+        f"{_mb(job['kernel_peak_rss_mb'])}) | {_yes(met['job_peak_rss'])} |\n"
+        f"| group-by p50 over HTTP (`POST /datasets/{{id}}/query`) "
+        f"| <= {t['group_by_p50_ms']:.0f} ms | {group_by['p50_ms']:,.0f} ms "
+        f"(p95 {group_by['p95_ms']:,.0f} ms) | {_yes(met['group_by_p50'])} |\n"
+    )
+
+
+def _load_table(out: dict) -> str:
+    a, pandas = out["augury"], out["pandas"]
+    rss = a["rss_mb"]
+    rows = [
+        f"| augury: upload, convert to Parquet, record (one request) | {a['upload_s']:.1f} s "
+        f"| {_mb(rss['upload']['server'])} (server) "
+        f"| Parquet file, {a['stored_bytes'] / 2**20:,.0f} MB on disk |",
+        f"| augury: then the profile job | {a['profile_wait_s']:.1f} s "
+        f"| {_mb(rss.get('profile', {}).get('job'))} (job) | types, statistics, quality |",
+        f"| augury: upload + profile | {a['upload_plus_profile_s']:.1f} s "
+        f"| {_mb(max(r['total'] for r in rss.values()))} (server and every child together) "
+        "| |",
+    ]
+    if "error" in pandas:
+        rows.append(f"| pandas `read_csv` | failed: {pandas['error'][:200]} | | |")
+    else:
+        rows.append(
+            f"| pandas `read_csv` (then `to_datetime` on `ts`) | {pandas['read_csv_s']:.1f} s "
+            f"(+ {pandas['parse_ts_s']:.1f} s) | {_mb(pandas['peak_rss_mb'])} "
+            f"| DataFrame, {pandas['dataframe_mb']:,.0f} MB in memory |"
+        )
+    return (
+        "| loading the file | wall time | peak RSS | what it holds after |\n"
+        "|---|---:|---:|---|\n" + "\n".join(rows) + "\n"
+    )
+
+
+def _ms_cell(figure: dict | None, p95: bool = False) -> str:
+    if not figure:
+        return "n/a"
+    return f"{figure['p50_ms']:,.0f}" + (f" / {figure['p95_ms']:,.0f}" if p95 else "")
+
+
+def _queries_table(out: dict) -> str:
+    a, pandas, duck = out["augury"], out["pandas"], out["duckdb_on_csv"]
+    rows = []
+    for name in queries.NAMES:
+        q = a["queries"][name]
+        pandas_ms = pandas.get("p50_ms", {}).get(name)
+        duck_ms = duck.get("p50_ms", {}).get(name)
+        rows.append(
+            f"| `{name}` ({q['http']['groups']:,} groups) | {_ms_cell(q['http'], p95=True)} "
+            f"| {_ms_cell(q.get('engine'))} | {_ms_cell(q.get('duckdb_parquet'))} "
+            f"| {'n/a' if pandas_ms is None else f'{pandas_ms:,.0f}'} "
+            f"| {'n/a' if duck_ms is None else f'{duck_ms:,.0f}'} |"
+        )
+    return (
+        "| question | augury over HTTP p50 / p95 | augury engine alone p50 "
+        "| DuckDB SQL on the stored Parquet p50 | pandas on its DataFrame p50 "
+        "| DuckDB SQL on the CSV p50 |\n"
+        "|---|---:|---:|---:|---:|---:|\n" + "\n".join(rows) + "\n"
+    )
+
+
 def write_doc(out: dict) -> None:
-    """The ``## Datasets`` section: filled in once real figures exist (see below)."""
-    replace_section("Datasets", "## Datasets\n\n" + json.dumps(out["met"]) + "\n")
+    """The ``## Datasets`` section of ``docs/benchmarks.md`` from a run's figures."""
+    m, a, csv, loads = out["machine"], out["augury"], out["csv"], out["load_avg_1m"]
+    pandas_runs = out["pandas"].get("runs", "-")
+    duck_runs = out["duckdb_on_csv"].get("runs", "-")
+    replace_section(
+        "Datasets",
+        "## Datasets\n\n"
+        f"Command: `{out['command']}` (figures in `benchmarks/results/datasets.json`; "
+        f"{out['date']}; {m['cpu_model']}, {m['cpus']} CPUs, {m['memory_gb']} GB of memory; "
+        f"the 1-minute load average was {min(loads.values()):.1f} to "
+        f"{max(loads.values()):.1f} during the run: other people's work shared the "
+        f"{m['cpus']} cores).\n\n"
+        f"**The file.** {csv['rows']:,} rows, {csv['bytes'] / 1e9:.2f} GB of CSV, seeded "
+        "(`benchmarks/datasets/data.py`): `id`, `ts` (a datetime in 2022-2024), `region` "
+        "(10 values), `product` (1,000), `units`, `price` (two decimals), `discount`, "
+        "`returned` (boolean) and `note` (free text), every column but `id` empty in about "
+        "5% of the rows. **augury**: a fresh `augury serve` (SQLite, jobs on, the default "
+        "`datasets.*` limits: DuckDB gets 2 threads and 512 MB per conversion, profile or "
+        "query); the file is uploaded with `POST /api/v1/datasets`, a multipart body "
+        "streamed from disk (the client's own peak RSS: "
+        f"{_mb(a['client_peak_rss_mb'])}), and profiled by the `datasets.profile` job. "
+        "The RSS of the server and of every process under it is read every 50 ms "
+        f"({a['rss_samples']:,} samples), the job's process apart; the kernel's peaks "
+        "(`VmHWM`, `wait4`) back the samples. **Questions** "
+        "(`benchmarks/datasets/queries.py`): `group_by` is the sum of units, mean price "
+        "and count per region; `month` the sum of units and count per month of `ts`; "
+        "`filtered` the sum of units and count per product for region `north` with a "
+        f"price of 500 or more (4.5% of the rows). Each is asked {a['runs']} times after "
+        "2 warm-ups over HTTP, through the engine alone (`run_query` on the stored "
+        "Parquet file, what the route calls), and as plain DuckDB SQL on that file. "
+        "**Peers**, each in its own process once the server is stopped: pandas "
+        f"`read_csv` of the same file, then the same questions on the DataFrame "
+        f"({pandas_runs} runs each), and DuckDB SQL straight on the CSV ({duck_runs} runs "
+        "each, the file parsed every time). Times in milliseconds unless marked.\n\n"
+        + _targets_table(out)
+        + "\n"
+        + _load_table(out)
+        + "\n"
+        + _queries_table(out)
+        + "\n"
+        + reading(out)
+        + "\n",
+    )
+
+
+def reading(out: dict) -> str:
+    """The paragraph that says what the figures mean (filled in from the first real run)."""
+    met = out["met"]
+    return "Met: " + ", ".join(k for k, v in met.items() if v) + ".\n"
 
 
 if __name__ == "__main__":
