@@ -180,6 +180,14 @@ class S3Settings(BaseModel):
     region: str = Field("us-east-1", description="Region of the bucket.")
     access_key_id: str | None = Field(None, description="Access key; unset: the environment's.")
     secret_access_key: str | None = Field(None, description="Secret key for `access_key_id`.")
+    cache_max_bytes: int = Field(
+        10 * 1024**3,
+        ge=0,
+        description="Size of the local read cache of dataset files (least recently used go).",
+    )
+    max_attempts: int = Field(
+        3, ge=1, le=10, description="Tries per S3 request before it fails (503)."
+    )
 
 
 class DatasetSettings(BaseModel):
