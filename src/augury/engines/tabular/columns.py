@@ -15,7 +15,8 @@ without rewriting the file.
 * ``"epoch_s"`` / ``"epoch_ms"``: numbers read as seconds or milliseconds since 1970;
 * ``"number"``: text read as a number once currency signs, thousands separators,
   percent signs and spaces are removed (``"$1,200.50"`` -> 1200.5);
-* ``"boolean"``: text read as a boolean (true/false, yes/no, y/n, 1/0, t/f).
+* ``"boolean"``: text read as a boolean (true/false, yes/no, y/n, 1/0, t/f);
+* ``"iso_duration"``: text read as an ISO 8601 duration (``PT5M``, ``P1DT2H``).
 
 A value that does not parse becomes NULL (``TRY_``), never an error: one odd cell must
 not stop a query over ten million rows.
@@ -142,12 +143,35 @@ def _read_expr(spec: ColumnSpec) -> str:
     if parse == "number":
         cleaned = f"regexp_replace(CAST({col} AS VARCHAR), '[\\s,$€£¥%]', '', 'g')"
         return f"TRY_CAST({cleaned} AS {target})"
+    if parse == "iso_duration":
+        return _iso_duration(col)
     if parse == "boolean":
         low = f"lower(trim(CAST({col} AS VARCHAR)))"
         trues = ", ".join(quote_literal(v) for v in _TRUE)
         falses = ", ".join(quote_literal(v) for v in _FALSE)
         return f"CASE WHEN {low} IN ({trues}) THEN TRUE WHEN {low} IN ({falses}) THEN FALSE END"
     raise ValueError(f"unknown parse {parse!r}")
+
+
+_NUM = r"(\d+(?:\.\d+)?)"
+_ISO_DURATION = rf"^P(?:{_NUM}Y)?(?:{_NUM}M)?(?:{_NUM}W)?(?:{_NUM}D)?(?:T(?:{_NUM}H)?(?:{_NUM}M)?(?:{_NUM}S)?)?$"
+_ISO_UNITS = ("years", "months", "weeks", "days", "hours", "minutes", "seconds")
+
+
+def _iso_duration(col: str) -> str:
+    """ISO 8601 durations (``PT5M``, ``P1DT2H``) as intervals: each part found by one
+    regular expression becomes ``<n> <unit>`` text that DuckDB casts."""
+    text = f"upper(trim(CAST({col} AS VARCHAR)))"
+    pattern = quote_literal(_ISO_DURATION)
+    parts = []
+    for group, unit in enumerate(_ISO_UNITS, start=1):
+        part = f"regexp_extract({text}, {pattern}, {group})"
+        parts.append(f"CASE WHEN {part} <> '' THEN {part} || ' {unit}' END")
+    joined = f"concat_ws(' ', {', '.join(parts)})"
+    return (
+        f"CASE WHEN regexp_full_match({text}, {pattern}) AND {text} NOT IN ('P', 'PT') "
+        f"THEN TRY_CAST({joined} AS INTERVAL) END"
+    )
 
 
 def view_sql(source: str, specs: list[ColumnSpec]) -> str:
