@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import itertools
+import json
 
 import jwt
+import pyarrow.parquet as pq
 import pytest
 
 from augury.accounts.security import encode_access_token
@@ -212,3 +215,42 @@ def test_an_api_key_uploads_and_reads(live_server, owner, sales_csv):
         assert readonly.datasets.get(ds)["name"] == "sales"
         with pytest.raises(PermissionDeniedError):
             readonly.datasets.upload(sales_csv)
+
+
+def test_downloads_and_exports_are_written_as_they_arrive(owner, sales_csv, tmp_path):
+    ds = owner.datasets.upload(sales_csv)["id"]
+    out = tmp_path / "out"
+    out.mkdir()
+    owner.datasets.create("sales", [{"date": "2024-04-01", "units": 3}])
+
+    latest = owner.datasets.download(ds, out)
+    assert latest == out / "sales-v2.csv"
+    assert latest.read_text().splitlines() == ["date,units", "2024-04-01,3"]
+    first = owner.datasets.download(ds, out / "q1.parquet", "parquet", version=1)
+    assert pq.read_table(first).column("units").to_pylist() == [3, 5, 2, 7, 1, 4]
+    buffer = io.BytesIO()
+    assert owner.datasets.download(ds, buffer, "jsonl", version=1) is None
+    rows = [json.loads(line) for line in buffer.getvalue().splitlines()]
+    assert [r["region"] for r in rows] == ["North", "South", "North", "East", "South", "North"]
+
+    refused = out / "refused.docx"
+    with pytest.raises(ValidationError):
+        owner.datasets.download(ds, refused, "docx")
+    with pytest.raises(NotFoundError):
+        owner.datasets.download(999_999, refused)
+    assert sorted(p.name for p in out.iterdir()) == ["q1.parquet", "sales-v2.csv"]
+
+    north = owner.datasets.export(
+        ds,
+        out / "north.csv",
+        filters=[("region", "eq", "North")],
+        select=["date", "units"],
+        order=[{"column": "units", "direction": "desc"}],
+        version=1,
+    )
+    assert north.read_text().splitlines() == [
+        "date,units",
+        "2024-03-09,4",
+        "2024-01-05,3",
+        "2024-02-03,2",
+    ]

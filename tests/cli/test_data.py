@@ -147,6 +147,38 @@ def test_query_as_a_table_as_csv_and_in_sql(data, sales_csv):
     assert refused.startswith("error: ") and refused.endswith(" (SQL_NOT_ALLOWED)\n")
 
 
+def test_download_here_to_a_file_and_to_standard_output(data, sales_csv, tmp_path, monkeypatch):
+    ds = str(upload_id(data("upload", str(sales_csv)).output))
+    monkeypatch.chdir(tmp_path)
+    here = data("download", ds).output
+    assert re.fullmatch(r"wrote sales-v1\.csv \(\d+ B\)\n", here)
+    downloaded = list(csv.reader((tmp_path / "sales-v1.csv").open()))
+    assert downloaded[0] == ["date", "region", "product", "units", "price"]
+    assert [row[1] for row in downloaded[1:]] == [
+        "North",
+        "South",
+        "North",
+        "East",
+        "South",
+        "North",
+    ]
+
+    out = data("download", ds, "--format", "parquet", "-o", "q1.parquet", "--version", "1").output
+    assert out.startswith("wrote q1.parquet (") and (tmp_path / "q1.parquet").stat().st_size > 0
+    piped = data("download", ds, "--format", "jsonl", "-o", "-").stdout_bytes
+    assert [json.loads(line)["units"] for line in piped.splitlines()] == [3, 5, 2, 7, 1, 4]
+
+    refused = data("download", ds, "--format", "docx", code=2)
+    assert refused.stderr.startswith("error: ") and len(refused.stderr.splitlines()) == 1
+    missing = data("download", ds, "-o", str(tmp_path / "no" / "such" / "dir.csv"), code=2)
+    assert missing.stderr.startswith("error: cannot write ")
+    assert sorted(p.name for p in tmp_path.glob("*.*")) == [
+        "q1.parquet",
+        "sales-v1.csv",
+        "sales.csv",
+    ]
+
+
 def test_credentials_and_an_unreachable_server(data):
     missing = data("list", code=2, AUGURY_API_KEY=None)
     assert missing.stderr.startswith("error: no API key: pass --api-key or set AUGURY_API_KEY")

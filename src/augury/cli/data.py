@@ -497,14 +497,11 @@ def data_query(
         "version": version,
     }
     with _server(url, api_key) as client:
+        if as_csv:  # the whole answer, streamed, where JSON would stop at the server's cap
+            client.datasets.export(dataset_id, sys.stdout.buffer, "csv", filters=filters, **query)
+            return
         result = client.datasets.query(dataset_id, filters=filters, **query)
-    _echo_result(result, as_csv)
-
-
-def _file_name(name: str, fmt: str) -> str:
-    """The dataset's name as a file name in the current folder."""
-    stem = re.sub(r"[^\w.\- ]+", "_", name).strip(" .") or "dataset"
-    return f"{stem}.{fmt}"
+    _echo_result(result, as_csv=False)
 
 
 @data_app.command("download")
@@ -520,7 +517,8 @@ def data_download(
             "--out",
             "-o",
             metavar="FILE",
-            help="Where to write ('-': standard output; default: NAME.FORMAT here).",
+            help="File or folder to write to ('-': standard output; default: here, as "
+            "NAME-vVERSION.FORMAT).",
             show_default=False,
         ),
     ] = None,
@@ -531,14 +529,13 @@ def data_download(
     with _server(url, api_key) as client:
         if out is not None and str(out) == "-":
             client.datasets.download(dataset_id, sys.stdout.buffer, format, version)
-            sys.stdout.flush()
             return
-        target = out or Path(_file_name(client.datasets.get(dataset_id)["name"], format))
         try:
-            client.datasets.download(dataset_id, target, format, version)
+            written = client.datasets.download(dataset_id, out or Path("."), format, version)
         except OSError as exc:
-            _fail(f"cannot write {target}: {exc.strerror or exc}")
-    typer.echo(f"wrote {target} ({_size(target.stat().st_size)})")
+            _fail(f"cannot write {out}: {exc.strerror or exc}")
+    assert written is not None  # a path was given
+    typer.echo(f"wrote {written} ({_size(written.stat().st_size)})")
 
 
 @data_app.command("delete")

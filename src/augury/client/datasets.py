@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import builtins
 import os
+import re
 import time
+import urllib.parse
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any, BinaryIO
 
 import httpx
@@ -41,6 +43,19 @@ def _filters(filters: Iterable[_Filter] | None) -> builtins.list[JSON] | None:
             column, op, *value = f
             out.append({"column": column, "op": op, **({"value": value[0]} if value else {})})
     return out
+
+
+def _attachment_name(disposition: str) -> str:
+    """The file name a ``Content-Disposition`` answer suggests, never a path."""
+    encoded = re.search(r"filename\*=utf-8''([^;]+)", disposition, re.I)
+    plain = re.search(r'filename="([^"]+)"', disposition)
+    if encoded:
+        name = urllib.parse.unquote(encoded.group(1))
+    elif plain:
+        name = plain.group(1)
+    else:
+        name = ""
+    return PurePath(name.replace("\\", "/")).name.lstrip(".") or "dataset"
 
 
 class Datasets(Resource):
@@ -302,21 +317,48 @@ class Datasets(Resource):
         path: str | os.PathLike[str] | BinaryIO,
         format: str = "csv",
         version: int | None = None,
-    ) -> None:
+    ) -> Path | None:
         """Write a version (default the latest) as csv, json, jsonl, parquet or xlsx to
-        ``path``, or to a binary file object, as it arrives.
+        ``path`` as it arrives, and return the file's path; a folder gets the server's
+        name for it (``sales-v2.csv``), a binary file object the bytes (returns None).
 
         A path is written through ``<path>.part`` and renamed at the end, so it never
         holds half a file, and is left untouched when the server refuses.
         """
         params = _query({"format": format, "version": version})
         route = f"/datasets/{dataset_id}/download"
-        with self._stream("GET", route, params=params) as response:
+        return self._save(path, "GET", route, params=params)
+
+    def export(
+        self,
+        dataset_id: int,
+        path: str | os.PathLike[str] | BinaryIO,
+        format: str = "csv",
+        *,
+        filters: Iterable[_Filter] | None = None,
+        **query: Any,
+    ) -> Path | None:
+        """Write the whole answer of a structured query (the keywords of :meth:`query`)
+        as csv, jsonl, json, parquet or xlsx to ``path``, as :meth:`download` does;
+        unlike :meth:`query`'s JSON, it is never cut short."""
+        body = _body(filters=_filters(filters), **query)
+        route = f"/datasets/{dataset_id}/query"
+        return self._save(path, "POST", route, params={"format": format}, json=body)
+
+    # --- plumbing -----------------------------------------------------------------------
+
+    def _save(
+        self, path: str | os.PathLike[str] | BinaryIO, method: str, route: str, **send: Any
+    ) -> Path | None:
+        """Write a streamed answer to a file object, or to a path through ``<path>.part``."""
+        with self._stream(method, route, **send) as response:
             if not isinstance(path, str | os.PathLike):
                 for chunk in response.iter_bytes():
                     path.write(chunk)
-                return
+                return None
             target = Path(path)
+            if target.is_dir():
+                target /= _attachment_name(response.headers.get("content-disposition", ""))
             part = target.with_name(target.name + ".part")
             try:
                 with part.open("wb") as out:
@@ -325,8 +367,7 @@ class Datasets(Resource):
                 part.replace(target)
             finally:
                 part.unlink(missing_ok=True)
-
-    # --- plumbing -----------------------------------------------------------------------
+            return target
 
     @contextmanager
     def _stream(
