@@ -39,3 +39,27 @@ def test_demo_week_triggers_the_latency_alert_into_the_outbox(settings):
     opened = next(m for m in mails if "Closed" not in m["subject"])
     assert "deploy web v2.3" in opened["text"]  # the deploy ten minutes before
     db.dispose()
+
+
+def test_demo_orders_dataset_reads_day_first_dates_and_yes_no(settings):
+    from augury.datasets import service as datasets_service
+    from augury.datasets.models import Dataset, DatasetVersion
+    from augury.engines.tabular.profile import profile
+
+    wiring.install()
+    db = Database(settings.db_url)
+    migrate.upgrade(db.engine)
+    seed_demo(db, settings)
+    with db.session() as s:
+        dataset = s.scalars(select(Dataset).where(Dataset.name == "orders")).one()
+        version = s.scalars(select(DatasetVersion)).one()
+        assert dataset.tags == ["demo", "sales"] and version.rows == 3000
+        assert version.profile_status == "pending" and version.profile_job_id
+        path = datasets_service.path_of(settings, version)
+    columns = {c["name"]: c for c in profile(path)["columns"]}
+    assert columns["date"]["type"] == "date" and columns["date"]["parse"] == "strptime:%d/%m/%Y"
+    assert columns["returned"]["type"] == "boolean"
+    assert columns["email"]["semantic"] == "email"
+    assert columns["order_id"]["semantic"] == "identifier"
+    assert columns["discount"]["nulls"] > 0
+    db.dispose()

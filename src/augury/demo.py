@@ -3,7 +3,9 @@
 The metrics are a week of 5-minute points ending at the moment of seeding, with daily
 and weekly cycles and noise (generated with a fixed seed), stored through the same
 writer as the ingestion routes; an alert on latency (mailed to the outbox) fires on the
-week's latency spike once detection has run. Later domains add their demo data here.
+week's latency spike once detection has run. The shop's orders of the last quarter are
+a dataset (its dates day-first, as a European shop's export has them). Later domains
+add their demo data here.
 """
 
 from __future__ import annotations
@@ -17,7 +19,10 @@ from sqlalchemy import select
 
 from augury.accounts import organizations, users
 from augury.accounts.models import User
+from augury.accounts.principal import Principal
 from augury.config import Settings
+from augury.datasets import service as datasets_service
+from augury.datasets.schemas import DatasetMeta
 from augury.jobs import service as jobs_service
 from augury.metrics import writer
 from augury.metrics.ingest.points import ParseResult, Sample
@@ -58,8 +63,53 @@ def seed_demo(db: Database, settings: Settings) -> bool:
             max_lateness_s=None,
         )
         seed_alerts(session, org.id, user.id, time.time())
+        seed_dataset(session, settings, org.id, user.id)
     log.warning("demo account: %s / %s", DEMO_EMAIL, DEMO_PASSWORD)
     return True
+
+
+def seed_dataset(session, settings: Settings, org_id: int, user_id: int) -> None:
+    """The shop's orders of the last quarter as a dataset, profiled by a job at start."""
+    principal = Principal(org_id=org_id, user_id=user_id)
+    meta = DatasetMeta(
+        name="orders",
+        description="Web-shop orders of the last quarter: one row per order line.",
+        tags=["demo", "sales"],
+    )
+    staged = datasets_service.stage_records(settings, demo_orders())
+    datasets_service.add_version(
+        session=session, principal=principal, settings=settings, meta=meta, staged=staged
+    )
+
+
+def demo_orders(rows: int = 3000, seed: int = 7) -> list[dict]:
+    """Order lines with a few regions, products and channels, seasonal by weekday."""
+    rng = np.random.default_rng(seed)
+    products = {"Kettle": 39.0, "Toaster": 29.5, "Blender": 74.9, "Mug": 8.5, "Grinder": 54.0}
+    regions = ["North", "South", "East", "West"]
+    start = time.time() - 91 * 86400
+    out = []
+    for i in range(rows):
+        ts = start + float(rng.uniform(0, 91 * 86400))
+        product = str(rng.choice(list(products)))
+        units = int(rng.integers(1, 6))
+        out.append(
+            {
+                "order_id": 100_000 + i,
+                "date": time.strftime("%d/%m/%Y", time.gmtime(ts)),
+                "region": regions[int(rng.choice(4, p=[0.4, 0.25, 0.2, 0.15]))],
+                "channel": "web" if rng.random() < 0.7 else "app",
+                "product": product,
+                "units": units,
+                "price": products[product],
+                "discount": None
+                if rng.random() < 0.05
+                else round(float(rng.choice([0, 0.1, 0.2])), 2),
+                "email": f"customer{int(rng.integers(1, 900))}@example.com",
+                "returned": "yes" if rng.random() < 0.04 else "no",
+            }
+        )
+    return out
 
 
 def seed_alerts(session, org_id: int, user_id: int, now: float) -> None:
