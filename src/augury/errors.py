@@ -9,7 +9,8 @@
     ├── BadPayload (400 INVALID_PAYLOAD)
     ├── PayloadTooLarge (413 PAYLOAD_TOO_LARGE)
     ├── RateLimited (429 RATE_LIMIT_EXCEEDED)
-    └── QuotaExceeded (429 or 403 QUOTA_EXCEEDED)
+    ├── QuotaExceeded (429 or 403 QUOTA_EXCEEDED)
+    └── ServiceUnavailable (503 SERVICE_UNAVAILABLE)
 
 Services raise these; ``api/errors.py`` turns them into
 ``{"error": {"code", "message", "details"}}``. No route raises ``HTTPException``.
@@ -120,3 +121,12 @@ class QuotaExceeded(AuguryError):
         self.retry_after = retry_after
         if retry_after is not None:
             self.status = 429
+
+
+class ServiceUnavailable(AuguryError):
+    """A service augury depends on (the dataset files' S3 storage ...) cannot be reached;
+    trying again later may work."""
+
+    status = 503
+    code = "SERVICE_UNAVAILABLE"
+    default_message = "A service augury depends on is unavailable; try again later."

@@ -224,9 +224,10 @@ def test_a_path_in_the_file_name_is_only_a_name(runner_client, account, settings
 
 
 def test_an_upload_over_the_limit_is_413_and_leaves_nothing(tmp_path, db):
+    from fastapi.testclient import TestClient
+
     from augury.config import Settings
     from tests.fixtures.app import make_app
-    from fastapi.testclient import TestClient
 
     settings = Settings(
         data_dir=tmp_path / "data",

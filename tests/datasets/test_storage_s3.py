@@ -308,7 +308,7 @@ def test_an_upload_to_a_missing_bucket_is_a_503_envelope_and_leaves_nothing(
         )
         assert r.status_code == 503, r.text
         error = r.json()["error"]
-        assert error["code"] == "INTERNAL_ERROR"
+        assert error["code"] == "SERVICE_UNAVAILABLE"
         assert error["details"] == {"reason": "STORAGE_NO_BUCKET"}
         assert cfg.bucket in error["message"] and "Traceback" not in r.text
         assert client.get("/api/v1/datasets", headers=owner.headers).json()["total"] == 0

@@ -35,7 +35,8 @@ class ProfileDataset:
             dataset = session.get(Dataset, version.dataset_id)
             overrides = dict(dataset.type_overrides or {})
             version.profile_status = "running"
-            path = storage_for(ctx.settings).path(version.storage_key)
+            key = version.storage_key
+        path = storage_for(ctx.settings).path(key)  # from S3: may download first
         cfg = ctx.settings.datasets
         try:
             result = profile(

@@ -10,6 +10,7 @@ an upload is all or nothing.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -28,7 +29,7 @@ from augury.datasets.storage import LocalStorage, storage_for
 from augury.engines.tabular import read as tabular_read
 from augury.engines.tabular.columns import ColumnSpec, logical_of
 from augury.engines.tabular.errors import TableError
-from augury.errors import Conflict, NotFound, ValidationFailed
+from augury.errors import AuguryError, Conflict, NotFound, ValidationFailed
 from augury.jobs import service as jobs_service
 from augury.jobs.models import Job
 from augury.store.owned import get_owned
@@ -187,9 +188,12 @@ def add_version(
 
 
 def _undo(storage: LocalStorage, staged: Staged, key: str | None) -> None:
+    """Remove what a failed version left; a storage that fails again here must not hide
+    the first error (a stray object is swept when its dataset is deleted)."""
     staged.discard()
     if key is not None:
-        storage.delete(key)
+        with contextlib.suppress(AuguryError):
+            storage.delete(key)
 
 
 def _dataset_for_update(session: Session, org_id: int, name: str) -> Dataset | None:

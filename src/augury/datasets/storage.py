@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from augury import clock
-from augury.errors import AuguryError
+from augury.errors import AuguryError, ServiceUnavailable
 
 if TYPE_CHECKING:
     from augury.config import S3Settings
@@ -41,21 +41,20 @@ MIN_CACHE_AGE_S = 60.0
 STALE_PART_S = 3600.0
 
 
-class StorageUnavailable(AuguryError):
+class StorageUnavailable(ServiceUnavailable):
     """The bucket cannot serve a dataset file: endpoint down, credentials refused, no
-    such bucket, or the file gone from it.
-
-    ``augury.errors`` has no 503 class, so this one sets the status itself and keeps
-    INTERNAL_ERROR, the closest code of the envelope's list; ``details.reason`` names the
-    failure for clients and operators.
+    such bucket (503 SERVICE_UNAVAILABLE), or the file gone from it (500 INTERNAL_ERROR:
+    trying again will not help); ``details.reason`` names the failure for clients and
+    operators.
     """
 
-    status = 503
     default_message = "Dataset storage is unavailable; try again later."
 
     def __init__(self, message: str, *, reason: str, status: int = 503):
         super().__init__(message, details={"reason": reason})
         self.status = status
+        if status == 500:
+            self.code = AuguryError.code
 
 
 def _inside(base: Path, key: str) -> Path:

@@ -19,6 +19,7 @@ worker`` processes on other hosts claim rows with an atomic UPDATE).
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import signal
@@ -32,6 +33,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 import psutil
+from pydantic import BaseModel
 from sqlalchemy import select, update
 
 from augury import clock
@@ -176,10 +178,24 @@ def child_env(settings: Settings, db_url: str) -> dict[str, str]:
     env["AUGURY_DATABASE_URL"] = db_url
     env["AUGURY_DATA_DIR"] = str(settings.data_dir)
     env["AUGURY_BASE_URL"] = settings.base_url  # links in alert mails and webhooks
-    for name, value in settings.metrics.model_dump().items():
-        env[f"AUGURY_METRICS__{name.upper()}"] = str(value)
-    for name, value in settings.quotas.model_dump().items():
-        env[f"AUGURY_QUOTAS__{name.upper()}"] = str(value)  # a backfill's metrics quota
+    env |= settings_env("AUGURY_METRICS", settings.metrics)
+    env |= settings_env("AUGURY_QUOTAS", settings.quotas)  # a backfill's metrics quota
+    env |= settings_env("AUGURY_DATASETS", settings.datasets)  # storage, DuckDB's limits
+    return env
+
+
+def settings_env(prefix: str, section: BaseModel) -> dict[str, str]:
+    """A settings section as the environment variables that give it (nested sections as
+    ``PREFIX__SECTION__FIELD``; unset optional values left out)."""
+    env: dict[str, str] = {}
+    for name, value in section:
+        key = f"{prefix}__{name.upper()}"
+        if isinstance(value, BaseModel):
+            env |= settings_env(key, value)
+        elif isinstance(value, list | dict):
+            env[key] = json.dumps(value)
+        elif value is not None:
+            env[key] = str(value)
     return env
 
 

@@ -154,7 +154,10 @@ def _read_expr(spec: ColumnSpec) -> str:
 
 
 _NUM = r"(\d+(?:\.\d+)?)"
-_ISO_DURATION = rf"^P(?:{_NUM}Y)?(?:{_NUM}M)?(?:{_NUM}W)?(?:{_NUM}D)?(?:T(?:{_NUM}H)?(?:{_NUM}M)?(?:{_NUM}S)?)?$"
+_ISO_DURATION = (
+    rf"^P(?:{_NUM}Y)?(?:{_NUM}M)?(?:{_NUM}W)?(?:{_NUM}D)?"
+    rf"(?:T(?:{_NUM}H)?(?:{_NUM}M)?(?:{_NUM}S)?)?$"
+)
 _ISO_UNITS = ("years", "months", "weeks", "days", "hours", "minutes", "seconds")
 
 
