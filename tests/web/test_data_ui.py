@@ -12,11 +12,12 @@ import csv
 import io
 import re
 from collections import defaultdict
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.fixtures.factories import signup
+from tests.fixtures.factories import invite_and_join, signup
 from tests.web.test_ui import api, browser, ui  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.browser
@@ -161,6 +162,23 @@ def test_upload_a_csv_then_read_its_profile_rows_and_query_it(ui, api):  # noqa:
         assert float(total) == pytest.approx(sums[region_name], abs=0.01)
         assert int(count) == counts[region_name]
     ui.shot("dataset-query")
+    with page.expect_download() as got:
+        page.click("[data-testid=query-csv]")
+    lines = Path(got.value.path()).read_text().splitlines()
+    assert lines[0] == "region,sum_amount,count" and len(lines) == 5, lines
+    assert lines[1].startswith("east,")
+
+    # The whole version, through the download menu (the bearer token rides a fetch).
+    page.click("[data-testid=download-button]")
+    with page.expect_download() as got:
+        page.click("[data-testid=download-csv]")
+    assert got.value.suggested_filename == "orders_2024-v1.csv"
+    saved = list(csv.DictReader(io.StringIO(Path(got.value.path()).read_text())))
+    assert len(saved) == 240 and saved[7]["region"] == records[7]["region"]
+    page.click("[data-testid=download-button]")
+    with page.expect_download() as got:
+        page.click("[data-testid=download-jsonl]")
+    assert len(Path(got.value.path()).read_text().splitlines()) == 240
 
     # A second version that adds a column shows in the versions, with the change.
     content2 = content.replace(b"note\n", b"note,channel\n", 1)
@@ -226,10 +244,14 @@ def test_the_preview_grid_holds_only_the_rows_in_view_of_20000(ui, api):  # noqa
         expect(row).to_contain_text(records[target]["day"])
         expect(row).to_contain_text(f"{target + 1:,}")
         assert in_dom.count() <= 60
+        # The profile ending meanwhile changes no type: the grid stays where it was.
+        expect(page.get_by_test_id("ds-profile-status")).to_have_text("profiled")
+        expect(row).to_be_visible()
     ui.shot("dataset-preview-20000")
-    # Pages of 200 rows: the first, and those around the two rows jumped to.
+    # Pages of 200 rows: the first (again once profiled), and those around the two rows
+    # jumped to; none of the 97 pages scrolled past.
     fetched = [u for u in ui.requests if "/preview" in u]
-    assert 2 <= len(fetched) <= 6, fetched
+    assert 2 <= len(fetched) <= 8, fetched
     ui.assert_no_error_toast()
 
 
@@ -282,3 +304,21 @@ def test_the_list_searches_names_and_filters_by_tags(ui, api):  # noqa: F811
     expect(page.get_by_test_id("ds-name")).to_have_text("payroll")
     ui.assert_no_error_toast()
     ui.assert_only_local()
+
+
+def test_a_viewer_reads_datasets_but_changes_nothing(ui, api):  # noqa: F811
+    owner = signup(api, org="Read Only Co")
+    content, _ = sales_csv(30)
+    dataset = upload(api, owner, "orders", content)
+    viewer = invite_and_join(api, owner, "viewer")
+    page = ui.page
+    ui.login_as(viewer, "/data")
+    expect(page.get_by_test_id("upload-open")).to_be_disabled()
+    ui.goto(f"/data/{dataset['id']}")
+    wait_profiled(page, "amount")
+    expect(page.get_by_test_id("col-type-amount")).to_be_disabled()
+    expect(page.get_by_test_id("ds-new-version")).to_be_disabled()
+    expect(page.get_by_test_id("ds-edit")).to_be_disabled()
+    page.click("[data-testid=tab-versions]")
+    expect(page.get_by_test_id("version-delete-1")).to_be_disabled()
+    ui.assert_no_error_toast()

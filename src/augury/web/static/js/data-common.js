@@ -44,6 +44,14 @@ export function fmtBytes(n) {
   return (i === 0 ? String(v) : v.toLocaleString(undefined, { maximumFractionDigits: v >= 100 ? 0 : 1 })) + " " + units[i];
 }
 
+/** A cell as text (null for a missing value): numbers without float noise, nested values as JSON. */
+export function cellText(value) {
+  if (value === null || value === undefined) return null;
+  if (typeof value === "object") return JSON.stringify(value);
+  if (typeof value === "number") return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(12)));
+  return String(value);
+}
+
 /** "finance, 2024 ,," → ["finance", "2024"] */
 export function splitTags(text) {
   return String(text || "").split(",").map((t) => t.trim()).filter(Boolean);

@@ -10,7 +10,7 @@
 
 import { clear, h } from "./dom.js";
 import { fmtCount } from "./format.js";
-import { columnTypeBadge, NUMERIC_TYPES } from "./data-common.js";
+import { cellText, columnTypeBadge, NUMERIC_TYPES } from "./data-common.js";
 
 const ROW_PX = 32;
 const PAGE_ROWS = 200;
@@ -26,13 +26,6 @@ const WIDTH = {
 function columnWidth(name, type) {
   // The header holds the name and the type's badge.
   return Math.min(380, Math.max(WIDTH[type] || 160, 8 * String(name).length + 7 * String(type).length + 52));
-}
-
-function cellText(value) {
-  if (value === null || value === undefined) return null;
-  if (typeof value === "object") return JSON.stringify(value);
-  if (typeof value === "number") return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(12)));
-  return String(value);
 }
 
 /**

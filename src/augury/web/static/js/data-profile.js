@@ -135,8 +135,8 @@ function columnCard(col, rows, opts) {
   if (col.histogram && col.histogram.counts && col.histogram.counts.length) chart = histogram(col.histogram, col.type);
   else if (col.top && col.top.length && col.top[0].count > 1) chart = topValues(col.top, present);
   else if (col.samples && col.samples.length) {
-    chart = h("div", { class: "col-samples" }, h("span", { class: "muted small" }, "e.g. "),
-      col.samples.slice(0, 3).map((s) => h("code", { class: "col-sample" }, String(s))));
+    chart = h("div", { class: "col-samples", "data-testid": "col-samples" }, h("div", { class: "small-head" }, "Samples"),
+      col.samples.slice(0, 3).map((s) => h("code", { class: "col-sample", title: String(s) }, String(s))));
   }
   const notes = [];
   if (col.semantic) notes.push(badge(col.semantic.replace(/_/g, " "), "violet", "col-semantic-" + col.name));

@@ -5,7 +5,7 @@
 
 import { $, $$, clear, h, show } from "./dom.js";
 import { fmtCount } from "./format.js";
-import { columnTypeBadge, NUMERIC_TYPES, TIME_TYPES } from "./data-common.js";
+import { cellText, columnTypeBadge, NUMERIC_TYPES, TIME_TYPES } from "./data-common.js";
 
 const OPS = [
   ["eq", "="], ["ne", "≠"], ["lt", "<"], ["le", "≤"], ["gt", ">"], ["ge", "≥"],
@@ -208,8 +208,10 @@ function showResult(result, q) {
   const numeric = result.types.map((t) => NUMERIC_TYPES.has(t));
   head.append(h("tr", {}, result.columns.map((c, i) => h("th", { class: numeric[i] ? "num" : null },
     h("span", { class: "q-colname" }, c), " ", columnTypeBadge(result.types[i])))));
-  result.rows.forEach((r) => tbody.append(h("tr", { "data-testid": "query-row" }, r.map((v, i) => h("td", { class: numeric[i] ? "num" : null },
-    v === null ? h("span", { class: "vgrid-null" }, "null") : typeof v === "object" ? JSON.stringify(v) : String(v))))));
+  result.rows.forEach((r) => tbody.append(h("tr", { "data-testid": "query-row" }, r.map((v, i) => {
+    const text = cellText(v);
+    return h("td", { class: numeric[i] ? "num" : null }, text === null ? h("span", { class: "vgrid-null" }, "null") : text);
+  }))));
   if (!result.rows.length) tbody.append(h("tr", { class: "empty-row" }, h("td", { colspan: Math.max(1, result.columns.length), class: "muted" }, "No row matches.")));
   const n = result.rows.length;
   const total = result.total;

@@ -27,7 +27,7 @@ function datasetPage(me) {
   const canWrite = me.role !== "viewer";
   const state = {
     tab: "columns", version: null, dataset: null, current: null, profile: null,
-    job: null, jobTimer: null, grid: null, gridFor: null, queryFor: null, versionsOffset: 0,
+    job: null, jobTimer: null, grid: null, gridFor: null, queryFor: null, querySignature: null, versionsOffset: 0,
   };
 
   // --- the URL: ?version=&tab= ---
@@ -214,9 +214,9 @@ function datasetPage(me) {
   }
 
   // --- the rows ---
+  // The rows and the query form are built again only when what they show changed: a
+  // profile that ends without changing a type leaves the reader where they were.
   function resetViews() {
-    if (state.grid) state.grid.destroy();
-    state.grid = null;
     state.gridFor = null;
     state.queryFor = null;
   }
@@ -226,25 +226,33 @@ function datasetPage(me) {
     if (state.gridFor === key) return;
     state.gridFor = key;
     const box = $("#preview-grid");
+    if (!state.grid) clear(box).append(h("div", { class: "skeleton-lines" }, Array.from({ length: 8 }, () => h("span", { class: "skeleton" }))));
     await loadInto(box, async () => {
-      const first = await api(base + "/preview", { query: Object.assign({ offset: 0, limit: 200 }, versionQuery()) });
-      if (state.grid) state.grid.destroy();
+      const version = state.current.number;
+      const first = await api(base + "/preview", { query: { offset: 0, limit: 200, version } });
+      const signature = JSON.stringify([version, first.columns, first.types, first.total]);
+      const old = state.grid;
+      if (old && old.signature === signature) return;
+      const scrollTop = old && old.version === version ? old.viewport.scrollTop : 0;
+      if (old) old.destroy();
+      state.grid = null;
       if (!first.total) {
         clear(box).append(h("p", { class: "muted" }, "This version has no rows."));
         return;
       }
       const seed = first.rows;
-      const version = state.current.number;
       let warned = false;
-      state.grid = virtualGrid(box, {
+      const grid = virtualGrid(box, {
         columns: first.columns,
         types: first.types,
         total: first.total,
-        fetchRows: (offset, limit) => (offset === 0 && seed ? Promise.resolve(seed)
+        fetchRows: (offset, limit) => (offset === 0 ? Promise.resolve(seed)
           : api(base + "/preview", { query: { version, offset, limit } }).then((r) => r.rows)),
         onRange: (a, b, total) => { $("#grid-range").textContent = "Rows " + fmtCount(a) + "–" + fmtCount(b) + " of " + fmtCount(total); },
         onError: (err) => { if (!warned) showError(err); warned = true; },
       });
+      grid.viewport.scrollTop = scrollTop;
+      state.grid = Object.assign(grid, { signature, version });
     }, () => h("div", { class: "skeleton-lines" }, Array.from({ length: 8 }, () => h("span", { class: "skeleton" }))));
   }
 
@@ -253,9 +261,12 @@ function datasetPage(me) {
     const key = state.current.number + ":" + state.current.profile_status;
     if (state.queryFor === key) return;
     state.queryFor = key;
-    const schema = await api(base + "/schema", { query: versionQuery() });
-    show($("#query-result-card"), false);
     const version = state.current.number;
+    const schema = await api(base + "/schema", { query: { version } });
+    const signature = JSON.stringify([version, schema.columns.map((c) => [c.name, c.type])]);
+    if (state.querySignature === signature) return;
+    state.querySignature = signature;
+    show($("#query-result-card"), false);
     const fileName = state.dataset.name.replace(/[^\w.-]+/g, "_") + "-query.csv";
     queryBuilder($("#query-form"), schema.columns,
       (q) => api(base + "/query", { method: "POST", body: Object.assign({ version }, q) }),
