@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import itertools
 import json
+import time
 
 import jwt
 import pyarrow.parquet as pq
@@ -98,6 +99,23 @@ def test_records_list_search_update_and_delete(owner, sales_csv):
     assert [d["name"] for d in owner.datasets.iter()] == ["staff"]
 
 
+def test_metrics_exported_to_a_dataset(owner):
+    now = int(time.time()) // 60 * 60
+    owner.metrics.send(
+        {"properties": {"what": "cpu", "host": f"h{i % 2}"}, "timestamp": now - 60 * i, "value": i}
+        for i in range(10)
+    )
+    job = owner.datasets.from_metrics("cpu", "what=cpu", now - 3600, now + 60, tags=["m"])
+    assert job["type"] == "datasets.from_metrics"
+    done = owner.jobs.wait(job["id"], timeout=60)
+    assert done["status"] == "succeeded", done
+    ds = done["result"]["dataset_id"]
+    assert owner.datasets.get(ds)["tags"] == ["m"]
+    assert owner.datasets.count(ds, [("host", "eq", "h1")]) == 5
+    with pytest.raises(ValidationError):
+        owner.datasets.from_metrics("cpu", "what=cpu", now, now - 60)
+
+
 def test_profile_schema_and_a_type_change(owner, sales_csv):
     ds = owner.datasets.upload(sales_csv)["id"]
     done = owner.datasets.wait_profiled(ds, timeout=60, poll_interval=0.05)
@@ -111,6 +129,8 @@ def test_profile_schema_and_a_type_change(owner, sales_csv):
     units = next(c for c in profile["profile"]["columns"] if c["name"] == "units")
     assert (units["min"], units["max"]) == (1, 7)
 
+    types = {t["type"] for t in owner.datasets.types()}
+    assert {"integer", "float", "date", "string"} <= types
     job_before = done["version"]["profile_job_id"]
     changed = owner.datasets.update(ds, column_types={"units": "float"})
     assert changed["column_types"] == {"units": "float"}

@@ -121,6 +121,37 @@ class Datasets(Resource):
         }
         return self._client.request("POST", "/datasets/records", json=body)
 
+    def from_metrics(
+        self,
+        name: str,
+        expression: str,
+        start: float,
+        end: float,
+        *,
+        resolution: str = "native",
+        description: str = "",
+        tags: Iterable[str] = (),
+    ) -> JSON:
+        """Export the points of the metrics ``expression`` matches in ``[start, end)``
+        (epoch seconds) at ``resolution`` to the dataset ``name`` (its next version if it
+        exists); answers the ``datasets.from_metrics`` job, whose result names the
+        dataset (wait for it with ``client.jobs.wait``)."""
+        body = {
+            "name": name,
+            "description": description,
+            "tags": builtins.list(tags),
+            "expression": expression,
+            "start": start,
+            "end": end,
+            "resolution": resolution,
+        }
+        return self._client.request("POST", "/datasets/from-metrics", json=body)
+
+    def types(self) -> builtins.list[JSON]:
+        """The column types a column can have (``column_types`` in :meth:`update`), each
+        with what it holds."""
+        return self._client.request("GET", "/datasets/types")["items"]
+
     def list(
         self,
         q: str | None = None,
