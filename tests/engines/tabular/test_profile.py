@@ -386,3 +386,19 @@ def test_large_tables_estimate_distinct_counts(tmp_path, monkeypatch):
 def test_docstring_examples(module):
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_unnamed_unique_integers_are_identifiers_only_when_numbered_like_keys(tmp_path):
+    path = write(
+        tmp_path,
+        {
+            "seq": list(range(1000, 1100)),
+            "spread": [(i * 37_003) % 1_000_003 for i in range(100)],
+        },
+    )
+    semantic = {c["name"]: c["semantic"] for c in profile(path)["columns"]}
+    assert semantic == {"seq": "identifier", "spread": None}
+    small = write(tmp_path, {"units": [3, 5, 7]}, name="small.parquet")
+    (units,) = profile(small)["columns"]
+    assert units["semantic"] is None
+    assert all(i["code"] != "identifier" for i in profile(small)["quality"]["issues"])

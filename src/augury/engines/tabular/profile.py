@@ -831,7 +831,9 @@ def _numeric_hint(col: _Column, words: set[str]) -> str | None:
 
 
 def _is_identifier(col: _Column, words: set[str], rows: int) -> bool:
-    """Unique values, and a name like ``id``/``user_id`` or integers or UUIDs."""
+    """Unique values, and a name like ``id``/``user_id``, UUIDs, or integers numbered
+    like keys: at least 20 of them, within ten times their count of each other (a small
+    table's few distinct measures, 3, 5, 7, are not keys)."""
     stats = col.stats
     present = stats["present"]
     if present < 2 or col.type not in ("integer", "string"):
@@ -839,7 +841,14 @@ def _is_identifier(col: _Column, words: set[str], rows: int) -> bool:
     distinct = stats["unique"]
     unique = distinct == present if rows <= EXACT_LIMIT else distinct >= 0.97 * present
     named = bool(words & _ID_WORDS) or col.physical.upper() == "UUID"
-    return unique and (named or col.type == "integer")
+    return unique and (named or (col.type == "integer" and _numbered_like_keys(stats)))
+
+
+def _numbered_like_keys(stats: dict) -> bool:
+    low, high, present = stats.get("min"), stats.get("max"), stats["present"]
+    if present < 20 or not isinstance(low, int | float) or not isinstance(high, int | float):
+        return False
+    return high - low + 1 <= 10 * present
 
 
 # -- quality ----------------------------------------------------------------------------
