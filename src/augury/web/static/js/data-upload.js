@@ -115,11 +115,10 @@ export function bindUpload(dataset) {
   });
 
   function busy(on) {
-    $$inputs().forEach((el) => { el.disabled = on; });
+    form.querySelectorAll("input, textarea, select, #upload-submit").forEach((el) => { el.disabled = on; });
     show($("#upload-progress"), on);
     drop.classList.toggle("disabled", on);
   }
-  const $$inputs = () => [...form.querySelectorAll("input, textarea, select, #upload-submit")];
 
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
