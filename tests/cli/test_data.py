@@ -76,7 +76,9 @@ def test_upload_list_show_and_delete(data, sales_csv, tmp_path):
     more.write_text("date,units,discount\n2024-04-01,3,0.1\n")
     out = data("upload", str(more), "--name", "sales").output
     assert f"dataset {ds} 'sales' version 2: 1 rows x 3 columns" in out
-    assert "changes from version 1: added discount; removed region, product, price" in out
+    assert (
+        "\nchanges from version 1: added discount; removed region, product, price; rows -5\n" in out
+    )
     assert re.search(r"^profiling: job \d+ ", out, re.M)
 
     listed = data("list").output.splitlines()

@@ -116,13 +116,14 @@ def _table(
         typer.echo(line(row))
 
 
-def _size(n: int | None) -> str:
-    value = float(n or 0)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    raise AssertionError("unreachable")
+def _size(n: int) -> str:
+    """``n`` bytes for people: 190 B, 45.1 KB, 2.0 GB."""
+    value, unit = float(n), "B"
+    for bigger in ("KB", "MB", "GB", "TB"):
+        if value < 1024:
+            break
+        value, unit = value / 1024, bigger
+    return f"{n} B" if unit == "B" else f"{value:.1f} {unit}"
 
 
 def _yes_no(flag: bool | None) -> str | None:
@@ -203,14 +204,23 @@ def data_upload(
     wait: Annotated[
         bool, typer.Option("--wait", help="Wait for the profile and print the quality.")
     ] = False,
-    timeout: Annotated[float, typer.Option(help="Seconds --wait waits.")] = 600.0,
+    timeout: Annotated[
+        float,
+        typer.Option(help="Seconds to wait for the server to convert the file, and for --wait."),
+    ] = 600.0,
     url: Url = DEFAULT_URL,
     api_key: ApiKey = None,
 ) -> None:
     """Upload a file as a dataset, or as the next version of the dataset of its name."""
     with _server(url, api_key) as client:
         dataset = client.datasets.upload(
-            file, name, description=description, tags=tag or (), format=format, sheet=sheet
+            file,
+            name,
+            description=description,
+            tags=tag or (),
+            format=format,
+            sheet=sheet,
+            timeout=timeout,
         )
         typer.echo(_version_line(dataset))
         if changes := _changes(dataset["version"].get("changes")):
@@ -522,19 +532,21 @@ def data_download(
             show_default=False,
         ),
     ] = None,
+    timeout: Annotated[
+        float, typer.Option(help="Seconds to wait for the server to write the file.")
+    ] = 600.0,
     url: Url = DEFAULT_URL,
     api_key: ApiKey = None,
 ) -> None:
     """Download a dataset's rows as a file."""
+    target = sys.stdout.buffer if out is not None and str(out) == "-" else out or Path(".")
     with _server(url, api_key) as client:
-        if out is not None and str(out) == "-":
-            client.datasets.download(dataset_id, sys.stdout.buffer, format, version)
-            return
         try:
-            written = client.datasets.download(dataset_id, out or Path("."), format, version)
+            written = client.datasets.download(dataset_id, target, format, version, timeout=timeout)
         except OSError as exc:
             _fail(f"cannot write {out}: {exc.strerror or exc}")
-    assert written is not None  # a path was given
+    if written is None:  # standard output
+        return
     typer.echo(f"wrote {written} ({_size(written.stat().st_size)})")
 
 

@@ -348,17 +348,21 @@ class Datasets(Resource):
         path: str | os.PathLike[str] | BinaryIO,
         format: str = "csv",
         version: int | None = None,
+        *,
+        timeout: float | None = None,
     ) -> Path | None:
         """Write a version (default the latest) as csv, json, jsonl, parquet or xlsx to
         ``path`` as it arrives, and return the file's path; a folder gets the server's
         name for it (``sales-v2.csv``), a binary file object the bytes (returns None).
 
         A path is written through ``<path>.part`` and renamed at the end, so it never
-        holds half a file, and is left untouched when the server refuses.
+        holds half a file, and is left untouched when the server refuses. The server
+        writes the file before it sends it: ``timeout`` (seconds, default the client's)
+        bounds the wait for each part of the answer, the first one included.
         """
         params = _query({"format": format, "version": version})
         route = f"/datasets/{dataset_id}/download"
-        return self._save(path, "GET", route, params=params)
+        return self._save(path, "GET", route, params=params, timeout=timeout)
 
     def export(
         self,
@@ -367,6 +371,7 @@ class Datasets(Resource):
         format: str = "csv",
         *,
         filters: Iterable[_Filter] | None = None,
+        timeout: float | None = None,
         **query: Any,
     ) -> Path | None:
         """Write the whole answer of a structured query (the keywords of :meth:`query`)
@@ -374,7 +379,8 @@ class Datasets(Resource):
         unlike :meth:`query`'s JSON, it is never cut short."""
         body = _body(filters=_filters(filters), **query)
         route = f"/datasets/{dataset_id}/query"
-        return self._save(path, "POST", route, params={"format": format}, json=body)
+        params = {"format": format}
+        return self._save(path, "POST", route, params=params, json=body, timeout=timeout)
 
     # --- plumbing -----------------------------------------------------------------------
 
