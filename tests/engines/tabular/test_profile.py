@@ -402,3 +402,31 @@ def test_unnamed_unique_integers_are_identifiers_only_when_numbered_like_keys(tm
     (units,) = profile(small)["columns"]
     assert units["semantic"] is None
     assert all(i["code"] != "identifier" for i in profile(small)["quality"]["issues"])
+
+
+def test_columns_profiled_in_chunks_give_the_same_profile(tmp_path, monkeypatch):
+    import augury.engines.tabular.profile as engine
+
+    path = write(
+        tmp_path,
+        {
+            "id": list(range(300)),
+            "city": cycle(["Oslo", "Lima", "Pune"], 300),
+            "amount": [i * 1.5 for i in range(300)],
+            "day": cycle(["31/12/2024", "01/02/2024"], 300),
+            "dup": [i % 7 for i in range(300)],
+        },
+    )
+    whole = profile(path)
+    monkeypatch.setattr(engine, "EXACT_CELLS", 300 * 2)  # two columns per chunk
+    chunked = profile(path)
+    assert chunked == whole
+
+
+def test_a_thousand_columns_fit_a_small_memory_limit(tmp_path):
+    # Profiled a chunk of columns at a time; all at once ran out of memory (10,000
+    # columns are measured in docs/benchmarks.md rather than here: minutes, not seconds).
+    columns = {f"c{i}": [r * i for r in range(5)] for i in range(1_000)}
+    result = profile(write(tmp_path, columns), memory_limit="256MB")
+    assert len(result["columns"]) == 1_000 and result["rows"] == 5
+    assert result["columns"][999]["max"] == 4 * 999

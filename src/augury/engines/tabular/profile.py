@@ -112,6 +112,13 @@ TYPE_MIN_SHARE = 0.95
 MIXED_MIN_SHARE = 0.8
 MIXED_TOLERANCE = 0.01
 SEMANTIC_MIN_SHARE = 0.9
+
+COLUMN_CHUNK = 64
+"""Most columns profiled together: one sample table and one aggregate pass per chunk."""
+
+EXACT_CELLS = 8_000_000
+"""Most cells one pass counts distinct values of exactly (a hash table per column, which
+DuckDB cannot spill): 8 columns of a million rows fit the 512 MB default."""
 HIGH_NULLS = 0.5
 OUTLIER_IQR = 3.0
 BINS = 20
@@ -351,6 +358,9 @@ def _connect(memory_limit: str, threads: int, spill: str) -> duckdb.DuckDBPyConn
     con.execute(f"SET memory_limit={quote_literal(memory_limit)}")
     con.execute(f"SET threads={int(threads)}")
     con.execute("SET preserve_insertion_order=false")
+    # Every pass reads the same file: parse its footer once (ten thousand columns' worth
+    # of metadata takes a fifth of a second to parse).
+    con.execute("SET parquet_metadata_cache=true")
     con.execute(f"SET temp_directory={quote_literal(spill)}")
     return con
 
@@ -369,47 +379,103 @@ def _profile(
         raise TableError("UNREADABLE_FILE", f"Cannot read the table: {exc}") from exc
     columns = [_Column(str(row[0]), str(row[1])) for row in described]
     rows = int(con.execute(f"SELECT count(*) FROM {source}").fetchone()[0])  # type: ignore[index]
-    report(5.0, "sampling rows")
-    con.execute(
-        f"CREATE TEMP TABLE sample AS SELECT * FROM {source} "
-        f"USING SAMPLE reservoir({max(int(sample_size), 1)} ROWS) REPEATABLE (42)"
-    )
-    report(20.0, "inferring column types")
-    _sample_counts(con, columns)
-    for col in columns:
-        _infer(col)
-        if col.name in overrides:
-            _apply_override(col, overrides[col.name])
-    report(30.0, "computing statistics")
-    duplicates = _aggregate(con, source, columns, rows)
-    for col in columns:
-        _settle(col, rows)
-    report(60.0, "computing histograms and outliers")
-    _distributions(con, source, columns)
-    report(75.0, "counting top values")
-    for col in columns:
-        col.stats["top"] = _top(con, source, col) if _has_top(col) else []
-        col.stats["samples"] = _samples(con, col)
-        col.stats["semantic"] = _semantic(col, rows)
+    size = COLUMN_CHUNK
+    if 0 < rows <= EXACT_LIMIT:
+        size = max(1, min(COLUMN_CHUNK, EXACT_CELLS // rows))
+    chunks = [columns[i : i + size] for i in range(0, len(columns), size)]
+    duplicates = 0
+    for n, chunk in enumerate(chunks):
+        # A wide table is profiled a chunk of columns at a time: DuckDB gives each column
+        # of a table its own buffers, so ten thousand at once do not fit the memory limit.
+        def step(pct: float, message: str, n: int = n) -> None:
+            if len(chunks) > 1:
+                message = f"{message} (columns {n * size + 1} of {len(columns)})"
+            report(5.0 + (n + pct / 100.0) * 90.0 / len(chunks), message)
+
+        single = len(chunks) == 1
+        duplicates = _profile_columns(
+            con, source, chunk, rows, overrides, step, sample_size, single
+        )
+    if len(chunks) > 1:
+        duplicates = _duplicate_rows(con, source, columns, rows)
     report(95.0, "scoring quality")
     quality = _quality(columns, rows, duplicates)
     report(100.0, "done")
     return {"rows": rows, "columns": [_column_json(col) for col in columns], "quality": quality}
 
 
+def _profile_columns(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    columns: list[_Column],
+    rows: int,
+    overrides: dict[str, str],
+    report: Progress,
+    sample_size: int,
+    with_duplicates: bool,
+) -> int:
+    """Types, statistics, distributions, top values, samples and hints of ``columns``;
+    returns the duplicate rows when ``with_duplicates`` (then ``columns`` is every column)."""
+    report(0.0, "sampling rows")
+    picked = ", ".join(col.ident for col in columns)
+    con.execute("DROP TABLE IF EXISTS sample")
+    con.execute(
+        f"CREATE TEMP TABLE sample AS SELECT {picked} FROM {source} "
+        f"USING SAMPLE reservoir({max(int(sample_size), 1)} ROWS) REPEATABLE (42)"
+    )
+    report(15.0, "inferring column types")
+    _sample_counts(con, columns)
+    for col in columns:
+        _infer(col)
+        if col.name in overrides:
+            _apply_override(col, overrides[col.name])
+    report(30.0, "computing statistics")
+    duplicates = _aggregate(con, source, columns, rows, with_duplicates)
+    for col in columns:
+        _settle(col, rows)
+    report(60.0, "computing histograms and outliers")
+    _distributions(con, source, columns)
+    report(75.0, "counting top values")
+    samples = _samples(con, columns)
+    for col, values in zip(columns, samples, strict=True):
+        col.stats["top"] = _top(con, source, col) if _has_top(col) else []
+        col.stats["samples"] = values
+        col.stats["semantic"] = _semantic(col, rows)
+    con.execute("DROP TABLE sample")
+    return duplicates
+
+
+def _duplicate_rows(
+    con: duckdb.DuckDBPyConnection, source: str, columns: list[_Column], rows: int
+) -> int:
+    """Rows that repeat an earlier one, over every column (a wide table's own pass)."""
+    if not rows:
+        return 0
+    everything = ", ".join(col.ident for col in columns)
+    result = _one(con, f"SELECT count(DISTINCT hash({everything})) AS d FROM {source}")
+    return rows - int(result["d"])
+
+
 # -- inference on the sample ------------------------------------------------------------
 
 
 def _sample_counts(con: duckdb.DuckDBPyConnection, columns: list[_Column]) -> None:
-    """Count, per column, the sampled values each candidate type or hint parses."""
+    """Count, per column, the sampled values each candidate type or hint parses (the
+    numeric columns of a chunk in one query)."""
+    numbers: list[_Column] = []
     for col in columns:
         base = _physical_base(col.physical)
         if col.text:
             col.counts = _text_counts(con, col)
         elif base in _INTEGER_PHYSICAL or base in _FLOAT_PHYSICAL or base == "DECIMAL":
-            col.counts = _number_counts(con, col)
+            numbers.append(col)
         else:
             col.counts = {}
+    if numbers:
+        parts = [_number_count_parts(col, i) for i, col in enumerate(numbers)]
+        result = _one(con, f"SELECT {', '.join(parts)} FROM sample")
+        for i, col in enumerate(numbers):
+            col.counts = {key: result[f"{key}_{i}"] for key in _NUMBER_COUNTS}
 
 
 def _text_counts(con: duckdb.DuckDBPyConnection, col: _Column) -> dict[str, Any]:
@@ -466,20 +532,22 @@ def _set_countries(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("SET VARIABLE countries = ?::VARCHAR[]", [sorted(COUNTRIES)])
 
 
-def _number_counts(con: duckdb.DuckDBPyConnection, col: _Column) -> dict[str, Any]:
+_NUMBER_COUNTS = ("total", "integral", "cents", "tenths", "epoch_s", "epoch_ms")
+
+
+def _number_count_parts(col: _Column, i: int) -> str:
+    """The sampled counts of one numeric column, as select items suffixed ``_<i>``."""
     x = f"CAST({col.ident} AS DOUBLE)"
     lo, hi = _EPOCH_LOW, _EPOCH_HIGH
-    query = (
-        f"SELECT count({x}) AS total, "
+    return (
+        f"count({x}) AS total_{i}, "
         f"count(*) FILTER (WHERE isfinite({x}) AND {x} = trunc({x}) AND abs({x}) < 9e15)"
-        " AS integral, "
-        f"count(*) FILTER (WHERE abs({x} * 100 - round({x} * 100)) < 1e-6) AS cents, "
-        f"count(*) FILTER (WHERE abs({x} * 10 - round({x} * 10)) < 1e-6) AS tenths, "
-        f"count(*) FILTER (WHERE {x} BETWEEN {lo} AND {hi}) AS epoch_s, "
-        f"count(*) FILTER (WHERE {x} BETWEEN {lo * 1000} AND {hi * 1000}) AS epoch_ms "
-        f"FROM sample"
+        f" AS integral_{i}, "
+        f"count(*) FILTER (WHERE abs({x} * 100 - round({x} * 100)) < 1e-6) AS cents_{i}, "
+        f"count(*) FILTER (WHERE abs({x} * 10 - round({x} * 10)) < 1e-6) AS tenths_{i}, "
+        f"count(*) FILTER (WHERE {x} BETWEEN {lo} AND {hi}) AS epoch_s_{i}, "
+        f"count(*) FILTER (WHERE {x} BETWEEN {lo * 1000} AND {hi * 1000}) AS epoch_ms_{i}"
     )
-    return _one(con, query)
 
 
 def _infer(col: _Column) -> None:
@@ -633,9 +701,14 @@ def _number(col: _Column) -> str | None:
 
 
 def _aggregate(
-    con: duckdb.DuckDBPyConnection, source: str, columns: list[_Column], rows: int
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    columns: list[_Column],
+    rows: int,
+    with_duplicates: bool = True,
 ) -> int:
-    """One pass: presence, validity, distinct counts, min/max, moments, quartiles."""
+    """One pass: presence, validity, distinct counts, min/max, moments, quartiles, and
+    (``with_duplicates``) the distinct rows over ``columns``."""
     exact = rows <= EXACT_LIMIT
     parts: list[str] = []
     for i, col in enumerate(columns):
@@ -655,8 +728,9 @@ def _aggregate(
                 f"avg({number}) AS mean{i}, stddev_samp({number}) AS std{i}, "
                 f"{quantile}({number}, [0.25, 0.5, 0.75]) AS q{i}"
             )
-    everything = ", ".join(col.ident for col in columns)
-    parts.append(f"count(DISTINCT hash({everything})) AS distinct_rows")
+    if with_duplicates:
+        everything = ", ".join(col.ident for col in columns)
+        parts.append(f"count(DISTINCT hash({everything})) AS distinct_rows")
     result = _one(con, f"SELECT {', '.join(parts)} FROM {source}")
     for i, col in enumerate(columns):
         present = int(result[f"p{i}"])
@@ -672,7 +746,9 @@ def _aggregate(
             "std": result.get(f"std{i}"),
             "quartiles": list(q) if q else None,
         }
-    return rows - int(result["distinct_rows"]) if rows else 0
+    if not with_duplicates or not rows:
+        return 0
+    return rows - int(result["distinct_rows"])
 
 
 def _settle(col: _Column, rows: int) -> None:
@@ -765,13 +841,16 @@ def _top(con: duckdb.DuckDBPyConnection, source: str, col: _Column) -> list[dict
     return [{"value": _jsonable(v), "count": int(n)} for v, n in con.execute(query).fetchall()]
 
 
-def _samples(con: duckdb.DuckDBPyConnection, col: _Column) -> list:
-    """Up to :data:`SAMPLES` distinct stored values, in the sample's order."""
-    query = (
-        f"SELECT v FROM (SELECT {col.ident} AS v, min(rowid) AS k FROM sample "
-        f"WHERE {_present(col)} GROUP BY ALL) ORDER BY k LIMIT {SAMPLES}"
-    )
-    return [_jsonable(row[0]) for row in con.execute(query).fetchall()]
+def _samples(con: duckdb.DuckDBPyConnection, columns: list[_Column]) -> list[list]:
+    """Per column, up to :data:`SAMPLES` distinct stored values in the sample's order
+    (one query for the chunk)."""
+    parts = [
+        f"(SELECT list(v ORDER BY k) FROM (SELECT {col.ident} AS v, min(rowid) AS k "
+        f"FROM sample WHERE {_present(col)} GROUP BY ALL ORDER BY k LIMIT {SAMPLES})) AS s{i}"
+        for i, col in enumerate(columns)
+    ]
+    result = _one(con, f"SELECT {', '.join(parts)}")
+    return [[_jsonable(v) for v in result[f"s{i}"] or []] for i in range(len(columns))]
 
 
 # -- semantic hints ---------------------------------------------------------------------
