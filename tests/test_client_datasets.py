@@ -89,6 +89,8 @@ def test_records_list_search_update_and_delete(owner, sales_csv):
     assert owner.datasets.list(limit=1)["has_more"] is True
     assert [d["name"] for d in owner.datasets.list("team")["items"]] == ["staff"]
     assert [d["name"] for d in owner.datasets.iter(tags=["finance"])] == ["Sales 2024"]
+    assert [d["name"] for d in owner.datasets.iter(tags=["sales", "finance"])] == ["Sales 2024"]
+    assert [d["name"] for d in owner.datasets.iter(tags=["sales", "hr"])] == []
     assert owner.datasets.list(format="csv")["total"] == 1
 
     changed = owner.datasets.update(sales["id"], description="booked", tags=["q1"])

@@ -35,6 +35,12 @@ def test_every_page_and_the_api_docs_load_without_a_csp_violation(browser, live_
     r = api.post("/api/v1/metrics", json=[sample], headers=account.headers)
     assert r.status_code == 200 and not r.json()["errors"], r.text
     metric = api.get("/api/v1/metrics", headers=account.headers).json()["items"][0]
+    records = [{"region": "North", "units": 3}, {"region": "South", "units": 5}]
+    dataset = api.post(
+        "/api/v1/datasets/records",
+        json={"name": "sales", "records": records},
+        headers=account.headers,
+    ).json()
 
     context = browser.new_context(viewport={"width": 1360, "height": 880})
     context.add_init_script(RECORD_VIOLATIONS)
@@ -65,6 +71,8 @@ def test_every_page_and_the_api_docs_load_without_a_csp_violation(browser, live_
             "/forecasts",
             "/alerts",
             "/alerts/new",
+            "/data",
+            f"/data/{dataset['id']}",
             "/settings/members",
             "/settings/api-keys",
         ):

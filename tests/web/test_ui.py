@@ -445,17 +445,19 @@ def test_organizations_switch_and_sections_not_built_take_one_line(ui, api):
     assert page.locator("#org-switcher option:checked").inner_text().startswith("First Org Renamed")
 
     # Sections not built yet take one line on the Overview, not menu entries or pages.
-    for name, path in {"data": "/data", "text": "/text", "chat": "/chat"}.items():
+    for name, path in {"text": "/text", "chat": "/chat"}.items():
         assert page.locator(f"[data-testid=nav-{name}]").count() == 0
         r = api.get(path, headers={"Accept": "text/html"})
         assert r.status_code == 404 and 'data-testid="not-found"' in r.text
     ui.goto("/")
     expect(page.get_by_test_id("not-built")).to_contain_text("Not built yet")
     # Metrics has arrived: under /metrics/explore (/metrics is Prometheus' scrape endpoint);
-    # so have anomalies and alerts.
+    # so have anomalies, alerts and datasets (Data).
     assert page.get_attribute("[data-testid=nav-metrics]", "href") == "/metrics/explore"
     assert page.get_attribute("[data-testid=nav-anomalies]", "href") == "/anomalies"
     assert page.get_attribute("[data-testid=nav-alerts]", "href") == "/alerts"
+    assert page.get_attribute("[data-testid=nav-data]", "href") == "/data"
+    expect(page.get_by_test_id("not-built")).not_to_contain_text("table uploads")
     ui.assert_no_error_toast()
     ui.assert_only_local()
 

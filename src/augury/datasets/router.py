@@ -266,17 +266,21 @@ def list_datasets(
     session: SessionDep,
     page: PageDep,
     q: Annotated[str | None, Query(max_length=200, description="In name or description.")] = None,
-    tag: Annotated[list[str] | None, Query(description="Every tag given must be present.")] = None,
+    tag: Annotated[
+        list[str] | None,
+        Query(description="Every tag given must be present (repeat, or comma-separated)."),
+    ] = None,
     format: Annotated[Format | None, Query(description="Latest version's format.")] = None,
     created_after: Annotated[datetime | None, Query()] = None,
 ):
     """The organization's datasets, most recently changed first, with their latest version."""
+    tags = [t.strip() for value in tag or [] for t in value.split(",") if t.strip()]
     items, total = service.list_page(
         session=session,
         org_id=principal.org_id,
         page=page,
         q=q,
-        tags=tag,
+        tags=tags or None,
         format=format,
         created_after=created_after,
     )
