@@ -89,3 +89,9 @@ def test_names_with_quotes_are_identifiers_not_sql():
 )
 def test_stored_types_map_to_logical_ones(physical, logical):
     assert logical_of(physical) == logical
+
+
+def test_money_stored_as_double_is_read_without_a_cast():
+    spec = ColumnSpec("price", "DOUBLE", "decimal")
+    assert view_sql("t", [spec]) == 'SELECT "price" AS "price" FROM t'
+    assert read([12.5, 8.25], spec) == [12.5, 8.25]

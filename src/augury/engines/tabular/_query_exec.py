@@ -26,6 +26,8 @@ from typing import Any
 
 import duckdb
 
+from ._duckdb import Config as _Config
+from ._duckdb import connect as duck_connect
 from .columns import ColumnSpec, quote_ident, quote_literal, view_sql
 from .errors import TableError
 
@@ -66,22 +68,14 @@ class Result:
         return asdict(self)
 
 
-_Config = dict[str, str | bool | int | float | list[str]]
-
-_BASE_CONFIG: _Config = {
-    "autoload_known_extensions": False,
-    "autoinstall_known_extensions": False,
-}
-
-
 def connect(limits: Limits) -> duckdb.DuckDBPyConnection:
     """A fresh in-memory connection under ``limits`` (no time limit: see :func:`session`)."""
-    config: _Config = dict(_BASE_CONFIG)
+    config: _Config = {}
     config["memory_limit"] = limits.memory_limit
     config["threads"] = limits.threads
     config["temp_directory"] = limits.temp_directory or ""
     try:
-        return duckdb.connect(":memory:", config=config)
+        return duck_connect(config)
     except duckdb.Error as exc:
         raise TableError("INVALID_LIMITS", f"DuckDB refused the limits: {exc}") from exc
 

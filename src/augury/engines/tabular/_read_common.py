@@ -16,6 +16,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from ._duckdb import connect as duck_connect
 from .columns import quote_ident, quote_literal
 from .errors import TableError
 
@@ -57,9 +58,7 @@ class Converted:
 
 def connect(memory_limit: str, threads: int, temp_dir: Path) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection that never downloads an extension and spills to ``temp_dir``."""
-    con = duckdb.connect(
-        config={"autoload_known_extensions": False, "autoinstall_known_extensions": False}
-    )
+    con = duck_connect()
     con.execute(f"SET memory_limit={quote_literal(memory_limit)}")
     con.execute(f"SET threads={int(threads)}")
     con.execute(f"SET temp_directory={quote_literal(str(temp_dir))}")

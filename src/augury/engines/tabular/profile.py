@@ -91,6 +91,8 @@ from augury.engines.tabular.columns import (
 )
 from augury.engines.tabular.errors import TableError
 
+from ._duckdb import connect as duck_connect
+
 __all__ = [
     "CATEGORY_MAX_DISTINCT",
     "CATEGORY_MAX_SHARE",
@@ -352,9 +354,7 @@ def _check_overrides(overrides: dict[str, str]) -> dict[str, str]:
 
 
 def _connect(memory_limit: str, threads: int, spill: str) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect(
-        config={"autoload_known_extensions": False, "autoinstall_known_extensions": False}
-    )
+    con = duck_connect()
     con.execute(f"SET memory_limit={quote_literal(memory_limit)}")
     con.execute(f"SET threads={int(threads)}")
     con.execute("SET preserve_insertion_order=false")

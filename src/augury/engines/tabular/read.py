@@ -46,6 +46,7 @@ from pathlib import Path
 import duckdb
 import pyarrow.parquet as pq
 
+from ._duckdb import connect as duck_connect
 from ._read_common import Converted, connect, copy_to_parquet, describe
 from ._read_csv import convert_csv
 from ._read_xlsx import convert_xlsx
@@ -205,9 +206,7 @@ def records_to_parquet(records: list[dict], dst: Path) -> Converted:
 def read_preview(path: Path, limit: int = 100) -> tuple[list[str], list[list]]:
     """The first ``limit`` rows of a Parquet file: column names and JSON-able rows
     (dates as ISO text, decimals as floats, NaN as None)."""
-    con = duckdb.connect(
-        config={"autoload_known_extensions": False, "autoinstall_known_extensions": False}
-    )
+    con = duck_connect()
     try:
         cur = con.execute(
             f"SELECT * FROM read_parquet({quote_literal(str(path))}) LIMIT {int(limit)}"
