@@ -397,3 +397,78 @@ def test_aicser_data_management_paths_and_envelope(runner_client, account):
     r = runner_client.delete(f"/api/v1/data/sources/{sid}", headers=h)
     assert r.json() == {"success": True, "data": {"data_source_id": sid, "deleted": True}}
     assert runner_client.get(f"/api/v1/datasets/{sid}", headers=h).status_code == 404
+
+
+def _xlsx_bytes() -> bytes:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Orders"
+    sheet.append(["region", "units", "total"])
+    sheet.append(["North", 3, "=B2*2"])
+    sheet.append(["South", 5, "=B3*2"])
+    notes = book.create_sheet("Notes")
+    notes.append(["note"])
+    notes.append(["hello"])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _parquet_bytes() -> bytes:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    out = io.BytesIO()
+    pq.write_table(pa.table({"region": ["North", "South"], "units": [3, 5]}), out)
+    return out.getvalue()
+
+
+FORMATS = {
+    "csv": ("sales.csv", b"region,units\nNorth,3\nSouth,5\n"),
+    "semicolons": ("sales.csv", b'"region";"units"\n"North";3\n"South";5\n'),
+    "tsv": ("sales.tsv", b"region\tunits\nNorth\t3\nSouth\t5\n"),
+    "latin-1": ("sales.csv", "region,units\nNörth,3\nSüd,5\n".encode("latin-1")),
+    "utf-16": ("sales.csv", "region,units\nNörth,3\nSüd,5\n".encode("utf-16")),
+    "xlsx": ("sales.xlsx", None),
+    "json": ("sales.json", b'[{"region": "North", "units": 3}, {"region": "South", "units": 5}]'),
+    "jsonl": ("sales.jsonl", b'{"region": "North", "units": 3}\n{"region": "South", "units": 5}\n'),
+    "parquet": ("sales.parquet", None),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(FORMATS))
+def test_every_format_uploads_with_its_rows_and_types(runner_client, account, kind):
+    filename, content = FORMATS[kind]
+    if kind == "xlsx":
+        content = _xlsx_bytes()
+    elif kind == "parquet":
+        content = _parquet_bytes()
+    r = upload(runner_client, account, content, filename=filename)
+    assert r.status_code == 201, r.text
+    version = r.json()["version"]
+    assert version["rows"] == 2
+    assert [c["name"] for c in version["columns"]][:2] == ["region", "units"]
+    expected_format = {"semicolons": "csv", "latin-1": "csv", "utf-16": "csv"}.get(kind, kind)
+    assert version["format"] == expected_format
+    rows = runner_client.get(
+        f"/api/v1/datasets/{r.json()['id']}/preview", headers=account.headers
+    ).json()["rows"]
+    assert [row[1] for row in rows] == [3, 5]
+    if kind in ("latin-1", "utf-16"):
+        assert [row[0] for row in rows] == ["Nörth", "Süd"]
+    if kind == "xlsx":  # formulas are never evaluated: no cached value, no number
+        assert version["read_info"]["sheet"] == "Orders"
+        assert [row[2] for row in rows] == [None, None]
+
+
+def test_a_named_sheet_and_a_missing_one(runner_client, account):
+    content = _xlsx_bytes()
+    r = upload(runner_client, account, content, filename="book.xlsx", sheet="Notes")
+    assert r.status_code == 201, r.text
+    version = r.json()["version"]
+    assert version["rows"] == 1 and version["columns"][0]["name"] == "note"
+    r = upload(runner_client, account, content, filename="book.xlsx", name="x", sheet="Nope")
+    assert r.status_code == 422
+    assert r.json()["error"]["details"]["reason"] == "SHEET_NOT_FOUND"

@@ -218,6 +218,15 @@ def test_xlsx_first_sheet(tmp_path):
     assert out.warnings == ["1 empty rows between data rows were skipped."]
 
 
+def test_xlsx_under_any_file_name(tmp_path):
+    # An upload waits in staging as <uuid>.upload: the content says it is a workbook.
+    _workbook(tmp_path / "b.upload")
+    out = convert(tmp_path / "b.upload", tmp_path / "out.parquet", filename="b.xlsx")
+    assert (out.format, out.sheet, out.rows) == ("xlsx", "Sales", 3)
+    out = convert(tmp_path / "b.upload", tmp_path / "out2.parquet")
+    assert out.format == "xlsx"
+
+
 def test_xlsx_named_sheet(tmp_path):
     _workbook(tmp_path / "b.xlsx")
     out = convert(tmp_path / "b.xlsx", tmp_path / "out.parquet", sheet="Costs")

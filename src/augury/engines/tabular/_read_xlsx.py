@@ -86,9 +86,13 @@ def convert_xlsx(
 ) -> Converted:
     """Convert one sheet (the first when ``sheet`` is None); see the module docstring."""
     check_zip(src)
+    # A file object, not the path: openpyxl refuses a path whose name does not end in
+    # .xlsx, and an upload waits in staging under a name of augury's.
+    handle = src.open("rb")
     try:
-        book = openpyxl.load_workbook(src, read_only=True, data_only=True)
+        book = openpyxl.load_workbook(handle, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
+        handle.close()
         raise TableError("INVALID_XLSX", f"The workbook could not be opened ({exc}).") from None
     try:
         names = [ws.title for ws in book.worksheets]
@@ -112,6 +116,7 @@ def convert_xlsx(
         raise TableError("INVALID_XLSX", f"The sheet could not be read ({exc}).") from None
     finally:
         book.close()
+        handle.close()
     converted = _copy_parts(con, parts, raw, kinds, dst, max_columns)
     converted.sheet = sheet
     if skipped:
