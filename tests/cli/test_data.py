@@ -214,3 +214,10 @@ def test_filters_are_read_as_column_op_value(text, wanted):
 def test_filters_that_are_not_column_op_value(text):
     with pytest.raises(typer.BadParameter):
         parse_filter(text)
+
+
+def test_the_filter_operators_are_the_engines():
+    from augury.cli import data
+    from augury.engines.tabular.query import OPS
+
+    assert data._OPS == OPS

@@ -143,7 +143,8 @@ def test_overview_of_the_demo_org_shows_alerts_anomalies_ingestion_and_forecasts
     # yet takes one line.
     expect(page.get_by_test_id("checklist")).to_be_hidden()
     expect(page.get_by_test_id("not-built")).to_contain_text("Not built yet")
-    assert page.locator("[data-testid=nav-data], [data-testid=nav-chat]").count() == 0
+    assert page.locator("[data-testid=nav-chat]").count() == 0
+    assert page.locator("[data-testid=nav-data]").count() == 1
     ui.shot("overview-demo")
     ui.assert_no_error_toast()
     ui.assert_only_local()

@@ -226,6 +226,11 @@ def job_rows(
         result = engine.run_query(path, specs, query, max_rows=max_rows, limits=lim)
     except TableError as exc:
         raise service.table_error(exc) from exc
+    return result_body(result)
+
+
+def result_body(result: engine.Result) -> dict:
+    """A query's answer as the API gives it (the statement it ran is left out)."""
     return {
         "columns": result.columns,
         "types": result.types,

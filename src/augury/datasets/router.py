@@ -48,6 +48,24 @@ DOWNLOAD_TYPES = [content_type(f) for f in ("csv", "json", "jsonl", "parquet", "
 Format = Literal["csv", "tsv", "xlsx", "json", "jsonl", "parquet"]
 
 
+def multipart_body(name_field: str, *, with_format: bool = False) -> dict:
+    """The OpenAPI request body of an upload route (it reads the multipart stream itself,
+    so FastAPI cannot describe it from parameters)."""
+    properties: dict = {
+        "file": {"type": "string", "format": "binary"},
+        name_field: {"type": "string", "maxLength": 200},
+        "description": {"type": "string"},
+        "tags": {"type": "string", "description": "Comma-separated, repeated, or a JSON list."},
+    }
+    if with_format:
+        properties["format"] = {"type": "string", "enum": list(get_args(Format))}
+        properties["sheet"] = {"type": "string", "description": "XLSX sheet name."}
+    schema = {"type": "object", "required": ["file", name_field], "properties": properties}
+    return {
+        "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": schema}}}
+    }
+
+
 def version_body(session: Session, version: DatasetVersion) -> dict:
     body = schemas.VersionRead.model_validate(version).model_dump()
     body["changes"] = service.changes(service.previous_version(session, version), version)
@@ -76,30 +94,7 @@ def dataset_body(session: Session, dataset: Dataset, version: DatasetVersion | N
     "/datasets",
     status_code=status.HTTP_201_CREATED,
     response_model=schemas.DatasetRead,
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "multipart/form-data": {
-                    "schema": {
-                        "type": "object",
-                        "required": ["file", "name"],
-                        "properties": {
-                            "file": {"type": "string", "format": "binary"},
-                            "name": {"type": "string", "maxLength": 200},
-                            "description": {"type": "string"},
-                            "tags": {
-                                "type": "string",
-                                "description": "Comma-separated, or repeat the field.",
-                            },
-                            "format": {"type": "string", "enum": list(get_args(Format))},
-                            "sheet": {"type": "string", "description": "XLSX sheet name."},
-                        },
-                    }
-                }
-            },
-        }
-    },
+    openapi_extra=multipart_body("name", with_format=True),
 )
 async def upload_dataset(
     request: Request, principal: Writer, session: SessionDep, settings: SettingsDep
@@ -202,7 +197,7 @@ def from_metrics(
 
 
 @router.get("/datasets/types")
-def column_types() -> dict:
+def column_types(principal: Reader) -> dict:
     """The column types a dataset's columns can have (Anaimo's data types for column
     mapping), each with what it holds."""
     return {"items": [{"type": t, "description": TYPE_DESCRIPTIONS[t]} for t in TYPES]}
@@ -427,7 +422,7 @@ def query_dataset(
     result = querying.run(session, settings, dataset, body)
     if isinstance(result, int):
         return {"count": result}
-    return _result(result)
+    return querying.result_body(result)
 
 
 @router.post("/datasets/{dataset_id}/what-if")
@@ -444,7 +439,7 @@ def run_sql(body: schemas.SqlIn, principal: Reader, session: SessionDep, setting
     """One read-only SELECT over the organization's datasets, each a table named as the
     dataset (quote names that are not identifiers: `"sales 2024"`). No other file, no
     writes, no extensions; stopped after `datasets.query_timeout_s`."""
-    return _result(querying.run_sql(session, settings, principal.org_id, body))
+    return querying.result_body(querying.run_sql(session, settings, principal.org_id, body))
 
 
 @router.get(
@@ -475,16 +470,6 @@ def _file(path, name: str, fmt: str) -> FileResponse:
     )
 
 
-def _result(result) -> dict:
-    return {
-        "columns": result.columns,
-        "types": result.types,
-        "rows": result.rows,
-        "total": result.total,
-        "truncated": result.truncated,
-    }
-
-
 # Aicser's Data Management API, on the same services: its paths and its envelope
 # (`{"success": true, "data": ...}`), so its clients work unchanged.
 aicser_router = APIRouter(prefix="/api/v1/data", tags=["datasets (Aicser)"])
@@ -506,25 +491,7 @@ def _aicser_source(dataset: Dataset, version: DatasetVersion | None) -> dict:
 @aicser_router.post(
     "/upload",
     status_code=status.HTTP_201_CREATED,
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "multipart/form-data": {
-                    "schema": {
-                        "type": "object",
-                        "required": ["file", "data_source_name"],
-                        "properties": {
-                            "file": {"type": "string", "format": "binary"},
-                            "data_source_name": {"type": "string", "maxLength": 200},
-                            "description": {"type": "string"},
-                            "tags": {"type": "string"},
-                        },
-                    }
-                }
-            },
-        }
-    },
+    openapi_extra=multipart_body("data_source_name"),
 )
 async def aicser_upload(
     request: Request, principal: Writer, session: SessionDep, settings: SettingsDep

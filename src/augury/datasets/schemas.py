@@ -7,6 +7,7 @@ from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from augury.engines.tabular import query as query_engine
 from augury.engines.tabular.columns import TYPES
 from augury.schemas import StrictModel
 
@@ -159,6 +160,9 @@ FilterOp = Literal[
 ]
 AggregateFn = Literal["count", "sum", "mean", "min", "max", "median", "distinct"]
 BucketUnit = Literal["hour", "day", "week", "month", "quarter", "year"]
+assert get_args(FilterOp) == query_engine.OPS
+assert get_args(AggregateFn) == query_engine.AGGREGATES
+assert get_args(BucketUnit) == query_engine.UNITS
 ColumnName = Field(min_length=1, max_length=300)
 
 
