@@ -425,3 +425,18 @@ def test_invalid_utf8_after_the_first_mebibyte_is_replaced(tmp_path):
 
 def test_binary_named_csv_is_an_encoding_error(tmp_path):
     _refused(tmp_path, "x.csv", bytes(range(256)) * 40, "ENCODING")
+
+
+def test_an_image_sent_as_json_is_refused_not_a_crash(tmp_path):
+    # Found by the API fuzzer: a PNG with format=json made DuckDB describe columns whose
+    # names are not UTF-8, which Python could not decode.
+    png = bytes.fromhex(
+        "89504e470d0a1a0a0000000d49484452000000010000000108000000003a7e9b"
+        "550000000a49444154789c636000000002000148afa4710000000049454e44ae426082"
+    )
+    src = tmp_path / "image.json"
+    src.write_bytes(png)
+    with pytest.raises(TableError) as caught:
+        convert(src, tmp_path / "out.parquet", format="json")
+    assert caught.value.code in ("ENCODING", "INVALID_JSON")
+    assert [p.name for p in tmp_path.iterdir()] == ["image.json"]

@@ -159,6 +159,12 @@ def convert(
         raise TableError(
             "FILE_TOO_LARGE", f"The file needs more than {memory_limit} of memory to convert."
         ) from None
+    except UnicodeDecodeError as exc:  # e.g. a JSON key that is not UTF-8 (JSON must be)
+        raise TableError(
+            "ENCODING",
+            f"The {format.upper()} file holds bytes that are not UTF-8 text "
+            f"(byte 0x{exc.object[exc.start]:02x}); save it as UTF-8.",
+        ) from None
     except duckdb.Error as exc:
         code = {"json": "INVALID_JSON", "jsonl": "INVALID_JSON", "parquet": "INVALID_PARQUET"}
         raise TableError(
