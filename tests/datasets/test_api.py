@@ -472,3 +472,41 @@ def test_a_named_sheet_and_a_missing_one(runner_client, account):
     r = upload(runner_client, account, content, filename="book.xlsx", name="x", sheet="Nope")
     assert r.status_code == 422
     assert r.json()["error"]["details"]["reason"] == "SHEET_NOT_FOUND"
+
+
+def test_a_profile_whose_job_ended_without_it_shows_failed(runner_client, account, db):
+    from sqlalchemy import update
+
+    from augury.datasets.models import DatasetVersion
+    from augury.jobs.models import Job
+
+    body = upload(runner_client, account, SALES).json()
+    ds, job_id = body["id"], body["version"]["profile_job_id"]
+    wait_profiled(runner_client, account, ds)
+    with db.session() as s:  # as if the server had died while the job ran
+        s.execute(update(DatasetVersion).values(profile_status="running", profile=None))
+        s.execute(
+            update(Job).where(Job.id == job_id).values(status="failed", error="process killed")
+        )
+    got = runner_client.get(f"/api/v1/datasets/{ds}", headers=account.headers).json()
+    assert got["version"]["profile_status"] == "failed"
+    assert got["version"]["profile_error"] == "process killed"
+    r = runner_client.post(f"/api/v1/datasets/{ds}/profile", headers=account.headers)
+    assert r.status_code == 202 and r.json()["profile_status"] == "pending"
+    assert wait_profiled(runner_client, account, ds)["version"]["profile_status"] == "complete"
+
+
+def test_staging_leftovers_are_swept_but_not_uploads_in_flight(settings):
+    import os
+    import time
+
+    from augury.datasets.storage import StagingSweep, storage_for
+
+    storage = storage_for(settings)
+    old, fresh = storage.staging_file(".upload"), storage.staging_file(".upload")
+    old.write_bytes(b"a,b\n1,2\n")
+    fresh.write_bytes(b"a,b\n1,2\n")
+    two_hours_ago = time.time() - 7200
+    os.utime(old, (two_hours_ago, two_hours_ago))
+    assert StagingSweep(settings).run(None) == 1
+    assert not old.exists() and fresh.exists()

@@ -31,7 +31,7 @@ from augury.engines.tabular.columns import ColumnSpec, logical_of
 from augury.engines.tabular.errors import TableError
 from augury.errors import AuguryError, Conflict, NotFound, ValidationFailed
 from augury.jobs import service as jobs_service
-from augury.jobs.models import Job
+from augury.jobs.models import Job, JobStatus
 from augury.store.owned import get_owned
 from augury.store.pagination import PageParams, paginate
 
@@ -231,6 +231,28 @@ def queue_profile(
     return job
 
 
+def settle_profiles(session: Session, versions: list[DatasetVersion]) -> None:
+    """Versions whose profile job ended without finishing it (its process killed, the
+    server restarted, the job aborted or deleted) show ``failed``, not ``running``
+    forever: the job's end is the profile's."""
+    waiting = [v for v in versions if v.profile_status in ("pending", "running")]
+    if not waiting:
+        return
+    ids = [v.profile_job_id for v in waiting if v.profile_job_id is not None]
+    jobs = {j.id: j for j in session.scalars(select(Job).where(Job.id.in_(ids)))} if ids else {}
+    for version in waiting:
+        job = jobs.get(version.profile_job_id) if version.profile_job_id else None
+        if job is None:
+            ended = "deleted"
+        elif job.status in (JobStatus.failed, JobStatus.aborted):
+            ended = str(job.status)
+        else:
+            continue  # waiting or running; a succeeded job has written its profile
+        version.profile_status = "failed"
+        reason = job.error if job is not None and job.error else f"the profile job was {ended}"
+        version.profile_error = version.profile_error or reason[:2000]
+
+
 def link_job(session: Session, job_id: int, version: DatasetVersion, role: str) -> JobDataset:
     """Record that job ``job_id`` read (``input``) or wrote (``output``) ``version``."""
     link = JobDataset(
@@ -298,6 +320,7 @@ def get_version(*, session: Session, dataset: Dataset, number: int | None = None
     if version is None:
         what = "has no version" if number is None else f"has no version {number}"
         raise NotFound(f"Dataset '{dataset.name}' {what}.")
+    settle_profiles(session, [version])
     return version
 
 
@@ -316,7 +339,9 @@ def latest_versions(session: Session, datasets: list[Dataset]) -> dict[int, Data
         newest,
         (DatasetVersion.dataset_id == newest.c.dataset_id) & (DatasetVersion.number == newest.c.n),
     )
-    return {v.dataset_id: v for v in session.scalars(stmt)}
+    found = list(session.scalars(stmt))
+    settle_profiles(session, found)
+    return {v.dataset_id: v for v in found}
 
 
 def list_versions(
@@ -327,7 +352,9 @@ def list_versions(
         .where(DatasetVersion.dataset_id == dataset.id)
         .order_by(desc(DatasetVersion.number))
     )
-    return paginate(session, stmt, page)
+    items, total = paginate(session, stmt, page)
+    settle_profiles(session, items)
+    return items, total
 
 
 def list_page(

@@ -20,6 +20,7 @@ import functools
 import logging
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,7 +31,7 @@ from augury import clock
 from augury.errors import AuguryError, ServiceUnavailable
 
 if TYPE_CHECKING:
-    from augury.config import S3Settings
+    from augury.config import S3Settings, Settings
 
 log = logging.getLogger("augury.datasets.storage")
 
@@ -111,9 +112,26 @@ class LocalStorage:
     def delete_dataset(self, org_id: int, dataset_id: int) -> None:
         shutil.rmtree(self.root / str(org_id) / str(dataset_id), ignore_errors=True)
 
-    def clear_staging(self) -> None:
-        """Remove what an interrupted upload left behind."""
-        shutil.rmtree(self.root / "_staging", ignore_errors=True)
+    def clear_staging(self, older_than_s: float = 3600.0) -> int:
+        """Remove what interrupted uploads and exports left behind: staging files not
+        touched for ``older_than_s`` (younger ones may be another process's upload in
+        flight). Returns how many were removed."""
+        folder = self.root / "_staging"
+        if not folder.is_dir():
+            return 0
+        cutoff = time.time() - older_than_s
+        removed = 0
+        for path in folder.iterdir():
+            try:
+                if path.stat().st_mtime < cutoff:
+                    if path.is_dir():
+                        shutil.rmtree(path, ignore_errors=True)
+                    else:
+                        path.unlink(missing_ok=True)
+                    removed += 1
+            except FileNotFoundError:  # removed by its owner meanwhile
+                continue
+        return removed
 
 
 class S3Storage(LocalStorage):
@@ -375,8 +393,21 @@ def _client(
     return session.client("s3", endpoint_url=endpoint_url, config=config)
 
 
-def storage_for(settings) -> LocalStorage:
+def storage_for(settings: Settings) -> LocalStorage:
     root = Path(settings.data_dir) / "datasets"
     if settings.datasets.storage == "s3":
         return S3Storage(root, settings.datasets.s3)
     return LocalStorage(root)
+
+
+class StagingSweep:
+    """A periodic task (run by the stream processor): clear staging leftovers hourly."""
+
+    name = "datasets.staging_sweep"
+    every_s = 3600.0
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+
+    def run(self, db: object) -> int:
+        return storage_for(self.settings).clear_staging()

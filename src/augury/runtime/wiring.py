@@ -57,6 +57,7 @@ def consumers() -> list[Consumer]:
 def periodic_tasks(settings: Settings) -> list[PeriodicTask]:
     """What the stream processor runs after the consumers, each when it is due."""
     from augury.alerts.evaluate import AlertEvaluator
+    from augury.datasets.storage import StagingSweep
     from augury.forecasts.jobs import ForecastScheduler
     from augury.metrics.rollups import RetentionTask
 
@@ -65,6 +66,7 @@ def periodic_tasks(settings: Settings) -> list[PeriodicTask]:
         AlertEvaluator(settings.base_url, every_s=settings.alerts.evaluate_interval_s),
         RetentionTask(m.retention_days, m.rollup_retention_days),
         ForecastScheduler(),
+        StagingSweep(settings),
     ]
 
 
