@@ -510,3 +510,22 @@ def test_staging_leftovers_are_swept_but_not_uploads_in_flight(settings):
     os.utime(old, (two_hours_ago, two_hours_ago))
     assert StagingSweep(settings).run(None) == 1
     assert not old.exists() and fresh.exists()
+
+
+def test_wide_ragged_and_oddly_named_files_upload_sensibly(client):
+    owner = signup(client, org="Odd files")
+    header = ",".join(f"c{i}" for i in range(10_000))
+    row = ",".join(str(i) for i in range(10_000))
+    r = upload(client, owner, f"{header}\n{row}\n{row}\n", name="wide")
+    assert r.status_code == 201, r.text
+    assert r.json()["version"]["rows"] == 2 and len(r.json()["version"]["columns"]) == 10_000
+
+    ragged = "a,a,,b\n1,2,3,4\n5,6\n7,8,9,10,11\n"
+    r = upload(client, owner, ragged, name="ragged")
+    assert r.status_code == 201, r.text
+    version = r.json()["version"]
+    names = [c["name"] for c in version["columns"]]
+    assert names[:4] == ["a", "a_2", "column_3", "b"] and version["rows"] == 3
+    assert version["read_info"]["renamed"] and version["read_info"]["warnings"]
+    preview = client.get(f"/api/v1/datasets/{r.json()['id']}/preview", headers=owner.headers).json()
+    assert preview["rows"][1][:4] == [5, 6, None, None]

@@ -440,3 +440,19 @@ def test_an_image_sent_as_json_is_refused_not_a_crash(tmp_path):
         convert(src, tmp_path / "out.parquet", format="json")
     assert caught.value.code in ("ENCODING", "INVALID_JSON")
     assert [p.name for p in tmp_path.iterdir()] == ["image.json"]
+
+
+def test_ragged_rows_keep_every_row_and_a_title_above_the_table_is_skipped(tmp_path):
+    src = tmp_path / "ragged.csv"
+    src.write_text("a,x,c,b\n1,2,3,4\n5,6\n7,8,9,10,11\n")
+    out = convert(src, tmp_path / "r.parquet")
+    assert out.columns == ["a", "x", "c", "b", "column_5"] and out.rows == 3
+    assert _rows(tmp_path / "r.parquet")[1] == [5, 6, None, None, None]
+    titled = tmp_path / "titled.csv"
+    titled.write_text("Sales report\nexported 2024-01-01\na,b,c\n1,2,3\n4,5,6\n7,8,9\n")
+    out = convert(titled, tmp_path / "t.parquet")
+    assert out.columns == ["a", "b", "c"] and out.rows == 3
+    assert out.warnings == [
+        "The first 2 lines were skipped: they do not have the table's shape (a title or "
+        "notes above it)."
+    ]

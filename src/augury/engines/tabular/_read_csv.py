@@ -182,10 +182,18 @@ def _convert(
 ) -> Converted:
     dialect = _sniff(con, path, duck_encoding, null_padding=False)
     ragged = False
-    if len(dialect.types) == 1:
+    skipped = _skipped_rows_hold_fields(path, dialect, duck_encoding)
+    if len(dialect.types) == 1 or skipped:
+        # One column, or lines with fields skipped as a preamble: ragged rows look like
+        # either to a sniffer that expects every row to have as many fields as the header.
         padded = _sniff(con, path, duck_encoding, null_padding=True)
-        if len(padded.types) > 1:
+        if len(padded.types) > 1 and padded.options["skip"] < max(dialect.options["skip"], 1):
             dialect, ragged = padded, True
+    if dialect.options["skip"]:
+        warnings.append(
+            f"The first {dialect.options['skip']:,} lines were skipped: they do not have the "
+            "table's shape (a title or notes above it)."
+        )
     raw = _header(path, dialect, "utf-8-sig" if duck_encoding == "utf-8" else encoding)
     if len(raw) > max_columns:
         raw = raw[: max_columns + 1]
@@ -209,6 +217,19 @@ def _convert(
     )
     return _copy(con, path, dst, dialect, raw, names, types, format, encoding,
                  max_columns, warnings, null_padding=True)  # fmt: skip
+
+
+def _skipped_rows_hold_fields(path: Path, dialect: _Dialect, encoding: str) -> bool:
+    """Whether a line the sniffer would skip has the delimiter in it: rows of the table
+    (a title or notes above a table have none)."""
+    skip = int(dialect.options["skip"])
+    if not skip:
+        return False
+    with open(
+        path, encoding="utf-8-sig" if encoding == "utf-8" else encoding, errors="replace"
+    ) as f:
+        lines = [f.readline() for _ in range(skip)]
+    return any(dialect.delimiter in line for line in lines)
 
 
 def _sniff(
