@@ -1890,7 +1890,10 @@ def test_alerts_channel_created_in_the_form_sends_a_test(ui, api, receiver):
     sent = receiver.requests[0]
     assert sent["path"] == "/hook" and sent["headers"]["x-team"] == "ops"
     assert receiver.json(0)["event"] == "test"
-    assert "1 sent" in page.inner_text(f"[data-testid=channel-deliveries-{channel['id']}]")
+    # The row's delivery count is fetched again after the test; wait for it.
+    expect(page.locator(f"[data-testid=channel-deliveries-{channel['id']}]")).to_contain_text(
+        "1 sent"
+    )
 
     # A failing endpoint: the test says so, with the answer it got.
     receiver.answers.append((500, 0.0))

@@ -12,7 +12,18 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, and_, delete, exists, func, not_, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    delete,
+    exists,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from augury import clock
@@ -157,40 +168,50 @@ class Series:
 
 
 def _native_count(session: Session, metric_id: int, start: float, end: float) -> int:
-    stmt = select(func.count()).where(
-        MetricPoint.metric_id == metric_id, MetricPoint.ts >= start, MetricPoint.ts < end
+    stored = (
+        select(func.count())
+        .where(MetricPoint.metric_id == metric_id, MetricPoint.ts >= start, MetricPoint.ts < end)
+        .scalar_subquery()
     )
-    arrived = select(func.count()).where(
-        MetricPointInbox.metric_id == metric_id,
-        MetricPointInbox.ts >= start,
-        MetricPointInbox.ts < end,
+    arrived = (
+        select(func.count())
+        .where(
+            MetricPointInbox.metric_id == metric_id,
+            MetricPointInbox.ts >= start,
+            MetricPointInbox.ts < end,
+        )
+        .scalar_subquery()
     )
-    return int(session.scalar(stmt) or 0) + int(session.scalar(arrived) or 0)
+    # One statement, so one snapshot: a compaction committing between two counts would
+    # otherwise be counted twice or not at all.
+    return int(session.scalar(select(stored + arrived)) or 0)
 
 
 def native_points(
     session: Session, metric_id: int, start: float, end: float
 ) -> list[tuple[float, float]]:
     """Points in ``[start, end)`` in time order, including those that arrived but are
-    not compacted yet (a newer arrival at the same timestamp wins, as it will there)."""
-    stored = session.execute(
-        select(MetricPoint.ts, MetricPoint.value)
-        .where(MetricPoint.metric_id == metric_id, MetricPoint.ts >= start, MetricPoint.ts < end)
-        .order_by(MetricPoint.ts)
-    ).all()
-    arrived = session.execute(
-        select(MetricPointInbox.ts, MetricPointInbox.value)
-        .where(
-            MetricPointInbox.metric_id == metric_id,
-            MetricPointInbox.ts >= start,
-            MetricPointInbox.ts < end,
-        )
-        .order_by(MetricPointInbox.id)
-    ).all()
-    if not arrived:
-        return [(ts, value) for ts, value in stored]
-    merged = dict(stored)
-    merged.update(arrived)
+    not compacted yet (a newer arrival at the same timestamp wins, as it will there).
+
+    Both tables are read in one statement: on PostgreSQL each statement sees its own
+    snapshot, and a compaction that commits between two reads (inbox rows moved into
+    metric_point) would leave those points in neither."""
+    stored = select(MetricPoint.ts, MetricPoint.value, literal(0).label("arrival")).where(
+        MetricPoint.metric_id == metric_id, MetricPoint.ts >= start, MetricPoint.ts < end
+    )
+    arrived = select(
+        MetricPointInbox.ts, MetricPointInbox.value, MetricPointInbox.id.label("arrival")
+    ).where(
+        MetricPointInbox.metric_id == metric_id,
+        MetricPointInbox.ts >= start,
+        MetricPointInbox.ts < end,
+    )
+    rows = session.execute(union_all(stored, arrived)).all()
+    if all(arrival == 0 for _, _, arrival in rows):
+        return sorted((ts, value) for ts, value, _ in rows)
+    merged: dict[float, float] = {}
+    for ts, value, _ in sorted(rows, key=lambda r: r[2]):  # stored, then arrivals in order
+        merged[ts] = value
     return sorted(merged.items())
 
 
