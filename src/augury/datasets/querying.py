@@ -22,6 +22,7 @@ from augury.datasets.schemas import FilterIn, QueryIn, SqlIn, WhatIfIn
 from augury.datasets.storage import storage_for
 from augury.engines.tabular import export as exporter
 from augury.engines.tabular import query as engine
+from augury.engines.tabular.columns import ColumnSpec
 from augury.engines.tabular.errors import TableError
 
 
@@ -242,8 +243,6 @@ def result_body(result: engine.Result) -> dict:
 
 def _altered(spec, percent: float):
     """``spec`` read with every value scaled by ``1 + percent / 100`` (a float)."""
-    from augury.engines.tabular.columns import ColumnSpec
-
     if spec.type not in ("integer", "float", "decimal"):
         raise TableError("INVALID_QUERY", f"'estimate' column {spec.name!r} is not numeric.")
     return ColumnSpec(spec.name, spec.physical, "float", spec.parse, scale=1 + percent / 100)

@@ -10,6 +10,7 @@ from typing import Annotated, Literal, get_args
 
 from fastapi import APIRouter, Path, Query, Request, Response, status
 from fastapi.responses import FileResponse
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
@@ -140,13 +141,9 @@ def _meta(name: str | None, description: str | None, fields: dict[str, list[str]
         return schemas.DatasetMeta(
             name=(name or "").strip(), description=description or "", tags=tags
         )
-    except Exception as exc:  # pydantic's ValidationError, as the API's 422
-        from pydantic import ValidationError
-
-        if isinstance(exc, ValidationError):
-            errors = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
-            raise ValidationFailed("Invalid upload fields.", details={"errors": errors}) from exc
-        raise
+    except ValidationError as exc:  # the form is not a JSON body: say it as the API's 422
+        errors = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
+        raise ValidationFailed("Invalid upload fields.", details={"errors": errors}) from exc
 
 
 def _split_tags(value: str) -> list[str]:

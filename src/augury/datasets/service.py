@@ -29,6 +29,7 @@ from augury.datasets.storage import LocalStorage, storage_for
 from augury.engines.tabular import read as tabular_read
 from augury.engines.tabular.columns import ColumnSpec, logical_of
 from augury.engines.tabular.errors import TableError
+from augury.engines.tabular.profile import specs as profile_specs
 from augury.errors import AuguryError, Conflict, NotFound, ValidationFailed
 from augury.jobs import service as jobs_service
 from augury.jobs.models import Job, JobStatus
@@ -519,8 +520,6 @@ def specs(dataset: Dataset, version: DatasetVersion) -> list[ColumnSpec]:
     """How to read the version's columns: from its profile once complete, else the types
     the reader found."""
     if version.profile_status == "complete" and version.profile:
-        from augury.engines.tabular.profile import specs as profile_specs
-
         return profile_specs(version.profile)
     return [
         ColumnSpec(c["name"], c["physical"], logical_of(c["physical"])) for c in version.columns
