@@ -665,3 +665,25 @@ def test_ingestion_and_detection_go_on_while_a_delivery_hangs(
         assert time.monotonic() < deadline
         time.sleep(0.1)
     assert api(client, owner, "GET", "/deliveries")["items"][0]["status"] == "sent"
+
+
+def test_a_routing_table_of_thousands_of_values_saves_and_refuses_a_value_twice(
+    client, owner, receiver
+):
+    hook = webhook(client, owner, receiver)
+    routes = [{"value": f"dc-{i}", "channel_ids": [hook["id"]]} for i in range(5000)]
+    body = {"title": "by dc", "dimension": "dc", "routes": routes}
+    table = api(client, owner, "POST", "/routing-tables", json=body)
+    assert len(table["routes"]) == 5000
+
+    twice = {**body, "routes": routes[:3] + [{"value": "dc-1", "channel_ids": [hook["id"]]}]}
+    url = f"/api/v1/routing-tables/{table['id']}"
+    response = client.put(url, json=twice, headers=owner.headers)
+    assert response.status_code == 422, response.text
+    assert "dc-1" in response.text
+    unknown = {**body, "routes": [{"value": "x", "channel_ids": [hook["id"], 999_999]}]}
+    response = client.put(url, json=unknown, headers=owner.headers)
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["details"] == {"channel_ids": [999_999]}
+    kept = client.get(url, headers=owner.headers).json()
+    assert len(kept["routes"]) == 5000

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from augury.schemas import StrictModel
 
@@ -254,6 +255,15 @@ class RoutingTableCreate(StrictModel):
     title: str = Field(min_length=1, max_length=200)
     dimension: str = Field(min_length=1, max_length=200)
     routes: list[Route] = Field(max_length=5000)
+
+    @field_validator("routes")
+    @classmethod
+    def _values_unique(cls, routes: list[Route]) -> list[Route]:
+        counts = Counter(route.value for route in routes)
+        repeated = sorted(value for value, n in counts.items() if n > 1)
+        if repeated:
+            raise ValueError(f"each value has one route; repeated: {repeated[:10]}")
+        return routes
 
 
 class RoutingTableRead(BaseModel):

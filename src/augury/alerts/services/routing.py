@@ -44,8 +44,9 @@ def save(
     for channel in created:
         channels.record_created(session, principal, channel)
     org_id = principal.org_id
-    for route in body.routes:
-        check_ids(session, Channel, org_id, route.channel_ids, "channel_ids")
+    # One query for every route's channels: a table may list thousands of values.
+    wanted = sorted({channel_id for route in body.routes for channel_id in route.channel_ids})
+    check_ids(session, Channel, org_id, wanted, "channel_ids")
     before = None if table is None else table_snapshot(table)
     if table is None:
         table = RoutingTable(org_id=org_id)
