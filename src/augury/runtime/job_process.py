@@ -56,10 +56,24 @@ class JobContext:
         self.user_id = job.user_id
         self.workdir = job_workdir(settings, job.id)
         self.aborted = False
+        self.in_database = False
+
+    @contextlib.contextmanager
+    def _database(self):
+        """A session that an abort does not cut mid-statement: SIGTERM raising inside a
+        driver's wait left the connection with a command in flight, and the job's last
+        write (its outcome) then failed on it. The abort is raised once the session is
+        done, by :meth:`progress`."""
+        self.in_database = True
+        try:
+            with self.db.session() as session:
+                yield session
+        finally:
+            self.in_database = False
 
     def progress(self, percent: float, message: str | None = None) -> None:
         """Record progress (0-100) and raise JobAborted if an abort was requested."""
-        with self.db.session() as session:
+        with self._database() as session:
             session.execute(
                 update(Job)
                 .where(Job.id == self.job_id)
@@ -74,7 +88,7 @@ class JobContext:
             raise JobAborted
 
     def log(self, message: str, level: str = "info") -> None:
-        with self.db.session() as session:
+        with self._database() as session:
             session.add(JobLog(job_id=self.job_id, level=level, message=message[:10_000]))
 
 
@@ -114,7 +128,8 @@ def main(argv: list[str]) -> int:
 
     def on_term(_signum, _frame):
         ctx.aborted = True
-        raise JobAborted
+        if not ctx.in_database:
+            raise JobAborted
 
     signal.signal(signal.SIGTERM, on_term)
     outcome: dict
