@@ -44,7 +44,7 @@ def to_query(body: QueryIn) -> engine.Query:
         select=body.select,
         filters=_filters(body.filters),
         group_by=list(body.group_by),
-        aggregates=[engine.Aggregate(a.fn, a.column, a.alias) for a in body.aggregates],
+        aggregates=[engine.Aggregate(a.fn, a.column, a.alias, a.other) for a in body.aggregates],
         bucket=engine.Bucket(body.bucket.column, body.bucket.unit) if body.bucket else None,
         order=[(o.column, o.direction) for o in body.order],
         limit=body.limit,

@@ -158,7 +158,7 @@ FilterOp = Literal[
     "is_null",
     "not_null",
 ]
-AggregateFn = Literal["count", "sum", "mean", "min", "max", "median", "distinct"]
+AggregateFn = Literal["count", "sum", "mean", "min", "max", "median", "distinct", "std", "corr"]
 BucketUnit = Literal["hour", "day", "week", "month", "quarter", "year"]
 assert get_args(FilterOp) == query_engine.OPS
 assert get_args(AggregateFn) == query_engine.AGGREGATES
@@ -180,6 +180,7 @@ class AggregateIn(StrictModel):
     fn: AggregateFn
     column: str | None = Field(None, max_length=300, description="Unset for count(*).")
     alias: str | None = Field(None, min_length=1, max_length=100)
+    other: str | None = Field(None, max_length=300, description="corr's second column.")
 
 
 class BucketIn(StrictModel):

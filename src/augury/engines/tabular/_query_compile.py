@@ -36,8 +36,9 @@ OPS = (
 """Filter operators. ``ne`` and ``not_in`` keep rows whose value is missing (a blank
 is not equal to anything); the text operators are case-insensitive."""
 
-AGGREGATES = ("count", "sum", "mean", "min", "max", "median", "distinct")
-"""Aggregate functions; ``distinct`` counts distinct values."""
+AGGREGATES = ("count", "sum", "mean", "min", "max", "median", "distinct", "std", "corr")
+"""Aggregate functions; ``distinct`` counts distinct values, ``std`` is the sample
+standard deviation, ``corr`` Pearson's correlation of ``column`` and ``other``."""
 
 UNITS = ("hour", "day", "week", "month", "quarter", "year")
 """Time buckets; weeks start on Monday (ISO)."""
@@ -47,7 +48,14 @@ TEXT = ("string", "category")
 MAX_IN_VALUES = 10_000
 
 _COMPARE = {"eq": "=", "ne": "IS DISTINCT FROM", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
-_SQL_AGG = {"sum": "sum", "mean": "avg", "median": "median", "min": "min", "max": "max"}
+_SQL_AGG = {
+    "sum": "sum",
+    "mean": "avg",
+    "median": "median",
+    "min": "min",
+    "max": "max",
+    "std": "stddev_samp",
+}
 
 
 @dataclass(frozen=True)
@@ -67,16 +75,20 @@ class Filter:
 
 @dataclass(frozen=True)
 class Aggregate:
-    """One measure of a grouped query, named ``alias`` or ``<fn>_<column>``."""
+    """One measure of a grouped query, named ``alias`` or ``<fn>_<column>``
+    (``corr_<column>_<other>`` for a correlation)."""
 
     fn: str
     column: str | None = None
     alias: str | None = None
+    other: str | None = None  # corr's second column
 
     @property
     def name(self) -> str:
         if self.alias:
             return self.alias
+        if self.fn == "corr":
+            return f"corr_{self.column}_{self.other}"
         return self.fn if self.column is None else f"{self.fn}_{self.column}"
 
 
@@ -299,14 +311,31 @@ def aggregate_sql(cols: Columns, agg: Aggregate) -> tuple[str, str | None]:
         return f"count({col})", "integer"
     if agg.fn == "distinct":
         return f"count(DISTINCT {col})", "integer"
-    if agg.fn in ("sum", "mean", "median") and spec.type not in NUMERIC:
+    if (agg.other is not None) != (agg.fn == "corr"):
         raise TableError(
             "INVALID_AGGREGATE",
-            f"{agg.fn!r} needs a numeric column; {spec.name!r} is {spec.type}.",
-            {"fn": agg.fn, "column": spec.name, "type": spec.type},
+            "'corr', and only 'corr', takes a second column ('other').",
+            {"fn": agg.fn},
         )
+    if agg.fn in ("sum", "mean", "median", "std", "corr") and spec.type not in NUMERIC:
+        raise _not_numeric(agg, spec)
+    if agg.fn == "corr":
+        other = cols.get(str(agg.other))
+        if other.type not in NUMERIC:
+            raise _not_numeric(agg, other)
+        return f"corr(CAST({col} AS DOUBLE), CAST({quote_ident(other.name)} AS DOUBLE))", "float"
+    if agg.fn == "std":
+        return f"stddev_samp(CAST({col} AS DOUBLE))", "float"
     kept = {"min": spec.type, "max": spec.type, "sum": spec.type, "mean": "float"}.get(agg.fn)
     return f"{_SQL_AGG[agg.fn]}({col})", kept
+
+
+def _not_numeric(agg: Aggregate, spec: ColumnSpec) -> TableError:
+    return TableError(
+        "INVALID_AGGREGATE",
+        f"{agg.fn!r} needs a numeric column; {spec.name!r} is {spec.type}.",
+        {"fn": agg.fn, "column": spec.name, "type": spec.type},
+    )
 
 
 def bucket_sql(cols: Columns, bucket: Bucket) -> tuple[str, str]:
