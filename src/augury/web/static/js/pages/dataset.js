@@ -402,6 +402,10 @@ function datasetPage(me) {
     fillHeader();
     await fillVersionPicker();
     const p = await api(base + "/profile", { query: versionQuery() });
+    // The profile may have ended between the two reads: its status is the newer one.
+    state.current.profile_status = p.profile_status;
+    state.current.profile_error = p.profile_error;
+    clear($("#ds-status")).append(profileBadge(p.profile_status, "ds-profile-status"));
     showProfile(p);
     if (PROFILING.has(p.profile_status) && p.profile_job_id) watchJob(p.profile_job_id);
     else show($("#profile-run"), false);
