@@ -45,6 +45,15 @@ class RateLimitSettings(BaseModel):
     ingest_per_minute: int = Field(
         6000, ge=1, description="Requests per minute per key, ingestion."
     )
+    analytics_per_minute: int = Field(
+        100, ge=1, description="Requests per minute per key, /api/v1/analytics (questions, charts)."
+    )
+    ai_per_minute: int = Field(
+        50, ge=1, description="Requests per minute per key, /api/v1/ai (key drivers, workflows)."
+    )
+    data_per_minute: int = Field(
+        20, ge=1, description="Requests per minute per key, Aicser's /api/v1/data."
+    )
 
 
 class SmtpSettings(BaseModel):
@@ -215,6 +224,28 @@ class DatasetSettings(BaseModel):
     s3: S3Settings = S3Settings()
 
 
+class AnalyticsSettings(BaseModel):
+    """Questions asked of datasets (``/api/v1/analytics``) and key drivers (``/api/v1/ai``)."""
+
+    query_timeout_s: float = Field(
+        15.0,
+        gt=0,
+        description="Longest time one question's query (or a saved chart's rerun) may run.",
+    )
+    max_answer_rows: int = Field(
+        5000, ge=1, description="Most rows an answer keeps (its table and its chart's data)."
+    )
+    context_cache_size: int = Field(
+        32,
+        ge=1,
+        description="Dataset versions whose question context (column words, values, ranges) "
+        "is kept in memory per process, least recently used dropped first.",
+    )
+    drivers_max_rows: int = Field(
+        20_000, ge=100, description="Rows sampled from a dataset for a key-drivers analysis."
+    )
+
+
 class QuotaSettings(BaseModel):
     """Per-organization limits; 0 turns a limit off."""
 
@@ -285,6 +316,7 @@ class Settings(BaseSettings):
     prometheus: PrometheusSettings = PrometheusSettings()
     quotas: QuotaSettings = QuotaSettings()
     datasets: DatasetSettings = DatasetSettings()
+    analytics: AnalyticsSettings = AnalyticsSettings()
     cors_origins: list[str] = Field(
         [],
         description="Origins (scheme://host[:port]) whose pages may call the API from a "

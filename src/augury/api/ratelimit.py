@@ -34,6 +34,15 @@ INGEST_PATHS: frozenset[str] = frozenset(
 )
 
 
+# Aicser's route categories, each with its own budget (Analytics 100, AI Analysis 50,
+# Data Management 20 a minute by default).
+PREFIX_GROUPS: tuple[tuple[str, str], ...] = (
+    ("/api/v1/analytics/", "analytics"),
+    ("/api/v1/ai/", "ai"),
+    ("/api/v1/data/", "data"),
+)
+
+
 def route_group(path: str, method: str = "GET") -> str | None:
     if not path.startswith("/api/"):
         return None
@@ -41,6 +50,9 @@ def route_group(path: str, method: str = "GET") -> str | None:
         return "auth"
     if method == "POST" and path.rstrip("/") in INGEST_PATHS:
         return "ingest"
+    for prefix, group in PREFIX_GROUPS:
+        if path.startswith(prefix):
+            return group
     if path in ("/api/v1/health", "/api/v1/openapi.json"):
         return None
     return "default"
@@ -58,9 +70,13 @@ class RateLimiter:
 
     def limit_for(self, group: str) -> int:
         s = self.settings
-        return {"auth": s.auth_per_minute, "ingest": s.ingest_per_minute}.get(
-            group, s.default_per_minute
-        )
+        return {
+            "auth": s.auth_per_minute,
+            "ingest": s.ingest_per_minute,
+            "analytics": s.analytics_per_minute,
+            "ai": s.ai_per_minute,
+            "data": s.data_per_minute,
+        }.get(group, s.default_per_minute)
 
     def hit(self, group: str, client: str) -> tuple[bool, int, int, int]:
         """Count one request; returns (allowed, limit, remaining, reset_epoch)."""
