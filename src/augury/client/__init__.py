@@ -11,8 +11,8 @@ returns one page (``{"items", "total", "offset", "limit", "has_more"}``) and ``i
 yields every item, fetching pages as it goes. Each resource group (``client.jobs``,
 ``client.keys`` ...) is a small :class:`Resource` subclass in the module of its
 domain (``accounts``, ``jobs``, ``audit``, ``metrics``, ``anomalies``, ``forecasts``,
-``alerts``, ``datasets``): a new group is a class there plus one line in :meth:`Client.__init__`
-(``connection``); routes without a group yet are reachable through
+``alerts``, ``datasets``, ``analytics``): a new group is a class there plus one line
+in :meth:`Client.__init__` (``connection``); routes without a group yet are reachable through
 :meth:`Client.request`. ``errors`` holds the exceptions, ``base`` what the groups share.
 
 Errors the API answers with ``{"error": {"code", "message", "details"}}`` raise
@@ -35,6 +35,7 @@ from __future__ import annotations
 
 from augury.client.accounts import ApiKeys, Invitations, Members, Organizations
 from augury.client.alerts import Alerts, Channels, Events
+from augury.client.analytics import Analytics
 from augury.client.anomalies import Anomalies
 from augury.client.audit import Audit
 from augury.client.base import JSON, Resource
@@ -57,6 +58,7 @@ from augury.client.metrics import Metrics
 
 __all__ = [
     "Alerts",
+    "Analytics",
     "Anomalies",
     "ApiKeys",
     "Audit",

@@ -17,6 +17,7 @@ import httpx
 from augury import __version__
 from augury.client.accounts import ApiKeys, Invitations, Members, Organizations
 from augury.client.alerts import Alerts, Channels, Events
+from augury.client.analytics import Analytics
 from augury.client.anomalies import Anomalies
 from augury.client.audit import Audit
 from augury.client.base import JSON, _body, _query
@@ -96,6 +97,7 @@ class Client:
         self.channels = Channels(self)
         self.events = Events(self)
         self.datasets = Datasets(self)
+        self.analytics = Analytics(self)
 
     def __repr__(self) -> str:
         return f"<Client {self._http.base_url}>"
