@@ -11,6 +11,8 @@ import importlib
 import pytest
 
 MODULES = [
+    "augury.engines.ask._drivers_stats",
+    "augury.engines.ask.drivers",
     "augury.engines.detect.streaming",
     "augury.engines.forecast.auto",
     "augury.engines.forecast.base",
