@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test test-fuzz test-deps lint bench-nab bench-detect bench-m4 bench-ingest bench-feedback bench-jobs bench-datasets clean
+.PHONY: run test test-fuzz test-deps lint bench-nab bench-detect bench-m4 bench-ingest bench-feedback bench-jobs bench-datasets bench-ask clean
 
 $(VENV)/.stamp-base: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -77,6 +77,11 @@ bench-jobs: $(VENV)/.stamp-bench
 ## DuckDB on the same file. The CSV is kept in /tmp/augury-bench-datasets between runs.
 bench-datasets: $(VENV)/.stamp-bench
 	$(PY) -m benchmarks.datasets.run
+
+## Plain-English questions answered by the Ask engine offline: accuracy, chart fit and
+## latency on the dev, tune and holdout sets (benchmarks/ask/README.md).
+bench-ask: $(VENV)/.stamp-bench
+	$(PY) -m benchmarks.ask.run
 
 clean:
 	rm -rf $(VENV) data .pytest_cache
