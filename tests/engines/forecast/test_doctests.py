@@ -12,7 +12,9 @@ import pytest
 
 MODULES = [
     "augury.engines.ask._drivers_stats",
+    "augury.engines.ask.chart",
     "augury.engines.ask.drivers",
+    "augury.engines.ask.insights",
     "augury.engines.detect.streaming",
     "augury.engines.forecast.auto",
     "augury.engines.forecast.base",
