@@ -348,9 +348,9 @@ IOWA_ELECTRICITY = [
 ]
 
 LA_RIOTS = [
-    Q("How many deaths are recorded?", lambda d: S(len(d))),
+    Q("How many victims are listed?", lambda d: S(len(d))),
     Q("average age by race", lambda d: T(d.groupby("race").age.mean()), "bar"),
-    Q("Number of deaths by type", lambda d: T(d.groupby("type").size()), "bar"),
+    Q("Number of victims by type", lambda d: T(d.groupby("type").size()), "bar"),
     Q("How many victims were female?", lambda d: S((d.gender == "Female").sum())),
     Q("median age of Latino victims", lambda d: S(d[d.race == "Latino"].age.median())),
     Q(
@@ -360,7 +360,7 @@ LA_RIOTS = [
     Q("How old was the oldest victim?", lambda d: S(d.age.max())),
     Q("number of distinct neighborhoods", lambda d: S(d.neighborhood.nunique())),
     Q(
-        "number of deaths per month",
+        "number of victims per month",
         lambda d: T(d.groupby(by_month(d, "death_date")).size(), "month"),
         "line",
     ),

@@ -166,3 +166,11 @@ def test_a_tie_is_refused_when_the_files_are_made():
     with pytest.raises(ValueError, match="tie"):
         make_questions.top(pd.Series({"a": 2, "b": 1, "c": 1}), 2)
     assert list(make_questions.top(pd.Series({"a": 2, "b": 1, "c": 1}), 1).index) == ["a"]
+
+
+def test_run_all_asks_a_cold_question_before_timing_the_sets(tiny_set):
+    loads: list[str] = []
+    result = run.run_all(_engine(loads), [tiny_set])
+    assert loads == ["t", "t", "u"]  # the cold start reads the first data set once more
+    assert result["cold_start_ms"] >= 0
+    assert result["tiny"]["n"] == 6
