@@ -73,6 +73,9 @@ def test_every_page_and_the_api_docs_load_without_a_csp_violation(browser, live_
             "/alerts/new",
             "/data",
             f"/data/{dataset['id']}",
+            "/ask",
+            f"/ask?dataset={dataset['id']}",
+            "/charts",
             "/settings/members",
             "/settings/api-keys",
         ):

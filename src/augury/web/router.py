@@ -246,6 +246,16 @@ def dataset_page(request: Request, dataset_id: int):
     )
 
 
+@router.get("/ask", response_class=HTMLResponse)
+def ask_page(request: Request):
+    return _page(request, "ask.html", "ask", "Ask", section="ask")
+
+
+@router.get("/charts", response_class=HTMLResponse)
+def charts_page(request: Request):
+    return _page(request, "charts.html", "charts", "Saved charts", section="ask")
+
+
 @router.get("/settings", response_class=RedirectResponse)
 def settings_home():
     return RedirectResponse("/settings/members", status_code=307)
