@@ -331,7 +331,7 @@ def _misfit(kind: str, shape: Shape, plan: Plan, rows: list[list[Any]]) -> str |
         return f"A {_NAMES[kind]} needs a time or numeric axis"
     if kind == "arc":
         return _arc_misfit(shape, plan)
-    if kind == "scatter" and m + len(shape.numeric_keys) < 2:
+    if kind == "scatter" and not (m >= 2 or (m and (shape.numeric_keys or shape.time))):
         return "A scatter plot needs two numeric columns"
     return None
 
@@ -543,16 +543,19 @@ def _arc(ctx: _Context) -> dict[str, Any]:
 
 def _scatter(ctx: _Context) -> dict[str, Any]:
     shape = ctx.shape
-    numeric = [*shape.measures, *shape.numeric_keys]
-    if len(numeric) < 2:
-        numeric = [k for k in shape.keys if ctx.kind(k) in NUMERIC][:1] + list(shape.measures)
-    x_name, y_name = numeric[0], numeric[1]
+    if len(shape.measures) >= 2:
+        x_name, y_name = shape.measures[0], shape.measures[1]
+        x = ctx.measure(x_name, scale={"zero": False})
+    else:
+        x_name, y_name = (*shape.numeric_keys, shape.time or "")[0], shape.measures[0]
+        x = ctx.key(x_name) if x_name == shape.time else ctx.measure(x_name)
+        x["scale"] = {"zero": False}
     encoding: dict[str, Any] = {
-        "x": ctx.measure(x_name, scale={"zero": False}),
+        "x": x,
         "y": ctx.measure(y_name, scale={"zero": False}),
         "tooltip": ctx.tooltip(),
     }
-    labels = [k for k in shape.keys if k not in (x_name, y_name) and ctx.kind(k) not in NUMERIC]
+    labels = [k for k in shape.keys if k not in (x_name, shape.time) and ctx.kind(k) not in NUMERIC]
     if labels and len(set(map(str, ctx.values(labels[0])))) <= 10:
         encoding["color"] = ctx.key(labels[0], axis_time=False)
     mark = {"type": "point", "filled": True}
