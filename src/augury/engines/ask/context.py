@@ -211,7 +211,7 @@ def _text_values(con: Any, col: ColumnInfo, sampled: int) -> None:
         col.values = [str(v[0]) for v in found]
     else:
         col.distinct = int(_scalar(con, f"SELECT approx_count_distinct({name}) FROM sample"))
-    col.identifier = sampled >= 20 and col.distinct >= 0.9 * sampled
+    col.identifier = sampled >= 20 and col.distinct >= 0.7 * sampled
 
 
 def _value_index(columns: list[ColumnInfo]) -> dict[tuple[str, ...], list[tuple[str, str]]]:

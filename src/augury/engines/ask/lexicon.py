@@ -37,7 +37,8 @@ STOPWORDS = frozenset(
     draw visualize visualise value values data dataset table record records row rows entry
     entries there's whats what's whose ever got get gets having live lives living observed recorded
     measured seen found happen happened exist exists exactly roughly approximately
-    about around nearly almost broken down grouped split vs versus
+    about around nearly almost broken down grouped split vs versus made built produced
+    sold happened recorded registered taken measured located based
     """.split()
 )
 

@@ -184,6 +184,7 @@ class _Reader:
         self.links: list[float] = []
         self.assumed = 0
         self.toks: list[Tok] = []
+        self.which_time = False
 
     # -- the passes ---------------------------------------------------------------
 
@@ -300,6 +301,8 @@ class _Reader:
                     continue
                 key = tuple(t.lem for t in part)
                 found = index.get(key)
+                if not found and size == 1 and strong:
+                    found = self._value_form(part[0])
                 if not found:
                     continue
                 if not self._value_ok(part, found, mentioned, strong):
@@ -308,6 +311,23 @@ class _Reader:
                 for t in part:
                     t.used = "value"
                 self._add_filter(column, value, " ".join(t.raw for t in part))
+
+    def _value_form(self, t: Tok) -> list[tuple[str, str]] | None:
+        """A value's adjective: "rainy" days (rain), "sunny" (sun), "European" (Europe),
+        "Japanese" (Japan)."""
+        w = t.word
+        if t.kind != "word" or len(w) < 5 or self._names_column(w):
+            return None
+        stems = []
+        if w.endswith("y"):
+            stems += [w[:-1], w[:-2] if len(w) > 4 and w[-2] == w[-3] else w[:-1]]
+        for suffix in ("ean", "ese", "ian", "ish", "an", "n"):
+            if w.endswith(suffix):
+                stems.append(w[: -len(suffix)])
+        for stem in stems:
+            if len(stem) >= 3 and (stem,) in self.ctx.values:
+                return self.ctx.values[(stem,)]
+        return None
 
     def _value_ok(
         self, part: list[Tok], found: list[tuple[str, str]], mentioned: set[str], strong: bool
@@ -366,11 +386,13 @@ class _Reader:
             part = toks[start : start + size]
             if any(t.used for t in part):
                 continue
-            chosen = self._resolve(tied, start)
+            chosen, settled = self._resolve(tied)
+            if settled and len(tied) > 1:
+                best = max(best, 0.9)
             for t in part:
                 t.used = "column"
             text = " ".join(t.raw for t in part)
-            alts = [c.name for _, c in tied if c is not chosen] if len(tied) > 1 else []
+            alts = [] if settled else [c.name for _, c in tied if c is not chosen]
             self.mentions.append(
                 Mention(start, start + size, chosen, best, text, alternatives=alts)
             )
@@ -402,24 +424,22 @@ class _Reader:
         scored.sort(key=lambda s: -s[0])
         return scored
 
-    def _resolve(self, tied: list[tuple[float, ColumnInfo]], start: int) -> ColumnInfo:
-        """One column among equally good ones: the one whose other words the question
-        also uses (a direction word for ``temp_max``/``temp_min``), else the first (the
-        mention keeps the others as alternatives and an error follows if it matters)."""
+    def _resolve(self, tied: list[tuple[float, ColumnInfo]]) -> tuple[ColumnInfo, bool]:
+        """One column among equally good ones, and whether the question settled it: the
+        one whose other words the question also uses, or whose direction word matches
+        the question's ("highest temperature" is ``temp_max``). Unsettled, the first is
+        kept with the others as alternatives (an error follows if the column matters)."""
         if len(tied) == 1:
-            return tied[0][1]
+            return tied[0][1], True
         used = {lx.concept(t.lem) for t in self.toks}
+        named = [col for _, col in tied if not (col.content - used)]
+        if len(named) == 1:
+            return named[0], True
         direction = self._direction_words()
-        for _, col in tied:
-            extra = col.content - used
-            if len(extra) < len(col.content) and not extra:
-                return col
-        for _, col in tied:
-            if direction and direction & col.content:
-                others = [c for _, c in tied if c is not col and direction & c.content]
-                if not others:
-                    return col
-        return tied[0][1]
+        fits = [col for _, col in tied if direction & col.content]
+        if direction and len(fits) == 1:
+            return fits[0], True
+        return tied[0][1], False
 
     def _direction_words(self) -> set[str]:
         found: set[str] = set()
@@ -445,7 +465,26 @@ class _Reader:
             if any(t is not None and t.used == "value" for t in (before, after)):
                 m.role = "filter"
 
+    def _link_stems(self) -> None:
+        """"generated" finds ``net_generation``: a shared stem of six letters or more."""
+        for t in self.toks:
+            if not self._content(t) or t.used or len(t.word) < 6:
+                continue
+            fits = {
+                c.name: c
+                for c in self.ctx.columns
+                for w in c.words
+                if len(w) >= 6 and w[:6] == t.word[:6] and w != t.word
+            }
+            if len(fits) == 1:
+                col = next(iter(fits.values()))
+                t.used = "column"
+                self.mentions.append(Mention(t.i, t.i + 1, col, 0.8, t.raw))
+                self.notes.append(f"'{t.raw}' read as {col.name} (same stem)")
+        self.mentions.sort(key=lambda m: m.start)
+
     def _link_embeddings(self) -> None:
+        self._link_stems()
         loose = [t for t in self.toks if self._content(t) and not t.used]
         if not loose:
             return
@@ -880,6 +919,12 @@ class _Reader:
         for k, t in enumerate(toks):
             if t.used:
                 continue
+            unit = lx.BUCKETS.get(t.lem)
+            prev = toks[k - 1] if k > 0 else None
+            if unit and prev is not None and prev.word in ("which", "what") and self._superlative():
+                t.used = "bucket"
+                self.which_time = True  # "which month had the most rain?"
+                return unit, f"{prev.raw} {t.raw}"
             if t.word in lx.BUCKET_ADJECTIVES:
                 t.used = "bucket"
                 return lx.BUCKETS[t.word], t.raw
@@ -994,11 +1039,19 @@ class _Reader:
         self._drop_group_values(groups)
 
         grouped = bool(groups or bucket)
-        picks_one = which is not None or n_top is not None
+        if not grouped and not counting and not correlation and self._ranked_rows(n_top, sup):
+            return self._listing_plan(n_top, top_dir, sup)
+        if which is not None and sup is not None and sup[1] is not None:
+            self._concept_measure(sup[1])
+        picks_one = which is not None or n_top is not None or self.which_time
         for m in self.mentions:
             if m.role is not None:
                 continue
             fn = self._fn_for(m, grouped, picks_one)
+            if fn == "distinct" and self._listing_verb() and not counting:
+                m.role = "group"  # "list the distinct islands"
+                groups.append(m)
+                continue
             if m.column.type not in NUMERIC and fn not in ("distinct", "min", "max"):
                 if counting and not rows_counted:
                     fn = "distinct"
@@ -1035,7 +1088,7 @@ class _Reader:
             self._check_ambiguous(g)
         group_by = list(dict.fromkeys(g.column.name for g in groups))
 
-        if picks_one and grouped and measures:
+        if picks_one and grouped and measures and not correlation:
             direction = top_dir or (sup[0] if sup else "desc")
             order = [(measures[0].name, direction)]
             limit = n_top or 1
@@ -1045,11 +1098,19 @@ class _Reader:
 
         if not measures and not group_by and bucket is None:
             return self._listing_plan(n_top, top_dir, sup)
-        if not measures and (counting or not self._listing()):
+        if not measures and (counting or not self._listing_verb()):
             measures.append(Measure("count"))
         plan = Plan(measures, group_by, bucket, list(self.filters), order, limit, None)
         self._sort_words(plan)
         return plan
+
+    def _concept_measure(self, concept: str) -> None:
+        """"Which species is the heaviest?": the superlative's quantity is the measure."""
+        if any(m.role is None and m.column.type in NUMERIC for m in self.mentions):
+            return
+        col = self._concept_column(concept)
+        if col is not None and not any(m.column is col for m in self.mentions):
+            self.mentions.append(Mention(len(self.toks), len(self.toks), col, 0.9, concept))
 
     def _correlation(self) -> Measure:
         numeric = [m for m in self.mentions if m.role is None and m.column.type in NUMERIC]
@@ -1217,20 +1278,40 @@ class _Reader:
         return "mean"
 
     def _listing(self) -> bool:
+        return self._listing_verb() or any(t.used == "rows" for t in self.toks)
+
+    def _listing_verb(self) -> bool:
         return any(
             t.word in ("show", "list", "display", "give", "rows", "records", "entries")
             for t in self.toks
-        ) or any(t.used == "rows" for t in self.toks)
+        )
+
+    def _ranked_rows(self, n_top: int | None, sup: tuple[str, str | None] | None) -> bool:
+        """"top 5 cars by horsepower", "which car has the highest mpg": rows ranked,
+        not groups, where the subject is the dataset's own noun (or an identifier)."""
+        if n_top is None and sup is None:
+            return False
+        nouns = ("maximum", "minimum", "max", "min")
+        if any(
+            t.word in lx.AGGREGATES and (t.word not in lx.SUPERLATIVES or t.word in nouns)
+            for t in self.toks
+        ):
+            return False
+        rows = any(t.used == "rows" for t in self.toks)
+        ident = any(m.column.identifier and m.role is None for m in self.mentions)
+        return rows or ident
 
     def _listing_plan(
         self, n_top: int | None, top_dir: str | None, sup: tuple[str, str | None] | None
     ) -> Plan:
         chosen = [m for m in self.mentions if m.role in ("select", None, "measure")]
+        for m in chosen:
+            m.role = "select"
         rows_asked = any(t.used == "rows" for t in self.toks) or self._listing()
         order: list[tuple[str, str]] = []
         key: ColumnInfo | None = None
-        if sup is not None:
-            direction, concept = sup
+        if sup is not None or n_top is not None:
+            direction, concept = sup or ("desc", None)
             if concept is not None:
                 key = self._concept_column(concept)
             if key is None:
@@ -1243,10 +1324,12 @@ class _Reader:
         if not rows_asked and not order:
             raise self.no_column()
         select = None
-        if chosen and len(self.ctx.columns) > 8:
-            names = [m.column.name for m in chosen]
-            if key is not None and key.name not in names:
+        if chosen and len(self.ctx.columns) > 12:
+            names = [c.name for c in self.ctx.columns if c.identifier][:1]
+            names += [m.column.name for m in chosen]
+            if key is not None:
                 names.append(key.name)
+            names += [f.column for f in self.filters]
             select = list(dict.fromkeys(names))
         limit = n_top or (1 if order and not self._plural_subject() else None)
         if limit is None and order:
