@@ -211,6 +211,21 @@ def test_insights_and_recommendations_quote_the_numbers():
     assert len(result.insights) <= 4 and len(result.recommendations) <= 3
 
 
+def test_a_correlated_column_the_model_does_not_need_is_named_as_redundant():
+    frame = planted_numeric()
+    rng = np.random.default_rng(9)
+    frame["echo"] = frame["x1"] + rng.normal(scale=0.8, size=len(frame))
+
+    result = key_drivers(frame, "y", {}, **FAST)
+    echo = by_factor(result)["echo"]
+
+    assert result.drivers[0].factor == "x1"
+    assert echo.impact == "Low" and echo.correlation > 0.5
+    assert f"echo (r = {echo.correlation:.2f}) goes with y but adds little" in " ".join(
+        result.insights
+    )
+
+
 def test_wide_frames_keep_the_most_correlated_features():
     rng = np.random.default_rng(6)
     rows = 200
@@ -287,7 +302,7 @@ def test_frame_of_reads_a_repeatable_sample_through_the_logical_types(tmp_path):
 
 def test_frame_of_feeds_key_drivers(tmp_path):
     path = tmp_path / "planted.parquet"
-    duckdb.from_df(planted_numeric(rows=500)).write_parquet(str(path))
+    planted_numeric(rows=500).to_parquet(path)
     specs = [ColumnSpec(c, "DOUBLE", "float") for c in ("x1", "x2", "x3", "x4", "x5", "y")]
 
     frame = frame_of(path, specs, max_rows=400)

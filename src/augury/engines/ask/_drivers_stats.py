@@ -20,7 +20,7 @@ Pearson's r carries a sign. Rows where either side is missing are left out.
 
 Mutual information (scikit-learn's nearest-neighbour estimator, in nats) is computed on
 at most :data:`MI_ROWS` rows drawn with the seed: it costs a neighbour search per
-column, and a few thousand rows rank columns as well as twenty thousand.
+column, and two thousand rows rank columns as well as twenty thousand.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from sklearn.feature_selection import mutual_info_classif, mutual_info_regressio
 
 from ._drivers_prep import Feature, Target
 
-MI_ROWS = 3_000
+MI_ROWS = 2_000
 
 
 def correlation(feature: Feature, target: Target) -> float | None:

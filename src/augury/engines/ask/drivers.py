@@ -49,19 +49,39 @@ import numpy as np
 import pandas as pd
 
 from augury.engines.tabular._query_exec import Limits, session, source_sql
-from augury.engines.tabular.columns import ColumnSpec, view_sql
+from augury.engines.tabular.columns import (
+    ColumnSpec,
+    logical_expr,
+    quote_ident,
+    quote_literal,
+    view_sql,
+)
 
 from ._drivers_model import TIERS, Fitted, fit
-from ._drivers_prep import Feature, Prepared, prepare
+from ._drivers_prep import Feature, Prepared, Target, prepare
 from ._drivers_stats import correlation, mutual_information
 
-__all__ = ["DIRECTION_R", "MAX_FEATURES", "Driver", "Drivers", "frame_of", "key_drivers"]
+__all__ = [
+    "COLUMN_CHUNK",
+    "DIRECTION_R",
+    "MAX_FEATURES",
+    "Driver",
+    "Drivers",
+    "frame_of",
+    "key_drivers",
+]
 
 MAX_FEATURES = 60
 """The most features the model is fitted on; the rest are screened out by correlation."""
 
+COLUMN_CHUNK = 64
+"""The most columns :func:`frame_of` reads in one pass."""
+
 DIRECTION_R = 0.1
 """The smallest ``|r|`` that gives a number's driver a direction."""
+
+OVERLAP_R = 0.5
+"""A Low driver correlated at least this much is named as related but redundant."""
 
 
 @dataclass
@@ -113,14 +133,35 @@ def frame_of(
 
     The sample is drawn from the stored rows before the types are applied (DuckDB's
     reservoir sampling, repeatable with ``seed``), so only the kept rows are parsed and
-    memory holds ``max_rows`` rows whatever the file's size.
+    memory holds ``max_rows`` rows whatever the file's length. A file wider than
+    :data:`COLUMN_CHUNK` columns is read a chunk of columns at a time (DuckDB buffers a
+    row group of every column it reads: 500 columns of 100,000 numbers overflow 512 MB):
+    the sampled row numbers first, then each chunk's values at those rows.
     """
-    sample = (
-        f"(SELECT * FROM {source_sql(path)} "
-        f"USING SAMPLE reservoir({int(max_rows)} ROWS) REPEATABLE ({int(seed)})) AS sample"
-    )
+    if len(specs) <= COLUMN_CHUNK:
+        sample = (
+            f"(SELECT * FROM {source_sql(path)} "
+            f"USING SAMPLE reservoir({int(max_rows)} ROWS) REPEATABLE ({int(seed)})) AS sample"
+        )
+        with session(limits, error_code="QUERY_FAILED") as con:
+            return con.execute(view_sql(sample, specs)).df()
+    source = f"read_parquet({quote_literal(str(path))}, file_row_number = true)"
     with session(limits, error_code="QUERY_FAILED") as con:
-        return con.execute(view_sql(sample, specs)).df()
+        con.execute(
+            f"CREATE TEMP TABLE picked AS SELECT file_row_number AS row FROM {source} "
+            f"USING SAMPLE reservoir({int(max_rows)} ROWS) REPEATABLE ({int(seed)})"
+        )
+        parts = []
+        for i in range(0, len(specs), COLUMN_CHUNK):
+            chunk = specs[i : i + COLUMN_CHUNK]
+            exprs = ", ".join(f"{logical_expr(c)} AS {quote_ident(c.name)}" for c in chunk)
+            parts.append(
+                con.execute(
+                    f"SELECT {exprs} FROM {source} WHERE file_row_number IN "
+                    "(SELECT row FROM picked) ORDER BY file_row_number"
+                ).df()
+            )
+    return pd.concat(parts, axis=1)
 
 
 def key_drivers(
@@ -242,11 +283,48 @@ def _insights(
         ]
     said = [_relation(name, d, shares[d.factor], prepared) for d in strong[:2]]
     said.append(f"The model predicts {name} with {fit_words} ({folds}-fold cross-validation).")
-    weak = [d.factor for d in ranked if d.impact == "Low" and d.importance <= 0.01]
+    overlap = [
+        d
+        for d in ranked
+        if d.impact == "Low" and d.correlation is not None and abs(d.correlation) >= OVERLAP_R
+    ]
+    if overlap:
+        listed = _listing(
+            [f"{d.factor} ({_symbol(d, target)} = {d.correlation:.2f})" for d in overlap]
+        )
+        said.append(
+            f"{listed} {'go' if len(overlap) > 1 else 'goes'} with {name} but "
+            f"{'add' if len(overlap) > 1 else 'adds'} little once the other columns are known "
+            "(impact Low)."
+        )
+    weak = [
+        d.factor for d in ranked if d.impact == "Low" and d.importance <= 0.01 and d not in overlap
+    ]
     if weak:
-        listed = ", ".join(weak[:5]) + (f" and {len(weak) - 5} more" if len(weak) > 5 else "")
-        said.append(f"{listed} barely count: shuffling each changes the score by at most 0.01.")
+        if len(weak) == 1:
+            said.append(f"{weak[0]} barely counts: shuffling it changes the score by at most 0.01.")
+        else:
+            said.append(
+                f"{_listing(weak)} barely count: shuffling any of them changes the score by "
+                "at most 0.01."
+            )
     return said
+
+
+def _listing(items: list[str], most: int = 5) -> str:
+    """ "a, b and c"; past ``most`` items "a, b, c, d, e and 7 more"."""
+    if len(items) > most:
+        return ", ".join(items[:most]) + f" and {len(items) - most} more"
+    if len(items) == 1:
+        return items[0]
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _symbol(driver: Driver, target: Target) -> str:
+    """The correlation's symbol for this pair (see :mod:`._drivers_stats`)."""
+    if driver.kind == "categorical":
+        return "η" if target.task == "regression" else "V"
+    return "r" if target.task == "regression" or len(target.classes) == 2 else "η"
 
 
 def _relation(name: str, driver: Driver, share: float, prepared: Prepared) -> str:
@@ -261,14 +339,13 @@ def _relation(name: str, driver: Driver, share: float, prepared: Prepared) -> st
                 f"{name} = {last} is more likely as {driver.factor} {verb} (r = {r:.2f}); {carries}"
             )
         return f"{name} {verb} with {driver.factor} (r = {r:.2f}); {carries}"
+    if r is None:
+        return carries
+    measure = f"{_symbol(driver, prepared.target)} = {r:.2f}"
     if driver.kind == "categorical" and prepared.target.task == "regression":
         extremes = _group_extremes(driver.factor, prepared)
-        measure = f"η = {r:.2f}" if r is not None else "no correlation"
         return f"{name} differs by {driver.factor} ({measure}{extremes}); {carries}"
-    if r is not None:
-        symbol = "V" if driver.kind == "categorical" else "η"
-        return f"{name} differs with {driver.factor} ({symbol} = {r:.2f}); {carries}"
-    return carries
+    return f"{name} differs with {driver.factor} ({measure}); {carries}"
 
 
 def _group_extremes(factor: str, prepared: Prepared) -> str:
