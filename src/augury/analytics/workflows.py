@@ -36,7 +36,16 @@ def start(session: Session, principal: Principal, settings: Settings, body: Work
     it); the datasets it reads are linked to the job as ``input``.
 
     Raises ``ValidationFailed`` (422, ``details.errors`` as ``[{"loc", "msg", "type"}]``
-    like a malformed body) and ``NotFound`` (404, a dataset the organization lacks)."""
+    like a malformed body) and ``NotFound`` (404, a dataset the organization lacks).
+    The route is thin::
+
+        @router.post("/ai/workflow", status_code=202, response_model=JobRead)
+        def workflow(body: WorkflowCreate, principal: Writer, session: SessionDep,
+                     settings: SettingsDep):
+            return workflows.start(session, principal, settings, body)
+
+    and the caller follows the job (``GET /api/v1/jobs/{id}``: progress, logs, result;
+    ``/jobs/{id}/datasets``: the datasets it read and saved)."""
     steps = [s.model_dump(mode="json") for s in body.steps]
     index = {s["step"]: i for i, s in enumerate(steps)}
     try:
