@@ -24,6 +24,7 @@ import json
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -272,6 +273,18 @@ def machine() -> dict[str, Any]:
     }
 
 
+def engine_commit() -> str:
+    """The commit the engine ran at, ``+dirty`` when ``src/augury/engines/ask`` had
+    changes not yet committed."""
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True)
+        return done.stdout.strip()
+
+    head = git("rev-parse", "--short", "HEAD") or "unknown"
+    return head + ("+dirty" if git("status", "--porcelain", "src/augury/engines/ask") else "")
+
+
 def _pct(x: float | None) -> str:
     return "n/a" if x is None else f"{100 * x:.1f} %"
 
@@ -300,6 +313,7 @@ def doc_section(result: dict[str, Any], sets: list[str]) -> str:
     m = result["machine"]
     dev = result.get("dev")
     n_all = sum(result[s]["n"] for s in sets)
+    n_written = sum(result[s]["n"] for s in sets if s != "dev")
     met = ""
     if dev is not None:
         acc_ok = (dev["accuracy"] or 0) >= TARGETS["dev_accuracy"]
@@ -315,11 +329,12 @@ def doc_section(result: dict[str, Any], sets: list[str]) -> str:
         "with the right table and the right kind of chart, offline (augury's own parser, "
         "no network), and how fast.\n\n"
         f"Command: `{COMMAND}` (figures in `benchmarks/results/ask.json`; "
-        f"{result['date']}; {m['cpu_model'] or 'CPU'}, {m['cpus']} CPUs, Python "
+        f"{result['date']}, engine at `{result.get('engine_commit', '?')}`; "
+        f"{m['cpu_model'] or 'CPU'}, {m['cpus']} CPUs, Python "
         f"{m['python']}; 1-minute load average {m['load_avg_1m']} at the end: other "
         "people's work shared the cores).\n\n" + "\n".join(table_lines(result, sets)) + met + "\n\n"
-        "**Sets.** `dev`: the issue's 15 questions over penguins, barley and iris "
-        "(`../shared/data/ask/`). `tune` and `holdout`: 156 questions written for this "
+        "**Sets.** `dev`: the issue's questions over penguins, barley and iris "
+        f"(`../shared/data/ask/`). `tune` and `holdout`: {n_written} questions written for this "
         "benchmark over fifteen data sets of the `vega_datasets` package "
         "(`benchmarks/ask/questions/`, data in `benchmarks/ask/data/`), phrased as people "
         "ask (group averages, counts with one or two filters, superlatives, top N, "
@@ -350,7 +365,7 @@ def doc_section(result: dict[str, Any], sets: list[str]) -> str:
         "their accuracy is an upper bound; the holdout accuracy, on data sets and "
         "wording its authors have not seen, is the figure that predicts how augury "
         "does on a new data set (and on the held-out set augury is judged on). All "
-        f"{n_all} questions were written by few people, so their phrasing is narrower "
+        f"{n_all} questions were written by one author, so their phrasing is narrower "
         "than real users'.\n"
     )
 
@@ -372,6 +387,7 @@ def main(argv: list[str] | None = None) -> int:
     result.update(
         {
             "command": COMMAND,
+            "engine_commit": engine_commit(),
             "machine": machine(),
             "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
             "wall_s": round(time.perf_counter() - t0, 1),
