@@ -28,7 +28,7 @@ class ProfileDataset:
     def run(self, ctx, params: Params) -> dict:
         from augury.engines.tabular.profile import profile
 
-        with ctx.db.session() as session:
+        with ctx.session() as session:
             version = session.get(DatasetVersion, params.version_id)
             if version is None or version.org_id != ctx.org_id:
                 raise ValueError(f"dataset version {params.version_id} not found")
@@ -60,7 +60,7 @@ class ProfileDataset:
 
     @staticmethod
     def _finish(ctx, version_id: int, result: dict | None, error: str | None) -> None:
-        with ctx.db.session() as session:
+        with ctx.session() as session:
             version = session.get(DatasetVersion, version_id)
             if version is None:  # deleted while it was profiled
                 return
@@ -102,7 +102,7 @@ class MetricsToDataset:
         from augury.metrics import service as metrics_service
         from augury.metrics.models import Metric
 
-        with ctx.db.session() as session:
+        with ctx.session() as session:
             ids = metrics_service.ids_matching(
                 session=session, org_id=ctx.org_id, q=params.expression
             )[: self.MAX_METRICS]
@@ -128,7 +128,7 @@ class MetricsToDataset:
         try:
             with pq.ParquetWriter(raw, schema, compression="zstd") as writer:
                 for done, metric_id in enumerate(ids, start=1):
-                    with ctx.db.session() as session:
+                    with ctx.session() as session:
                         metric = session.get(Metric, metric_id)
                         if metric is None:  # deleted meanwhile
                             continue
@@ -164,7 +164,7 @@ class MetricsToDataset:
         staged.source = "metrics"
         principal = Principal(org_id=ctx.org_id, user_id=ctx.user_id)
         meta = DatasetMeta(name=params.name, description=params.description, tags=params.tags)
-        with ctx.db.session() as session:
+        with ctx.session() as session:
             dataset, version = service.add_version(
                 session=session,
                 principal=principal,

@@ -32,7 +32,7 @@ class RunForecast:
         run_id: int = Field(ge=1, le=2**31 - 1)
 
     def run(self, ctx, params: Params) -> dict:
-        with ctx.db.session() as session:
+        with ctx.session() as session:
             run = session.get(ForecastRun, params.run_id)
             if run is None or run.org_id != ctx.org_id:
                 raise ValueError(f"forecast run {params.run_id} not found")
@@ -46,7 +46,7 @@ class RunForecast:
         failed = 0
         try:
             for done, metric_id in enumerate(ids, start=1):
-                with ctx.db.session() as session:
+                with ctx.session() as session:
                     metric = session.get(Metric, metric_id)
                     if metric is None:  # deleted meanwhile
                         continue
@@ -65,7 +65,7 @@ class RunForecast:
         except BaseException as exc:
             self._finish(ctx.db, params.run_id, "aborted" if _is_abort(exc) else "failed", str(exc))
             raise
-        with ctx.db.session() as session:
+        with ctx.session() as session:
             run = session.get(ForecastRun, params.run_id)
             run.status = "complete"
             run.metrics = len(ids)

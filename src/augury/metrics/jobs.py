@@ -48,7 +48,7 @@ class Backfill:
                 samples=parsed.samples[start : start + params.chunk_size],
                 indices=parsed.indices[start : start + params.chunk_size],
             )
-            with ctx.db.session() as session:
+            with ctx.session() as session:
                 outcome = writer.write(
                     session,
                     org_id=ctx.org_id,

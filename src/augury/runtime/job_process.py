@@ -59,11 +59,13 @@ class JobContext:
         self.in_database = False
 
     @contextlib.contextmanager
-    def _database(self):
-        """A session that an abort does not cut mid-statement: SIGTERM raising inside a
-        driver's wait left the connection with a command in flight, and the job's last
-        write (its outcome) then failed on it. The abort is raised once the session is
-        done, by :meth:`progress`."""
+    def session(self):
+        """A session that an abort does not cut mid-statement; job types use this one.
+
+        SIGTERM raising inside the driver's wait left the connection with a command in
+        flight, and the job's last write (its outcome) then failed on it. An abort that
+        arrives meanwhile is raised by the next :meth:`progress`.
+        """
         self.in_database = True
         try:
             with self.db.session() as session:
@@ -73,7 +75,7 @@ class JobContext:
 
     def progress(self, percent: float, message: str | None = None) -> None:
         """Record progress (0-100) and raise JobAborted if an abort was requested."""
-        with self._database() as session:
+        with self.session() as session:
             session.execute(
                 update(Job)
                 .where(Job.id == self.job_id)
@@ -88,7 +90,7 @@ class JobContext:
             raise JobAborted
 
     def log(self, message: str, level: str = "info") -> None:
-        with self._database() as session:
+        with self.session() as session:
             session.add(JobLog(job_id=self.job_id, level=level, message=message[:10_000]))
 
 
