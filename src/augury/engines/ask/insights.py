@@ -7,9 +7,10 @@ uses):
 
 * a time series (a time key and a measure): the trend, a Theil-Sen slope per period
   (least squares past :data:`_THEIL_SEN_UP_TO` points) whose direction is claimed only
-  when the Mann-Kendall test (Kendall's tau against time) gives p < 0.05, with the
-  change first to last; the peak and the trough with their dates; the largest rise and
-  fall period over period and the compound rate per period;
+  when the Mann-Kendall test (Kendall's tau against time) gives p < 0.05 or the series
+  moved the same way every period, with the change first to last; the peak and the
+  trough with their dates; the largest rise and fall period over period and the
+  compound rate per period;
 * groups (one or two category keys and a measure): the top and bottom groups with
   their share of the total when the measure adds up (a count or a sum), the gap
   between the first two, how concentrated the total is, and outlying groups by a
@@ -186,15 +187,22 @@ def _trend(
         numbers["change_pct"] = (last - first) / abs(first) * 100
         span += f" ({format_percent(float(numbers['change_pct']), signed=True)})"
     subject = _capital(what)
-    if p_value >= _SIGNIFICANT or slope == 0:
+    steps = np.diff(values)
+    # Too few points for the test to reach significance (four give p = 0.08 at best),
+    # a series that moved the same way every period still did rise or fall.
+    every = bool(np.all(steps > 0) or np.all(steps < 0))
+    if (p_value >= _SIGNIFICANT and not every) or slope == 0:
         numbers["direction"] = "flat"
-        text = f"{subject} shows no clear trend over {n} {unit}s (p = {p_value:.2f}), {span}."
+        text = f"{subject} shows no clear trend over {n} {unit}s ({_p(p_value)}), {span}."
+        return Insight("trend", text, numbers, name)
+    numbers["direction"] = "rising" if slope > 0 else "falling"
+    if p_value < _SIGNIFICANT:
+        claim = f"is {numbers['direction']}"
+        evidence = f" ({_p(p_value)})"
     else:
-        numbers["direction"] = "rising" if slope > 0 else "falling"
-        text = (
-            f"{subject} is {numbers['direction']}: {_signed(slope)} per {unit} on average "
-            f"(p = {_p(p_value)}), {span}."
-        )
+        claim = f"{'rose' if slope > 0 else 'fell'} every {unit}"
+        evidence = ""
+    text = f"{subject} {claim}: {_signed(slope)} per {unit} on average{evidence}, {span}."
     return Insight("trend", text, numbers, name)
 
 
@@ -518,7 +526,7 @@ def _signed(value: float) -> str:
 
 
 def _p(value: float) -> str:
-    return "< 0.001" if value < 0.001 else f"{value:.3f}"
+    return "p < 0.001" if value < 0.001 else f"p = {value:.3f}"
 
 
 def _capital(text: str) -> str:
