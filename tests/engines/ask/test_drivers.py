@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from augury.engines.ask.drivers import MAX_FEATURES, Drivers, frame_of, key_drivers
+from augury.engines.ask.drivers import COLUMN_CHUNK, MAX_FEATURES, Drivers, frame_of, key_drivers
 from augury.engines.tabular.columns import ColumnSpec
 from augury.engines.tabular.errors import TableError
 
@@ -298,6 +298,23 @@ def test_frame_of_reads_a_repeatable_sample_through_the_logical_types(tmp_path):
     assert frame_of(path, specs, max_rows=300, seed=1).equals(sample)
     assert not frame_of(path, specs, max_rows=300, seed=2)["n"].equals(sample["n"])
     assert len(frame_of(path, specs, max_rows=10_000)) == 5000
+
+
+def test_frame_of_reads_a_wide_file_in_chunks_with_its_rows_aligned(tmp_path):
+    path = tmp_path / "wide.parquet"
+    columns = ", ".join(f"i * {k} AS c{k:03d}" for k in range(1, COLUMN_CHUNK * 2 + 10))
+    duckdb.sql(f"SELECT i, {columns} FROM range(3000) t(i)").write_parquet(str(path))
+    specs = [ColumnSpec("i", "BIGINT", "integer")] + [
+        ColumnSpec(f"c{k:03d}", "BIGINT", "float") for k in range(1, COLUMN_CHUNK * 2 + 10)
+    ]
+
+    sample = frame_of(path, specs, max_rows=200, seed=3)
+
+    assert list(sample.columns) == [s.name for s in specs]
+    assert len(sample) == 200 and sample["i"].is_unique
+    for k in (1, COLUMN_CHUNK + 1, COLUMN_CHUNK * 2 + 9):
+        assert (sample[f"c{k:03d}"] == sample["i"] * float(k)).all()
+    assert frame_of(path, specs, max_rows=200, seed=3).equals(sample)
 
 
 def test_frame_of_feeds_key_drivers(tmp_path):
