@@ -163,6 +163,16 @@ def test_dates_become_year_month_and_weekday_features():
     assert "highest for Jun" in result.insights[0] or "highest for Jul" in result.insights[0]
 
 
+def test_a_frame_with_nothing_usable_says_so_instead_of_fitting():
+    frame = pd.DataFrame({"id": [f"r{i}" for i in range(40)], "flat": 1, "y": np.arange(40.0)})
+
+    result = key_drivers(frame, "y", {})
+
+    assert result.drivers == [] and result.recommendations == []
+    assert result.skipped == {"id": "identifier", "flat": "constant"}
+    assert result.insights == ["No column of the data can explain y: every one was skipped."]
+
+
 def test_same_seed_same_answer_and_another_seed_same_ranking():
     frame = planted_numeric(rows=400)
 
