@@ -215,6 +215,19 @@ def test_a_time_key_and_a_group_make_one_line_per_group():
     assert spec["encoding"]["color"]["field"] == "weather"
 
 
+def test_rows_of_several_series_are_lines():
+    rows = [
+        ["MSFT", "2000-01-01", 39.81],
+        ["AAPL", "2000-01-01", 25.94],
+        ["MSFT", "2000-02-01", 36.35],
+    ]
+    plan = Plan(select=["symbol", "date", "price"])
+    kind, spec = chart(plan, ["symbol", "date", "price"], ["category", "date", "float"], rows)
+    assert kind == "line"
+    assert spec["encoding"]["x"]["field"] == "date"
+    assert spec["encoding"]["color"]["field"] == "symbol"
+
+
 def test_two_measures_by_group_fold_into_grouped_bars():
     plan = Plan([Measure("mean", "a"), Measure("mean", "b")], group_by=["g"])
     rows = [["x", 1.0, 2.0], ["y", 3.0, 4.0]]
@@ -379,6 +392,8 @@ def test_titles_are_words():
         BY_SPECIES, ["species", "mean_mass"], ["category", "float"], SPECIES_ROWS, title="Mass"
     )
     assert spec["title"] == "Mass"
+    assert column_title(Plan(), "petalLength") == "Petal length"
+    assert column_title(Plan(), "Miles_per_Gallon") == "Miles per Gallon"
     corr = Plan([Measure("corr", "petal_length", other="petal_width")])
     assert column_title(corr, "corr_petal_length_petal_width") == (
         "Correlation of petal length and petal width"

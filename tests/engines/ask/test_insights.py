@@ -183,6 +183,21 @@ def test_the_measure_the_plan_orders_by_is_the_one_described():
     assert found[0].column == "sum_b" and found[0].numbers["group"] == "x"
 
 
+def test_the_group_that_answers_which_is_named():
+    plan = Plan([Measure("count")], group_by=["island"], order=[("count", "desc")], limit=1)
+    (found,) = insights_for(plan, ["island", "count"], ["category", "integer"], [["Biscoe", 168]])
+    assert (found.kind, found.text) == ("top", "Biscoe has the highest number of rows: 168.")
+    (found,) = insights_for(COUNTS, ["island", "count"], ["category", "integer"], [["Dream", 124]])
+    assert (found.kind, found.text) == ("value", "Number of rows for Dream: 124.")
+
+
+def test_a_near_tie_at_the_top_is_said():
+    rows = [["Trebi", 472.8], ["Wisconsin No. 38", 472.73], ["No. 457", 430.17]]
+    plan = Plan([Measure("sum", "yield")], group_by=["variety"])
+    found = by_kind(insights_for(plan, ["variety", "sum_yield"], ["category", "float"], rows))
+    assert found["gap"].text.startswith("Trebi leads Wisconsin No. 38 by only 0.07 total yield")
+
+
 def test_concentration_of_the_total_in_the_top_groups():
     rows = [[f"g{i}", v] for i, v in enumerate([50, 30, 10, 5, 3, 2])]
     found = by_kind(insights_for(COUNTS, ["island", "count"], ["category", "integer"], rows))
@@ -267,7 +282,7 @@ def test_a_correlation_is_worded_by_its_size(r, words):
     assert found.kind == "correlation"
     assert found.numbers["r"] == r
     assert (
-        found.text == f"Petal_length and petal_width show {words} linear correlation (r = {r:.2f})."
+        found.text == f"Petal length and petal width show {words} linear correlation (r = {r:.2f})."
     )
 
 

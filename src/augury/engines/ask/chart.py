@@ -47,6 +47,7 @@ were left out.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -310,6 +311,8 @@ def _auto(shape: Shape) -> str:
             return "line" if shape.time else "bar"
         if k == 1 and m == 2 and not shape.time:
             return "scatter"
+        if k == 2 and m == 1 and shape.time:
+            return "line"  # rows of several series: a date, a symbol, a price
         return "table"
     if k == 1 or (k == 2 and m == 1):
         return "line" if shape.time else "bar"
@@ -718,7 +721,10 @@ def _measure_named(plan: Plan, name: str) -> Measure | None:
 
 
 def _words(name: str | None) -> str:
-    return (name or "").replace("_", " ").replace("-", " ").strip() or "value"
+    """``body_mass_g`` as "body mass g", ``petalLength`` as "petal length"."""
+    text = (name or "").replace("_", " ").replace("-", " ").strip() or "value"
+    split = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", text)
+    return text if split == text else split[:1] + split[1:].lower()
 
 
 def _field(name: str) -> str:

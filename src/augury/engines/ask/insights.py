@@ -46,7 +46,7 @@ from .plan import Measure, Plan, describe
 
 __all__ = ["Insight", "format_number", "format_percent", "insights_for"]
 
-_THEIL_SEN_UP_TO = 400  # pairwise slopes grow as n²; past this, least squares
+_THEIL_SEN_UP_TO = 200  # pairwise slopes grow as n²; past this, least squares
 _SIGNIFICANT = 0.05
 _OUTLIER_Z = 3.5  # Iglewicz and Hoaglin's cut for the modified z-score
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -76,6 +76,8 @@ def insights_for(
     found: list[Insight] = []
     if shape.n_rows == 1 and len(shape.measures) == 1 and not shape.keys:
         found = _single(plan, columns, rows, shape.measures[0])
+    elif shape.n_rows == 1 and len(shape.measures) == 1 and len(shape.keys) == 1:
+        found = _one_group(plan, columns, rows, shape)
     elif shape.time and shape.measures and len(shape.keys) == 1:
         found = _series(plan, columns, rows, shape)
     elif shape.time and shape.measures and len(shape.keys) == 2:
@@ -131,10 +133,31 @@ def _single(plan: Plan, columns: list[str], rows: list[list[Any]], name: str) ->
         return []
     measure = _measure_named(plan, name)
     if measure is not None and measure.fn == "corr":
-        return [_correlation(value, measure.column or "", measure.other or "", name, None)]
+        a, b = (column_title(plan, c or "").lower() for c in (measure.column, measure.other))
+        return [_correlation(value, a, b, name, None)]
     words = describe(plan) if plan.measures else column_title(plan, name).lower()
     text = f"{_capital(words)}: {format_number(value)}."
     return [Insight("value", text, {"value": value}, name)]
+
+
+def _one_group(
+    plan: Plan, columns: list[str], rows: list[list[Any]], shape: Shape
+) -> list[Insight]:
+    """One group's value; the answer to "which has the most" when the plan ranked the
+    groups by the measure and kept the first."""
+    name, key = shape.measures[0], shape.keys[0]
+    value = _number(rows[0][columns.index(name)])
+    if value is None:
+        return []
+    label = _label(rows[0][columns.index(key)])
+    what = column_title(plan, name).lower()
+    numbers: dict[str, float | str] = {"value": value, "group": label}
+    if plan.limit == 1 and plan.order and plan.order[0][0] == name:
+        word = "highest" if plan.order[0][1] == "desc" else "lowest"
+        text = f"{label} has the {word} {what}: {format_number(value)}."
+        return [Insight("top" if word == "highest" else "bottom", text, numbers, name)]
+    text = f"{_capital(what)} for {label}: {format_number(value)}."
+    return [Insight("value", text, numbers, name)]
 
 
 # ---- time series --------------------------------------------------------------------
@@ -360,7 +383,8 @@ def _gap(
     gap = float(values[first] - values[second])
     if gap <= 0:
         return None
-    text = f"{labels[first]} leads {labels[second]} by {format_number(gap)} {what}"
+    only = "only " if gap < 0.01 * abs(float(values[second])) else ""
+    text = f"{labels[first]} leads {labels[second]} by {only}{format_number(gap)} {what}"
     numbers: dict[str, float | str] = {"gap": gap, "first": labels[first], "second": labels[second]}
     if values[second] > 0:
         numbers["gap_pct"] = gap / float(values[second]) * 100
@@ -421,8 +445,8 @@ def _correlation(r: float, a: str, b: str, column: str | None, n: int | None) ->
 def _correlation_of_rows(
     plan: Plan, columns: list[str], rows: list[list[Any]], shape: Shape
 ) -> list[Insight]:
-    a, b = shape.measures[0], shape.measures[1]
-    i, j = columns.index(a), columns.index(b)
+    i, j = columns.index(shape.measures[0]), columns.index(shape.measures[1])
+    a, b = (column_title(plan, m).lower() for m in shape.measures[:2])
     pairs = [
         (x, y)
         for row in rows
