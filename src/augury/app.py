@@ -26,6 +26,7 @@ from augury import __version__
 from augury.accounts.router import auth_router
 from augury.accounts.router import router as accounts_router
 from augury.alerts.router import router as alerts_router
+from augury.analytics.router import router as analytics_router
 from augury.anomalies.router import router as anomalies_router
 from augury.api import errors as api_errors
 from augury.api.middleware import BodyLimitMiddleware, MetricsMiddleware, RequestMetrics
@@ -66,6 +67,7 @@ API_ROUTERS = (
     forecasts_router,
     metrics_router,
     datasets_router,
+    analytics_router,
 )
 """Every domain's routes under /api/v1, in the order they are matched."""
 

@@ -43,6 +43,7 @@ JOB_TYPES = {
     "forecast.csv": "augury.forecasts.jobs:ForecastCsv",
     "datasets.profile": "augury.datasets.jobs:ProfileDataset",
     "datasets.from_metrics": "augury.datasets.jobs:MetricsToDataset",
+    "analytics.workflow": "augury.analytics.jobs:RunWorkflow",
 }
 
 
@@ -80,6 +81,7 @@ def metadata() -> MetaData:
     """Every domain's tables, for Alembic and the tests."""
     import augury.accounts.models
     import augury.alerts.models
+    import augury.analytics.models
     import augury.anomalies.models
     import augury.audit.models
     import augury.datasets.models

@@ -1,0 +1,1 @@
+"""Analytics: questions asked of datasets, saved charts and key drivers (see README.md)."""
