@@ -14,6 +14,7 @@ from augury.engines.ask.chart import (
     MAX_TABLE_ROWS,
     SCHEMA,
     chart_spec,
+    chart_type_asked,
     column_title,
     shape_of,
 )
@@ -427,3 +428,26 @@ def test_shape_reads_keys_from_the_plan_and_listings_from_types():
         Plan(), ["name", "year", "hp"], ["string", "integer", "integer"], [["a", 1970, 130]]
     )
     assert (listing.keys, listing.measures, listing.time) == (("name", "year"), ("hp",), "year")
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("share of days by weather", "arc"),
+        ("What proportion of cars come from each origin?", "arc"),
+        ("penguins by island as a pie", "arc"),
+        ("breakdown of sales by region", "arc"),
+        ("percentage of flights by carrier", "arc"),
+        ("average market share by region", "auto"),
+        ("what proportion of days had rain?", "auto"),
+        ("monthly sales as an area chart", "area"),
+        ("price over time, line chart", "line"),
+        ("horsepower against weight as a scatter plot", "scatter"),
+        ("count by origin as a bar chart", "bar"),
+        ("cars with more than 200 horsepower as a table", "table"),
+        ("average miles per gallon by origin", "auto"),
+        ("what is the scattering of values", "auto"),
+    ],
+)
+def test_the_chart_type_a_question_names(question, kind):
+    assert chart_type_asked(question) == kind

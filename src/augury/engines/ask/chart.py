@@ -14,8 +14,8 @@ a time key (bucket, date, integer year)    ``line`` (``area`` when asked); one l
                                            per group or measure when there are more
 one category key, one measure              ``bar``, sorted as the plan orders it,
                                            horizontal for long or many labels
-a count or total over few categories,      ``arc`` (asked for: a pie; the parser maps
-asked as shares                            "pie" and share words to it)
+a count or total over few categories,      ``arc``, when asked for: a pie, or share
+asked as shares                            words (:func:`chart_type_asked`)
 two keys, one measure                      bars grouped (or stacked) by the second key
 two numeric columns without a key          ``scatter``
 one row, one measure                       ``number``: a big-number card
@@ -61,6 +61,7 @@ __all__ = [
     "THEMES",
     "Shape",
     "chart_spec",
+    "chart_type_asked",
     "column_title",
     "shape_of",
 ]
@@ -226,6 +227,37 @@ def column_title(plan: Plan, name: str) -> str:
         return f"{plan.bucket.unit.capitalize()} of {_words(plan.bucket.column)}"
     text = _words(name)
     return text[:1].upper() + text[1:]
+
+
+_ASKED = (
+    ("arc", r"\b(pie|donut|doughnut)\b|\bbreakdown\b"),
+    ("area", r"\barea\s+(chart|plot|graph)\b"),
+    ("line", r"\bline\s+(chart|plot|graph)\b"),
+    ("scatter", r"\bscatter\s*(plot|chart|graph)?\b"),
+    ("bar", r"\b(bar|column)\s+(chart|plot|graph)\b|\bhistogram\b"),
+    ("table", r"\bas\s+a\s+table\b|\btable\s+of\b"),
+)
+# Share words ask for a pie only over groups: "the proportion of rainy days" is a number.
+_SHARES = r"\bshares?\s+of\b|\bproportions?\b|\bpercent(ages?)?\s+of\b"
+_OVER_GROUPS = r"\b(by|each|per|across|among)\b"
+
+
+def chart_type_asked(question: str) -> str:
+    """The chart type a question names ("as a pie", "share of", "line chart"), or
+    ``"auto"``; for the caller to pass to :func:`chart_spec` when the person chose none.
+
+    Shares are asked with words around them ("share of days", "breakdown"): a column
+    called ``market_share`` alone asks for nothing.
+
+    >>> chart_type_asked("share of days by weather"), chart_type_asked("market share by region")
+    ('arc', 'auto')
+    >>> chart_type_asked("monthly sales as a line chart"), chart_type_asked("sales by region")
+    ('line', 'auto')
+    """
+    text = question.lower()
+    if re.search(_SHARES, text) and re.search(_OVER_GROUPS, text):
+        return "arc"
+    return next((kind for kind, pattern in _ASKED if re.search(pattern, text)), "auto")
 
 
 def chart_spec(
