@@ -10,6 +10,7 @@ import json
 import pytest
 
 from augury.engines.ask.chart import (
+    CHART_TYPES,
     MAX_CHART_ROWS,
     MAX_TABLE_ROWS,
     SCHEMA,
@@ -339,6 +340,16 @@ def test_a_pie_of_averages_falls_back_to_bars_and_says_why():
     )
 
 
+def test_a_pie_of_negative_values_falls_back():
+    plan = Plan([Measure("sum", "profit")], group_by=["region"])
+    rows = [["north", 5.0], ["south", -2.0]]
+    kind, spec = chart(
+        plan, ["region", "sum_profit"], ["category", "float"], rows, chart_type="arc"
+    )
+    assert kind == "bar"
+    assert spec["usermeta"]["note"].startswith("A pie chart cannot show negative values")
+
+
 def test_a_pie_of_many_slices_falls_back():
     rows = [[f"S{i}", i] for i in range(20)]
     kind, spec = chart(COUNTS, ["island", "count"], ["category", "integer"], rows, chart_type="arc")
@@ -451,3 +462,50 @@ def test_shape_reads_keys_from_the_plan_and_listings_from_types():
 )
 def test_the_chart_type_a_question_names(question, kind):
     assert chart_type_asked(question) == kind
+
+
+SHAPES = [
+    (Plan(), ["a"], ["string"], [["x"], [None]]),
+    (Plan(), ["n"], ["integer"], [[1], [2], [None]]),
+    (Plan(), ["n"], ["float"], [[None]]),
+    (Plan(), ["d", "v"], ["datetime", "float"], [["2024-01-01T10:00:00", None], [None, 2.0]]),
+    (Plan(group_by=["g"]), ["g"], ["category"], [["x"], ["y"]]),
+    (
+        Plan([Measure("min", "d")], group_by=["g"]),
+        ["g", "min_d"],
+        ["category", "date"],
+        [["x", "2024-01-01"], ["y", None]],
+    ),
+    (
+        Plan([Measure("count")], group_by=["flag"]),
+        ["flag", "count"],
+        ["boolean", "integer"],
+        [[True, 3], [False, 4], [None, 1]],
+    ),
+    (
+        Plan([Measure("mean", "v"), Measure("max", "v")], bucket=Bucket("d", "quarter")),
+        ["d_quarter", "mean_v", "max_v"],
+        ["date", "float", "float"],
+        [["2024-01-01", 1.0, 2.0], ["2024-04-01", None, 3.0]],
+    ),
+    (
+        Plan([Measure("count")], group_by=["a", "b", "c"]),
+        ["a", "b", "c", "count"],
+        ["category"] * 3 + ["integer"],
+        [["x", "y", "z", 1], ["x", "y", "w", 2]],
+    ),
+    (Plan([Measure("std", "v")]), ["std_v"], ["float"], [[None]]),
+    (Plan([Measure("sum", "v")], group_by=["g"]), ["g", "sum_v"], ["category", "decimal"], []),
+]
+
+
+@pytest.mark.parametrize("case", range(len(SHAPES)))
+def test_every_chart_type_and_theme_on_odd_answers_gives_a_valid_spec(case):
+    """Missing values, booleans, dates as measures, three keys, no rows: every asked
+    type either draws or falls back with a note, never raises."""
+    plan, columns, types, rows = SHAPES[case]
+    for asked in (*CHART_TYPES, "pie", "nonsense"):
+        for theme in ("light", "dark"):
+            kind, spec = chart(plan, columns, types, rows, chart_type=asked, theme=theme)
+            assert kind in CHART_TYPES and kind != "auto"
+            assert kind == asked or asked in ("auto", "pie") or spec["usermeta"]["note"]

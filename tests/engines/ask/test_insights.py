@@ -165,6 +165,20 @@ def test_a_limited_answer_says_its_share_is_of_the_groups_shown():
     )
 
 
+def test_ties_are_said_and_equal_groups_are_not_ranked():
+    rows = [["Adelie", 73], ["Gentoo", 73], ["Chinstrap", 34]]
+    found = by_kind(insights_for(COUNTS, ["island", "count"], ["category", "integer"], rows))
+    assert found["top"].text == (
+        "Adelie and Gentoo share the highest number of rows: 73 (40.6% of the total each)."
+    )
+    assert found["top"].numbers["tied"] == 2
+    assert "gap" not in found
+    same = [["a", 5], ["b", 5], ["c", 5]]
+    found = by_kind(insights_for(COUNTS, ["island", "count"], ["category", "integer"], same))
+    assert list(found) == ["constant"]
+    assert found["constant"].text == "All 3 groups have the same number of rows: 5."
+
+
 def test_averages_get_no_share_of_a_total():
     plan = Plan([Measure("mean", "mass")], group_by=["species"])
     rows = [["Adelie", 3700.66], ["Chinstrap", 3733.09], ["Gentoo", 5076.02]]
@@ -367,3 +381,45 @@ def test_numbers_are_written_for_people():
     assert format_percent(33.333) == "33.3%"
     assert format_percent(1234.5, signed=True) == "+1,234%"
     assert format_percent(0.0312) == "0.031%"
+
+
+ODD = [
+    (Plan(), ["a"], ["string"], [["x"], [None]]),
+    (Plan(), ["n"], ["float"], [[None]]),
+    (Plan(), ["d", "v"], ["datetime", "float"], [["2024-01-01T10:00:00", None], [None, 2.0]]),
+    (Plan(), ["a", "b"], ["float", "float"], [[1.0, 2.0], [1.0, 3.0], [1.0, None]]),
+    (Plan(group_by=["g"]), ["g"], ["category"], [["x"], ["y"]]),
+    (
+        Plan([Measure("min", "d")], group_by=["g"]),
+        ["g", "min_d"],
+        ["category", "date"],
+        [["x", "2024-01-01"], ["y", None]],
+    ),
+    (
+        Plan([Measure("count")], group_by=["flag"]),
+        ["flag", "count"],
+        ["boolean", "integer"],
+        [[True, 0], [False, 0]],
+    ),
+    (
+        Plan([Measure("sum", "v")], bucket=Bucket("d", "week")),
+        ["d_week", "sum_v"],
+        ["date", "float"],
+        [["2024-01-01", 0.0], ["2024-01-08", 5.0], ["2024-01-15", None], ["2024-01-22", -5.0]],
+    ),
+    (
+        Plan([Measure("count")], group_by=["a", "b", "c"]),
+        ["a", "b", "c", "count"],
+        ["category"] * 3 + ["integer"],
+        [["x", "y", "z", 1], ["x", "y", "w", 2]],
+    ),
+    (Plan([Measure("std", "v")]), ["std_v"], ["float"], [[None]]),
+    (Plan([Measure("sum", "v")], group_by=["g"]), ["g", "sum_v"], ["category", "float"], []),
+]
+
+
+@pytest.mark.parametrize("case", range(len(ODD)))
+def test_odd_answers_get_facts_or_nothing_never_an_error(case):
+    for insight in insights_for(*ODD[case]):
+        assert insight.text and insight.numbers
+        assert "nan" not in insight.text.lower() and "inf" not in insight.text.lower()

@@ -282,7 +282,7 @@ def chart_spec(
         notes.append(f"Unknown chart type {chart_type!r}; showing a {_NAMES[auto]} instead.")
         kind = auto
     else:
-        reason = _misfit(kind, shape, plan, rows)
+        reason = _misfit(kind, shape, plan, columns, rows)
         if reason:
             notes.append(f"{reason}; showing a {_NAMES[auto]} instead.")
             kind = auto
@@ -351,7 +351,9 @@ def _auto(shape: Shape) -> str:
     return "table"
 
 
-def _misfit(kind: str, shape: Shape, plan: Plan, rows: list[list[Any]]) -> str | None:
+def _misfit(
+    kind: str, shape: Shape, plan: Plan, columns: list[str], rows: list[list[Any]]
+) -> str | None:
     """Why ``kind`` cannot draw this answer, or ``None`` when it can."""
     k, m = len(shape.keys), len(shape.measures)
     if kind == "table":
@@ -365,13 +367,14 @@ def _misfit(kind: str, shape: Shape, plan: Plan, rows: list[list[Any]]) -> str |
     if kind in ("line", "area") and not (shape.time or shape.keys[0] in shape.numeric_keys):
         return f"A {_NAMES[kind]} needs a time or numeric axis"
     if kind == "arc":
-        return _arc_misfit(shape, plan)
+        values = [r[columns.index(shape.measures[0])] for r in rows] if m else []
+        return _arc_misfit(shape, plan, values)
     if kind == "scatter" and not (m >= 2 or (m and (shape.numeric_keys or shape.time))):
         return "A scatter plot needs two numeric columns"
     return None
 
 
-def _arc_misfit(shape: Shape, plan: Plan) -> str | None:
+def _arc_misfit(shape: Shape, plan: Plan, values: list[Any]) -> str | None:
     if len(shape.keys) != 1 or len(shape.measures) != 1:
         return "A pie chart needs one group and one measure"
     measure = _measure_named(plan, shape.measures[0])
@@ -379,6 +382,8 @@ def _arc_misfit(shape: Shape, plan: Plan) -> str | None:
         return "A pie chart shows shares of a count or a total"
     if shape.n_rows > _FEW_SLICES:
         return f"A pie chart shows at most {_FEW_SLICES} slices"
+    if any(isinstance(v, int | float) and v < 0 for v in values):
+        return "A pie chart cannot show negative values"
     return None
 
 

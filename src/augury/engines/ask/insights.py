@@ -334,12 +334,15 @@ def _groups(plan: Plan, columns: list[str], rows: list[list[Any]], shape: Shape)
         return []
     labels = [p[0] for p in pairs]
     values = np.array([p[1] for p in pairs], dtype=float)
+    what = column_title(plan, name).lower()
+    if np.ptp(values) == 0:
+        text = f"All {len(pairs)} groups have the same {what}: {format_number(float(values[0]))}."
+        return [Insight("constant", text, {"value": float(values[0]), "groups": len(pairs)}, name)]
     measure = _measure_named(plan, name)
     total: float | None = float(values.sum())
     adds_up = measure is not None and measure.fn in _ADDITIVE and bool(np.all(values >= 0))
     if not adds_up or not total:
         total = None
-    what = column_title(plan, name).lower()
     # A limited answer holds only some groups: its total is theirs, not the dataset's.
     of_total = "of the total" if plan.limit is None else f"of the total of these {len(pairs)}"
     order = np.argsort(-values, kind="stable")
@@ -366,12 +369,22 @@ def _rank(
     of_total: str,
 ) -> Insight:
     word = "highest" if kind == "top" else "lowest"
-    text = f"{labels[i]} has the {word} {what}: {format_number(float(values[i]))}"
-    numbers: dict[str, float | str] = {"value": float(values[i])}
+    value = float(values[i])
+    tied = [label for label, v in zip(labels, values, strict=True) if v == value]
+    numbers: dict[str, float | str] = {"value": value}
+    if len(tied) == 1:
+        text = f"{labels[i]} has the {word} {what}: {format_number(value)}"
+    else:
+        names = (
+            f"{len(tied)} groups" if len(tied) > 4 else ", ".join(tied[:-1]) + " and " + tied[-1]
+        )
+        text = f"{names} share the {word} {what}: {format_number(value)}"
+        numbers["tied"] = len(tied)
     if total is not None:
-        numbers["share"] = float(values[i]) / total * 100
+        numbers["share"] = value / total * 100
         numbers["total"] = total
-        text += f" ({format_percent(float(numbers['share']))} {of_total})"
+        each = " each" if len(tied) > 1 else ""
+        text += f" ({format_percent(value / total * 100)} {of_total}{each})"
     numbers["group"] = labels[i]
     return Insight(kind, text + ".", numbers, name)
 
