@@ -14,6 +14,7 @@ helpers they share. The groups are added here, in the order `augury --help` list
 from __future__ import annotations
 
 from augury.cli.app import app
+from augury.cli.ask import ask_app
 from augury.cli.data import data_app
 from augury.cli.db import db_app
 from augury.cli.files import files_app
@@ -29,6 +30,7 @@ __all__ = ["app", "main"]
 # profile.
 app.add_typer(server_app)
 app.add_typer(files_app)
+app.add_typer(ask_app)
 for sub, name in (
     (db_app, "db"),
     (user_app, "user"),

@@ -11,6 +11,13 @@ import importlib
 import pytest
 
 MODULES = [
+    "augury.engines.ask",
+    "augury.engines.ask.context",
+    "augury.engines.ask.embed",
+    "augury.engines.ask.execute",
+    "augury.engines.ask.lexicon",
+    "augury.engines.ask.parser",
+    "augury.engines.ask.plan",
     "augury.engines.ask._drivers_stats",
     "augury.engines.ask.chart",
     "augury.engines.ask.drivers",

@@ -16,8 +16,10 @@ made-up answer.
 ...                    "Adelie,Dream,3500\\n")
 >>> table = load_table(csv)
 >>> answer = ask("average body mass by species", table)
->>> answer.columns, answer.rows, answer.words
-(['species', 'mean_body_mass_g'], [['Adelie', 3625.0], ['Gentoo', 5000.0]], 'mean of body_mass_g by species')
+>>> answer.columns, answer.rows
+(['species', 'mean_body_mass_g'], [['Adelie', 3625.0], ['Gentoo', 5000.0]])
+>>> answer.words
+'mean of body_mass_g by species'
 >>> ask("how many penguins live on Dream?", table).rows
 [[1]]
 """
@@ -36,7 +38,7 @@ from typing import Any
 from augury.engines.tabular.query import Limits
 
 from .context import Table, TableContext, context_of
-from .execute import MAX_ROWS, execute
+from .execute import execute
 from .parser import AskError, Parsed, find_target, parse
 from .plan import Plan, describe, plan_from_dict
 
@@ -201,6 +203,3 @@ def _insight_dict(insight: Any) -> dict[str, Any]:
     if hasattr(insight, "to_dict"):
         return dict(insight.to_dict())
     return dict(vars(insight))
-
-
-_ = MAX_ROWS

@@ -7,8 +7,10 @@ query past the time limit is interrupted: ``QUERY_TIMEOUT``), ``max_rows`` the a
 
 >>> import pathlib, tempfile, duckdb
 >>> from augury.engines.ask.plan import Measure, Plan
+>>> from augury.engines.tabular.columns import ColumnSpec
 >>> path = pathlib.Path(tempfile.mkdtemp()) / "t.parquet"
->>> duckdb.sql("SELECT * FROM (VALUES ('a', 1.0), ('b', 3.0), ('a', 2.0)) t(k, v)").write_parquet(str(path))
+>>> rows = "VALUES ('a', 1.0), ('b', 3.0), ('a', 2.0)"
+>>> duckdb.sql(f"SELECT * FROM ({rows}) t(k, v)").write_parquet(str(path))
 >>> specs = [ColumnSpec("k", "VARCHAR", "category"), ColumnSpec("v", "DOUBLE", "float")]
 >>> result = execute(Plan([Measure("sum", "v")], ["k"]), Table(path, specs))
 >>> result.columns, result.rows
@@ -17,7 +19,7 @@ query past the time limit is interrupted: ``QUERY_TIMEOUT``), ``max_rows`` the a
 
 from __future__ import annotations
 
-from augury.engines.tabular.query import ColumnSpec, Limits, Result, run_query
+from augury.engines.tabular.query import Limits, Result, run_query
 
 from .context import Table
 from .plan import Plan
@@ -40,6 +42,3 @@ def execute(
         with_total=False,
         limits=limits or Limits(),
     )
-
-
-_ = ColumnSpec

@@ -31,7 +31,8 @@ x0.9 for a fuzzy link; ``unlinked`` counts the question's content words nothing 
 >>> def col(name, kind, values=None):
 ...     words, content, unit = describe_name(name)
 ...     return ColumnInfo(name, kind, words, content, unit, values=values)
->>> ctx = TableContext("penguins", ["penguin"], 344, [col("species", "category", ["Adelie", "Gentoo"]),
+>>> ctx = TableContext("penguins", ["penguin"], 344, sampled_rows=344, columns=[
+...     col("species", "category", ["Adelie", "Gentoo"]),
 ...     col("island", "category", ["Biscoe", "Dream"]), col("body_mass_g", "float")])
 >>> ctx.values = {("adelie",): [("species", "Adelie")], ("gentoo",): [("species", "Gentoo")],
 ...               ("biscoe",): [("island", "Biscoe")], ("dream",): [("island", "Dream")]}
@@ -44,12 +45,11 @@ x0.9 for a fuzzy link; ``unlinked`` counts the question's content words nothing 
 >>> parse("average salary", ctx)
 Traceback (most recent call last):
 ...
-augury.engines.ask.parser.AskError: The question names no column of penguins ('salary' matches none).
+augury.engines.ask.parser.AskError: The question names no column of penguins ...
 """
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -125,7 +125,7 @@ class Mention:
 
 
 _RAW = re.compile(
-    r"\d{4}-\d{2}(?:-\d{2})?|(?<![\w.])-?\d+(?:,\d{3})*(?:\.\d+)?%?|\d+(?:\.\d+)?|[^\W\d_]+|>=|<=|[<>=]"
+    r"[^\W\d_][^\W_]*(?:_[^\W_]+)+|\d{4}-\d{2}(?:-\d{2})?|(?<![\w.])-?\d+(?:,\d{3})*(?:\.\d+)?%?|\d+(?:\.\d+)?|[^\W\d_]+|>=|<=|[<>=]"
 )
 FUNCTION = (
     lx.STOPWORDS
@@ -216,7 +216,7 @@ class _Reader:
         bucket, group_mentions = self._grouping()
         plan = self._assemble(bucket, group_mentions)
         for g in plan.group_by + ([plan.bucket.column] if plan.bucket else []):
-            if self.ctx.column(g).distinct and self._may_be_null(g):
+            if self._may_be_null(g):
                 plan.filters.append(Filter(g, "not_null"))
         return Parsed(plan, self._confidence(), self.notes)
 
@@ -224,7 +224,14 @@ class _Reader:
 
     def _tokenize(self, text: str) -> list[Tok]:
         out: list[Tok] = []
+        names = {c.name.lower() for c in self.ctx.columns}
+        pieces: list[str] = []
         for raw in _RAW.findall(text):
+            if "_" in raw and raw.lower() not in names:
+                pieces += _RAW.findall(raw.replace("_", " "))
+            else:
+                pieces.append(raw)
+        for raw in pieces:
             low = raw.lower()
             if re.fullmatch(r"\d{4}-\d{2}(-\d{2})?", low):
                 out.append(Tok(len(out), raw, low, low, "date"))
@@ -402,9 +409,10 @@ class _Reader:
 
     def _column_scores(self, part: list[Tok]) -> list[tuple[float, ColumnInfo]]:
         lemmas = [t.lem for t in part]
-        if all(w in FUNCTION and w not in {"year", "month"} for w in lemmas):
-            if not any(c.words == lemmas for c in self.ctx.columns):
-                return []
+        if all(w in FUNCTION and w not in {"year", "month"} for w in lemmas) and not any(
+            c.words == lemmas for c in self.ctx.columns
+        ):
+            return []
         wanted = {lx.concept(w) for w in lemmas}
         synonym = any(lx.concept(w) != w for w in lemmas)
         scored: list[tuple[float, ColumnInfo]] = []
@@ -414,10 +422,8 @@ class _Reader:
                 continue
             if not wanted <= col.content:
                 continue
-            if wanted == col.content:
-                score = 1.0
-            else:
-                score = 0.55 + 0.35 * len(wanted) / len(col.content)
+            share = len(wanted) / len(col.content)
+            score = 1.0 if wanted == col.content else 0.55 + 0.35 * share
             if synonym and not set(lemmas) <= set(col.words):
                 score *= 0.92
             scored.append((score, col))
@@ -466,7 +472,7 @@ class _Reader:
                 m.role = "filter"
 
     def _link_stems(self) -> None:
-        """"generated" finds ``net_generation``: a shared stem of six letters or more."""
+        """ "generated" finds ``net_generation``: a shared stem of six letters or more."""
         for t in self.toks:
             if not self._content(t) or t.used or len(t.word) < 6:
                 continue
@@ -533,22 +539,14 @@ class _Reader:
             month = lx.MONTHS.get(prev) if k > 0 and not toks[k - 1].used else None
             before = toks[k - 2].word if month and k > 1 else prev
             year = int(t.num or 0)
-            if before in ("between", "from") or (
-                k + 2 < len(toks)
-                and toks[k + 1].word in ("and", "to")
-                and self._is_year(toks[k + 2])
-            ):
-                if k + 2 < len(toks) and self._is_year(toks[k + 2]) and not toks[k + 2].used:
-                    self._year_range(year, int(toks[k + 2].num or 0), [toks[k], toks[k + 2]])
-                    toks[k + 1].used = "time"
-                    if before in ("between", "from"):
-                        toks[k - 1].used = "time"
-                    continue
-            op = {"since": "ge", "after": "gt", "before": "lt", "until": "le", "till": "le"}.get(
-                before, "eq"
-            )
-            if before in ("from",):
-                op = "ge"
+            ranged = k + 2 < len(toks) and toks[k + 1].word in ("and", "to")
+            if ranged and self._is_year(toks[k + 2]) and not toks[k + 2].used:
+                self._year_range(year, int(toks[k + 2].num or 0), [toks[k], toks[k + 2]])
+                toks[k + 1].used = "time"
+                if before in ("between", "from"):
+                    toks[k - 1].used = "time"
+                continue
+            op = _TIME_OPS.get(before, "eq")
             used = [t] + ([toks[k - 1]] if month else [])
             if op != "eq" and k > (2 if month else 1) - 1:
                 used.append(toks[k - (2 if month else 1)])
@@ -728,7 +726,7 @@ class _Reader:
                 )
 
     def _counted_values(self) -> None:
-        """"cars with 4 cylinders": a whole number right before a numeric column."""
+        """ "cars with 4 cylinders": a whole number right before a numeric column."""
         for m in self.mentions:
             k = m.start - 1
             if k < 0 or m.role is not None or m.column.type not in NUMERIC:
@@ -1032,10 +1030,13 @@ class _Reader:
         # a top-N subject that is a category column becomes the group
         if n_top is not None and top_at is not None and not groups:
             subject = self._subject_after(top_at)
-            if subject is not None and subject.column.type in (*TEXT, "boolean"):
-                if not subject.column.identifier or mode is not None:
-                    subject.role = "group"
-                    groups.append(subject)
+            if (
+                subject is not None
+                and subject.column.type in (*TEXT, "boolean")
+                and (not subject.column.identifier or mode is not None)
+            ):
+                subject.role = "group"
+                groups.append(subject)
         self._drop_group_values(groups)
 
         grouped = bool(groups or bucket)
@@ -1105,7 +1106,7 @@ class _Reader:
         return plan
 
     def _concept_measure(self, concept: str) -> None:
-        """"Which species is the heaviest?": the superlative's quantity is the measure."""
+        """ "Which species is the heaviest?": the superlative's quantity is the measure."""
         if any(m.role is None and m.column.type in NUMERIC for m in self.mentions):
             return
         col = self._concept_column(concept)
@@ -1127,11 +1128,16 @@ class _Reader:
         return Measure("corr", a.column.name, b.column.name)
 
     def _mode(self) -> tuple[Mention, str] | None:
-        """"The most common weather": the category counted, its top value first."""
+        """ "The most common weather": the category counted, its top value first."""
         toks = self.toks
         for k, t in enumerate(toks[:-1]):
             nxt = toks[k + 1]
-            if t.word in ("most", "least") and nxt.word in ("common", "frequent", "popular", "usual"):
+            if t.word in ("most", "least") and nxt.word in (
+                "common",
+                "frequent",
+                "popular",
+                "usual",
+            ):
                 subject = self._subject_after(k + 1)
                 if subject is not None and subject.column.type in (*TEXT, "boolean", "integer"):
                     t.used = nxt.used = "top"
@@ -1139,7 +1145,7 @@ class _Reader:
         return None
 
     def _drop_group_values(self, groups: list[Mention]) -> None:
-        """"Number of deaths by type": a lone word that is one of the grouped column's
+        """ "Number of deaths by type": a lone word that is one of the grouped column's
         values names what is counted, not a filter that would leave one group."""
         grouped = {g.column.name for g in groups}
         kept: list[Filter] = []
@@ -1241,8 +1247,10 @@ class _Reader:
             fn = lx.AGGREGATES.get(t.word)
             if fn is not None and not t.used:
                 adjective = t.word not in ("maximum", "minimum", "max", "min")
-                if adjective and t.word in lx.SUPERLATIVES and (
-                    picks_one or (grouped and self._which_like())
+                if (
+                    adjective
+                    and t.word in lx.SUPERLATIVES
+                    and (picks_one or (grouped and self._which_like()))
                 ):
                     k -= 1
                     continue
@@ -1287,7 +1295,7 @@ class _Reader:
         )
 
     def _ranked_rows(self, n_top: int | None, sup: tuple[str, str | None] | None) -> bool:
-        """"top 5 cars by horsepower", "which car has the highest mpg": rows ranked,
+        """ "top 5 cars by horsepower", "which car has the highest mpg": rows ranked,
         not groups, where the subject is the dataset's own noun (or an identifier)."""
         if n_top is None and sup is None:
             return False
@@ -1363,15 +1371,17 @@ class _Reader:
     def _check_ambiguous(self, m: Mention) -> None:
         if m.alternatives:
             names = [m.column.name, *m.alternatives]
+            shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
             raise AskError(
                 "ambiguous",
-                f"'{m.how}' could be any of {', '.join(names)}; name the column you mean.",
-                names,
+                f"'{m.how}' could be any of {shown}; name the column you mean.",
+                names[:50],
                 word=m.how,
             )
 
     def _may_be_null(self, name: str) -> bool:
-        return True
+        col = self.ctx.column(name)
+        return col.nulls > 0 or self.ctx.sampled_rows < self.ctx.rows
 
     def no_column(self) -> AskError:
         loose = [t.raw for t in self.toks if self._content(t) and not t.used]
@@ -1407,6 +1417,16 @@ class _Reader:
         return round(max(0.0, min(1.0, score)), 3)
 
 
+_TIME_OPS = {
+    "since": "ge",
+    "from": "ge",
+    "after": "gt",
+    "before": "lt",
+    "until": "le",
+    "till": "le",
+}
+
+
 def _number_value(t: Tok) -> int | float:
     value = float(t.num or 0)
     return int(value) if value.is_integer() and "." not in t.raw else value
@@ -1416,10 +1436,3 @@ def _next_day(iso: str) -> str:
     import datetime as dt
 
     return (dt.date.fromisoformat(iso) + dt.timedelta(days=1)).isoformat()
-
-
-def _unused(*_: Any) -> None:
-    return None
-
-
-_ = math
