@@ -120,6 +120,8 @@ def test_a_number_before_a_column_is_its_value(ctx):
         ("average temp_max since 2014", [("ge", "2014-01-01")]),
         ("average temp_max before 2013", [("lt", "2013-01-01")]),
         ("average temp_max between 2013 and 2014", [("ge", "2013-01-01"), ("lt", "2015-01-01")]),
+        ("average temp_max in Q2 2014", [("ge", "2014-04-01"), ("lt", "2014-07-01")]),
+        ("average temp_max in December 2014", [("ge", "2014-12-01"), ("lt", "2015-01-01")]),
     ],
 )
 def test_dates(ctx, question, filters):
@@ -254,6 +256,11 @@ def test_unknown_column_names_the_candidates(ctx):
     assert error.details["reason"] == "no_column"
     assert "body_mass_g" in error.details["candidates"]
     assert "salary" in error.details["words"]
+
+
+def test_an_aggregate_with_nothing_to_aggregate_is_refused(ctx):
+    error = refused(ctx, "penguins", "median order value by species")
+    assert error.details["reason"] == "no_column"
 
 
 def test_ambiguous_word_names_both_columns(ctx):

@@ -71,6 +71,24 @@ EMBED_MARGIN = 0.06
 TIE = 0.02
 ROW_NOUNS = frozenset(
     {"row", "record", "entry", "observation", "item", "case", "sample", "line", "thing", "one"}
+    | {"order", "transaction", "event", "purchase", "sale", "incident"}
+)
+NOMINAL_AGGREGATES = frozenset(
+    {
+        "average",
+        "mean",
+        "avg",
+        "sum",
+        "total",
+        "median",
+        "std",
+        "stdev",
+        "stddev",
+        "maximum",
+        "minimum",
+        "max",
+        "min",
+    }
 )
 TREND_WORDS = frozenset({"over_time", "trend", "evolution", "timeline", "history", "evolve"})
 RANK_WORDS = frozenset({"by", "on", "for"})
@@ -125,7 +143,7 @@ class Mention:
 
 
 _RAW = re.compile(
-    r"[^\W\d_][^\W_]*(?:_[^\W_]+)+|\d{4}-\d{2}(?:-\d{2})?|(?<![\w.])-?\d+(?:,\d{3})*(?:\.\d+)?%?|\d+(?:\.\d+)?|[^\W\d_]+|>=|<=|[<>=]"
+    r"[qQ][1-4]\b|[^\W\d_][^\W_]*(?:_[^\W_]+)+|\d{4}-\d{2}(?:-\d{2})?|(?<![\w.])-?\d+(?:,\d{3})*(?:\.\d+)?%?|\d+(?:\.\d+)?|[^\W\d_]+|>=|<=|[<>=]"
 )
 FUNCTION = (
     lx.STOPWORDS
@@ -537,6 +555,10 @@ class _Reader:
                 continue
             prev = toks[k - 1].word if k > 0 else ""
             month = lx.MONTHS.get(prev) if k > 0 and not toks[k - 1].used else None
+            months = 1
+            quarter = re.fullmatch(r"q([1-4])", prev)
+            if quarter and not toks[k - 1].used:
+                month, months = 3 * int(quarter.group(1)) - 2, 3
             before = toks[k - 2].word if month and k > 1 else prev
             year = int(t.num or 0)
             ranged = k + 2 < len(toks) and toks[k + 1].word in ("and", "to")
@@ -550,7 +572,7 @@ class _Reader:
             used = [t] + ([toks[k - 1]] if month else [])
             if op != "eq" and k > (2 if month else 1) - 1:
                 used.append(toks[k - (2 if month else 1)])
-            self._year_filter(year, month, op, used)
+            self._year_filter(year, month, op, used, months)
         for t in toks:
             if t.kind == "date" and not t.used:
                 self._date_filter(t)
@@ -590,7 +612,9 @@ class _Reader:
         times = self.ctx.time_columns
         return times[0] if times else None
 
-    def _year_filter(self, year: int, month: int | None, op: str, used: list[Tok]) -> None:
+    def _year_filter(
+        self, year: int, month: int | None, op: str, used: list[Tok], months: int = 1
+    ) -> None:
         col = self._time_target()
         if col is None:
             return
@@ -606,11 +630,11 @@ class _Reader:
             self.notes.append(f"'{text}' read as {col.name} {op} {year}")
             return
         start = f"{year:04d}-{month or 1:02d}-01"
-        end = (
-            f"{year + 1:04d}-01-01"
-            if month is None or month == 12
-            else f"{year:04d}-{month + 1:02d}-01"
-        )
+        if month is None:
+            end = f"{year + 1:04d}-01-01"
+        else:
+            after = year * 12 + month - 1 + months
+            end = f"{after // 12:04d}-{after % 12 + 1:02d}-01"
         if op == "eq":
             self.filters += [Filter(col.name, "ge", start), Filter(col.name, "lt", end)]
         elif op in ("ge",):
@@ -775,6 +799,9 @@ class _Reader:
         if concept is not None:
             col = self._concept_column(concept)
             if col is not None:
+                for m in self.mentions:
+                    if m.column is col and m.role is None:
+                        m.role = "filter"
                 return col
         numeric = [m for m in self.mentions if m.column.type in NUMERIC and m.role != "group"]
         before = [m for m in numeric if m.end <= k and self._only_glue(m.end, k)]
@@ -1101,9 +1128,16 @@ class _Reader:
             return self._listing_plan(n_top, top_dir, sup)
         if not measures and (counting or not self._listing_verb()):
             measures.append(Measure("count"))
+        if not any(m.column for m in measures) and self._lost_aggregate():
+            raise self.no_column()
         plan = Plan(measures, group_by, bucket, list(self.filters), order, limit, None)
         self._sort_words(plan)
         return plan
+
+    def _lost_aggregate(self) -> bool:
+        """ "median order value by region" with no column for "order value": the aggregate
+        asked for has nothing to aggregate, so counting rows instead would be made up."""
+        return any(t.word in NOMINAL_AGGREGATES and t.used is None for t in self.toks)
 
     def _concept_measure(self, concept: str) -> None:
         """ "Which species is the heaviest?": the superlative's quantity is the measure."""
