@@ -77,6 +77,15 @@ MAX_TABLE_ROWS = 200
 NUMERIC = ("integer", "float", "decimal")
 _TIME_TYPES = ("date", "datetime")
 _ALIASES = {"pie": "arc", "donut": "arc", "column": "bar", "point": "scatter", "kpi": "number"}
+_NAMES = {
+    "line": "line chart",
+    "area": "area chart",
+    "bar": "bar chart",
+    "arc": "pie chart",
+    "scatter": "scatter plot",
+    "number": "number",
+    "table": "table",
+}
 _FEW_SLICES = 12  # more slices than this make a pie unreadable
 _LONG_LABEL = 12  # characters: longer category labels turn bars horizontal
 _MANY_BARS = 15
@@ -311,17 +320,6 @@ def chart_spec(
     if notes:
         spec["usermeta"]["note"] = " ".join(notes)
     return kind, spec
-
-
-_NAMES = {
-    "line": "line chart",
-    "area": "area chart",
-    "bar": "bar chart",
-    "arc": "pie chart",
-    "scatter": "scatter plot",
-    "number": "number",
-    "table": "table",
-}
 
 
 def _auto(shape: Shape) -> str:
