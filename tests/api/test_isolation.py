@@ -131,6 +131,21 @@ def _make_dataset(client, a):
     return r.json()["id"]
 
 
+def _make_chart(client, a):
+    _make_dataset(client, a)
+    body = {"query": "total units by region", "data_source": "secret_sales", "save": True}
+    return client.post("/api/v1/analytics/chart", json=body, headers=a.headers).json()["chart_id"]
+
+
+def _make_analysis(client, a):
+    rows = "".join(f"{i},{i % 7},{2 * i + i % 3}\n" for i in range(40))
+    files = {"file": ("drivers.csv", ("x,noise,y\n" + rows).encode())}
+    client.post("/api/v1/datasets", data={"name": "secret_drivers"}, files=files, headers=a.headers)
+    body = {"query": "what drives y?", "data_source": "secret_drivers", "target": "y"}
+    r = client.post("/api/v1/ai/intelligent-analysis", json=body, headers=a.headers)
+    return r.json()["id"]
+
+
 # name: (create in A, list path, [(method, path template, json)] that must 404 for B)
 RESOURCES = {
     "job": (
@@ -277,6 +292,21 @@ RESOURCES = {
             ("GET", "/api/v1/datasets/{id}/download", None),
             ("POST", "/api/v1/datasets/{id}/query?format=csv", {}),
         ],
+    ),
+    "chart": (
+        _make_chart,
+        "/api/v1/analytics/charts",
+        [
+            ("GET", "/api/v1/analytics/chart/{id}", None),
+            ("PUT", "/api/v1/analytics/chart/{id}", {"title": "pwned"}),
+            ("DELETE", "/api/v1/analytics/chart/{id}", None),
+            ("GET", "/api/v1/analytics/chart/{id}/data", None),
+        ],
+    ),
+    "analysis": (
+        _make_analysis,
+        "/api/v1/ai/intelligent-analysis",
+        [("GET", "/api/v1/ai/intelligent-analysis/{id}", None)],
     ),
     "organization": (
         lambda c, a: a.org_id,

@@ -86,6 +86,8 @@ MAKERS = {
     "feedback_id": iso._make_feedback,
     "metric_id": iso._make_metric,
     "task_id": iso._make_forecast,
+    "chart_id": iso._make_chart,
+    "analysis_id": iso._make_analysis,
 }
 
 
