@@ -117,7 +117,10 @@ def ask(
     else:
         parsed = Parsed(plan, 1.0, ["the plan was given, not read from the question"])
     result = execute(parsed.plan, table, limits)
-    kind, spec = _chart(parsed.plan, result.columns, result.types, result.rows, chart_type)
+    asked = chart_type
+    if asked == "auto" and plan is None:
+        asked = _chart_asked(question)
+    kind, spec = _chart(parsed.plan, result.columns, result.types, result.rows, asked)
     return Answer(
         question=question,
         columns=result.columns,
@@ -189,6 +192,15 @@ def _chart(
     except ImportError:  # the chart module is optional for the engine to answer
         return "table", {}
     return chart_spec(plan, columns, types, rows, chart_type=chart_type)
+
+
+def _chart_asked(question: str) -> str:
+    """The chart the question names ("as a pie", "share of days"), else auto."""
+    try:
+        from .chart import chart_type_asked
+    except ImportError:
+        return "auto"
+    return chart_type_asked(question)
 
 
 def _insights(plan: Plan, columns: list[str], types: list[str], rows: list[list[Any]]) -> list[Any]:
