@@ -6,7 +6,7 @@
  */
 
 import { api } from "../api.js";
-import { $, clear, h, newestOnly, show } from "../dom.js";
+import { $, append, clear, h, newestOnly, show } from "../dom.js";
 import { fmtCount } from "../format.js";
 import { badge } from "../badges.js";
 import { showError, toast } from "../toast.js";
@@ -211,6 +211,7 @@ function askPage(me) {
     try {
       const answer = await api("/analytics/chart", { method: "POST", body });
       if (stale()) return null;
+      if (o.reading) Object.assign(answer, o.reading);
       render(answer);
       if (answer.chart_id) state.chartId = answer.chart_id;
       writeUrl();
@@ -270,8 +271,8 @@ function askPage(me) {
     }
     show($("#ask-problem"), false);
     show($("#ask-answer"), true);
+    // The question box is left alone: a person may be typing the next question.
     $("#answer-question").textContent = answer.question;
-    $("#ask-q").value = answer.question;
     const rows = answer.rows || [];
     const meta = [datasetName(answer.dataset_id || state.datasetId)];
     if (answer.version) meta.push("version " + answer.version);
@@ -279,7 +280,7 @@ function askPage(me) {
     if (answer.elapsed_ms !== undefined) meta.push(fmtCount(Math.round(answer.elapsed_ms)) + " ms");
     if (answer.engine && answer.engine !== "offline") meta.push("read by " + answer.engine);
     $("#answer-meta").textContent = meta.join(" · ");
-    clear($("#answer-confidence")).append(confidenceBadge(answer.confidence));
+    append(clear($("#answer-confidence")), confidenceBadge(answer.confidence));
     $("#answer-chart-type").value = state.chartType;
     drawChart();
     renderInsights(answer.insights || []);
@@ -351,7 +352,9 @@ function askPage(me) {
   });
   $("#answer-chart-type").addEventListener("change", (ev) => {
     state.chartType = ev.target.value;
-    if (state.answer) ask(state.answer.question, state.answer.plan);
+    const a = state.answer;
+    // Only the drawing changes: the answer keeps how its question was read.
+    if (a) ask(a.question, a.plan, { reading: { confidence: a.confidence, notes: a.notes, engine: a.engine, words: a.words } });
   });
 
   // --- the plan, editable ---
@@ -387,9 +390,11 @@ function askPage(me) {
     return h("button", { type: "button", class: "plan-x", "aria-label": label, title: label, "data-testid": "plan-remove", onclick }, "×");
   }
 
-  function chip(kind, key, label, ...controls) {
+  /** One part of the plan: its label, its controls, and (last of `parts`) its remove button. */
+  function chip(kind, key, label, ...parts) {
+    const flat = parts.flat().filter(Boolean);
     return h("div", { class: "plan-chip plan-" + kind, "data-testid": "plan-" + kind, "data-key": key, role: "group", "aria-label": label },
-      h("span", { class: "plan-chip-label" }, label), controls);
+      h("span", { class: "plan-chip-label" }, label), h("div", { class: "plan-controls" }, flat.slice(0, -1)), flat[flat.length - 1]);
   }
 
   function sel(key, label, pairs, value, onChange) {
@@ -592,14 +597,13 @@ function askPage(me) {
     const first = state.columns[0] ? state.columns[0].name : "";
     const firstNumber = (state.columns.find((c) => NUMERIC_TYPES.has(c.type)) || {}).name;
     const firstTime = (state.columns.find((c) => TIME_TYPES.has(c.type)) || {}).name;
-    const adds = clear($("#plan-add"));
-    adds.append(
+    append(clear($("#plan-add")), [
       addButton("measure", "plan-add-measure", () => p.measures.push(firstNumber ? { fn: "mean", column: firstNumber } : { fn: "count" })),
       addButton("group", "plan-add-group", () => p.group_by.push((state.columns.find((c) => !NUMERIC_TYPES.has(c.type) && !p.group_by.includes(c.name)) || { name: first }).name)),
       firstTime && !p.bucket ? addButton("time bucket", "plan-add-bucket", () => { p.bucket = { column: firstTime, unit: "month" }; }) : null,
       addButton("filter", "plan-add-filter", () => p.filters.push({ column: first, op: "eq", value: "" })),
       addButton("order", "plan-add-order", () => p.order.push([outputNames(p)[0], "desc"])),
-      p.limit === null || p.limit === undefined ? addButton("limit", "plan-add-limit", () => { p.limit = 10; }) : null);
+      p.limit === null || p.limit === undefined ? addButton("limit", "plan-add-limit", () => { p.limit = 10; }) : null]);
     if (focused) {
       const again = rows.querySelector("[data-focus='" + CSS.escape(focused) + "']");
       if (again) again.focus();
@@ -634,7 +638,12 @@ function askPage(me) {
   $("#save-cancel").addEventListener("click", () => saveDialog.close());
   onSubmit($("#save-form"), async (fd) => {
     const title = text(fd, "title") || state.answer.question.slice(0, 200);
-    const saved = await ask(state.answer.question, state.answer.plan, { save: true, options: { title, theme: text(fd, "theme") || "light" } });
+    const a = state.answer;
+    const saved = await ask(a.question, a.plan, {
+      save: true,
+      options: { title, theme: text(fd, "theme") || "light" },
+      reading: { confidence: a.confidence, notes: a.notes, engine: a.engine, words: a.words },
+    });
     saveDialog.close();
     if (saved && saved.chart_id) toast("Saved as “" + title + "”. Find it under Saved charts.", "success");
   });
@@ -657,6 +666,7 @@ function askPage(me) {
         await pickDataset(c.dataset_id);
       }
       render(answer);
+      $("#ask-q").value = answer.question;
       state.chartId = id;
       document.title = (c.title || answer.question) + " · augury";
       writeUrl();
