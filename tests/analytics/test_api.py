@@ -388,3 +388,26 @@ def test_benchmark_figures_prefer_the_held_out_set(tmp_path):
     path.write_text(json.dumps({"dev": {"accuracy": 0.9, "p50_ms": 12.5}}))
     assert benchmark_figures.__wrapped__(path)["measured_on"] == "dev"
     assert benchmark_figures(tmp_path / "missing.json")["accuracy"] is None
+
+
+def test_a_workflow_is_queued_as_a_job(client, account):
+    body = {
+        "workflow_name": "units trend",
+        "data_source": "sales",
+        "steps": [
+            {"step": 1, "type": "trend_analysis", "parameters": {"column": "units"}},
+            {"step": 2, "type": "forecasting", "depends_on": [1]},
+        ],
+    }
+    r = client.post("/api/v1/ai/workflow", json=body, headers=account.headers)
+    assert r.status_code == 202, r.text
+    job = r.json()
+    assert job["type"] == "analytics.workflow" and job["status"] == "pending"
+    links = client.get(f"/api/v1/jobs/{job['id']}/datasets", headers=account.headers).json()
+    assert links["items"] == [{"role": "input", "dataset_id": account.dataset_id, "version": 1}]
+
+    cycle = {**body, "steps": [{**body["steps"][0], "depends_on": [2]}, body["steps"][1]]}
+    r = client.post("/api/v1/ai/workflow", json=cycle, headers=account.headers)
+    assert r.status_code == 422, r.text
+    viewer = invite_and_join(client, account, "viewer")
+    assert client.post("/api/v1/ai/workflow", json=body, headers=viewer.headers).status_code == 403

@@ -13,14 +13,14 @@ from pydantic import BaseModel, Field
 
 from augury.schemas import StrictModel
 
+MAX_ID = 2**31 - 1
 ChartType = Literal["auto", "bar", "line", "area", "arc", "scatter", "number", "table"]
 Theme = Literal["light", "dark"]
 ExportFormat = Literal["png", "svg", "pdf", "csv", "json"]
 DEFAULT_EXPORTS: tuple[ExportFormat, ...] = ("png", "csv")
-MAX_ID = 2**31 - 1
 
 DataSource = Annotated[
-    int | str,
+    Annotated[int, Field(ge=1, le=MAX_ID)] | Annotated[str, Field(min_length=1, max_length=200)],
     Field(
         description="The dataset: its id, or its name.",
         json_schema_extra={"examples": ["sales", 12]},
