@@ -267,8 +267,13 @@ def test_ambiguous_word_names_both_columns(ctx):
     error = refused(ctx, "iris", "average length by species")
     assert error.details["reason"] == "ambiguous"
     assert set(error.details["candidates"]) == {"sepalLength", "petalLength"}
-    error = refused(ctx, "seattle_weather", "monthly average temperature in 2014")
-    assert set(error.details["candidates"]) == {"temp_max", "temp_min"}
+
+
+def test_a_word_that_fits_both_ends_of_a_range_measures_both(ctx):
+    # temp_max and temp_min are one quantity as a range: both are answered, not refused.
+    plan = plan_of(ctx, "seattle_weather", "monthly average temperature in 2014")
+    assert plan.measures == [Measure("mean", "temp_max"), Measure("mean", "temp_min")]
+    assert plan.bucket is not None and plan.bucket.unit == "month"
 
 
 def test_a_direction_word_settles_max_and_min_columns(ctx):

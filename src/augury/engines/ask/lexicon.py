@@ -576,6 +576,11 @@ UNITS = frozenset(
         "ml",
     ]
 )
+EXTREMA = frozenset(
+    {"max", "min", "maximum", "minimum", "high", "low", "highest", "lowest", "upper", "lower"}
+)
+"""Words that make a column one end of a range (``temp_max``, ``Low``)."""
+
 CONNECTORS = frozenset({"in", "per", "of", "the", "a", "and", "to", "by", "at", "no"})
 
 COUNT_WORDS = frozenset({"how_many", "number_of", "count", "counts", "frequency"})

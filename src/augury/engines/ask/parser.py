@@ -1102,10 +1102,10 @@ class _Reader:
                     continue
             m.role = "measure"
             m.fn = fn
-            self._check_ambiguous(m)
-            measure = Measure(fn, m.column.name)
-            if measure not in measures:
-                measures.append(measure)
+            for name in self._range_pair(m) or self._check_ambiguous(m) or [m.column.name]:
+                measure = Measure(fn, name)
+                if measure not in measures:
+                    measures.append(measure)
 
         if rows_counted:
             measures.insert(0, Measure("count"))
@@ -1401,6 +1401,26 @@ class _Reader:
             plan.order = [(plan.measures[0].name, direction)]
 
     # -- checks and scores -------------------------------------------------------
+
+    def _range_pair(self, m: Mention) -> list[str] | None:
+        """ "Average temperature" over ``temp_max`` and ``temp_min``: the same quantity
+        measured as a range, so the answer shows both (said in the notes) rather than
+        picking one or refusing. Only for columns whose names differ by nothing but
+        an extremum word; "length" over sepal and petal lengths stays ambiguous."""
+        if not m.alternatives or len(m.alternatives) > 2:
+            return None
+        cols = [m.column, *(self.ctx.column(a) for a in m.alternatives)]
+        if any(c.type not in NUMERIC for c in cols):
+            return None
+        rest = {c.content - lx.EXTREMA for c in cols}
+        marks = [c.content & lx.EXTREMA for c in cols]
+        if len(rest) != 1 or not next(iter(rest)) or not all(marks):
+            return None
+        self.assumed += 1
+        names = [c.name for c in cols]
+        self.notes = [n for n in self.notes if n != f"'{m.how}' read as {m.column.name}"]
+        self.notes.append(f"'{m.how}' read as each of {', '.join(names)}")
+        return names
 
     def _check_ambiguous(self, m: Mention) -> None:
         if m.alternatives:
