@@ -1102,7 +1102,11 @@ class _Reader:
                     continue
             m.role = "measure"
             m.fn = fn
-            for name in self._range_pair(m) or self._check_ambiguous(m) or [m.column.name]:
+            names = self._range_pair(m)
+            if names is None:
+                self._check_ambiguous(m)
+                names = [m.column.name]
+            for name in names:
                 measure = Measure(fn, name)
                 if measure not in measures:
                     measures.append(measure)
