@@ -23,7 +23,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.fixtures.factories import invite_and_join, signup
-from tests.web.conftest import HTTP_TIMEOUT_S
+from tests.web.conftest import HTTP_TIMEOUT_S, wait_js
 from tests.web.test_ui import api, browser, ui  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.browser
@@ -60,8 +60,11 @@ def by_species(records: list[dict], fn) -> dict[str, float]:
     return {k: fn(v) for k, v in groups.items()}
 
 
-def upload_profiled(api, account) -> tuple[int, list[dict]]:  # noqa: F811
-    content, records = penguins()
+def upload_profiled(api, account, content: bytes | None = None) -> tuple[int, list[dict]]:  # noqa: F811
+    """Upload penguins (or `content` as its next version) and wait for its profile."""
+    records: list[dict] = []
+    if content is None:
+        content, records = penguins()
     r = api.post(
         "/api/v1/datasets",
         files={"file": ("penguins.csv", content, "text/csv")},
@@ -262,5 +265,47 @@ def test_a_viewer_asks_switches_the_chart_but_cannot_save(ui, api):  # noqa: F81
     page.press("[data-testid=ask-q]", "Enter")
     expect(page.get_by_test_id("vl-number-value")).to_have_text(str(len(records)))
     ui.shot("ask-number")
+
+    # On a phone the chart is drawn again to its narrower box.
+    page.fill("[data-testid=ask-q]", "average body mass by species")
+    page.press("[data-testid=ask-q]", "Enter")
+    bars = page.locator("[data-testid=answer-chart] svg[data-testid=vl-chart]")
+    expect(bars.locator("[data-testid=vl-bar]")).to_have_count(3)
+    page.set_viewport_size({"width": 390, "height": 844})
+    wait_js(page, "document.querySelector('[data-testid=vl-chart]').getAttribute('width') < 390")
+    ui.shot("ask-390")
     ui.assert_no_error_toast()
     ui.assert_only_local()
+
+
+def test_a_saved_chart_whose_column_is_gone_shows_as_saved_and_says_why(ui, api):  # noqa: F811
+    account = signup(api, org="Changing Birds")
+    dataset_id, records = upload_profiled(api, account)
+    r = api.post(
+        "/api/v1/analytics/chart",
+        json={
+            "query": "average body mass by species",
+            "data_source": dataset_id,
+            "save": True,
+            "options": {"title": "Mass by species"},
+        },
+        headers=account.headers,
+    )
+    assert r.status_code == 201, r.text
+    chart_id = r.json()["chart_id"]
+    # The next version drops the measured column.
+    content, _ = penguins()
+    lines = [",".join(line.split(",")[:-1]) for line in content.decode().splitlines()]
+    upload_profiled(api, account, "\n".join(lines).encode())
+
+    page = ui.page
+    ui.login_as(account, f"/ask?chart={chart_id}")
+    note = page.get_by_test_id("answer-note")
+    expect(note).to_contain_text("This chart no longer runs on version 2")
+    expect(note).to_contain_text("Shown as it was saved.")
+    chart = page.locator("[data-testid=answer-chart] svg[data-testid=vl-chart]")
+    expect(chart.locator("[data-testid=vl-bar]")).to_have_count(3)
+    expect(page.get_by_test_id("answer-question")).to_have_text("average body mass by species")
+    expect(page.get_by_test_id("ask-q")).to_have_value("average body mass by species")
+    ui.shot("ask-saved-stale")
+    ui.assert_no_error_toast()

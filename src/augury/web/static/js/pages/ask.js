@@ -304,6 +304,7 @@ function askPage(me) {
     if (drawn.kind === "table" || drawn.kind === "unsupported") clear(box);
     show(box, drawn.kind !== "table" && drawn.kind !== "unsupported");
     const noteEl = $("#answer-note");
+    noteEl.classList.remove("answer-stale");
     noteEl.textContent = [note, extra].filter(Boolean).join(" ");
     show(noteEl, !!noteEl.textContent);
   }
@@ -654,18 +655,14 @@ function askPage(me) {
     try {
       const c = await api("/analytics/chart/" + id);
       const answer = Object.assign({}, c, { question: c.question || c.query, dataset_id: c.dataset_id });
-      if (c.error && !c.rows) {
-        const err = typeof c.error === "object" ? c.error : { message: String(c.error) };
-        problem({ status: 422, code: err.code, message: "This saved chart no longer runs: " + (err.message || "its dataset changed."), details: err.details || {} }, answer.question);
-        return;
-      }
-      state.chartType = c.chart_type || "auto";
+      state.chartType = c.requested_type || "auto";
       if (c.dataset_id && c.dataset_id !== state.datasetId) {
         state.datasetId = c.dataset_id;
         $("#ask-dataset").value = String(c.dataset_id);
         await pickDataset(c.dataset_id);
       }
       render(answer);
+      if (c.error) stale(c.error);
       $("#ask-q").value = answer.question;
       state.chartId = id;
       document.title = (c.title || answer.question) + " · augury";
@@ -676,6 +673,15 @@ function askPage(me) {
     } finally {
       show($("#ask-loading"), false);
     }
+  }
+
+  /** A saved chart whose plan no longer runs on its dataset's newest version: shown as saved, and why. */
+  function stale(error) {
+    const note = $("#answer-note");
+    const where = error.version ? " on version " + error.version : "";
+    note.textContent = "This chart no longer runs" + where + ": " + (error.message || "its dataset changed") + " Shown as it was saved.";
+    note.classList.add("answer-stale");
+    show(note, true);
   }
 
   $("#ask-form").addEventListener("submit", (ev) => {
