@@ -376,3 +376,18 @@ def test_values_are_kept_only_for_few_distinct(tmp_path):
     context = context_of(Table(path, specs, "many"))
     assert context.column("code").values is None
     assert context.column("kind").values == ["x"]
+
+
+def test_two_numeric_columns_set_against_each_other_are_the_rows_pairs(ctx):
+    plan = plan_of(ctx, "cars", "horsepower vs miles per gallon")
+    assert plan.measures == [] and plan.select[:2] == ["Horsepower", "Miles_per_Gallon"]
+    plan = plan_of(ctx, "cars", "average horsepower vs miles per gallon")
+    assert plan.measures  # an aggregate named: averages, not pairs
+
+
+def test_a_listing_of_something_the_table_lacks_is_refused_not_every_row(ctx):
+    error = refused(ctx, "cars", "show me revenue")
+    assert error.details["reason"] == "no_column"
+    error = refused(ctx, "cars", "; DROP TABLE cars")
+    assert error.details["reason"] == "no_column"
+    assert plan_of(ctx, "cars", "show cars from Japan").filters

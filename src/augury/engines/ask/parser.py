@@ -66,6 +66,7 @@ from .plan import Measure, Plan, describe
 __all__ = ["AskError", "Parsed", "describe", "find_target", "parse"]
 
 MAX_QUESTION = 1_000
+MAX_PAIRS = 5_000  # rows a "X vs Y" scatter shows
 EMBED_MIN = 0.62
 EMBED_MARGIN = 0.06
 TIE = 0.02
@@ -1053,6 +1054,10 @@ class _Reader:
 
         if correlation:
             measures.append(self._correlation())
+        elif not groups and bucket is None and not counting and n_top is None:
+            pair = self._versus()
+            if pair is not None:
+                return pair
 
         # a top-N subject that is a category column becomes the group
         if n_top is not None and top_at is not None and not groups:
@@ -1369,6 +1374,8 @@ class _Reader:
             raise self.no_column()
         if not rows_asked and not order:
             raise self.no_column()
+        if not chosen and not order and not self.filters and self._loose():
+            raise self.no_column()  # "show me sales": listing every row would be made up
         select = None
         if chosen and len(self.ctx.columns) > 12:
             names = [c.name for c in self.ctx.columns if c.identifier][:1]
@@ -1383,6 +1390,25 @@ class _Reader:
         if limit is None:
             limit = 1_000
         return Plan([], [], None, list(self.filters), order, limit, select)
+
+    def _versus(self) -> Plan | None:
+        """ "horsepower vs mpg", "plot weight against acceleration": two numeric columns
+        set against each other, with no aggregate named, are the rows' pairs (a
+        scatter), not two averages."""
+        toks = self.toks
+        if not any(t.word in ("vs", "versus", "against") for t in toks):
+            return None
+        if any(t.word in lx.AGGREGATES for t in toks):
+            return None
+        numeric = [m for m in self.mentions if m.role is None and m.column.type in NUMERIC]
+        if len(numeric) != 2:
+            return None
+        for m in numeric:
+            self._check_ambiguous(m)
+            m.role = "select"
+        labels = [c.name for c in self.ctx.columns if c.identifier and c.type in TEXT][:1]
+        select = list(dict.fromkeys([*(m.column.name for m in numeric), *labels]))
+        return Plan([], [], None, list(self.filters), [], MAX_PAIRS, select)
 
     def _plural_subject(self) -> bool:
         return any(t.used == "rows" and t.word != t.lem for t in self.toks) or any(
@@ -1441,8 +1467,12 @@ class _Reader:
         col = self.ctx.column(name)
         return col.nulls > 0 or self.ctx.sampled_rows < self.ctx.rows
 
+    def _loose(self) -> list[str]:
+        """The question's content words that nothing read."""
+        return [t.raw for t in self.toks if self._content(t) and not t.used]
+
     def no_column(self) -> AskError:
-        loose = [t.raw for t in self.toks if self._content(t) and not t.used]
+        loose = self._loose()
         what = f" ({', '.join(repr(w) for w in loose[:5])} matches none)" if loose else ""
         return AskError(
             "no_column",
