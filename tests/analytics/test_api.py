@@ -119,7 +119,11 @@ def test_the_chart_type_and_options_shape_the_chart(client, account):
 
 @pytest.mark.parametrize(
     ("query", "reason"),
-    [("what is the flux capacitor reading", "no_column"), ("   ", "empty")],
+    [
+        ("what is the flux capacitor reading", "no_column"),
+        ("   ", "empty"),
+        ("¿cuál es el promedio de unidades por región?", "language"),
+    ],
 )
 def test_a_question_it_cannot_read_is_422_with_the_candidates(client, account, query, reason):
     r = ask(client, account, query)
@@ -137,6 +141,22 @@ def test_injection_text_is_only_words(client, account):
         assert r.status_code in (200, 422), r.text
     schema = client.get(f"/api/v1/datasets/{account.dataset_id}/schema", headers=account.headers)
     assert schema.json()["rows"] == 6
+
+
+def test_a_dataset_of_500_columns_is_answered(client, account):
+    header = ",".join(["team"] + [f"metric_{i:03d}" for i in range(499)])
+    lines = [
+        ",".join([("red", "blue")[r % 2]] + [str((r * 7 + i) % 13) for i in range(499)])
+        for r in range(40)
+    ]
+    wide = upload(client, account, "\n".join([header, *lines]) + "\n", name="wide")
+    assert wide.status_code == 201, wide.text
+    r = ask(client, account, "average metric_017 by team", data_source="wide")
+    assert r.status_code == 200, r.text
+    assert r.json()["columns"] == ["team", "mean_metric_017"] and len(r.json()["rows"]) == 2
+    vague = ask(client, account, "average metric by team", data_source="wide")
+    assert vague.status_code == 422, vague.text
+    assert vague.json()["error"]["code"] == "QUESTION_NOT_UNDERSTOOD"
 
 
 def test_save_then_list_with_paging_search_filters_and_sort(client, account):
