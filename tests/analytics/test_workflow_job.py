@@ -183,7 +183,7 @@ def test_an_aborted_workflow_stops_between_steps(runner_client, account, db, set
     r = runner_client.post(f"/api/v1/jobs/{job_id}/abort", headers=h)
     assert r.status_code == 200, r.text
     job = wait_job(runner_client, account, job_id)
-    assert job["status"] == "aborted"
+    assert job["status"] == "aborted", job["error"]
     links = runner_client.get(f"/api/v1/jobs/{job_id}/datasets", headers=h).json()["items"]
     outputs = [link for link in links if link["role"] == "output"]
     assert 1 <= len(outputs) < 20

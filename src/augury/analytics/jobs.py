@@ -75,6 +75,8 @@ class _Run:
         from augury.engines.ask import workflow as engine
 
         version_id = self.params.sources.get(str(source))
+        # DuckDB turns an exception raised by the abort signal into "Query interrupted"
+        # (a failed job); inside ctx.session() the abort waits for the next progress()
         with self.ctx.session() as session:
             version = session.get(DatasetVersion, version_id) if version_id else None
             if version is None or version.org_id != self.ctx.org_id:
@@ -85,7 +87,7 @@ class _Run:
             path = datasets_service.path_of(self.ctx.settings, version)
             self.inputs[str(source)] = {"dataset_id": dataset.id, "version": version.number}
             name = dataset.name
-        frame = engine.read_frame(path, specs)
+            frame = engine.read_frame(path, specs)
         self.ctx.log(
             f"read '{name}' version {self.inputs[str(source)]['version']}: {len(frame)} rows"
         )
@@ -133,15 +135,6 @@ class _Run:
 
         ctx = self.ctx
         name = f"{self.params.workflow.workflow_name} step {node.step} {node.type}"
-        raw = storage_for(ctx.settings).staging_file(".parquet")
-        try:
-            pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), raw)
-            staged = datasets_service.stage_file(
-                ctx.settings, raw, file_name=None, format="parquet"
-            )
-        finally:
-            raw.unlink(missing_ok=True)
-        staged.source = "workflow"
         meta = DatasetMeta(
             name=name,
             description=f"Step {node.step} ({node.type}) of workflow "
@@ -149,7 +142,17 @@ class _Run:
             tags=["workflow"],
         )
         principal = Principal(org_id=ctx.org_id, user_id=ctx.user_id)
+        # the conversion (DuckDB, see load) and the version's rows: one piece an abort awaits
         with ctx.session() as session:
+            raw = storage_for(ctx.settings).staging_file(".parquet")
+            try:
+                pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), raw)
+                staged = datasets_service.stage_file(
+                    ctx.settings, raw, file_name=None, format="parquet"
+                )
+            finally:
+                raw.unlink(missing_ok=True)
+            staged.source = "workflow"
             dataset, version = datasets_service.add_version(
                 session=session,
                 principal=principal,
