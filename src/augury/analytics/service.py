@@ -158,7 +158,7 @@ def answer(
     try:
         edited = plan_from_dict(plan) if plan is not None else None
         table = _table(settings, dataset, version)
-        ctx = context(settings, version, table)
+        ctx = None if edited is not None else context(settings, version, table)
         result = engine.ask(
             question,
             table,
