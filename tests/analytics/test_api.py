@@ -431,3 +431,16 @@ def test_a_workflow_is_queued_as_a_job(client, account):
     assert r.status_code == 422, r.text
     viewer = invite_and_join(client, account, "viewer")
     assert client.post("/api/v1/ai/workflow", json=body, headers=viewer.headers).status_code == 403
+
+
+def test_saved_charts_go_with_their_dataset(client, account):
+    chart_id = ask(client, account, "total units by region", save=True).json()["chart_id"]
+    assert (
+        client.delete(f"/api/v1/datasets/{account.dataset_id}", headers=account.headers).status_code
+        == 204
+    )
+    assert (
+        client.get(f"/api/v1/analytics/chart/{chart_id}", headers=account.headers).status_code
+        == 404
+    )
+    assert client.get("/api/v1/analytics/charts", headers=account.headers).json()["total"] == 0
