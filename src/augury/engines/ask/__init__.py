@@ -37,8 +37,10 @@ from typing import Any
 
 from augury.engines.tabular.query import Limits
 
+from .chart import chart_spec, chart_type_asked
 from .context import Table, TableContext, context_of
 from .execute import execute
+from .insights import Insight, insights_for
 from .parser import AskError, Parsed, find_target, parse
 from .plan import Plan, describe, plan_from_dict
 
@@ -75,7 +77,7 @@ class Answer:
     words: str
     chart: dict[str, Any]
     chart_type: str
-    insights: list[Any]
+    insights: list[Insight]
     confidence: float
     engine: str = "offline"
     notes: list[str] = field(default_factory=list)
@@ -119,8 +121,10 @@ def ask(
     result = execute(parsed.plan, table, limits)
     asked = chart_type
     if asked == "auto" and plan is None:
-        asked = _chart_asked(question)
-    kind, spec = _chart(parsed.plan, result.columns, result.types, result.rows, asked)
+        asked = chart_type_asked(question)  # "as a pie", "share of days by weather"
+    kind, spec = chart_spec(
+        parsed.plan, result.columns, result.types, result.rows, chart_type=asked
+    )
     return Answer(
         question=question,
         columns=result.columns,
@@ -130,7 +134,7 @@ def ask(
         words=describe(parsed.plan),
         chart=spec,
         chart_type=kind,
-        insights=_insights(parsed.plan, result.columns, result.types, result.rows),
+        insights=insights_for(parsed.plan, result.columns, result.types, result.rows),
         confidence=parsed.confidence,
         engine=engine,
         notes=parsed.notes,
@@ -184,34 +188,5 @@ def load_table(
     return Table(parquet, specs(found), name or src.stem)
 
 
-def _chart(
-    plan: Plan, columns: list[str], types: list[str], rows: list[list[Any]], chart_type: str
-) -> tuple[str, dict[str, Any]]:
-    try:
-        from .chart import chart_spec
-    except ImportError:  # the chart module is optional for the engine to answer
-        return "table", {}
-    return chart_spec(plan, columns, types, rows, chart_type=chart_type)
-
-
-def _chart_asked(question: str) -> str:
-    """The chart the question names ("as a pie", "share of days"), else auto."""
-    try:
-        from .chart import chart_type_asked
-    except ImportError:
-        return "auto"
-    return chart_type_asked(question)
-
-
-def _insights(plan: Plan, columns: list[str], types: list[str], rows: list[list[Any]]) -> list[Any]:
-    try:
-        from .insights import insights_for
-    except ImportError:
-        return []
-    return insights_for(plan, columns, types, rows)
-
-
-def _insight_dict(insight: Any) -> dict[str, Any]:
-    if hasattr(insight, "to_dict"):
-        return dict(insight.to_dict())
-    return dict(vars(insight))
+def _insight_dict(insight: Insight) -> dict[str, Any]:
+    return dict(insight.to_dict())
