@@ -130,10 +130,23 @@ def test_ask_read_the_answer_correct_the_plan_and_save_the_chart(ui, api):  # no
         page.click("[data-testid=result-csv]")
     lines = Path(got.value.path()).read_text().splitlines()
     assert lines[0] == "species,mean_body_mass_g" and len(lines) == 4, lines
+    page.click("[data-testid=export-button]")
     with page.expect_download() as got:
         page.click("[data-testid=answer-spec]")
     spec = json.loads(Path(got.value.path()).read_text())
     assert spec["$schema"].endswith("/v5.json") and len(spec["data"]["values"]) == 3
+    # The chart as drawn: an SVG of its three bars, and a PNG painted from it.
+    page.click("[data-testid=export-button]")
+    with page.expect_download() as got:
+        page.click("[data-testid=export-svg]")
+    image = Path(got.value.path()).read_text()
+    assert image.startswith("<svg") and image.count('data-testid="vl-bar"') == 3
+    assert "Average body mass g by species" in image
+    page.click("[data-testid=export-button]")
+    with page.expect_download() as got:
+        page.click("[data-testid=export-png]")
+    assert got.value.suggested_filename == "average-body-mass-by-species.png"
+    assert Path(got.value.path()).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
     # The reading corrected in place: the maximum instead of the mean, run as a plan.
     page.select_option("[data-testid=plan-fn]", "max")

@@ -837,3 +837,44 @@ function captionOf(spec) {
   const layer = (spec.layer || []).find((l) => l.encoding && l.encoding.text && l.encoding.text.value !== undefined);
   return layer ? String(layer.encoding.text.value) : "";
 }
+
+/**
+ * The chart drawn in `box` as a standalone SVG document (its title above and its
+ * legend below, as drawn), for export; null when the box holds no SVG (a number card).
+ */
+export function svgOf(box) {
+  const plot = box.querySelector("svg.vl-svg");
+  if (!plot) return null;
+  const width = Number(plot.getAttribute("width"));
+  const title = box.querySelector(".vl-title");
+  const keys = Array.from(box.querySelectorAll(".vl-key"));
+  const top = title ? 30 : 0;
+  const rows = [];
+  let x = 0;
+  keys.forEach((k) => {
+    const label = k.textContent;
+    const w = 22 + textWidth(label, 12);
+    if (x + w > width && x > 0) { rows.push([]); x = 0; }
+    if (!rows.length) rows.push([]);
+    rows[rows.length - 1].push([x, label, k.querySelector(".vl-swatch").dataset.color]);
+    x += w + 10;
+  });
+  const height = top + Number(plot.getAttribute("height")) + rows.length * 20 + (rows.length ? 10 : 0);
+  const background = box.style.background || "#ffffff";
+  const doc = svg("svg", {
+    xmlns: "http://www.w3.org/2000/svg", width, height, viewBox: "0 0 " + width + " " + height,
+    "font-family": "system-ui, -apple-system, 'Segoe UI', sans-serif",
+  }, svg("rect", { width, height, fill: background }));
+  if (title) doc.append(svg("text", { x: 0, y: 18, "font-size": 14, "font-weight": 600, fill: title.style.color || "#1b2130" }, title.textContent));
+  const body = plot.cloneNode(true);
+  body.setAttribute("y", top);
+  doc.append(body);
+  const legend = box.querySelector(".vl-legend");
+  const legendColor = (legend && legend.style.color) || "#475467";
+  rows.forEach((row, i) => row.forEach(([kx, label, color]) => {
+    const y = top + Number(plot.getAttribute("height")) + 14 + i * 20;
+    doc.append(svg("rect", { x: kx, y: y - 9, width: 10, height: 10, rx: 3, fill: color }),
+      svg("text", { x: kx + 16, y, "font-size": 12, fill: legendColor }, label));
+  }));
+  return new XMLSerializer().serializeToString(doc);
+}

@@ -6,7 +6,7 @@
  */
 
 import { api } from "../api.js";
-import { $, append, clear, h, newestOnly, show } from "../dom.js";
+import { $, $$, append, clear, h, newestOnly, show } from "../dom.js";
 import { fmtCount } from "../format.js";
 import { badge } from "../badges.js";
 import { showError, toast } from "../toast.js";
@@ -14,7 +14,7 @@ import { showFailed } from "../loading.js";
 import { onSubmit, text } from "../forms.js";
 import { startApp } from "../shell.js";
 import { cellText, columnTypeBadge, NUMERIC_TYPES, TIME_TYPES } from "../data-common.js";
-import { drawSpec } from "../vega-lite-render.js";
+import { drawSpec, svgOf } from "../vega-lite-render.js";
 
 const FNS = [
   ["count", "count"], ["sum", "total"], ["mean", "average"], ["median", "median"], ["min", "minimum"],
@@ -99,6 +99,27 @@ function saveBlob(content, type, fileName) {
   link.click();
   link.remove();
   setTimeout(() => URL.revokeObjectURL(url), 30000);
+}
+
+/** An SVG document painted at twice its size, as a PNG blob (through a blob: URL, which the policy allows). */
+function pngOf(image) {
+  return new Promise((resolve, reject) => {
+    const url = URL.createObjectURL(new Blob([image], { type: "image/svg+xml" }));
+    const img = new Image();
+    img.onload = () => {
+      const canvas = h("canvas", { width: img.width * 2, height: img.height * 2 });
+      const g = canvas.getContext("2d");
+      g.scale(2, 2);
+      g.drawImage(img, 0, 0);
+      URL.revokeObjectURL(url);
+      canvas.toBlob((blob) => (blob ? resolve(blob) : reject(new Error("The chart could not be painted as an image."))), "image/png");
+    };
+    img.onerror = () => {
+      URL.revokeObjectURL(url);
+      reject(new Error("The chart could not be painted as an image."));
+    };
+    img.src = url;
+  });
 }
 
 function confidenceBadge(c) {
@@ -348,9 +369,35 @@ function askPage(me) {
   $("#result-csv").addEventListener("click", () => {
     if (state.answer) saveBlob(csvOf(state.answer.columns, state.answer.rows), "text/csv", fileBase() + ".csv");
   });
-  $("#answer-spec").addEventListener("click", () => {
-    if (state.answer) saveBlob(JSON.stringify(state.answer.chart, null, 2), "application/json", fileBase() + ".vl.json");
+  // --- exports: the spec, and the chart as drawn (SVG, or PNG painted from it) ---
+  const exportButton = $("#export-button");
+  const exportPanel = $("#export-panel");
+  const setExport = (open) => {
+    exportPanel.hidden = !open;
+    exportButton.setAttribute("aria-expanded", String(open));
+    if (open) {
+      const drawn = !!svgOf($("#answer-chart"));
+      $$("[data-export=png], [data-export=svg]", exportPanel).forEach((b) => {
+        b.disabled = !drawn;
+        b.title = drawn ? "" : "Only a drawn chart exports as an image";
+      });
+    }
+  };
+  exportButton.addEventListener("click", (ev) => {
+    ev.stopPropagation();
+    setExport(exportPanel.hidden);
   });
+  document.addEventListener("click", (ev) => { if (!ev.target.closest("#export-menu")) setExport(false); });
+  document.addEventListener("keydown", (ev) => { if (ev.key === "Escape") setExport(false); });
+  $$("[data-export]", exportPanel).forEach((item) => item.addEventListener("click", () => {
+    setExport(false);
+    if (!state.answer) return;
+    const kind = item.dataset.export;
+    if (kind === "spec") saveBlob(JSON.stringify(state.answer.chart, null, 2), "application/json", fileBase() + ".vl.json");
+    const image = svgOf($("#answer-chart"));
+    if (kind === "svg" && image) saveBlob(image, "image/svg+xml", fileBase() + ".svg");
+    if (kind === "png" && image) pngOf(image).then((png) => saveBlob(png, "image/png", fileBase() + ".png")).catch(showError);
+  }));
   $("#answer-chart-type").addEventListener("change", (ev) => {
     state.chartType = ev.target.value;
     const a = state.answer;
