@@ -225,8 +225,9 @@ function askPage(me) {
     if (!plan) {
       show($("#ask-problem"), false);
       show($("#ask-loading"), !state.answer);
-      $("#ask-answer").classList.toggle("is-refreshing", !!state.answer);
     }
+    // The answer on screen dims while the next one (a question, a plan, a chart type) is on its way.
+    $("#ask-answer").classList.toggle("is-refreshing", !!state.answer);
     const button = plan ? (o.save ? $("#save-submit") : $("#plan-run")) : $("#ask-submit");
     button.disabled = true;
     try {
