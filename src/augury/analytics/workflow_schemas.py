@@ -13,15 +13,9 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
+from augury.analytics.schemas import DataSource
 from augury.schemas import StrictModel
 
-DataSource = Annotated[
-    int | str,
-    Field(
-        description="A dataset of the organization: its id, or its name (its newest version).",
-        json_schema_extra={"examples": ["sales_data", 12]},
-    ),
-]
 ColumnName = Annotated[str, Field(min_length=1, max_length=300)]
 Frequency = Literal["H", "D", "W", "M"]
 Aggregate = Literal["sum", "mean", "median", "min", "max", "count"]

@@ -39,13 +39,15 @@ class ProfileDataset:
         path = storage_for(ctx.settings).path(key)  # from S3: may download first
         cfg = ctx.settings.datasets
         try:
-            result = profile(
-                path,
-                overrides=overrides,
-                progress=ctx.progress,
-                memory_limit=f"{cfg.memory_limit_mb}MB",
-                threads=cfg.threads,
-            )
+            # An abort is raised by the progress callback, between the profile's queries.
+            with ctx.uninterrupted():
+                result = profile(
+                    path,
+                    overrides=overrides,
+                    progress=ctx.progress,
+                    memory_limit=f"{cfg.memory_limit_mb}MB",
+                    threads=cfg.threads,
+                )
         except BaseException as exc:
             self._finish(ctx, params.version_id, None, f"{type(exc).__name__}: {exc}")
             raise
@@ -158,7 +160,8 @@ class MetricsToDataset:
                     ctx.progress(90.0 * done / max(1, len(ids)), f"{done} of {len(ids)} metrics")
             if rows == 0:
                 raise ValueError("no points of the matching metrics in that time range")
-            staged = service.stage_file(ctx.settings, raw, file_name=None, format="parquet")
+            with ctx.uninterrupted():
+                staged = service.stage_file(ctx.settings, raw, file_name=None, format="parquet")
         finally:
             raw.unlink(missing_ok=True)
         staged.source = "metrics"

@@ -66,12 +66,21 @@ class JobContext:
         flight, and the job's last write (its outcome) then failed on it. An abort that
         arrives meanwhile is raised by the next :meth:`progress`.
         """
+        with self.uninterrupted(), self.db.session() as session:
+            yield session
+
+    @contextlib.contextmanager
+    def uninterrupted(self):
+        """Work an abort must not cut in the middle: a database statement, or a DuckDB
+        query (DuckDB turns an exception raised in its wait into "Query interrupted", a
+        failed job rather than an aborted one). An abort that arrives meanwhile is
+        raised by the next :meth:`progress`."""
+        outer = self.in_database
         self.in_database = True
         try:
-            with self.db.session() as session:
-                yield session
+            yield
         finally:
-            self.in_database = False
+            self.in_database = outer
 
     def progress(self, percent: float, message: str | None = None) -> None:
         """Record progress (0-100) and raise JobAborted if an abort was requested."""
