@@ -457,7 +457,9 @@ def test_organizations_switch_and_sections_not_built_take_one_line(ui, api):
     assert page.get_attribute("[data-testid=nav-anomalies]", "href") == "/anomalies"
     assert page.get_attribute("[data-testid=nav-alerts]", "href") == "/alerts"
     assert page.get_attribute("[data-testid=nav-data]", "href") == "/data"
+    assert page.get_attribute("[data-testid=nav-ask]", "href") == "/ask"
     expect(page.get_by_test_id("not-built")).not_to_contain_text("table uploads")
+    expect(page.get_by_test_id("not-built")).not_to_contain_text("plain-language questions")
     ui.assert_no_error_toast()
     ui.assert_only_local()
 
