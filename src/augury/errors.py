@@ -10,6 +10,7 @@
     ├── PayloadTooLarge (413 PAYLOAD_TOO_LARGE)
     ├── RateLimited (429 RATE_LIMIT_EXCEEDED)
     ├── QuotaExceeded (429 or 403 QUOTA_EXCEEDED)
+    ├── ProviderError (502 PROVIDER_ERROR)
     └── ServiceUnavailable (503 SERVICE_UNAVAILABLE)
 
 Services raise these; ``api/errors.py`` turns them into
@@ -121,6 +122,16 @@ class QuotaExceeded(AuguryError):
         self.retry_after = retry_after
         if retry_after is not None:
             self.status = 429
+
+
+class ProviderError(AuguryError):
+    """An outside service augury was asked to use (an organization's LLM provider)
+    failed: unreachable, timed out, an HTTP error, or an answer augury cannot use;
+    ``details.provider`` names it, ``details.reason`` says what went wrong."""
+
+    status = 502
+    code = "PROVIDER_ERROR"
+    default_message = "The provider did not give a usable answer."
 
 
 class ServiceUnavailable(AuguryError):

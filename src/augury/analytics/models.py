@@ -1,4 +1,4 @@
-"""Tables of analytics: saved charts and key-drivers analyses.
+"""Tables of analytics: saved charts, key-drivers analyses and LLM providers.
 
 A saved chart keeps the question and the plan it ran, not only its numbers: reading it
 reruns the plan on the dataset's newest version, so a chart stays live as new versions
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, deferred, mapped_column
 
 from augury import clock
@@ -67,3 +67,42 @@ class Analysis(IdMixin, CreatedMixin, OrgMixin, Base):
     created_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL")
     )
+
+
+class AIProvider(IdMixin, CreatedMixin, OrgMixin, Base):
+    """An OpenAI-compatible endpoint an organization lets read its questions.
+
+    The API key is kept only encrypted (``api_key_encrypted``: a Fernet token under a
+    key derived from the server's secret, ``augury.analytics.providers``) and is never
+    returned; ``key_hint`` (its last 4 characters) lets people tell keys apart.
+    """
+
+    __tablename__ = "ai_provider"
+    __table_args__ = (UniqueConstraint("org_id", "name", name="uq_ai_provider_org_name"),)
+
+    name: Mapped[str] = mapped_column(String(100))
+    base_url: Mapped[str] = mapped_column(String(2000))
+    """Where ``/chat/completions`` lives: ``http://localhost:11434/v1``."""
+    model: Mapped[str] = mapped_column(String(200))
+    api_key_encrypted: Mapped[str | None] = mapped_column(Text)
+    key_hint: Mapped[str | None] = mapped_column(String(8))
+    is_default: Mapped[bool] = mapped_column(default=False)
+    """The provider ``engine: "auto"`` uses (at most one per organization)."""
+    timeout_s: Mapped[float] = mapped_column(Float, default=30.0)
+    updated_at: Mapped[datetime] = mapped_column(default=clock.now)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+
+
+class AIProviderCall(IdMixin, CreatedMixin, Base):
+    """One call to a provider: how long it took and whether a plan came back (the
+    median of the last ones is the provider's response time in ``/ai/models``)."""
+
+    __tablename__ = "ai_provider_call"
+    __table_args__ = (Index("ix_ai_provider_call_provider_created", "provider_id", "created_at"),)
+
+    provider_id: Mapped[int] = mapped_column(ForeignKey("ai_provider.id", ondelete="CASCADE"))
+    latency_ms: Mapped[float] = mapped_column(Float)
+    ok: Mapped[bool] = mapped_column()
+    error: Mapped[str | None] = mapped_column(String(300))

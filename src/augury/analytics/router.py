@@ -10,12 +10,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 
-from augury.analytics import schemas, service, workflows
+from augury.analytics import providers, schemas, service, workflows
 from augury.analytics.deps import AnalysisDep, ChartDep
+from augury.analytics.models import AIProvider
 from augury.analytics.workflow_schemas import WorkflowCreate
-from augury.api.deps import MAX_ID, Reader, SessionDep, SettingsDep, Writer
+from augury.api.deps import MAX_ID, Admin, ObjectId, Reader, SessionDep, SettingsDep, Writer
 from augury.api.pagination import Page, PageDep, make_page
 from augury.jobs.schemas import JobRead
 
@@ -47,7 +48,10 @@ def ask(
     the question), a Vega-Lite chart fitted to the answer, insights computed from the
     numbers and a confidence. A question it cannot read answers 422
     `QUESTION_NOT_UNDERSTOOD` with `details.reason` and `details.candidates` (columns).
-    `save: true` (write permission) keeps it as a chart, answered 201 with `chart_id`."""
+    `save: true` (write permission) keeps it as a chart, answered 201 with `chart_id`.
+    `engine` lets an LLM provider read the question instead (`auto`: the default
+    provider, falling back to the parser; a provider's id: 502 `PROVIDER_ERROR` when it
+    fails); its plan is checked against the dataset and run like any other."""
     result, saved = service.ask(session=session, principal=principal, settings=settings, body=body)
     if saved is not None:
         response.status_code = status.HTTP_201_CREATED
@@ -164,10 +168,78 @@ def get_analysis(analysis: AnalysisDep):
 
 
 @router.get("/ai/models", tags=["ai"], response_model=schemas.ModelsRead)
-def list_models(principal: Reader):
+def list_models(principal: Reader, session: SessionDep):
     """The engines that answer questions, with their capabilities and the accuracy and
-    median response time the Ask benchmark measured."""
-    return {"available_models": service.models()}
+    median response time the Ask benchmark measured; then the organization's LLM
+    providers, with the median time of their recorded calls."""
+    return {"available_models": service.models(session, principal.org_id)}
+
+
+def _provider(provider_id: ObjectId, principal: Reader, session: SessionDep) -> AIProvider:
+    return providers.get(session, principal.org_id, provider_id)
+
+
+ProviderDep = Annotated[AIProvider, Depends(_provider)]
+
+
+@router.get("/ai/providers", tags=["ai"], response_model=Page[schemas.ProviderRead])
+def list_providers(principal: Reader, session: SessionDep, page: PageDep):
+    """The organization's LLM providers (never their keys: `has_key`, `key_hint`)."""
+    items, total = providers.list_page(session, principal.org_id, page)
+    return make_page([providers.read(p) for p in items], total, page)
+
+
+@router.post(
+    "/ai/providers",
+    tags=["ai"],
+    status_code=status.HTTP_201_CREATED,
+    response_model=schemas.ProviderRead,
+)
+def create_provider(
+    body: schemas.ProviderCreate, principal: Admin, session: SessionDep, settings: SettingsDep
+):
+    """Let an OpenAI-compatible endpoint read the organization's questions (admins). The
+    key is stored encrypted and never returned; the base URL must be a public address
+    unless the operator allows private ones. 409 for a name in use."""
+    provider = providers.create(session, principal, settings, body)
+    return providers.read(provider)
+
+
+@router.get("/ai/providers/{provider_id}", tags=["ai"], response_model=schemas.ProviderRead)
+def get_provider(provider: ProviderDep):
+    return providers.read(provider)
+
+
+@router.put("/ai/providers/{provider_id}", tags=["ai"], response_model=schemas.ProviderRead)
+def update_provider(
+    body: schemas.ProviderUpdate,
+    principal: Admin,
+    provider: ProviderDep,
+    session: SessionDep,
+    settings: SettingsDep,
+):
+    """Change what is given; `api_key: null` removes the key, leaving it out keeps it."""
+    providers.update_provider(session, principal, settings, provider, body)
+    return providers.read(provider)
+
+
+@router.delete("/ai/providers/{provider_id}", tags=["ai"], status_code=status.HTTP_204_NO_CONTENT)
+def delete_provider(principal: Admin, provider: ProviderDep, session: SessionDep):
+    providers.delete_provider(session, principal, provider)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/ai/providers/{provider_id}/test", tags=["ai"], response_model=schemas.ProviderTestRead
+)
+def test_provider(
+    principal: Admin, provider: ProviderDep, session: SessionDep, settings: SettingsDep
+):
+    """Ask the provider a fixed question ("total units by region") about a tiny built-in
+    table: `ok` when a plan that fits the table came back, its `latency_ms`, or the
+    `error` (unreachable, refused address, timeout, HTTP error, not a plan). The call
+    counts in the provider's response time."""
+    return providers.test(session, settings, provider)
 
 
 @router.post(

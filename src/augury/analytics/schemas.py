@@ -27,6 +27,16 @@ DataSource = Annotated[
     ),
 ]
 Question = Annotated[str, Field(min_length=1, max_length=1000)]
+Engine = Annotated[
+    Literal["offline", "auto"] | Annotated[int, Field(ge=1, le=MAX_ID)],
+    Field(
+        description="Who reads the question: `offline` (augury's parser), `auto` (the "
+        "organization's default LLM provider, else the parser; a provider that fails falls "
+        "back to the parser, with a note), or a provider's id (its failure is 502 "
+        "`PROVIDER_ERROR`). An edited `plan` runs as given, whatever the engine.",
+        json_schema_extra={"examples": ["offline", "auto", 3]},
+    ),
+]
 Version = Annotated[
     int | None, Field(None, ge=1, le=MAX_ID, description="Dataset version; unset: the latest.")
 ]
@@ -59,6 +69,7 @@ class ChartCreate(StrictModel):
     )
     options: ChartOptions = Field(default_factory=ChartOptions)
     save: bool = False
+    engine: Engine = "offline"
 
 
 class ChartOptionsUpdate(StrictModel):
@@ -165,6 +176,9 @@ class PerformanceMetrics(BaseModel):
     measured_on: str | None = Field(
         None, description="The benchmark question set the figures come from."
     )
+    calls: int | None = Field(
+        None, description="A provider's recorded calls the response time is the median of."
+    )
 
 
 class ModelRead(BaseModel):
@@ -175,7 +189,81 @@ class ModelRead(BaseModel):
     status: str
     offline: bool
     performance_metrics: PerformanceMetrics
+    provider_id: int | None = Field(None, description="A configured provider's id.")
+    is_default: bool | None = Field(None, description="The provider `engine: auto` uses.")
 
 
 class ModelsRead(BaseModel):
     available_models: list[ModelRead]
+
+
+# --- LLM providers --------------------------------------------------------------------------
+
+ProviderName = Annotated[str, Field(min_length=1, max_length=100)]
+BaseUrl = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=2000,
+        description="An OpenAI-compatible API's base URL, where `/chat/completions` is: "
+        "`https://api.openai.com/v1`, `http://localhost:11434/v1` (a local address only "
+        "where the operator allows it: `AUGURY_ALERTS__ALLOWED_PRIVATE_NETWORKS`).",
+    ),
+]
+ModelName = Annotated[str, Field(min_length=1, max_length=200)]
+ApiKey = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=1000,
+        description="Sent as `Authorization: Bearer`; stored encrypted, never returned.",
+    ),
+]
+TimeoutS = Annotated[float, Field(ge=0.1, le=300, description="Longest wait for one answer.")]
+
+
+class ProviderCreate(StrictModel):
+    """An OpenAI-compatible endpoint that may read the organization's questions."""
+
+    name: ProviderName
+    base_url: BaseUrl
+    model: ModelName
+    api_key: ApiKey | None = None
+    is_default: bool = Field(False, description="The provider `engine: auto` uses.")
+    timeout_s: TimeoutS = 30.0
+
+
+class ProviderUpdate(StrictModel):
+    """What changes; what is not given stays. ``api_key: null`` removes the key."""
+
+    name: ProviderName | None = None
+    base_url: BaseUrl | None = None
+    model: ModelName | None = None
+    api_key: ApiKey | None = None
+    is_default: bool | None = None
+    timeout_s: TimeoutS | None = None
+
+
+class ProviderRead(BaseModel):
+    id: int
+    name: str
+    provider: str = Field(description="The API it speaks: `openai-compatible`.")
+    base_url: str
+    model: str
+    has_key: bool
+    key_hint: str | None = Field(description="The key's last 4 characters (keys of 12 or more).")
+    is_default: bool
+    timeout_s: float
+    created_at: datetime
+    updated_at: datetime
+
+
+class ProviderTestRead(BaseModel):
+    """A fixed question asked of a tiny built-in table through the provider."""
+
+    ok: bool = Field(description="A plan came back and fits the table.")
+    latency_ms: float
+    error: str | None
+    question: str
+    plan: dict[str, Any] | None
+    words: str | None

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from augury import clock
 from augury.accounts.principal import Principal
+from augury.analytics import providers
 from augury.analytics.models import Analysis, SavedChart
 from augury.analytics.schemas import AnalysisCreate, ChartCreate, ChartUpdate
 from augury.audit import service as audit
@@ -41,12 +42,12 @@ from augury.datasets import service as datasets
 from augury.datasets.models import Dataset, DatasetVersion
 from augury.engines import ask as engine
 from augury.engines.ask import drivers as drivers_engine
-from augury.engines.ask.chart import chart_spec
+from augury.engines.ask.chart import chart_spec, chart_type_asked
 from augury.engines.ask.plan import plan_from_dict
 from augury.engines.tabular.errors import TableError
 from augury.engines.tabular.export import escape_cell
 from augury.engines.tabular.query import Limits
-from augury.errors import ValidationFailed
+from augury.errors import ProviderError, ValidationFailed
 from augury.store.owned import get_owned
 from augury.store.pagination import PageParams, paginate
 
@@ -151,22 +152,31 @@ def answer(
     plan: dict | None = None,
     chart_type: str = "auto",
     options: dict | None = None,
+    proposer: providers.Proposer | None = None,
 ) -> dict:
     """The engine's answer to ``question`` (or to ``plan``, run as given) over one version,
-    styled by ``options`` (title, theme), as the API returns it."""
+    styled by ``options`` (title, theme), as the API returns it. With ``proposer`` (and
+    no ``plan``), an LLM provider proposes the plan (:func:`_proposed`)."""
     started = time.perf_counter()
     try:
         edited = plan_from_dict(plan) if plan is not None else None
         table = _table(settings, dataset, version)
         ctx = None if edited is not None else context(settings, version, table)
-        result = engine.ask(
-            question,
-            table,
-            plan=edited,
-            chart_type=chart_type,
-            limits=limits(settings),
-            context=ctx,
-        )
+        proposed: engine.Answer | None = None
+        fell_back: list[str] = []
+        if edited is None and proposer is not None:
+            proposed, fell_back = _proposed(question, table, ctx, proposer, chart_type, settings)
+        result = proposed
+        if result is None:
+            result = engine.ask(
+                question,
+                table,
+                plan=edited,
+                chart_type=chart_type,
+                limits=limits(settings),
+                context=ctx,
+            )
+            result.notes = fell_back + result.notes
     except TableError as exc:
         raise _refusal(exc) from exc
     body = result.to_dict()
@@ -179,6 +189,53 @@ def answer(
         generated_at=clock.now(),
     )
     return body
+
+
+def _proposed(
+    question: str,
+    table: engine.Table,
+    ctx: Any,
+    proposer: providers.Proposer,
+    chart_type: str,
+    settings: Settings,
+) -> tuple[engine.Answer | None, list[str]]:
+    """The answer to the plan a provider proposes for ``question``, its confidence how
+    far the data backs the plan (``engines.ask.llm.confidence_of``).
+
+    A provider that fails (unreachable, an HTTP error, a timeout, a reply that is not a
+    plan, a plan that names unknown columns or does not run): with ``engine: auto``
+    (``proposer.fallback``) the offline parser answers, and ``(None, [why])`` says so in
+    the notes; with a provider named, 502 ``PROVIDER_ERROR``, or 422
+    ``QUESTION_NOT_UNDERSTOOD`` (with candidates) for unknown columns. A query past the
+    time limit is not run again.
+    """
+    try:
+        proposal = proposer.propose(question, ctx)
+        result = engine.ask(
+            question,
+            table,
+            plan=proposal.plan,
+            chart_type=chart_type_asked(question) if chart_type == "auto" else chart_type,
+            limits=limits(settings),
+            context=ctx,
+            engine=proposal.engine,
+        )
+    except providers.ProviderFailed as exc:
+        if not proposer.fallback:
+            raise ProviderError(
+                f"The provider {proposer.name} failed: {exc.message}",
+                details={"provider": proposer.name, "reason": exc.reason},
+            ) from exc
+        return None, [f"{proposer.name} failed ({exc.message}): answered by augury's parser"]
+    except TableError as exc:
+        if not proposer.fallback or exc.code == "QUERY_TIMEOUT":
+            raise
+        return None, [
+            f"{proposer.name}'s plan was not usable ({exc.message}): answered by augury's parser"
+        ]
+    result.confidence = proposal.confidence
+    result.notes = proposal.notes
+    return result, []
 
 
 def _cap(body: dict, max_rows: int) -> None:
@@ -219,6 +276,9 @@ def ask(
     dataset = resolve(session, principal.org_id, body.data_source)
     version = datasets.get_version(session=session, dataset=dataset, number=body.version)
     options = body.options.model_dump()
+    provider = (
+        None if body.plan is not None else providers.pick(session, principal.org_id, body.engine)
+    )
     result = answer(
         settings,
         dataset,
@@ -227,6 +287,9 @@ def ask(
         plan=body.plan,
         chart_type=body.chart_type,
         options=options,
+        proposer=None
+        if provider is None
+        else providers.Proposer(session, settings, provider, fallback=body.engine == "auto"),
     )
     if not body.save:
         return result, None
@@ -542,11 +605,17 @@ OFFLINE_CAPABILITIES = [
 ]
 
 
-def models() -> list[dict]:
+def models(session: Session | None = None, org_id: int | None = None) -> list[dict]:
     """The engines that answer questions: augury's offline parser, with the accuracy and
     median time the Ask benchmark measured (``benchmarks/results/ask.json``; null when
-    this installation has no such file). Configured LLM providers join this list when
-    they exist (each organization's, from its settings)."""
+    this installation has no such file), then the organization's LLM providers
+    (:func:`providers.models`: their median recorded response time, and the benchmark's
+    accuracy through a provider when it ran the same model)."""
+    configured = (
+        []
+        if session is None or org_id is None
+        else providers.models(session, org_id, llm_benchmark_figures())
+    )
     return [
         {
             "model_id": "augury-offline",
@@ -556,8 +625,27 @@ def models() -> list[dict]:
             "status": "active",
             "offline": True,
             "performance_metrics": benchmark_figures(),
-        }
+        },
+        *configured,
     ]
+
+
+@cache
+def llm_benchmark_figures(path: Path = BENCHMARK_FILE) -> dict | None:
+    """The Ask benchmark's figures through an LLM provider (``make bench-ask --llm``:
+    its ``llm`` section names the model), read once per process; None when not run."""
+    try:
+        results = json.loads(path.read_text()).get("llm")
+    except (OSError, ValueError, AttributeError):
+        return None
+    if not isinstance(results, dict) or not isinstance(results.get("model"), str):
+        return None
+    for name in ("holdout", "dev"):
+        figures = results.get(name)
+        if isinstance(figures, dict) and isinstance(figures.get("accuracy"), int | float):
+            accuracy = round(float(figures["accuracy"]), 4)
+            return {"model": results["model"], "accuracy": accuracy, "measured_on": name}
+    return None
 
 
 @cache
