@@ -221,3 +221,18 @@ def test_the_filter_operators_are_the_engines():
     from augury.engines.tabular.query import OPS
 
     assert data._OPS == OPS
+
+
+def test_ask_a_question_of_a_dataset_on_the_server(data, sales_csv):
+    ds = upload_id(data("upload", str(sales_csv), "--name", "sales", "--wait").output)
+    out = data("ask", "sales", "total units by region").output
+    assert out.splitlines()[0].startswith("total of units by region")
+    rows = {line.split()[0]: line.split()[1] for line in out.splitlines()[3:6]}
+    assert rows == {"East": "7", "North": "9", "South": "6"}
+
+    answer = json.loads(data("ask", str(ds), "how many rows", "--json", "--save", "rows").stdout)
+    assert answer["rows"] == [[6]] and answer["chart_id"] >= 1
+
+    refused = data("ask", "sales", "average salary", "--json", code=1).stdout
+    error = json.loads(refused)["error"]
+    assert error["code"] == "QUESTION_NOT_UNDERSTOOD" and "units" in error["details"]["candidates"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -62,34 +62,35 @@ def ask(
     try:
         answer = engine.ask(question, table)
     except TableError as exc:
-        _refused(exc, as_json)
+        refuse(exc.code, exc.message, exc.details, as_json)
     body = answer.to_dict()
     if as_json:
         ordered = {k: body[k] for k in _KEYS} | {k: v for k, v in body.items() if k not in _KEYS}
         typer.echo(json.dumps(ordered, ensure_ascii=False, allow_nan=False, default=str))
         return
-    for line in _answer_lines(body):
+    for line in answer_lines(body):
         typer.echo(line)
 
 
-def _unreadable(message: str) -> None:
+def _unreadable(message: str) -> NoReturn:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(2)
 
 
-def _refused(exc: Any, as_json: bool) -> None:
-    error = {"code": exc.code, "message": exc.message, "details": exc.details}
+def refuse(code: str, message: str, details: dict[str, Any], as_json: bool) -> NoReturn:
+    """A question that cannot be answered: the error (as JSON with --json) and exit 1."""
+    error = {"code": code, "message": message, "details": details}
     if as_json:
         typer.echo(json.dumps({"error": error}, ensure_ascii=False, default=str))
     else:
-        typer.echo(f"error: {exc.message}", err=True)
-        candidates = exc.details.get("candidates") or []
+        typer.echo(f"error: {message}", err=True)
+        candidates = details.get("candidates") or []
         if candidates:
             typer.echo(f"columns: {', '.join(candidates)}", err=True)
     raise typer.Exit(1)
 
 
-def _answer_lines(body: dict[str, Any], max_rows: int = 50) -> list[str]:
+def answer_lines(body: dict[str, Any], max_rows: int = 50) -> list[str]:
     """The answer as a person reads it: the plan in words, the table, the insights."""
     lines = [f"{body['words']}  (confidence {body['confidence']:.2f})", ""]
     table = [body["columns"]] + [[_cell(v) for v in row] for row in body["rows"][:max_rows]]

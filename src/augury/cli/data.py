@@ -8,7 +8,8 @@ client.
 
 A request the server refuses (bad input, an unknown id, a missing permission) prints
 one line, `error: ...`, and exits 2; a server that cannot be reached or fails, and a
-profile that fails or outlasts `--timeout`, exit 1.
+profile that fails or outlasts `--timeout`, exit 1, as does a question `augury data ask`
+cannot answer.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import httpx
 import typer
 
 from augury.cli.app import echo_json
+from augury.cli.ask import answer_lines, refuse
 from augury.client import JSON, AuguryAPIError, Client, ServerError
 
 data_app = typer.Typer(no_args_is_help=True, help="Datasets on an augury server.")
@@ -512,6 +514,40 @@ def data_query(
             return
         result = client.datasets.query(dataset_id, filters=filters, **query)
     _echo_result(result, as_csv=False)
+
+
+@data_app.command("ask")
+def data_ask(
+    dataset: Annotated[str, typer.Argument(metavar="DATASET", help="The dataset's id or name.")],
+    question: Annotated[str, typer.Argument(metavar="QUESTION", help="The question.")],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the whole answer as one JSON object.")
+    ] = False,
+    save: Annotated[
+        str | None,
+        typer.Option(metavar="TITLE", help="Save the answer as a chart with this title."),
+    ] = None,
+    url: Url = DEFAULT_URL,
+    api_key: ApiKey = None,
+) -> None:
+    """Ask a plain-English question of a dataset on the server: the answer table, the plan
+    in words, the insights (as `augury ask` does for a file). Exit status 1 when the
+    question cannot be answered; the error names candidate columns."""
+    source: int | str = int(dataset) if dataset.isdigit() else dataset
+    with _server(url, api_key) as client:
+        try:
+            answer = client.analytics.ask(question, source, save=save is not None, title=save)
+        except AuguryAPIError as exc:
+            if exc.code != "QUESTION_NOT_UNDERSTOOD":
+                raise
+            refuse(exc.code, exc.message, exc.details, as_json)
+    if as_json:
+        echo_json(answer)
+        return
+    for line in answer_lines(answer):
+        typer.echo(line)
+    if answer.get("chart_id"):
+        typer.echo(f"saved as chart {answer['chart_id']}")
 
 
 @data_app.command("download")
