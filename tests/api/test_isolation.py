@@ -146,6 +146,16 @@ def _make_analysis(client, a):
     return r.json()["id"]
 
 
+def _make_provider(client, a):
+    body = {
+        "name": "secret llm",
+        "base_url": "https://llm.example/v1",
+        "model": "secret-model",
+        "api_key": "sk-secret-provider-key",
+    }
+    return client.post("/api/v1/ai/providers", json=body, headers=a.headers).json()["id"]
+
+
 # name: (create in A, list path, [(method, path template, json)] that must 404 for B)
 RESOURCES = {
     "job": (
@@ -307,6 +317,16 @@ RESOURCES = {
         _make_analysis,
         "/api/v1/ai/intelligent-analysis",
         [("GET", "/api/v1/ai/intelligent-analysis/{id}", None)],
+    ),
+    "ai_provider": (
+        _make_provider,
+        "/api/v1/ai/providers",
+        [
+            ("GET", "/api/v1/ai/providers/{id}", None),
+            ("PUT", "/api/v1/ai/providers/{id}", {"model": "pwned"}),
+            ("POST", "/api/v1/ai/providers/{id}/test", None),
+            ("DELETE", "/api/v1/ai/providers/{id}", None),
+        ],
     ),
     "organization": (
         lambda c, a: a.org_id,

@@ -88,6 +88,7 @@ MAKERS = {
     "task_id": iso._make_forecast,
     "chart_id": iso._make_chart,
     "analysis_id": iso._make_analysis,
+    "provider_id": iso._make_provider,
 }
 
 
