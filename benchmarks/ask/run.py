@@ -12,9 +12,12 @@ Writes ``benchmarks/results/ask.json`` (per set: accuracy, chart fit, p50/p95 la
 n, the failures; the context build time per data set) and the ``## Ask`` section of
 ``docs/benchmarks.md``, and prints a table. ``--no-write`` only prints.
 
-``--llm`` is the seam for an OpenAI-compatible provider, configured by
-``AUGURY_BENCH_LLM_URL``, ``AUGURY_BENCH_LLM_KEY`` and ``AUGURY_BENCH_LLM_MODEL``: the
-same sets asked through it, written under ``"llm"`` in the results.
+``--llm`` asks the same sets through an OpenAI-compatible provider, configured by
+``AUGURY_BENCH_LLM_URL`` (the base URL, ``http://localhost:11434/v1``),
+``AUGURY_BENCH_LLM_KEY`` and ``AUGURY_BENCH_LLM_MODEL`` (``AUGURY_BENCH_LLM_TIMEOUT_S``,
+60 by default): the model proposes each plan, augury checks and runs it, as the server
+does. Written under ``"llm"`` in the results with the model's name, which is how
+``GET /api/v1/ai/models`` gives a provider of that model its measured accuracy.
 """
 
 from __future__ import annotations
@@ -134,13 +137,45 @@ def _ask_with_context(ask: Callable[..., Any]) -> Callable[[str, Any, Any], Any]
 
 
 def llm_engine() -> Engine:
-    """The seam for an OpenAI-compatible provider (``AUGURY_BENCH_LLM_*``)."""
+    """An OpenAI-compatible provider (``AUGURY_BENCH_LLM_*``) reading the questions: its
+    plan checked (``augury.engines.ask.llm``) and run by the engine, the call made as
+    the server makes it (``augury.analytics.providers.complete``). The URL is the
+    operator's own choice, so its host is allowed even when it is a local address."""
     missing = [name for name in LLM_ENV if not os.environ.get(name)]
     if missing:
         raise SystemExit(f"--llm needs {', '.join(missing)} in the environment")
-    raise SystemExit(
-        "--llm: augury.engines.ask has no provider to call yet; wire it here "
-        "(llm_engine in benchmarks/ask/run.py) when the provider lands"
+    from urllib.parse import urlsplit
+
+    from augury.analytics.providers import complete
+    from augury.engines import ask as engine
+    from augury.engines.ask import llm
+    from augury.engines.ask.chart import chart_type_asked
+
+    url, key, model = (os.environ[name] for name in LLM_ENV)
+    timeout_s = float(os.environ.get("AUGURY_BENCH_LLM_TIMEOUT_S", "60"))
+    host = urlsplit(url).hostname or ""
+
+    def ask(question: str, table: Any, context: Any) -> Any:
+        messages = llm.messages_for(question, context)
+        text = complete(url, model, messages, api_key=key, timeout_s=timeout_s, allowed=[host])
+        plan = llm.plan_from_reply(text, context)
+        answer = engine.ask(
+            question,
+            table,
+            plan=plan,
+            chart_type=chart_type_asked(question),
+            context=context,
+            engine=f"provider:{model}",
+        )
+        answer.confidence, answer.notes = llm.confidence_of(plan, context)
+        return answer
+
+    return Engine(
+        name="llm",
+        load_table=lambda path, name: engine.load_table(path, name=name),
+        context_of=engine.context_of,
+        ask=ask,
+        refused=(engine.AskError,),
     )
 
 
@@ -383,7 +418,7 @@ def main(argv: list[str] | None = None) -> int:
     names = [s.name for s in sets]
     result: dict[str, Any] = run_all(offline_engine(), sets)
     if llm is not None:
-        result["llm"] = run_all(llm, sets)
+        result["llm"] = {"model": os.environ["AUGURY_BENCH_LLM_MODEL"], **run_all(llm, sets)}
     result.update(
         {
             "command": COMMAND,
