@@ -368,3 +368,16 @@ def test_keys_are_sealed_with_the_servers_secret(settings):
     token = providers.encrypt_key(settings, KEY)
     assert KEY not in token and providers.decrypt_key(settings, token) == KEY
     assert providers.encrypt_key(settings, KEY) != token  # a fresh IV each time
+
+
+def test_a_plan_the_tables_engine_refuses_is_422_or_falls_back(client, owner, sales, llm):
+    provider = add_provider(client, owner, llm, is_default=True)
+    llm.answer("total units by region", {"measures": [{"fn": "sum", "column": "region"}]})
+
+    explicit = ask(client, owner, "total units by region", provider["id"])
+    auto = ask(client, owner, "total units by region", "auto")
+
+    assert explicit.status_code == 422, explicit.text
+    assert explicit.json()["error"]["details"]["reason"] == "INVALID_AGGREGATE"
+    assert auto.status_code == 200 and auto.json()["engine"] == "offline"
+    assert auto.json()["notes"][0].startswith("local's plan was not usable ('sum' needs a numeric")

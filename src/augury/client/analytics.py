@@ -29,12 +29,15 @@ class Analytics(Resource):
         interactive: bool | None = None,
         export_formats: Iterable[str] | None = None,
         save: bool = False,
+        engine: str | int | None = None,
     ) -> JSON:
         """Ask a question of a dataset (its id or name): the result table (``columns``,
         ``rows``), the ``plan`` it ran and its ``words``, a Vega-Lite ``chart``,
         ``insights`` and a ``confidence``. ``plan`` runs an edited plan (an answer's
         ``plan``, corrected) instead of reading the question again; ``save`` keeps the
-        answer as a chart (``chart_id``).
+        answer as a chart (``chart_id``). ``engine``: ``"offline"`` (the default),
+        ``"auto"`` (the organization's default LLM provider, falling back to the
+        parser) or a provider's id (its failure raises code ``PROVIDER_ERROR``).
 
         A question it cannot read raises :class:`~augury.client.ValidationError` with
         code ``QUESTION_NOT_UNDERSTOOD`` and the candidate columns in
@@ -54,6 +57,7 @@ class Analytics(Resource):
             plan=None if plan is None else dict(plan),
             options=options or None,
             save=save,
+            engine=engine,
         )
         return self._client.request("POST", "/analytics/chart", json=body)
 
@@ -201,3 +205,47 @@ class Analytics(Resource):
         """The engines that answer questions (``model_id``, ``provider``,
         ``capabilities``, ``status``, ``performance_metrics``)."""
         return self._client.request("GET", "/ai/models")["available_models"]
+
+    # --- LLM providers ------------------------------------------------------------------
+
+    def list_providers(self, *, offset: int = 0, limit: int = 50) -> JSON:
+        """One page of the organization's LLM providers (``has_key``, never the key)."""
+        return self._page("/ai/providers", offset, limit)
+
+    def create_provider(
+        self,
+        name: str,
+        base_url: str,
+        model: str,
+        *,
+        api_key: str | None = None,
+        is_default: bool = False,
+        timeout_s: float | None = None,
+    ) -> JSON:
+        """Let an OpenAI-compatible endpoint (``base_url`` where ``/chat/completions``
+        is) read the organization's questions (admins); the key is stored encrypted."""
+        body = _body(
+            name=name,
+            base_url=base_url,
+            model=model,
+            api_key=api_key,
+            is_default=is_default,
+            timeout_s=timeout_s,
+        )
+        return self._client.request("POST", "/ai/providers", json=body)
+
+    def get_provider(self, provider_id: int) -> JSON:
+        return self._client.request("GET", f"/ai/providers/{provider_id}")
+
+    def update_provider(self, provider_id: int, **changes: Any) -> JSON:
+        """Change ``name``, ``base_url``, ``model``, ``api_key`` (None removes it),
+        ``is_default`` or ``timeout_s``; what is not given stays."""
+        return self._client.request("PUT", f"/ai/providers/{provider_id}", json=changes)
+
+    def delete_provider(self, provider_id: int) -> None:
+        self._client.request("DELETE", f"/ai/providers/{provider_id}")
+
+    def test_provider(self, provider_id: int) -> JSON:
+        """Ask the provider a fixed question about a tiny built-in table: ``ok``,
+        ``latency_ms``, ``error``, the ``plan`` it proposed."""
+        return self._client.request("POST", f"/ai/providers/{provider_id}/test")
