@@ -167,7 +167,12 @@ def get_analysis(analysis: AnalysisDep):
     return service.analysis_body(analysis)
 
 
-@router.get("/ai/models", tags=["ai"], response_model=schemas.ModelsRead)
+@router.get(
+    "/ai/models",
+    tags=["ai"],
+    response_model=schemas.ModelsRead,
+    response_model_exclude_unset=True,  # the provider-only fields stay off the parser's entry
+)
 def list_models(principal: Reader, session: SessionDep):
     """The engines that answer questions, with their capabilities and the accuracy and
     median response time the Ask benchmark measured; then the organization's LLM
