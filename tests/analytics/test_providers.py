@@ -297,6 +297,9 @@ def test_update_default_key_removal_conflicts_and_delete(client, owner, llm):
     assert removed["has_key"] is False and removed["key_hint"] is None
     short = client.put(path, json={"api_key": "short"}, headers=owner.headers).json()
     assert short["has_key"] is True and short["key_hint"] is None
+    for bad in ("ключ-0123456789", "two words", "line\nbreak"):
+        r = client.put(path, json={"api_key": bad}, headers=owner.headers)
+        assert r.status_code == 422, r.text
     renamed = client.put(path, json={"name": "second"}, headers=owner.headers)
     assert renamed.status_code == 409
     assert client.delete(path, headers=owner.headers).status_code == 204

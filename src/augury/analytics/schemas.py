@@ -216,7 +216,9 @@ ApiKey = Annotated[
     Field(
         min_length=1,
         max_length=1000,
-        description="Sent as `Authorization: Bearer`; stored encrypted, never returned.",
+        pattern=r"^[!-~]+$",
+        description="Sent as `Authorization: Bearer` (printable ASCII, no spaces); stored "
+        "encrypted, never returned.",
     ),
 ]
 TimeoutS = Annotated[float, Field(ge=0.1, le=300, description="Longest wait for one answer.")]
