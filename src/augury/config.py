@@ -244,6 +244,18 @@ class AnalyticsSettings(BaseModel):
     drivers_max_rows: int = Field(
         20_000, ge=100, description="Rows sampled from a dataset for a key-drivers analysis."
     )
+    allowed_private_networks: Annotated[list[str], NoDecode] = Field(
+        [],
+        description="Loopback, private or link-local destinations that an organization's "
+        "LLM provider may be (a model server on this machine or network: "
+        '"localhost" for one on port 11434 here): CIDRs, addresses or host names, '
+        "comma-separated or a JSON list. Empty: providers reach public addresses only.",
+    )
+
+    @field_validator("allowed_private_networks", mode="before")
+    @classmethod
+    def _split_networks(cls, value: object) -> object:
+        return _entries(value, _check_network_entry)
 
 
 class QuotaSettings(BaseModel):

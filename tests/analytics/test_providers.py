@@ -198,7 +198,7 @@ def test_http_errors_redirects_and_closed_ports_are_provider_errors(client, owne
 
 
 def test_a_private_address_needs_the_operators_allowance(client, owner, settings):
-    settings.alerts.allowed_private_networks = []
+    settings.analytics.allowed_private_networks = []
     body = {"name": "lan", "base_url": "http://127.0.0.1:11434/v1", "model": "m"}
     r = client.post("/api/v1/ai/providers", json=body, headers=owner.headers)
     assert r.status_code == 422, r.text
@@ -215,7 +215,7 @@ def test_a_name_resolving_to_a_private_address_is_refused_when_called(
     client, owner, sales, llm, settings
 ):
     provider = add_provider(client, owner, llm, base_url=llm.url.replace("127.0.0.1", "localhost"))
-    settings.alerts.allowed_private_networks = []
+    settings.analytics.allowed_private_networks = []
     r = ask(client, owner, "total units by region", provider["id"])
     assert r.status_code == 502 and r.json()["error"]["details"]["reason"] == "refused"
     assert llm.requests == []

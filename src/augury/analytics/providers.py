@@ -14,7 +14,7 @@ keys unreadable: the provider then fails with a message saying to set the key ag
 
 The call (:func:`complete`) is a POST to ``{base_url}/chat/completions`` at an address
 checked like alert webhooks': public addresses only, after DNS, unless the operator
-allows more (``alerts.allowed_private_networks``, which is how a local model server
+allows more (``analytics.allowed_private_networks``, which is how a local model server
 is admitted); the connection goes to the checked address, redirects are not
 followed, the reply is read up to :data:`MAX_REPLY_BYTES`, and the whole call is
 bounded by the provider's ``timeout_s``. Each call's latency is recorded
@@ -257,7 +257,7 @@ def check_url(url: str, settings: Settings) -> str:
     if parts.query or parts.fragment:
         raise _bad_url("base_url has no query or fragment.")
     try:
-        check_destination(url, settings.alerts.allowed_private_networks)
+        check_destination(url, settings.analytics.allowed_private_networks)
     except DestinationRefused as exc:
         raise ValidationFailed(
             "base_url points to a private, loopback or link-local address, which augury "
@@ -341,7 +341,7 @@ class Proposer:
                 llm.messages_for(question, context),
                 api_key=key,
                 timeout_s=p.timeout_s,
-                allowed=self.settings.alerts.allowed_private_networks,
+                allowed=self.settings.analytics.allowed_private_networks,
             )
             plan = llm.plan_from_reply(text, context)
         except ProviderFailed as exc:

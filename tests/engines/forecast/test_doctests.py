@@ -22,6 +22,8 @@ MODULES = [
     "augury.engines.ask.chart",
     "augury.engines.ask.drivers",
     "augury.engines.ask.insights",
+    "augury.engines.ask.llm",
+    "augury.engines.ask.workflow",
     "augury.engines.detect.streaming",
     "augury.engines.forecast.auto",
     "augury.engines.forecast.base",
