@@ -42,3 +42,13 @@ def _to_utc(value: datetime) -> datetime:
 
 UtcDatetime = Annotated[AwareDatetime, AfterValidator(_to_utc)]
 """An RFC 3339 timestamp with an offset, normalised to UTC."""
+
+
+def _read_as_utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else _to_utc(value)
+
+
+QueryDatetime = Annotated[datetime, AfterValidator(_read_as_utc)]
+"""A timestamp in a query string (``created_after``): one with an offset is converted to
+UTC (422 when that leaves the calendar: ``0001-01-01T00:00+00:01``), one without is
+read as UTC (``2024-01-01``), since the columns it is compared with are UTC."""

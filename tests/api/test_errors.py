@@ -136,3 +136,18 @@ def test_datetimes_that_overflow_in_utc_are_refused(client, owner):
     _assert_envelope(r, 422, "VALIDATION_ERROR")
     ok = client.get("/api/v1/jobs?created_after=2026-01-01T00:00:00%2B02:00", headers=owner.headers)
     assert ok.status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/api/v1/datasets", "/api/v1/analytics/charts"])
+def test_a_created_after_date_is_read_as_utc_and_one_off_the_calendar_is_refused(
+    client, owner, path
+):
+    # A date without an offset is UTC (it was a 500: a naive datetime reached a UTC
+    # column); one whose offset leaves the calendar once converted is a 422.
+    for accepted in ("2024-01-01", "2024-01-01T00:00:00+05:00"):
+        r = client.get(path, params={"created_after": accepted}, headers=owner.headers)
+        assert r.status_code == 200, r.text
+    r = client.get(
+        path, params={"created_after": "0001-01-01T00:00:00+00:01"}, headers=owner.headers
+    )
+    assert r.status_code == 422 and r.json()["error"]["code"] == "VALIDATION_ERROR"

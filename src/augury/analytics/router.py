@@ -7,7 +7,6 @@ threadpool, and holds the ``analytics.query_timeout_s`` limit there.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Response, status
@@ -19,6 +18,7 @@ from augury.analytics.workflow_schemas import WorkflowCreate
 from augury.api.deps import MAX_ID, Admin, ObjectId, Reader, SessionDep, SettingsDep, Writer
 from augury.api.pagination import Page, PageDep, make_page
 from augury.jobs.schemas import JobRead
+from augury.schemas import QueryDatetime
 
 router = APIRouter()
 
@@ -67,8 +67,8 @@ def list_charts(
         str | None, Query(max_length=200, description="In the question or the title.")
     ] = None,
     chart_type: Annotated[schemas.ChartType | None, Query()] = None,
-    created_after: Annotated[datetime | None, Query()] = None,
-    created_before: Annotated[datetime | None, Query()] = None,
+    created_after: Annotated[QueryDatetime | None, Query()] = None,
+    created_before: Annotated[QueryDatetime | None, Query()] = None,
     dataset_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     sort_by: Annotated[schemas.SortBy, Query()] = "created_at",
     sort_order: Annotated[Literal["asc", "desc"], Query()] = "desc",

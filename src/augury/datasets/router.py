@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import datetime
 from typing import Annotated, Literal, get_args
 
 from fastapi import APIRouter, Path, Query, Request, Response, status
@@ -27,6 +26,7 @@ from augury.jobs import service as jobs_service
 from augury.jobs.deps import JobDep
 from augury.jobs.schemas import JobRead
 from augury.metrics import service as metrics_service
+from augury.schemas import QueryDatetime
 
 router = APIRouter(tags=["datasets"])
 
@@ -263,7 +263,7 @@ def list_datasets(
         Query(description="Every tag given must be present (repeat, or comma-separated)."),
     ] = None,
     format: Annotated[Format | None, Query(description="Latest version's format.")] = None,
-    created_after: Annotated[datetime | None, Query()] = None,
+    created_after: Annotated[QueryDatetime | None, Query()] = None,
 ):
     """The organization's datasets, most recently changed first, with their latest version."""
     tags = [t.strip() for value in tag or [] for t in value.split(",") if t.strip()]
@@ -515,7 +515,7 @@ def aicser_sources(
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     limit: Annotated[int, Query(ge=1, le=1000)] = 20,
     tags: Annotated[str | None, Query(description="Comma-separated; all must match.")] = None,
-    created_after: Annotated[datetime | None, Query()] = None,
+    created_after: Annotated[QueryDatetime | None, Query()] = None,
     file_type: Annotated[Format | None, Query()] = None,
 ) -> dict:
     """Aicser's list of data sources, paged by `page` and `limit`."""
