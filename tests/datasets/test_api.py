@@ -264,7 +264,12 @@ def test_query_errors_name_the_problem(runner_client, account):
         headers=h,
     )
     assert r.status_code == 422 and r.json()["error"]["details"]["reason"] == "INVALID_AGGREGATE"
-    for sql in ("DROP TABLE sales", "SELECT * FROM read_csv('/etc/passwd')", "SELECT 1; SELECT 2"):
+    for sql in (
+        "DROP TABLE sales",
+        "SELECT * FROM read_csv('/etc/passwd')",
+        "SELECT 1; SELECT 2",
+        "connect",
+    ):
         r = runner_client.post("/api/v1/datasets/sql", json={"sql": sql}, headers=h)
         assert r.status_code == 422, (sql, r.text)
         assert r.json()["error"]["details"]["reason"] in ("SQL_NOT_ALLOWED", "SQL_ERROR")

@@ -249,6 +249,9 @@ def single_select(sql: str) -> duckdb.Statement:
     >>> single_select("SELECT 1; DROP TABLE t")
     Traceback (most recent call last):
     augury.engines.tabular.errors.TableError: Only one statement may run at a time; this holds 2.
+    >>> single_select("CONNECT")
+    Traceback (most recent call last):
+    augury.engines.tabular.errors.TableError: Only SELECT statements may run here, not UNKNOWN.
     """
     try:
         statements = duckdb.extract_statements(sql)
@@ -261,11 +264,15 @@ def single_select(sql: str) -> duckdb.Statement:
             {"statements": len(statements)},
         )
     statement = statements[0]
-    if statement.type != duckdb.StatementType.SELECT:
+    try:
+        kind = statement.type.name
+    except ValueError:  # a statement DuckDB's Python enum has no name for ("CONNECT")
+        kind = "UNKNOWN"
+    if kind != "SELECT":
         raise TableError(
             "SQL_NOT_ALLOWED",
-            f"Only SELECT statements may run here, not {statement.type.name}.",
-            {"statement": statement.type.name},
+            f"Only SELECT statements may run here, not {kind}.",
+            {"statement": kind},
         )
     return statement
 
