@@ -40,8 +40,20 @@ GROUP BY metric_id, b
 ON CONFLICT (metric_id, resolution, bucket) DO UPDATE SET
   count = excluded.count, sum = excluded.sum, min = excluded.min, max = excluded.max
 """
-_FROM_POINTS = "count(*), sum(value), min(value), max(value)"
-_FROM_ROLLUP = "sum(count), sum(sum), min(min), max(max)"
+_FROM_POINTS = "count(*), {sum}, min(value), max(value)"
+_FROM_ROLLUP = "sum(count), {sum}, min(min), max(max)"
+FLOAT_MAX = 1.7976931348623157e308
+
+
+def sum_sql(dialect: str, column: str) -> str:
+    """A bucket's sum. PostgreSQL raises on a double-precision sum that overflows, and it
+    adds a bucket's values in no set order: +1e308 and -1e308 alternating overflowed
+    only now and then, and the rollup failed. There the sum is exact (numeric) and held
+    to the float range; SQLite's sum reaches infinity without an error."""
+    if dialect != "postgresql":
+        return f"sum({column})"
+    exact = f"sum(CAST({column} AS numeric))"
+    return f"CAST(greatest(least({exact}, {FLOAT_MAX!r}), {-FLOAT_MAX!r}) AS double precision)"
 
 
 def bucket_sql(dialect: str, column: str, res: int) -> str:
@@ -55,9 +67,11 @@ def _statements(dialect: str) -> list[tuple[int, str]]:
     below = None
     for res in ROLLUP_RESOLUTIONS:
         if below is None:
-            source, column, level, agg = "metric_point", "ts", "", _FROM_POINTS
+            source, column, level = "metric_point", "ts", ""
+            agg = _FROM_POINTS.format(sum=sum_sql(dialect, "value"))
         else:
-            source, column, agg = "metric_rollup", "bucket", _FROM_ROLLUP
+            source, column = "metric_rollup", "bucket"
+            agg = _FROM_ROLLUP.format(sum=sum_sql(dialect, "sum"))
             level = f"AND resolution = {below}"
         sql = _UPSERT.format(
             res=res,
