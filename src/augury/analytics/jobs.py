@@ -128,7 +128,6 @@ class _Run:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        from augury.accounts.principal import Principal
         from augury.datasets import service as datasets_service
         from augury.datasets.schemas import DatasetMeta
         from augury.datasets.storage import storage_for
@@ -141,24 +140,22 @@ class _Run:
             f"'{self.params.workflow.workflow_name}', job {ctx.job_id}.",
             tags=["workflow"],
         )
-        principal = Principal(org_id=ctx.org_id, user_id=ctx.user_id)
         # the conversion (DuckDB, see load) and the version's rows: one piece an abort awaits
         with ctx.session() as session:
             raw = storage_for(ctx.settings).staging_file(".parquet")
             try:
                 pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), raw)
-                staged = datasets_service.stage_file(
-                    ctx.settings, raw, file_name=None, format="parquet"
-                )
-            finally:
+            except BaseException:
                 raw.unlink(missing_ok=True)
-            staged.source = "workflow"
-            dataset, version = datasets_service.add_version(
+                raise
+            dataset, version = datasets_service.add_job_output(
                 session=session,
-                principal=principal,
                 settings=ctx.settings,
-                meta=meta,
-                staged=staged,
+                org_id=ctx.org_id,
+                user_id=ctx.user_id,
                 job_id=ctx.job_id,
+                parquet=raw,
+                meta=meta,
+                source="workflow",
             )
             return {"dataset_id": dataset.id, "version": version.number}

@@ -98,7 +98,6 @@ class MetricsToDataset:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        from augury.accounts.principal import Principal
         from augury.datasets import service
         from augury.datasets.schemas import DatasetMeta
         from augury.metrics import service as metrics_service
@@ -160,21 +159,21 @@ class MetricsToDataset:
                     ctx.progress(90.0 * done / max(1, len(ids)), f"{done} of {len(ids)} metrics")
             if rows == 0:
                 raise ValueError("no points of the matching metrics in that time range")
-            with ctx.uninterrupted():
-                staged = service.stage_file(ctx.settings, raw, file_name=None, format="parquet")
-        finally:
+        except BaseException:
             raw.unlink(missing_ok=True)
-        staged.source = "metrics"
-        principal = Principal(org_id=ctx.org_id, user_id=ctx.user_id)
+            raise
         meta = DatasetMeta(name=params.name, description=params.description, tags=params.tags)
+        # the conversion (DuckDB) and the version's rows: one piece an abort awaits
         with ctx.session() as session:
-            dataset, version = service.add_version(
+            dataset, version = service.add_job_output(
                 session=session,
-                principal=principal,
                 settings=ctx.settings,
-                meta=meta,
-                staged=staged,
+                org_id=ctx.org_id,
+                user_id=ctx.user_id,
                 job_id=ctx.job_id,
+                parquet=raw,
+                meta=meta,
+                source="metrics",
             )
             result = {"dataset_id": dataset.id, "version": version.number, "rows": rows}
         ctx.progress(100.0, f"{rows} rows")

@@ -188,6 +188,34 @@ def add_version(
     return dataset, version
 
 
+def add_job_output(
+    *,
+    session: Session,
+    settings: Settings,
+    org_id: int,
+    user_id: int | None,
+    job_id: int,
+    parquet: Path,
+    meta: DatasetMeta,
+    source: str,
+) -> tuple[Dataset, DatasetVersion]:
+    """A Parquet file a job wrote, as a new version of the dataset ``meta`` names (made
+    when missing), linked to the job as its output; ``parquet`` is removed either way."""
+    try:
+        staged = stage_file(settings, parquet, file_name=None, format="parquet")
+    finally:
+        parquet.unlink(missing_ok=True)
+    staged.source = source
+    return add_version(
+        session=session,
+        principal=Principal(org_id=org_id, user_id=user_id),
+        settings=settings,
+        meta=meta,
+        staged=staged,
+        job_id=job_id,
+    )
+
+
 def _undo(storage: LocalStorage, staged: Staged, key: str | None) -> None:
     """Remove what a failed version left; a storage that fails again here must not hide
     the first error (a stray object is swept when its dataset is deleted)."""
