@@ -50,6 +50,7 @@ from augury.runtime.loops import Loop
 from augury.runtime.stream_process import StreamProcess
 from augury.store import migrate
 from augury.store.db import Database
+from augury.text.router import router as text_router
 from augury.web.router import html_not_found
 from augury.web.router import router as web_router
 
@@ -68,6 +69,7 @@ API_ROUTERS = (
     metrics_router,
     datasets_router,
     analytics_router,
+    text_router,
 )
 """Every domain's routes under /api/v1, in the order they are matched."""
 

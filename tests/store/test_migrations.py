@@ -32,7 +32,10 @@ def test_upgrade_downgrade_upgrade_and_models_match(tmp_path):
     assert {t.name for t in wiring.metadata().sorted_tables} <= tables
     with db.engine.connect() as conn:
         diff = compare_metadata(
-            MigrationContext.configure(conn, opts={"compare_type": True}), wiring.metadata()
+            MigrationContext.configure(
+                conn, opts={"compare_type": True, "include_name": migrate.include_name}
+            ),
+            wiring.metadata(),
         )
     assert diff == [], diff
     migrate.downgrade(db.engine, "base")

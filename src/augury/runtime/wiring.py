@@ -87,7 +87,9 @@ def metadata() -> MetaData:
     import augury.datasets.models
     import augury.forecasts.models
     import augury.jobs.models
-    import augury.metrics.models  # noqa: F401  (each import adds its tables to Base)
+    import augury.metrics.models
+    import augury.notifications.models
+    import augury.text.models  # noqa: F401  (each import adds its tables to Base)
     from augury.store.base import Base
 
     return Base.metadata

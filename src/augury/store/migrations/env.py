@@ -9,6 +9,7 @@ from alembic import context
 from sqlalchemy import create_engine
 
 from augury.runtime import wiring
+from augury.store.migrate import include_name
 
 metadata = wiring.metadata()
 
@@ -34,6 +35,7 @@ def _run_on(connection) -> None:
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -1,0 +1,1 @@
+"""Notifications for people when long work finishes (see models.py)."""

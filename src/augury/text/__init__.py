@@ -1,0 +1,1 @@
+"""Text projects: documents, classes, labels, groups, labeling sessions, review."""

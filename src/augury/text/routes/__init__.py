@@ -1,0 +1,1 @@
+"""Route modules of the text domain, one per resource (see ../router.py)."""

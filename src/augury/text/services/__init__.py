@@ -1,0 +1,1 @@
+"""Services of the text domain, one module per resource."""
