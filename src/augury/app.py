@@ -73,8 +73,11 @@ API_ROUTERS = (
 )
 """Every domain's routes under /api/v1, in the order they are matched."""
 
-STREAMED_UPLOADS = frozenset({"/api/v1/datasets", "/api/v1/data/upload"})
-"""Routes that stream their body to disk under their own limit (``datasets.max_upload_bytes``)."""
+STREAMED_UPLOADS = frozenset(
+    {"/api/v1/datasets", "/api/v1/data/upload", "/api/v1/text/projects/{project_id}/files"}
+)
+"""Routes that stream their body to disk under their own limit (``datasets.max_upload_bytes``);
+``{name}`` stands for one path segment."""
 
 COMPAT_ROUTERS = (metrics_v2_router, datasets_aicser_router)
 """Paths other products' senders and clients use (InfluxDB /api/v2/write, Anodot ...)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
@@ -37,12 +38,18 @@ class BodyLimitMiddleware:
     and NUL characters in query strings with 422 (PostgreSQL text cannot hold them).
 
     ``streamed`` names the POST paths that read their body as a stream and enforce their
-    own, larger limit (dataset uploads): this one lets them through."""
+    own, larger limit (dataset and document uploads): this one lets them through. A
+    ``{name}`` part matches any one path segment (``/text/projects/{id}/files``)."""
 
     def __init__(self, app, max_bytes: int, streamed: frozenset[str] = frozenset()):
         self.app = app
         self.max_bytes = max_bytes
-        self.streamed = streamed
+        self.streamed = re.compile(
+            "|".join(
+                re.sub(r"\\\{[^/]*?\\\}", "[^/]+", re.escape(path)) for path in sorted(streamed)
+            )
+            or "(?!)"
+        )
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -61,7 +68,7 @@ class BodyLimitMiddleware:
                 },
             )
             return
-        if scope["method"] == "POST" and scope["path"].rstrip("/") in self.streamed:
+        if scope["method"] == "POST" and self.streamed.fullmatch(scope["path"].rstrip("/")):
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or [])
