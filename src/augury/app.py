@@ -44,6 +44,7 @@ from augury.jobs.router import router as jobs_router
 from augury.metrics.router import router as metrics_router
 from augury.metrics.router import v2_router as metrics_v2_router
 from augury.metrics.writer import MetricCache
+from augury.notifications.router import router as notifications_router
 from augury.runtime import wiring
 from augury.runtime.jobs import JobRunner
 from augury.runtime.loops import Loop
@@ -70,6 +71,7 @@ API_ROUTERS = (
     datasets_router,
     analytics_router,
     text_router,
+    notifications_router,
 )
 """Every domain's routes under /api/v1, in the order they are matched."""
 
