@@ -1,0 +1,850 @@
+"""Text projects: classes and labels, documents and their segments, labeling and
+correction sessions, human review (``client.text``).
+
+Everything lives under a project, so every call takes its ``project_id`` first, and
+the groups hang off one attribute: ``client.text.projects``, ``.classes``, ``.labels``,
+``.files``, ``.documents``, ``.groups``, ``.sessions`` and ``.review``.
+
+A file becomes documents in two steps, as in the UI: :meth:`TextFiles.upload` answers
+its columns and first rows, then :meth:`TextDocuments.from_file` makes documents of
+the column you pick; :meth:`TextDocuments.upload` does both. A large upload answers
+202 with the job that segments it (``{"job": ...}``; wait with ``client.jobs.wait``).
+Files go up as streams (httpx reads the open file in chunks) and come down whole.
+"""
+
+from __future__ import annotations
+
+import builtins
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from augury.client.base import JSON, Resource, _body, _query
+from augury.client.errors import _error_from
+
+if TYPE_CHECKING:
+    from augury.client.connection import Client
+
+_PathLike = str | os.PathLike[str]
+_Tag = Mapping[str, Any]
+"""``{"class": name, "label": name, "start", "end"}``; ``class_id``/``label_id`` also do."""
+
+
+def _names(values: Iterable[str] | None) -> builtins.list[str] | None:
+    return None if values is None else builtins.list(values)
+
+
+def _details(details: str | Iterable[str] | None) -> str | None:
+    """``details`` as the API reads it: a comma list of segments, meta, tags."""
+    if details is None or isinstance(details, str):
+        return details
+    return ",".join(details)
+
+
+class _ProjectResource(Resource):
+    """A group whose routes are under one project; the upload and download plumbing."""
+
+    @staticmethod
+    def _at(project_id: int, rest: str = "") -> str:
+        return f"/text/projects/{project_id}{rest}"
+
+    def _upload(
+        self,
+        route: str,
+        path: _PathLike,
+        fields: Mapping[str, Any] | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> JSON:
+        """POST a file as the multipart field ``file`` (streamed from disk)."""
+        file_path = Path(path)
+        with (
+            file_path.open("rb") as file,
+            self._stream(
+                "POST",
+                route,
+                data=dict(fields or {}),
+                files={"file": (file_path.name, file, "application/octet-stream")},
+                timeout=timeout,
+            ) as response,
+        ):
+            response.read()
+            return response.json()
+
+    def _download(
+        self, route: str, params: Mapping[str, Any], path: _PathLike | None
+    ) -> bytes | Path:
+        """An answer's bytes, or written to ``path`` (returned) when one is given."""
+        content: bytes = self._client.request("GET", route, params=params, raw=True)
+        if path is None:
+            return content
+        target = Path(path)
+        target.write_bytes(content)
+        return target
+
+    @contextmanager
+    def _stream(
+        self, method: str, route: str, *, timeout: float | None = None, **send: Any
+    ) -> Iterator[httpx.Response]:
+        """Send a request whose body is a file; the answer, or the API's error raised.
+
+        A body read from a file cannot be sent twice, so an expired access token is
+        refreshed before sending rather than after a 401 (as
+        :meth:`~augury.client.Client.request` does).
+        """
+        from augury.client.connection import _jwt_expired  # connection imports this module
+
+        client: Client = self._client
+        if client.access_token and client.refresh_token and _jwt_expired(client.access_token):
+            client.refresh()
+        credential = client.access_token or client.api_key
+        headers = {"Authorization": f"Bearer {credential}"} if credential else {}
+        request = client._http.build_request(
+            method,
+            route,
+            headers=headers,
+            timeout=httpx.USE_CLIENT_DEFAULT if timeout is None else timeout,
+            **send,
+        )
+        response = client._http.send(request, stream=True)
+        try:
+            if response.is_error:
+                response.read()
+                raise _error_from(response)
+            yield response
+        finally:
+            response.close()
+
+
+class TextProjects(_ProjectResource):
+    """Projects, their members, clones, transfers, export and import
+    (``client.text.projects``)."""
+
+    def list(
+        self,
+        q: str | None = None,
+        *,
+        type: str | None = None,
+        offset: int = 0,
+        limit: int = 50,
+    ) -> JSON:
+        """One page of the organization's projects; ``q`` searches names, ``type`` is
+        CLASS, LABEL, CLASSLABEL or ABSA."""
+        return self._page("/text/projects", offset, limit, **_query({"q": q, "type": type}))
+
+    def iter(
+        self, q: str | None = None, *, type: str | None = None, page_size: int = 100
+    ) -> Iterator[JSON]:
+        """Every project matching the filters."""
+        return self._iter("/text/projects", page_size, **_query({"q": q, "type": type}))
+
+    def create(
+        self,
+        name: str,
+        type: str = "CLASS",
+        *,
+        description: str | None = None,
+        language: str | None = None,
+        segmentation: str | None = None,
+    ) -> JSON:
+        """A project of ``type`` CLASS (one class per segment), LABEL (multi-label),
+        CLASSLABEL or ABSA (aspects with the fixed sentiments POS/NEG/NEU/CONFLICT);
+        ``segmentation`` (sentence, paragraph or none) splits its documents."""
+        body = _body(
+            name=name,
+            type=type,
+            description=description,
+            language=language,
+            segmentation=segmentation,
+        )
+        return self._client.request("POST", "/text/projects", json=body)
+
+    def get(self, project_id: int) -> JSON:
+        """A project with its counts (documents, classes, labels, sessions) and your
+        ``role`` in it."""
+        return self._client.request("GET", self._at(project_id))
+
+    def update(self, project_id: int, **changes: Any) -> JSON:
+        """Change ``name``, ``description``, ``language`` or ``segmentation``; what is
+        not given stays."""
+        return self._client.request("PATCH", self._at(project_id), json=changes)
+
+    def delete(self, project_id: int, *, confirm: bool = False) -> None:
+        """Delete the project with its documents, sessions and models. Without
+        ``confirm`` the server refuses (:class:`~augury.client.ConflictError`) and its
+        ``details`` say what would go."""
+        params = {"confirm": "true"} if confirm else None
+        self._client.request("DELETE", self._at(project_id), params=params)
+
+    # --- members ------------------------------------------------------------------------
+
+    def members(self, project_id: int) -> builtins.list[JSON]:
+        """Everyone's effective role in the project: explicit roles, and the
+        organization's members by their organization role."""
+        answer = self._client.request("GET", self._at(project_id, "/members"))
+        return answer["items"] if isinstance(answer, dict) else answer
+
+    def set_member(self, project_id: int, user_id: int, role: str) -> JSON:
+        """Give a person of the organization an explicit role: MANAGER, ANNOTATOR or VIEWER."""
+        route = self._at(project_id, f"/members/{user_id}")
+        return self._client.request("PUT", route, json={"role": role})
+
+    def remove_member(self, project_id: int, user_id: int) -> None:
+        """Drop a person's explicit role (their organization role applies again)."""
+        self._client.request("DELETE", self._at(project_id, f"/members/{user_id}"))
+
+    # --- copies and moves ---------------------------------------------------------------
+
+    def clone(
+        self,
+        project_id: int,
+        name: str,
+        *,
+        org_id: int | None = None,
+        include_annotations: bool | None = None,
+    ) -> JSON:
+        """Copy the project (classes, labels, documents with segments, groups, and with
+        ``include_annotations`` its labeled sessions), in this organization or in
+        ``org_id``, one you administer."""
+        body = _body(name=name, org_id=org_id, include_annotations=include_annotations)
+        return self._client.request("POST", self._at(project_id, "/clone"), json=body)
+
+    def transfer(self, project_id: int, org_id: int) -> JSON:
+        """Move the project and everything in it to another organization you administer."""
+        body = {"org_id": org_id}
+        return self._client.request("POST", self._at(project_id, "/transfer"), json=body)
+
+    # --- labeled data -------------------------------------------------------------------
+
+    def export(
+        self,
+        project_id: int,
+        format: str = "csv",
+        *,
+        session_id: int | None = None,
+        path: _PathLike | None = None,
+    ) -> bytes | Path:
+        """The labeled data as csv, jsonl or xlsx (one row per segment and tag; the
+        format is in docs/text.md): its bytes, or written to ``path``."""
+        params = _query({"format": format, "session_id": session_id})
+        return self._download(self._at(project_id, "/export"), params, path)
+
+    def import_file(
+        self, project_id: int, path: _PathLike, *, timeout: float | None = None
+    ) -> JSON:
+        """Import a file in the export's format: an IMPORT session with its documents
+        and tags."""
+        return self._upload(self._at(project_id, "/import"), path, timeout=timeout)
+
+
+class _Vocabulary(_ProjectResource):
+    """Classes and labels: the same calls on ``/classes`` and ``/labels``."""
+
+    _kind = ""
+
+    def list(self, project_id: int, *, offset: int = 0, limit: int = 50) -> JSON:
+        """One page of the project's entries, in display order."""
+        return self._page(self._at(project_id, f"/{self._kind}"), offset, limit)
+
+    def iter(self, project_id: int, *, page_size: int = 100) -> Iterator[JSON]:
+        return self._iter(self._at(project_id, f"/{self._kind}"), page_size)
+
+    def create(
+        self,
+        project_id: int,
+        name: str,
+        *,
+        description: str | None = None,
+        examples: Iterable[str] | None = None,
+    ) -> JSON:
+        """Add one entry; ``description`` and ``examples`` guide annotators (and
+        zero-shot models)."""
+        body = _body(name=name, description=description, examples=_names(examples))
+        return self._client.request("POST", self._at(project_id, f"/{self._kind}"), json=body)
+
+    def add(
+        self, project_id: int, entries: Iterable[Mapping[str, Any] | str]
+    ) -> builtins.list[JSON]:
+        """Add many at once (all or none): dicts with ``name``, ``description``,
+        ``examples``, or plain names. A name the project has already is a
+        :class:`~augury.client.ConflictError` naming it."""
+        body = [{"name": e} if isinstance(e, str) else dict(e) for e in entries]
+        answer = self._client.request("POST", self._at(project_id, f"/{self._kind}"), json=body)
+        return answer["items"] if isinstance(answer, dict) else answer
+
+    def get(self, project_id: int, entry_id: int) -> JSON:
+        return self._client.request("GET", self._at(project_id, f"/{self._kind}/{entry_id}"))
+
+    def update(self, project_id: int, entry_id: int, **changes: Any) -> JSON:
+        """Change ``name``, ``description``, ``examples`` or ``position``; what is not
+        given stays."""
+        route = self._at(project_id, f"/{self._kind}/{entry_id}")
+        return self._client.request("PATCH", route, json=changes)
+
+    def delete(self, project_id: int, entry_id: int) -> JSON | None:
+        """Delete it; the tags that used it go with it (the answer counts them)."""
+        route = self._at(project_id, f"/{self._kind}/{entry_id}")
+        answer: JSON | None = self._client.request("DELETE", route)
+        return answer
+
+    def upload(
+        self, project_id: int, path: _PathLike, *, timeout: float | None = None
+    ) -> builtins.list[JSON]:
+        """Add the entries of a CSV or XLSX file (columns name, description, examples)."""
+        route = self._at(project_id, f"/{self._kind}/upload")
+        answer: Any = self._upload(route, path, timeout=timeout)
+        return answer["items"] if isinstance(answer, dict) else answer
+
+    def download(
+        self, project_id: int, format: str = "csv", *, path: _PathLike | None = None
+    ) -> bytes | Path:
+        """Every entry as csv, json or xlsx: the bytes, or written to ``path``."""
+        route = self._at(project_id, f"/{self._kind}/download")
+        return self._download(route, {"format": format}, path)
+
+
+class TextClasses(_Vocabulary):
+    """A project's classes, or an ABSA project's aspect categories
+    (``client.text.classes``)."""
+
+    _kind = "classes"
+
+
+class TextLabels(_Vocabulary):
+    """A project's labels (``client.text.labels``); an ABSA project's are fixed."""
+
+    _kind = "labels"
+
+
+class TextFiles(_ProjectResource):
+    """Files uploaded to pick a column from (``client.text.files``); they expire after
+    a day."""
+
+    def upload(self, project_id: int, path: _PathLike, *, timeout: float | None = None) -> JSON:
+        """Upload CSV, TXT (a document a line), JSON, JSONL, XLSX, PDF or an image:
+        ``{"id", "file_name", "format", "columns", "row_count", "preview"}``, the
+        preview's first row being the header."""
+        return self._upload(self._at(project_id, "/files"), path, timeout=timeout)
+
+    def get(self, project_id: int, file_id: str) -> JSON:
+        return self._client.request("GET", self._at(project_id, f"/files/{file_id}"))
+
+
+class TextDocuments(_ProjectResource):
+    """Documents and their segments (``client.text.documents``)."""
+
+    def create(
+        self,
+        project_id: int,
+        documents: Iterable[Mapping[str, Any] | str],
+        *,
+        segmentation: str | None = None,
+    ) -> JSON:
+        """Documents from ``{"text", "id"?, ...}`` dicts (other fields are kept as
+        ``meta``) or plain texts. Small batches answer the documents, large ones
+        (over 1,000) the job that makes them (``{"job": ...}``)."""
+        docs = [{"text": d} if isinstance(d, str) else dict(d) for d in documents]
+        body = _body(documents=docs, segmentation=segmentation)
+        return self._client.request("POST", self._at(project_id, "/documents"), json=body)
+
+    def from_file(
+        self,
+        project_id: int,
+        file_id: str,
+        column: str | int,
+        *,
+        id_column: str | int | None = None,
+        segmentation: str | None = None,
+    ) -> JSON:
+        """Documents from a column (name or 0-based index) of an uploaded file; the other
+        columns become ``meta``, ``id_column`` the documents' own ids."""
+        body = _body(file_id=file_id, column=column, id_column=id_column, segmentation=segmentation)
+        return self._client.request("POST", self._at(project_id, "/documents"), json=body)
+
+    def from_dataset(
+        self,
+        project_id: int,
+        dataset_id: int,
+        column: str | int,
+        *,
+        version: int | None = None,
+        id_column: str | int | None = None,
+        segmentation: str | None = None,
+    ) -> JSON:
+        """Documents from a column of one of the organization's datasets (its latest
+        version unless ``version``)."""
+        body = _body(
+            dataset_id=dataset_id,
+            version=version,
+            column=column,
+            id_column=id_column,
+            segmentation=segmentation,
+        )
+        return self._client.request("POST", self._at(project_id, "/documents"), json=body)
+
+    def upload(
+        self,
+        project_id: int,
+        path: _PathLike,
+        column: str | int = "text",
+        *,
+        id_column: str | int | None = None,
+        segmentation: str | None = None,
+        timeout: float | None = None,
+    ) -> JSON:
+        """Upload a file and make documents of ``column`` in one go: the answer of
+        :meth:`from_file` with the uploaded file's preview as ``file``."""
+        file = self._upload(self._at(project_id, "/files"), path, timeout=timeout)
+        made = self.from_file(
+            project_id, file["id"], column, id_column=id_column, segmentation=segmentation
+        )
+        return {**made, "file": file}
+
+    def list(
+        self,
+        project_id: int,
+        q: str | None = None,
+        *,
+        group_id: int | None = None,
+        session_id: int | None = None,
+        external_id: str | None = None,
+        details: str | Iterable[str] | None = None,
+        offset: int = 0,
+        limit: int = 50,
+    ) -> JSON:
+        """One page of documents; ``q`` searches their text (the database's full-text
+        search), ``details`` adds any of segments, meta, tags."""
+        filters = self._filters(q, group_id, session_id, external_id, details)
+        return self._page(self._at(project_id, "/documents"), offset, limit, **filters)
+
+    def iter(
+        self,
+        project_id: int,
+        q: str | None = None,
+        *,
+        group_id: int | None = None,
+        session_id: int | None = None,
+        external_id: str | None = None,
+        details: str | Iterable[str] | None = None,
+        page_size: int = 100,
+    ) -> Iterator[JSON]:
+        """Every document matching the filters."""
+        filters = self._filters(q, group_id, session_id, external_id, details)
+        return self._iter(self._at(project_id, "/documents"), page_size, **filters)
+
+    @staticmethod
+    def _filters(
+        q: str | None,
+        group_id: int | None,
+        session_id: int | None,
+        external_id: str | None,
+        details: str | Iterable[str] | None,
+    ) -> JSON:
+        return _query(
+            {
+                "q": q,
+                "group_id": group_id,
+                "session_id": session_id,
+                "external_id": external_id,
+                "details": _details(details),
+            }
+        )
+
+    def get(
+        self, project_id: int, document_id: int, *, details: str | Iterable[str] | None = None
+    ) -> JSON:
+        """A document with its text; ``details`` adds any of segments, meta, tags."""
+        params = _query({"details": _details(details)})
+        route = self._at(project_id, f"/documents/{document_id}")
+        return self._client.request("GET", route, params=params)
+
+    def update(self, project_id: int, document_id: int, meta: Mapping[str, Any]) -> JSON:
+        """Replace a document's ``meta`` (its text never changes: segments and tags hang
+        on it)."""
+        route = self._at(project_id, f"/documents/{document_id}")
+        return self._client.request("PATCH", route, json={"meta": dict(meta)})
+
+    def delete(self, project_id: int, document_id: int) -> None:
+        self._client.request("DELETE", self._at(project_id, f"/documents/{document_id}"))
+
+    def delete_many(self, project_id: int, ids: Iterable[int]) -> JSON | None:
+        """Delete several documents at once."""
+        route = self._at(project_id, "/documents/delete")
+        answer: JSON | None = self._client.request("POST", route, json={"ids": builtins.list(ids)})
+        return answer
+
+
+class TextGroups(_ProjectResource):
+    """Named groups of a project's documents (``client.text.groups``)."""
+
+    def list(self, project_id: int, *, offset: int = 0, limit: int = 50) -> JSON:
+        return self._page(self._at(project_id, "/groups"), offset, limit)
+
+    def iter(self, project_id: int, *, page_size: int = 100) -> Iterator[JSON]:
+        return self._iter(self._at(project_id, "/groups"), page_size)
+
+    def create(
+        self,
+        project_id: int,
+        name: str,
+        *,
+        description: str | None = None,
+        document_ids: Iterable[int] | None = None,
+        documents: Iterable[Mapping[str, Any] | str] | None = None,
+        file_id: str | None = None,
+        column: str | int | None = None,
+    ) -> JSON:
+        """A group of existing documents (``document_ids``), of new ones
+        (``documents``, made as :meth:`TextDocuments.create` does), or of a file's
+        column (``file_id`` and ``column``)."""
+        docs = None
+        if documents is not None:
+            docs = [{"text": d} if isinstance(d, str) else dict(d) for d in documents]
+        body = _body(
+            name=name,
+            description=description,
+            document_ids=None if document_ids is None else builtins.list(document_ids),
+            documents=docs,
+            file_id=file_id,
+            column=column,
+        )
+        return self._client.request("POST", self._at(project_id, "/groups"), json=body)
+
+    def get(self, project_id: int, group_id: int) -> JSON:
+        return self._client.request("GET", self._at(project_id, f"/groups/{group_id}"))
+
+    def update(self, project_id: int, group_id: int, **changes: Any) -> JSON:
+        """Change ``name`` or ``description``."""
+        route = self._at(project_id, f"/groups/{group_id}")
+        return self._client.request("PATCH", route, json=changes)
+
+    def delete(self, project_id: int, group_id: int) -> None:
+        """Delete the group (its documents stay in the project)."""
+        self._client.request("DELETE", self._at(project_id, f"/groups/{group_id}"))
+
+    def add_documents(self, project_id: int, group_id: int, ids: Iterable[int]) -> JSON:
+        route = self._at(project_id, f"/groups/{group_id}/documents")
+        return self._client.request("POST", route, json={"ids": builtins.list(ids)})
+
+    def remove_documents(self, project_id: int, group_id: int, ids: Iterable[int]) -> JSON | None:
+        route = self._at(project_id, f"/groups/{group_id}/documents")
+        answer: JSON | None = self._client.request(
+            "DELETE", route, json={"ids": builtins.list(ids)}
+        )
+        return answer
+
+    def documents(
+        self,
+        project_id: int,
+        group_id: int,
+        q: str | None = None,
+        *,
+        offset: int = 0,
+        limit: int = 50,
+    ) -> JSON:
+        """One page of the group's documents; ``q`` searches their text."""
+        route = self._at(project_id, f"/groups/{group_id}/documents")
+        return self._page(route, offset, limit, **_query({"q": q}))
+
+    def download(
+        self,
+        project_id: int,
+        group_id: int,
+        format: str = "csv",
+        *,
+        path: _PathLike | None = None,
+    ) -> bytes | Path:
+        """The group's documents (text, id, meta) as csv, jsonl, json or xlsx."""
+        route = self._at(project_id, f"/groups/{group_id}/download")
+        return self._download(route, {"format": format}, path)
+
+
+class TextSessions(_ProjectResource):
+    """Labeling, correction and import sessions, and the tags people save in them
+    (``client.text.sessions``)."""
+
+    def list(
+        self,
+        project_id: int,
+        *,
+        mode: str | None = None,
+        status: str | None = None,
+        offset: int = 0,
+        limit: int = 50,
+    ) -> JSON:
+        """One page of the sessions you may see (annotators: those assigned to them)."""
+        filters = _query({"mode": mode, "status": status})
+        return self._page(self._at(project_id, "/sessions"), offset, limit, **filters)
+
+    def iter(
+        self,
+        project_id: int,
+        *,
+        mode: str | None = None,
+        status: str | None = None,
+        page_size: int = 100,
+    ) -> Iterator[JSON]:
+        filters = _query({"mode": mode, "status": status})
+        return self._iter(self._at(project_id, "/sessions"), page_size, **filters)
+
+    def create(
+        self,
+        project_id: int,
+        name: str,
+        *,
+        mode: str | None = None,
+        description: str | None = None,
+        classes: Iterable[str] | None = None,
+        labels: Iterable[str] | None = None,
+        sample_size: int | None = None,
+        seed: int | None = None,
+        document_ids: Iterable[int] | None = None,
+        group_id: int | None = None,
+        documents: Iterable[Mapping[str, Any] | str] | None = None,
+        file_id: str | None = None,
+        column_mapping: Mapping[str, str] | None = None,
+        create_missing: bool | None = None,
+        assignees: Iterable[int] | None = None,
+        strategy: str | None = None,
+        model_id: int | None = None,
+    ) -> JSON:
+        """A session over some of the project's documents: a random ``sample_size``
+        (reproducible with ``seed``), ``document_ids``, a ``group_id``, new
+        ``documents``, or an already labeled file (``file_id`` with ``column_mapping``
+        ``{"text", "class", "label", "aspect"}``: an IMPORT session). ``classes`` and
+        ``labels`` (names) narrow what is offered. ``mode="CORRECTION"`` lets a model
+        pre-tag a sample chosen by ``strategy`` (least_confident or diverse)."""
+        docs = None
+        if documents is not None:
+            docs = [{"text": d} if isinstance(d, str) else dict(d) for d in documents]
+        body = _body(
+            name=name,
+            mode=mode,
+            description=description,
+            classes=_names(classes),
+            labels=_names(labels),
+            sample_size=sample_size,
+            seed=seed,
+            document_ids=None if document_ids is None else builtins.list(document_ids),
+            group_id=group_id,
+            documents=docs,
+            file_id=file_id,
+            column_mapping=None if column_mapping is None else dict(column_mapping),
+            create_missing=create_missing,
+            assignees=None if assignees is None else builtins.list(assignees),
+            strategy=strategy,
+            model_id=model_id,
+        )
+        return self._client.request("POST", self._at(project_id, "/sessions"), json=body)
+
+    def get(self, project_id: int, session_id: int) -> JSON:
+        """A session: its mode, status, document count, progress (0-100), classes,
+        labels, assignees and, for corrections, the ``predicted_score``."""
+        return self._client.request("GET", self._at(project_id, f"/sessions/{session_id}"))
+
+    def update(self, project_id: int, session_id: int, **changes: Any) -> JSON:
+        """Change ``name``, ``description`` or ``status`` (``"FINISHED"`` closes it)."""
+        route = self._at(project_id, f"/sessions/{session_id}")
+        return self._client.request("PATCH", route, json=changes)
+
+    def delete(self, project_id: int, session_id: int) -> None:
+        self._client.request("DELETE", self._at(project_id, f"/sessions/{session_id}"))
+
+    def set_assignees(self, project_id: int, session_id: int, user_ids: Iterable[int]) -> JSON:
+        """Who labels the session (replaces the list)."""
+        route = self._at(project_id, f"/sessions/{session_id}/assignees")
+        return self._client.request("PUT", route, json={"user_ids": builtins.list(user_ids)})
+
+    # --- annotating ---------------------------------------------------------------------
+
+    def documents(
+        self, project_id: int, session_id: int, *, offset: int = 0, limit: int = 50
+    ) -> JSON:
+        """One page of the session's documents in its order, each with your done state."""
+        return self._page(self._at(project_id, f"/sessions/{session_id}/documents"), offset, limit)
+
+    def iter_documents(
+        self, project_id: int, session_id: int, *, page_size: int = 100
+    ) -> Iterator[JSON]:
+        return self._iter(self._at(project_id, f"/sessions/{session_id}/documents"), page_size)
+
+    def document(
+        self,
+        project_id: int,
+        session_id: int,
+        document_id: int,
+        *,
+        annotator: int | None = None,
+    ) -> JSON:
+        """A document of the session with its segments and your tags (or, for managers,
+        ``annotator``'s), the model's suggestions in a correction session, and the
+        ``next``/``previous`` document ids."""
+        route = self._at(project_id, f"/sessions/{session_id}/documents/{document_id}")
+        return self._client.request("GET", route, params=_query({"annotator": annotator}))
+
+    def save_tags(
+        self,
+        project_id: int,
+        session_id: int,
+        document_id: int,
+        segment_id: int,
+        tags: Iterable[_Tag],
+        version: int | None = None,
+    ) -> JSON:
+        """Replace your tags on a segment. ``version`` is the one you read (None: you
+        read none); a stale one raises :class:`~augury.client.ConflictError` whose
+        ``details`` hold the current tags and version."""
+        route = self._at(
+            project_id,
+            f"/sessions/{session_id}/documents/{document_id}/segments/{segment_id}/tags",
+        )
+        body = {"tags": [dict(t) for t in tags], "version": version}
+        return self._client.request("PUT", route, json=body)
+
+    def mark(
+        self,
+        project_id: int,
+        session_id: int,
+        document_id: int,
+        name: str = "ANNOTATED",
+        *,
+        segment_id: int | None = None,
+        page: int | None = None,
+    ) -> JSON:
+        """Mark a segment, a page or (neither given) the whole document ANNOTATED or
+        SKIPPED."""
+        route = self._mark_route(project_id, session_id, document_id, segment_id, page)
+        return self._client.request("POST", route, json={"name": name})
+
+    def unmark(
+        self,
+        project_id: int,
+        session_id: int,
+        document_id: int,
+        *,
+        segment_id: int | None = None,
+        page: int | None = None,
+    ) -> None:
+        """Take a mark back (undo)."""
+        route = self._mark_route(project_id, session_id, document_id, segment_id, page)
+        self._client.request("DELETE", route)
+
+    def _mark_route(
+        self,
+        project_id: int,
+        session_id: int,
+        document_id: int,
+        segment_id: int | None,
+        page: int | None,
+    ) -> str:
+        if segment_id is not None and page is not None:
+            raise ValueError("mark a segment or a page, not both")
+        target = f"/sessions/{session_id}/documents/{document_id}"
+        if segment_id is not None:
+            target += f"/segments/{segment_id}"
+        elif page is not None:
+            target += f"/pages/{page}"
+        return self._at(project_id, target + "/mark")
+
+    def progress(self, project_id: int, session_id: int) -> JSON:
+        """Documents done, segments tagged and skipped, overall and per annotator."""
+        return self._client.request("GET", self._at(project_id, f"/sessions/{session_id}/progress"))
+
+    def agreement(self, project_id: int, session_id: int) -> JSON:
+        """How far annotators of the same segments agree: Cohen's (two) or Fleiss'
+        (more) kappa, with percent agreement and item counts."""
+        return self._client.request(
+            "GET", self._at(project_id, f"/sessions/{session_id}/agreement")
+        )
+
+
+class TextReview(_ProjectResource):
+    """Human review of low-confidence predictions (``client.text.review``)."""
+
+    def config(self, project_id: int) -> JSON:
+        """The project's review settings (the webhook secret is never shown again)."""
+        return self._client.request("GET", self._at(project_id, "/review/config"))
+
+    def configure(
+        self,
+        project_id: int,
+        *,
+        enabled: bool = True,
+        threshold: float | None = None,
+        classes: Iterable[str] | None = None,
+        assignee_ids: Iterable[int] | None = None,
+        webhook_url: str | None = None,
+    ) -> JSON:
+        """Set the review settings: predictions under ``threshold`` (0-1) of
+        ``classes`` (None: all) go to ``assignee_ids`` in turn, and each new batch
+        calls ``webhook_url``, signed; the first time a webhook is set the answer holds
+        its secret, once."""
+        body = {
+            "enabled": enabled,
+            **_body(threshold=threshold),
+            "classes": _names(classes),
+            **_body(assignee_ids=None if assignee_ids is None else builtins.list(assignee_ids)),
+            "webhook_url": webhook_url,
+        }
+        return self._client.request("PUT", self._at(project_id, "/review/config"), json=body)
+
+    def rotate_secret(self, project_id: int) -> JSON:
+        """A new webhook secret (shown once); the old one stops signing at once."""
+        return self._client.request("POST", self._at(project_id, "/review/config/rotate-secret"))
+
+    def items(
+        self,
+        project_id: int,
+        *,
+        status: str | None = None,
+        assignee: int | None = None,
+        offset: int = 0,
+        limit: int = 50,
+    ) -> JSON:
+        """One page of review items (reviewers see theirs, managers all); ``status`` is
+        PENDING, ACCEPTED or CORRECTED."""
+        filters = _query({"status": status, "assignee": assignee})
+        return self._page(self._at(project_id, "/review/items"), offset, limit, **filters)
+
+    def iter_items(
+        self,
+        project_id: int,
+        *,
+        status: str | None = None,
+        assignee: int | None = None,
+        page_size: int = 100,
+    ) -> Iterator[JSON]:
+        filters = _query({"status": status, "assignee": assignee})
+        return self._iter(self._at(project_id, "/review/items"), page_size, **filters)
+
+    def item(self, project_id: int, item_id: int) -> JSON:
+        return self._client.request("GET", self._at(project_id, f"/review/items/{item_id}"))
+
+    def accept(self, project_id: int, item_id: int) -> JSON:
+        """The prediction was right: it becomes training data as it is."""
+        route = self._at(project_id, f"/review/items/{item_id}/accept")
+        return self._client.request("POST", route)
+
+    def correct(self, project_id: int, item_id: int, tags: Iterable[_Tag]) -> JSON:
+        """The right tags instead (names or ids of the project's classes and labels)."""
+        route = self._at(project_id, f"/review/items/{item_id}/correct")
+        return self._client.request("POST", route, json={"tags": [dict(t) for t in tags]})
+
+
+class Text:
+    """Text projects and everything in them (``client.text``): one attribute per kind
+    of thing, each taking the ``project_id`` first."""
+
+    def __init__(self, client: Client) -> None:
+        self.projects = TextProjects(client)
+        self.classes = TextClasses(client)
+        self.labels = TextLabels(client)
+        self.files = TextFiles(client)
+        self.documents = TextDocuments(client)
+        self.groups = TextGroups(client)
+        self.sessions = TextSessions(client)
+        self.review = TextReview(client)
