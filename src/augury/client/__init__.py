@@ -11,9 +11,10 @@ returns one page (``{"items", "total", "offset", "limit", "has_more"}``) and ``i
 yields every item, fetching pages as it goes. Each resource group (``client.jobs``,
 ``client.keys`` ...) is a small :class:`Resource` subclass in the module of its
 domain (``accounts``, ``jobs``, ``audit``, ``metrics``, ``anomalies``, ``forecasts``,
-``alerts``, ``datasets``, ``analytics``): a new group is a class there plus one line
-in :meth:`Client.__init__` (``connection``); routes without a group yet are reachable through
-:meth:`Client.request`. ``errors`` holds the exceptions, ``base`` what the groups share.
+``alerts``, ``datasets``, ``analytics``, ``text``, ``notifications``): a new group is a
+class there plus one line in :meth:`Client.__init__` (``connection``); routes without a
+group yet are reachable through :meth:`Client.request`. ``errors`` holds the exceptions,
+``base`` what the groups share.
 
 Errors the API answers with ``{"error": {"code", "message", "details"}}`` raise
 :class:`AuguryAPIError`, or the subclass for its code::
@@ -55,6 +56,18 @@ from augury.client.errors import (
 from augury.client.forecasts import Forecasts
 from augury.client.jobs import Jobs
 from augury.client.metrics import Metrics
+from augury.client.notifications import Notifications
+from augury.client.text import (
+    Text,
+    TextClasses,
+    TextDocuments,
+    TextFiles,
+    TextGroups,
+    TextLabels,
+    TextProjects,
+    TextReview,
+    TextSessions,
+)
 
 __all__ = [
     "Alerts",
@@ -76,11 +89,21 @@ __all__ = [
     "Members",
     "Metrics",
     "NotFoundError",
+    "Notifications",
     "Organizations",
     "PayloadTooLargeError",
     "PermissionDeniedError",
     "RateLimitError",
     "Resource",
     "ServerError",
+    "Text",
+    "TextClasses",
+    "TextDocuments",
+    "TextFiles",
+    "TextGroups",
+    "TextLabels",
+    "TextProjects",
+    "TextReview",
+    "TextSessions",
     "ValidationError",
 ]

@@ -26,6 +26,8 @@ from augury.client.errors import AuthenticationError, _error_from
 from augury.client.forecasts import Forecasts
 from augury.client.jobs import Jobs
 from augury.client.metrics import Metrics
+from augury.client.notifications import Notifications
+from augury.client.text import Text
 
 _API_PREFIX = "/api/v1"
 
@@ -98,6 +100,8 @@ class Client:
         self.events = Events(self)
         self.datasets = Datasets(self)
         self.analytics = Analytics(self)
+        self.text = Text(self)
+        self.notifications = Notifications(self)
 
     def __repr__(self) -> str:
         return f"<Client {self._http.base_url}>"
