@@ -256,6 +256,54 @@ def charts_page(request: Request):
     return _page(request, "charts.html", "charts", "Saved charts", section="ask")
 
 
+# --- text projects: the projects, one project's tabs, a session, the annotator view ---
+
+
+@router.get("/text", response_class=HTMLResponse)
+def text_projects_page(request: Request):
+    return _page(request, "text_projects.html", "text-projects", "Text projects", section="text")
+
+
+@router.get("/text/projects/{project_id}", response_class=HTMLResponse)
+def text_project_page(request: Request, project_id: int):
+    return _page(
+        request,
+        "text_project.html",
+        "text-project",
+        f"Text project #{project_id}",
+        section="text",
+        project_id=project_id,
+    )
+
+
+@router.get("/text/projects/{project_id}/sessions/{session_id}", response_class=HTMLResponse)
+def text_session_page(request: Request, project_id: int, session_id: int):
+    return _page(
+        request,
+        "text_session.html",
+        "text-session",
+        f"Session #{session_id}",
+        section="text",
+        project_id=project_id,
+        session_id=session_id,
+    )
+
+
+@router.get(
+    "/text/projects/{project_id}/sessions/{session_id}/annotate", response_class=HTMLResponse
+)
+def text_annotate_page(request: Request, project_id: int, session_id: int):
+    return _page(
+        request,
+        "text_annotate.html",
+        "text-annotate",
+        f"Labeling · session #{session_id}",
+        section="text",
+        project_id=project_id,
+        session_id=session_id,
+    )
+
+
 @router.get("/settings", response_class=RedirectResponse)
 def settings_home():
     return RedirectResponse("/settings/members", status_code=307)
