@@ -14,6 +14,7 @@ import { initials } from "./format.js";
 import { ROLE_KIND } from "./badges.js";
 import { busy, copyText, showError, toast } from "./toast.js";
 import { onSubmit } from "./forms.js";
+import { bindNotifications } from "./notifications.js";
 
 export function canAdmin(me) {
   return me.role === "admin" || me.role === "owner";
@@ -141,6 +142,7 @@ export async function startApp(fill) {
     return;
   }
   fillShell(me);
+  bindNotifications();
   document.body.classList.remove("is-loading");
   try {
     await fill(me);
