@@ -13,7 +13,15 @@ import re
 
 from sqlalchemy import select
 
-from augury.text.models import TextDocument, TextProject, TextSegment
+from augury.text.models import (
+    TextAnnotation,
+    TextDocument,
+    TextProject,
+    TextSegment,
+    TextSession,
+    TextSessionAssignee,
+    TextSessionDocument,
+)
 from tests.fixtures.factories import Account, signup
 
 API = "/api/v1/text/projects"
@@ -114,3 +122,81 @@ def segments_of(db, document_id: int) -> list[TextSegment]:
                 .order_by(TextSegment.position)
             )
         )
+
+
+def add_session(
+    db,
+    project_id: int,
+    document_ids: list[int],
+    *,
+    name: str | None = None,
+    mode: str = "ANNOTATION",
+    assignees: tuple[int, ...] = (),
+) -> int:
+    """A session of ``project_id`` over ``document_ids`` (as rows), with its assignees."""
+    with db.session() as s:
+        project = s.get(TextProject, project_id)
+        session = TextSession(
+            org_id=project.org_id,
+            project_id=project_id,
+            name=name or f"Session {next(_seq)}",
+            mode=mode,
+            status="ANNOTATING",
+            sampling={"how": "ids"},
+            document_count=len(document_ids),
+        )
+        s.add(session)
+        s.flush()
+        s.add_all(
+            TextSessionDocument(session_id=session.id, document_id=d, position=i)
+            for i, d in enumerate(document_ids)
+        )
+        s.add_all(TextSessionAssignee(session_id=session.id, user_id=u) for u in assignees)
+        return session.id
+
+
+def annotate(
+    db,
+    session_id: int,
+    segment_id: int,
+    tags: list[dict],
+    *,
+    user_id: int | None = None,
+    key: str | None = None,
+    source: str = "human",
+) -> int:
+    """One annotator's tags (``[{"class_id", "label_id", "start", "end"}]``, missing keys
+    null) on one segment of a session, as a row; its id."""
+    with db.session() as s:
+        session = s.get(TextSession, session_id)
+        segment = s.get(TextSegment, segment_id)
+        row = TextAnnotation(
+            org_id=session.org_id,
+            project_id=session.project_id,
+            session_id=session_id,
+            document_id=segment.document_id,
+            segment_id=segment_id,
+            annotator_id=user_id,
+            annotator_key=key or (f"user:{user_id}" if user_id else "import"),
+            source=source,
+            tags=[{k: t.get(k) for k in ("class_id", "label_id", "start", "end")} for t in tags],
+        )
+        s.add(row)
+        s.flush()
+        return row.id
+
+
+def other_org(client, account: Account, name: str | None = None) -> tuple[int, dict]:
+    """A second organization ``account`` owns: its id and headers acting in it."""
+    r = client.post(
+        "/api/v1/organizations",
+        json={"name": name or f"Second org {next(_seq)}"},
+        headers=account.headers,
+    )
+    assert r.status_code == 201, r.text
+    org_id = r.json()["id"]
+    r = client.post(
+        "/api/v1/auth/switch", json={"organization_id": org_id}, headers=account.headers
+    )
+    assert r.status_code == 200, r.text
+    return org_id, {"Authorization": f"Bearer {r.json()['access_token']}"}
