@@ -140,10 +140,21 @@ def test_header_is_guessed_and_can_be_forced(tmp_path):
     assert read_table(names, header=False).texts(0) == ["review", "ok"]
 
 
+def test_one_column_csv_keeps_commas_in_its_cells(tmp_path):
+    table = read_table(_file(tmp_path, "r.csv", 'review\nGreat, loved it\n"Quoted, ""yes"""\n'))
+    assert (table.columns, table.delimiter) == (["review"], None)
+    assert table.texts("review") == ["Great, loved it", 'Quoted, "yes"']
+
+
 def test_ragged_rows_are_padded_and_extended(tmp_path):
-    table = read_table(_file(tmp_path, "r.csv", "a,b\n1,2,3\n4\n\n,,\n"))
+    table = read_table(_file(tmp_path, "r.csv", "a,b\n1,2\n3,4,5\n6\n\n,\n"))
     assert table.columns == ["a", "b", "column_3"]
-    assert table.preview() == [["a", "b", "column_3"], ["1", "2", "3"], ["4", None, None]]
+    assert table.preview() == [
+        ["a", "b", "column_3"],
+        ["1", "2", None],
+        ["3", "4", "5"],
+        ["6", None, None],
+    ]
     assert "1 rows had fewer fields" in table.warnings[0]
 
 

@@ -31,7 +31,9 @@ class DocumentTable:
     for CSV, TSV and TXT; the file's own types for JSON, XLSX and Parquet (dates as ISO
     text). PDFs and images have one row and one column, ``text``, with ``pages`` the
     ``[start, end)`` span of each page in it and ``ocr`` whether any page was read by
-    OCR. ``warnings`` say what was repaired on the way (bytes replaced, rows padded).
+    OCR. ``encoding`` and ``delimiter`` say how a text file was read (no delimiter: one
+    column), ``sheet`` which sheet of a workbook; ``warnings`` say what was repaired on
+    the way (bytes replaced, rows padded).
     """
 
     format: str

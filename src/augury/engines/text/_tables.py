@@ -32,6 +32,8 @@ SNIFF_BYTES = 64 << 10
 """How much of a file its format, encoding and delimiter are read from."""
 
 _DELIMITERS = (",", "\t", ";", "|")
+_NO_DELIMITER = "\ufdd0"
+"""A Unicode noncharacter, which no text holds: the delimiter of a one-column file."""
 _T = TypeVar("_T")
 _JSON_KINDS = {
     type(None): "null",
@@ -43,8 +45,8 @@ _JSON_KINDS = {
 
 
 def find_delimiter(sample: str, hint: str | None = None) -> str | None:
-    """The delimiter that splits the sample's first lines into the same number (two or
-    more) of fields, or None."""
+    """The delimiter that splits the sample's first line, and most of the next 20, into
+    the same number (two or more) of fields, or None."""
     if hint == "tsv":
         return "\t"
     lines = sample.splitlines()[:21]
@@ -57,7 +59,8 @@ def find_delimiter(sample: str, hint: str | None = None) -> str | None:
             continue
         mode = max(set(counts), key=counts.count)
         share = counts.count(mode) / len(counts)
-        if mode >= 2 and share >= 0.8 and (best is None or (share, mode) > best[:2]):
+        fits = mode >= 2 and counts[0] == mode and share >= 0.6
+        if fits and (best is None or (share, mode) > best[:2]):
             best = (share, mode, delimiter)
     return best[2] if best else None
 
@@ -85,7 +88,9 @@ def _with_text(
 def read_delimited(path: Path, format: str, encoding: str, header: bool | None) -> DocumentTable:
     with open(path, encoding=encoding, errors="replace", newline="") as f:
         sample = f.read(SNIFF_BYTES)
-    delimiter = find_delimiter(sample, format) or ","
+    found = find_delimiter(sample, format)
+    # One column: its lines are the cells, commas in a review included.
+    delimiter = found or _NO_DELIMITER
     csv.field_size_limit(sys.maxsize)
     warnings: list[str] = []
 
@@ -124,7 +129,7 @@ def read_delimited(path: Path, format: str, encoding: str, header: bool | None) 
         columns,
         cells,
         encoding=_codec_name(encoding),
-        delimiter=delimiter,
+        delimiter=found,
         renamed=renamed,
         warnings=warnings,
     )
