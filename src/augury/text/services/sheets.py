@@ -29,6 +29,16 @@ XLSX_MAX_CELL = 32_767
 """The most characters an Excel cell holds."""
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _DELIMITERS = (",", ";", "\t", "|")
+_SUFFIXES = {
+    "csv": "csv",
+    "tsv": "csv",
+    "txt": "csv",
+    "xlsx": "xlsx",
+    "json": "json",
+    "jsonl": "jsonl",
+    "ndjson": "jsonl",
+    **{other: other for other in ("pdf", "xls", "docx", "parquet", "zip")},
+}
 
 
 @dataclass
@@ -54,13 +64,13 @@ def unreadable(message: str, reason: str = "UNREADABLE_FILE", **details: Any) ->
 def format_of(data: bytes, file_name: str | None, allowed: Sequence[str]) -> str:
     """The file's format, from its name's extension, else from its first bytes."""
     suffix = (file_name or "").rsplit(".", 1)[-1].lower() if "." in (file_name or "") else ""
-    guessed = {"csv": "csv", "tsv": "csv", "txt": "csv", "xlsx": "xlsx", "json": "json"}.get(
-        suffix, "jsonl" if suffix in ("jsonl", "ndjson") else None
-    )
+    guessed = _SUFFIXES.get(suffix)
     if guessed is None:
         head = data[:64].lstrip()
         if data.startswith(b"PK\x03\x04"):
             guessed = "xlsx"
+        elif data.startswith(b"%PDF"):
+            guessed = "pdf"
         elif head.startswith(b"["):
             guessed = "json"
         elif head.startswith(b"{"):
