@@ -38,6 +38,10 @@ def _names(values: Iterable[str] | None) -> builtins.list[str] | None:
     return None if values is None else builtins.list(values)
 
 
+def _several(values: str | Iterable[str] | None) -> str | builtins.list[str] | None:
+    return values if values is None or isinstance(values, str) else builtins.list(values)
+
+
 def _details(details: str | Iterable[str] | None) -> str | None:
     """``details`` as the API reads it: a comma list of segments, meta, tags."""
     if details is None or isinstance(details, str):
@@ -176,17 +180,19 @@ class TextProjects(_ProjectResource):
     def delete(self, project_id: int, *, confirm: bool = False) -> None:
         """Delete the project with its documents, sessions and models. Without
         ``confirm`` the server refuses (:class:`~augury.client.ConflictError`) and its
-        ``details`` say what would go."""
+        ``details`` count what would go (documents, sessions, classes, labels, groups)."""
         params = {"confirm": "true"} if confirm else None
         self._client.request("DELETE", self._at(project_id), params=params)
 
     # --- members ------------------------------------------------------------------------
 
-    def members(self, project_id: int) -> builtins.list[JSON]:
-        """Everyone's effective role in the project: explicit roles, and the
-        organization's members by their organization role."""
-        answer = self._client.request("GET", self._at(project_id, "/members"))
-        return answer["items"] if isinstance(answer, dict) else answer
+    def members(self, project_id: int, *, offset: int = 0, limit: int = 50) -> JSON:
+        """One page of the organization's people with their ``role`` in the project:
+        the ``explicit_role`` set on it, else what their ``org_role`` gives."""
+        return self._page(self._at(project_id, "/members"), offset, limit)
+
+    def iter_members(self, project_id: int, *, page_size: int = 100) -> Iterator[JSON]:
+        return self._iter(self._at(project_id, "/members"), page_size)
 
     def set_member(self, project_id: int, user_id: int, role: str) -> JSON:
         """Give a person of the organization an explicit role: MANAGER, ANNOTATOR or VIEWER."""
@@ -202,14 +208,14 @@ class TextProjects(_ProjectResource):
     def clone(
         self,
         project_id: int,
-        name: str,
+        name: str | None = None,
         *,
         org_id: int | None = None,
         include_annotations: bool | None = None,
     ) -> JSON:
         """Copy the project (classes, labels, documents with segments, groups, and with
         ``include_annotations`` its labeled sessions), in this organization or in
-        ``org_id``, one you administer."""
+        ``org_id``, one you administer; ``name`` defaults to "Copy of <name>"."""
         body = _body(name=name, org_id=org_id, include_annotations=include_annotations)
         return self._client.request("POST", self._at(project_id, "/clone"), json=body)
 
@@ -234,11 +240,21 @@ class TextProjects(_ProjectResource):
         return self._download(self._at(project_id, "/export"), params, path)
 
     def import_file(
-        self, project_id: int, path: _PathLike, *, timeout: float | None = None
+        self,
+        project_id: int,
+        path: _PathLike,
+        *,
+        name: str | None = None,
+        create_missing: bool = False,
+        timeout: float | None = None,
     ) -> JSON:
-        """Import a file in the export's format: an IMPORT session with its documents
-        and tags."""
-        return self._upload(self._at(project_id, "/import"), path, timeout=timeout)
+        """Import a file in the export's format (csv, jsonl or xlsx): an IMPORT session
+        per session the file names (``name`` when it names none), with their documents
+        (matched by ``external_id``) and tags: ``{"sessions", "documents_created",
+        "annotations", ...}``. Class and label names the project lacks are refused
+        unless ``create_missing``."""
+        fields = _body(name=name, create_missing="true" if create_missing else None)
+        return self._upload(self._at(project_id, "/import"), path, fields, timeout=timeout)
 
 
 class _Vocabulary(_ProjectResource):
@@ -285,16 +301,17 @@ class _Vocabulary(_ProjectResource):
         route = self._at(project_id, f"/{self._kind}/{entry_id}")
         return self._client.request("PATCH", route, json=changes)
 
-    def delete(self, project_id: int, entry_id: int) -> JSON | None:
-        """Delete it; the tags that used it go with it (the answer counts them)."""
+    def delete(self, project_id: int, entry_id: int) -> JSON:
+        """Delete it; the tags that used it go with it (``tags_removed`` counts them)."""
         route = self._at(project_id, f"/{self._kind}/{entry_id}")
-        answer: JSON | None = self._client.request("DELETE", route)
+        answer: JSON = self._client.request("DELETE", route)
         return answer
 
     def upload(
         self, project_id: int, path: _PathLike, *, timeout: float | None = None
     ) -> builtins.list[JSON]:
-        """Add the entries of a CSV or XLSX file (columns name, description, examples)."""
+        """Add the entries of a CSV, XLSX or JSON file (columns name, description,
+        examples: one a line of the cell), all or none."""
         route = self._at(project_id, f"/{self._kind}/upload")
         answer: Any = self._upload(route, path, timeout=timeout)
         return answer["items"] if isinstance(answer, dict) else answer
@@ -302,7 +319,8 @@ class _Vocabulary(_ProjectResource):
     def download(
         self, project_id: int, format: str = "csv", *, path: _PathLike | None = None
     ) -> bytes | Path:
-        """Every entry as csv, json or xlsx: the bytes, or written to ``path``."""
+        """Every entry as csv, json or xlsx (what :meth:`upload` reads back): the bytes,
+        or written to ``path``."""
         route = self._at(project_id, f"/{self._kind}/download")
         return self._download(route, {"format": format}, path)
 
@@ -343,12 +361,14 @@ class TextDocuments(_ProjectResource):
         documents: Iterable[Mapping[str, Any] | str],
         *,
         segmentation: str | None = None,
+        skip_empty: bool | None = None,
     ) -> JSON:
         """Documents from ``{"text", "id"?, ...}`` dicts (other fields are kept as
-        ``meta``) or plain texts. Small batches answer the documents, large ones
-        (over 1,000) the job that makes them (``{"job": ...}``)."""
+        ``meta``) or plain texts. Up to 1,000 answer ``{"items", "count"}`` (ids and
+        segment counts); more answer ``{"job": ...}``, the job that makes them.
+        ``skip_empty`` leaves out empty texts instead of refusing the call."""
         docs = [{"text": d} if isinstance(d, str) else dict(d) for d in documents]
-        body = _body(documents=docs, segmentation=segmentation)
+        body = _body(documents=docs, segmentation=segmentation, skip_empty=skip_empty)
         return self._client.request("POST", self._at(project_id, "/documents"), json=body)
 
     def from_file(
@@ -359,10 +379,18 @@ class TextDocuments(_ProjectResource):
         *,
         id_column: str | int | None = None,
         segmentation: str | None = None,
+        skip_empty: bool | None = None,
     ) -> JSON:
         """Documents from a column (name or 0-based index) of an uploaded file; the other
-        columns become ``meta``, ``id_column`` the documents' own ids."""
-        body = _body(file_id=file_id, column=column, id_column=id_column, segmentation=segmentation)
+        columns become ``meta``, ``id_column`` the documents' own ids. Answers as
+        :meth:`create`."""
+        body = _body(
+            file_id=file_id,
+            column=column,
+            id_column=id_column,
+            segmentation=segmentation,
+            skip_empty=skip_empty,
+        )
         return self._client.request("POST", self._at(project_id, "/documents"), json=body)
 
     def from_dataset(
@@ -374,15 +402,17 @@ class TextDocuments(_ProjectResource):
         version: int | None = None,
         id_column: str | int | None = None,
         segmentation: str | None = None,
+        skip_empty: bool | None = None,
     ) -> JSON:
         """Documents from a column of one of the organization's datasets (its latest
-        version unless ``version``)."""
+        version unless ``version``). Answers as :meth:`create`."""
         body = _body(
             dataset_id=dataset_id,
             version=version,
             column=column,
             id_column=id_column,
             segmentation=segmentation,
+            skip_empty=skip_empty,
         )
         return self._client.request("POST", self._at(project_id, "/documents"), json=body)
 
@@ -394,13 +424,19 @@ class TextDocuments(_ProjectResource):
         *,
         id_column: str | int | None = None,
         segmentation: str | None = None,
+        skip_empty: bool | None = None,
         timeout: float | None = None,
     ) -> JSON:
         """Upload a file and make documents of ``column`` in one go: the answer of
         :meth:`from_file` with the uploaded file's preview as ``file``."""
         file = self._upload(self._at(project_id, "/files"), path, timeout=timeout)
         made = self.from_file(
-            project_id, file["id"], column, id_column=id_column, segmentation=segmentation
+            project_id,
+            file["id"],
+            column,
+            id_column=id_column,
+            segmentation=segmentation,
+            skip_empty=skip_empty,
         )
         return {**made, "file": file}
 
@@ -471,11 +507,11 @@ class TextDocuments(_ProjectResource):
     def delete(self, project_id: int, document_id: int) -> None:
         self._client.request("DELETE", self._at(project_id, f"/documents/{document_id}"))
 
-    def delete_many(self, project_id: int, ids: Iterable[int]) -> JSON | None:
-        """Delete several documents at once."""
+    def delete_many(self, project_id: int, ids: Iterable[int]) -> int:
+        """Delete several documents (all of them this project's, or none); how many went."""
         route = self._at(project_id, "/documents/delete")
-        answer: JSON | None = self._client.request("POST", route, json={"ids": builtins.list(ids)})
-        return answer
+        answer = self._client.request("POST", route, json={"ids": builtins.list(ids)})
+        return int(answer["deleted"])
 
 
 class TextGroups(_ProjectResource):
@@ -497,10 +533,13 @@ class TextGroups(_ProjectResource):
         documents: Iterable[Mapping[str, Any] | str] | None = None,
         file_id: str | None = None,
         column: str | int | None = None,
+        id_column: str | int | None = None,
+        segmentation: str | None = None,
     ) -> JSON:
         """A group of existing documents (``document_ids``), of new ones
-        (``documents``, made as :meth:`TextDocuments.create` does), or of a file's
-        column (``file_id`` and ``column``)."""
+        (``documents``, made as :meth:`TextDocuments.create` does), of a file's column
+        (``file_id`` and ``column``), or empty. A large upload fills it in a job: the
+        group's ``job``."""
         docs = None
         if documents is not None:
             docs = [{"text": d} if isinstance(d, str) else dict(d) for d in documents]
@@ -511,6 +550,8 @@ class TextGroups(_ProjectResource):
             documents=docs,
             file_id=file_id,
             column=column,
+            id_column=id_column,
+            segmentation=segmentation,
         )
         return self._client.request("POST", self._at(project_id, "/groups"), json=body)
 
@@ -527,14 +568,14 @@ class TextGroups(_ProjectResource):
         self._client.request("DELETE", self._at(project_id, f"/groups/{group_id}"))
 
     def add_documents(self, project_id: int, group_id: int, ids: Iterable[int]) -> JSON:
+        """Add documents of the project: ``{"changed", "document_count"}``."""
         route = self._at(project_id, f"/groups/{group_id}/documents")
         return self._client.request("POST", route, json={"ids": builtins.list(ids)})
 
-    def remove_documents(self, project_id: int, group_id: int, ids: Iterable[int]) -> JSON | None:
+    def remove_documents(self, project_id: int, group_id: int, ids: Iterable[int]) -> JSON:
+        """Take documents out of the group (they stay in the project)."""
         route = self._at(project_id, f"/groups/{group_id}/documents")
-        answer: JSON | None = self._client.request(
-            "DELETE", route, json={"ids": builtins.list(ids)}
-        )
+        answer: JSON = self._client.request("DELETE", route, json={"ids": builtins.list(ids)})
         return answer
 
     def documents(
@@ -571,24 +612,25 @@ class TextSessions(_ProjectResource):
         self,
         project_id: int,
         *,
-        mode: str | None = None,
-        status: str | None = None,
+        mode: str | Iterable[str] | None = None,
+        status: str | Iterable[str] | None = None,
         offset: int = 0,
         limit: int = 50,
     ) -> JSON:
-        """One page of the sessions you may see (annotators: those assigned to them)."""
-        filters = _query({"mode": mode, "status": status})
+        """One page of the sessions you may see (annotators: those assigned to them),
+        newest first; ``mode`` and ``status`` take one value or several."""
+        filters = _query({"mode": _several(mode), "status": _several(status)})
         return self._page(self._at(project_id, "/sessions"), offset, limit, **filters)
 
     def iter(
         self,
         project_id: int,
         *,
-        mode: str | None = None,
-        status: str | None = None,
+        mode: str | Iterable[str] | None = None,
+        status: str | Iterable[str] | None = None,
         page_size: int = 100,
     ) -> Iterator[JSON]:
-        filters = _query({"mode": mode, "status": status})
+        filters = _query({"mode": _several(mode), "status": _several(status)})
         return self._iter(self._at(project_id, "/sessions"), page_size, **filters)
 
     def create(
@@ -605,6 +647,7 @@ class TextSessions(_ProjectResource):
         document_ids: Iterable[int] | None = None,
         group_id: int | None = None,
         documents: Iterable[Mapping[str, Any] | str] | None = None,
+        segmentation: str | None = None,
         file_id: str | None = None,
         column_mapping: Mapping[str, str] | None = None,
         create_missing: bool | None = None,
@@ -632,6 +675,7 @@ class TextSessions(_ProjectResource):
             document_ids=None if document_ids is None else builtins.list(document_ids),
             group_id=group_id,
             documents=docs,
+            segmentation=segmentation,
             file_id=file_id,
             column_mapping=None if column_mapping is None else dict(column_mapping),
             create_missing=create_missing,
@@ -643,16 +687,22 @@ class TextSessions(_ProjectResource):
 
     def get(self, project_id: int, session_id: int) -> JSON:
         """A session: its mode, status, document count, progress (0-100), classes,
-        labels, assignees and, for corrections, the ``predicted_score``."""
+        labels, assignees and, for corrections, the ``predicted_score`` of the next
+        model with how it was estimated (``prediction``)."""
         return self._client.request("GET", self._at(project_id, f"/sessions/{session_id}"))
 
     def update(self, project_id: int, session_id: int, **changes: Any) -> JSON:
-        """Change ``name``, ``description`` or ``status`` (``"FINISHED"`` closes it)."""
+        """Change ``name``, ``description``, the ``classes`` and ``labels`` offered, or
+        ``status`` (``"FINISHED"`` closes the session, ``"ANNOTATING"`` reopens it)."""
         route = self._at(project_id, f"/sessions/{session_id}")
         return self._client.request("PATCH", route, json=changes)
 
-    def delete(self, project_id: int, session_id: int) -> None:
-        self._client.request("DELETE", self._at(project_id, f"/sessions/{session_id}"))
+    def delete(self, project_id: int, session_id: int, *, confirm: bool = False) -> None:
+        """Delete the session with its tags and marks (its documents stay). One holding
+        labels needs ``confirm``, else :class:`~augury.client.ConflictError` counts them."""
+        params = {"confirm": "true"} if confirm else None
+        route = self._at(project_id, f"/sessions/{session_id}")
+        self._client.request("DELETE", route, params=params)
 
     def set_assignees(self, project_id: int, session_id: int, user_ids: Iterable[int]) -> JSON:
         """Who labels the session (replaces the list)."""
@@ -695,9 +745,10 @@ class TextSessions(_ProjectResource):
         tags: Iterable[_Tag],
         version: int | None = None,
     ) -> JSON:
-        """Replace your tags on a segment. ``version`` is the one you read (None: you
-        read none); a stale one raises :class:`~augury.client.ConflictError` whose
-        ``details`` hold the current tags and version."""
+        """Replace your tags on a segment; the answer holds the new ``version``.
+        ``version`` is the one you read (None: you read none); a stale one raises
+        :class:`~augury.client.ConflictError` whose ``details`` hold the current tags
+        and version."""
         route = self._at(
             project_id,
             f"/sessions/{session_id}/documents/{document_id}/segments/{segment_id}/tags",
@@ -769,28 +820,18 @@ class TextReview(_ProjectResource):
         """The project's review settings (the webhook secret is never shown again)."""
         return self._client.request("GET", self._at(project_id, "/review/config"))
 
-    def configure(
-        self,
-        project_id: int,
-        *,
-        enabled: bool = True,
-        threshold: float | None = None,
-        classes: Iterable[str] | None = None,
-        assignee_ids: Iterable[int] | None = None,
-        webhook_url: str | None = None,
-    ) -> JSON:
-        """Set the review settings: predictions under ``threshold`` (0-1) of
-        ``classes`` (None: all) go to ``assignee_ids`` in turn, and each new batch
-        calls ``webhook_url``, signed; the first time a webhook is set the answer holds
-        its secret, once."""
-        body = {
-            "enabled": enabled,
-            **_body(threshold=threshold),
-            "classes": _names(classes),
-            **_body(assignee_ids=None if assignee_ids is None else builtins.list(assignee_ids)),
-            "webhook_url": webhook_url,
-        }
-        return self._client.request("PUT", self._at(project_id, "/review/config"), json=body)
+    def configure(self, project_id: int, **settings: Any) -> JSON:
+        """Save review settings; what is not given keeps its value: ``enabled``,
+        ``threshold`` (0-1: less confident predictions go to people), ``classes``
+        (names; None: every class), ``assignee_ids`` (reviewers, given items in turn)
+        and ``webhook_url`` (called, signed, for each batch of new items; None removes
+        it). The answer that first sets a webhook holds its ``webhook_secret``, once."""
+        if "classes" in settings and settings["classes"] is not None:
+            settings["classes"] = builtins.list(settings["classes"])
+        if "assignee_ids" in settings:
+            settings["assignee_ids"] = builtins.list(settings["assignee_ids"])
+        route = self._at(project_id, "/review/config")
+        return self._client.request("PUT", route, json=settings)
 
     def rotate_secret(self, project_id: int) -> JSON:
         """A new webhook secret (shown once); the old one stops signing at once."""
