@@ -2,13 +2,17 @@
 
 Every module listed must have examples: ``doctest.testmod`` on a module without any
 reports zero failures, a test that cannot fail, so the count of examples run is
-checked too.
+checked too. Modules not listed are found by walking ``augury.engines``: their
+examples, where they have any, must pass as well.
 """
 
 import doctest
 import importlib
+import pkgutil
 
 import pytest
+
+import augury.engines
 
 MODULES = [
     "augury.engines.ask",
@@ -41,8 +45,24 @@ MODULES = [
     "augury.engines.tabular.profile",
     "augury.engines.tabular.query",
     "augury.engines.tabular.read",
+    "augury.engines.text.agreement",
+    "augury.engines.text.documents",
+    "augury.engines.text.errors",
+    "augury.engines.text.segment",
     "augury.engines.timegrid",
 ]
+
+
+def _has_examples(name: str) -> bool:
+    tests = doctest.DocTestFinder().find(importlib.import_module(name))
+    return any(test.examples for test in tests)
+
+
+OTHERS = sorted(
+    info.name
+    for info in pkgutil.walk_packages(augury.engines.__path__, "augury.engines.")
+    if info.name not in MODULES and _has_examples(info.name)
+)
 
 
 @pytest.mark.parametrize("name", MODULES)
@@ -50,6 +70,13 @@ def test_docstring_examples(name):
     module = importlib.import_module(name)
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0, f"{name} has no docstring examples"
+    assert result.failed == 0
+
+
+@pytest.mark.parametrize("name", OTHERS)
+def test_unlisted_modules_examples_pass(name):
+    module = importlib.import_module(name)
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0
 
 
