@@ -389,6 +389,11 @@ def annotation_of(session: Session, ts_id: int, segment_id: int, key: str) -> Te
 
 
 def _conflict(current: TextAnnotation | None, vocab: Vocabulary, sent: int | None) -> Conflict:
+    if current is None and sent is None:
+        return Conflict(
+            "The segment changed while you saved (its document was removed?); reload it.",
+            details={"reason": "STALE_VERSION", "version": None, "tags": []},
+        )
     if current is None:
         return Conflict(
             f"You sent version {sent}, but no tags of yours are saved on this segment "
@@ -685,6 +690,13 @@ def _handled(states: dict[int, str]) -> int:
     return sum(1 for s in states.values() if s in (DONE, SKIPPED.lower()))
 
 
+def lock(session: Session, ts: TextSession) -> None:
+    """Hold the session's row until commit, so that work deciding from all of its
+    annotators' rows (finishing it, its predicted score) runs one at a time and sees
+    what the one before committed (PostgreSQL; SQLite writes one at a time anyway)."""
+    session.execute(select(TextSession.id).where(TextSession.id == ts.id).with_for_update())
+
+
 def maybe_finish(session: Session, ts: TextSession) -> None:
     """A session whose assignees all finished (or skipped) every document is FINISHED."""
     if ts.status != SessionStatus.ANNOTATING or not ts.document_count:
@@ -692,6 +704,7 @@ def maybe_finish(session: Session, ts: TextSession) -> None:
     assigned = assignee_keys(session, ts.id)
     if not assigned:
         return
+    lock(session, ts)
     states = document_states(session, ts.id, keys=assigned)
     if all(_handled(states.get(k, {})) >= ts.document_count for k in assigned):
         ts.status = SessionStatus.FINISHED

@@ -157,7 +157,7 @@ def read_many(session: Session, project: TextProject, rows: Sequence[TextSession
             if ts.class_ids is None and ts.label_ids is None
             else Vocabulary.load(session, project.id, ts)
         )
-        score = ts.predicted_score
+        score = _current_score(session, ts)
         out.append(
             {
                 "id": ts.id,
@@ -186,6 +186,15 @@ def read_many(session: Session, project: TextProject, rows: Sequence[TextSession
             }
         )
     return out
+
+
+def _current_score(session: Session, ts: TextSession) -> dict | None:
+    """A correction session's predicted score from its checks as they stand now (the
+    stored one is the last save's)."""
+    if ts.mode != SessionMode.CORRECTION:
+        return ts.predicted_score
+    correct, n = correction.checked(session, ts)
+    return correction.estimate(correct, n, int((ts.sampling or {}).get("training_size", 0)))
 
 
 def read(session: Session, project: TextProject, ts: TextSession) -> dict:
@@ -336,6 +345,8 @@ def create(
     session.add(ts)
     session.flush()
     if body.mode == SessionMode.CORRECTION:
+        if body.group_id is not None:
+            _group(session, project, body.group_id)
         correction.create(
             session,
             principal,
@@ -348,8 +359,6 @@ def create(
             group_id=body.group_id,
             settings=settings,
         )
-        if body.group_id is not None:
-            _group(session, project, body.group_id)
     elif body.mode == SessionMode.IMPORT:
         assert body.file_id is not None and body.column_mapping is not None
         if settings is None:
@@ -898,7 +907,10 @@ def document_view(
 def _after_work(session: Session, ts: TextSession) -> dict:
     """What a save or a mark answers besides itself: the session's status, progress
     and (corrections) predicted score, re-estimated."""
-    score = correction.refresh_score(session, ts) if ts.mode == SessionMode.CORRECTION else None
+    score = None
+    if ts.mode == SessionMode.CORRECTION:
+        annotating.lock(session, ts)
+        score = correction.refresh_score(session, ts)
     return {
         "status": ts.status,
         "progress": annotating.progress_value(session, ts),
@@ -1055,7 +1067,7 @@ def progress(session: Session, project: TextProject, ts: TextSession) -> dict:
         .join(TextSessionDocument, TextSessionDocument.document_id == TextDocument.id)
         .where(TextSessionDocument.session_id == ts.id)
     )
-    score = ts.predicted_score
+    score = _current_score(session, ts)
     return {
         "session_id": ts.id,
         "status": ts.status,
