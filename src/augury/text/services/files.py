@@ -6,14 +6,16 @@ kept as character spans), kept in the datasets' blob storage under
 ``text/<org>/<project>/<file id><suffix>``, and answered with its columns and first rows,
 the header first (the seed's ``preview``). Its ``file_id`` then names it to the
 documents, groups and sessions that make documents of one of its columns; they read it
-again from storage. Files are kept for :data:`FILE_TTL`; :class:`ExpiredFileSweep`
-removes them afterwards.
+again from storage (a PDF's or an image's reading is kept beside it instead: OCR takes
+seconds a page). Files are kept for :data:`FILE_TTL`; :class:`ExpiredFileSweep` removes
+them afterwards.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import decimal
+import json
 import logging
 import math
 import uuid
@@ -40,6 +42,9 @@ PREVIEW_ROWS = 10
 """Rows in a file's preview, after the header."""
 PREVIEW_CELL_CHARS = 500
 """A preview cell longer than this is cut (a PDF's whole text is one cell)."""
+READ_ONCE = ("pdf", "image")
+"""Formats whose reading is kept beside the file (``<key>.read.json``): OCR is slow."""
+READ_SUFFIX = ".read.json"
 
 
 def file_error(exc: TextFileError) -> ValidationFailed:
@@ -108,8 +113,26 @@ def upload(
     )
     session.add(row)
     session.flush()
-    storage_for(settings).put(src, key)
+    storage = storage_for(settings)
+    storage.put(src, key)
+    if table.format in READ_ONCE:
+        _keep_read(storage, key, table)
     return row
+
+
+def _keep_read(storage: Any, key: str, table: Any) -> None:
+    """Keep what a PDF's or an image's reading found (its text, pages), so making its
+    document later does not read it again (OCR takes seconds a page)."""
+    staged = storage.staging_file(".json")
+    try:
+        body = {"format": table.format, "columns": table.columns, "cells": table.cells}
+        staged.write_text(
+            json.dumps({**body, "pages": table.pages, "ocr": table.ocr}, ensure_ascii=False),
+            encoding="utf-8",
+        )
+        storage.put(staged, key + READ_SUFFIX)
+    finally:
+        staged.unlink(missing_ok=True)
 
 
 def get(session: Session, project: TextProject, file_id: str) -> TextFile:
@@ -134,7 +157,18 @@ def table(settings: Settings, text_file: TextFile) -> Any:
     """The file read again from storage (the engine's table of documents)."""
     from augury.engines.text import documents as reader
 
-    path = storage_for(settings).path(text_file.storage_key)
+    storage = storage_for(settings)
+    if text_file.format in READ_ONCE:
+        kept = json.loads(storage.path(text_file.storage_key + READ_SUFFIX).read_text("utf-8"))
+        pages = [tuple(p) for p in kept["pages"]] if kept["pages"] else None
+        return reader.DocumentTable(
+            format=kept["format"],
+            columns=kept["columns"],
+            cells=kept["cells"],
+            pages=pages,
+            ocr=kept["ocr"],
+        )
+    path = storage.path(text_file.storage_key)
     try:
         return reader.read_table(path, text_file.file_name)
     except TextFileError as exc:
@@ -148,6 +182,8 @@ def forget(settings: Settings, files: list[TextFile]) -> None:
     for f in files:
         try:
             storage.delete(f.storage_key)
+            if f.format in READ_ONCE:
+                storage.delete(f.storage_key + READ_SUFFIX)
         except AuguryError:
             log.warning("could not remove text file %s (%s)", f.id, f.storage_key)
 
