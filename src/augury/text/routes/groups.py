@@ -11,6 +11,7 @@ from starlette.background import BackgroundTask
 
 from augury.api.deps import Authenticated, ObjectId, SessionDep, SettingsDep
 from augury.api.pagination import Page, PageDep, make_page
+from augury.datasets.deps import safe_file_name
 from augury.engines.tabular.export import content_type
 from augury.jobs.schemas import JobRead
 from augury.text.deps import ProjectManager, ProjectViewer
@@ -149,6 +150,6 @@ def download_group(
     return FileResponse(
         path,
         media_type=content_type(format),
-        filename=f"{group.name}.{format}",
+        filename=safe_file_name(f"{group.name}.{format}") or f"group-{group.id}.{format}",
         background=BackgroundTask(path.unlink, missing_ok=True),
     )
