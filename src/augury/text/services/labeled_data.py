@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import distinct, func, insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from augury import clock
@@ -128,7 +128,8 @@ def export_file(
 
 def _annotator_names(session: Session, project: TextProject, sessions: Sequence[int]) -> dict:
     ids = (
-        select(distinct(TextAnnotation.annotator_id))
+        select(TextAnnotation.annotator_id)
+        .distinct()
         .where(TextAnnotation.project_id == project.id, TextAnnotation.session_id.in_(sessions))
         .scalar_subquery()
     )
@@ -169,7 +170,8 @@ def export_rows(
     emails = _annotator_names(session, project, ids)
     document_ids = list(
         session.scalars(
-            select(distinct(TextAnnotation.document_id))
+            select(TextAnnotation.document_id)
+            .distinct()
             .where(TextAnnotation.project_id == project.id, TextAnnotation.session_id.in_(ids))
             .order_by(TextAnnotation.document_id)
         )
