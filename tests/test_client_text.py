@@ -6,8 +6,10 @@ from __future__ import annotations
 import itertools
 import json
 
+import jwt
 import pytest
 
+from augury.accounts.security import encode_access_token
 from augury.client import (
     Client,
     ConflictError,
@@ -402,3 +404,30 @@ def test_review_queue_then_export_and_import_round_trip(owner, live_server, db, 
         tuple(str(r[k]) for k in same) for r in rows
     )
     assert owner.text.sessions.list(fresh, mode="IMPORT")["total"] == 1
+
+
+def test_uploads_refresh_an_expired_token_and_keys_keep_their_scopes(
+    owner, live_server, settings, tmp_path
+):
+    project = owner.text.projects.create("Keys", "CLASS")["id"]
+    path = tmp_path / "reviews.csv"
+    path.write_text(REVIEWS_CSV)
+    claims = jwt.decode(owner.access_token, options={"verify_signature": False})
+    expired, _ = encode_access_token(
+        key=settings.signing_key,
+        user_id=int(claims["sub"]),
+        org_id=claims["org"],
+        session_id=claims["sid"],
+        minutes=-1,
+    )
+    owner.access_token = expired
+    assert owner.text.files.upload(project, path)["row_count"] == 3
+    assert owner.access_token != expired
+
+    reader = owner.keys.create("reader", scopes=["read"])["key"]
+    with Client(live_server.url, api_key=reader) as read_only:
+        assert read_only.text.projects.get(project)["role"] == "VIEWER"
+        with pytest.raises(PermissionDeniedError):
+            read_only.text.files.upload(project, path)
+        with pytest.raises(PermissionDeniedError):
+            read_only.text.classes.create(project, "nope")
