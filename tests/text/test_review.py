@@ -482,3 +482,16 @@ def test_two_reviewers_racing_on_one_item_one_wins_the_other_409(db, org, projec
         notes = s.scalars(select(TextAnnotation)).all()
         assert len(notes) == 1 and notes[0].annotator_id == item.reviewed_by_id
         assert len(s.scalars(select(TextSession)).all()) == 1
+
+
+def test_a_big_batch_lists_its_first_items_and_says_how_many(
+    client, db, org, project, segments, monkeypatch
+):
+    ids = class_ids(db, project)
+    monkeypatch.setattr(review, "WEBHOOK_ITEMS", 2)
+    configure(client, org, project, webhook_url="http://127.0.0.1:9/hook")
+    made = submit(db, project, [prediction(segments[i], ids["billing"], 0.1) for i in range(5)])
+    with db.session() as s:
+        body = s.scalars(select(Delivery)).one().payload["json"]
+    assert body["count"] == 5 and body["truncated"] is True
+    assert [i["id"] for i in body["items"]] == [item_id for item_id, *_ in made[:2]]
