@@ -495,3 +495,12 @@ def test_a_big_batch_lists_its_first_items_and_says_how_many(
         body = s.scalars(select(Delivery)).one().payload["json"]
     assert body["count"] == 5 and body["truncated"] is True
     assert [i["id"] for i in body["items"]] == [item_id for item_id, *_ in made[:2]]
+
+
+def test_dropping_the_webhook_channel_before_the_project_goes(client, db, org, project):
+    configure(client, org, project, webhook_url="http://127.0.0.1:9/hook")
+    with db.session() as s:
+        review.drop_webhook_channel(s, s.get(TextProject, project))
+    with db.session() as s:
+        assert s.scalars(select(Channel)).all() == []
+        review.drop_webhook_channel(s, s.get(TextProject, project))  # none left: a no-op

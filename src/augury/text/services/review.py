@@ -246,13 +246,7 @@ def _sync_channel(
     settings (the settings are the truth: a change made to the channel elsewhere is
     overwritten here). The URL's destination was checked when it was set; the sender
     checks the address again, after DNS, each time it posts."""
-    name = CHANNEL_NAME.format(project_id=project.id)
-    channel = session.scalar(
-        select(Channel)
-        .where(Channel.org_id == project.org_id, Channel.type == "webhook", Channel.name == name)
-        .order_by(Channel.id)
-        .limit(1)
-    )
+    channel = _find_channel(session, project)
     if config.webhook_url is None:
         if channel is not None:
             session.delete(channel)
@@ -261,6 +255,7 @@ def _sync_channel(
         {"url": config.webhook_url, "secret": config.webhook_secret}
     )
     if channel is None:
+        name = CHANNEL_NAME.format(project_id=project.id)
         channel = Channel(org_id=project.org_id, name=name, type="webhook", config=wanted)
         session.add(channel)
         session.flush()
@@ -268,6 +263,26 @@ def _sync_channel(
         channel.config = wanted
         channel.enabled = True
     return channel
+
+
+def drop_webhook_channel(session: Session, project: TextProject) -> None:
+    """Remove the alert channel of the project's review webhook, with its unsent
+    deliveries: what deleting the project, or moving it to another organization (where
+    the next batch makes a channel of its own), must do first, since channels belong to
+    the organization and are not deleted with the project."""
+    channel = _find_channel(session, project)
+    if channel is not None:
+        session.delete(channel)
+
+
+def _find_channel(session: Session, project: TextProject) -> Channel | None:
+    name = CHANNEL_NAME.format(project_id=project.id)
+    return session.scalar(
+        select(Channel)
+        .where(Channel.org_id == project.org_id, Channel.type == "webhook", Channel.name == name)
+        .order_by(Channel.id)
+        .limit(1)
+    )
 
 
 def _memberships(session: Session, org_id: int, user_ids: Iterable[int]) -> dict[int, str]:
