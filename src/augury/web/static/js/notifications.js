@@ -53,7 +53,7 @@ export function bindNotifications() {
     });
     li.append(open);
     if (!n.read_at) {
-      const read = h("button", { type: "button", class: "btn btn-small notif-mark", "data-testid": "notif-read-" + n.id, "aria-label": "Mark read: " + n.title }, "Mark read");
+      const read = h("button", { type: "button", class: "btn btn-small notif-mark", "data-testid": "notif-mark-" + n.id, "aria-label": "Mark read: " + n.title }, "Mark read");
       read.addEventListener("click", async () => {
         await markRead(n);
         li.classList.remove("notif-unread");

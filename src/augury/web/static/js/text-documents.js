@@ -4,7 +4,7 @@
  */
 
 import { api } from "./api.js";
-import { $, $$, clear, h, newestOnly, show } from "./dom.js";
+import { $, $$, append, clear, h, newestOnly, show } from "./dom.js";
 import { fmtCount } from "./format.js";
 import { badge, timeEl } from "./badges.js";
 import { pager } from "./pager.js";
@@ -120,10 +120,10 @@ export function documentsTab(ctx) {
       $("#doc-dialog-sub").textContent = fmtCount(doc.length ?? (doc.text || "").length) + " characters · "
         + fmtCount(doc.segment_count ?? (doc.segments || []).length) + " segments" + (doc.source ? " · from " + doc.source : "");
       const meta = Object.entries(doc.meta || {});
-      clear(box).append(
+      append(clear(box), [
         meta.length ? h("dl", { class: "facts facts-flat doc-meta", "data-testid": "doc-meta" },
           meta.slice(0, 24).map(([k, v]) => h("div", { class: "fact" }, h("dt", {}, k), h("dd", {}, typeof v === "object" ? JSON.stringify(v) : String(v))))) : null,
-        segmentsView(doc));
+        segmentsView(doc)]);
     });
   }
 

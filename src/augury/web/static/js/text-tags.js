@@ -33,18 +33,26 @@ export function tagBody(t) {
   return out;
 }
 
+/** Whether two tags' spans overlap; a tag without a span covers the whole segment. */
+function overlaps(a, b, length) {
+  const x = spanOf(a) || { start: 0, end: length };
+  const y = spanOf(b) || { start: 0, end: length };
+  return x.start < y.end && y.start < x.end;
+}
+
 /**
- * The tags after toggling `tag` on a segment of a project of `type`: a tag already
- * there (same class, label and span) goes; otherwise it comes, replacing what the type
- * allows only once: the class of a CLASS segment (or span), an ABSA aspect's sentiment.
+ * The tags of a segment (`length` characters) of a project of `type` after toggling
+ * `tag`: a tag already there (same class, label and span) goes; otherwise it comes, and
+ * what the API would refuse beside it goes: the same tag on an overlapping span, another
+ * class in a CLASS segment (one class each), another sentiment of the aspect in ABSA.
  */
-export function toggleTag(tags, tag, type) {
+export function toggleTag(tags, tag, type, length) {
   const same = (t) => t.class === tag.class && t.label === tag.label && sameSpan(t, tag);
   if (tags.some(same)) return tags.filter((t) => !same(t));
-  let kept = tags;
-  if (type === "CLASS") kept = tags.filter((t) => !sameSpan(t, tag));
-  if (type === "ABSA") kept = tags.filter((t) => !(t.class === tag.class && sameSpan(t, tag)));
-  return kept.concat([tag]);
+  const clashes = (t) => (t.class === tag.class && t.label === tag.label && overlaps(t, tag, length))
+    || (type === "CLASS" && t.class !== tag.class)
+    || (type === "ABSA" && t.class === tag.class);
+  return tags.filter((t) => !clashes(t)).concat([tag]);
 }
 
 /** The words of a text as spans: letters and digits, with inner apostrophes and hyphens. */

@@ -13,6 +13,10 @@ import { badge } from "./badges.js";
 import { loadInto } from "./loading.js";
 import { keyHint, listAll } from "./text-common.js";
 
+/** A table cell holding one input; the wrapper (not the cell) is the field, so an
+ * error message can go under the input without breaking the table's layout. */
+const cell = (input) => h("td", {}, h("div", { class: "field" }, input));
+
 const examplesOf = (item) => (Array.isArray(item.examples) ? item.examples : item.example ? [item.example] : []);
 const splitLines = (s) => String(s || "").split("\n").map((x) => x.trim()).filter(Boolean);
 
@@ -76,7 +80,7 @@ export function vocabularyEditor(box, path, opts) {
     const save = h("button", { type: "button", class: "btn btn-small btn-primary", "data-testid": tid("save-" + item.id) }, "Save");
     const tr = h("tr", { class: "row-editing", "data-testid": tid("editing-" + item.id) },
       h("td", { class: "c-key" }, keyHint(opts.keyOf(item, i))),
-      h("td", { class: "field" }, f.name), h("td", { class: "field" }, f.description), h("td", { class: "field" }, f.examples),
+      cell(f.name), cell(f.description), cell(f.examples),
       h("td", { class: "c-actions" }, h("span", { class: "row-actions" }, save,
         h("button", { type: "button", class: "btn btn-small", onclick: () => tr.replaceWith(viewRow(item, i)) }, "Cancel"))));
     const submit = () => busy(save, async () => {
@@ -104,7 +108,7 @@ export function vocabularyEditor(box, path, opts) {
     const add = h("button", { type: "button", class: "btn btn-small btn-primary", "data-testid": tid("add") }, "Add " + n);
     const tr = h("tr", { class: "row-adding" },
       h("td", { class: "c-key muted small" }, "new"),
-      h("td", { class: "field" }, f.name), h("td", { class: "field" }, f.description), h("td", { class: "field" }, f.examples),
+      cell(f.name), cell(f.description), cell(f.examples),
       h("td", { class: "c-actions" }, add));
     const submit = () => busy(add, async () => {
       const body = bodyOf(f);

@@ -16,7 +16,7 @@
  */
 
 import { api } from "../api.js";
-import { $, clear, h, show } from "../dom.js";
+import { $, append, clear, h, show } from "../dom.js";
 import { fmtCount } from "../format.js";
 import { badge } from "../badges.js";
 import { showError } from "../toast.js";
@@ -25,6 +25,8 @@ import { digitOf, keyHint, letterOf, listAll, pairsOf, projectPath, sessionPath,
 import { normalizeTag, pieces, spanOf, stepSelection, tagBody, toggleTag, words } from "../text-tags.js";
 
 const NAV_KEYS = new Set(["ArrowUp", "ArrowDown", "ArrowLeft", "ArrowRight", "Enter", "Escape"]);
+
+const SENTIMENTS = { POS: "positive", NEG: "negative", NEU: "neutral", CONFLICT: "both positive and negative" };
 
 const idsOf = (list) => (list || []).map((x) => (typeof x === "string" ? x : x && x.name)).filter(Boolean);
 
@@ -61,11 +63,12 @@ function annotatePage(me) {
   const cls = (i) => state.classes[i];
 
   function paletteButton(key, item, onclick, testid) {
+    const about = item.description || (state.type === "ABSA" ? SENTIMENTS[item.name] : "") || "";
     return h("button", {
-      type: "button", class: "ann-key", "data-testid": testid, title: item.description || item.name,
+      type: "button", class: "ann-key", "data-testid": testid, title: about || item.name,
       "aria-keyshortcuts": key || undefined, onclick: (ev) => { onclick(); ev.currentTarget.blur(); focusSegment(state.focus); },
     }, keyHint(key), h("span", { class: "ann-key-name" }, item.name),
-    item.description ? h("span", { class: "ann-key-desc muted small" }, item.description) : null);
+    about ? h("span", { class: "ann-key-desc muted small" }, about) : null);
   }
 
   function renderPalette() {
@@ -83,7 +86,7 @@ function annotatePage(me) {
         () => (pairs ? pickLabel(i) : applyTag({ label: l.name })), "ann-label-" + i)));
     }
     $("#ann-palette-hint").textContent = pairs
-      ? "Press a " + (state.type === "ABSA" ? "aspect" : "class") + "'s number, then a letter for its " + (state.type === "ABSA" ? "sentiment" : "label") + ". Press again to remove it."
+      ? (state.type === "ABSA" ? "Press an aspect's number, then a letter for its sentiment." : "Press a class's number, then a letter for its label.") + " The same again removes it."
       : "Press a number to tag the focused segment; again to remove the tag.";
   }
 
@@ -98,9 +101,9 @@ function annotatePage(me) {
     show(box, state.pending !== null);
     [...$("#ann-classes").querySelectorAll(".ann-key")].forEach((b, i) => b.classList.toggle("ann-key-on", i === state.pending));
     if (state.pending === null) return;
-    clear(box).append(h("span", { class: "strong" }, cls(state.pending).name), ": now ",
+    append(clear(box), [h("span", { class: "strong" }, cls(state.pending).name), ": now ",
       state.labels.map((l, i) => h("span", { class: "ann-pending-key" }, keyHint(letterOf(l, i, state.type)), " " + l.name.toLowerCase())),
-      h("span", { class: "muted" }, " · Esc cancels"));
+      h("span", { class: "muted" }, " · Esc cancels")]);
   }
 
   function pickLabel(i) {
@@ -158,17 +161,21 @@ function annotatePage(me) {
     if (hadFocus) el.focus({ preventScroll: true });
   }
 
+  /** Focus segment `i`. Its element stays (a mouse selection may be starting in it);
+   * only a keyboard selection left on the segment before is redrawn away. */
   function focusSegment(i) {
     if (!state.segments.length) return;
     const next = Math.max(0, Math.min(state.segments.length - 1, i));
-    const moved = next !== state.focus;
     const prev = state.focus;
     state.focus = next;
-    if (moved) {
+    if (prev !== next && state.selection) {
       state.selection = null;
       renderSegment(prev);
     }
-    renderSegment(next);
+    [...$("#ann-segments").children].forEach((el, j) => {
+      el.classList.toggle("ann-seg-focus", j === next);
+      el.setAttribute("aria-selected", String(j === next));
+    });
     const el = $("#ann-segments").children[next];
     if (el) {
       el.focus({ preventScroll: true });
@@ -194,7 +201,7 @@ function annotatePage(me) {
     }
     const full = state.selection ? Object.assign({}, tag, state.selection) : Object.assign({ start: null, end: null }, tag);
     state.undo.push({ segment: state.focus, tags: seg.tags.slice() });
-    seg.tags = toggleTag(seg.tags, full, state.type);
+    seg.tags = toggleTag(seg.tags, full, state.type, seg.text.length);
     state.selection = null;
     renderSegment(state.focus);
     renderSelection();
@@ -307,8 +314,8 @@ function annotatePage(me) {
     await mark(path, "ANNOTATED");
     seg.done = true;
     say("Segment " + (state.focus + 1) + " done.", "ok");
+    renderSegment(state.focus);
     if (state.focus < state.segments.length - 1) focusSegment(state.focus + 1);
-    else renderSegment(state.focus);
   }
 
   async function finishDocument(name) {
@@ -393,7 +400,7 @@ function annotatePage(me) {
     $("#ann-doc-title").textContent = d.external_id ? "Document " + d.external_id : "Document #" + d.id;
     $("#ann-doc-sub").textContent = fmtCount(state.segments.length) + " segment" + (state.segments.length === 1 ? "" : "s")
       + " · " + fmtCount((d.text || "").length || d.length) + " characters";
-    clear($("#ann-doc-state")).append(entry.done ? badge("done", "success", "ann-doc-done-badge") : entry.skipped ? badge("skipped", "warning") : null);
+    append(clear($("#ann-doc-state")), entry.done ? badge("done", "success", "ann-doc-done-badge") : entry.skipped ? badge("skipped", "warning") : null);
     const list = clear($("#ann-segments"));
     state.segments.forEach((seg, j) => list.append(segmentEl(seg, j)));
     if (!state.segments.length) list.append(h("p", { class: "muted" }, "This document has no segments."));
@@ -521,8 +528,7 @@ function annotatePage(me) {
   function openKeys() {
     const pairs = pairsOf(state.type);
     const row = (keys, what) => [h("dt", {}, keys.map((k) => keyHint(k))), h("dd", {}, what)];
-    const list = clear($("#ann-keys-list"));
-    list.append(
+    append(clear($("#ann-keys-list")), [
       row(["↑", "↓"], "previous / next segment (also k / j)"),
       pairs ? row(["1–9"], "pick a " + (state.type === "ABSA" ? "aspect" : "class") + ", then…") : row(["1–9"], "toggle the " + (state.type === "LABEL" ? "label" : "class") + " with that number (0: the tenth)"),
       pairs ? row(state.labels.map((l, i) => letterOf(l, i, state.type)), "…the " + (state.type === "ABSA" ? "sentiment: " : "label: ") + state.labels.map((l) => l.name).join(", ")) : [],
@@ -534,7 +540,7 @@ function annotatePage(me) {
       row(["⇧ Enter"], "mark the document done and open the next"),
       row(["s"], "skip the document"),
       row(["←", "→"], "previous / next document"),
-      row(["?"], "this list"));
+      row(["?"], "this list")]);
     keysDialog.showModal();
   }
   $("#ann-help").addEventListener("click", openKeys);

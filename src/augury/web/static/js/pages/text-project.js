@@ -5,7 +5,7 @@
  */
 
 import { api } from "../api.js";
-import { $, $$, clear, h, show } from "../dom.js";
+import { $, $$, append, clear, h, show } from "../dom.js";
 import { fmtCount } from "../format.js";
 import { badge, factEl, roleBadge, timeEl } from "../badges.js";
 import { busy, showError, toast } from "../toast.js";
@@ -216,6 +216,9 @@ function projectPage(me) {
   async function openSessionDialog() {
     const p = state.project;
     $("#session-form").reset();
+    $("#session-sample").disabled = false;
+    $("#session-group").disabled = true;
+    if (p.document_count) $("#session-sample").value = String(Math.min(100, p.document_count));
     sessionDialog.showModal();
     $("#session-name").focus();
     const [classes, labels, members, groups] = await Promise.all([
@@ -224,22 +227,20 @@ function projectPage(me) {
       listAll(base + "/members").catch(() => []),
       listAll(base + "/groups").catch(() => []),
     ]);
-    const chips = (box, items, name) => clear(box).append(items.map((it) => h("label", { class: "check check-chip" },
+    const chips = (box, items, name) => append(clear(box), items.map((it) => h("label", { class: "check check-chip" },
       h("input", { type: "checkbox", name, value: it.name }), it.name)));
     chips($("#session-classes"), classes, "classes");
     chips($("#session-labels"), p.type === "ABSA" ? [] : labels, "labels");
     show($("#session-classes-box"), classes.length > 0);
     show($("#session-labels-box"), p.type !== "ABSA" && labels.length > 0);
     const canLabel = members.filter((m) => m.role !== "VIEWER");
-    clear($("#session-assignees")).append(canLabel.length ? canLabel.map((m) => h("label", { class: "check check-chip" },
+    append(clear($("#session-assignees")), canLabel.length ? canLabel.map((m) => h("label", { class: "check check-chip" },
       h("input", { type: "checkbox", name: "assignees", value: m.user_id, checked: m.user_id === me.id, "data-testid": "session-assignee-" + m.user_id }),
       personName(m))) : h("span", { class: "muted small" }, "Only you."));
     const groupSel = clear($("#session-group"));
     groups.forEach((g) => groupSel.append(h("option", { value: g.id }, g.name + " (" + fmtCount(g.document_count) + ")")));
     $("[data-testid=session-pick-group]").disabled = groups.length === 0;
     $("[data-testid=session-pick-group]").closest("label").title = groups.length ? "" : "This project has no groups yet";
-    const docCount = state.project.document_count;
-    if (docCount) $("#session-sample").value = String(Math.min(100, docCount));
   }
   $("#session-form").addEventListener("change", (ev) => {
     if (ev.target.name !== "pick") return;

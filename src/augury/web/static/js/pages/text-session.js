@@ -4,7 +4,7 @@
  */
 
 import { api } from "../api.js";
-import { $, clear, h, show } from "../dom.js";
+import { $, append, clear, h, show } from "../dom.js";
 import { fmtCount, fmtNum } from "../format.js";
 import { factEl, timeEl } from "../badges.js";
 import { busy, toast } from "../toast.js";
@@ -47,21 +47,21 @@ function sessionPage(me) {
     const labelable = session.mode === "ANNOTATION" || session.mode === "CORRECTION";
     show($("#ts-annotate"), labelable && session.status !== "FINISHED");
     const names = (list) => (list || []).map((x) => (typeof x === "string" ? x : x.name)).join(", ");
-    clear($("#ts-facts")).append(
+    append(clear($("#ts-facts")), [
       factEl("Documents", fmtCount(session.document_count), "ts-fact-documents"),
       factEl("Classes", names(session.classes) || "all"),
       session.labels && session.labels.length ? factEl("Labels", names(session.labels)) : null,
       factEl("Annotators", (session.assignees || []).map(personName).join(", ") || "–", "ts-fact-assignees"),
       session.predicted_score !== null && session.predicted_score !== undefined ? factEl("Predicted score of the next model", pct(session.predicted_score), "ts-fact-predicted") : null,
-      factEl("Created", timeEl(session.created)));
+      factEl("Created", timeEl(session.created))]);
   }
 
   async function loadProgress() {
     const p = await api(base + "/progress");
     const overall = p.progress ?? (p.overall && p.overall.progress) ?? session.progress;
     const done = p.documents_done ?? (p.overall && p.overall.documents_done);
-    clear($("#ts-overall")).append(progressCell(overall, "ts-progress", "Progress of the session"),
-      done !== undefined && done !== null ? h("span", { class: "muted small" }, fmtCount(done) + " of " + fmtCount(p.document_count ?? session.document_count) + " documents done by every annotator") : null);
+    append(clear($("#ts-overall")), [progressCell(overall, "ts-progress", "Progress of the session"),
+      done !== undefined && done !== null ? h("span", { class: "muted small" }, fmtCount(done) + " of " + fmtCount(p.document_count ?? session.document_count) + " documents done by every annotator") : null]);
     const body = clear($("#ts-annotators-body"));
     const people = p.annotators || p.per_annotator || [];
     people.forEach((a) => body.append(h("tr", { "data-testid": "ts-annotator-" + (a.user_id ?? a.annotator) },
@@ -103,7 +103,7 @@ function sessionPage(me) {
         "No agreement yet: it needs at least two annotators who tagged the same segments."));
       return;
     }
-    clear(box).append(figure(a),
+    append(clear(box), [figure(a),
       parts.length > 1 || (parts.length === 1 && parts[0].name !== "class") ? h("div", { class: "table-wrap" }, h("table", { class: "table table-compact", "data-testid": "ts-agreement-table" },
         h("thead", {}, h("tr", {}, h("th", {}, a.type === "ABSA" ? "Aspect" : "Label"), h("th", { class: "num" }, "Kappa"), h("th", {}, "Reading"), h("th", { class: "num" }, "Agreement"), h("th", { class: "num" }, "Segments"))),
         h("tbody", {}, parts.map((r) => h("tr", {},
@@ -111,7 +111,7 @@ function sessionPage(me) {
           h("td", { class: "num" }, r.kappa === null || r.kappa === undefined ? "–" : fmtNum(r.kappa, 2)),
           h("td", { class: "muted" }, kappaWords(r.kappa)),
           h("td", { class: "num" }, pct(r.percent_agreement)),
-          h("td", { class: "num" }, fmtCount(r.items))))))) : null);
+          h("td", { class: "num" }, fmtCount(r.items))))))) : null]);
   }
 
   $("#ts-finish").addEventListener("click", () => {
