@@ -238,10 +238,11 @@ def test_update_narrows_offer_and_closes_and_reopens(client, db, owner):
     assert r.json()["finished"] is None
     assert client.patch(url, json={"status": "FAILED"}, headers=owner.headers).status_code == 422
     assert client.patch(url, json={"mode": "CORRECTION"}, headers=owner.headers).status_code == 422
-    events = client.get("/api/v1/audit-events?action=text.session.*", headers=owner.headers)
-    if events.status_code == 200:
-        actions = [e["action"] for e in events.json()["items"]]
-        assert "text.session.create" in actions and "text.session.update" in actions
+    events = client.get("/api/v1/audit?action=text.session.*", headers=owner.headers)
+    assert events.status_code == 200, events.text
+    changes = [(e["action"], e["details"]) for e in reversed(events.json()["items"])]
+    assert [a for a, _ in changes] == ["text.session.create"] + ["text.session.update"] * 3
+    assert changes[-1][1] == {"before": {"status": "FINISHED"}, "after": {"status": "ANNOTATING"}}
 
 
 def test_deleting_a_labeled_session_needs_confirmation(client, db, owner):
