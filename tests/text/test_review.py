@@ -5,6 +5,9 @@ on one item."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import threading
 
 import pytest
@@ -12,6 +15,7 @@ from sqlalchemy import select
 
 from augury.accounts.models import Role
 from augury.accounts.principal import Principal
+from augury.alerts.channels import verify_signature
 from augury.alerts.models import Channel, Delivery
 from augury.errors import Conflict, ValidationFailed
 from augury.notifications.models import Notification
@@ -25,6 +29,7 @@ from augury.text.models import (
 )
 from augury.text.schemas.review import ReviewCorrect
 from augury.text.services import review
+from tests.alerts.conftest import Receiver
 from tests.fixtures.factories import Account, invite_and_join
 from tests.text.helpers import add_documents, new_org, segments_of
 
@@ -504,3 +509,62 @@ def test_dropping_the_webhook_channel_before_the_project_goes(client, db, org, p
     with db.session() as s:
         assert s.scalars(select(Channel)).all() == []
         review.drop_webhook_channel(s, s.get(TextProject, project))  # none left: a no-op
+
+
+# --- the webhook, sent --------------------------------------------------------------------
+
+
+@pytest.fixture
+def receiver():
+    r = Receiver()
+    yield r
+    r.close()
+
+
+def signed_by(secret: str, request: dict) -> bool:
+    """The receiver's check, written from the docs: ``t=<t>,v1=<hex>`` where hex is the
+    HMAC-SHA256 of ``"<t>." + body`` with the secret."""
+    header = request["headers"]["x-augury-signature"]
+    fields = dict(part.split("=", 1) for part in header.split(","))
+    message = fields["t"].encode() + b"." + request["body"]
+    expected = hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, fields["v1"])
+
+
+def test_each_batch_is_one_signed_webhook_sent_through_the_outbox_with_retries(
+    client, db, org, project, segments, receiver
+):
+    ids = class_ids(db, project)
+    secret = configure(client, org, project, webhook_url=f"{receiver.url}/review")["webhook_secret"]
+    made = submit(db, project, [prediction(segments[i], ids["billing"], 0.2) for i in range(3)])
+    dispatcher = client.app.state.dispatcher
+    receiver.answers = [(503, 0.0)]  # down at first: the outbox keeps the message
+    assert dispatcher.drain() == 1
+    with db.session() as s:
+        delivery = s.scalars(select(Delivery)).one()
+        assert (delivery.status, delivery.attempts, delivery.status_code) == ("pending", 1, 503)
+        due = delivery.next_attempt_at
+    dispatcher.run_once(wait=True, now=due + 1)
+    with db.session() as s:
+        delivery = s.scalars(select(Delivery)).one()
+        assert (delivery.status, delivery.attempts) == ("sent", 2)
+
+    refused, sent = receiver.requests
+    assert [refused["status"], sent["status"]] == [503, 200]
+    assert refused["body"] == sent["body"] and sent["path"] == "/review"
+    assert sent["headers"]["x-augury-event"] == "review"
+    assert sent["headers"]["x-augury-delivery"] == str(delivery.id)
+    assert sent["headers"]["content-type"].startswith("application/json")
+    assert signed_by(secret, sent) and not signed_by(secret + "x", sent)
+    assert verify_signature(secret, sent["headers"]["x-augury-signature"], sent["body"])
+    body = json.loads(sent["body"])
+    assert body["event"] == "review.items_created" and body["count"] == 3
+    assert [item["id"] for item in body["items"]] == [item_id for item_id, *_ in made]
+
+    rotated = client.post(f"{API}/{project}/review/config/rotate-secret", headers=org.headers)
+    new_secret = rotated.json()["webhook_secret"]
+    submit(db, project, [prediction(segments[4], ids["billing"], 0.1)])
+    assert dispatcher.drain() == 1
+    latest = receiver.requests[-1]
+    assert latest["status"] == 200 and json.loads(latest["body"])["count"] == 1
+    assert signed_by(new_secret, latest) and not signed_by(secret, latest)

@@ -65,6 +65,7 @@ class Claimed:
         self.channel_id = channel.id
         self.channel_type = channel.type
         self.channel_config = {**channel.config, "_name": channel.name}
+        self.event = delivery.event
 
 
 class Dispatcher:
@@ -153,6 +154,18 @@ class Dispatcher:
     # ----------------------------------------------------------------- send
 
     def deliver(self, item: Claimed) -> channels.SendResult:
+        if "json" in item.payload:  # another domain's ready body (text review batches)
+            result = channels.send_json(
+                item.channel_type,
+                item.channel_config,
+                item.payload["json"],
+                event=item.event,
+                settings=self.settings,
+                delivery_id=str(item.id),
+                timeout_s=self.cfg.timeout_s,
+            )
+            self.record(item, result)
+            return result
         notification = Notification.from_dict(item.payload)
         notification.sent_at = clock.now().timestamp()
         images = self.graphs(notification) if item.channel_type == "email" else []

@@ -145,9 +145,10 @@ class Delivery(IdMixin, CreatedMixin, OrgMixin, Base):
         ForeignKey("alert_trigger.id", ondelete="SET NULL"), index=True
     )
     event: Mapped[str] = mapped_column(String(10))
-    """open, update, close or test."""
+    """open, update, close or test; review for a text review batch (a ready JSON body)."""
     payload: Mapped[dict] = mapped_column(default=dict)
-    """The :class:`~augury.alerts.notification.Notification` to send."""
+    """The :class:`~augury.alerts.notification.Notification` to send, or ``{"json": body}``:
+    another domain's ready body for a webhook channel (text review batches)."""
     status: Mapped[str] = mapped_column(String(10), default="pending")
     """pending, sending, sent, failed, or silenced (held by a window: never sent)."""
     attempts: Mapped[int] = mapped_column(Integer, default=0)

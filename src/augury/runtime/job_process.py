@@ -34,6 +34,7 @@ from augury import clock
 from augury.config import Settings
 from augury.jobs import types as job_types
 from augury.jobs.models import Job, JobLog, JobStatus
+from augury.notifications import service as notifications_service
 from augury.runtime import wiring
 from augury.runtime.jobs import job_workdir
 from augury.store.db import Database
@@ -144,6 +145,7 @@ def main(argv: list[str]) -> int:
 
     signal.signal(signal.SIGTERM, on_term)
     outcome: dict
+    jt = None
     try:
         jt = job_types.registry.load(job.type)
         result = jt.run(ctx, jt.Params.model_validate(job.params))
@@ -169,6 +171,17 @@ def main(argv: list[str]) -> int:
             .where(Job.id == job_id)
             .values(finished_at=clock.now(), disk_written_mb=round(_disk_written(), 3), **outcome)
         )
+        if jt is not None:  # its starter is told, with the outcome (types opt in)
+            notifications_service.job_finished(
+                session,
+                job_type=jt,
+                job_id=job.id,
+                org_id=job.org_id,
+                user_id=job.user_id,
+                status=outcome["status"],
+                error=outcome.get("error"),
+                result=outcome.get("result"),
+            )
     db.dispose()
     return 0
 

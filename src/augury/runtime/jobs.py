@@ -39,7 +39,9 @@ from sqlalchemy import select, update
 from augury import clock
 from augury.config import Settings
 from augury.jobs import service as jobs_service
+from augury.jobs import types as job_types
 from augury.jobs.models import Job, JobStatus
+from augury.notifications import service as notifications_service
 from augury.runtime.loops import Loop
 from augury.store.db import Database, changed
 
@@ -401,6 +403,8 @@ class JobRunner(Loop):
                         message="failed",
                     )
             session.execute(update(Job).where(Job.id == run.job_id).values(**values))
+            if values.get("status") == JobStatus.failed:
+                _notify_failed(session, job, str(values.get("error") or ""))
         log.info("job %s exited with %s", run.job_id, run.returncode)
         return True
 
@@ -424,6 +428,24 @@ class JobRunner(Loop):
             raise TimeoutError("jobs still running")
         finally:
             self.stop()
+
+
+def _notify_failed(session, job: Job, error: str) -> None:
+    """Tell the starter of a job whose process died that it failed (types opt in). Its
+    type is imported here only then: a crash is rare, and the runner stays light."""
+    try:
+        job_type = job_types.registry.load(job.type)
+    except (KeyError, ImportError, AttributeError):
+        return
+    notifications_service.job_finished(
+        session,
+        job_type=job_type,
+        job_id=job.id,
+        org_id=job.org_id,
+        user_id=job.user_id,
+        status=JobStatus.failed,
+        error=error,
+    )
 
 
 def job_workdir(settings: Settings, job_id: int) -> Path:

@@ -24,6 +24,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 
+from augury import clock
 from augury.alerts.channels import email, pagerduty, slack, teams, webhook
 from augury.alerts.channels.base import (
     REFUSED_OR_UNREACHABLE,
@@ -41,7 +42,7 @@ from augury.alerts.channels.destinations import (
 )
 from augury.alerts.channels.email import MAX_EMAIL_RECIPIENTS, render_email
 from augury.alerts.channels.formatting import USER_AGENT
-from augury.alerts.channels.http import HttpChannel
+from augury.alerts.channels.http import HttpChannel, post
 from augury.alerts.channels.pagerduty import PAGERDUTY_URL
 from augury.alerts.channels.signing import (
     SIGNATURE_HEADER,
@@ -49,7 +50,7 @@ from augury.alerts.channels.signing import (
     signature_header,
     verify_signature,
 )
-from augury.alerts.channels.webhook import WEBHOOK_FORMATS
+from augury.alerts.channels.webhook import WEBHOOK_FORMATS, render_json
 from augury.alerts.notification import Notification
 from augury.config import Settings
 
@@ -72,6 +73,7 @@ __all__ = [
     "render_http",
     "resolve_destination",
     "send",
+    "send_json",
     "sign",
     "signature_header",
     "validate_config",
@@ -217,5 +219,38 @@ def send(
             raise ValueError(f"{type!r} is not an HTTP channel type")
         result = channel.send(config, n, attempt)
     except Exception as exc:  # deliberately broad: see the docstring
+        result = failure(False, None, f"{exc.__class__.__name__}: {exc}")
+    return replace(result, duration_ms=(time.perf_counter() - started) * 1000)
+
+
+def send_json(
+    type: str,
+    config: dict,
+    body: dict,
+    *,
+    event: str,
+    settings: Settings,
+    delivery_id: str,
+    timeout_s: float = 10.0,
+    client: httpx.Client | None = None,
+) -> SendResult:
+    """Deliver a ready JSON body (not an alert) through a webhook channel, signed as
+    every webhook delivery is; never raises, and sorts failures as :func:`send` does.
+
+    Other domains queue such bodies in the outbox (a delivery whose payload is
+    ``{"json": body}``: text review batches) to get its retries without a dispatcher of
+    their own."""
+    started = time.perf_counter()
+    try:
+        if type != "webhook":
+            raise ValueError(f"a JSON body goes to a webhook channel, not {type!r}")
+        now = int(clock.now().timestamp())
+        result = post(
+            render_json(config, body, event, delivery_id, now),
+            timeout_s=timeout_s,
+            client=client,
+            allowed=settings.alerts.allowed_private_networks,
+        )
+    except Exception as exc:  # deliberately broad: as send
         result = failure(False, None, f"{exc.__class__.__name__}: {exc}")
     return replace(result, duration_ms=(time.perf_counter() - started) * 1000)

@@ -78,19 +78,25 @@ def _render_webhook(config: dict, n: Notification, delivery_id: str, now: int) -
         payload = alertmanager_payload(n, receiver=config.get("_name") or "augury")
     else:
         payload = _augury_payload(n, delivery_id=delivery_id, now=now)
-    body = fmt.json_bytes(payload)
+    return render_json(config, payload, n.event, delivery_id, now)
+
+
+def render_json(config: dict, body: dict, event: str, delivery_id: str, now: int) -> HttpRequest:
+    """The POST of a ready JSON body (another domain's event, such as a batch of text
+    review items) to a webhook channel: signed and headed as alert deliveries are."""
+    raw = fmt.json_bytes(body)
     headers = fmt.json_headers()
     for name, value in _custom_headers(config.get("headers") or {}).items():
         headers = {k: v for k, v in headers.items() if k.lower() != name.lower()}
         headers[name] = value
     headers.update(
         {
-            "X-Augury-Event": n.event,
+            "X-Augury-Event": event,
             "X-Augury-Delivery": delivery_id,
-            SIGNATURE_HEADER: signature_header(config["secret"], now, body),
+            SIGNATURE_HEADER: signature_header(config["secret"], now, raw),
         }
     )
-    return HttpRequest(url=config["url"], headers=headers, body=body)
+    return HttpRequest(url=config["url"], headers=headers, body=raw)
 
 
 def _custom_headers(extra: dict[str, str]) -> dict[str, str]:
