@@ -141,6 +141,37 @@ def test_one_annotators_racing_saves_keep_exactly_one(client, db, owner, version
         assert len(rows) == 1 and rows[0].version == (1 if version is None else 2)
 
 
+def test_two_annotators_saving_one_segment_at_once_both_win(client, db, owner):
+    pid, docs = setup_project(client, db, owner)
+    ann = member(client, owner, pid, "ANNOTATOR")
+    s = new_session(client, owner.headers, pid, document_ids=[docs[0]], assignees=[ann.user_id])
+    seg = segments_of(db, docs[0])[0].id
+    people = [
+        (Principal(org_id=owner.org_id, user_id=owner.user_id, role=Role.owner), "Food"),
+        (Principal(org_id=owner.org_id, user_id=ann.user_id, role=Role.member), "Staff"),
+    ]
+    barrier = threading.Barrier(2)
+    out: list = []
+
+    def racer(principal, name):
+        barrier.wait()
+        _save_in_thread(
+            db, principal, pid, s["id"], docs[0], seg, None, name, threading.Event(), out
+        )
+
+    threads = [threading.Thread(target=racer, args=p) for p in people]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(o["tags"][0]["class"] for o in out) == ["Food", "Staff"], out
+    with db.session() as dbs:
+        rows = dbs.query(TextAnnotation).filter_by(session_id=s["id"]).all()
+        assert sorted(r.annotator_key for r in rows) == sorted(
+            [f"user:{owner.user_id}", f"user:{ann.user_id}"]
+        )
+
+
 def test_a_save_that_waited_on_another_is_refused_not_lost(client, db, owner):
     """The stale save starts while the first holds its row (PostgreSQL: its UPDATE waits
     on the row lock; SQLite: its transaction waits for the write lock), then loses."""
