@@ -521,6 +521,16 @@ def test_clone_in_the_organization_copies_the_project_without_its_labels(client,
             select(TextDocument.id).where(TextDocument.project_id == copy["id"])
         ).all()
         assert not set(copied) & set(built["docs"])
+        # The copies are in the full-text index as the originals are.
+        if s.bind.dialect.name == "sqlite":
+            search = "SELECT rowid FROM text_document_fts WHERE text_document_fts MATCH 'lovely'"
+        else:
+            search = (
+                "SELECT id FROM text_document WHERE "
+                "to_tsvector('simple', text) @@ plainto_tsquery('simple', 'lovely')"
+            )
+        found = set(s.execute(text(search)).scalars())
+        assert {built["docs"][0], min(copied)} <= found and len(found) == 3  # and "again"
     source = client.get(f"{API}/{pid}", headers=owner.headers).json()
     assert source["session_count"] == 3 and source["document_count"] == 4
 

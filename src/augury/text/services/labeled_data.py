@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from augury import clock
@@ -55,7 +55,7 @@ from augury.text.models import (
 from augury.text.schemas.projects import ImportedSession, ImportResult
 from augury.text.schemas.vocabulary import VocabCreate
 from augury.text.services import sheets, vocabulary
-from augury.text.services.portability import inserted
+from augury.text.services.portability import insert_rows, inserted
 
 COLUMNS = (
     "document_id",
@@ -834,15 +834,16 @@ def _write(
                 counts[key] += 1
     for key, docs in members.items():
         made[key].document_count = len(docs)
-        session.execute(
-            insert(TextSessionDocument),
+        insert_rows(
+            session,
+            TextSessionDocument,
             [
                 {"session_id": made[key].id, "document_id": d.id, "position": i}
                 for i, d in enumerate(docs)
             ],
         )
     for start in range(0, len(annotations), 5000):
-        session.execute(insert(TextAnnotation), annotations[start : start + 5000])
+        insert_rows(session, TextAnnotation, annotations[start : start + 5000])
     return ImportResult(
         sessions=[
             ImportedSession(
