@@ -11,6 +11,7 @@ API afterwards, not through the pages themselves.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -164,6 +165,43 @@ def test_ten_documents_are_labeled_with_the_keyboard_alone(ui, api):  # noqa: F8
     ui.assert_no_error_toast()
     ui.assert_only_local()
     assert not errors, errors
+
+
+def test_a_save_over_tags_changed_elsewhere_shows_both_and_lets_the_annotator_pick(ui, api):  # noqa: F811
+    account = signup(api, org="Reviews Conflict")
+    pid = post(api, account, API, {"name": "Two tabs", "type": "LABEL"})["id"]
+    post(api, account, f"{API}/{pid}/labels", [{"name": n} for n in ("clean", "noisy", "cheap")])
+    sid, order = session_with_documents(api, account, pid, ["A clean and cheap room."])
+    doc = f"{API}/{pid}/sessions/{sid}/documents/{order[0]['id']}"
+    segment = get(api, account, doc)["segments"][0]
+
+    page = ui.page
+    ui.login_as(account, f"/text/projects/{pid}/sessions/{sid}/annotate")
+    expect(page.get_by_test_id("ann-seg-0")).to_be_focused()
+    # Meanwhile, another tab of the same person saves "noisy".
+    r = api.put(
+        f"{doc}/segments/{segment['id']}/tags",
+        json={"tags": [{"label": "noisy"}], "version": None},
+        headers=account.headers,
+    )
+    assert r.status_code == 200, r.text
+    page.keyboard.press("1")
+    page.keyboard.press("3")
+    conflict = page.get_by_test_id("ann-conflict")
+    expect(conflict).to_contain_text("Segment 1 was saved elsewhere")
+    expect(page.get_by_test_id("ann-conflict-saved").locator(".badge")).to_have_text(["noisy"])
+    expect(page.get_by_test_id("ann-conflict-yours").locator(".badge")).to_have_text(
+        ["clean", "cheap"]
+    )
+    expect(page.get_by_test_id("ann-save")).to_contain_text("changed elsewhere")
+    ui.shot("text-annotate-conflict")
+    page.get_by_test_id("ann-conflict-mine").click()
+    expect(conflict).to_be_hidden()
+    expect(page.get_by_test_id("ann-save")).to_have_text("All changes saved.")
+    saved = get(api, account, doc)["segments"][0]
+    assert sorted(t["label"] for t in saved["tags"]) == ["cheap", "clean"]
+    assert saved["version"] == 2
+    ui.assert_no_error_toast()
 
 
 def test_absa_aspects_sentiments_and_spans_by_keyboard_and_mouse(ui, api):  # noqa: F811
@@ -373,6 +411,79 @@ def test_a_project_from_the_pages_a_csv_column_and_a_session(ui, api):  # noqa: 
     assert errors == [
         "Failed to load resource: the server responded with a status of 409 (Conflict)"
     ]
+
+
+def test_pasted_texts_export_project_roles_and_deletion(ui, api):  # noqa: F811
+    owner = signup(api, org="Reviews Roles")
+    member = invite_and_join(api, owner, "member")
+    pid = post(api, owner, API, {"name": "Pasted", "type": "CLASS"})["id"]
+    post(api, owner, f"{API}/{pid}/classes", [{"name": "fine"}, {"name": "poor"}])
+    page = ui.page
+    errors = console_errors(page)
+    ui.login_as(owner, f"/text/projects/{pid}?tab=documents")
+
+    page.get_by_test_id("docs-add-empty").click()
+    page.get_by_test_id("docs-mode-paste").click()
+    page.get_by_test_id("docs-paste").fill("Quiet street, fine bed.\n\nPoor wifi. Slow lift.\n")
+    page.get_by_test_id("docs-paste-submit").click()
+    ui.toast("2 documents added.")
+    expect(page.locator("[data-testid^=doc-row-]")).to_have_count(2)
+
+    # What an export holds: the tags of a session, one row per tag.
+    session = post(api, owner, f"{API}/{pid}/sessions", {"name": "Export me"})
+    base = f"{API}/{pid}/sessions/{session['id']}"
+    item = get(api, owner, f"{base}/documents")["items"][0]
+    segment = get(api, owner, f"{base}/documents/{item['id']}")["segments"][0]
+    r = api.put(
+        f"{base}/documents/{item['id']}/segments/{segment['id']}/tags",
+        json={"tags": [{"class": "poor"}], "version": None},
+        headers=owner.headers,
+    )
+    assert r.status_code == 200, r.text
+    page.get_by_test_id("tab-export").click()
+    expect(page.get_by_test_id("export-session").locator("option")).to_have_count(2)
+    page.get_by_test_id("export-session").select_option(str(session["id"]))
+    with page.expect_download() as download:
+        page.get_by_test_id("export-submit").click()
+    assert download.value.suggested_filename == f"Pasted-session{session['id']}.csv"
+    exported = Path(download.value.path()).read_text(encoding="utf-8-sig")
+    assert segment["text"] in exported and "poor" in exported
+
+    # A project role of its own for the member: annotator, then the organization's again.
+    page.get_by_test_id("tab-members").click()
+    page.get_by_test_id(f"member-role-{member.user_id}").select_option("ANNOTATOR")
+    ui.toast("is now annotator in this project")
+    members = {m["user_id"]: m for m in get(api, owner, f"{API}/{pid}/members")["items"]}
+    assert members[member.user_id]["explicit_role"] == "ANNOTATOR"
+    expect(page.get_by_test_id(f"member-role-{owner.user_id}")).to_be_disabled()
+    ui.shot("text-project-members")
+
+    # The annotator sees no session that is not theirs, and nothing to configure.
+    ui.login_as(member, f"/text/projects/{pid}?tab=sessions")
+    expect(page.get_by_test_id("tp-role-badge")).to_have_text("annotator")
+    expect(page.get_by_test_id("sessions-empty")).to_contain_text("assigned to you")
+    expect(page.get_by_test_id("tp-edit")).to_be_hidden()
+    expect(page.get_by_test_id("session-new")).to_be_hidden()
+    expect(page.get_by_test_id("tab-members")).to_be_hidden()
+
+    ui.login_as(owner, f"/text/projects/{pid}?tab=members")
+    page.get_by_test_id(f"member-reset-{member.user_id}").click()
+    ui.toast("organization role")
+    members = {m["user_id"]: m for m in get(api, owner, f"{API}/{pid}/members")["items"]}
+    assert members[member.user_id]["explicit_role"] is None
+
+    # Deleting asks with what would go (the page accepts the confirm), then the list.
+    page.get_by_test_id("tp-edit").click()
+    with page.expect_navigation():
+        page.get_by_test_id("tp-delete").click()
+    page.wait_for_selector("body[data-ready=true]")
+    expect(page.get_by_test_id("projects-empty")).to_be_visible()
+    assert api.get(f"{API}/{pid}", headers=owner.headers).status_code == 404
+    ui.goto(f"/text/projects/{pid}")
+    expect(page.get_by_test_id("tp-name")).to_have_text("Project not found")
+    ui.assert_no_error_toast()
+    # The failed requests: the deletion asked first (409), the deleted project (404).
+    assert [e.split("status of ")[1] for e in errors] == ["409 (Conflict)", "404 (Not Found)"]
 
 
 def test_agreement_of_two_annotators_and_the_review_queue(ui, api):  # noqa: F811

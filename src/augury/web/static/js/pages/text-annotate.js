@@ -291,8 +291,8 @@ function annotatePage(me) {
     });
     clear(box).append(
       h("div", { class: "strong" }, "Segment " + (i + 1) + " was saved elsewhere since you opened it (another tab or another device)."),
-      h("div", { class: "ann-conflict-row" }, h("span", { class: "muted small" }, "Saved there:"), h("span", { class: "badges" }, list(seg.conflict.tags))),
-      h("div", { class: "ann-conflict-row" }, h("span", { class: "muted small" }, "Yours:"), h("span", { class: "badges" }, list(seg.tags))),
+      h("div", { class: "ann-conflict-row" }, h("span", { class: "muted small" }, "Saved there:"), h("span", { class: "badges", "data-testid": "ann-conflict-saved" }, list(seg.conflict.tags))),
+      h("div", { class: "ann-conflict-row" }, h("span", { class: "muted small" }, "Yours:"), h("span", { class: "badges", "data-testid": "ann-conflict-yours" }, list(seg.tags))),
       h("div", { class: "row-actions" }, keep, mine));
   }
 

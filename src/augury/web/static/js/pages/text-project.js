@@ -75,7 +75,7 @@ function projectPage(me) {
     if (key === "sessions") return loadSessions();
     if (key === "review") return review.load();
     if (key === "members") return loadInto($("#members-body"), loadMembers);
-    if (key === "export") return loadInto($("#export-form"), fillExport);
+    if (key === "export") return fillExport().catch(showError);
   }
 
   // --- the header and overview ---
@@ -302,7 +302,7 @@ function projectPage(me) {
       await loadMembers();
     }));
     return h("tr", { "data-testid": "member-row-" + uid },
-      h("td", {}, h("div", { class: "strong" }, m.name || m.email || "user #" + uid, uid === me.id ? badge("you", "muted") : null),
+      h("td", {}, h("div", { class: "strong" }, m.name || m.email || "user #" + uid, uid === me.id ? h("span", { class: "badge badge-muted you" }, "you") : null),
         m.name && m.email ? h("div", { class: "muted small" }, m.email) : null),
       h("td", {}, m.org_role ? roleBadge(m.org_role) : "–"),
       h("td", {}, select, explicit ? null : h("span", { class: "muted small member-implied" }, " from the organization role")),
