@@ -400,7 +400,7 @@ def test_members_import_as_themselves_and_long_names_stay_apart(client, db, owne
         ),
         (
             "document_id,segment_start,segment_end,segment_text,class\n1,0,5,Hello,Nowhere\n",
-            "UNKNOWN_NAMES",
+            "UNKNOWN_TAG",
             "create_missing",
         ),
         ("", "EMPTY_FILE", "empty"),
@@ -421,7 +421,7 @@ def test_bad_files_import_nothing(client, db, owner, content, reason, snippet):
     if reason == "INVALID_ROWS" and snippet == "line 3":
         lines = [e["line"] for e in error["details"]["errors"]]
         assert lines == [3, 4, 5, 7, 9] and error["details"]["count"] == 5
-    if reason == "UNKNOWN_NAMES":
+    if reason == "UNKNOWN_TAG":
         assert error["details"]["classes"] == ["Nowhere"]
     project = client.get(f"{API}/{pid}", headers=owner.headers).json()
     assert (project["document_count"], project["session_count"], project["class_count"]) == (

@@ -304,7 +304,8 @@ def test_bad_files_are_refused_whole(client, owner, project, name, content, reas
         assert r.status_code == 422, r.text
         assert r.json()["error"]["details"]["reason"] == reason
         if reason == "INVALID_ROWS":
-            assert r.json()["error"]["details"]["rows"][0]["row"] == 3
+            (error,) = r.json()["error"]["details"]["errors"]
+            assert error["line"] == 3 and error["message"].startswith("name: ")
     assert client.get(url(project), headers=owner.headers).json()["class_count"] == 0
 
 

@@ -650,7 +650,7 @@ def _ensure_vocabulary(
         )
         raise ValidationFailed(
             f"The file names classes or labels the project does not have ({hint}).",
-            details={"reason": "UNKNOWN_NAMES", **missing},
+            details={"reason": "UNKNOWN_TAG", **missing},
         )
     for kind in ("classes", "labels"):
         if missing[kind]:

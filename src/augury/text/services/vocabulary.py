@@ -355,17 +355,15 @@ def read_file(data: bytes, file_name: str | None, kind: Kind) -> list[VocabCreat
         try:
             items.append(_entry(row))
         except ValidationError as exc:
-            errors.append(
-                {
-                    "row": row.line,
-                    "errors": [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()],
-                }
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc']) or 'row'}: {e['msg']}" for e in exc.errors()
             )
+            errors.append({"line": row.line, "message": problems})
     if errors:
         raise ValidationFailed(
             f"{len(errors)} row(s) of the file are not valid {kind}, the first at line "
-            f"{errors[0]['row']}; nothing was added.",
-            details={"reason": "INVALID_ROWS", "rows": errors[:50]},
+            f"{errors[0]['line']} ({errors[0]['message']}); nothing was added.",
+            details={"reason": "INVALID_ROWS", "errors": errors[:50], "count": len(errors)},
         )
     if not items:
         raise ValidationFailed(f"The file holds no {kind}.", details={"reason": "EMPTY"})
