@@ -150,6 +150,26 @@ def test_nul_characters_are_refused(client, db, owner, project):
     assert stored(db, project) == (0, 0, 0)
 
 
+def test_lone_surrogates_and_non_finite_numbers(client, db, owner, project):
+    body = '[{"text": "ok \\ud800 no", "id": "s"}]'
+    r = client.post(
+        docs_url(project),
+        content=body,
+        headers={**owner.headers, "content-type": "application/json"},
+    )
+    assert r.status_code == 422 and r.json()["error"]["details"]["reason"] == "INVALID_UNICODE"
+    body = '[{"text": "fine", "score": NaN, "big": Infinity, "note": "\\udc00"}]'
+    r = client.post(
+        docs_url(project),
+        content=body,
+        headers={**owner.headers, "content-type": "application/json"},
+    )
+    assert r.status_code == 201, r.text
+    doc_id = r.json()["items"][0]["id"]
+    r = client.get(f"{docs_url(project)}/{doc_id}?details=meta", headers=owner.headers)
+    assert r.json()["meta"] == {"score": None, "big": None, "note": ""}
+
+
 def test_a_5_mb_document_works_and_a_longer_one_than_the_limit_is_refused(
     client, db, owner, project, monkeypatch
 ):

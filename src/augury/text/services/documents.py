@@ -19,19 +19,21 @@ through, so ``"`` or ``AND`` in a query is a word to find, not an error.
 from __future__ import annotations
 
 import bisect
+import datetime as dt
 import json
 import re
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Integer, column, delete, func, insert, select, text, update
+from sqlalchemy import Integer, Table, column, delete, func, insert, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, undefer
 from sqlalchemy.sql import ColumnElement, TextClause
 
+from augury import clock
 from augury.accounts.principal import Principal
 from augury.audit import service as audit
 from augury.config import Settings
@@ -68,6 +70,8 @@ INLINE_MAX = 1_000
 ``text.documents`` job (202)."""
 BATCH = 2_000
 """Documents per INSERT statement (and per transaction in the job)."""
+ID_CHUNK = 5_000
+"""Ids per ``IN (...)`` lookup (SQLite takes 32,766 parameters, PostgreSQL 65,535)."""
 JOB_TYPE = "text.documents"
 DETAILS = ("segments", "meta", "tags")
 SOURCES = ("api", "file", "dataset", "session", "import")
@@ -107,7 +111,7 @@ def from_json(documents: Iterable[DocumentIn]) -> list[NewDocument]:
         NewDocument(
             text=d.text,
             external_id=None if d.id is None else str(d.id),
-            meta=d.fields(),
+            meta=jsonable(d.fields()),
         )
         for d in documents
     ]
@@ -121,7 +125,7 @@ def from_columns(
     pages: list[list[int]] | None = None,
 ) -> list[NewDocument]:
     """Documents from a table's columns: the text column's cells (numbers as text), the
-    id column's, and the other columns' values as each row's meta."""
+    id column's, and each row's meta (JSON-able values)."""
     out = []
     for i, cell in enumerate(texts):
         ext = None if ids is None or ids[i] is None else _cell_text(ids[i]).strip() or None
@@ -129,7 +133,7 @@ def from_columns(
             NewDocument(
                 text=None if cell is None else _cell_text(cell),
                 external_id=ext,
-                meta=jsonable(metas[i]) if metas is not None else {},
+                meta=metas[i] if metas is not None else {},
                 pages=pages,
             )
         )
@@ -197,7 +201,7 @@ def from_dataset(
     texts = table.column(column_name).to_pylist()
     ids = None if id_name is None else table.column(id_name).to_pylist()
     rest = table.drop_columns([c for c in {column_name, id_name} if c])
-    return from_columns(texts, ids=ids, metas=rest.to_pylist())
+    return from_columns(texts, ids=ids, metas=[jsonable(row) for row in rest.to_pylist()])
 
 
 def dataset_rows(session: Session, org_id: int, options: SourceOptions) -> tuple[int, list[str]]:
@@ -219,8 +223,8 @@ def _where(i: int, doc: NewDocument) -> str:
 def checked(docs: Sequence[NewDocument], *, skip_empty: bool = False) -> list[NewDocument]:
     """``docs`` fit to store, or 422 naming the first that is not (its 0-based ``index``
     in the call, and its id): no text (left out instead with ``skip_empty``), a NUL
-    character, longer than :data:`MAX_DOCUMENT_CHARS`, an id over 200 characters; and
-    409 DUPLICATE_ID for an id given twice."""
+    character or a lone surrogate, longer than :data:`MAX_DOCUMENT_CHARS`, an id over
+    200 characters; and 409 DUPLICATE_ID for an id given twice."""
     kept: list[NewDocument] = []
     seen: dict[str, int] = {}
     for i, doc in enumerate(docs):
@@ -238,6 +242,12 @@ def checked(docs: Sequence[NewDocument], *, skip_empty: bool = False) -> list[Ne
                 f"{where} contains a NUL character (\\u0000), which text cannot hold.",
                 details={"reason": "NUL_CHARACTER", **details},
             )
+        if not _encodable(doc.text):
+            raise ValidationFailed(
+                f"{where} contains a lone surrogate (an unpaired \\ud800-\\udfff escape), "
+                "which is not text: encode the document as UTF-8.",
+                details={"reason": "INVALID_UNICODE", **details},
+            )
         if len(doc.text) > MAX_DOCUMENT_CHARS:
             raise ValidationFailed(
                 f"{where} has {len(doc.text):,} characters; at most {MAX_DOCUMENT_CHARS:,} "
@@ -245,9 +255,11 @@ def checked(docs: Sequence[NewDocument], *, skip_empty: bool = False) -> list[Ne
                 details={"reason": "TEXT_TOO_LONG", "max_chars": MAX_DOCUMENT_CHARS, **details},
             )
         if doc.external_id is not None:
-            if len(doc.external_id) > MAX_EXTERNAL_ID or "\x00" in doc.external_id:
+            ext = doc.external_id
+            if len(ext) > MAX_EXTERNAL_ID or "\x00" in ext or not _encodable(ext):
                 raise ValidationFailed(
-                    f"{where}: an id has at most {MAX_EXTERNAL_ID} characters and no NUL.",
+                    f"{where}: an id has at most {MAX_EXTERNAL_ID} characters, no NUL and "
+                    "no lone surrogate.",
                     details={"reason": "BAD_ID", **details},
                 )
             if doc.external_id in seen:
@@ -261,19 +273,48 @@ def checked(docs: Sequence[NewDocument], *, skip_empty: bool = False) -> list[Ne
     return kept
 
 
+def _encodable(text: str) -> bool:
+    """Whether ``text`` is valid Unicode (no lone surrogates, which JSON's escapes can
+    make and no database stores)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def require_new_ids(session: Session, project_id: int, docs: Sequence[NewDocument]) -> None:
-    """409 DUPLICATE_ID naming the caller ids the project already has."""
+    """409 DUPLICATE_ID naming the caller ids the project already has. When the project
+    holds fewer ids than the call brings, its ids are read in one query; else the
+    call's are looked up in chunks."""
     wanted = [d.external_id for d in docs if d.external_id is not None]
+    if not wanted:
+        return
+    held = session.scalar(
+        select(func.count()).where(
+            TextDocument.project_id == project_id, TextDocument.external_id.is_not(None)
+        )
+    )
     taken: list[str] = []
-    for lo in range(0, len(wanted), 1000):
-        taken += session.scalars(
-            select(TextDocument.external_id).where(
-                TextDocument.project_id == project_id,
-                TextDocument.external_id.in_(wanted[lo : lo + 1000]),
+    if (held or 0) <= len(wanted):
+        existing = set(
+            session.scalars(
+                select(TextDocument.external_id).where(
+                    TextDocument.project_id == project_id, TextDocument.external_id.is_not(None)
+                )
             )
         )
-        if len(taken) >= 20:
-            break
+        taken = [i for i in wanted if i in existing][:20]
+    else:
+        for lo in range(0, len(wanted), ID_CHUNK):
+            taken += session.scalars(
+                select(TextDocument.external_id).where(
+                    TextDocument.project_id == project_id,
+                    TextDocument.external_id.in_(wanted[lo : lo + ID_CHUNK]),
+                )
+            )
+            if len(taken) >= 20:
+                break
     if taken:
         raise Conflict(
             f"The project already has documents with the id {', '.join(map(repr, taken[:5]))}; "
@@ -363,33 +404,103 @@ def _insert_batch(
         }
         for d, s in zip(docs, spans, strict=True)
     ]
-    ids = list(
-        session.scalars(
-            insert(TextDocument).returning(TextDocument.id, sort_by_parameter_order=True), rows
-        )
-    )
-    segments = []
+    ids = _insert_documents(session, rows)
+    segments: list[tuple] = []
     for doc_id, doc, doc_spans in zip(ids, docs, spans, strict=True):
         text_ = doc.text or ""
         starts = [p[0] for p in doc.pages] if doc.pages else []
         segments += [
-            {
-                "document_id": doc_id,
-                "project_id": project.id,
-                "position": position,
-                "start": start,
-                "end": end,
-                "page": _page_of(starts, start),
-                "text": text_[start:end],
-            }
+            (doc_id, project.id, position, start, end, _page_of(starts, start), text_[start:end])
             for position, (start, end) in enumerate(doc_spans)
         ]
     if segments:
-        session.execute(insert(TextSegment), segments)
+        _insert_segments(session, segments)
     return [
         Added(doc_id, d.external_id, len(d.text or ""), len(doc_spans))
         for doc_id, d, doc_spans in zip(ids, docs, spans, strict=True)
     ]
+
+
+def _postgresql(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _insert_documents(session: Session, rows: list[dict]) -> list[int]:
+    """Insert document rows in bulk; their ids, in order.
+
+    PostgreSQL: the ids are drawn from the table's sequence first and the rows sent
+    with COPY, three times faster than a multi-row INSERT ... RETURNING through
+    SQLAlchemy. SQLite would fall back to one INSERT a row for an ordered RETURNING;
+    there the transaction holds the database's only write lock (``BEGIN IMMEDIATE``),
+    so one executemany and the ids past the largest one before give them, in order.
+    """
+    table = cast(Table, TextDocument.__table__)
+    if _postgresql(session):
+        return _copy_documents(session, rows)
+    before = session.scalar(select(func.max(TextDocument.id))) or 0
+    session.execute(insert(table), rows)
+    ids = list(
+        session.scalars(
+            select(TextDocument.id).where(TextDocument.id > before).order_by(TextDocument.id)
+        )
+    )
+    if len(ids) != len(rows):
+        raise RuntimeError(f"inserted {len(rows)} documents but found {len(ids)} new ids")
+    return ids
+
+
+def _copy_documents(session: Session, rows: list[dict]) -> list[int]:
+    ids = list(
+        session.scalars(
+            text(
+                "SELECT nextval(pg_get_serial_sequence('text_document', 'id')) "
+                "FROM generate_series(1, :n)"
+            ),
+            {"n": len(rows)},
+        )
+    )
+    now = clock.now().astimezone(dt.UTC).replace(tzinfo=None)
+    columns = ["id", *rows[0], "created_at"]
+    values = (
+        [doc_id, *(_copy_value(k, v) for k, v in r.items()), now]
+        for doc_id, r in zip(ids, rows, strict=True)
+    )
+    _copy(session, TextDocument.__tablename__, columns, values)
+    return ids
+
+
+def _copy_value(column: str, value: Any) -> Any:
+    """A value as COPY takes it: the JSON columns as JSON text (NULL stays NULL)."""
+    return json.dumps(value) if column in ("meta", "pages") and value is not None else value
+
+
+def _copy(session: Session, table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
+    """PostgreSQL's COPY of ``rows`` into ``table``, in the session's transaction."""
+    cursor = session.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    names = ", ".join(f'"{c}"' for c in columns)
+    with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+_SEGMENT_COLUMNS = ("document_id", "project_id", "position", "start", "end", "page", "text")
+
+
+def _insert_segments(session: Session, rows: list[tuple]) -> None:
+    """Insert segment rows (tuples in :data:`_SEGMENT_COLUMNS` order) in bulk: COPY on
+    PostgreSQL, else straight through the driver's executemany (plain numbers and text
+    need none of SQLAlchemy's per-row processing, a third of the time: 0.4 s of 1.3 s
+    per 100,000 segments on SQLite)."""
+    if _postgresql(session):
+        _copy(session, TextSegment.__tablename__, _SEGMENT_COLUMNS, rows)
+        return
+    conn = session.connection()
+    quote = conn.dialect.identifier_preparer.quote
+    sql = (
+        f"INSERT INTO {TextSegment.__tablename__} ({', '.join(map(quote, _SEGMENT_COLUMNS))}) "
+        f"VALUES ({', '.join(['?'] * len(_SEGMENT_COLUMNS))})"
+    )
+    conn.exec_driver_sql(sql, rows)
 
 
 def count_documents(session: Session, project_id: int, delta: int) -> None:

@@ -18,6 +18,7 @@ import decimal
 import json
 import logging
 import math
+import re
 import uuid
 from datetime import timedelta
 from pathlib import Path, PurePath
@@ -52,17 +53,31 @@ def file_error(exc: TextFileError) -> ValidationFailed:
     return ValidationFailed(exc.message, details={"reason": exc.code, **exc.details})
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _clean_text(text: str) -> str:
+    """``text`` without NUL characters and lone surrogates (JSON escapes can make them;
+    no database stores them, and no JSON answer can carry them)."""
+    text = text.replace("\x00", "")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _LONE_SURROGATE.sub("", text)
+    return text
+
+
 def jsonable(value: Any) -> Any:
     """A cell as JSON holds it: dates as ISO text, decimals and other objects as text,
-    NaN and infinities as null, NUL characters dropped (PostgreSQL text cannot hold them)."""
+    NaN and infinities as null, NUL characters and lone surrogates dropped."""
     if value is None or isinstance(value, bool | int):
         return value
     if isinstance(value, str):
-        return value.replace("\x00", "")
+        return _clean_text(value)
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, dict):
-        return {str(k).replace("\x00", ""): jsonable(v) for k, v in value.items()}
+        return {_clean_text(str(k)): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [jsonable(v) for v in value]
     if isinstance(value, dt.datetime | dt.date | dt.time):
@@ -71,7 +86,7 @@ def jsonable(value: Any) -> Any:
         return str(value)
     if isinstance(value, bytes):
         return value.hex()
-    return str(value).replace("\x00", "")
+    return _clean_text(str(value))
 
 
 def upload(
