@@ -6,10 +6,14 @@ names (empty texts, NUL, too long, duplicate ids, another project's documents)."
 from __future__ import annotations
 
 import io
+import random
+import string
 
 import pytest
 from sqlalchemy import func, select
 
+from augury.accounts.principal import Principal
+from augury.errors import Conflict
 from augury.text.models import (
     TextAnnotation,
     TextClass,
@@ -21,6 +25,7 @@ from augury.text.models import (
     TextSessionDocument,
 )
 from augury.text.services import documents as documents_service
+from augury.text.services.documents import NewDocument
 from tests.fixtures.factories import invite_and_join
 from tests.text.helpers import API, create_project, new_org
 
@@ -117,6 +122,17 @@ def test_a_duplicate_id_is_409_naming_it_and_nothing_is_stored(client, db, owner
     assert stored(db, project) == (1, 2, 1)
 
 
+def test_an_id_taken_by_another_call_meanwhile_is_409(client, db, owner, project):
+    """Two calls that both passed the check: the database's unique index decides."""
+    assert post(client, owner, project, {"documents": REVIEWS[:1]}).status_code == 201
+    with pytest.raises(Conflict) as caught, db.session() as s:
+        p = s.get(TextProject, project["id"])
+        late = [NewDocument("Late.", "new"), NewDocument("Late too.", "r1")]
+        documents_service.add(s, Principal(org_id=p.org_id), p, late)
+    assert caught.value.details == {"reason": "DUPLICATE_ID"}
+    assert stored(db, project) == (1, 2, 1)
+
+
 @pytest.mark.parametrize("text", ["", "   \n\t ", None])
 def test_an_empty_document_is_refused_naming_its_row(client, db, owner, project, text):
     body = {"documents": [{"text": "fine"}, {"text": text, "id": "e"}]}
@@ -187,6 +203,21 @@ def test_a_5_mb_document_works_and_a_longer_one_than_the_limit_is_refused(
     assert r.status_code == 422
     assert r.json()["error"]["details"] | {"index": 0, "id": "long"} == r.json()["error"]["details"]
     assert r.json()["error"]["details"]["reason"] == "TEXT_TOO_LONG"
+
+
+def test_a_document_richer_in_words_than_the_search_index_holds(client, db, owner, project):
+    """PostgreSQL's tsvector holds about 1 MB: 150,000 distinct words are refused with a
+    clear 422 there (SQLite's FTS5 has no such bound and takes them)."""
+    rng = random.Random(7)
+    words = {"".join(rng.choices(string.ascii_lowercase, k=9)) for _ in range(150_000)}
+    r = post(client, owner, project, [{"text": "Fine."}, {"text": " ".join(sorted(words))}])
+    if db.engine.dialect.name == "postgresql":
+        assert r.status_code == 422, r.text[:300]
+        assert r.json()["error"]["details"]["reason"] == "TOO_MANY_WORDS"
+        assert stored(db, project) == (0, 0, 0)
+    else:
+        assert r.status_code == 201, r.text[:300]
+        assert stored(db, project) == (2, 2, 2)
 
 
 def test_search_matches_all_words_and_never_fails_on_syntax(client, owner, project):

@@ -351,23 +351,33 @@ def add(
     try:
         for lo in range(0, len(docs), BATCH):
             added += _insert_batch(session, project, docs[lo : lo + BATCH], mode, source)
-    except IntegrityError as exc:
-        raise Conflict(
-            "Another call added documents with some of these ids meanwhile; nothing was stored.",
-            details={"reason": "DUPLICATE_ID"},
-        ) from exc
-    except DBAPIError as exc:
-        if "tsvector" in str(exc.orig):
-            raise ValidationFailed(
-                "A document has more distinct words than the search index holds (about "
-                "1 MB of them on PostgreSQL); split it into several documents.",
-                details={"reason": "TOO_MANY_WORDS"},
-            ) from exc
-        raise
+    except Exception as exc:
+        raise _refusal(exc) from exc
     count_documents(session, project.id, len(added))
     if audited:
         audit_added(session, principal, project, len(added), source, mode)
     return added
+
+
+def _refusal(exc: Exception) -> Exception:
+    """What a failed insert tells the caller: a caller id taken meanwhile is 409, a
+    document too rich in words for PostgreSQL's search index (a tsvector holds 1 MB)
+    is 422; anything else is itself. COPY's errors come from the driver unwrapped, so
+    both are told by their SQLSTATE."""
+    orig = exc.orig if isinstance(exc, DBAPIError) else exc
+    state = getattr(orig, "sqlstate", None)
+    if isinstance(exc, IntegrityError) or state == "23505":
+        return Conflict(
+            "Another call added documents with some of these ids meanwhile; nothing was stored.",
+            details={"reason": "DUPLICATE_ID"},
+        )
+    if state == "54000" or "tsvector" in str(orig):
+        return ValidationFailed(
+            "A document has more distinct words than the search index holds (a million "
+            "bytes of them on PostgreSQL); split it into several documents.",
+            details={"reason": "TOO_MANY_WORDS"},
+        )
+    return exc
 
 
 def audit_added(
