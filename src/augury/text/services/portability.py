@@ -44,27 +44,8 @@ from augury.text.models import (
 from augury.text.schemas.projects import ProjectClone
 from augury.text.services import projects
 
-EXPORT_COLUMNS = (
-    "document_id",
-    "external_id",
-    "document_text",
-    "meta",
-    "segment_start",
-    "segment_end",
-    "segment_text",
-    "session_id",
-    "session",
-    "annotator",
-    "class",
-    "label",
-    "tag_start",
-    "tag_end",
-)
-IMPORT_FORMATS = ("csv", "jsonl", "xlsx")
 CHUNK = 500
-"""Documents copied, exported or imported per round of queries."""
-MAX_IMPORT_ROWS = 500_000
-MAX_ERRORS = 50
+"""Documents copied per round of queries."""
 
 
 # --- organizations -------------------------------------------------------------------
@@ -199,7 +180,8 @@ class _Copy:
         return user_id if self.keep_people else principal.user_id
 
     def tags(self, tags: Any) -> list:
-        """Tags with the copy's class and label ids (a tag naming neither map is dropped)."""
+        """Tags with the copy's class and label ids (one naming a class or label the
+        copy lacks is dropped)."""
         out = []
         for tag in tags or []:
             if not isinstance(tag, dict):
