@@ -42,7 +42,7 @@ from augury.text.models import (
     TextSessionDocument,
 )
 from augury.text.schemas.projects import ProjectClone
-from augury.text.services import projects
+from augury.text.services import projects, review
 
 CHUNK = 500
 """Documents copied per round of queries."""
@@ -540,6 +540,7 @@ def transfer(
         before={"org_id": old_org, "name": project.name},
         after={"org_id": org_id},
     )
+    review.drop_webhook_channel(session, project)  # the old organization's channel
     for table in project_tables():
         session.execute(update(table).where(table.c.project_id == project.id).values(org_id=org_id))
     project.org_id = org_id

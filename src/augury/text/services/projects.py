@@ -45,6 +45,7 @@ from augury.text.schemas.projects import (
     ProjectRead,
     ProjectUpdate,
 )
+from augury.text.services import review
 
 AUDITED = ("name", "description", "type", "language", "segmentation")
 
@@ -257,6 +258,7 @@ def delete(
         target_id=project.id,
         before={**audit.snapshot(project, AUDITED), **held.model_dump()},
     )
+    review.drop_webhook_channel(session, project)  # an alert channel outlives the project
     session.execute(sql_delete(TextProject).where(TextProject.id == project.id))
     session.expunge(project)
     storage = storage_for(settings)
