@@ -357,7 +357,9 @@ class TextMark(IdMixin, CreatedMixin, OrgMixin, Base):
     session_id: Mapped[int] = mapped_column(
         ForeignKey("text_session.id", ondelete="CASCADE"), index=True
     )
-    document_id: Mapped[int] = mapped_column(ForeignKey("text_document.id", ondelete="CASCADE"))
+    document_id: Mapped[int] = mapped_column(
+        ForeignKey("text_document.id", ondelete="CASCADE"), index=True
+    )
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     user_key: Mapped[str] = mapped_column(String(40))
     scope: Mapped[str] = mapped_column(String(10))
@@ -390,8 +392,12 @@ class TextReviewItem(IdMixin, CreatedMixin, OrgMixin, Base):
     __table_args__ = (Index("ix_text_review_item_project_status", "project_id", "status"),)
 
     project_id: Mapped[int] = mapped_column(ForeignKey("text_project.id", ondelete="CASCADE"))
-    document_id: Mapped[int] = mapped_column(ForeignKey("text_document.id", ondelete="CASCADE"))
-    segment_id: Mapped[int] = mapped_column(ForeignKey("text_segment.id", ondelete="CASCADE"))
+    document_id: Mapped[int] = mapped_column(
+        ForeignKey("text_document.id", ondelete="CASCADE"), index=True
+    )
+    segment_id: Mapped[int] = mapped_column(
+        ForeignKey("text_segment.id", ondelete="CASCADE"), index=True
+    )
     source: Mapped[dict] = mapped_column(default=dict)
     """Where the prediction came from: {"analysis_id", "model_id"}."""
     predicted: Mapped[list] = mapped_column(default=list)

@@ -406,6 +406,7 @@ def upgrade() -> None:
         ),
     )
     with op.batch_alter_table("text_mark", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_text_mark_document_id"), ["document_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_text_mark_org_id"), ["org_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_text_mark_session_id"), ["session_id"], unique=False)
 
@@ -618,6 +619,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_text_review_item")),
     )
     with op.batch_alter_table("text_review_item", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_text_review_item_document_id"), ["document_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_text_review_item_segment_id"), ["segment_id"], unique=False
+        )
         batch_op.create_index(batch_op.f("ix_text_review_item_org_id"), ["org_id"], unique=False)
         batch_op.create_index(
             "ix_text_review_item_project_status", ["project_id", "status"], unique=False
@@ -660,6 +667,8 @@ def downgrade() -> None:
     else:
         op.execute("DROP INDEX IF EXISTS ix_text_document_fts")
     with op.batch_alter_table("text_review_item", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_text_review_item_document_id"))
+        batch_op.drop_index(batch_op.f("ix_text_review_item_segment_id"))
         batch_op.drop_index("ix_text_review_item_project_status")
         batch_op.drop_index(batch_op.f("ix_text_review_item_org_id"))
 
@@ -687,6 +696,7 @@ def downgrade() -> None:
 
     op.drop_table("text_segment")
     with op.batch_alter_table("text_mark", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_text_mark_document_id"))
         batch_op.drop_index(batch_op.f("ix_text_mark_session_id"))
         batch_op.drop_index(batch_op.f("ix_text_mark_org_id"))
 
