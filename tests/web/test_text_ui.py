@@ -449,6 +449,15 @@ def test_pasted_texts_export_project_roles_and_deletion(ui, api):  # noqa: F811
     exported = Path(download.value.path()).read_text(encoding="utf-8-sig")
     assert segment["text"] in exported and "poor" in exported
 
+    # Deleting a class takes its tags along, and says how many.
+    page.get_by_test_id("tab-classes").click()
+    poor = next(c for c in get(api, owner, f"{API}/{pid}/classes")["items"] if c["name"] == "poor")
+    page.get_by_test_id(f"class-delete-{poor['id']}").click()
+    ui.toast("Deleted class poor; 1 tag went with it.")
+    expect(page.get_by_test_id(f"class-row-{poor['id']}")).to_have_count(0)
+    saved = get(api, owner, f"{base}/documents/{item['id']}")["segments"][0]
+    assert saved["tags"] == []
+
     # A project role of its own for the member: annotator, then the organization's again.
     page.get_by_test_id("tab-members").click()
     page.get_by_test_id(f"member-role-{member.user_id}").select_option("ANNOTATOR")

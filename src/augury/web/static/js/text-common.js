@@ -101,10 +101,10 @@ export function excerpt(text, n) {
   return s.length > n ? s.slice(0, n - 1) + "…" : s;
 }
 
-/** A person as the lists show them: their name, else their email, else their id. */
+/** A person as the lists show them: their name, else their email, else who the API says. */
 export function personName(p) {
   if (!p) return "–";
-  return p.name || p.email || (p.user_id !== undefined ? "user #" + p.user_id : "user #" + p.id);
+  return p.name || p.email || (p.user_id ? "user #" + p.user_id : p.annotator || "–");
 }
 
 /**

@@ -142,8 +142,8 @@ export function vocabularyEditor(box, path, opts) {
     if (!confirm("Delete the " + n + " " + item.name + "? Tags that use it are removed from every session.")) return;
     await busy(button, async () => {
       const out = await api(path + "/" + item.id, { method: "DELETE" });
-      const removed = out && (out.removed_tags ?? out.tags_removed ?? out.removed);
-      toast("Deleted " + n + " " + item.name + (removed ? "; " + removed + " tags went with it." : "."), "success");
+      const removed = out.tags_removed;
+      toast("Deleted " + n + " " + item.name + (removed ? "; " + removed + (removed === 1 ? " tag" : " tags") + " went with it." : "."), "success");
       await reload();
     });
   }

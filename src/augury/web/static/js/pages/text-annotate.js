@@ -28,9 +28,7 @@ const NAV_KEYS = new Set(["ArrowUp", "ArrowDown", "ArrowLeft", "ArrowRight", "En
 
 const SENTIMENTS = { POS: "positive", NEG: "negative", NEU: "neutral", CONFLICT: "both positive and negative" };
 
-const idsOf = (list) => (list || []).map((x) => (typeof x === "string" ? x : x && x.name)).filter(Boolean);
-
-function annotatePage(me) {
+function annotatePage() {
   const root = $("#ann-root");
   const pid = Number(root.dataset.projectId);
   const sid = Number(root.dataset.sessionId);
@@ -523,6 +521,11 @@ function annotatePage(me) {
     renderSelection();
   });
 
+  // Leaving with a save on its way would lose it: the browser asks first.
+  window.addEventListener("beforeunload", (ev) => {
+    if (state.segments.some((s) => s.saving || s.dirty)) ev.preventDefault();
+  });
+
   // --- the shortcuts dialog ---
   const keysDialog = $("#ann-keys");
   function openKeys() {
@@ -569,8 +572,8 @@ function annotatePage(me) {
     classes.forEach((c) => state.names.classes.set(c.id, c.name));
     labels.forEach((l) => state.names.labels.set(l.id, l.name));
     const offered = (all, names) => (names.length ? all.filter((x) => names.includes(x.name)) : all).sort(order);
-    state.classes = offered(classes, idsOf(session.classes));
-    state.labels = offered(labels, idsOf(session.labels));
+    state.classes = offered(classes, session.classes || []);
+    state.labels = offered(labels, session.labels || []);
     state.docs = docs.map((d) => ({ id: d.id, done: d.state === "done", skipped: d.state === "skipped" }));
     renderPalette();
     renderProgress();

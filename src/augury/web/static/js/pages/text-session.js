@@ -52,20 +52,27 @@ function sessionPage(me) {
       factEl("Classes", names(session.classes) || "all"),
       session.labels && session.labels.length ? factEl("Labels", names(session.labels)) : null,
       factEl("Annotators", (session.assignees || []).map(personName).join(", ") || "–", "ts-fact-assignees"),
-      session.predicted_score !== null && session.predicted_score !== undefined ? factEl("Predicted score of the next model", pct(session.predicted_score), "ts-fact-predicted") : null,
+      predicted(session),
       factEl("Created", timeEl(session.created))]);
+  }
+
+  /** A correction session's projected score of the next model, with its interval. */
+  function predicted(s) {
+    if (s.predicted_score === null || s.predicted_score === undefined) return null;
+    const p = s.prediction || {};
+    const range = p.low !== undefined ? " (" + pct(p.low) + "–" + pct(p.high) + ")" : "";
+    return factEl("Predicted score of the next model", h("span", { title: p.method || "" }, pct(s.predicted_score) + range,
+      p.checked ? h("span", { class: "muted small fact-sub" }, fmtCount(p.correct) + " of " + fmtCount(p.checked) + " corrected segments were right") : null), "ts-fact-predicted");
   }
 
   async function loadProgress() {
     const p = await api(base + "/progress");
-    const overall = p.progress ?? (p.overall && p.overall.progress) ?? session.progress;
-    const done = p.documents_done ?? (p.overall && p.overall.documents_done);
-    append(clear($("#ts-overall")), [progressCell(overall, "ts-progress", "Progress of the session"),
-      done !== undefined && done !== null ? h("span", { class: "muted small" }, fmtCount(done) + " of " + fmtCount(p.document_count ?? session.document_count) + " documents done by every annotator") : null]);
+    append(clear($("#ts-overall")), [progressCell(p.progress, "ts-progress", "Progress of the session"),
+      h("span", { class: "muted small" }, fmtCount(p.documents_done) + " of " + fmtCount(p.document_count) + " documents done by every annotator")]);
     const body = clear($("#ts-annotators-body"));
-    const people = p.annotators || p.per_annotator || [];
+    const people = p.annotators;
     people.forEach((a) => body.append(h("tr", { "data-testid": "ts-annotator-" + (a.user_id ?? a.annotator) },
-      h("td", { class: "strong" }, personName(a), (a.user_id ?? a.id) === me.id ? h("span", { class: "muted small" }, " (you)") : null),
+      h("td", { class: "strong" }, personName(a), a.user_id === me.id ? h("span", { class: "muted small" }, " (you)") : null),
       h("td", { class: "num" }, fmtCount(a.documents_done)),
       h("td", { class: "num" }, fmtCount(a.documents_skipped)),
       h("td", { class: "num" }, fmtCount(a.segments_tagged)),
