@@ -11,6 +11,9 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
+from augury.jobs import types as job_types
+from augury.jobs.models import Job
+from augury.runtime.job_process import JobContext
 from augury.text.models import SessionMode, SessionStatus, TextClass, TextSession
 from augury.text.services import correction
 from augury.text.services.correction import Prediction
@@ -77,7 +80,8 @@ def _correction_session(db, pid: int, strategy: str, sample_size: int, seed: int
         s.add(ts)
         s.flush()
         model = KeywordModel(classes)
-        correction.prepare(s, ts, model, correction.unlabeled_pool(s, project_row, None))
+        pool = correction.unlabeled_pool(s, project_row, None)
+        correction.prepare(correction.within(s), ts.id, model, pool, ts.sampling)
         return ts.id
 
 
@@ -212,3 +216,101 @@ def test_what_a_correction_session_cannot_be_made_from(client, db, owner):
     assert r.json()["error"]["details"]["reason"] == "NO_UNLABELED_DOCUMENTS"
     assert client.get(url.format(pid), headers=owner.headers).json()["total"] == 0
     assert len(REVIEWS) == 6
+
+
+GUIDE = [
+    {
+        "name": "Food",
+        "description": "The dishes, their taste and the ingredients",
+        "examples": ["The pasta was delicious", "Cold soup"],
+    },
+    {
+        "name": "Staff",
+        "description": "Waiters and service: friendly, rude, slow",
+        "examples": ["The waiter was rude", "Nobody helped us"],
+    },
+    {
+        "name": "Price",
+        "description": "What it costs: the bill, prices, value for money",
+        "examples": ["Too expensive", "Fair prices"],
+    },
+]
+
+
+def _guided_project(client, db, owner, texts=None) -> tuple[int, list[int]]:
+    pid, docs = setup_project(client, db, owner, classes=(), texts=texts)
+    r = client.post(f"{API}/{pid}/classes", json=GUIDE, headers=owner.headers)
+    assert r.status_code == 201, r.text
+    return pid, docs
+
+
+def test_zero_shot_pre_tags_a_correction_session_in_the_request(client, db, owner):
+    pid, docs = _guided_project(client, db, owner)
+    r = client.post(
+        f"{API}/{pid}/sessions",
+        json={"name": "Fix zero-shot", "mode": "CORRECTION", "sample_size": 4, "seed": 1},
+        headers=owner.headers,
+    )
+    assert r.status_code == 201, r.text
+    s = r.json()
+    assert s["status"] == "ANNOTATING" and s["document_count"] == 4 and s["job_id"] is None
+    assert s["sampling"]["model"] == "model:zeroshot" and s["sampling"]["pool"] == len(docs)
+    listed = client.get(f"{API}/{pid}/sessions/{s['id']}/documents", headers=owner.headers)
+    scores = [d["score"] for d in listed.json()["items"]]
+    assert scores == sorted(scores) and all(0 < x <= 1 for x in scores)
+    first = listed.json()["items"][0]["id"]
+    view = client.get(f"{API}/{pid}/sessions/{s['id']}/documents/{first}", headers=owner.headers)
+    for segment in view.json()["segments"]:
+        (suggestion,) = segment["suggestions"]
+        assert suggestion["class"] in {"Food", "Staff", "Price"} and suggestion["label"] is None
+        assert 0 < suggestion["confidence"] <= 1 and segment["tags"] == []
+    diverse = client.post(
+        f"{API}/{pid}/sessions",
+        json={"name": "Spread", "mode": "CORRECTION", "sample_size": 3, "strategy": "diverse"},
+        headers=owner.headers,
+    )
+    assert diverse.status_code == 201 and diverse.json()["document_count"] == 3
+
+
+def test_a_large_pool_is_prepared_by_a_job(client, db, owner, settings, monkeypatch):
+    monkeypatch.setattr(correction, "INLINE_SEGMENTS", 4)
+    job_types.registry.register(
+        correction.JOB_TYPE, "augury.text.services.correction:PrepareCorrection"
+    )
+    pid, docs = _guided_project(client, db, owner)
+    body = {"name": "Big", "mode": "CORRECTION", "sample_size": 2}
+    s = client.post(f"{API}/{pid}/sessions", json=body, headers=owner.headers).json()
+    assert s["status"] == "SAMPLING" and s["job_id"] and s["document_count"] == 0
+    url = f"{API}/{pid}/sessions/{s['id']}"
+    doc_url = f"{url}/documents/{docs[0]}"
+    seg = segments_of(db, docs[0])[0].id
+    r = client.put(f"{doc_url}/segments/{seg}/tags", json={"tags": []}, headers=owner.headers)
+    assert r.status_code in (404, 409)
+
+    job_types_runner = correction.PrepareCorrection()
+    with db.session() as dbs:
+        job = dbs.get(Job, s["job_id"])
+        dbs.expunge(job)
+    result = job_types_runner.run(
+        JobContext(db, settings, job), job_types_runner.Params(session_id=s["id"])
+    )
+    assert result == {"session_id": s["id"], "documents": 2}
+    got = client.get(url, headers=owner.headers).json()
+    assert got["status"] == "ANNOTATING" and got["document_count"] == 2
+
+    # A job that cannot predict any more (a class was deleted meanwhile) fails the session.
+    second = client.post(f"{API}/{pid}/sessions", json=body, headers=owner.headers).json()
+    classes = client.get(f"{API}/{pid}/classes", headers=owner.headers).json()["items"]
+    for c in classes[1:]:
+        assert client.delete(
+            f"{API}/{pid}/classes/{c['id']}", headers=owner.headers
+        ).status_code in (200, 204)
+    with db.session() as dbs:
+        job = dbs.get(Job, second["job_id"])
+        dbs.expunge(job)
+    with pytest.raises(Exception, match="two classes"):
+        job_types_runner.run(
+            JobContext(db, settings, job), job_types_runner.Params(session_id=second["id"])
+        )
+    got = client.get(f"{API}/{pid}/sessions/{second['id']}", headers=owner.headers).json()
+    assert got["status"] == "FAILED"

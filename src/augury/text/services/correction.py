@@ -35,6 +35,7 @@ import math
 import random
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -46,7 +47,7 @@ from sqlalchemy.orm import Session
 from augury import clock
 from augury.accounts.principal import Principal
 from augury.config import Settings
-from augury.errors import NotFound, ValidationFailed
+from augury.errors import NotFound, ServiceUnavailable, ValidationFailed
 from augury.jobs import service as jobs_service
 from augury.text.models import (
     ProjectType,
@@ -114,57 +115,42 @@ class ZeroShot:
     model_id: int | None = None
     training_size: int = 0
     multi_label_at: float = 0.5
+    _model: Any = field(default=None, repr=False)
 
     def predict(self, texts: list[str]) -> list[Prediction]:
-        from augury.engines.text.zeroshot import zero_shot
+        from augury.engines.text.zeroshot import ZeroShotModel
 
-        ranked = zero_shot(
-            [
-                {"name": e["name"], "description": e["description"], "examples": e["examples"]}
-                for e in self.entries
-            ],
-            texts,
-        )
+        if self._model is None:
+            self._model = _model_call(lambda: ZeroShotModel(self.entries))
         ids = {e["name"]: e["id"] for e in self.entries}
+        key, other = ("label_id", "class_id") if self.by_label else ("class_id", "label_id")
         out = []
-        for ranking in ranked:
-            pairs = [(ids[name], float(conf)) for name, conf in _ranking(ranking)]
-            if not pairs:
-                out.append(Prediction([], 0.0))
-                continue
-            top_id, top = pairs[0]
-            chosen = [(top_id, top)]
+        for ranking in _model_call(lambda: self._model.rank(texts)):
+            (top_name, top), *rest = ranking
+            chosen = [(top_name, top)]
             if self.by_label:
-                chosen += [(i, c) for i, c in pairs[1:] if c >= self.multi_label_at]
-            key = "label_id" if self.by_label else "class_id"
-            other = "class_id" if self.by_label else "label_id"
-            tags = [{key: i, other: None, "confidence": round(c, 4)} for i, c in chosen]
-            out.append(Prediction(tags, top))
+                chosen += [(n, c) for n, c in rest if c >= self.multi_label_at]
+            tags = [{key: ids[n], other: None, "confidence": round(float(c), 4)} for n, c in chosen]
+            out.append(Prediction(tags, float(top)))
         return out
 
     def embed(self, texts: list[str]) -> np.ndarray | None:
-        try:
-            from augury.engines.text.embed import embed
-        except ImportError:
-            return None
+        from augury.engines.text.embed import embed
+
         vectors = embed(texts)
         return None if vectors is None else np.asarray(vectors, dtype=np.float64)
 
 
-def _ranking(ranking: Any) -> list[tuple[str, float]]:
-    """A zero-shot answer for one text as (name, confidence), most likely first."""
-    if isinstance(ranking, dict):
-        items = ranking.get("ranking") or ranking.get("classes") or ranking.items()
-    else:
-        items = ranking
-    pairs: list[tuple[str, float]] = []
-    for item in items:
-        if isinstance(item, dict):
-            name = item.get("name") or item.get("class")
-            pairs.append((str(name), float(item.get("confidence", 0.0))))
-        else:
-            pairs.append((str(item[0]), float(item[1])))
-    return sorted(pairs, key=lambda p: -p[1])
+def _model_call(call: Callable[[], Any]) -> Any:
+    """``call()``, a text model's refusal (its embedding model missing ...) as a 503."""
+    from augury.engines.text.model_errors import TextModelError
+
+    try:
+        return call()
+    except TextModelError as exc:
+        raise ServiceUnavailable(
+            f"The model cannot pre-tag: {exc}", details={"reason": getattr(exc, "code", None)}
+        ) from exc
 
 
 def predictor_for(session: Session, project: TextProject, model_id: int | None) -> Predictor:
@@ -291,8 +277,18 @@ class Plan:
     segments: list[tuple[int, int, str]] = field(default_factory=list)
 
 
+Opener = Callable[[], AbstractContextManager[Session]]
+"""Opens a unit of work for one read or write. The job opens one per step, so it holds
+no transaction (SQLite's write lock) while the model runs or it reports progress; the
+request passes its own session (:func:`within`)."""
+
+
+def within(session: Session) -> Opener:
+    return lambda: nullcontext(session)
+
+
 def choose(
-    session: Session,
+    open_session: Opener,
     predictor: Predictor,
     pool: list[int],
     *,
@@ -308,16 +304,22 @@ def choose(
     plan = Plan()
     report = (lambda share: progress(share * 100, "predicting")) if progress else None
     if strategy == "diverse":
-        vectors = predictor.embed(_document_texts(session, pool))
+        with open_session() as session:
+            texts = _document_texts(session, pool)
+        vectors = predictor.embed(texts)
         if vectors is None:  # no embedding: the documents' own model confidences spread them
-            vectors = _confidence_vectors(session, predictor, pool)
+            with open_session() as session:
+                segments = _segments(session, pool)
+            vectors = _confidence_vectors(predictor, segments, pool)
         picked = [pool[i] for i in farthest_first(vectors, sample_size, rng.randrange(len(pool)))]
-        plan.segments = _segments(session, picked)
+        with open_session() as session:
+            plan.segments = _segments(session, picked)
         plan.predictions = _predict(predictor, plan.segments, report)
         scores = _document_scores(plan.segments, plan.predictions)
         plan.documents = [(doc, scores.get(doc, 0.0)) for doc in picked]
     else:
-        segments = _segments(session, pool)
+        with open_session() as session:
+            segments = _segments(session, pool)
         predictions = _predict(predictor, segments, report)
         scores = _document_scores(segments, predictions)
         ranked = sorted(scores.items(), key=lambda item: (item[1], item[0]))[:sample_size]
@@ -328,8 +330,9 @@ def choose(
     return plan
 
 
-def _confidence_vectors(session: Session, predictor: Predictor, pool: list[int]) -> np.ndarray:
-    segments = _segments(session, pool)
+def _confidence_vectors(
+    predictor: Predictor, segments: list[tuple[int, int, str]], pool: list[int]
+) -> np.ndarray:
     predictions = _predict(predictor, segments, None)
     dims: dict[tuple, int] = {}
     rows: dict[int, dict[int, float]] = defaultdict(dict)
@@ -434,7 +437,7 @@ def create(
         )
     )
     if len(pool) <= INLINE_SEGMENTS and int(segments or 0) <= INLINE_SEGMENTS:
-        prepare(session, ts, predictor, pool)
+        prepare(within(session), ts.id, predictor, pool, ts.sampling)
         return
     ts.status = SessionStatus.SAMPLING
     job = jobs_service.create(
@@ -449,15 +452,17 @@ def create(
 
 
 def prepare(
-    session: Session,
-    ts: TextSession,
+    open_session: Opener,
+    ts_id: int,
     predictor: Predictor,
     pool: list[int],
+    sampling: dict,
     progress: Callable[[float, str], None] | None = None,
-) -> None:
-    sampling = ts.sampling
+) -> int:
+    """Choose and pre-tag the documents of session ``ts_id`` as its ``sampling`` says;
+    returns how many were chosen."""
     plan = choose(
-        session,
+        open_session,
         predictor,
         pool,
         sample_size=int(sampling["sample_size"]),
@@ -465,7 +470,12 @@ def prepare(
         seed=int(sampling["seed"]),
         progress=progress,
     )
-    store(session, ts, predictor, plan)
+    with open_session() as session:
+        ts = session.get(TextSession, ts_id)
+        if ts is None:
+            raise ValueError(f"text session {ts_id} was deleted while it was prepared")
+        store(session, ts, predictor, plan)
+        return ts.document_count
 
 
 class PrepareCorrection:
@@ -487,10 +497,10 @@ class PrepareCorrection:
                 if not pool:
                     raise ValueError("no unlabeled documents are left to correct")
                 ts.status = SessionStatus.PREDICTING
-            with ctx.session() as session:
-                ts, project = self._load(session, ctx.org_id, params.session_id)
-                prepare(session, ts, predictor, pool, progress=ctx.progress)
-                count = ts.document_count
+                sampling = dict(ts.sampling)
+            count = prepare(
+                ctx.session, params.session_id, predictor, pool, sampling, progress=ctx.progress
+            )
         except BaseException:
             with ctx.session() as session:
                 row = session.get(TextSession, params.session_id)
