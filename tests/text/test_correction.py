@@ -294,7 +294,9 @@ def test_a_large_pool_is_prepared_by_a_job(client, db, owner, settings, monkeypa
     result = job_types_runner.run(
         JobContext(db, settings, job), job_types_runner.Params(session_id=s["id"])
     )
-    assert result == {"session_id": s["id"], "documents": 2}
+    assert result == {"session_id": s["id"], "project_id": pid, "documents": 2}
+    told = correction.PrepareCorrection.notification("succeeded", result)
+    assert told["link"] == f"/text/projects/{pid}/sessions/{s['id']}"
     got = client.get(url, headers=owner.headers).json()
     assert got["status"] == "ANNOTATING" and got["document_count"] == 2
 

@@ -483,6 +483,7 @@ class PrepareCorrection:
 
     name = JOB_TYPE
     title = "Text: choose and pre-tag a correction session's documents"
+    notify = True
 
     class Params(BaseModel):
         model_config = ConfigDict(extra="forbid")
@@ -498,6 +499,7 @@ class PrepareCorrection:
                     raise ValueError("no unlabeled documents are left to correct")
                 ts.status = SessionStatus.PREDICTING
                 sampling = dict(ts.sampling)
+                project_id = project.id
             count = prepare(
                 ctx.session, params.session_id, predictor, pool, sampling, progress=ctx.progress
             )
@@ -508,7 +510,17 @@ class PrepareCorrection:
                     row.status = SessionStatus.FAILED
                     row.updated_at = clock.now()
             raise
-        return {"session_id": params.session_id, "documents": count}
+        return {"session_id": params.session_id, "project_id": project_id, "documents": count}
+
+    @staticmethod
+    def notification(status: str, result: dict) -> dict:
+        """A ready session links to its page; a failed one to the job (the default)."""
+        if status != "succeeded" or "project_id" not in result:
+            return {}
+        return {
+            "title": f"Correction session ready: {result['documents']} documents to check",
+            "link": f"/text/projects/{result['project_id']}/sessions/{result['session_id']}",
+        }
 
     @staticmethod
     def _load(session: Session, org_id: int, session_id: int) -> tuple[TextSession, TextProject]:
