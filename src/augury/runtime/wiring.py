@@ -44,6 +44,8 @@ JOB_TYPES = {
     "datasets.profile": "augury.datasets.jobs:ProfileDataset",
     "datasets.from_metrics": "augury.datasets.jobs:MetricsToDataset",
     "analytics.workflow": "augury.analytics.jobs:RunWorkflow",
+    "text.documents": "augury.text.jobs:AddDocuments",
+    "text.correction": "augury.text.services.correction:PrepareCorrection",
 }
 
 
