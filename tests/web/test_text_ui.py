@@ -292,6 +292,17 @@ def test_absa_aspects_sentiments_and_spans_by_keyboard_and_mouse(ui, api):  # no
     assert [(t["class"], t["label"], t["start"], t["end"]) for t in second["tags"]] == [
         ("staff", "NEG", at, len(texts[1]) - 1)
     ]
+
+    # The project's sentiments are shown fixed: nothing to edit, add or delete.
+    ui.goto(f"/text/projects/{pid}?tab=classes")
+    expect(page.get_by_test_id("labels-card")).to_contain_text("Sentiments")
+    labels = page.get_by_test_id("label-table")
+    expect(labels.locator("tbody tr")).to_have_count(4)
+    expect(labels).to_contain_text("fixed")
+    expect(labels.get_by_role("button")).to_have_count(0)
+    # Three aspects and the row that adds one.
+    expect(page.get_by_test_id("aspect-table").locator("tbody tr")).to_have_count(4)
+    ui.shot("text-project-absa-classes")
     ui.assert_no_error_toast()
     assert not errors, errors
 
