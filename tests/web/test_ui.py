@@ -445,7 +445,7 @@ def test_organizations_switch_and_sections_not_built_take_one_line(ui, api):
     assert page.locator("#org-switcher option:checked").inner_text().startswith("First Org Renamed")
 
     # Sections not built yet take one line on the Overview, not menu entries or pages.
-    for name, path in {"text": "/text", "chat": "/chat"}.items():
+    for name, path in {"chat": "/chat"}.items():
         assert page.locator(f"[data-testid=nav-{name}]").count() == 0
         r = api.get(path, headers={"Accept": "text/html"})
         assert r.status_code == 404 and 'data-testid="not-found"' in r.text
@@ -458,7 +458,9 @@ def test_organizations_switch_and_sections_not_built_take_one_line(ui, api):
     assert page.get_attribute("[data-testid=nav-alerts]", "href") == "/alerts"
     assert page.get_attribute("[data-testid=nav-data]", "href") == "/data"
     assert page.get_attribute("[data-testid=nav-ask]", "href") == "/ask"
+    assert page.get_attribute("[data-testid=nav-text]", "href") == "/text"
     expect(page.get_by_test_id("not-built")).not_to_contain_text("table uploads")
+    expect(page.get_by_test_id("not-built")).not_to_contain_text("labeling")
     expect(page.get_by_test_id("not-built")).not_to_contain_text("plain-language questions")
     ui.assert_no_error_toast()
     ui.assert_only_local()
