@@ -10,7 +10,7 @@ import random
 import string
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from augury.accounts.principal import Principal
 from augury.errors import Conflict
@@ -218,6 +218,46 @@ def test_a_document_richer_in_words_than_the_search_index_holds(client, db, owne
     else:
         assert r.status_code == 201, r.text[:300]
         assert stored(db, project) == (2, 2, 2)
+
+
+def fts_trigger(db) -> str | None:
+    with db.session() as s:
+        return s.scalar(
+            text("SELECT name FROM sqlite_master WHERE type = 'trigger' AND name = :n"),
+            {"n": documents_service.FTS_TRIGGER},
+        )
+
+
+def test_bulk_inserts_fill_the_search_index_and_keep_its_trigger(client, db, owner, project):
+    """On SQLite a batch fills the index in one statement, its row trigger set aside in
+    the transaction and made again, even when the batch fails."""
+    sqlite = db.engine.dialect.name == "sqlite"
+    bulk = [{"text": f"Bulk review {i}. Quiet garden.", "id": f"b{i}"} for i in range(150)]
+    assert post(client, owner, project, bulk).status_code == 201
+    assert post(client, owner, project, [{"text": "One quiet night."}]).status_code == 201
+    r = client.get(f"{docs_url(project)}?q=quiet&limit=1", headers=owner.headers)
+    assert r.json()["total"] == 151
+    if sqlite:
+        assert fts_trigger(db) == documents_service.FTS_TRIGGER
+
+    late = [NewDocument(f"Late {i}.", f"late{i}") for i in range(149)] + [NewDocument("x", "b0")]
+    with pytest.raises(Conflict), db.session() as s:
+        p = s.get(TextProject, project["id"])
+        try:
+            documents_service.add(s, Principal(org_id=p.org_id), p, late)
+        finally:
+            if sqlite:
+                assert (
+                    s.scalar(
+                        text("SELECT count(*) FROM sqlite_master WHERE name = :n"),
+                        {"n": documents_service.FTS_TRIGGER},
+                    )
+                    == 1
+                )
+    assert stored(db, project)[0] == 151
+    assert post(client, owner, project, [{"text": "Quiet again."}]).status_code == 201
+    r = client.get(f"{docs_url(project)}?q=quiet&limit=1", headers=owner.headers)
+    assert r.json()["total"] == 152
 
 
 def test_search_matches_all_words_and_never_fails_on_syntax(client, owner, project):

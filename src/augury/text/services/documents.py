@@ -19,12 +19,13 @@ through, so ``"`` or ``AND`` in a query is a word to find, not an error.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import datetime as dt
 import json
 import re
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -448,7 +449,8 @@ def _insert_documents(session: Session, rows: list[dict]) -> list[int]:
     if _postgresql(session):
         return _copy_documents(session, rows)
     before = session.scalar(select(func.max(TextDocument.id))) or 0
-    session.execute(insert(table), rows)
+    with _fts_in_bulk(session, before, len(rows)):
+        session.execute(insert(table), rows)
     ids = list(
         session.scalars(
             select(TextDocument.id).where(TextDocument.id > before).order_by(TextDocument.id)
@@ -457,6 +459,57 @@ def _insert_documents(session: Session, rows: list[dict]) -> list[int]:
     if len(ids) != len(rows):
         raise RuntimeError(f"inserted {len(rows)} documents but found {len(ids)} new ids")
     return ids
+
+
+FTS_TRIGGER = "text_document_fts_ai"
+FTS_BULK_ROWS = 100
+"""From this many documents an insert fills SQLite's search index in one statement."""
+
+
+@contextlib.contextmanager
+def _fts_in_bulk(session: Session, before: int, n: int) -> Iterator[None]:
+    """Fill SQLite's full-text index with one INSERT ... SELECT instead of its row
+    trigger, for a batch of ``n`` documents with ids past ``before``.
+
+    FTS5 flushes its pending terms at every statement a trigger runs, and each flush
+    costs in proportion to the index's vocabulary: once a document with 50,000 distinct
+    words was indexed, 6,000 rows took 2 s through the trigger and 0.1 s in one
+    statement (with 150,000 words, 100,000 documents took minutes). The trigger (its
+    SQL read back from ``sqlite_master``, as the migration wrote it) is dropped and
+    made again inside this transaction, which holds the only write lock (``BEGIN
+    IMMEDIATE``), and SQLite's DDL is transactional: no other connection ever sees the
+    table without it, and a rollback restores it.
+    """
+    trigger = None
+    if n >= FTS_BULK_ROWS:
+        trigger = session.scalar(
+            text("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = :name"),
+            {"name": FTS_TRIGGER},
+        )
+    if trigger is None:
+        yield
+        return
+    session.execute(text(f"DROP TRIGGER {FTS_TRIGGER}"))
+    try:
+        yield
+    except BaseException:
+        # The rollback that follows restores both; this keeps them right for a caller
+        # that catches the error and commits what the batch had written.
+        with contextlib.suppress(Exception):
+            _index_and_restore(session, before, trigger)
+        raise
+    _index_and_restore(session, before, trigger)
+
+
+def _index_and_restore(session: Session, before: int, trigger: str) -> None:
+    session.execute(
+        text(
+            "INSERT INTO text_document_fts (rowid, text) "
+            "SELECT id, text FROM text_document WHERE id > :before ORDER BY id"
+        ),
+        {"before": before},
+    )
+    session.execute(text(trigger))
 
 
 def _copy_documents(session: Session, rows: list[dict]) -> list[int]:
