@@ -431,3 +431,16 @@ def test_uploads_refresh_an_expired_token_and_keys_keep_their_scopes(
             read_only.text.files.upload(project, path)
         with pytest.raises(PermissionDeniedError):
             read_only.text.classes.create(project, "nope")
+
+
+def test_a_large_upload_answers_the_job_that_makes_it(owner):
+    project = owner.text.projects.create("Bulk", "LABEL", segmentation="none")["id"]
+
+    many = [{"text": f"Review number {i}.", "id": f"n{i}"} for i in range(1_500)]
+    answer = owner.text.documents.create(project, many)
+    job = owner.jobs.wait(answer["job"]["id"], timeout=120)
+    assert job["status"] == "succeeded", job
+    assert owner.text.documents.list(project, limit=1)["total"] == 1_500
+    assert owner.text.projects.get(project)["document_count"] == 1_500
+    (note,) = owner.notifications.iter(unread=True)
+    assert (note["kind"], note["title"]) == ("text.upload", "1,500 documents added to Bulk")

@@ -368,3 +368,27 @@ def test_credentials_and_an_unreachable_server(text, reviews_csv):
     assert "does not exist" in text("documents", "upload", "nowhere.csv", "-p", "1", code=2).output
     other = text("documents", "upload", str(reviews_csv), "-p", "999999", code=2)
     assert other.stderr.startswith("error: ") and len(other.stderr.splitlines()) == 1
+
+
+def test_a_large_upload_shows_its_job_and_waits_for_it(text, owner, tmp_path):
+    project = str(created_id(text("projects", "create", "Bulk", "--segmentation", "none").output))
+    big = tmp_path / "big.csv"
+    big.write_text("text\n" + "".join(f"Review number {i}.\n" for i in range(1_500)))
+
+    out = text("documents", "upload", str(big), "-p", project).output.splitlines()
+    assert out[0] == "big.csv: csv, 1500 rows, columns text"
+    shown = re.fullmatch(
+        r"job (\d+) pending: the documents are added in the background \(--wait waits for "
+        r"them; a notification says when they are in\)",
+        out[1],
+    )
+    assert shown, out
+    assert owner.jobs.wait(int(shown.group(1)), timeout=120)["status"] == "succeeded"
+
+    waited = text("documents", "upload", str(big), "-p", project, "--wait").output.splitlines()
+    assert re.fullmatch(
+        rf"created 1500 documents \(1500 segments\) from column 'text' in project {project} "
+        r"\(job \d+\)",
+        waited[1],
+    )
+    assert owner.text.documents.list(int(project), limit=1)["total"] == 3_000
