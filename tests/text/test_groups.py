@@ -176,6 +176,16 @@ def test_group_documents_search_and_details(client, owner, project):
     assert [d["id"] for d in found["items"]] == [ids[2]] and found["items"][0]["tags"] == []
     page = group_docs(client, owner, project, gid, "?offset=1&limit=1")
     assert page["total"] == 3 and page["has_more"] is True and page["items"][0]["id"] == ids[1]
+    seed = group_docs(client, owner, project, gid, "?search=friendly")["items"]
+    assert [d["id"] for d in seed] == [ids[0]]
+
+    one = f"{groups_url(project)}/{gid}/documents/{ids[2]}?details=segments,meta"
+    r = client.get(one, headers=owner.headers)
+    assert r.status_code == 200 and r.json()["meta"] == {"stars": 1, "tags": ["food"]}
+    assert [s["text"] for s in r.json()["segments"]] == ["Breakfast was cold."]
+    outsider = add_docs(client, owner, project, [{"text": "Not grouped."}])[0]
+    r = client.get(f"{groups_url(project)}/{gid}/documents/{outsider}", headers=owner.headers)
+    assert r.status_code == 404
 
 
 def test_downloads_in_every_format(client, owner, project):
@@ -247,6 +257,7 @@ def test_roles_and_other_organizations(client, owner, project):
         ("POST", f"{group}/documents", {"ids": ids}),
         ("DELETE", f"{group}/documents", {"ids": ids}),
         ("GET", f"{group}/documents", None),
+        ("GET", f"{group}/documents/{ids[0]}", None),
         ("GET", f"{group}/download", None),
     ):
         r = client.request(method, path, json=body, headers=stranger.headers)

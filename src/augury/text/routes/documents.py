@@ -46,6 +46,9 @@ Search = Annotated[
     str | None,
     Query(max_length=1000, description="Words the text must all contain (full-text search)."),
 ]
+SeedSearch = Annotated[
+    str | None, Query(max_length=1000, description="The seed's name for `q`.", deprecated=True)
+]
 
 
 def created_body(made: documents.Created) -> Response:
@@ -95,6 +98,7 @@ def list_documents(
     session: SessionDep,
     page: PageDep,
     q: Search = None,
+    search: SeedSearch = None,
     group_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     session_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     external_id: Annotated[str | None, Query(max_length=200)] = None,
@@ -107,7 +111,7 @@ def list_documents(
         session,
         project,
         page,
-        q=q,
+        q=q or search,
         group_id=group_id,
         session_id=session_id,
         external_id=external_id,

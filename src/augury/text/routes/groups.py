@@ -16,7 +16,7 @@ from augury.engines.tabular.export import content_type
 from augury.jobs.schemas import JobRead
 from augury.text.deps import ProjectManager, ProjectViewer
 from augury.text.models import TextGroup
-from augury.text.routes.documents import Details, Search
+from augury.text.routes.documents import Details, Search, SeedSearch
 from augury.text.schemas.documents import DocumentIds, DocumentRead
 from augury.text.schemas.groups import GroupCreate, GroupDocumentsChanged, GroupRead, GroupUpdate
 from augury.text.services import documents, groups
@@ -122,13 +122,34 @@ def list_group_documents(
     session: SessionDep,
     page: PageDep,
     q: Search = None,
+    search: SeedSearch = None,
     details: Details = None,
 ):
     """The group's documents in the order they were added; `q` searches their text."""
     asked = documents.parse_details(details)
     group = groups.get(session, project, group_id)
-    rows, total = groups.documents_page(session, project, group, page, q)
+    rows, total = groups.documents_page(session, project, group, page, q or search)
     return make_page(documents.read_many(session, project, rows, asked), total, page)
+
+
+@router.get(
+    f"{GROUP}/documents/{{document_id}}",
+    response_model=DocumentRead,
+    response_model_exclude_unset=True,
+)
+def get_group_document(
+    group_id: ObjectId,
+    document_id: ObjectId,
+    project: ProjectViewer,
+    session: SessionDep,
+    details: Details = None,
+):
+    """A document of the group (404 when it is not in it), with `details` as for any
+    document."""
+    asked = documents.parse_details(details)
+    group = groups.get(session, project, group_id)
+    doc = groups.member(session, project, group, document_id)
+    return documents.read_many(session, project, [doc], asked)[0]
 
 
 @router.get(

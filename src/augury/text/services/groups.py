@@ -196,6 +196,24 @@ def remove_documents(
     return removed
 
 
+def member(
+    session: Session, project: TextProject, group: TextGroup, document_id: int
+) -> TextDocument:
+    """The group's document ``document_id``; 404 when it is not in the group."""
+    doc = session.scalar(
+        select(TextDocument)
+        .join(TextGroupDocument, TextGroupDocument.document_id == TextDocument.id)
+        .where(
+            TextGroupDocument.group_id == group.id,
+            TextDocument.id == document_id,
+            TextDocument.project_id == project.id,
+        )
+    )
+    if doc is None:
+        raise NotFound("Document not found in this group.")
+    return doc
+
+
 def documents_page(
     session: Session,
     project: TextProject,
