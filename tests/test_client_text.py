@@ -444,3 +444,32 @@ def test_a_large_upload_answers_the_job_that_makes_it(owner):
     assert owner.text.projects.get(project)["document_count"] == 1_500
     (note,) = owner.notifications.iter(unread=True)
     assert (note["kind"], note["title"]) == ("text.upload", "1,500 documents added to Bulk")
+
+
+def test_a_correction_session_pretags_and_scores_the_next_model(owner):
+    project = owner.text.projects.create("Diner", "CLASS")["id"]
+    owner.text.classes.add(
+        project,
+        [
+            {"name": "food", "description": "dishes and taste", "examples": ["tasty soup"]},
+            {"name": "staff", "description": "the waiters", "examples": ["rude waiter"]},
+        ],
+    )
+    texts = ["The soup was cold.", "Our waiter was rude.", "Lovely pasta.", "Staff ignored us."]
+    docs = owner.text.documents.create(project, texts)["items"]
+    sessions = owner.text.sessions
+    fix = sessions.create(project, "Fix", mode="CORRECTION", sample_size=3, strategy="diverse")
+    assert (fix["mode"], fix["status"], fix["document_count"]) == ("CORRECTION", "ANNOTATING", 3)
+    assert fix["model_id"] is None and fix["predicted_score"] is None  # zero-shot, unchecked
+
+    first = sessions.documents(project, fix["id"])["items"][0]["id"]
+    assert first in {d["id"] for d in docs}
+    (segment,) = sessions.document(project, fix["id"], first)["segments"]
+    (suggested,) = segment["suggestions"]
+    assert suggested["class"] in {"food", "staff"} and 0 <= suggested["confidence"] <= 1
+    saved = sessions.save_tags(project, fix["id"], first, segment["id"], [{"class": "staff"}])
+    assert saved["predicted_score"] is not None
+    scored = sessions.get(project, fix["id"])
+    prediction = scored["prediction"]
+    assert prediction["checked"] == 1 and prediction["low"] <= scored["predicted_score"]
+    assert scored["predicted_score"] <= prediction["high"]

@@ -392,3 +392,43 @@ def test_a_large_upload_shows_its_job_and_waits_for_it(text, owner, tmp_path):
         waited[1],
     )
     assert owner.text.documents.list(int(project), limit=1)["total"] == 3_000
+
+
+def test_a_correction_session_shows_the_predicted_score(text, owner):
+    project = created_id(text("projects", "create", "Diner").output)
+    owner.text.classes.add(
+        project,
+        [
+            {"name": "food", "description": "dishes and taste", "examples": ["tasty soup"]},
+            {"name": "staff", "description": "the waiters", "examples": ["rude waiter"]},
+        ],
+    )
+    owner.text.documents.create(project, ["The soup was cold.", "Our waiter was rude."])
+    out = text(
+        "sessions",
+        "create",
+        "Fix",
+        "-p",
+        str(project),
+        "--mode",
+        "correction",
+        "--sample-size",
+        "2",
+        "--strategy",
+        "least_confident",
+    ).output
+    fix = created_id(out, "session")
+    assert out.startswith(f"session {fix} 'Fix' (CORRECTION, ANNOTATING): 2 documents")
+    shown = text("sessions", "show", str(fix), "-p", str(project)).output
+    assert shown.splitlines()[1:] == ["classes: food, staff", "model: zero-shot"]
+
+    doc = owner.text.sessions.documents(project, fix)["items"][0]["id"]
+    (segment,) = owner.text.sessions.document(project, fix, doc)["segments"]
+    (suggested,) = segment["suggestions"]
+    owner.text.sessions.save_tags(project, fix, doc, segment["id"], [{"class": suggested["class"]}])
+    scored = owner.text.sessions.get(project, fix)
+    p = scored["prediction"]
+    assert text("sessions", "show", str(fix), "-p", str(project)).output.splitlines()[-1] == (
+        f"predicted score of the next model: {p['score']:.2f} ({p['low']:.2f}-{p['high']:.2f}), "
+        "1 of 1 corrected segment right"
+    )
