@@ -1,5 +1,5 @@
-"""The `augury` command: serve, worker, db, user, keys, outbox, jobs, data, detect,
-forecast, profile.
+"""The `augury` command: serve, worker, db, user, keys, outbox, jobs, data, text, detect,
+forecast, profile, ask.
 
 Commands other than `serve` act on the database directly (as the operator of this
 machine), so they work before any account exists and without the server running.
@@ -7,7 +7,9 @@ machine), so they work before any account exists and without the server running.
 `data` talks to a running server through its API, with an API key.
 
 One module per command group: `server` (serve, worker), `files` (detect, forecast, profile),
-`db`, `users`, `keys`, `outbox`, `jobs` and `data`; `app` holds the root Typer app and the
+`db`, `users`, `keys`, `outbox`, `jobs`, `data` and `text` (the offline `text train|predict`
+in `text`, the server's projects, classes, labels, documents and sessions in `text_api`);
+`app` holds the root Typer app and the
 helpers they share. The groups are added here, in the order `augury --help` lists them.
 """
 
@@ -22,6 +24,14 @@ from augury.cli.jobs import jobs_app
 from augury.cli.keys import keys_app
 from augury.cli.outbox import outbox_app
 from augury.cli.server import server_app
+from augury.cli.text import text_app
+from augury.cli.text_api import (
+    classes_app,
+    documents_app,
+    labels_app,
+    projects_app,
+    sessions_app,
+)
 from augury.cli.users import user_app
 
 __all__ = ["app", "main"]
@@ -38,8 +48,22 @@ for sub, name in (
     (outbox_app, "outbox"),
     (jobs_app, "jobs"),
     (data_app, "data"),
+    (text_app, "text"),
 ):
     app.add_typer(sub, name=name)
+for sub, name in (
+    (projects_app, "projects"),
+    (classes_app, "classes"),
+    (labels_app, "labels"),
+    (documents_app, "documents"),
+    (sessions_app, "sessions"),
+):
+    text_app.add_typer(sub, name=name)
+text_app.info.help = (
+    "Text: train a model on a labeled file and predict a file with it, offline (train, "
+    "predict); and a server's text projects, with an API key (projects, classes, labels, "
+    "documents, sessions)."
+)
 
 
 def main() -> None:
