@@ -63,6 +63,7 @@ def periodic_tasks(settings: Settings) -> list[PeriodicTask]:
     from augury.datasets.storage import StagingSweep
     from augury.forecasts.jobs import ForecastScheduler
     from augury.metrics.rollups import RetentionTask
+    from augury.text.services.files import ExpiredFileSweep
 
     m = settings.metrics
     return [
@@ -70,6 +71,7 @@ def periodic_tasks(settings: Settings) -> list[PeriodicTask]:
         RetentionTask(m.retention_days, m.rollup_retention_days),
         ForecastScheduler(),
         StagingSweep(settings),
+        ExpiredFileSweep(settings),
     ]
 
 

@@ -21,7 +21,6 @@ from augury.accounts.models import Membership, Role, User
 from augury.accounts.principal import Principal
 from augury.audit import service as audit
 from augury.config import Settings
-from augury.datasets.storage import storage_for
 from augury.errors import Conflict, NotFound, ValidationFailed
 from augury.store.pagination import PageParams, paginate
 from augury.text import access
@@ -45,7 +44,7 @@ from augury.text.schemas.projects import (
     ProjectRead,
     ProjectUpdate,
 )
-from augury.text.services import review
+from augury.text.services import files, review
 
 AUDITED = ("name", "description", "type", "language", "segmentation")
 
@@ -247,9 +246,9 @@ def delete(
             f"{held.labels} labels and {held.groups} groups. Repeat with ?confirm=true.",
             details={"reason": "CONFIRM_DELETE", **held.model_dump()},
         )
-    keys = list(
-        session.scalars(select(TextFile.storage_key).where(TextFile.project_id == project.id))
-    )
+    uploads = list(session.scalars(select(TextFile).where(TextFile.project_id == project.id)))
+    for upload in uploads:
+        session.expunge(upload)
     audit.record_change(
         session=session,
         principal=principal,
@@ -261,9 +260,7 @@ def delete(
     review.drop_webhook_channel(session, project)  # an alert channel outlives the project
     session.execute(sql_delete(TextProject).where(TextProject.id == project.id))
     session.expunge(project)
-    storage = storage_for(settings)
-    for key in keys:
-        storage.delete(key)
+    files.forget(settings, uploads)
     return held
 
 
