@@ -37,7 +37,12 @@ def _first(body) -> dict:
 
 @pytest.fixture
 def world(client, db, owner: Account) -> dict:
-    """One of everything in organization A, by the path parameter that names it."""
+    return build_world(client, db, owner)
+
+
+def build_world(client, db, owner: Account) -> dict:
+    """One of everything of a text project in ``owner``'s organization, by the path
+    parameter that names it (the fuzz run uses it too)."""
     h = owner.headers
     project = _ok(client.post(API, json={"name": "secret reviews", "type": "CLASS"}, headers=h))
     pid = project["id"]
