@@ -3,6 +3,8 @@ data files and run in seconds.
 
 ``INTENTS``: five customer-support intents with twelve phrasings each (the first eight
 train, the last four are held out); names and descriptions as a project would give them.
+``FEEDBACK``: customer messages of three kinds (sixteen each: ten train, six held
+out), whose names and descriptions say less than their examples.
 ``REVIEWS``: restaurant sentences with aspect categories and polarities.
 """
 
@@ -101,16 +103,7 @@ TRAIN_PER_INTENT = 8
 
 def intents_split() -> tuple[list[str], list[str], list[str], list[str]]:
     """Train texts and classes, then held-out texts and classes."""
-    train_x, train_y, test_x, test_y = [], [], [], []
-    for name, intent in INTENTS.items():
-        for i, text in enumerate(intent["texts"]):
-            if i < TRAIN_PER_INTENT:
-                train_x.append(text)
-                train_y.append(name)
-            else:
-                test_x.append(text)
-                test_y.append(name)
-    return train_x, train_y, test_x, test_y
+    return split(INTENTS, TRAIN_PER_INTENT)
 
 
 def intent_classes(with_examples: bool = False) -> list[dict]:
@@ -123,6 +116,87 @@ def intent_classes(with_examples: bool = False) -> list[dict]:
         }
         for name, intent in INTENTS.items()
     ]
+
+
+FEEDBACK: dict[str, dict] = {
+    "praise": {
+        "description": "the customer is happy with the product or service",
+        "texts": [
+            "I love this app, it works perfectly",
+            "great service, thank you so much",
+            "the staff were wonderful and helpful",
+            "fantastic experience, highly recommended",
+            "everything was excellent",
+            "really happy with my purchase",
+            "best support I have ever had",
+            "brilliant, fast and easy",
+            "you did a great job",
+            "amazing quality for the price",
+            "thank you, this is exactly what I needed",
+            "super friendly people and a lovely shop",
+            "works like a charm, very pleased",
+            "excellent value and quick delivery",
+            "I am delighted with the result",
+            "five stars, would buy again",
+        ],
+    },
+    "complaint": {
+        "description": "the customer is unhappy about a problem",
+        "texts": [
+            "the app keeps crashing, this is terrible",
+            "awful service, nobody answered",
+            "the staff were rude and unhelpful",
+            "worst experience ever, never again",
+            "everything was broken",
+            "really disappointed with my purchase",
+            "support ignored my emails for weeks",
+            "slow, buggy and confusing",
+            "you messed up my order",
+            "poor quality for the price",
+            "this is not what I ordered and I am angry",
+            "unfriendly people and a dirty shop",
+            "it stopped working after a day, very annoyed",
+            "overpriced and the delivery was late",
+            "I am fed up with the delays",
+            "one star, would not buy again",
+        ],
+    },
+    "question": {
+        "description": "the customer asks how to do something or for information",
+        "texts": [
+            "how do I reset my password",
+            "what are your opening hours",
+            "can I change my delivery address",
+            "where can I find my invoice",
+            "is there a student discount",
+            "do you ship to Canada",
+            "how long does delivery take",
+            "which payment methods do you accept",
+            "can I return an item after 30 days",
+            "what sizes does this come in",
+            "is the shop open on Sunday",
+            "how can I contact support",
+            "does the price include tax",
+            "can I pick up my order in store",
+            "how do I cancel my subscription",
+            "where is my nearest branch",
+        ],
+    },
+}
+
+
+def split(data: dict[str, dict], train_per_class: int) -> tuple[list, list, list, list]:
+    """Train texts and classes (the first ``train_per_class`` of each), then the rest."""
+    train_x, train_y, test_x, test_y = [], [], [], []
+    for name, entry in data.items():
+        for i, text in enumerate(entry["texts"]):
+            if i < train_per_class:
+                train_x.append(text)
+                train_y.append(name)
+            else:
+                test_x.append(text)
+                test_y.append(name)
+    return train_x, train_y, test_x, test_y
 
 
 def _r(text: str, *aspects: tuple[str, str]) -> dict:

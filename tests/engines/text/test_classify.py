@@ -75,7 +75,7 @@ def test_multi_label_keeps_every_label_over_its_threshold():
     model = train(texts, targets, multi_label=True)
     assert model.multi_label and model.classes == ["delivery", "price"]
     assert model.thresholds.shape == (2,)
-    assert ((model.thresholds >= 0.1) & (model.thresholds <= 0.9)).all()
+    assert ((model.thresholds >= 0.25) & (model.thresholds <= 0.75)).all()
     both, late, pricey = model.predict(
         ["delivery was late and the price high", "my delivery came late", "such a high price"]
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from tests.engines.text.planted import intent_classes, intents_split
+from tests.engines.text.planted import FEEDBACK, intent_classes, split
 
 from augury.engines.text.classify import train
 from augury.engines.text.model_errors import TextModelError
@@ -74,13 +74,15 @@ def test_bad_classes_are_a_clear_error(classes, code):
 
 
 def test_a_trained_model_beats_zero_shot_on_the_same_data():
-    train_x, train_y, test_x, test_y = intents_split()
+    train_x, train_y, test_x, test_y = split(FEEDBACK, 10)
     truth = np.array(test_y)
-    zero = ZeroShotModel(intent_classes())
+    zero = ZeroShotModel(
+        [{"name": name, "description": entry["description"]} for name, entry in FEEDBACK.items()]
+    )
     trained = train(train_x, train_y)
     zero_proba = zero.predict_proba(test_x)
     trained_proba = trained.predict_proba(test_x)
     zero_right = (np.array(zero.classes)[zero_proba.argmax(axis=1)] == truth).mean()
     trained_right = (np.array(trained.classes)[trained_proba.argmax(axis=1)] == truth).mean()
-    assert zero_right >= 0.8  # zero-shot is useful before any label
+    assert zero_right >= 0.5  # zero-shot is useful before any label (chance: 1/3)
     assert trained_right > zero_right

@@ -65,7 +65,7 @@ class AbsaSettings:
     models); ``polarity_c``: the polarity head's inverse L2 strength."""
 
     detection: TrainSettings = field(default_factory=lambda: TrainSettings(c=10.0))
-    polarity_c: float = 3.0
+    polarity_c: float = 10.0
 
 
 class AbsaModel:

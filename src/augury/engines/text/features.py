@@ -5,11 +5,13 @@ The two complement each other. Character n-grams catch spelling, inflection and 
 exact phrases an intent is worded with ("top up", "top-up", "topped up"); the embedding
 carries meaning that no shared n-gram does ("my card never came" and "still waiting
 on the delivery"). On BANKING77 (80/20 split of train), a linear model scored 89.8 %
-on the n-grams alone, 90.2 % on the embeddings alone and 91.2 % on both.
+on the n-grams alone, 90.2 % on the embeddings alone and 91.1 % on both.
 
 The embedding block is standardized per dimension with the training set's mean and
 spread and scaled so that its squared norm is about ``embedding_weight`` squared: the
 same order as a TF-IDF row (unit length), so one regularization strength suits both.
+A weight of 1 was best on SemEval-2014 restaurants (aspect categories: 81.8 % micro-F1
+against 80.8 % at 2 and 80.9 % without embeddings) and as good as 2 on BANKING77.
 
 >>> texts = ["card has not arrived", "where is my card", "refund please", "get my money back"]
 >>> features, X = Features.fit(texts, FeatureSettings(), default_embedder())
@@ -53,7 +55,7 @@ class FeatureSettings:
     char_ngrams: tuple[int, int] = (2, 5)
     char_min_df: int | None = None
     max_features: int = 200_000
-    embedding_weight: float = 2.0
+    embedding_weight: float = 1.0
     use_embeddings: bool = True
 
     def to_dict(self) -> dict[str, Any]:
