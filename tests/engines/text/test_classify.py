@@ -190,3 +190,14 @@ def test_evaluate_counts_an_unknown_class_as_wrong(planted):
         "support": 1,
     }
     assert report["accuracy"] <= 0.5
+
+
+def test_the_vocabularies_shrink_to_bound_the_heads_weights():
+    train_x, train_y, test_x, test_y = intents_split()
+    full = train(train_x, train_y)
+    assert len(full.features.char.vocabulary_) > 1_000
+    small = train(train_x, train_y, settings=TrainSettings(max_parameters=10_000))
+    assert len(small.features.char.vocabulary_) == 1_000  # 10,000 / (2 x 5 classes)
+    assert small.coef.shape == (5, small.features.width)
+    right = sum(p.label == y for p, y in zip(small.predict(test_x), test_y, strict=True))
+    assert right / len(test_y) >= 0.8
