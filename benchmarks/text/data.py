@@ -19,19 +19,19 @@ POLARITY = {"positive": "POS", "negative": "NEG", "neutral": "NEU", "conflict": 
 """SemEval's polarity names as augury's ABSA projects spell them."""
 
 
-def banking() -> tuple[list[str], list[str]]:
+def banking(path: Path = BANKING) -> tuple[list[str], list[str]]:
     """BANKING77 train: 10,003 texts and their intents (read with a CSV parser: 10 texts
     hold newlines)."""
-    with open(BANKING, encoding="utf-8", newline="") as f:
+    with open(path, encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))
     return [r["text"] for r in rows], [r["category"] for r in rows]
 
 
-def semeval() -> list[dict[str, Any]]:
+def semeval(path: Path = SEMEVAL) -> list[dict[str, Any]]:
     """SemEval-2014 restaurants train: 3,041 records ``{"text", "aspects"}``, each
     sentence's categories once (two sentences list one twice, with the same polarity)."""
     records = []
-    for sentence in ET.parse(SEMEVAL).getroot().iter("sentence"):
+    for sentence in ET.parse(path).getroot().iter("sentence"):
         aspects: dict[str, str] = {}
         for a in sentence.iter("aspectCategory"):
             aspects.setdefault(a.get("category", ""), POLARITY[a.get("polarity", "")])

@@ -9,6 +9,7 @@ from tests.engines.text.planted import INTENTS, intents_split
 
 from augury.engines.text import classify
 from augury.engines.text.classify import TrainSettings, evaluate, train
+from augury.engines.text.features import FeatureSettings
 from augury.engines.text.model_errors import TextModelError
 
 
@@ -157,7 +158,7 @@ def test_progress_is_reported_and_an_exception_aborts():
 
 def test_settings_without_embeddings_train_on_ngrams_alone():
     train_x, train_y, test_x, test_y = intents_split()
-    settings = TrainSettings(features=classify.FeatureSettings(use_embeddings=False))
+    settings = TrainSettings(features=FeatureSettings(use_embeddings=False))
     model = train(train_x, train_y, settings=settings)
     assert model.features.embedder is None
     right = sum(p.label == y for p, y in zip(model.predict(test_x), test_y, strict=True))

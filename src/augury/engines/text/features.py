@@ -34,7 +34,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from .embed import Embedder, default_embedder
 from .model_errors import TextModelError
 
-__all__ = ["FeatureSettings", "Features", "default_embedder"]
+__all__ = ["FeatureSettings", "Features"]
 
 _WORD_PATTERN = r"(?u)\b\w+\b"
 """Words of one character count too: "I", "2", a currency sign's neighbour."""
