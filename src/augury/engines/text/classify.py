@@ -269,11 +269,7 @@ def train(
     report(0.0, "features")
     if settings.features.use_embeddings and embedder is None:
         embedder = default_embedder()
-    fsettings = settings.features
-    if not multi_label:
-        per_vocabulary = max(1_000, settings.max_parameters // (2 * len(classes)))
-        if per_vocabulary < fsettings.max_features:
-            fsettings = replace(fsettings, max_features=per_vocabulary)
+    fsettings = settings.features if multi_label else _bounded(settings, len(classes))
     features, X = Features.fit(texts, fsettings, embedder)
     report(0.2, "fitting")
     index = {c: i for i, c in enumerate(classes)}
@@ -308,6 +304,15 @@ def train(
         at_least_one=at_least_one,
         info=info,
     )
+
+
+def _bounded(settings: TrainSettings, k: int) -> FeatureSettings:
+    """The feature settings with vocabularies small enough for ``k`` classes' weights
+    to stay within ``max_parameters``."""
+    per_vocabulary = max(1_000, settings.max_parameters // (2 * k))
+    if per_vocabulary < settings.features.max_features:
+        return replace(settings.features, max_features=per_vocabulary)
+    return settings.features
 
 
 def _clean(
