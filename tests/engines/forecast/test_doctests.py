@@ -45,10 +45,17 @@ MODULES = [
     "augury.engines.tabular.profile",
     "augury.engines.tabular.query",
     "augury.engines.tabular.read",
+    "augury.engines.text.absa",
     "augury.engines.text.agreement",
+    "augury.engines.text.artifact",
+    "augury.engines.text.classify",
     "augury.engines.text.documents",
+    "augury.engines.text.embed",
     "augury.engines.text.errors",
+    "augury.engines.text.features",
+    "augury.engines.text.model_errors",
     "augury.engines.text.segment",
+    "augury.engines.text.zeroshot",
     "augury.engines.timegrid",
 ]
 
