@@ -185,21 +185,20 @@ def test_a_save_over_tags_changed_elsewhere_shows_both_and_lets_the_annotator_pi
         headers=account.headers,
     )
     assert r.status_code == 200, r.text
+    # One key: a second one could land before or after the refusal opens the dialog
+    # (which then holds the focus), so what "yours" shows would depend on timing.
     page.keyboard.press("1")
-    page.keyboard.press("3")
     conflict = page.get_by_test_id("ann-conflict")
     expect(conflict).to_contain_text("Segment 1 was saved elsewhere")
     expect(page.get_by_test_id("ann-conflict-saved").locator(".badge")).to_have_text(["noisy"])
-    expect(page.get_by_test_id("ann-conflict-yours").locator(".badge")).to_have_text(
-        ["clean", "cheap"]
-    )
+    expect(page.get_by_test_id("ann-conflict-yours").locator(".badge")).to_have_text(["clean"])
     expect(page.get_by_test_id("ann-save")).to_contain_text("changed elsewhere")
     ui.shot("text-annotate-conflict")
     page.get_by_test_id("ann-conflict-mine").click()
     expect(conflict).to_be_hidden()
     expect(page.get_by_test_id("ann-save")).to_have_text("All changes saved.")
     saved = get(api, account, doc)["segments"][0]
-    assert sorted(t["label"] for t in saved["tags"]) == ["cheap", "clean"]
+    assert [t["label"] for t in saved["tags"]] == ["clean"]
     assert saved["version"] == 2
     ui.assert_no_error_toast()
 

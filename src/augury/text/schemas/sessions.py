@@ -129,7 +129,8 @@ class TagsSave(StrictModel):
     read (null: none was read, so none may exist); a stale one is refused (409)."""
 
     tags: list[TagIn] = Field(max_length=MAX_TAGS)
-    version: int | None = Field(None, ge=1, le=2**31 - 1)
+    version: int | None = Field(None, ge=1, le=2**31 - 2)
+    """At most 2**31 - 2: the save writes version + 1 to a 32-bit column."""
 
 
 class MarkIn(StrictModel):
