@@ -415,7 +415,7 @@ def _insert_batch(
         }
         for d, s in zip(docs, spans, strict=True)
     ]
-    ids = _insert_documents(session, rows)
+    ids = insert_documents(session, rows)
     segments: list[tuple] = []
     for doc_id, doc, doc_spans in zip(ids, docs, spans, strict=True):
         text_ = doc.text or ""
@@ -436,8 +436,10 @@ def _postgresql(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-def _insert_documents(session: Session, rows: list[dict]) -> list[int]:
-    """Insert document rows in bulk; their ids, in order.
+def insert_documents(session: Session, rows: list[dict]) -> list[int]:
+    """Insert document rows in bulk; their ids, in order. Every bulk insert of
+    documents comes here (uploads, clones, imports), so each gets COPY on PostgreSQL and
+    one full-text fill per batch on SQLite.
 
     PostgreSQL: the ids are drawn from the table's sequence first and the rows sent
     with COPY, three times faster than a multi-row INSERT ... RETURNING through
@@ -523,9 +525,10 @@ def _copy_documents(session: Session, rows: list[dict]) -> list[int]:
         )
     )
     now = clock.now().astimezone(dt.UTC).replace(tzinfo=None)
-    columns = ["id", *rows[0], "created_at"]
+    stamped = "created_at" in rows[0]  # a clone keeps its source's
+    columns = ["id", *rows[0], *([] if stamped else ["created_at"])]
     values = (
-        [doc_id, *(_copy_value(k, v) for k, v in r.items()), now]
+        [doc_id, *(_copy_value(k, v) for k, v in r.items()), *([] if stamped else [now])]
         for doc_id, r in zip(ids, rows, strict=True)
     )
     _copy(session, TextDocument.__tablename__, columns, values)

@@ -54,6 +54,7 @@ from augury.text.models import (
 )
 from augury.text.schemas.projects import ImportedSession, ImportResult
 from augury.text.schemas.vocabulary import VocabCreate
+from augury.text.services import documents as documents_service
 from augury.text.services import sheets, vocabulary
 from augury.text.services.portability import insert_rows, inserted
 
@@ -734,9 +735,8 @@ def _write(
     segments_created = 0
     for start in range(0, len(new), CHUNK):
         chunk = new[start : start + CHUNK]
-        ids = inserted(
+        ids = documents_service.insert_documents(
             session,
-            TextDocument,
             [
                 {
                     "org_id": project.org_id,

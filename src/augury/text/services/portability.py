@@ -42,6 +42,7 @@ from augury.text.models import (
     TextSessionDocument,
 )
 from augury.text.schemas.projects import ProjectClone
+from augury.text.services import documents as documents_service
 from augury.text.services import projects, review
 
 CHUNK = 500
@@ -341,9 +342,8 @@ def _copy_documents(session: Session, plan: _Copy) -> int:
         if not docs:
             return copied
         last = docs[-1].id
-        new_ids = inserted(
+        new_ids = documents_service.insert_documents(
             session,
-            TextDocument,
             [
                 {
                     **{c.key: getattr(d, c.key) for c in columns if c.key != "id"},
