@@ -16,7 +16,7 @@ from augury.jobs.models import Job
 from augury.runtime.job_process import JobContext
 from augury.text.models import SessionMode, SessionStatus, TextClass, TextSession
 from augury.text.services import correction
-from augury.text.services.correction import Prediction
+from augury.text.services.predictors import Prediction
 from tests.text.helpers import API, new_org, segments_of
 from tests.text.test_annotations import mark, put_tags
 from tests.text.test_sessions import REVIEWS, member, new_session, setup_project

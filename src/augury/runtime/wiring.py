@@ -46,6 +46,8 @@ JOB_TYPES = {
     "analytics.workflow": "augury.analytics.jobs:RunWorkflow",
     "text.documents": "augury.text.jobs:AddDocuments",
     "text.correction": "augury.text.services.correction:PrepareCorrection",
+    "text.train": "augury.text.services.modeling:TrainModel",
+    "text.analyze": "augury.text.services.analyses:BatchAnalysis",
 }
 
 

@@ -21,6 +21,7 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     Float,
     ForeignKey,
@@ -414,3 +415,158 @@ class TextReviewItem(IdMixin, CreatedMixin, OrgMixin, Base):
     reviewed_at: Mapped[datetime | None] = mapped_column()
     final: Mapped[list | None] = mapped_column()
     """The tags the reviewer settled on."""
+
+
+# --- models and analyses (the text models issue) --------------------------------------------
+
+
+class ModelTask(enum.StrEnum):
+    """What a model predicts, decided by its project's type."""
+
+    CLASS = "CLASS"
+    """One class per segment (a CLASS project)."""
+    LABEL = "LABEL"
+    """Any number of labels per segment (a LABEL project)."""
+    CLASSLABEL = "CLASSLABEL"
+    """Any number of (class, label) pairs per segment (a CLASSLABEL project)."""
+    ABSA = "ABSA"
+    """Aspect categories, each with a sentiment (an ABSA project)."""
+
+
+class ModelStatus(enum.StrEnum):
+    QUEUED = "QUEUED"
+    TRAINING = "TRAINING"
+    READY = "READY"
+    FAILED = "FAILED"
+    ABORTED = "ABORTED"
+
+
+class AnalysisStatus(enum.StrEnum):
+    QUEUED = "QUEUED"
+    RUNNING = "RUNNING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    ABORTED = "ABORTED"
+
+
+class TextModelVersion(IdMixin, CreatedMixin, OrgMixin, Base):
+    """One trained (or uploaded) version of a project's model.
+
+    Versions of one ``name`` are numbered from 1 in the project; at most one version of
+    the project is ``active`` (promoted): the one analyses and correction sessions use
+    when they name none. The model's files live under the data directory
+    (``artifact``, relative to it), identified by their ``content_hash``.
+    """
+
+    __tablename__ = "text_model"
+    __table_args__ = (
+        UniqueConstraint(
+            "project_id", "name", "version", name="uq_text_model_project_name_version"
+        ),
+        Index("ix_text_model_project_status", "project_id", "status"),
+    )
+
+    project_id: Mapped[int] = mapped_column(ForeignKey("text_project.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    description: Mapped[str] = mapped_column(Text, default="")
+    task: Mapped[str] = mapped_column(String(20))
+    """A :class:`ModelTask`."""
+    status: Mapped[str] = mapped_column(String(20), default=ModelStatus.QUEUED)
+    origin: Mapped[str] = mapped_column(String(20), default="trained")
+    """trained or uploaded."""
+    training: Mapped[dict] = mapped_column(default=dict)
+    """How it was (or is being) trained: sessions, test sessions or fraction, seed, base
+    model, language, and the example counts once known."""
+    vocabulary: Mapped[dict] = mapped_column(default=dict)
+    """The project's classes and labels when it trained, ``{"classes": {name: id},
+    "labels": {name: id}}``, so a prediction maps back to ids and a rename since is seen."""
+    metrics: Mapped[dict | None] = mapped_column()
+    """The test score in short: n, accuracy, micro_f1, macro_f1 (ABSA: its own)."""
+    report: Mapped[dict | None] = deferred(mapped_column(JSON))
+    """The full test report: per-class precision/recall/F1, confusion, worst examples."""
+    artifact: Mapped[str | None] = mapped_column(String(500))
+    content_hash: Mapped[str | None] = mapped_column(String(80))
+    size_bytes: Mapped[int | None] = mapped_column(Integer)
+    active: Mapped[bool] = mapped_column(Boolean, default=False)
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("job.id", ondelete="SET NULL"))
+    error: Mapped[str | None] = mapped_column(Text)
+    trained_at: Mapped[datetime | None] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column(default=clock.now)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+
+
+class TextAnalysis(IdMixin, CreatedMixin, OrgMixin, Base):
+    """A batch analysis: a source's texts (a group of the project's documents, or a
+    file's or a dataset's column, added to the project as documents) read by a model."""
+
+    __tablename__ = "text_analysis"
+    __table_args__ = (Index("ix_text_analysis_project_id_id", "project_id", "id"),)
+
+    project_id: Mapped[int] = mapped_column(ForeignKey("text_project.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    model_id: Mapped[int | None] = mapped_column(ForeignKey("text_model.id", ondelete="SET NULL"))
+    model_label: Mapped[str] = mapped_column(String(300), default="")
+    """Which model it was, kept after the model is deleted ("reviews v3", "zero-shot")."""
+    source: Mapped[dict] = mapped_column(default=dict)
+    """{"group_id"} or {"file_id"|"dataset_id", "column", "id_column", "time_column"}."""
+    status: Mapped[str] = mapped_column(String(20), default=AnalysisStatus.QUEUED)
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("job.id", ondelete="SET NULL"))
+    document_count: Mapped[int] = mapped_column(Integer, default=0)
+    segment_count: Mapped[int] = mapped_column(Integer, default=0)
+    review_count: Mapped[int] = mapped_column(Integer, default=0)
+    """Results sent to the project's human review queue."""
+    error: Mapped[str | None] = mapped_column(Text)
+    finished_at: Mapped[datetime | None] = mapped_column()
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+
+
+class TextAnalysisResult(IdMixin, Base):
+    """What the model said of one segment in one analysis."""
+
+    __tablename__ = "text_analysis_result"
+    __table_args__ = (
+        Index("ix_text_analysis_result_analysis_id", "analysis_id", "id"),
+        Index("ix_text_analysis_result_analysis_confidence", "analysis_id", "confidence"),
+    )
+
+    analysis_id: Mapped[int] = mapped_column(ForeignKey("text_analysis.id", ondelete="CASCADE"))
+    document_id: Mapped[int] = mapped_column(
+        ForeignKey("text_document.id", ondelete="CASCADE"), index=True
+    )
+    segment_id: Mapped[int] = mapped_column(
+        ForeignKey("text_segment.id", ondelete="CASCADE"), index=True
+    )
+    tags: Mapped[list] = mapped_column(default=list)
+    """``[{"class_id", "class", "label_id", "label", "confidence"}]``."""
+    confidence: Mapped[float] = mapped_column(Float)
+    """The least confidence of its tags (what review thresholds compare)."""
+    occurred_at: Mapped[datetime | None] = mapped_column()
+    """When the text was written (the source's time column), for aggregates over time."""
+
+
+class TextAnalysisTag(IdMixin, Base):
+    """One tag of a result, a row each so results filter and aggregate by class and label
+    in SQL."""
+
+    __tablename__ = "text_analysis_tag"
+    __table_args__ = (
+        Index("ix_text_analysis_tag_analysis_class", "analysis_id", "class_name"),
+        Index("ix_text_analysis_tag_analysis_label", "analysis_id", "label_name"),
+    )
+
+    analysis_id: Mapped[int] = mapped_column(ForeignKey("text_analysis.id", ondelete="CASCADE"))
+    result_id: Mapped[int] = mapped_column(
+        ForeignKey("text_analysis_result.id", ondelete="CASCADE"), index=True
+    )
+    document_id: Mapped[int] = mapped_column(Integer)
+    class_id: Mapped[int | None] = mapped_column(Integer)
+    class_name: Mapped[str | None] = mapped_column(String(200))
+    label_id: Mapped[int | None] = mapped_column(Integer)
+    label_name: Mapped[str | None] = mapped_column(String(200))
+    confidence: Mapped[float] = mapped_column(Float)
+    occurred_at: Mapped[datetime | None] = mapped_column()
