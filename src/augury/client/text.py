@@ -1,22 +1,29 @@
 """Text projects: classes and labels, documents and their segments, labeling and
-correction sessions, human review (``client.text``).
+correction sessions, human review, the models trained on them and the analyses they
+run (``client.text``).
 
 Everything lives under a project, so every call takes its ``project_id`` first, and
 the groups hang off one attribute: ``client.text.projects``, ``.classes``, ``.labels``,
-``.files``, ``.documents``, ``.groups``, ``.sessions`` and ``.review``.
+``.files``, ``.documents``, ``.groups``, ``.sessions``, ``.review``, ``.models`` and
+``.analyses``.
 
 A file becomes documents in two steps, as in the UI: :meth:`TextFiles.upload` answers
 its columns and first rows, then :meth:`TextDocuments.from_file` makes documents of
 the column you pick; :meth:`TextDocuments.upload` does both. A large upload answers
 202 with the job that segments it (``{"job": ...}``; wait with ``client.jobs.wait``).
 Files go up as streams (httpx reads the open file in chunks) and come down whole.
+
+Training a model and a batch analysis are jobs too, followed on the model or analysis
+itself (its ``status`` and ``progress``): ``wait=True`` polls it until it is done and
+raises :class:`TextJobError` when it failed or was aborted.
 """
 
 from __future__ import annotations
 
 import builtins
 import os
-from collections.abc import Iterable, Iterator, Mapping
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from augury.client.base import JSON, Resource, _body, _query
-from augury.client.errors import _error_from
+from augury.client.errors import AuguryAPIError, _error_from
 
 if TYPE_CHECKING:
     from augury.client.connection import Client
@@ -32,6 +39,11 @@ if TYPE_CHECKING:
 _PathLike = str | os.PathLike[str]
 _Tag = Mapping[str, Any]
 """``{"class": name, "label": name, "start", "end"}``; ``class_id``/``label_id`` also do."""
+_Progress = Callable[[JSON], None]
+"""Called with the model or analysis at each poll of a wait (to show its ``progress``)."""
+_FINISHED = frozenset({"READY", "SUCCEEDED"})
+_Several = str | int | Iterable[str | int] | None
+"""Class or label filters: a name or id, or several (sent as a repeated parameter)."""
 
 
 def _names(values: Iterable[str] | None) -> builtins.list[str] | None:
@@ -876,6 +888,447 @@ class TextReview(_ProjectResource):
         return self._client.request("POST", route, json={"tags": [dict(t) for t in tags]})
 
 
+class TextJobError(AuguryAPIError):
+    """A training or batch analysis waited for (``wait=True``) that ended FAILED or
+    ABORTED.
+
+    The requests succeeded, the work did not, so ``status`` is that of the answer that
+    showed it (200); ``code`` is ``TRAINING_FAILED``, ``ANALYSIS_FAILED`` or
+    ``ABORTED``, ``message`` the server's reason, and ``details`` holds the model (or
+    analysis) as it ended under ``"model"`` (or ``"analysis"``).
+    """
+
+
+def _wait(
+    fetch: Callable[[], JSON],
+    kind: str,
+    timeout: float,
+    poll_interval: float,
+    on_progress: _Progress | None,
+) -> JSON:
+    """Poll ``fetch`` until what it answers (a ``kind``: model or analysis) is done.
+
+    Raises :class:`TextJobError` when it failed or was aborted, ``TimeoutError`` when
+    it is still going after ``timeout`` seconds (the work itself goes on).
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        current = fetch()
+        if on_progress is not None:
+            on_progress(current)
+        status = current["status"]
+        if status in _FINISHED:
+            return current
+        if status == "ABORTED":
+            reason = current.get("error") or "aborted"
+            raise TextJobError(200, "ABORTED", f"{kind} {current['id']}: {reason}", {kind: current})
+        if status == "FAILED":
+            code = "TRAINING_FAILED" if kind == "model" else "ANALYSIS_FAILED"
+            reason = current.get("error") or "no reason given"
+            raise TextJobError(200, code, f"{kind} {current['id']}: {reason}", {kind: current})
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError(f"{kind} {current['id']} is still {status} after {timeout} s")
+        time.sleep(min(poll_interval, left))
+
+
+def _ids(values: Iterable[int] | None) -> builtins.list[int] | None:
+    return None if values is None else builtins.list(values)
+
+
+def _repeated(name: str, values: _Several) -> builtins.list[tuple[str, Any]]:
+    """A filter that may repeat (``?class=a&class=b``), as query pairs."""
+    if values is None:
+        return []
+    if isinstance(values, str | int):
+        return [(name, values)]
+    return [(name, v) for v in values]
+
+
+class TextModels(_ProjectResource):
+    """A project's trained (and uploaded) model versions (``client.text.models``).
+
+    Training is a job: :meth:`train` answers the new version QUEUED, with its
+    ``job_id``; ``wait=True`` (or :meth:`wait`) polls it until it is READY and raises
+    :class:`TextJobError` if it failed or was aborted.
+    """
+
+    def list(
+        self,
+        project_id: int,
+        *,
+        name: str | None = None,
+        status: str | None = None,
+        offset: int = 0,
+        limit: int = 50,
+    ) -> JSON:
+        """One page of the project's model versions, newest first; ``status`` is QUEUED,
+        TRAINING, READY, FAILED or ABORTED."""
+        filters = _query({"name": name, "status": status})
+        return self._page(self._at(project_id, "/models"), offset, limit, **filters)
+
+    def iter(
+        self,
+        project_id: int,
+        *,
+        name: str | None = None,
+        status: str | None = None,
+        page_size: int = 100,
+    ) -> Iterator[JSON]:
+        filters = _query({"name": name, "status": status})
+        return self._iter(self._at(project_id, "/models"), page_size, **filters)
+
+    def train(
+        self,
+        project_id: int,
+        name: str,
+        *,
+        session_ids: Iterable[int] | None = None,
+        train_session_ids: Iterable[int] | None = None,
+        test_session_ids: Iterable[int] | None = None,
+        test_fraction: float | None = None,
+        seed: int | None = None,
+        language: str | None = None,
+        description: str | None = None,
+        wait: bool = False,
+        timeout: float = 600.0,
+        poll_interval: float = 0.5,
+        on_progress: _Progress | None = None,
+    ) -> JSON:
+        """Train a model on what people labeled in ``session_ids`` (split by document
+        into train and ``test_fraction`` test, reproducibly with ``seed``), or on
+        ``train_session_ids`` tested on ``test_session_ids``. A ``name`` that has
+        versions gets the next one. The new version (QUEUED, with its ``job_id``), or
+        with ``wait`` the version once READY (``on_progress`` sees it at each poll)."""
+        body = _body(
+            name=name,
+            description=description,
+            session_ids=_ids(session_ids),
+            train_session_ids=_ids(train_session_ids),
+            test_session_ids=_ids(test_session_ids),
+            test_fraction=test_fraction,
+            seed=seed,
+            language=language,
+        )
+        answer = self._client.request("POST", self._at(project_id, "/models"), json=body)
+        model: JSON = {**answer["model"], "job_id": answer["job_id"]}
+        if not wait:
+            return model
+        return self.wait(
+            project_id,
+            model["id"],
+            timeout=timeout,
+            poll_interval=poll_interval,
+            on_progress=on_progress,
+        )
+
+    def wait(
+        self,
+        project_id: int,
+        model_id: int,
+        *,
+        timeout: float = 600.0,
+        poll_interval: float = 0.5,
+        on_progress: _Progress | None = None,
+    ) -> JSON:
+        """Poll until the version is READY and return it; :class:`TextJobError` if its
+        training failed or was aborted, ``TimeoutError`` after ``timeout`` seconds."""
+        return _wait(
+            lambda: self.get(project_id, model_id), "model", timeout, poll_interval, on_progress
+        )
+
+    def get(self, project_id: int, model_id: int) -> JSON:
+        """A version: status, ``progress`` while it trains, ``score`` and ``metrics``
+        once trained, whether it is the project's ``active`` one."""
+        return self._client.request("GET", self._at(project_id, f"/models/{model_id}"))
+
+    def update(self, project_id: int, model_id: int, **changes: Any) -> JSON:
+        """Change ``name`` or ``description``."""
+        route = self._at(project_id, f"/models/{model_id}")
+        return self._client.request("PATCH", route, json=changes)
+
+    def report(self, project_id: int, model_id: int) -> JSON:
+        """How the version did on its test set: ``metrics``, ``per_class`` precision,
+        recall, F1 and support, the ``confusion`` matrix, the ``worst`` examples, and
+        how it was ``training``."""
+        return self._client.request("GET", self._at(project_id, f"/models/{model_id}/report"))
+
+    def compare(self, project_id: int, model_ids: Iterable[int]) -> JSON:
+        """Versions side by side: ``{"models", "classes", "per_class": {class:
+        {model_id: f1}}}``."""
+        params = {"ids": builtins.list(model_ids)}
+        return self._client.request("GET", self._at(project_id, "/models/compare"), params=params)
+
+    def promote(self, project_id: int, model_id: int) -> JSON:
+        """Make the version the project's active model (analyses and correction sessions
+        use it when they name none); the one active before is no longer."""
+        route = self._at(project_id, f"/models/{model_id}/promote")
+        return self._client.request("POST", route)
+
+    def abort(self, project_id: int, model_id: int) -> JSON:
+        """Stop the version's training (it ends ABORTED)."""
+        return self._client.request("POST", self._at(project_id, f"/models/{model_id}/abort"))
+
+    def download(
+        self, project_id: int, model_id: int, *, path: _PathLike | None = None
+    ) -> bytes | Path:
+        """The version as a zip signed by the server (what :meth:`upload` takes back):
+        its bytes, or written to ``path``."""
+        return self._download(self._at(project_id, f"/models/{model_id}/download"), {}, path)
+
+    def upload(
+        self, project_id: int, path: _PathLike, name: str, *, timeout: float | None = None
+    ) -> JSON:
+        """Add a zip that :meth:`download` wrote (on this server) as a READY version
+        named ``name``. Another server's file, an edited one, or one of another task or
+        vocabulary is a :class:`~augury.client.ValidationError` saying which."""
+        route = self._at(project_id, "/models/upload")
+        return self._upload(route, path, {"name": name}, timeout=timeout)
+
+    def delete(self, project_id: int, model_id: int, *, confirm: bool = False) -> None:
+        """Delete the version and its files. The active one needs ``confirm``, else
+        :class:`~augury.client.ConflictError`."""
+        params = {"confirm": "true"} if confirm else None
+        self._client.request("DELETE", self._at(project_id, f"/models/{model_id}"), params=params)
+
+
+class TextAnalyses(_ProjectResource):
+    """Analyses with a project's model (``client.text.analyses``): ad hoc, for up to
+    100 documents in one call, stored nowhere (:meth:`analyze`); or a batch over a
+    group, a file or a dataset, run as a job whose results stay to be filtered,
+    aggregated and exported (:meth:`create`)."""
+
+    def analyze(
+        self,
+        project_id: int,
+        documents: Iterable[Mapping[str, Any] | str],
+        *,
+        model_id: int | None = None,
+        segmentation: str | None = None,
+    ) -> JSON:
+        """Segments with tags and confidences for 1 to 100 documents: ``{"text", "id"?,
+        "aspects"?}`` dicts (``aspects``, class names of an ABSA project, asks for their
+        sentiment only) or plain texts. Without ``model_id``: the project's active
+        model, else zero-shot from the classes' descriptions and examples."""
+        docs = [{"text": d} if isinstance(d, str) else dict(d) for d in documents]
+        body = _body(documents=docs, model_id=model_id, segmentation=segmentation)
+        return self._client.request("POST", self._at(project_id, "/analyze"), json=body)
+
+    def create(
+        self,
+        project_id: int,
+        name: str,
+        *,
+        model_id: int | None = None,
+        group_id: int | None = None,
+        file_id: str | None = None,
+        dataset_id: int | None = None,
+        version: int | None = None,
+        column: str | int | None = None,
+        id_column: str | int | None = None,
+        time_column: str | int | None = None,
+        segmentation: str | None = None,
+        review: bool | None = None,
+        wait: bool = False,
+        timeout: float = 600.0,
+        poll_interval: float = 0.5,
+        on_progress: _Progress | None = None,
+    ) -> JSON:
+        """A batch analysis of a group's documents (``group_id``), or of ``column`` of an
+        uploaded file (``file_id``) or a dataset (``dataset_id``, its latest
+        ``version`` unless given), whose rows become documents of the project.
+        ``time_column`` dates the results for :meth:`aggregates`; ``review=False`` keeps
+        low-confidence results out of the project's review queue. The analysis (QUEUED,
+        with its ``job_id``), or with ``wait`` once SUCCEEDED."""
+        body = _body(
+            name=name,
+            model_id=model_id,
+            group_id=group_id,
+            file_id=file_id,
+            dataset_id=dataset_id,
+            version=version,
+            column=column,
+            id_column=id_column,
+            time_column=time_column,
+            segmentation=segmentation,
+            review=review,
+        )
+        answer = self._client.request("POST", self._at(project_id, "/analyses"), json=body)
+        analysis: JSON = {**answer["analysis"], "job_id": answer["job_id"]}
+        if not wait:
+            return analysis
+        return self.wait(
+            project_id,
+            analysis["id"],
+            timeout=timeout,
+            poll_interval=poll_interval,
+            on_progress=on_progress,
+        )
+
+    def upload(
+        self,
+        project_id: int,
+        path: _PathLike,
+        name: str,
+        column: str | int = "text",
+        *,
+        upload_timeout: float | None = None,
+        **options: Any,
+    ) -> JSON:
+        """Upload a file and analyze its ``column`` in one go; ``options`` are those of
+        :meth:`create` (``model_id``, ``id_column``, ``time_column``, ``wait`` ...)."""
+        file = self._upload(self._at(project_id, "/files"), path, timeout=upload_timeout)
+        return self.create(project_id, name, file_id=file["id"], column=column, **options)
+
+    def wait(
+        self,
+        project_id: int,
+        analysis_id: int,
+        *,
+        timeout: float = 600.0,
+        poll_interval: float = 0.5,
+        on_progress: _Progress | None = None,
+    ) -> JSON:
+        """Poll until the analysis has SUCCEEDED and return it; :class:`TextJobError` if
+        it failed or was aborted, ``TimeoutError`` after ``timeout`` seconds."""
+        return _wait(
+            lambda: self.get(project_id, analysis_id),
+            "analysis",
+            timeout,
+            poll_interval,
+            on_progress,
+        )
+
+    def list(
+        self, project_id: int, *, model_id: int | None = None, offset: int = 0, limit: int = 50
+    ) -> JSON:
+        """One page of the project's batch analyses, newest first."""
+        filters = _query({"model_id": model_id})
+        return self._page(self._at(project_id, "/analyses"), offset, limit, **filters)
+
+    def iter(
+        self, project_id: int, *, model_id: int | None = None, page_size: int = 100
+    ) -> Iterator[JSON]:
+        filters = _query({"model_id": model_id})
+        return self._iter(self._at(project_id, "/analyses"), page_size, **filters)
+
+    def get(self, project_id: int, analysis_id: int) -> JSON:
+        """An analysis: status, ``progress``, documents, segments and results sent to
+        review."""
+        return self._client.request("GET", self._at(project_id, f"/analyses/{analysis_id}"))
+
+    def rename(self, project_id: int, analysis_id: int, name: str) -> JSON:
+        route = self._at(project_id, f"/analyses/{analysis_id}")
+        return self._client.request("PATCH", route, json={"name": name})
+
+    def delete(self, project_id: int, analysis_id: int) -> None:
+        """Delete the analysis and its results; the documents it added stay in the
+        project."""
+        self._client.request("DELETE", self._at(project_id, f"/analyses/{analysis_id}"))
+
+    def results(
+        self,
+        project_id: int,
+        analysis_id: int,
+        *,
+        classes: _Several = None,
+        labels: _Several = None,
+        min_confidence: float | None = None,
+        max_confidence: float | None = None,
+        q: str | None = None,
+        offset: int = 0,
+        limit: int = 50,
+    ) -> JSON:
+        """One page of results (a segment with its tags and confidence each): those
+        tagged with any of ``classes`` or ``labels`` (names or ids), with a confidence
+        in ``[min_confidence, max_confidence]``, whose text contains ``q``."""
+        filters = _result_filters(classes, labels, min_confidence, max_confidence, q)
+        route = self._at(project_id, f"/analyses/{analysis_id}/results")
+        return self._get(route, [*filters, ("offset", offset), ("limit", limit)])
+
+    def iter_results(
+        self,
+        project_id: int,
+        analysis_id: int,
+        *,
+        classes: _Several = None,
+        labels: _Several = None,
+        min_confidence: float | None = None,
+        max_confidence: float | None = None,
+        q: str | None = None,
+        page_size: int = 500,
+    ) -> Iterator[JSON]:
+        """Every result matching the filters (as :meth:`results`), page after page."""
+        filters = _result_filters(classes, labels, min_confidence, max_confidence, q)
+        route = self._at(project_id, f"/analyses/{analysis_id}/results")
+        offset = 0
+        while True:
+            page = self._get(route, [*filters, ("offset", offset), ("limit", page_size)])
+            yield from page["items"]
+            if not page["has_more"] or not page["items"]:
+                return
+            offset += len(page["items"])
+
+    def aggregates(self, project_id: int, analysis_id: int, period: str = "day") -> JSON:
+        """Counts per class and label (ABSA: sentiment per aspect), in all (``totals``)
+        and per ``period`` (day, week or month) of the results' dates (``series``)."""
+        route = self._at(project_id, f"/analyses/{analysis_id}/aggregates")
+        return self._client.request("GET", route, params={"period": period})
+
+    def export(
+        self,
+        project_id: int,
+        analysis_id: int,
+        format: str = "csv",
+        *,
+        path: _PathLike | None = None,
+    ) -> bytes | Path:
+        """The results as csv, jsonl or xlsx: the bytes, or written to ``path``."""
+        route = self._at(project_id, f"/analyses/{analysis_id}/export")
+        return self._download(route, {"format": format}, path)
+
+    def documents(
+        self,
+        project_id: int,
+        analysis_id: int,
+        *,
+        classes: _Several = None,
+        labels: _Several = None,
+        details: str | Iterable[str] | None = None,
+        offset: int = 0,
+        limit: int = 50,
+    ) -> JSON:
+        """One page of the documents the analysis has results for (with a result tagged
+        with one of ``classes`` or ``labels``, when given); ``details`` as for
+        :meth:`TextDocuments.list`."""
+        params = [
+            ("analysis_id", analysis_id),
+            *_repeated("class", classes),
+            *_repeated("label", labels),
+            *_query({"details": _details(details), "offset": offset, "limit": limit}).items(),
+        ]
+        return self._get(self._at(project_id, "/documents"), params)
+
+    def _get(self, route: str, params: builtins.list[tuple[str, Any]]) -> JSON:
+        """GET with query pairs, so a filter can repeat
+        (:meth:`~augury.client.Client.request` joins a list's values with commas)."""
+        with self._stream("GET", route, params=params) as response:
+            response.read()
+            answer: JSON = response.json()
+            return answer
+
+
+def _result_filters(
+    classes: _Several,
+    labels: _Several,
+    min_confidence: float | None,
+    max_confidence: float | None,
+    q: str | None,
+) -> builtins.list[tuple[str, Any]]:
+    ranges = _query({"min_confidence": min_confidence, "max_confidence": max_confidence, "q": q})
+    return [*_repeated("class", classes), *_repeated("label", labels), *ranges.items()]
+
+
 class Text:
     """Text projects and everything in them (``client.text``): one attribute per kind
     of thing, each taking the ``project_id`` first."""
@@ -889,3 +1342,5 @@ class Text:
         self.groups = TextGroups(client)
         self.sessions = TextSessions(client)
         self.review = TextReview(client)
+        self.models = TextModels(client)
+        self.analyses = TextAnalyses(client)
