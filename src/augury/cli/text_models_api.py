@@ -433,7 +433,10 @@ def _tag_words(tag: JSON) -> str:
 
 def _tags(tags: list[JSON]) -> str:
     """Each tag as class/label with its confidence: ``billing 0.91, food/POS 0.77``."""
-    return ", ".join(f"{_tag_words(t)} {t['confidence']:.2f}" for t in tags)
+    return ", ".join(
+        _tag_words(t) if t.get("confidence") is None else f"{_tag_words(t)} {t['confidence']:.2f}"
+        for t in tags
+    )
 
 
 @analyze_app.command("analyze", no_args_is_help=True)
@@ -498,16 +501,16 @@ def _analysis_line(a: JSON) -> str:
     )
 
 
-def _source(source: Any) -> str:
-    """Where an analysis read its documents: ``group 3``, ``file reviews.csv`` ..."""
-    if not isinstance(source, dict):
-        return "" if source is None else str(source)
-    kind = source.get("kind") or source.get("type")
-    named = source.get("name") or source.get("file_name") or source.get("id")
-    for key in ("group_id", "dataset_id", "file_id"):
-        if source.get(key) is not None:
-            kind, named = kind or key.removesuffix("_id"), named or source[key]
-    return " ".join(str(p) for p in (kind, named) if p is not None)
+def _source(source: JSON) -> str:
+    """Where an analysis read its texts: ``group 3``, ``file reviews.csv, column 'text'``,
+    ``dataset 4 version 2, column 'body'``."""
+    if source.get("group_id") is not None:
+        return f"group {source['group_id']}"
+    if source.get("dataset_id") is not None:
+        where = f"dataset {source['dataset_id']} version {source.get('version')}"
+    else:
+        where = f"file {source.get('file_name') or source.get('file_id')}"
+    return where + (f", column {source['column']!r}" if source.get("column") else "")
 
 
 @analyses_app.command("list")
@@ -700,8 +703,7 @@ def analyses_show(
         return
     typer.echo(_analysis_line(analysis))
     typer.echo(f"model: {analysis['model_label']}")
-    if analysis["source"]:
-        typer.echo(f"source: {_source(analysis['source'])}")
+    typer.echo(f"source: {_source(analysis['source'])}")
     if analysis["error"]:
         typer.echo(f"error: {analysis['error']}")
     if counts and counts["totals"]:
