@@ -6,8 +6,10 @@
  * projects the digit picks a class and a letter then its label (ABSA: p, n, u, c);
  * Shift+→/← select a word, Ctrl+Shift+→/← grow or shrink the selection, and the next
  * tag goes on that span (a mouse selection in a segment does the same); u undoes the
- * last tag change; Enter marks the segment done; Shift+Enter the document, and opens
- * the next; s skips the document; ←/→ go to the previous or next document.
+ * last tag change (or page mark); Enter marks the segment done; Shift+P the page of a
+ * PDF the focused segment is on (a document whose pages are all marked is done, as the
+ * server counts it); Shift+Enter the document, and opens the next; s skips the
+ * document; ←/→ go to the previous or next document.
  *
  * Keys are handled one after another (a chain of promises), so keys typed while a save
  * or the next document is on its way apply in order. Each segment's tags are saved
@@ -28,6 +30,8 @@ const NAV_KEYS = new Set(["ArrowUp", "ArrowDown", "ArrowLeft", "ArrowRight", "En
 
 const SENTIMENTS = { POS: "positive", NEG: "negative", NEU: "neutral", CONFLICT: "both positive and negative" };
 
+const PAGE_STATE = { ANNOTATED: "done", SKIPPED: "skipped" };
+
 function annotatePage() {
   const root = $("#ann-root");
   const pid = Number(root.dataset.projectId);
@@ -35,7 +39,7 @@ function annotatePage() {
   const base = sessionPath(pid, sid);
   const state = {
     type: "CLASS", classes: [], labels: [], names: { classes: new Map(), labels: new Map() },
-    docs: [], index: -1, doc: null, segments: [], focus: 0,
+    docs: [], index: -1, doc: null, segments: [], focus: 0, pages: [], pageMarks: new Map(),
     pending: null, selection: null, undo: [], finished: false,
   };
   const saveBox = $("#ann-save");
@@ -135,13 +139,20 @@ function annotatePage() {
       const words_ = spanOf(t) ? " “" + seg.text.slice(t.start, t.end) + "”" : "";
       return badge([t.class, t.label].filter(Boolean).join(" · ") + words_, spanOf(t) ? "violet" : "info");
     });
+    const page = pageOf(seg);
+    const pageMark = page ? state.pageMarks.get(page) : null;
+    const firstOfPage = page && (i === 0 || pageOf(state.segments[i - 1]) !== page);
     const el = h("div", {
-      class: "ann-seg" + (i === state.focus ? " ann-seg-focus" : "") + (seg.done ? " ann-seg-done" : "") + (seg.conflict ? " ann-seg-conflict" : ""),
+      class: "ann-seg" + (i === state.focus ? " ann-seg-focus" : "") + (seg.done ? " ann-seg-done" : "")
+        + (pageMark === "ANNOTATED" ? " ann-seg-page-done" : "") + (seg.conflict ? " ann-seg-conflict" : ""),
       role: "option", id: "ann-seg-" + seg.id, tabindex: "-1", "aria-selected": String(i === state.focus),
       "data-testid": "ann-seg-" + i, "data-index": i,
     },
     h("span", { class: "ann-seg-num", "aria-hidden": "true" }, String(i + 1)),
-    h("div", { class: "ann-seg-body" }, textEl,
+    h("div", { class: "ann-seg-body" },
+      firstOfPage ? h("div", { class: "ann-seg-page muted small", "data-testid": "ann-seg-page-" + i },
+        "Page " + page, pageMark ? badge("page " + PAGE_STATE[pageMark], pageMark === "ANNOTATED" ? "success" : "warning") : null) : null,
+      textEl,
       h("div", { class: "badges ann-seg-tags", "data-testid": "ann-seg-tags-" + i }, chips.length ? chips : h("span", { class: "muted small" }, "no tags"))),
     h("span", { class: "ann-seg-state" },
       seg.conflict ? badge("conflict", "warning") : null,
@@ -180,6 +191,7 @@ function annotatePage() {
       el.scrollIntoView({ block: "nearest" });
     }
     renderSelection();
+    renderPages();
   }
 
   function renderSelection() {
@@ -210,13 +222,15 @@ function annotatePage() {
     const last = state.undo.pop();
     if (!last) {
       say("Nothing to undo in this document.");
-      return;
+      return undefined;
     }
+    if (last.page) return undoPage(last);
     const seg = state.segments[last.segment];
     seg.tags = last.tags;
     focusSegment(last.segment);
     renderSegment(last.segment);
     queueSave(seg);
+    return undefined;
   }
 
   /** Save a segment's tags: one PUT at a time per segment, the newest tags each time. */
@@ -306,6 +320,7 @@ function annotatePage() {
       await api(path, { method: "DELETE" });
       seg.done = false;
       renderSegment(state.focus);
+      refreshDocState();
       say("Segment " + (state.focus + 1) + " is no longer marked done.");
       return;
     }
@@ -313,7 +328,107 @@ function annotatePage() {
     seg.done = true;
     say("Segment " + (state.focus + 1) + " done.", "ok");
     renderSegment(state.focus);
+    refreshDocState();
     if (state.focus < state.segments.length - 1) focusSegment(state.focus + 1);
+  }
+
+  // --- pages of a PDF: the focused segment's page marked done, and back ---
+  /** The page (from 1) a segment is on: its own `page`, else the document's page span
+   * holding its start; null for a document without pages. */
+  function pageOf(seg) {
+    if (!seg || !state.pages.length) return null;
+    if (seg.page) return seg.page;
+    const i = state.pages.findIndex(([start, end]) => seg.start >= start && seg.start < end);
+    return i >= 0 ? i + 1 : null;
+  }
+
+  function renderPages() {
+    const n = state.pages.length;
+    show($("#ann-pages"), n > 0 && !!state.doc);
+    if (!n || !state.doc) return;
+    const here = pageOf(cur());
+    append(clear($("#ann-page-chips")), state.pages.map((_, j) => {
+      const p = j + 1;
+      const name = state.pageMarks.get(p);
+      const what = "Page " + p + (name ? ", " + PAGE_STATE[name] : "");
+      return h("button", {
+        type: "button", class: "ann-page-chip" + (name ? " ann-page-chip-" + PAGE_STATE[name] : ""),
+        "aria-current": p === here ? "page" : undefined, "aria-label": what, title: what + ": go to its first segment",
+        "data-testid": "ann-page-" + p, "data-state": name ? PAGE_STATE[name] : "open",
+        onclick: (ev) => { ev.currentTarget.blur(); goPage(p); },
+      }, String(p));
+    }));
+    const name = here ? state.pageMarks.get(here) : null;
+    $("#ann-page-state").textContent = here ? "Page " + here + " of " + n + ": " + (name ? PAGE_STATE[name] : "not done yet") : "";
+    const button = $("#ann-page-done");
+    button.disabled = !here;
+    button.setAttribute("aria-pressed", String(name === "ANNOTATED"));
+    button.title = name === "ANNOTATED" ? "Page " + here + " is done: press again to undo" : "Mark page " + (here || "") + " done";
+  }
+
+  function goPage(p) {
+    const i = state.segments.findIndex((s) => pageOf(s) === p);
+    if (i < 0) {
+      say("Page " + p + " has no segments.");
+      return;
+    }
+    focusSegment(i);
+  }
+
+  /** Set (a name) or remove (null) the caller's mark on page `p`, and redraw what shows it. */
+  async function setPageMark(p, name) {
+    const path = base + "/documents/" + state.doc.id + "/pages/" + p + "/mark";
+    if (name) await mark(path, name);
+    else await api(path, { method: "DELETE" });
+    if (name) state.pageMarks.set(p, name);
+    else state.pageMarks.delete(p);
+    state.segments.forEach((s, i) => { if (pageOf(s) === p) renderSegment(i); });
+    renderPages();
+    refreshDocState();
+  }
+
+  async function togglePageDone() {
+    const p = pageOf(cur());
+    if (!p) {
+      say(state.pages.length ? "This segment is on no page." : "Only a PDF's documents have pages to mark.");
+      return;
+    }
+    const before = state.pageMarks.get(p) || null;
+    const after = before === "ANNOTATED" ? null : "ANNOTATED";
+    await setPageMark(p, after);
+    state.undo.push({ page: p, before });
+    if (!after) {
+      say("Page " + p + " is no longer marked done.");
+      return;
+    }
+    const left = state.pages.length - state.pageMarks.size;
+    say("Page " + p + " done." + (left ? "" : " Every page is marked: the document is done."), "ok");
+    if (p < state.pages.length) goPage(p + 1);
+  }
+
+  async function undoPage(last) {
+    await setPageMark(last.page, last.before);
+    goPage(last.page);
+    say("Undone: page " + last.page + (last.before ? " is " + PAGE_STATE[last.before] + " again." : " is no longer marked done."));
+  }
+
+  /** The document's state as the server counts it: its own mark, else every segment
+   * marked done, else every page marked (done if any page is); the progress follows. */
+  function refreshDocState() {
+    const entry = state.docs[state.index];
+    if (!entry || !state.doc) return;
+    const own = state.doc.mark;
+    const pages = state.pages.map((_, j) => state.pageMarks.get(j + 1));
+    const everyPage = pages.length > 0 && pages.every(Boolean);
+    const everySegment = state.segments.length > 0 && state.segments.every((s) => s.done);
+    entry.done = own ? own === "ANNOTATED" : everySegment || (everyPage && pages.includes("ANNOTATED"));
+    entry.skipped = own ? own === "SKIPPED" : !entry.done && everyPage;
+    renderProgress();
+    renderDocState(entry);
+  }
+
+  function renderDocState(entry) {
+    append(clear($("#ann-doc-state")), entry.done ? badge("done", "success", "ann-doc-done-badge") : entry.skipped ? badge("skipped", "warning") : null);
   }
 
   async function finishDocument(name) {
@@ -348,6 +463,7 @@ function annotatePage() {
     $("#ann-doc-title").textContent = "Session done";
     $("#ann-doc-sub").textContent = "";
     clear($("#ann-doc-state"));
+    renderPages();
     $("#ann-position").textContent = fmtCount(state.docs.length) + " of " + fmtCount(state.docs.length) + " documents";
     writeUrl(null);
   }
@@ -389,16 +505,19 @@ function annotatePage() {
     state.doc = d;
     state.segments = d.segments.map((s) => ({
       id: s.id, start: s.start, end: s.end, text: s.text,
-      tags: (s.tags || []).map((t) => normalizeTag(t, state.names)),
+      page: s.page, tags: (s.tags || []).map((t) => normalizeTag(t, state.names)),
       version: s.version, done: s.mark === "ANNOTATED",
       saving: null, dirty: false, failed: false, conflict: null,
     }));
-    entry.done = d.mark === "ANNOTATED";
-    entry.skipped = d.mark === "SKIPPED";
+    state.pages = Array.isArray(d.pages) ? d.pages : [];
+    state.pageMarks = new Map(Object.entries(d.page_marks || {}).map(([p, name]) => [Number(p), name]));
+    entry.done = d.state === "done";
+    entry.skipped = d.state === "skipped";
     $("#ann-doc-title").textContent = d.external_id ? "Document " + d.external_id : "Document #" + d.id;
     $("#ann-doc-sub").textContent = fmtCount(state.segments.length) + " segment" + (state.segments.length === 1 ? "" : "s")
-      + " · " + fmtCount((d.text || "").length || d.length) + " characters";
-    append(clear($("#ann-doc-state")), entry.done ? badge("done", "success", "ann-doc-done-badge") : entry.skipped ? badge("skipped", "warning") : null);
+      + " · " + fmtCount((d.text || "").length || d.length) + " characters"
+      + (state.pages.length ? " · " + fmtCount(state.pages.length) + " page" + (state.pages.length === 1 ? "" : "s") : "");
+    renderDocState(entry);
     const list = clear($("#ann-segments"));
     state.segments.forEach((seg, j) => list.append(segmentEl(seg, j)));
     if (!state.segments.length) list.append(h("p", { class: "muted" }, "This document has no segments."));
@@ -443,6 +562,7 @@ function annotatePage() {
     if (k.key === "ArrowLeft" && !k.shift) return step(-1);
     if (k.key === "ArrowRight" && !k.shift) return step(1);
     if (!state.doc) return undefined;
+    if (k.key === "P" && k.shift) return togglePageDone();
     if (state.pending !== null && /^[a-z]$/i.test(k.key)) {
       const i = state.labels.findIndex((l, j) => letterOf(l, j, state.type) === k.key.toLowerCase());
       if (i >= 0) return pickLabel(i);
@@ -488,7 +608,12 @@ function annotatePage() {
   const run = (fn) => () => { chain = chain.then(fn).catch(showError); };
   $("#ann-prev").addEventListener("click", run(() => step(-1)));
   $("#ann-next").addEventListener("click", run(() => step(1)));
-  $("#ann-undo").addEventListener("click", run(() => { undo(); }));
+  $("#ann-undo").addEventListener("click", run(() => undo()));
+  $("#ann-page-done").addEventListener("click", (ev) => {
+    ev.currentTarget.blur();
+    focusSegment(state.focus);
+    run(() => togglePageDone())();
+  });
   $("#ann-skip").addEventListener("click", run(() => finishDocument("SKIPPED")));
   $("#ann-seg-done").addEventListener("click", run(() => toggleSegmentDone()));
   $("#ann-doc-done").addEventListener("click", run(() => finishDocument("ANNOTATED")));
@@ -538,8 +663,9 @@ function annotatePage() {
       row(["⇧ →", "⇧ ←"], "select the next / previous word: the next tag goes on it"),
       row(["Ctrl ⇧ →", "Ctrl ⇧ ←"], "grow / shrink the selection by a word"),
       row(["Esc"], "drop the selection or the chosen class"),
-      row(["u"], "undo the last tag change"),
+      row(["u"], "undo the last tag change or page mark"),
       row(["Enter"], "mark the segment done (again: not done)"),
+      row(["⇧ P"], "mark the focused segment's page done (again: not done); a PDF's pages"),
       row(["⇧ Enter"], "mark the document done and open the next"),
       row(["s"], "skip the document"),
       row(["←", "→"], "previous / next document"),
