@@ -258,6 +258,31 @@ class AnalyticsSettings(BaseModel):
         return _entries(value, _check_network_entry)
 
 
+def _check_absolute_dir(entry: str) -> None:
+    if not Path(entry).expanduser().is_absolute():
+        raise ValueError(f"{entry!r} is not an absolute path (/srv/models)")
+
+
+class TextSettings(BaseModel):
+    """Text projects (``/api/v1/text``)."""
+
+    model_dirs: Annotated[list[Path], NoDecode] = Field(
+        [],
+        description="Directories whose folders are local sentence-embedding models (ONNX or "
+        "sentence-transformers layout) a text project may use, chosen by folder name: "
+        "absolute paths, comma-separated or a JSON list. Empty: the built-in model only.",
+    )
+
+    @field_validator("model_dirs", mode="before")
+    @classmethod
+    def _split_dirs(cls, value: object) -> object:
+        """``/srv/models, ~/models`` or a JSON list; each entry absolute (``~`` expanded)."""
+        entries = _entries(value, _check_absolute_dir)
+        if isinstance(entries, list):
+            return [Path(entry).expanduser() for entry in entries]
+        return entries
+
+
 class QuotaSettings(BaseModel):
     """Per-organization limits; 0 turns a limit off."""
 
@@ -329,6 +354,7 @@ class Settings(BaseSettings):
     quotas: QuotaSettings = QuotaSettings()
     datasets: DatasetSettings = DatasetSettings()
     analytics: AnalyticsSettings = AnalyticsSettings()
+    text: TextSettings = TextSettings()
     cors_origins: list[str] = Field(
         [],
         description="Origins (scheme://host[:port]) whose pages may call the API from a "
