@@ -791,6 +791,23 @@ def analyses_export(
     _write(data, out, f"analysis-{analysis_id}.{format}")
 
 
+@analyses_app.command("abort")
+def analyses_abort(
+    analysis_id: Annotated[int, typer.Argument(metavar="ID")],
+    project: Project,
+    as_json: AsJson = False,
+    url: Url = DEFAULT_URL,
+    api_key: ApiKey = None,
+) -> None:
+    """Stop a queued or running analysis; what it wrote goes."""
+    with _server(url, api_key) as client:
+        analysis = client.text.analyses.abort(project, analysis_id)
+    if as_json:
+        echo_json(analysis)
+        return
+    typer.echo(_analysis_line(analysis))
+
+
 @analyses_app.command("delete")
 def analyses_delete(
     analysis_id: Annotated[int, typer.Argument(metavar="ID")],

@@ -1221,9 +1221,16 @@ class TextAnalyses(_ProjectResource):
         route = self._at(project_id, f"/analyses/{analysis_id}")
         return self._client.request("PATCH", route, json={"name": name})
 
+    def abort(self, project_id: int, analysis_id: int) -> JSON:
+        """Stop a queued or running analysis; what it wrote (results, the documents it
+        added, review items) goes. One that has ended is a
+        :class:`~augury.client.ConflictError`."""
+        route = self._at(project_id, f"/analyses/{analysis_id}/abort")
+        return self._client.request("POST", route)
+
     def delete(self, project_id: int, analysis_id: int) -> None:
-        """Delete the analysis and its results; the documents it added stay in the
-        project."""
+        """Delete the analysis and its results (a running one is aborted first); the
+        documents it added stay in the project."""
         self._client.request("DELETE", self._at(project_id, f"/analyses/{analysis_id}"))
 
     def results(
