@@ -22,6 +22,15 @@ Language = Annotated[
     Field(max_length=20, description="The documents' language, a code such as en or pt-BR."),
 ]
 Description = Annotated[str, Field(max_length=10_000)]
+EmbeddingModel = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    Field(
+        description="A local sentence-embedding model for the models trained from now on: "
+        "the name of a folder the server offers (GET /api/v1/text/embedding-models); "
+        "null: the built-in model."
+    ),
+]
 OrgId = Annotated[int, Field(ge=1, le=2**31 - 1)]
 
 
@@ -37,6 +46,7 @@ class ProjectCreate(StrictModel):
     segmentation: Segmentation = Field(
         "sentence", description="How documents added later are split into segments."
     )
+    embedding_model: EmbeddingModel | None = None
 
 
 class ProjectUpdate(StrictModel):
@@ -50,6 +60,11 @@ class ProjectUpdate(StrictModel):
         None, description="Applies to documents added from now on; existing ones keep theirs."
     )
     type: ProjectType | None = None
+    embedding_model: EmbeddingModel | None = Field(
+        None,
+        description="Applies to models trained from now on; trained models keep theirs. "
+        "null: back to the built-in model.",
+    )
 
 
 class ProjectRead(BaseModel):
@@ -63,6 +78,9 @@ class ProjectRead(BaseModel):
     language: str
     segmentation: str
     settings: dict
+    embedding_model: str | None = Field(
+        description="The local embedding model new models train with; null: the built-in one."
+    )
     document_count: int
     class_count: int
     label_count: int

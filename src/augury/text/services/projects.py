@@ -44,9 +44,17 @@ from augury.text.schemas.projects import (
     ProjectRead,
     ProjectUpdate,
 )
-from augury.text.services import files, review
+from augury.text.services import embedders, files, review
 
 AUDITED = ("name", "description", "type", "language", "segmentation")
+
+
+def _snapshot(project: TextProject) -> dict:
+    """The audited fields, with the embedding model kept in the project's settings."""
+    return {
+        **audit.snapshot(project, AUDITED),
+        "embedding_model": embedders.project_model(project),
+    }
 
 
 def get(*, session: Session, org_id: int, project_id: int) -> TextProject:
@@ -76,10 +84,20 @@ def flush_new(session: Session, project: TextProject) -> None:
         raise _name_conflict(project.name) from exc
 
 
-def create(*, session: Session, principal: Principal, body: ProjectCreate) -> TextProject:
-    """A new project; an ABSA project gets its fixed sentiments POS, NEG, NEU, CONFLICT."""
+def create(
+    *,
+    session: Session,
+    principal: Principal,
+    body: ProjectCreate,
+    settings: Settings | None = None,
+) -> TextProject:
+    """A new project; an ABSA project gets its fixed sentiments POS, NEG, NEU, CONFLICT.
+    An ``embedding_model`` must be one of ``settings``' local models (422)."""
     if name_taken(session, principal.org_id, body.name):
         raise _name_conflict(body.name)
+    model = body.embedding_model
+    if model is not None:
+        embedders.check_name(settings, model)
     project = TextProject(
         org_id=principal.org_id,
         name=body.name,
@@ -87,7 +105,7 @@ def create(*, session: Session, principal: Principal, body: ProjectCreate) -> Te
         type=body.type.value,
         language=body.language,
         segmentation=body.segmentation,
-        settings={},
+        settings={embedders.FIELD: model} if model is not None else {},
         document_count=0,
         created_by_id=principal.user_id,
     )
@@ -105,7 +123,7 @@ def create(*, session: Session, principal: Principal, body: ProjectCreate) -> Te
         action="text_project.create",
         target_type="text_project",
         target_id=project.id,
-        after=audit.snapshot(project, AUDITED),
+        after=_snapshot(project),
     )
     return project
 
@@ -166,6 +184,7 @@ def read_all(
             {
                 **{c.key: getattr(p, c.key) for c in TextProject.__table__.columns},
                 **{name: found.get(p.id, 0) for name, found in counts.items()},
+                "embedding_model": embedders.project_model(p),
                 "role": access.project_role(session, principal, p),
             }
         )
@@ -178,18 +197,26 @@ def read(session: Session, principal: Principal, project: TextProject) -> Projec
 
 
 def update(
-    *, session: Session, principal: Principal, project: TextProject, body: ProjectUpdate
+    *,
+    session: Session,
+    principal: Principal,
+    project: TextProject,
+    body: ProjectUpdate,
+    settings: Settings | None = None,
 ) -> TextProject:
-    """Rename or describe the project, or change its language or the segmentation of
-    documents added from now on."""
+    """Rename or describe the project, or change its language, the segmentation of
+    documents added from now on or the embedding model of models trained from now on
+    (one of ``settings``' local models, 422 otherwise; null: the built-in one)."""
     if body.type is not None and body.type.value != project.type:
         raise ValidationFailed(
             f"A project's type is fixed once created (this one is {project.type}); "
             "make a new project of the other type.",
             details={"reason": "TYPE_FIXED", "type": project.type},
         )
-    before = audit.snapshot(project, AUDITED)
-    changes = body.model_dump(exclude_unset=True, exclude={"type"})
+    if body.embedding_model is not None:
+        embedders.check_name(settings, body.embedding_model)
+    before = _snapshot(project)
+    changes = body.model_dump(exclude_unset=True, exclude={"type", "embedding_model"})
     name = changes.get("name")
     if name not in (None, project.name) and name_taken(
         session, project.org_id, name, other_than=project.id
@@ -198,6 +225,8 @@ def update(
     for field, value in changes.items():
         if value is not None:
             setattr(project, field, value)
+    if "embedding_model" in body.model_fields_set:
+        embedders.set_project_model(project, body.embedding_model)
     project.updated_at = clock.now()
     flush_new(session, project)
     audit.record_change(
@@ -207,7 +236,7 @@ def update(
         target_type="text_project",
         target_id=project.id,
         before=before,
-        after=audit.snapshot(project, AUDITED),
+        after=_snapshot(project),
     )
     return project
 
