@@ -3,8 +3,13 @@ them, analyses read with them.
 
 A :class:`Predictor` turns texts into tags by class and label id, whatever is behind
 it: zero-shot from the classes' (or labels') names, descriptions and examples in an
-embedding space (:class:`ZeroShot`), or a trained model version. :func:`predictor_for`
-picks one for a project.
+embedding space (:class:`ZeroShot`), or a trained model version (:class:`Trained`).
+:func:`predictor_for` picks one for a project: the version asked for, else the
+project's active one, else zero-shot.
+
+A trained model predicts names; they become the project's *current* ids through the
+version's ``vocabulary`` (the names and ids when it trained): a class renamed since
+keeps its id, so its tags follow the rename, and a class deleted since is dropped.
 """
 
 from __future__ import annotations
@@ -17,8 +22,11 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from augury.errors import NotFound, ServiceUnavailable, ValidationFailed
-from augury.text.models import ProjectType, TextClass, TextLabel, TextProject
+from augury.config import Settings
+from augury.errors import ServiceUnavailable, ValidationFailed
+from augury.text.models import ProjectType, TextClass, TextLabel, TextModelVersion, TextProject
+from augury.text.services import modeling
+from augury.text.services.training_data import split_pair, vocabulary_of
 
 
 @dataclass
@@ -95,14 +103,182 @@ def _model_call(call: Callable[[], Any]) -> Any:
         ) from exc
 
 
-def predictor_for(session: Session, project: TextProject, model_id: int | None) -> Predictor:
-    """The model that pre-tags: ``model_id`` (a trained model, with the text models
-    issue) or, for None, zero-shot from the classes (labels for a LABEL project)."""
+@dataclass
+class Trained:
+    """A trained (or uploaded) model version of the project.
+
+    ``classes`` and ``labels`` map the names the model predicts to the project's current
+    ids (see the module's docstring); a CLASSLABEL model's names are pairs
+    (:func:`~augury.text.services.training_data.split_pair`), an ABSA model's are
+    aspect categories with the sentiments as labels.
+    """
+
+    model: Any
+    task: str
+    classes: dict[str, int]
+    labels: dict[str, int]
+    model_id: int | None
+    training_size: int
+    key: str = ""
+    class_names: dict[int, str] = field(default_factory=dict)
+    """The project's current class names by id (ABSA: a given category the model never
+    saw is judged by its name)."""
+
+    def __post_init__(self) -> None:
+        self.key = self.key or f"model:{self.model_id}"
+
+    def predict(self, texts: list[str]) -> list[Prediction]:
+        if not texts:
+            return []
+        if self.task == ProjectType.ABSA:
+            return _model_call(lambda: self._aspects(texts))
+        proba = _model_call(lambda: self.model.predict_proba(texts))
+        if self.task == ProjectType.CLASS:
+            return [self._one_class(row) for row in proba]
+        return [self._many(row, p) for row, p in zip(proba, self.model.decide(proba), strict=True)]
+
+    def _one_class(self, row: np.ndarray) -> Prediction:
+        """The most likely class that still exists, its probability renormalized over
+        the classes that do."""
+        alive = [i for i, name in enumerate(self.model.classes) if name in self.classes]
+        if not alive:
+            return Prediction([], 0.0)
+        kept = row[alive]
+        total = float(kept.sum()) or 1.0
+        best = alive[int(np.argmax(kept))]
+        confidence = round(float(row[best]) / total, 4)
+        tag = {"class_id": self.classes[self.model.classes[best]], "label_id": None}
+        return Prediction([{**tag, "confidence": confidence}], confidence)
+
+    def _many(self, row: np.ndarray, decided: Any) -> Prediction:
+        index = {name: i for i, name in enumerate(self.model.classes)}
+        tags = []
+        for name in decided.labels:
+            tag = self._tag(name)
+            if tag is not None:
+                tags.append({**tag, "confidence": round(float(row[index[name]]), 4)})
+        if tags:
+            confidence = min(t["confidence"] for t in tags)
+        else:
+            confidence = round(1.0 - float(row.max()), 4) if len(row) else 0.0
+        return Prediction(tags, float(confidence))
+
+    def _tag(self, name: str) -> dict | None:
+        """A predicted name as the project's current ids; None for one deleted since."""
+        if self.task == ProjectType.LABEL:
+            lid = self.labels.get(name)
+            return None if lid is None else {"class_id": None, "label_id": lid}
+        class_name, label_name = split_pair(name)
+        cid, lid = self.classes.get(class_name), self.labels.get(label_name)
+        return None if cid is None or lid is None else {"class_id": cid, "label_id": lid}
+
+    def _aspects(self, texts: list[str]) -> list[Prediction]:
+        detector = self.model.detector
+        proba = detector.predict_proba(texts)
+        index = {c: i for i, c in enumerate(detector.classes)}
+        wanted = [
+            [(c, float(row[index[c]])) for c in p.labels if c in self.classes]
+            for row, p in zip(proba, detector.decide(proba), strict=True)
+        ]
+        judged = self._polarities(texts, [[c for c, _ in found] for found in wanted])
+        out = []
+        for row, found, polarities in zip(proba, wanted, judged, strict=True):
+            tags: list[dict[str, Any]] = []
+            for (category, seen), (label_id, sure) in zip(found, polarities, strict=True):
+                tag = {"class_id": self.classes[category], "label_id": label_id}
+                tags.append({**tag, "confidence": round(seen * sure, 4)})
+            if tags:
+                confidence = min(t["confidence"] for t in tags)
+            else:
+                confidence = round(1.0 - float(row.max()), 4) if len(row) else 0.0
+            out.append(Prediction(tags, float(confidence)))
+        return out
+
+    def _polarities(
+        self, texts: list[str], categories: list[list[str]]
+    ) -> list[list[tuple[int | None, float]]]:
+        """Each (text, category) pair's most likely sentiment as (label id, probability);
+        a sentiment label deleted since gives None."""
+        rows = [i for i, cs in enumerate(categories) for _ in cs]
+        flat = [c for cs in categories for c in cs]
+        out: list[list[tuple[int | None, float]]] = [[] for _ in texts]
+        if not rows:
+            return out
+        proba = self.model.polarity_proba([texts[i] for i in rows], flat)
+        for i, p in zip(rows, proba, strict=True):
+            top = int(np.argmax(p))
+            out[i].append((self.labels.get(self.model.polarities[top]), float(p[top])))
+        return out
+
+    def predict_given(
+        self, texts: list[str], class_ids_per_text: list[list[int]]
+    ) -> list[Prediction]:
+        """ABSA with the aspect categories given (SemEval's subtask 4): each given class's
+        sentiment only, in the order given. A class the model never learned is judged by
+        what it learned of sentiment anywhere."""
+        if self.task != ProjectType.ABSA:
+            raise ValidationFailed(
+                "Only an aspect-based sentiment model judges given aspects.",
+                details={"reason": "NOT_ABSA", "type": self.task},
+            )
+        by_id = {cid: name for name, cid in self.classes.items()}
+        names = [
+            [by_id.get(cid, self.class_names.get(cid, f"#{cid}")) for cid in ids]
+            for ids in class_ids_per_text
+        ]
+        judged = _model_call(lambda: self._polarities(texts, names))
+        out = []
+        for ids, polarities in zip(class_ids_per_text, judged, strict=True):
+            tags = [
+                {"class_id": cid, "label_id": label_id, "confidence": round(sure, 4)}
+                for cid, (label_id, sure) in zip(ids, polarities, strict=True)
+            ]
+            confidence = min((t["confidence"] for t in tags), default=0.0)
+            out.append(Prediction(tags, float(confidence)))
+        return out
+
+    def embed(self, texts: list[str]) -> np.ndarray | None:
+        features = self.model.features
+        if features.embedder is None:
+            return None
+        return np.asarray(features.embedder.embed(texts), dtype=np.float64)
+
+
+def trained(
+    session: Session, project: TextProject, model: TextModelVersion, settings: Settings | None
+) -> Trained:
+    """The version ready to predict, its names mapped to the project's current ids."""
+    engine_model = _model_call(lambda: modeling.load_engine_model(settings, model))
+    classes, labels = vocabulary_of(session, project)
+    vocabulary = model.vocabulary or {}
+    then_classes = vocabulary.get("classes") or {}
+    then_labels = vocabulary.get("labels") or {}
+    return Trained(
+        model=engine_model,
+        task=model.task,
+        classes={n: i for n, i in then_classes.items() if i in classes},
+        labels={n: i for n, i in then_labels.items() if i in labels},
+        model_id=model.id,
+        training_size=modeling.training_size(model),
+        class_names=classes,
+    )
+
+
+def predictor_for(
+    session: Session,
+    project: TextProject,
+    model_id: int | None,
+    settings: Settings | None = None,
+) -> Predictor:
+    """The model that tags: version ``model_id`` of the project (404 for none of its
+    own, 409 while it is not READY); for None the project's active version, else
+    zero-shot from the classes (labels for a LABEL project). ``settings`` say where the
+    model files are (the server's environment when not given)."""
     if model_id is not None:
-        raise NotFound(
-            "Model not found: this server has no trained text models yet; leave model_id "
-            "out to pre-tag zero-shot from the classes' descriptions and examples."
-        )
+        return trained(session, project, modeling.get(session, project, model_id), settings)
+    active = modeling.active_model(session, project)
+    if active is not None:
+        return trained(session, project, active, settings)
     if project.type in (ProjectType.CLASSLABEL, ProjectType.ABSA):
         raise ValidationFailed(
             f"Zero-shot cannot pre-tag a {project.type} project's pairs (a sentiment or "

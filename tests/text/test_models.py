@@ -1,0 +1,541 @@
+"""Text model versions over HTTP: trained by the ``text.train`` job (run here in the
+test's process, through the runner's own :class:`JobContext`, so its progress, abort and
+notification are the real ones), tested, versioned, compared, promoted, downloaded and
+uploaded as signed files, deleted; and the trained predictor that correction sessions
+and analyses use."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+import pytest
+from sqlalchemy import select, update
+
+from augury.config import Settings
+from augury.datasets.storage import storage_for
+from augury.jobs import types as job_types
+from augury.jobs.models import Job
+from augury.notifications.models import Notification
+from augury.runtime.job_process import JobAborted, JobContext
+from augury.text.models import TextModelVersion, TextProject
+from augury.text.services import modeling
+from augury.text.services.predictors import Trained, ZeroShot, predictor_for
+from tests.text.helpers import (
+    API,
+    add_classes,
+    add_documents,
+    add_session,
+    annotate,
+    create_project,
+    new_org,
+    other_org,
+    segments_of,
+)
+from tests.text.test_sessions import member
+
+INTENTS = {
+    "Alpha": [
+        "my new card has not arrived yet",
+        "when will my card be delivered",
+        "the card you posted never came",
+        "still waiting for my card in the mail",
+        "how long does card delivery take",
+        "my card is lost in the post",
+        "has my card been shipped",
+        "the card delivery is late",
+        "track the card you sent me",
+        "card not received after two weeks",
+        "where is my replacement card",
+        "did you send my card to the old address",
+        "my debit card still has not come",
+        "card shipment status please",
+        "the postman never brought my card",
+        "is my card on its way",
+        "expected my card last week",
+    ],
+    "Beta": [
+        "I want my money back",
+        "please refund my purchase",
+        "how do I get a refund",
+        "the refund has not reached my account",
+        "return the payment to me",
+        "I was charged twice and want a refund",
+        "refund the order I cancelled",
+        "give me back what I paid",
+        "when will the refund be processed",
+        "I need a refund for this charge",
+        "my refund is missing",
+        "can you reverse this payment",
+        "refund the subscription fee",
+        "I returned the item, where is my money",
+        "refund my ticket please",
+        "money back for the failed order",
+        "request a refund for the duplicate payment",
+    ],
+    "Gamma": [
+        "I forgot my password",
+        "cannot log in to the app",
+        "reset my password please",
+        "my login keeps failing",
+        "locked out of my account",
+        "the app says wrong password",
+        "how do I change my password",
+        "two factor code never arrives at login",
+        "I cannot sign in anymore",
+        "password reset link does not work",
+        "my account is locked after failed logins",
+        "sign in error on the website",
+        "help me get back into my account",
+        "login page rejects my password",
+        "unlock my account please",
+        "forgot the password for the app",
+        "cannot access my profile, login broken",
+    ],
+}
+TRAIN, HELD_OUT = 12, 5
+
+
+@pytest.fixture(autouse=True)
+def _job_type():
+    job_types.registry.register(modeling.JOB_TYPE, "augury.text.services.modeling:TrainModel")
+
+
+@pytest.fixture
+def owner(client):
+    return new_org(client)
+
+
+def run_job(db, settings, job_id: int) -> dict:
+    """Run a queued job as its process would, recording its outcome as the runner does."""
+    with db.session() as s:
+        job = s.get(Job, job_id)
+        s.expunge(job)
+    kind = modeling.TrainModel()
+    try:
+        result = kind.run(JobContext(db, settings, job), kind.Params.model_validate(job.params))
+    except BaseException as exc:
+        with db.session() as s:
+            s.get(Job, job_id).status = "aborted" if isinstance(exc, JobAborted) else "failed"
+        raise
+    with db.session() as s:
+        row = s.get(Job, job_id)
+        row.status, row.result, row.progress = "succeeded", result, 100.0
+    return result
+
+
+def labeled_project(client, db, owner, intents=INTENTS, name=None) -> tuple[int, list[int], dict]:
+    """A CLASS project with the intents' first TRAIN sentences labeled by the owner, a
+    document each, in two sessions; (project id, session ids, class ids)."""
+    pid = create_project(client, owner.headers, name=name)["id"]
+    classes = {c["name"]: c["id"] for c in add_classes(client, owner.headers, pid, list(intents))}
+    texts = [(n, t) for n, ts in intents.items() for t in ts[:TRAIN]]
+    docs = add_documents(db, pid, [t for _, t in texts])
+    half = len(docs) // 2
+    order = docs[::2] + docs[1::2]  # both sessions hold every intent
+    sessions = [add_session(db, pid, order[:half]), add_session(db, pid, order[half:])]
+    by_doc = dict(zip(docs, texts, strict=True))
+    for sid, chunk in ((sessions[0], order[:half]), (sessions[1], order[half:])):
+        for doc in chunk:
+            seg = segments_of(db, doc)[0].id
+            annotate(db, sid, seg, [{"class_id": classes[by_doc[doc][0]]}], user_id=owner.user_id)
+    return pid, sessions, classes
+
+
+def train(client, db, settings, owner, pid, sessions, name="intents", **body) -> dict:
+    r = client.post(
+        f"{API}/{pid}/models",
+        json={"name": name, "session_ids": sessions, **body},
+        headers=owner.headers,
+    )
+    assert r.status_code == 202, r.text
+    answer = r.json()
+    assert answer["model"]["status"] == "QUEUED" and answer["job_id"] == answer["model"]["job_id"]
+    run_job(db, settings, answer["job_id"])
+    got = client.get(f"{API}/{pid}/models/{answer['model']['id']}", headers=owner.headers)
+    return got.json()
+
+
+def accuracy(predictor, classes: dict[str, int]) -> float:
+    texts = [(n, t) for n, ts in INTENTS.items() for t in ts[TRAIN : TRAIN + HELD_OUT]]
+    predicted = predictor.predict([t for _, t in texts])
+    right = sum(
+        bool(p.tags) and p.tags[0]["class_id"] == classes[n]
+        for (n, _), p in zip(texts, predicted, strict=True)
+    )
+    return right / len(texts)
+
+
+def test_a_model_trains_tests_and_beats_zero_shot(client, db, settings, owner):
+    pid, sessions, classes = labeled_project(client, db, owner)
+    with db.session() as s:
+        project = s.get(TextProject, pid)
+        zero = predictor_for(s, project, None, settings)
+        assert isinstance(zero, ZeroShot)
+        zero_shot = accuracy(zero, classes)
+
+    model = train(client, db, settings, owner, pid, sessions)
+    assert model["status"] == "READY" and model["progress"] == 100.0, model
+    assert model["version"] == 1 and model["task"] == "CLASS" and model["origin"] == "trained"
+    assert model["classes"] == ["Alpha", "Beta", "Gamma"] and not model["active"]
+    assert model["base"] == "wordllama/l2_supercat_256" and model["language"] == "en"
+    counts = model["training"]["counts"]
+    assert counts["train"] + counts["test"] == 36 and counts["test"] >= 2
+    assert model["metrics"]["n"] == counts["test"] and 0 <= model["score"] <= 1
+    assert model["content_hash"].startswith("sha256:") and model["size_bytes"] > 0
+
+    report = client.get(f"{API}/{pid}/models/{model['id']}/report", headers=owner.headers).json()
+    assert report["model_id"] == model["id"] and report["classes"] == ["Alpha", "Beta", "Gamma"]
+    assert set(report["per_class"]) == {"Alpha", "Beta", "Gamma"}
+    assert set(report["per_class"]["Alpha"]) == {"precision", "recall", "f1", "support"}
+    assert len(report["confusion"]) == 3 and all(len(row) == 3 for row in report["confusion"])
+    assert sum(map(sum, report["confusion"])) == counts["test"]
+    assert isinstance(report["worst"], list) and report["training"]["counts"] == counts
+
+    with db.session() as s:
+        project = s.get(TextProject, pid)
+        trained = predictor_for(s, project, model["id"], settings)
+        assert isinstance(trained, Trained) and trained.training_size == counts["train"]
+        assert trained.key == f"model:{model['id']}"
+        learned = accuracy(trained, classes)
+    print(f"\nheld-out accuracy: trained {learned:.2f}, zero-shot {zero_shot:.2f}")
+    assert learned >= 0.9 and learned > zero_shot
+
+    with db.session() as s:
+        [note] = s.scalars(select(Notification)).all()
+    assert note.kind == "text.model" and note.user_id == owner.user_id
+    assert note.title == f"Model intents v1 of {project.name} is ready"
+    assert note.link == f"/text/projects/{pid}/models/{model['id']}"
+
+
+def test_versions_promote_compare_and_delete(client, db, settings, owner):
+    pid, sessions, _ = labeled_project(client, db, owner)
+    first = train(client, db, settings, owner, pid, sessions)
+    second = train(client, db, settings, owner, pid, sessions[:1] + sessions[1:], seed=3)
+    other = train(client, db, settings, owner, pid, sessions, name="other")
+    assert (first["version"], second["version"], other["version"]) == (1, 2, 1)
+
+    listed = client.get(f"{API}/{pid}/models", headers=owner.headers).json()
+    assert [m["id"] for m in listed["items"]] == [other["id"], second["id"], first["id"]]
+    named = client.get(f"{API}/{pid}/models?name=intents", headers=owner.headers).json()
+    assert named["total"] == 2
+    assert (
+        client.get(f"{API}/{pid}/models?status=FAILED", headers=owner.headers).json()["total"] == 0
+    )
+
+    url = f"{API}/{pid}/models"
+    r = client.post(f"{url}/{first['id']}/promote", headers=owner.headers)
+    assert r.status_code == 200 and r.json()["active"] is True
+    r = client.post(f"{url}/{second['id']}/promote", headers=owner.headers)
+    assert r.json()["active"] is True
+    assert client.get(f"{url}/{first['id']}", headers=owner.headers).json()["active"] is False
+    with db.session() as s:
+        active = predictor_for(s, s.get(TextProject, pid), None, settings)
+        assert active.model_id == second["id"]
+
+    r = client.get(f"{url}/compare?ids={first['id']},{second['id']}", headers=owner.headers)
+    assert r.status_code == 200, r.text
+    compared = r.json()
+    assert [m["id"] for m in compared["models"]] == [first["id"], second["id"]]
+    assert compared["classes"] and set(compared["per_class"]["Alpha"]) == {
+        str(first["id"]),
+        str(second["id"]),
+    }
+    assert client.get(f"{url}/compare?ids=x", headers=owner.headers).status_code == 422
+    assert client.get(f"{url}/compare?ids=999999", headers=owner.headers).status_code == 404
+
+    r = client.patch(
+        f"{url}/{other['id']}", json={"name": "intents", "description": "d"}, headers=owner.headers
+    )
+    assert r.status_code == 200 and (r.json()["name"], r.json()["version"]) == ("intents", 3)
+
+    r = client.delete(f"{url}/{second['id']}", headers=owner.headers)
+    assert r.status_code == 409 and r.json()["error"]["details"]["reason"] == "CONFIRM_DELETE"
+    with db.session() as s:
+        key = s.get(TextModelVersion, second["id"]).artifact
+    assert storage_for(settings).path(key).is_file()
+    assert (
+        client.delete(f"{url}/{second['id']}?confirm=true", headers=owner.headers).status_code
+        == 204
+    )
+    assert not storage_for(settings).path(key).exists()
+    assert client.get(f"{url}/{second['id']}", headers=owner.headers).status_code == 404
+    assert client.delete(f"{url}/{first['id']}", headers=owner.headers).status_code == 204
+    with db.session() as s:
+        fallback = predictor_for(s, s.get(TextProject, pid), None, settings)
+        assert isinstance(fallback, ZeroShot)
+
+
+def test_download_upload_and_refusals(client, db, settings, owner, tmp_path):
+    pid, sessions, classes = labeled_project(client, db, owner)
+    model = train(client, db, settings, owner, pid, sessions)
+    r = client.get(f"{API}/{pid}/models/{model['id']}/download", headers=owner.headers)
+    assert r.status_code == 200 and r.headers["content-type"] == "application/zip"
+    data = r.content
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        assert sorted(zf.namelist()) == [
+            "model/arrays.npz",
+            "model/model.json",
+            "model/vocabulary.json",
+            "signature.json",
+        ]
+        signed = json.loads(zf.read("signature.json"))
+    assert signed["content_hash"] == model["content_hash"] and signed["project_type"] == "CLASS"
+    assert signed["classes"] == ["Alpha", "Beta", "Gamma"] and signed["signed_by"].startswith(
+        "augury:"
+    )
+
+    def upload(project_id, blob, name="imported"):
+        return client.post(
+            f"{API}/{project_id}/models/upload",
+            files={"file": ("model.zip", io.BytesIO(blob))},
+            data={"name": name},
+            headers=owner.headers,
+        )
+
+    fresh = create_project(client, owner.headers)["id"]
+    renamed = add_classes(client, owner.headers, fresh, ["Gamma", "Beta", "Alpha", "Delta"])
+    r = upload(fresh, data)
+    assert r.status_code == 201, r.text
+    uploaded = r.json()
+    assert uploaded["status"] == "READY" and uploaded["origin"] == "uploaded"
+    assert uploaded["content_hash"] == model["content_hash"]
+    assert uploaded["metrics"] == model["metrics"] and uploaded["version"] == 1
+    texts = [t for ts in INTENTS.values() for t in ts[TRAIN:]]
+    ids_here = {c["name"]: c["id"] for c in renamed}
+    with db.session() as s:
+        there = predictor_for(s, s.get(TextProject, pid), model["id"], settings).predict(texts)
+        here = predictor_for(s, s.get(TextProject, fresh), uploaded["id"], settings).predict(texts)
+    names_there = {v: k for k, v in classes.items()}
+    names_here = {v: k for k, v in ids_here.items()}
+    assert [names_there[p.tags[0]["class_id"]] for p in there] == [
+        names_here[p.tags[0]["class_id"]] for p in here
+    ]
+    assert [p.confidence for p in there] == [p.confidence for p in here]
+
+    # Another project's classes: the missing ones are named.
+    elsewhere = create_project(client, owner.headers)["id"]
+    add_classes(client, owner.headers, elsewhere, ["Alpha", "Other"])
+    r = upload(elsewhere, data)
+    assert r.status_code == 422 and r.json()["error"]["details"]["classes"] == ["Beta", "Gamma"]
+    labels = create_project(client, owner.headers, type="LABEL")["id"]
+    r = upload(labels, data)
+    assert r.status_code == 422 and r.json()["error"]["details"]["reason"] == "WRONG_TASK"
+
+    # Edited: the header, then the model's own files.
+    def edited(change) -> bytes:
+        out = io.BytesIO()
+        with zipfile.ZipFile(io.BytesIO(data)) as zin, zipfile.ZipFile(out, "w") as zout:
+            for info in zin.infolist():
+                zout.writestr(info.filename, change(info.filename, zin.read(info.filename)))
+        return out.getvalue()
+
+    def better_metrics(name, blob):
+        if name != "signature.json":
+            return blob
+        header = json.loads(blob)
+        header["metrics"]["n"] += 1000
+        return json.dumps(header).encode()
+
+    r = upload(fresh, edited(better_metrics))
+    assert r.status_code == 422 and "signature does not match" in r.json()["error"]["message"]
+
+    def other_weights(name, blob):
+        if name != "model/model.json":
+            return blob
+        header = json.loads(blob)
+        header["meta"]["classes"] = ["Alpha", "Beta", "Delta"]
+        return json.dumps(header).encode()
+
+    r = upload(fresh, edited(other_weights))
+    assert r.status_code == 422, r.text
+
+    # Another server's secret.
+    stranger = Settings(data_dir=tmp_path / "other", secret_key="another-server-secret-" * 3)
+    header = {k: v for k, v in signed.items() if k not in ("signature", "signed_by")}
+    resigned = modeling.sign(stranger, header)
+    r = upload(
+        fresh, edited(lambda n, b: json.dumps(resigned).encode() if n == "signature.json" else b)
+    )
+    assert r.status_code == 422 and r.json()["error"]["details"]["reason"] == "BAD_SIGNATURE"
+
+    # Zips that are not a model's: extra or escaping paths, links, bombs, no zip at all.
+    def zipped(members: dict[str, bytes], link: str | None = None) -> bytes:
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w") as zf:
+            for name, blob in members.items():
+                info = zipfile.ZipInfo(name)
+                if name == link:
+                    info.external_attr = (0o120777) << 16
+                zf.writestr(info, blob)
+        return out.getvalue()
+
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    r = upload(fresh, zipped({**members, "../evil.txt": b"x"}))
+    assert r.status_code == 422 and "evil" in r.json()["error"]["message"]
+    r = upload(fresh, zipped(members, link="model/vocabulary.json"))
+    assert r.status_code == 422 and "plain file" in r.json()["error"]["message"]
+    r = upload(fresh, b"not a zip")
+    assert r.status_code == 422
+    huge = _declare_size(data, "model/arrays.npz", modeling.MAX_UNCOMPRESSED + 1)
+    r = upload(fresh, huge)
+    assert r.status_code == 422 and "unpacks to" in r.json()["error"]["message"]
+    with db.session() as s:
+        assert (
+            s.scalar(select(TextModelVersion.id).where(TextModelVersion.project_id == elsewhere))
+            is None
+        )
+
+
+def _declare_size(data: bytes, member: str, size: int) -> bytes:
+    """``data`` with ``member``'s uncompressed size in the central directory set to
+    ``size`` (what a zip bomb declares, or hides)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        info = zf.getinfo(member)
+        offset = zf.start_dir
+    blob = bytearray(data)
+    name = member.encode()
+    at = blob.index(b"PK\x01\x02" + b"", offset)
+    while True:
+        name_len = int.from_bytes(blob[at + 28 : at + 30], "little")
+        if bytes(blob[at + 46 : at + 46 + name_len]) == name:
+            break
+        extra = int.from_bytes(blob[at + 30 : at + 32], "little")
+        comment = int.from_bytes(blob[at + 32 : at + 34], "little")
+        at += 46 + name_len + extra + comment
+    assert info.file_size < 2**32
+    blob[at + 24 : at + 28] = min(size, 2**32 - 1).to_bytes(4, "little")
+    return bytes(blob)
+
+
+def test_abort_and_failures(client, db, settings, owner, monkeypatch):
+    pid, sessions, _ = labeled_project(client, db, owner)
+    url = f"{API}/{pid}/models"
+
+    # Aborted before it started: the job never runs, the version is ABORTED.
+    r = client.post(url, json={"name": "m", "session_ids": sessions}, headers=owner.headers)
+    queued = r.json()["model"]
+    r = client.post(f"{url}/{queued['id']}/abort", headers=owner.headers)
+    assert r.status_code == 200 and r.json()["status"] == "ABORTED"
+    assert client.post(f"{url}/{queued['id']}/abort", headers=owner.headers).status_code == 409
+
+    # Aborted while it trains: ABORTED, no file anywhere.
+    r = client.post(url, json={"name": "m", "session_ids": sessions}, headers=owner.headers)
+    running = r.json()
+    real = modeling.train_engine
+
+    def abort_midway(built, progress, embedder=None):
+        with db.session() as s:
+            s.execute(update(Job).where(Job.id == running["job_id"]).values(abort_requested=True))
+        return real(built, progress, embedder)
+
+    monkeypatch.setattr(modeling, "train_engine", abort_midway)
+    with pytest.raises(JobAborted):
+        run_job(db, settings, running["job_id"])
+    got = client.get(f"{url}/{running['model']['id']}", headers=owner.headers).json()
+    assert got["status"] == "ABORTED" and got["content_hash"] is None and got["error"] is None
+    staged = storage_for(settings).staging
+    assert not any(staged.iterdir())
+    assert not (storage_for(settings).root / "text-models").exists()
+
+    # A failure the engine explains: FAILED with its message, and the starter is told.
+    def refuse(built, progress, embedder=None):
+        from augury.engines.text.model_errors import TextModelError
+
+        raise TextModelError("NO_TEXT", "There is no labeled text to train on.")
+
+    monkeypatch.setattr(modeling, "train_engine", refuse)
+    r = client.post(url, json={"name": "m", "session_ids": sessions}, headers=owner.headers)
+    failing = r.json()
+    with pytest.raises(Exception, match="no labeled text"):
+        run_job(db, settings, failing["job_id"])
+    got = client.get(f"{url}/{failing['model']['id']}", headers=owner.headers).json()
+    assert got["status"] == "FAILED" and got["error"] == "There is no labeled text to train on."
+    assert "Traceback" not in got["error"]
+    with db.session() as s:
+        [note] = s.scalars(select(Notification)).all()
+    assert note.title.startswith("Training m v3 of") and note.data["status"] == "failed"
+    r = client.get(f"{url}/{failing['model']['id']}/report", headers=owner.headers)
+    assert r.status_code == 409
+    r = client.post(f"{url}/{failing['model']['id']}/promote", headers=owner.headers)
+    assert r.status_code == 409
+    with db.session() as s:
+        with pytest.raises(Exception) as caught:
+            predictor_for(s, s.get(TextProject, pid), failing["model"]["id"], settings)
+        assert getattr(caught.value, "status", None) == 409
+
+
+def test_what_cannot_train(client, db, settings, owner):
+    pid, sessions, classes = labeled_project(client, db, owner)
+    url = f"{API}/{pid}/models"
+
+    def refused(body, status=422):
+        r = client.post(url, json={"name": "m", **body}, headers=owner.headers)
+        assert r.status_code == status, r.text
+        return r.json()["error"]
+
+    assert refused({})["details"]["reason"] == "NO_SESSIONS"
+    assert refused({"session_ids": []})  # an empty list is no sessions
+    refused({"session_ids": sessions, "train_session_ids": sessions[:1]})
+    refused({"train_session_ids": sessions[:1]})
+
+    # A session with one class.
+    docs = add_documents(db, pid, ["one more card question.", "another card question."])
+    single = add_session(db, pid, docs)
+    for doc in docs:
+        seg = segments_of(db, doc)[0].id
+        annotate(db, single, seg, [{"class_id": classes["Alpha"]}], user_id=owner.user_id)
+    error = refused({"session_ids": [single]})
+    assert error["details"]["reason"] == "TOO_FEW_CLASSES" and error["details"]["classes"] == [
+        "Alpha"
+    ]
+    # Too few to test on.
+    error = refused({"train_session_ids": sessions, "test_session_ids": [single + 1000]})
+    assert error["details"]["reason"] == "UNKNOWN_SESSIONS"
+    empty = add_session(db, pid, [])
+    error = refused({"train_session_ids": sessions, "test_session_ids": [empty]})
+    assert error["details"]["reason"] == "TOO_FEW_EXAMPLES"
+
+    # Another project's and another organization's sessions are not this project's.
+    pid2, sessions2, _ = labeled_project(client, db, owner)
+    error = refused({"session_ids": sessions2})
+    assert error["details"]["ids"] == sessions2
+    with db.session() as s:
+        assert s.scalar(select(TextModelVersion.id)) is None
+
+
+def test_roles_and_other_organizations(client, db, settings, owner):
+    pid, sessions, _ = labeled_project(client, db, owner)
+    model = train(client, db, settings, owner, pid, sessions)
+    url = f"{API}/{pid}/models"
+    annotator = member(client, owner, pid, "ANNOTATOR")
+    viewer = member(client, owner, pid, "VIEWER")
+    body = {"name": "m", "session_ids": sessions}
+    for person in (annotator, viewer):
+        assert client.post(url, json=body, headers=person.headers).status_code == 403
+        r = client.post(f"{url}/{model['id']}/promote", headers=person.headers)
+        assert r.status_code == 403
+        assert client.delete(f"{url}/{model['id']}", headers=person.headers).status_code == 403
+    for path in ("", "/report", "/download"):
+        r = client.get(f"{url}/{model['id']}{path}", headers=viewer.headers)
+        assert r.status_code == 200, (path, r.text)
+    assert client.get(url, headers=viewer.headers).json()["total"] == 1
+
+    _, elsewhere = other_org(client, owner)
+    for method, path in (
+        ("get", ""),
+        ("get", "/report"),
+        ("get", "/download"),
+        ("post", "/promote"),
+        ("delete", ""),
+    ):
+        r = client.request(method.upper(), f"{url}/{model['id']}{path}", headers=elsewhere)
+        assert r.status_code == 404, (method, path)
+    pid2 = create_project(client, elsewhere)["id"]
+    assert client.get(f"{API}/{pid2}/models/{model['id']}", headers=elsewhere).status_code == 404
+    r = client.post(
+        f"{API}/{pid2}/models", json={"name": "m", "session_ids": sessions}, headers=elsewhere
+    )
+    assert r.status_code == 422 and r.json()["error"]["details"]["reason"] == "UNKNOWN_SESSIONS"
