@@ -103,7 +103,8 @@ def test_models_train_wait_list_show_report_promote_download_upload_delete(text,
     tables = [words(part) for part in report.split("\n\n")[1:]]
     assert tables[0][0] == ["CLASS", "PRECISION", "RECALL", "F1", "SUPPORT"]
     assert sorted(row[0] for row in tables[0][1:]) == ["billing", "delivery", "quality"]
-    assert tables[1][0][-3:] == ["billing", "delivery", "quality"]  # the confusion matrix
+    assert tables[1][0][-3:] == ["BILLING", "DELIVERY", "QUALITY"]  # the confusion matrix
+    assert sorted(row[0] for row in tables[1][1:]) == ["billing", "delivery", "quality"]
 
     promoted = text("models", "promote", model_id, "-p", project).stdout
     assert promoted.endswith(", active: the project's active model now\n")

@@ -142,7 +142,7 @@ def _echo_model(m: JSON) -> None:
     if m["metrics"]:
         typer.echo("metrics: " + ", ".join(_metric(k, v) for k, v in m["metrics"].items()))
     if m["content_hash"]:
-        typer.echo(f"file: {_size(m['size_bytes'] or 0)}, sha256 {m['content_hash']}")
+        typer.echo(f"file: {_size(m['size_bytes'] or 0)}, {m['content_hash']}")
     if m["trained_at"]:
         typer.echo(f"trained: {_when(m['trained_at'])}")
 
