@@ -46,6 +46,14 @@ Search = Annotated[
     str | None,
     Query(max_length=1000, description="Words the text must all contain (full-text search)."),
 ]
+ClassValues = Annotated[
+    list[str] | None,
+    Query(alias="class", max_length=100, description="Class names or ids (repeatable)."),
+]
+"""The ``class`` filter of an analysis's results (``class`` is Python's word)."""
+LabelValues = Annotated[
+    list[str] | None, Query(max_length=100, description="Label names or ids (repeatable).")
+]
 SeedSearch = Annotated[
     str | None, Query(max_length=1000, description="The seed's name for `q`.", deprecated=True)
 ]
@@ -102,10 +110,15 @@ def list_documents(
     group_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     session_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     external_id: Annotated[str | None, Query(max_length=200)] = None,
+    analysis_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    class_: ClassValues = None,
+    label: LabelValues = None,
     details: Details = None,
 ):
     """The project's documents in the order they were added; `q` searches their text,
-    `group_id`, `session_id` and `external_id` filter."""
+    `group_id`, `session_id` and `external_id` filter; `analysis_id` keeps the documents
+    that analysis has results for, and with `class` and `label` (names or ids,
+    repeatable) those with a result tagged with one of them."""
     asked = documents.parse_details(details)
     rows, total = documents.list_page(
         session,
@@ -115,6 +128,9 @@ def list_documents(
         group_id=group_id,
         session_id=session_id,
         external_id=external_id,
+        analysis_id=analysis_id,
+        classes=class_ or (),
+        labels=label or (),
     )
     return make_page(documents.read_many(session, project, rows, asked), total, page)
 

@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import Integer, Table, column, delete, func, insert, select, text, update
+from sqlalchemy import Integer, Table, column, delete, exists, func, insert, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, undefer
 from sqlalchemy.sql import ColumnElement, TextClause
@@ -46,6 +46,9 @@ from augury.jobs import service as jobs_service
 from augury.jobs.models import Job
 from augury.store.pagination import PageParams, paginate
 from augury.text.models import (
+    TextAnalysis,
+    TextAnalysisResult,
+    TextAnalysisTag,
     TextAnnotation,
     TextClass,
     TextDocument,
@@ -802,9 +805,14 @@ def list_page(
     group_id: int | None = None,
     session_id: int | None = None,
     external_id: str | None = None,
+    analysis_id: int | None = None,
+    classes: Sequence[str] = (),
+    labels: Sequence[str] = (),
 ) -> tuple[list[TextDocument], int]:
     """The project's documents in the order they were added, filtered by a text search,
-    a group, a session or a caller id (a group or session of another project: 404)."""
+    a group, a session, a caller id or an analysis (documents it has results for, with
+    a tag of one of ``classes`` and one of ``labels`` when given: names or ids); a group,
+    session or analysis of another project: 404."""
     stmt = (
         select(TextDocument)
         .where(TextDocument.project_id == project.id)
@@ -831,7 +839,45 @@ def list_page(
                 )
             )
         )
+    if analysis_id is not None:
+        _require_in_project(session, TextAnalysis, analysis_id, project, "Analysis")
+        stmt = stmt.where(_in_analysis(analysis_id, classes, labels))
+    elif classes or labels:
+        raise ValidationFailed(
+            "`class` and `label` filter the results of an analysis: give its `analysis_id`.",
+            details={"reason": "NEEDS_ANALYSIS"},
+        )
     return paginate(session, stmt, page)
+
+
+def _in_analysis(analysis_id: int, classes: Sequence[str], labels: Sequence[str]):
+    if not (classes or labels):
+        return exists().where(
+            TextAnalysisResult.analysis_id == analysis_id,
+            TextAnalysisResult.document_id == TextDocument.id,
+        )
+    return exists().where(
+        TextAnalysisTag.document_id == TextDocument.id,
+        *analysis_tag_match(analysis_id, classes, labels),
+    )
+
+
+def analysis_tag_match(
+    analysis_id: int, classes: Sequence[str], labels: Sequence[str]
+) -> list[ColumnElement[bool]]:
+    """Conditions on the tag rows of analysis ``analysis_id`` for a tag with one of
+    ``classes`` and one of ``labels`` (each a name or an id in digits; either may be
+    empty: any). Names match the name kept with the tag, so a class renamed since the
+    analysis is found by the name it had then, and by its id."""
+    conditions: list[ColumnElement[bool]] = [TextAnalysisTag.analysis_id == analysis_id]
+    for values, id_col, name_col in (
+        (classes, TextAnalysisTag.class_id, TextAnalysisTag.class_name),
+        (labels, TextAnalysisTag.label_id, TextAnalysisTag.label_name),
+    ):
+        if values:
+            ids = [int(v) for v in values if v.isdigit() and int(v) <= 2**31 - 1]
+            conditions.append(id_col.in_(ids) | name_col.in_(list(values)))
+    return conditions
 
 
 def _require_in_project(session: Session, model: Any, row_id: int, project: TextProject, what: str):
