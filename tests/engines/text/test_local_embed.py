@@ -128,6 +128,20 @@ def test_loaded_once_per_folder_and_shared_by_threads(tmp_path):
         np.testing.assert_array_equal(r, expected)
 
 
+def test_a_changed_configuration_loads_the_folder_again(tmp_path):
+    weights = table(10)
+    folder = build(tmp_path / "tiny", weights)
+    before = load_local(folder)
+    config = folder / "1_Pooling" / "config.json"
+    pooling = json.loads(config.read_text())
+    pooling.update(pooling_mode_mean_tokens=False, pooling_mode_max_tokens=True)
+    config.write_text(json.dumps(pooling))
+    after = load_local(folder)
+    assert after is not before and after.fingerprint != before.fingerprint
+    expected = unit(np.vstack([weights[token_ids(t)].max(axis=0) for t in TEXTS]))
+    np.testing.assert_allclose(after.embed(TEXTS), expected, atol=1e-6)
+
+
 def test_the_fingerprint_is_the_weights_and_the_name_the_folder(tmp_path):
     first = load_local(build(tmp_path / "a"))
     copy = load_local(shutil.copytree(tmp_path / "a", tmp_path / "b"))

@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import stat
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -148,12 +149,12 @@ def load_local(directory: Path | str, *, threads: int | None = None) -> Any:
     ``threads`` bounds onnxruntime's threads per call (None: its default, one per core).
     """
     folder = Path(directory).expanduser().resolve()
-    layout = _read_layout(folder)
-    signature = (_signature(layout), threads)
+    signature = (_stamp(folder), threads)
     with _cache_lock:
         found = _cache.get(folder)
         if found is not None and found[0] == signature:
             return found[1]
+        layout = _read_layout(folder)
         if layout.kind == ST_TORCH:
             embedder: Any = SentenceTransformersEmbedder(layout)
         else:
@@ -360,20 +361,21 @@ def _stated_dim(folder: Path, pooled: int | None, modes: int) -> int | None:
     return None
 
 
-def _signature(layout: _Layout) -> tuple:
-    """Changes whenever a file the vectors depend on is replaced or rewritten."""
-    files = [*layout.weights]
-    for name in ("modules.json", "sentence_bert_config.json", "config_sentence_transformers.json"):
-        files.append(layout.directory / name)
-    stats: list[tuple[Any, ...]] = []
-    for path in files:
+def _stamp(folder: Path) -> tuple:
+    """Every file of the folder and of its sub-folders (onnx/, 1_Pooling/ ...) with its
+    size, times and inode: a file replaced or rewritten changes it, and reading it costs
+    a directory listing, not the configuration files (a tokenizer.json can be 20 MB)."""
+    if not folder.is_dir():
+        _read_layout(folder)  # the refusal of a missing folder
+    stats = []
+    for path in sorted([*folder.glob("*"), *folder.glob("*/*")]):
         try:
-            st = path.stat()
-        except OSError:
-            stats.append((str(path), None))
+            info = path.stat()
+        except OSError:  # removed while listed: the next call sees the change
             continue
-        stats.append((str(path), st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino))
-    return (layout.kind, tuple(stats), json.dumps(layout.settings(), sort_keys=True))
+        if stat.S_ISREG(info.st_mode):
+            stats.append((str(path), info.st_mtime_ns, info.st_ctime_ns, info.st_size, info.st_ino))
+    return tuple(stats)
 
 
 def _fingerprint(layout: _Layout) -> str:
