@@ -539,3 +539,131 @@ def test_roles_and_other_organizations(client, db, settings, owner):
         f"{API}/{pid2}/models", json={"name": "m", "session_ids": sessions}, headers=elsewhere
     )
     assert r.status_code == 422 and r.json()["error"]["details"]["reason"] == "UNKNOWN_SESSIONS"
+
+
+def label_ids(client, headers, pid) -> dict[str, int]:
+    r = client.get(f"{API}/{pid}/labels", headers=headers)
+    return {x["name"]: x["id"] for x in r.json()["items"]}
+
+
+ABSA = [
+    ("The soup was delicious.", [("Food", "POS")]),
+    ("Tasty pasta and fresh bread.", [("Food", "POS")]),
+    ("The dessert was wonderful.", [("Food", "POS")]),
+    ("Great pizza, perfectly cooked.", [("Food", "POS")]),
+    ("The steak was cold and bland.", [("Food", "NEG")]),
+    ("Soggy fries and stale bread.", [("Food", "NEG")]),
+    ("The fish tasted awful.", [("Food", "NEG")]),
+    ("Burnt toast and a salty soup.", [("Food", "NEG")]),
+    ("Our waiter was friendly and quick.", [("Service", "POS")]),
+    ("The staff were so kind.", [("Service", "POS")]),
+    ("Attentive and helpful waitress.", [("Service", "POS")]),
+    ("The host greeted us warmly.", [("Service", "POS")]),
+    ("The waiter was rude to us.", [("Service", "NEG")]),
+    ("Nobody served us for an hour.", [("Service", "NEG")]),
+    ("The staff ignored our table.", [("Service", "NEG")]),
+    ("A careless and slow waiter.", [("Service", "NEG")]),
+    ("Lovely food but a rude waiter.", [("Food", "POS"), ("Service", "NEG")]),
+    ("Awful food, friendly staff.", [("Food", "NEG"), ("Service", "POS")]),
+    ("Delicious soup and a kind waitress.", [("Food", "POS"), ("Service", "POS")]),
+    ("Cold pasta and a rude host.", [("Food", "NEG"), ("Service", "NEG")]),
+]
+
+
+def test_label_and_absa_projects_train_and_predict(client, db, settings, owner):
+    # LABEL: the intents as labels, a segment with two of them has both.
+    pid = create_project(client, owner.headers, type="LABEL")["id"]
+    labels = {
+        x["name"]: x["id"]
+        for x in add_classes(client, owner.headers, pid, list(INTENTS), kind="labels")
+    }
+    texts = [(n, t) for n, ts in INTENTS.items() for t in ts[:TRAIN]]
+    docs = add_documents(db, pid, [t for _, t in texts])
+    sid = add_session(db, pid, docs)
+    for doc, (name, _) in zip(docs, texts, strict=True):
+        tags = [{"label_id": labels[name]}]
+        annotate(db, sid, segments_of(db, doc)[0].id, tags, user_id=owner.user_id)
+    model = train(client, db, settings, owner, pid, [sid])
+    assert model["status"] == "READY" and model["task"] == "LABEL", model
+    assert model["classes"] == ["Alpha", "Beta", "Gamma"]
+    report = client.get(f"{API}/{pid}/models/{model['id']}/report", headers=owner.headers).json()
+    assert set(report["confusion"]["Beta"]) == {"tp", "fp", "fn"}
+    assert model["metrics"]["score"] == model["metrics"]["micro_f1"]
+    with db.session() as s:
+        predictor = predictor_for(s, s.get(TextProject, pid), model["id"], settings)
+        [p] = predictor.predict(["please refund my cancelled order"])
+    assert p.tags[0]["label_id"] == labels["Beta"] and p.tags[0]["class_id"] is None
+    assert p.confidence == min(t["confidence"] for t in p.tags)
+
+    # ABSA: aspects with sentiments, and the sentiment of given aspects only.
+    pid = create_project(client, owner.headers, type="ABSA")["id"]
+    aspects = {
+        x["name"]: x["id"] for x in add_classes(client, owner.headers, pid, ["Food", "Service"])
+    }
+    sentiments = label_ids(client, owner.headers, pid)
+    docs = add_documents(db, pid, [t for t, _ in ABSA])
+    sid = add_session(db, pid, docs)
+    for doc, (_, pairs) in zip(docs, ABSA, strict=True):
+        tags = [{"class_id": aspects[a], "label_id": sentiments[p]} for a, p in pairs]
+        annotate(db, sid, segments_of(db, doc)[0].id, tags, user_id=owner.user_id)
+    model = train(client, db, settings, owner, pid, [sid], test_fraction=0.3)
+    assert model["status"] == "READY" and model["task"] == "ABSA", model
+    assert model["classes"] == ["Food", "Service"]
+    metrics = model["metrics"]
+    assert set(metrics) >= {"category_f1", "polarity_accuracy", "score"}
+    assert metrics["score"] == round((metrics["category_f1"] + metrics["polarity_accuracy"]) / 2, 4)
+    report = client.get(f"{API}/{pid}/models/{model['id']}/report", headers=owner.headers).json()
+    assert set(report["per_class"]) <= {"Food", "Service"} and report["classes"] == [
+        "Food",
+        "Service",
+    ]
+    with db.session() as s:
+        predictor = predictor_for(s, s.get(TextProject, pid), model["id"], settings)
+        [p] = predictor.predict(["The waiter was rude and slow."])
+        assert [t["class_id"] for t in p.tags] == [aspects["Service"]]
+        assert p.tags[0]["label_id"] == sentiments["NEG"]
+        given = predictor.predict_given(
+            ["Delicious, tasty and wonderful.", "Kind and friendly staff."],
+            [[aspects["Food"]], [aspects["Service"], aspects["Food"]]],
+        )
+    assert [[t["class_id"] for t in g.tags] for g in given] == [
+        [aspects["Food"]],
+        [aspects["Service"], aspects["Food"]],
+    ]
+    assert given[0].tags[0]["label_id"] == sentiments["POS"]
+    assert given[1].tags[0]["label_id"] == sentiments["POS"]
+    assert all(0 < t["confidence"] <= 1 for g in given for t in g.tags)
+
+
+def test_renamed_and_deleted_classes_and_a_correction_session(client, db, settings, owner):
+    pid, sessions, classes = labeled_project(client, db, owner)
+    model = train(client, db, settings, owner, pid, sessions)
+    r = client.patch(
+        f"{API}/{pid}/classes/{classes['Alpha']}", json={"name": "Cards"}, headers=owner.headers
+    )
+    assert r.status_code == 200, r.text
+    card, refund = INTENTS["Alpha"][TRAIN], INTENTS["Beta"][TRAIN]
+    with db.session() as s:
+        predictor = predictor_for(s, s.get(TextProject, pid), model["id"], settings)
+        tags = [p.tags for p in predictor.predict([card, refund])]
+    assert [t[0]["class_id"] for t in tags] == [classes["Alpha"], classes["Beta"]]
+
+    r = client.delete(f"{API}/{pid}/classes/{classes['Beta']}", headers=owner.headers)
+    assert r.status_code in (200, 204), r.text
+    with db.session() as s:
+        predictor = predictor_for(s, s.get(TextProject, pid), model["id"], settings)
+        [p] = predictor.predict([refund])
+    assert p.tags and p.tags[0]["class_id"] != classes["Beta"] and 0 < p.confidence <= 1
+
+    # A correction session pre-tagged by the trained model.
+    add_documents(db, pid, [t for ts in INTENTS.values() for t in ts[TRAIN:]])
+    r = client.post(
+        f"{API}/{pid}/sessions",
+        json={"name": "Fix it", "mode": "CORRECTION", "model_id": model["id"], "sample_size": 3},
+        headers=owner.headers,
+    )
+    assert r.status_code == 201, r.text
+    made = r.json()
+    assert made["sampling"]["model"] == f"model:{model['id']}"
+    assert made["sampling"]["training_size"] == model["training"]["counts"]["train"]
+    assert made["document_count"] == 3
