@@ -256,7 +256,8 @@ def charts_page(request: Request):
     return _page(request, "charts.html", "charts", "Saved charts", section="ask")
 
 
-# --- text projects: the projects, one project's tabs, a session, the annotator view ---
+# --- text projects: the projects, one project's tabs, a session, the annotator view, a
+# model's report, an analysis's results ---
 
 
 @router.get("/text", response_class=HTMLResponse)
@@ -301,6 +302,32 @@ def text_annotate_page(request: Request, project_id: int, session_id: int):
         section="text",
         project_id=project_id,
         session_id=session_id,
+    )
+
+
+@router.get("/text/projects/{project_id}/models/{model_id}", response_class=HTMLResponse)
+def text_model_page(request: Request, project_id: int, model_id: int):
+    return _page(
+        request,
+        "text_model.html",
+        "text-model",
+        f"Model #{model_id}",
+        section="text",
+        project_id=project_id,
+        model_id=model_id,
+    )
+
+
+@router.get("/text/projects/{project_id}/analyses/{analysis_id}", response_class=HTMLResponse)
+def text_analysis_page(request: Request, project_id: int, analysis_id: int):
+    return _page(
+        request,
+        "text_analysis.html",
+        "text-analysis",
+        f"Analysis #{analysis_id}",
+        section="text",
+        project_id=project_id,
+        analysis_id=analysis_id,
     )
 
 

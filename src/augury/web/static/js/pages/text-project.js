@@ -1,6 +1,6 @@
 /* One text project (/text/projects/{id}?tab=): its overview, the classes and labels
- * editor, documents, sessions with their progress, the review queue, members and their
- * roles, and the export of its labeled data. What a person may change follows their
+ * editor, documents, sessions with their progress, models (with Try it), analyses, the
+ * review queue, members and their roles, and the export of its labeled data. What a person may change follows their
  * role in the project (the API answers it with the project).
  */
 
@@ -18,9 +18,14 @@ import { ABSA_KEYS, TYPE_TEXT, digitOf, letterOf, listAll, personName, progressC
 import { vocabularyEditor } from "../text-vocabulary.js";
 import { documentsTab } from "../text-documents.js";
 import { reviewTab } from "../text-review.js";
+import { modelsTab } from "../text-models.js";
+import { analysesTab } from "../text-analyses.js";
+import { tryIt } from "../text-tryit.js";
 
-const TABS = ["overview", "classes", "documents", "sessions", "review", "members", "export"];
+const TABS = ["overview", "classes", "documents", "sessions", "models", "analyses", "review", "members", "export"];
 const ROLES = ["MANAGER", "ANNOTATOR", "VIEWER"];
+/** Tabs read again at each visit: what they list moves on its own (jobs, other people). */
+const FRESH = new Set(["sessions", "models", "analyses", "review"]);
 
 function projectPage(me) {
   const pid = Number($("#tp-root").dataset.projectId);
@@ -69,10 +74,12 @@ function projectPage(me) {
     if (!docs) return;
     if (key === "overview") return;
     if (key === "classes") return vocab.load();
-    if (state.loaded.has(key) && key !== "sessions" && key !== "review") return;
+    if (state.loaded.has(key) && !FRESH.has(key)) return;
     state.loaded.add(key);
     if (key === "documents") return docs.load();
     if (key === "sessions") return loadSessions();
+    if (key === "models") return models.load();
+    if (key === "analyses") return analyses.load();
     if (key === "review") return review.load();
     if (key === "members") return loadInto($("#members-body"), loadMembers);
     if (key === "export") return fillExport().catch(showError);
@@ -266,6 +273,17 @@ function projectPage(me) {
     loadSessions();
   });
 
+  // --- models (with Try it) and analyses ---
+  let models = null;
+  let analyses = null;
+  let tryit = null;
+  function makeModelTabs() {
+    const ctx = { base, pid, project: state.project, canManage: canManage() };
+    tryit = tryIt(ctx);
+    models = modelsTab(Object.assign({}, ctx, { onChange: () => tryit.refresh().catch(showError) }));
+    analyses = analysesTab(ctx);
+  }
+
   // --- review queue ---
   let review = null;
   const makeReview = () => reviewTab({ base, project: state.project, onCount: (n) => { $("#tab-count-review").textContent = n ? fmtCount(n) : ""; } });
@@ -361,6 +379,7 @@ function projectPage(me) {
     if (!ok) return;
     docs = makeDocs();
     review = makeReview();
+    makeModelTabs();
     return fillTab();
   });
 }
