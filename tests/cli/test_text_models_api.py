@@ -154,7 +154,7 @@ def test_model_errors_print_the_api_message_and_exit_non_zero(text, owner, tmp_p
     )
     with pytest.raises(TextJobError) as ended:
         owner.text.models.wait(labeled, queued["id"], timeout=60)
-    assert ended.value.code == "ABORTED"
+    assert ended.value.code == "ABORTED", ended.value.details
 
 
 def test_analyze_prints_segments_tags_and_confidence(text, owner, tmp_path):
