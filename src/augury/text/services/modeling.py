@@ -71,7 +71,7 @@ from augury.text.models import (
     TextProject,
 )
 from augury.text.schemas.models import ModelCreate, ModelUpdate
-from augury.text.services import training_data
+from augury.text.services import embedders, training_data
 from augury.text.services.training_data import TrainingSet, shown
 
 JOB_TYPE = "text.train"
@@ -527,10 +527,13 @@ class TrainModel:
         with ctx.session() as session:
             model, project = _job_model(session, ctx.org_id, model_id)
             built = _build(session, project, plan)
+            embedder = embedders.embedder_for(ctx.settings, project)
         ctx.progress(5.0, f"{len(built.train)} examples to train on, {len(built.test)} to test")
         started = time.perf_counter()
         engine_model = train_engine(
-            built, lambda share, what: ctx.progress(5.0 + 75.0 * share, f"training: {what}")
+            built,
+            lambda share, what: ctx.progress(5.0 + 75.0 * share, f"training: {what}"),
+            embedder,
         )
         seconds = round(time.perf_counter() - started, 2)
         ctx.progress(80.0, "testing")
@@ -995,7 +998,7 @@ def upload(
         folder = work / MODEL_DIR
         _check_arrays(folder / "arrays.npz")
         try:
-            engine_model = _load_folder(folder)
+            engine_model = _load_folder(settings, folder)
         except TextModelError as exc:
             raise _bad_file(f"The model file cannot be used: {exc.message}", code=exc.code) from exc
         digest = engine_model.content_hash
@@ -1100,13 +1103,15 @@ def remember(digest: str, engine_model: Any) -> None:
             _loaded.popitem(last=False)
 
 
-def _load_folder(folder: Path) -> Any:
-    """The engine's model in ``folder`` (checked against its content hash)."""
+def _load_folder(settings: Settings, folder: Path) -> Any:
+    """The engine's model in ``folder`` (checked against its content hash), with the
+    embedder it was trained with (a project's local model, else the built-in one)."""
     from augury.engines.text import absa, artifact, classify
 
+    embedder = embedders.embedder_of_model(settings, folder)
     if artifact.read_header(folder)["kind"] == absa.KIND:
-        return absa.load_absa(folder)
-    return classify.load(folder)
+        return absa.load_absa(folder, embedder)
+    return classify.load(folder, embedder)
 
 
 def load_engine_model(settings: Settings | None, model: TextModelVersion) -> Any:
@@ -1126,7 +1131,7 @@ def load_engine_model(settings: Settings | None, model: TextModelVersion) -> Any
     settings = settings or Settings()
     final = _cache_root(settings) / _hex(digest)
     if final.is_dir():
-        engine_model = _load_folder(final)
+        engine_model = _load_folder(settings, final)
     else:
         engine_model = _extract(settings, model.artifact, final)
     if engine_model.content_hash != digest:
@@ -1151,7 +1156,7 @@ def _extract(settings: Settings, key: str, final: Path) -> Any:
             for member in (*MEMBERS[1:], ARRAYS_MEMBER):
                 with zf.open(member) as fin, open(staged / Path(member).name, "wb") as fout:
                     shutil.copyfileobj(fin, fout)
-        engine_model = _load_folder(staged)
+        engine_model = _load_folder(settings, staged)
         if engine_model.content_hash == f"sha256:{final.name}":
             _place(staged, final)
         return engine_model
