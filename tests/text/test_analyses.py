@@ -26,8 +26,21 @@ from augury.text.models import (
     TextReviewItem,
 )
 from augury.text.services import analyses as analyses_service
+from augury.text.services import modeling
 from augury.text.services.analyses import BatchAnalysis, parse_time
-from tests.text.helpers import API, create_project, new_org, other_org
+from tests.text.helpers import (
+    API,
+    add_classes,
+    add_documents,
+    add_session,
+    annotate,
+    create_project,
+    new_org,
+    other_org,
+    segments_of,
+)
+from tests.text.test_models import ABSA, label_ids
+from tests.text.test_models import train as train_model
 from tests.text.test_sessions import member
 
 CLASSES = [
@@ -596,3 +609,92 @@ def test_roles_and_other_organizations(client, db, settings, owner, project):
                       headers=owner.headers).status_code == 404  # fmt: skip
     r = client.get(f"{API}/{other['id']}/documents?analysis_id={done['id']}", headers=owner.headers)
     assert r.status_code == 404
+
+
+# --- with a trained model -----------------------------------------------------------------
+
+
+def test_an_absa_project_is_analyzed_end_to_end_with_a_trained_model(client, db, settings, owner):
+    job_types.registry.register(modeling.JOB_TYPE, "augury.text.services.modeling:TrainModel")
+    pid = create_project(client, owner.headers, type="ABSA")["id"]
+    aspects = {
+        x["name"]: x["id"] for x in add_classes(client, owner.headers, pid, ["Food", "Service"])
+    }
+    sentiments = label_ids(client, owner.headers, pid)
+    docs = add_documents(db, pid, [t for t, _ in ABSA])
+    sid = add_session(db, pid, docs)
+    for doc, (_, pairs) in zip(docs, ABSA, strict=True):
+        tags = [{"class_id": aspects[a], "label_id": sentiments[p]} for a, p in pairs]
+        annotate(db, sid, segments_of(db, doc)[0].id, tags, user_id=owner.user_id)
+    r = analyze(client, owner.headers, pid, {"texts": ["The waiter was rude."]})
+    assert r.status_code == 422 and r.json()["error"]["details"]["reason"] == "NEEDS_MODEL"
+    model = train_model(client, db, settings, owner, pid, [sid], test_fraction=0.3)
+    assert model["status"] == "READY", model
+
+    # Ad-hoc, naming the model: aspects with their sentiments; given aspects: sentiment only.
+    body = {
+        "model_id": model["id"],
+        "documents": [
+            {"text": "The waiter was rude and slow.", "id": "a"},
+            {"text": "Delicious, tasty and wonderful.", "id": "b", "aspects": ["Food"]},
+            {"text": "Kind and friendly.", "id": "c", "aspects": ["Service", "Food"]},
+        ],
+    }
+    r = analyze(client, owner.headers, pid, body)
+    assert r.status_code == 200, r.text
+    out = r.json()
+    assert out["model"] == {"id": model["id"], "name": "intents v1", "kind": "trained"}
+    assert out["type"] == "ABSA"
+    [first], [second], [third] = (d["segments"] for d in out["documents"])
+    assert [(t["class"], t["label"]) for t in first["tags"]] == [("Service", "NEG")]
+    assert [(t["class"], t["label"]) for t in second["tags"]] == [("Food", "POS")]
+    assert [t["class"] for t in third["tags"]] == ["Service", "Food"]
+    assert third["tags"][0]["label"] == "POS"
+    assert third["confidence"] == min(t["confidence"] for t in third["tags"])
+    body["documents"][1]["aspects"] = ["Ambience"]
+    r = analyze(client, owner.headers, pid, body)
+    assert r.status_code == 422 and r.json()["error"]["details"]["reason"] == "UNKNOWN_CLASS"
+
+    # Promoted, it is what an analysis uses when it names none; a batch over a file reads
+    # each segment as the ad-hoc analysis does.
+    client.post(f"{API}/{pid}/models/{model['id']}/promote", headers=owner.headers)
+    texts = ["The waiter was rude and slow. The soup was delicious.", "Friendly staff."]
+    lines = ["text,day", f"{texts[0]},2024-03-01", f"{texts[1]},2024-03-02"]
+    file_id = upload(client, owner, pid, "absa.csv", ("\n".join(lines) + "\n").encode())
+    done = batch(client, db, settings, owner.headers, pid,
+                 {"file_id": file_id, "column": "text", "time_column": "day"})  # fmt: skip
+    assert done["status"] == "SUCCEEDED", done
+    assert done["model_id"] == model["id"] and done["model_label"] == "intents v1"
+    url = f"{API}/{pid}/analyses/{done['id']}"
+    items = client.get(f"{url}/results", headers=owner.headers).json()["items"]
+    pairs = [[(t["class"], t["label"]) for t in i["tags"]] for i in items]
+    adhoc = analyze(client, owner.headers, pid, {"texts": texts}).json()
+    assert adhoc["model"]["id"] == model["id"]
+    segments = [s for d in adhoc["documents"] for s in d["segments"]]
+    assert pairs == [[(t["class"], t["label"]) for t in s["tags"]] for s in segments]
+    assert [i["confidence"] for i in items] == [s["confidence"] for s in segments]
+    assert pairs[0] == [("Service", "NEG")] and len(items) == 3
+
+    negative = client.get(f"{url}/results?class=Service&label=NEG", headers=owner.headers)
+    assert [i["text"] for i in negative.json()["items"]] == ["The waiter was rude and slow."]
+    r = client.get(f"{url}/results?label={sentiments['NEG']}", headers=owner.headers)
+    assert r.json()["total"] == sum(any(lbl == "NEG" for _, lbl in p) for p in pairs)
+    aggregates = client.get(f"{url}/aggregates?period=day", headers=owner.headers).json()
+    assert aggregates["classes"] == ["Food", "Service"]
+    assert aggregates["labels"] == ["POS", "NEG", "NEU", "CONFLICT"]
+    days = ["2024-03-01", "2024-03-01", "2024-03-02"]
+    expected: dict[tuple, int] = {}
+    for day, tags in zip(days, pairs, strict=True):
+        for c, lbl in tags:
+            expected[(day, c, lbl)] = expected.get((day, c, lbl), 0) + 1
+    assert aggregates["series"] == [
+        {"period": d, "class": c, "label": lbl, "count": n}
+        for (d, c, lbl), n in sorted(expected.items())
+    ]
+    docs = client.get(
+        f"{API}/{pid}/documents?analysis_id={done['id']}&class=Service&label=NEG",
+        headers=owner.headers,
+    ).json()
+    assert [d["text"] for d in docs["items"]] == [texts[0]]
+    listed = client.get(f"{API}/{pid}/analyses?model_id={model['id']}", headers=owner.headers)
+    assert listed.json()["total"] == 1

@@ -37,14 +37,16 @@ Confidence = Annotated[float | None, Query(ge=0.0, le=1.0)]
 @router.post(
     "/projects/{project_id}/analyze", response_model=AdhocRead, response_model_by_alias=True
 )
-def analyze_text(body: AdhocRequest, project: ProjectViewer, session: SessionDep):
+def analyze_text(
+    body: AdhocRequest, project: ProjectViewer, session: SessionDep, settings: SettingsDep
+):
     """Analyze up to 100 documents now (`documents`, or the shorthand `texts`): each is
     split into segments (the project's segmentation, or `segmentation`) and every
     segment gets tags with confidences. The model is `model_id`, else the project's
     active model, else zero-shot from the classes' (labels') descriptions and examples
     (CLASS and LABEL projects with two or more; others answer 422 NEEDS_MODEL). ABSA
     documents with `aspects` get those categories' sentiment only. Nothing is stored."""
-    return analyses.analyze(session, project, body)
+    return analyses.analyze(session, settings, project, body)
 
 
 @router.post(

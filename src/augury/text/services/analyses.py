@@ -173,7 +173,7 @@ def _predict(predictor: Predictor, texts: list[str], given: list[list[int]] | No
 # --- ad-hoc analysis -----------------------------------------------------------------------
 
 
-def analyze(session: Session, project: TextProject, body: AdhocRequest) -> dict:
+def analyze(session: Session, settings: Settings, project: TextProject, body: AdhocRequest) -> dict:
     """Tag the body's documents now, segment by segment; nothing is stored."""
     given = body.all_documents()
     if not given:
@@ -196,7 +196,7 @@ def analyze(session: Session, project: TextProject, body: AdhocRequest) -> dict:
         )
     vocab = vocabulary(session, project)
     aspects = _given_aspects(project, vocab, [d.aspects for d in given])
-    predictor = predictor_for(session, project, body.model_id)
+    predictor = predictor_for(session, project, body.model_id, settings)
     mode = body.segmentation or project.segmentation
     spans = [split(d.text or "", mode=mode) for d in given]
     plain: list[tuple[int, int]] = []
@@ -204,11 +204,11 @@ def analyze(session: Session, project: TextProject, body: AdhocRequest) -> dict:
     for i, doc_spans in enumerate(spans):
         (pinned if aspects[i] is not None else plain).extend((i, j) for j in range(len(doc_spans)))
     predicted: dict[tuple[int, int], Prediction] = {}
-    for keys, pinned_ids in ((plain, None), (pinned, True)):
+    for keys, with_aspects in ((plain, False), (pinned, True)):
         for lo in range(0, len(keys), BATCH):
             chunk = keys[lo : lo + BATCH]
             texts = [_span_text(given[i].text, spans[i][j]) for i, j in chunk]
-            ids = [aspects[i] or [] for i, _ in chunk] if pinned_ids else None
+            ids = [aspects[i] or [] for i, _ in chunk] if with_aspects else None
             predicted.update(zip(chunk, _predict(predictor, texts, ids), strict=True))
     out = []
     for i, doc in enumerate(given):
@@ -273,7 +273,7 @@ def create(
     """A QUEUED analysis and the ``text.analyze`` job that runs it. The model and the
     source are checked now (a missing column, a zero-shot CLASSLABEL project: 422),
     so the job fails only on what cannot be known before it reads the rows."""
-    predictor = predictor_for(session, project, body.model_id)
+    predictor = predictor_for(session, project, body.model_id, settings)
     source = _checked_source(session, principal, project, body)
     ref = model_ref(session, predictor)
     analysis = TextAnalysis(
@@ -861,7 +861,9 @@ class _Run:
             analysis, project = self._load(session)
             self.project_id, self.name = project.id, analysis.name
             analysis.status = AnalysisStatus.RUNNING
-            predictor = predictor_for(session, project, analysis.model_id)
+            if analysis.model_id is None and analysis.model_label != ZERO_SHOT:
+                raise NotFound(f"The model {analysis.model_label} was deleted before it ran.")
+            predictor = predictor_for(session, project, analysis.model_id, ctx.settings)
             ref = model_ref(session, predictor)
             analysis.model_id, analysis.model_label = ref["id"], ref["name"]
             source = dict(analysis.source)
