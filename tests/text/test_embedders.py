@@ -212,3 +212,19 @@ def test_refusals_of_the_engines_map_to_statuses():
     assert embedders.service_error(TextModelError("EMBEDDER_MISMATCH", "m")).status == 409
     assert embedders.service_error(TextModelError("LOCAL_MODEL_BAD_GRAPH", "g")).status == 503
     assert embedders.service_error(TextModelError("NO_TEXT", "n")).status == 422
+
+
+def test_the_api_lists_the_local_models_and_a_project_chooses_one(settings, client, owner):
+    r = client.get("/api/v1/text/embedding-models", headers=owner.headers)
+    assert r.status_code == 200, r.text
+    assert sorted(m["name"] for m in r.json()) == ["bare", "tiny"]
+    assert {m["name"]: m["dim"] for m in r.json()}["tiny"] == 8
+    r = client.post(
+        API,
+        json={"name": "on tiny", "type": "CLASS", "embedding_model": "tiny"},
+        headers=owner.headers,
+    )
+    assert r.status_code == 201 and r.json()["embedding_model"] == "tiny", r.text
+    pid = r.json()["id"]
+    r = client.patch(f"{API}/{pid}", json={"embedding_model": "bare"}, headers=owner.headers)
+    assert r.status_code == 200 and r.json()["embedding_model"] == "bare", r.text

@@ -53,6 +53,7 @@ MODULES = [
     "augury.engines.text.embed",
     "augury.engines.text.errors",
     "augury.engines.text.features",
+    "augury.engines.text.local_embed",
     "augury.engines.text.model_errors",
     "augury.engines.text.segment",
     "augury.engines.text.zeroshot",

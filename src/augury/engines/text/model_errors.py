@@ -12,7 +12,11 @@ classes with examples), ``BAD_TARGETS`` (targets that do not fit the task),
 ``MODEL_FORMAT`` (not a text model, or one of a newer format), ``MODEL_KIND`` (a model
 of another kind), ``MODEL_CORRUPT`` (its content hash does not match: changed or
 truncated), ``EMBEDDER_MISMATCH`` (fitted on other embeddings than the ones at hand),
-``EMBEDDER_UNAVAILABLE`` (the embedding model could not be loaded).
+``EMBEDDER_UNAVAILABLE`` (the embedding model could not be loaded); for a local
+embedding model (:mod:`.local_embed`): ``LOCAL_MODEL_NOT_FOUND``,
+``LOCAL_MODEL_NO_TOKENIZER``, ``LOCAL_MODEL_UNSUPPORTED`` (a layout or module it cannot
+run), ``LOCAL_MODEL_RUNTIME_MISSING`` (onnxruntime not installed),
+``LOCAL_MODEL_BAD_CONFIG`` and ``LOCAL_MODEL_BAD_GRAPH``.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from augury.text import access
 from augury.text.deps import ProjectManager, ProjectViewer
 from augury.text.models import ProjectRole, ProjectType
 from augury.text.schemas.projects import (
+    EmbeddingModelRead,
     ExportFormat,
     ImportResult,
     MemberRead,
@@ -26,7 +27,7 @@ from augury.text.schemas.projects import (
     ProjectTransfer,
     ProjectUpdate,
 )
-from augury.text.services import labeled_data, portability, projects, sheets
+from augury.text.services import embedders, labeled_data, portability, projects, sheets
 
 router = APIRouter()
 
@@ -56,11 +57,21 @@ def list_projects(
 
 
 @router.post("/projects", status_code=status.HTTP_201_CREATED, response_model=ProjectRead)
-def create_project(body: ProjectCreate, principal: Writer, session: SessionDep):
+def create_project(
+    body: ProjectCreate, principal: Writer, session: SessionDep, settings: SettingsDep
+):
     """A new project (an ABSA project comes with its fixed sentiments POS, NEG, NEU and
     CONFLICT as labels)."""
-    project = projects.create(session=session, principal=principal, body=body)
+    project = projects.create(session=session, principal=principal, body=body, settings=settings)
     return projects.read(session, principal, project)
+
+
+@router.get("/embedding-models", response_model=list[EmbeddingModelRead])
+def list_embedding_models(principal: Reader, settings: SettingsDep):
+    """The local sentence-embedding models a project may use (folders of the server's
+    ``AUGURY_TEXT__MODEL_DIRS``), by name; empty when the server allows none, and
+    projects then use the built-in model."""
+    return embedders.available(settings)
 
 
 @router.get(PROJECT, response_model=ProjectRead)
@@ -71,11 +82,17 @@ def get_project(project: ProjectViewer, principal: Caller, session: SessionDep):
 
 @router.patch(PROJECT, response_model=ProjectRead)
 def update_project(
-    body: ProjectUpdate, project: ProjectManager, principal: Caller, session: SessionDep
+    body: ProjectUpdate,
+    project: ProjectManager,
+    principal: Caller,
+    session: SessionDep,
+    settings: SettingsDep,
 ):
-    """Rename or describe the project, or change its language or the segmentation of
-    documents added from now on (its type is fixed)."""
-    projects.update(session=session, principal=principal, project=project, body=body)
+    """Rename or describe the project, or change its language, the segmentation of
+    documents added from now on, or its local embedding model (its type is fixed)."""
+    projects.update(
+        session=session, principal=principal, project=project, body=body, settings=settings
+    )
     return projects.read(session, principal, project)
 
 

@@ -165,3 +165,11 @@ class ImportResult(BaseModel):
 
 
 ExportFormat = Literal["csv", "jsonl", "xlsx"]
+
+
+class EmbeddingModelRead(BaseModel):
+    """A local sentence-embedding model a project may name as its ``embedding_model``."""
+
+    name: str = Field(description="The folder's name: what a project's embedding_model names.")
+    layout: str = Field(description="How its folder is laid out (onnx or sentence-transformers).")
+    dim: int | None = Field(description="Its vectors' size; null when no file states it.")
