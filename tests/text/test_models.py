@@ -667,3 +667,80 @@ def test_renamed_and_deleted_classes_and_a_correction_session(client, db, settin
     assert made["sampling"]["model"] == f"model:{model['id']}"
     assert made["sampling"]["training_size"] == model["training"]["counts"]["train"]
     assert made["document_count"] == 3
+
+
+def test_absa_end_to_end_through_the_analyze_route(client, db, settings, owner):
+    pid = create_project(client, owner.headers, type="ABSA", segmentation="none")["id"]
+    aspects = {
+        x["name"]: x["id"] for x in add_classes(client, owner.headers, pid, ["Food", "Service"])
+    }
+    sentiments = label_ids(client, owner.headers, pid)
+    docs = add_documents(db, pid, [t for t, _ in ABSA])
+    sid = add_session(db, pid, docs)
+    for doc, (_, pairs) in zip(docs, ABSA, strict=True):
+        tags = [{"class_id": aspects[a], "label_id": sentiments[p]} for a, p in pairs]
+        annotate(db, sid, segments_of(db, doc)[0].id, tags, user_id=owner.user_id)
+    model = train(client, db, settings, owner, pid, [sid], test_fraction=0.3)
+    url = f"{API}/{pid}/analyze"
+    body = {"documents": [{"text": "The waiter was rude and slow."}]}
+    r = client.post(url, json=body, headers=owner.headers)
+    assert r.status_code == 422  # no model yet: ABSA needs one
+    assert client.post(f"{API}/{pid}/models/{model['id']}/promote", headers=owner.headers)
+    r = client.post(url, json=body, headers=owner.headers)
+    assert r.status_code == 200, r.text
+    answer = r.json()
+    assert answer["model"] == {"id": model["id"], "name": "intents v1", "kind": "trained"}
+    [segment] = answer["documents"][0]["segments"]
+    assert [(t["class"], t["label"]) for t in segment["tags"]] == [("Service", "NEG")]
+    given = {"documents": [{"text": "Delicious, tasty and wonderful.", "aspects": ["Food"]}]}
+    r = client.post(url, json=given, headers=owner.headers)
+    assert r.status_code == 200, r.text
+    [segment] = r.json()["documents"][0]["segments"]
+    assert [(t["class"], t["label"]) for t in segment["tags"]] == [("Food", "POS")]
+
+
+def test_a_version_unzips_once_into_a_checked_cache(client, db, settings, owner):
+    pid, sessions, _ = labeled_project(client, db, owner)
+    model = train(client, db, settings, owner, pid, sessions)
+    cache = settings.data_dir / "text-models" / "cache"
+    folder = cache / model["content_hash"].removeprefix("sha256:")
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "arrays.npz",
+        "model.json",
+        "vocabulary.json",
+    ]
+
+    def load():
+        with db.session() as s:
+            return modeling.load_engine_model(settings, s.get(TextModelVersion, model["id"]))
+
+    # Another process: nothing in memory, nothing unzipped; the stored zip is read.
+    modeling._loaded.clear()
+    for path in folder.iterdir():
+        path.unlink()
+    folder.rmdir()
+    first = load()
+    assert folder.is_dir() and first.content_hash == model["content_hash"]
+    assert [p.name for p in cache.iterdir()] == [folder.name]  # no temporary folder left
+    modeling._loaded.clear()
+    assert load().content_hash == model["content_hash"]  # from the cached folder
+
+    # A stored file that does not match its hash is not used, nor cached.
+    modeling._loaded.clear()
+    for path in folder.iterdir():
+        path.unlink()
+    folder.rmdir()
+    with db.session() as s:
+        key = s.get(TextModelVersion, model["id"]).artifact
+    stored = storage_for(settings).path(key)
+    with zipfile.ZipFile(stored) as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    header = json.loads(members["model/model.json"])
+    header["meta"]["classes"] = ["Alpha", "Beta", "Omega"]
+    members["model/model.json"] = json.dumps(header).encode()
+    with zipfile.ZipFile(stored, "w") as zf:
+        for name, blob in members.items():
+            zf.writestr(name, blob)
+    with pytest.raises(Exception, match="content hash"):
+        load()
+    assert not any(cache.iterdir())
