@@ -250,6 +250,13 @@ def test_versions_promote_compare_and_delete(client, db, settings, owner):
     )
     assert r.status_code == 200 and (r.json()["name"], r.json()["version"]) == ("intents", 3)
 
+    r = client.patch(f"{url}/{first['id']}", json={"description": "v"}, headers=owner.headers)
+    assert r.status_code == 200 and (r.json()["version"], r.json()["description"]) == (1, "v")
+    assert (
+        client.patch(f"{url}/{first['id']}", json={"name": " "}, headers=owner.headers).status_code
+        == 422
+    )
+
     r = client.delete(f"{url}/{second['id']}", headers=owner.headers)
     assert r.status_code == 409 and r.json()["error"]["details"]["reason"] == "CONFIRM_DELETE"
     with db.session() as s:
@@ -262,6 +269,14 @@ def test_versions_promote_compare_and_delete(client, db, settings, owner):
     assert not storage_for(settings).path(key).exists()
     assert client.get(f"{url}/{second['id']}", headers=owner.headers).status_code == 404
     assert client.delete(f"{url}/{first['id']}", headers=owner.headers).status_code == 204
+
+    # What deleting the project must remove from the storage: the versions' files.
+    with db.session() as s:
+        keys = modeling.stored_files(s, s.get(TextProject, pid))
+    assert len(keys) == 1 and storage_for(settings).path(keys[0]).is_file()
+    modeling.forget_files(settings, keys)
+    modeling.forget_files(settings, keys)
+    assert not storage_for(settings).path(keys[0]).exists()
     with db.session() as s:
         fallback = predictor_for(s, s.get(TextProject, pid), None, settings)
         assert isinstance(fallback, ZeroShot)

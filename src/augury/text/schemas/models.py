@@ -53,7 +53,7 @@ class ModelCreate(StrictModel):
 class ModelUpdate(StrictModel):
     """What is not given stays. A new name numbers the version anew under it."""
 
-    name: str | None = Name
+    name: str | None = Field(None, min_length=1, max_length=200, pattern=r"\S")
     description: str | None = Field(None, max_length=5000)
 
 

@@ -768,6 +768,26 @@ def delete(
         storage_for(settings).delete(key)
 
 
+def stored_files(session: Session, project: TextProject) -> list[str]:
+    """The storage keys of the project's model files: what deleting the project must
+    remove from the blob storage (the database forgets the versions by cascade)."""
+    keys = session.scalars(
+        select(TextModelVersion.artifact).where(
+            TextModelVersion.project_id == project.id, TextModelVersion.artifact.is_not(None)
+        )
+    )
+    return [k for k in keys if k]
+
+
+def forget_files(settings: Settings, keys: Sequence[str]) -> None:
+    """Remove model files from the blob storage (after the versions were deleted); a
+    file already gone is no error."""
+    storage = storage_for(settings)
+    for key in keys:
+        with contextlib.suppress(FileNotFoundError):
+            storage.delete(key)
+
+
 # --- files: storage, cache, signature ------------------------------------------------------
 
 
