@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import Integer, Table, column, delete, exists, func, insert, select, text, update
+from sqlalchemy import Integer, Table, column, delete, func, insert, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, undefer
 from sqlalchemy.sql import ColumnElement, TextClause
@@ -851,14 +851,16 @@ def list_page(
 
 
 def _in_analysis(analysis_id: int, classes: Sequence[str], labels: Sequence[str]):
+    """``IN (subquery)`` rather than a correlated EXISTS: SQLite ran the EXISTS once per
+    document, 20 s for 10,000 documents, and the list once, 0.1 s."""
     if not (classes or labels):
-        return exists().where(
-            TextAnalysisResult.analysis_id == analysis_id,
-            TextAnalysisResult.document_id == TextDocument.id,
+        return TextDocument.id.in_(
+            select(TextAnalysisResult.document_id).where(
+                TextAnalysisResult.analysis_id == analysis_id
+            )
         )
-    return exists().where(
-        TextAnalysisTag.document_id == TextDocument.id,
-        *analysis_tag_match(analysis_id, classes, labels),
+    return TextDocument.id.in_(
+        select(TextAnalysisTag.document_id).where(*analysis_tag_match(analysis_id, classes, labels))
     )
 
 
