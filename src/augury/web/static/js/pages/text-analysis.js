@@ -22,6 +22,14 @@ import { drawSpec } from "../vega-lite-render.js";
 const POLARITY_COLOR = { POS: "#12805c", NEG: "#d92d20", NEU: "#98a2b3", CONFLICT: "#dc8b0b" };
 const PERIOD_TITLE = { day: "Day", week: "Week (from Monday)", month: "Month" };
 
+/** When a text was written: its day alone when the source gave a date (midnight UTC). */
+function occurred(iso) {
+  if (!iso) return "–";
+  if (!/T00:00:00(\.0+)?(Z|\+00:00)?$/.test(iso)) return timeEl(iso);
+  const day = new Date(iso.endsWith("Z") || iso.includes("+") ? iso : iso + "Z");
+  return h("time", { datetime: iso }, day.toLocaleDateString(undefined, { year: "numeric", month: "short", day: "numeric", timeZone: "UTC" }));
+}
+
 function analysisPage() {
   const root = $("#ta-root");
   const pid = Number(root.dataset.projectId);
@@ -112,7 +120,7 @@ function analysisPage() {
     const drawn = drawSpec(box, spec, {});
     box.dataset.bars = String(drawn.count);
     box.dataset.periods = String(new Set(rows.map((r) => r.period)).size);
-    box.dataset.period = state.period;
+    box.dataset.shown = state.period;
   }
 
   function fillTotals() {
@@ -179,7 +187,7 @@ function analysisPage() {
       h("td", { class: "ta-text" }, excerpt(r.text, 400)),
       h("td", {}, h("div", { class: "ta-tags" }, byConfidence(r.tags).map((t, i) => tagView(t, type(), "ta-tag-" + r.id + "-" + i)))),
       h("td", { class: "col-conf" }, confidenceBar(r.confidence)),
-      h("td", { class: "nowrap small" }, r.occurred_at ? timeEl(r.occurred_at) : "–"));
+      h("td", { class: "nowrap small" }, occurred(r.occurred_at)));
   }
 
   const resultsCall = newestOnly();

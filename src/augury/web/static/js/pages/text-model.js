@@ -208,7 +208,7 @@ function modelPage() {
       factEl("Created", timeEl(m.created_at)),
       factEl("Trained", m.trained_at ? timeEl(m.trained_at) : "–"),
       factEl("Size", known(m.size_bytes) ? fmtNum(m.size_bytes / 1024, 0) + " KB" : "–"),
-      factEl("Content hash", m.content_hash ? h("code", { title: m.content_hash }, m.content_hash.slice(0, 12) + "…") : "–"),
+      factEl("Content hash", m.content_hash ? h("code", { title: m.content_hash }, m.content_hash.replace(/^sha256:/, "").slice(0, 12) + "…") : "–"),
     ]);
   }
 
