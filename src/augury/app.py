@@ -76,7 +76,12 @@ API_ROUTERS = (
 """Every domain's routes under /api/v1, in the order they are matched."""
 
 STREAMED_UPLOADS = frozenset(
-    {"/api/v1/datasets", "/api/v1/data/upload", "/api/v1/text/projects/{project_id}/files"}
+    {
+        "/api/v1/datasets",
+        "/api/v1/data/upload",
+        "/api/v1/text/projects/{project_id}/files",
+        "/api/v1/text/projects/{project_id}/models/upload",
+    }
 )
 """Routes that stream their body to disk under their own limit (``datasets.max_upload_bytes``);
 ``{name}`` stands for one path segment."""

@@ -85,6 +85,10 @@ def test_a_group_of_existing_documents_then_added_removed_renamed(client, owner,
     )
     listed = client.get(groups_url(project), headers=owner.headers).json()
     assert listed["total"] == 1 and listed["items"][0]["name"] == "Bad stays"
+    r = client.patch(
+        f"{groups_url(project)}/{gid}", json={"description": "kept name"}, headers=owner.headers
+    )
+    assert r.status_code == 200 and r.json()["name"] == "Bad stays", r.text
 
     assert client.delete(f"{groups_url(project)}/{gid}", headers=owner.headers).status_code == 204
     assert client.get(f"{groups_url(project)}/{gid}", headers=owner.headers).status_code == 404

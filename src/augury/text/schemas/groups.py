@@ -40,7 +40,7 @@ class GroupCreate(SourceOptions):
 
 
 class GroupUpdate(StrictModel):
-    name: str | None = Name
+    name: str | None = Field(None, min_length=1, max_length=200, pattern=r"\S")
     description: str | None = Field(None, max_length=5000)
     document_ids: list[int] | None = Field(
         None, max_length=100_000, description="Documents to add to the group (the seed's PATCH)."

@@ -298,7 +298,7 @@ def create(
 ) -> None:
     """Choose and pre-tag the documents of a new correction session ``ts`` (flushed),
     in the request for a small pool, else in a ``text.correction`` job."""
-    predictor = predictor_for(session, project, model_id)
+    predictor = predictor_for(session, project, model_id, settings)
     pool = unlabeled_pool(session, project, group_id)
     if not pool:
         raise ValidationFailed(
@@ -379,7 +379,7 @@ class PrepareCorrection:
         try:
             with ctx.session() as session:
                 ts, project = self._load(session, ctx.org_id, params.session_id)
-                predictor = predictor_for(session, project, ts.model_id)
+                predictor = predictor_for(session, project, ts.model_id, ctx.settings)
                 pool = unlabeled_pool(session, project, ts.sampling.get("group_id"))
                 if not pool:
                     raise ValueError("no unlabeled documents are left to correct")

@@ -44,7 +44,7 @@ from augury.text.schemas.projects import (
     ProjectRead,
     ProjectUpdate,
 )
-from augury.text.services import embedders, files, review
+from augury.text.services import embedders, files, modeling, review
 
 AUDITED = ("name", "description", "type", "language", "segmentation")
 
@@ -287,9 +287,11 @@ def delete(
         before={**audit.snapshot(project, AUDITED), **held.model_dump()},
     )
     review.drop_webhook_channel(session, project)  # an alert channel outlives the project
+    model_files = modeling.stored_files(session, project)
     session.execute(sql_delete(TextProject).where(TextProject.id == project.id))
     session.expunge(project)
     files.forget(settings, uploads)
+    modeling.forget_files(settings, model_files)
     return held
 
 
