@@ -584,6 +584,13 @@ def test_list_rename_abort_and_delete(client, db, settings, owner, project):
         assert s.scalar(select(func.count()).select_from(TextAnalysisTag)) == 0
     assert client.get(f"{API}/{pid}/documents", headers=owner.headers).json()["total"] == 3
 
+    # Deleting one still queued aborts its job, which then never runs.
+    pending = start(client, owner.headers, pid, {"group_id": gid})
+    url = f"{API}/{pid}/analyses/{pending['analysis']['id']}"
+    assert client.delete(url, headers=owner.headers).status_code == 204
+    with db.session() as s:
+        assert s.get(Job, pending["job_id"]).status == "aborted"
+
 
 def test_roles_and_other_organizations(client, db, settings, owner, project):
     pid = project["id"]
@@ -698,3 +705,30 @@ def test_an_absa_project_is_analyzed_end_to_end_with_a_trained_model(client, db,
     assert [d["text"] for d in docs["items"]] == [texts[0]]
     listed = client.get(f"{API}/{pid}/analyses?model_id={model['id']}", headers=owner.headers)
     assert listed.json()["total"] == 1
+
+
+def test_deleting_a_running_analysis_stops_its_job_which_removes_its_documents(
+    client, db, settings, owner, project, monkeypatch
+):
+    pid = project["id"]
+    monkeypatch.setattr(analyses_service, "BATCH", 2)
+    lines = ["review"] + [f"The soup number {i} was tasty." for i in range(5)]
+    file_id = upload(client, owner, pid, "r.csv", ("\n".join(lines) + "\n").encode())
+    started = start(client, owner.headers, pid, {"file_id": file_id, "column": "review"})
+    url = f"{API}/{pid}/analyses/{started['analysis']['id']}"
+    real = analyses_service._Run._analyze
+
+    def delete_after_one(self, *args):
+        real(self, *args)
+        with db.session() as s:
+            s.execute(update(Job).where(Job.id == started["job_id"]).values(status="running"))
+        assert client.delete(url, headers=owner.headers).status_code == 204
+
+    monkeypatch.setattr(analyses_service._Run, "_analyze", delete_after_one)
+    with pytest.raises((analyses_service.AnalysisGone, JobAborted)):
+        run_job(db, settings, started["job_id"])
+    with db.session() as s:
+        for table in (TextDocument, TextAnalysisResult, TextAnalysisTag):
+            assert s.scalar(select(func.count()).select_from(table)) == 0, table
+        assert s.get(Job, started["job_id"]).abort_requested
+    assert notifications(db) == []
