@@ -16,8 +16,9 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.fixtures.factories import signup
+from tests.text.helpers import add_documents, add_session, annotate, segments_of
 from tests.text.test_files import text_pdf
-from tests.text.test_models import labeled_project
+from tests.text.test_models import ABSA, labeled_project
 from tests.web.test_text_ui import API, console_errors, get, post
 from tests.web.test_ui import api, browser, ui  # noqa: F401 (fixtures)
 
@@ -209,6 +210,8 @@ def test_a_model_trained_from_the_project_page_its_report_try_it_and_promotion(u
     assert not errors, errors
 
 
+ABSA_WORDS = {"POS": "positive", "NEG": "negative", "NEU": "neutral", "CONFLICT": "conflict"}
+
 CLASSES = [
     {
         "name": "Food",
@@ -302,4 +305,86 @@ def test_a_batch_analysis_of_a_group_its_results_chart_and_export(ui, api):  # n
     assert "lasagna" in exported and "Food" in exported
     ui.assert_no_error_toast()
     ui.assert_only_local()
+    assert not errors, errors
+
+
+def test_an_absa_model_its_sentiments_try_it_and_an_analysis_stacked_by_sentiment(ui, api):  # noqa: F811
+    account = signup(api, org="Aspects Ltd")
+    db = api.augury_db
+    pid = post(api, account, API, {"name": "Dinner aspects", "type": "ABSA"})["id"]
+    aspects = {
+        c["name"]: c["id"]
+        for c in post(
+            api, account, f"{API}/{pid}/classes", [{"name": "Food"}, {"name": "Service"}]
+        )["items"]
+    }
+    sentiments = {x["name"]: x["id"] for x in get(api, account, f"{API}/{pid}/labels")["items"]}
+    docs = add_documents(db, pid, [t for t, _ in ABSA])
+    sid = add_session(db, pid, docs)
+    for doc, (_, pairs) in zip(docs, ABSA, strict=True):
+        tags = [{"class_id": aspects[a], "label_id": sentiments[p]} for a, p in pairs]
+        annotate(db, sid, segments_of(db, doc)[0].id, tags, user_id=account.user_id)
+    r = api.post(
+        f"{API}/{pid}/models",
+        json={"name": "aspects", "session_ids": [sid], "test_fraction": 0.3},
+        headers=account.headers,
+    )
+    assert r.status_code == 202, r.text
+    model = r.json()["model"]
+
+    page = ui.page
+    errors = console_errors(page)
+    ui.login_as(account, f"/text/projects/{pid}/models/{model['id']}")
+    # The page follows the training and shows the report once it is READY.
+    expect(page.get_by_test_id("tm-status")).to_have_attribute(
+        "data-status", "READY", timeout=180_000
+    )
+    report = get(api, account, f"{API}/{pid}/models/{model['id']}/report")
+    expect(page.get_by_test_id("tm-matrix")).to_be_visible()
+    names = [p for p in ("POS", "NEG", "NEU", "CONFLICT") if p in report["confusion"]]
+    for i, truth in enumerate(names):
+        for j, said in enumerate(names):
+            n = report["confusion"][truth].get(said, 0)
+            expect(page.get_by_test_id(f"tm-cm-{i}-{j}")).to_have_text(str(n) if n else "·")
+    ui.shot("text-model-absa")
+
+    page.get_by_test_id("tm-promote").click()
+    expect(page.get_by_test_id("tm-active")).to_be_visible()
+    ui.goto(f"/text/projects/{pid}?tab=models")
+    page.get_by_test_id("tryit-text").fill("The waiter was rude and slow.")
+    page.get_by_test_id("tryit-submit").click()
+    tag = page.get_by_test_id("tryit-tag-0-0")
+    expect(tag).to_contain_text("Service · negative")
+    expect(tag.locator(".polarity-NEG")).to_have_text("negative")
+
+    # A batch analysis over a group, counted per sentiment.
+    texts = ["Delicious food.", "The waiter was rude.", "Cold soup and a kind host."]
+    documents = [{"text": t, "meta": {"day": "2024-03-04"}} for t in texts]
+    group = post(api, account, f"{API}/{pid}/groups", {"name": "March", "documents": documents})
+    r = api.post(
+        f"{API}/{pid}/analyses",
+        json={"name": "March", "group_id": group["id"], "time_column": "day"},
+        headers=account.headers,
+    )
+    assert r.status_code == 202, r.text
+    aid = r.json()["analysis"]["id"]
+    ui.goto(f"/text/projects/{pid}/analyses/{aid}")
+    expect(page.get_by_test_id("ta-status-badge")).to_have_attribute(
+        "data-status", "SUCCEEDED", timeout=180_000
+    )
+    aggregates = get(api, account, f"{API}/{pid}/analyses/{aid}/aggregates")
+    # A bar per sentiment said (one day), and each aspect's count with its sentiment.
+    chart = page.get_by_test_id("ta-chart")
+    said = {t["label"] for t in aggregates["totals"]}
+    expect(chart).to_have_attribute("data-bars", str(len(said)))
+    totals = page.get_by_test_id("ta-totals").locator(".badge")
+    expect(totals).to_have_count(len(aggregates["totals"]))
+    for t in aggregates["totals"]:
+        word = ABSA_WORDS[t["label"]]
+        expect(page.get_by_test_id("ta-totals")).to_contain_text(
+            f"{t['class']} · {word}: {t['count']}"
+        )
+    expect(page.get_by_test_id("ta-aspect")).to_contain_text("Food")
+    ui.shot("text-analysis-absa")
+    ui.assert_no_error_toast()
     assert not errors, errors

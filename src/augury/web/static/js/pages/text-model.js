@@ -282,7 +282,9 @@ function modelPage() {
     }
     state.report = await api(base + "/models/" + mid + "/report");
     show($("#tm-report"), true);
-    $("#tm-classes-title").textContent = state.model.task === "ABSA" ? "Per aspect" : state.model.task === "CLASS" ? "Per class" : state.model.task === "LABEL" ? "Per label" : "Per pair";
+    const noun = { ABSA: "aspect", CLASS: "class", LABEL: "label", CLASSLABEL: "pair" }[state.model.task] || "class";
+    $("#tm-classes-title").textContent = "Per " + noun;
+    $("[data-sort=name]").textContent = noun.charAt(0).toUpperCase() + noun.slice(1);
     fillPerClass();
     fillConfusion();
     fillWorst();
