@@ -4,6 +4,7 @@ API, its classes and labels, and documents with their segments.
 Documents are inserted as rows (:func:`add_documents`), so a test of sessions or
 exports does not depend on the upload routes; their segments are the sentences of the
 text found by a plain rule (ends at ``.``, ``!`` or ``?``), enough for test texts.
+Jobs (training, batch analyses) run in the test's process with :func:`run_job`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,10 @@ import re
 
 from sqlalchemy import select
 
+from augury.jobs import types as job_types
+from augury.jobs.models import Job
+from augury.runtime import wiring
+from augury.runtime.job_process import JobAborted, JobContext
 from augury.text.models import (
     TextAnnotation,
     TextDocument,
@@ -200,3 +205,37 @@ def other_org(client, account: Account, name: str | None = None) -> tuple[int, d
     )
     assert r.status_code == 200, r.text
     return org_id, {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+def run_job(db, settings, job_id: int) -> dict:
+    """Run a queued job now, in this process, as a job process would (its real
+    :class:`JobContext`: progress, abort checks, notifications), and record its outcome
+    as the runner does; the job's exception is raised again."""
+    wiring.install()
+    with db.session() as s:
+        job = s.get(Job, job_id)
+        s.expunge(job)
+    kind = job_types.registry.load(job.type)
+    try:
+        result = kind.run(JobContext(db, settings, job), kind.Params.model_validate(job.params))
+    except BaseException as exc:
+        with db.session() as s:
+            s.get(Job, job_id).status = "aborted" if isinstance(exc, JobAborted) else "failed"
+        raise
+    with db.session() as s:
+        row = s.get(Job, job_id)
+        row.status, row.result, row.progress = "succeeded", result, 100.0
+    return result
+
+
+def labeled(db, project_id: int, examples: dict[str, list[str]], class_ids: dict, user_id: int):
+    """One document per example sentence, tagged with its class by ``user_id`` in one
+    labeling session; the session's id."""
+    texts = [(name, text) for name, sentences in examples.items() for text in sentences]
+    docs = add_documents(db, project_id, [t for _, t in texts])
+    sid = add_session(db, project_id, docs)
+    for doc, (name, _) in zip(docs, texts, strict=True):
+        annotate(
+            db, sid, segments_of(db, doc)[0].id, [{"class_id": class_ids[name]}], user_id=user_id
+        )
+    return sid

@@ -193,7 +193,7 @@ class TextDocument(IdMixin, CreatedMixin, OrgMixin, Base):
     """[[start, end], ...] character spans of a PDF's pages, for page marks."""
     segmentation: Mapped[str] = mapped_column(String(20), default="sentence")
     source: Mapped[str] = mapped_column(String(20), default="api")
-    """api, file, dataset, session or import: where the document came from."""
+    """api, file, dataset, session, import or analysis: where the document came from."""
     length: Mapped[int] = mapped_column(Integer, default=0)
     segment_count: Mapped[int] = mapped_column(Integer, default=0)
 

@@ -78,7 +78,7 @@ ID_CHUNK = 5_000
 """Ids per ``IN (...)`` lookup (SQLite takes 32,766 parameters, PostgreSQL 65,535)."""
 JOB_TYPE = "text.documents"
 DETAILS = ("segments", "meta", "tags")
-SOURCES = ("api", "file", "dataset", "session", "import")
+SOURCES = ("api", "file", "dataset", "session", "import", "analysis")
 
 
 @dataclass(slots=True)
