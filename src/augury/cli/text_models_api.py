@@ -57,6 +57,10 @@ def _score(value: float | None) -> str:
     return "" if value is None else f"{value:.3f}"
 
 
+def _confidence(value: float | None) -> str:
+    return "" if value is None else f"{value:.2f}"
+
+
 # --- models -----------------------------------------------------------------------------
 
 
@@ -266,7 +270,7 @@ def models_report(
                 _excerpt(w["text"], 50),
                 _cell_names(w["truth"]),
                 _cell_names(w["predicted"]),
-                _score(w["confidence"]),
+                _confidence(w["confidence"]),
             ]
             for w in worst
         ]
@@ -433,10 +437,7 @@ def _tag_words(tag: JSON) -> str:
 
 def _tags(tags: list[JSON]) -> str:
     """Each tag as class/label with its confidence: ``billing 0.91, food/POS 0.77``."""
-    return ", ".join(
-        _tag_words(t) if t.get("confidence") is None else f"{_tag_words(t)} {t['confidence']:.2f}"
-        for t in tags
-    )
+    return ", ".join(f"{_tag_words(t)} {_confidence(t.get('confidence'))}".rstrip() for t in tags)
 
 
 @analyze_app.command("analyze", no_args_is_help=True)
@@ -481,7 +482,7 @@ def analyze(
     which = f"model {used['id']} {used['name']!r}" if used["id"] is not None else repr(used["name"])
     typer.echo(f"{which} ({used['kind']}, {answer['type']})")
     rows = [
-        [n, _excerpt(s["text"]), _tags(s["tags"]) or "-", _score(s["confidence"])]
+        [n, _excerpt(s["text"]), _tags(s["tags"]) or "-", _confidence(s["confidence"])]
         for n, doc in enumerate(answer["documents"], 1)
         for s in doc["segments"]
     ]
@@ -708,8 +709,18 @@ def analyses_show(
         typer.echo(f"error: {analysis['error']}")
     if counts and counts["totals"]:
         typer.echo("")
-        rows = [[t["class"], t["label"], t["count"]] for t in counts["totals"]]
+        _totals_table(counts["totals"])
+
+
+def _totals_table(totals: list[JSON]) -> None:
+    """Results per class, and per label (ABSA: sentiment) when the project has them."""
+    if any(t["label"] is not None for t in totals):
+        rows = [[t["class"], t["label"], t["count"]] for t in totals]
         _table(["class", "label", "results"], rows, right=[False, False, True])
+    else:
+        _table(
+            ["class", "results"], [[t["class"], t["count"]] for t in totals], right=[False, True]
+        )
 
 
 @analyses_app.command("results")
@@ -759,7 +770,12 @@ def analyses_results(
         typer.echo("no results")
         return
     rows = [
-        [r["document_id"], _excerpt(r["text"]), _tags(r["tags"]) or "-", _score(r["confidence"])]
+        [
+            r["document_id"],
+            _excerpt(r["text"]),
+            _tags(r["tags"]) or "-",
+            _confidence(r["confidence"]),
+        ]
         for r in page["items"]
     ]
     _table(["document", "segment", "tags", "confidence"], rows, right=[True, False, False, True])
