@@ -140,7 +140,8 @@ def test_train_wait_report_versions_compare_promote_and_delete(owner, tmp_path):
     assert models.promote(project, second["id"])["active"] is True
     assert models.promote(project, first["id"])["active"] is True
     assert models.get(project, second["id"])["active"] is False
-    renamed = models.update(project, second["id"], description="30 % tested")
+    renamed = models.update(project, second["id"], name="intents 30", description="30 % tested")
+    assert (renamed["name"], renamed["version"]) == ("intents 30", 1)
     assert renamed["description"] == "30 % tested"
 
     with pytest.raises(ConflictError):
