@@ -100,15 +100,15 @@ export function analysesTab(ctx) {
     const href = analysisPath(ctx.pid, a.id);
     return h("tr", { "data-testid": "analysis-row-" + a.id, "data-status": a.status },
       h("td", { class: "dataset-cell" }, h("a", { href, class: "strong", "data-testid": "analysis-link-" + a.id }, a.name)),
-      h("td", { class: "model-status-cell" }, analysisStatusBadge(a.status, "analysis-status-" + a.id),
+      h("td", { class: "analysis-status-cell" }, analysisStatusBadge(a.status, "analysis-status-" + a.id),
         RUNNING.has(a.status) ? progress(a) : null,
         a.status === "FAILED" && a.error ? h("div", { class: "muted small model-error" }, a.error) : null),
-      h("td", {}, a.model_label || "–"),
-      h("td", { class: "muted small" }, sourceText(a.source, state.groups)),
+      h("td", { class: "nowrap" }, a.model_label || "–"),
+      h("td", { class: "muted small analysis-source", title: sourceText(a.source, state.groups) }, sourceText(a.source, state.groups)),
       h("td", { class: "num" }, fmtCount(a.document_count)),
       h("td", { class: "num" }, fmtCount(a.segment_count)),
       h("td", { class: "num" }, a.review_count ? h("a", { href: projectPath(ctx.pid) + "?tab=review" }, fmtCount(a.review_count)) : "–"),
-      h("td", { class: "nowrap" }, timeEl(a.created_at)));
+      h("td", { class: "nowrap" }, timeEl(a.created_at, true)));
   }
 
   async function load() {

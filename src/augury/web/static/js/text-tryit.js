@@ -47,7 +47,7 @@ export function tryIt(ctx) {
     append(clear(out), [
       h("div", { class: "tryit-by muted small", "data-testid": "tryit-by" }, "Tagged by ",
         h("span", { class: "strong" }, answer.model.name), " ",
-        badge(answer.model.kind, answer.model.kind === "trained" ? "success" : "info")),
+        answer.model.name !== answer.model.kind ? badge(answer.model.kind, answer.model.kind === "trained" ? "success" : "info") : null),
       segments.length
         ? h("ol", { class: "tryit-segs" }, segments.map(segmentView))
         : h("p", { class: "muted" }, "The text has no segment to tag.")]);

@@ -24,6 +24,8 @@ import { tryIt } from "../text-tryit.js";
 
 const TABS = ["overview", "classes", "documents", "sessions", "models", "analyses", "review", "members", "export"];
 const ROLES = ["MANAGER", "ANNOTATOR", "VIEWER"];
+/** The vocabulary tab says what the project type tags with (and the nine tabs fit 1280 pixels). */
+const VOCABULARY_TAB = { CLASS: "Classes", LABEL: "Labels", CLASSLABEL: "Classes and labels", ABSA: "Aspects" };
 /** Tabs read again at each visit: what they list moves on its own (jobs, other people). */
 const FRESH = new Set(["sessions", "models", "analyses", "review"]);
 
@@ -98,6 +100,7 @@ function projectPage(me) {
     const COUNT = { documents: "document_count", classes: "class_count", labels: "label_count", sessions: "session_count" };
     const figure = (key) => p[COUNT[key]];
     ["documents", "classes", "labels", "sessions"].forEach((k) => { $("#stat-" + k).textContent = fmtCount(figure(k)); });
+    $("#tab-classes .tab-label").textContent = VOCABULARY_TAB[p.type] || "Classes and labels";
     show($("[data-testid=stat-classes-card]"), usesClasses(p.type));
     show($("[data-testid=stat-labels-card]"), usesLabels(p.type));
     $("#tab-count-documents").textContent = figure("documents") ? fmtCount(figure("documents")) : "";
