@@ -143,6 +143,8 @@ def test_train_wait_report_versions_compare_promote_and_delete(owner, tmp_path):
     renamed = models.update(project, second["id"], name="intents 30", description="30 % tested")
     assert (renamed["name"], renamed["version"]) == ("intents 30", 1)
     assert renamed["description"] == "30 % tested"
+    described = models.update(project, first["id"], description="20 % tested")
+    assert (described["name"], described["description"]) == ("intents", "20 % tested")
 
     with pytest.raises(ConflictError):
         models.delete(project, first["id"])  # the active one needs confirm
