@@ -286,7 +286,8 @@ function bindAnalysisDialog(ctx) {
     state.datasets = datasets;
     append(clear($("#analysis-dataset")), datasets.map((d) => h("option", { value: d.id }, d.name + (d.version ? " (" + fmtCount(d.version.rows) + " rows)" : ""))));
     $("[data-source=dataset]", dialog).disabled = !datasets.length;
-    if (!groups.length) pickSource("file");
+    if (!groups.length && state.source === "group") pickSource("file");
+    else if (state.source === "dataset") datasetColumns();
   }
 
   form.addEventListener("submit", (ev) => {

@@ -285,6 +285,10 @@ function projectPage(me) {
     tryit = tryIt(ctx);
     models = modelsTab(Object.assign({}, ctx, { onChange: () => tryit.refresh().catch(showError) }));
     analyses = analysesTab(ctx);
+    // The tabs' counts before they are opened: one item of each list says its total.
+    ["models", "analyses"].forEach((key) => api(base + "/" + key, { query: { limit: 1 } })
+      .then((page) => { $("#tab-count-" + key).textContent = page.total ? fmtCount(page.total) : ""; })
+      .catch(() => {}));
   }
 
   // --- review queue ---
