@@ -8,7 +8,8 @@ machine), so they work before any account exists and without the server running.
 
 One module per command group: `server` (serve, worker), `files` (detect, forecast, profile),
 `db`, `users`, `keys`, `outbox`, `jobs`, `data` and `text` (the offline `text train|predict`
-in `text`, the server's projects, classes, labels, documents and sessions in `text_api`);
+in `text`, the server's projects, classes, labels, documents and sessions in `text_api`,
+its models and analyses in `text_models_api`);
 `app` holds the root Typer app and the
 helpers they share. The groups are added here, in the order `augury --help` lists them.
 """
@@ -32,6 +33,7 @@ from augury.cli.text_api import (
     projects_app,
     sessions_app,
 )
+from augury.cli.text_models_api import analyses_app, analyze_app, models_app
 from augury.cli.users import user_app
 
 __all__ = ["app", "main"]
@@ -57,12 +59,15 @@ for sub, name in (
     (labels_app, "labels"),
     (documents_app, "documents"),
     (sessions_app, "sessions"),
+    (models_app, "models"),
+    (analyses_app, "analyses"),
 ):
     text_app.add_typer(sub, name=name)
+text_app.add_typer(analyze_app)  # nameless: `augury text analyze`
 text_app.info.help = (
     "Text: train a model on a labeled file and predict a file with it, offline (train, "
     "predict); and a server's text projects, with an API key (projects, classes, labels, "
-    "documents, sessions)."
+    "documents, sessions, models, analyses, analyze)."
 )
 
 

@@ -467,8 +467,9 @@ def analyze(
     url: Url = DEFAULT_URL,
     api_key: ApiKey = None,
 ) -> None:
-    """Analyze up to 100 texts with a project's model, now (nothing is stored): each
-    segment with its tags and their confidence."""
+    """Analyze up to 100 texts now with a project's model; nothing is stored.
+
+    Prints each segment with its tags and their confidence."""
     if texts == ["-"]:
         texts = [line.rstrip("\n") for line in sys.stdin if line.strip()]
     with _server(url, api_key) as client:

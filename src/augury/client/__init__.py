@@ -27,7 +27,8 @@ Errors the API answers with ``{"error": {"code", "message", "details"}}`` raise
     ├── PayloadTooLargeError (413 PAYLOAD_TOO_LARGE)
     ├── ValidationError (422 VALIDATION_ERROR)
     ├── RateLimitError (429 RATE_LIMIT_EXCEEDED; ``retry_after`` seconds)
-    └── ServerError (5xx INTERNAL_ERROR)
+    ├── ServerError (5xx INTERNAL_ERROR)
+    └── TextJobError (a training or batch analysis waited for ended FAILED or ABORTED)
 
 Network failures raise httpx's own exceptions (``httpx.TransportError``).
 """
@@ -59,11 +60,14 @@ from augury.client.metrics import Metrics
 from augury.client.notifications import Notifications
 from augury.client.text import (
     Text,
+    TextAnalyses,
     TextClasses,
     TextDocuments,
     TextFiles,
     TextGroups,
+    TextJobError,
     TextLabels,
+    TextModels,
     TextProjects,
     TextReview,
     TextSessions,
@@ -97,11 +101,14 @@ __all__ = [
     "Resource",
     "ServerError",
     "Text",
+    "TextAnalyses",
     "TextClasses",
     "TextDocuments",
     "TextFiles",
     "TextGroups",
+    "TextJobError",
     "TextLabels",
+    "TextModels",
     "TextProjects",
     "TextReview",
     "TextSessions",
