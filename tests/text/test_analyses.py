@@ -312,6 +312,7 @@ def test_a_group_is_analyzed_by_a_job_and_its_results_filter_and_page(
         "The bill was fair.",
     ]
     assert texts("class=Nothing") == []
+    assert texts("class=%C2%B9") == []  # "¹" is a digit to str.isdigit, not to int()
     assert texts("q=THE%20WAITER") == ["The waiter was rude."]
     assert texts("q=%25") == [] and texts("q=_") == []
     confidences = sorted(r["confidence"] for r in everything)

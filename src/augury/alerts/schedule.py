@@ -351,7 +351,7 @@ def _rrule_parts(text: str) -> tuple[str, dict[str, str]]:
         )
     if "BYEASTER" in parts:
         raise ValueError("rrule: BYEASTER is a dateutil extension, not RFC 5545")
-    if not parts.get("INTERVAL", "1").isdigit() or int(parts.get("INTERVAL", "1")) < 1:
+    if not parts.get("INTERVAL", "1").isdecimal() or int(parts.get("INTERVAL", "1")) < 1:
         raise ValueError("rrule: INTERVAL must be a whole number from 1")
     if "COUNT" in parts and "UNTIL" in parts:
         raise ValueError("rrule: COUNT and UNTIL cannot both be given (RFC 5545)")
@@ -363,7 +363,7 @@ def _parse_rule(parts: dict[str, str], dtstart: datetime, tz: ZoneInfo) -> _Rule
     parts.setdefault("WKST", "MO")  # RFC 5545's default, not calendar.firstweekday()
     if "UNTIL" in parts:
         parts["UNTIL"] = _until(parts["UNTIL"], tz)
-    if "COUNT" in parts and not (parts["COUNT"].isdigit() and int(parts["COUNT"]) <= MAX_COUNT):
+    if "COUNT" in parts and not (parts["COUNT"].isdecimal() and int(parts["COUNT"]) <= MAX_COUNT):
         raise ValueError(f"rrule: COUNT must be a whole number up to {MAX_COUNT}")
     try:
         rule = du.rrulestr(";".join(f"{k}={v}" for k, v in parts.items()), dtstart=dtstart)
@@ -622,7 +622,7 @@ def _cron_item(item: str, spec: _CronSpec) -> range:
     span, slash, step_text = item.partition("/")
     step = 1
     if slash:
-        if not step_text.isdigit() or int(step_text) == 0:
+        if not step_text.isdecimal() or int(step_text) == 0:
             raise ValueError(f"{where}: the step after / must be a positive whole number")
         step = int(step_text)
     if span == "*":
@@ -642,7 +642,7 @@ def _cron_value(text: str, spec: _CronSpec, where: str) -> int:
     token = text.strip().upper()
     if token in spec.names:
         value = spec.lo + spec.names.index(token)
-    elif token.isdigit():
+    elif token.isdecimal():
         value = int(token)
     else:
         raise ValueError(f"{where}: {text!r} is not a number (L, W, # and ? are not supported)")

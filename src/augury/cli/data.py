@@ -533,7 +533,7 @@ def data_ask(
     """Ask a plain-English question of a dataset on the server: the answer table, the plan
     in words, the insights (as `augury ask` does for a file). Exit status 1 when the
     question cannot be answered; the error names candidate columns."""
-    source: int | str = int(dataset) if dataset.isdigit() else dataset
+    source: int | str = int(dataset) if dataset.isdecimal() else dataset
     with _server(url, api_key) as client:
         try:
             answer = client.analytics.ask(question, source, save=save is not None, title=save)

@@ -411,7 +411,7 @@ def _column(columns: list[str], wanted: str | None) -> str | int:
     """The column to read: the one asked for (a name, or a 0-based index), else ``text``
     or the file's only column."""
     if wanted is not None:
-        return int(wanted) if wanted.isdigit() and wanted not in columns else wanted
+        return int(wanted) if wanted.isdecimal() and wanted not in columns else wanted
     if "text" in columns:
         return "text"
     if len(columns) == 1:

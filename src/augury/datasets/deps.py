@@ -159,7 +159,7 @@ async def received_upload(request: Request, settings: Settings) -> AsyncIterator
     block ends (the service has moved what it keeps by then)."""
     max_bytes = settings.datasets.max_upload_bytes
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > max_bytes + MAX_FIELD_BYTES:
+    if declared and declared.isdecimal() and int(declared) > max_bytes + MAX_FIELD_BYTES:
         raise PayloadTooLarge(
             f"The file is larger than {max_bytes} bytes.", details={"max_bytes": max_bytes}
         )

@@ -60,7 +60,7 @@ def _parse_signature(header_value: str) -> tuple[int, list[str]] | None:
     candidates: list[str] = []
     for item in (header_value or "").split(","):
         key, _, value = item.strip().partition("=")
-        if key == "t" and value.isdigit():
+        if key == "t" and value.isdecimal():
             timestamp = int(value)
         elif key == "v1" and value:
             candidates.append(value)

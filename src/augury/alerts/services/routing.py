@@ -123,7 +123,7 @@ def routes_from_csv(
         value, destinations = cells[0], [d.strip() for c in cells[1:] for d in c.split(";")]
         ids: list[int] = []
         for dest in filter(None, destinations):
-            if dest.isdigit():
+            if dest.isdecimal():
                 ids.append(int(dest))
             elif "@" in dest:
                 if dest not in email_channels:

@@ -60,7 +60,7 @@ class DocumentTable:
             folded = [c for c in self.columns if c.casefold() == column.casefold()]
             if len(folded) == 1:
                 return folded[0]
-            if column.isdigit():
+            if column.isdecimal():
                 column = int(column)
         if (
             isinstance(column, int)

@@ -62,7 +62,7 @@ def annotator_key(principal: Principal) -> str:
 
 def user_of(key: str) -> int | None:
     kind, _, ident = key.partition(":")
-    return int(ident) if kind == "user" and ident.isdigit() else None
+    return int(ident) if kind == "user" and ident.isdecimal() else None
 
 
 # --- vocabulary ----------------------------------------------------------------------------

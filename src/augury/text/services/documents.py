@@ -160,7 +160,7 @@ def resolve_column(columns: Sequence[str], wanted: Column, what: str = "file") -
         folded = [c for c in columns if c.casefold() == wanted.casefold()]
         if len(folded) == 1:
             return folded[0]
-    index = wanted if isinstance(wanted, int) else int(wanted) if wanted.isdigit() else None
+    index = wanted if isinstance(wanted, int) else int(wanted) if wanted.isdecimal() else None
     if index is not None and 0 <= index < len(columns):
         return columns[index]
     shown = ", ".join(repr(c) for c in columns[:50])
@@ -877,7 +877,7 @@ def analysis_tag_match(
         (labels, TextAnalysisTag.label_id, TextAnalysisTag.label_name),
     ):
         if values:
-            ids = [int(v) for v in values if v.isdigit() and int(v) <= 2**31 - 1]
+            ids = [int(v) for v in values if v.isdecimal() and int(v) <= 2**31 - 1]
             conditions.append(id_col.in_(ids) | name_col.in_(list(values)))
     return conditions
 

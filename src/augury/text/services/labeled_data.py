@@ -715,7 +715,7 @@ def _session_order(item: tuple[str, _SessionRef]) -> tuple:
     """Sessions in the order of their ids in the file (so exports list them alike),
     then by first appearance."""
     ref = item[1]
-    if ref.file_id is not None and ref.file_id.isdigit():
+    if ref.file_id is not None and ref.file_id.isdecimal():
         return (0, int(ref.file_id), ref.line)
     return (1, 0, ref.line)
 

@@ -999,7 +999,7 @@ def progress(session: Session, project: TextProject, ts: TextSession) -> dict:
     counted = annotating.counted_keys(session, ts, states)
     people = sorted(
         set(counted) | {k for k in states if k.startswith(("user:", "key:"))},
-        key=lambda k: (k.split(":")[0], int(k.split(":")[1]) if k.split(":")[1].isdigit() else 0),
+        key=lambda k: (k.split(":")[0], int(k.split(":")[1]) if k.split(":")[1].isdecimal() else 0),
     )
     saved: dict[str, int] = defaultdict(int)
     tagged: dict[str, int] = defaultdict(int)
