@@ -18,7 +18,7 @@ from augury.errors import Conflict
 from augury.jobs import types as job_types
 from augury.jobs.models import Job
 from augury.notifications.models import Notification
-from augury.runtime.job_process import JobAborted, JobContext
+from augury.runtime.job_process import JobAborted
 from augury.text.models import (
     TextAnalysisResult,
     TextAnalysisTag,
@@ -37,6 +37,7 @@ from tests.text.helpers import (
     create_project,
     new_org,
     other_org,
+    run_job,
     segments_of,
 )
 from tests.text.test_models import ABSA, label_ids
@@ -91,26 +92,6 @@ def project(client, owner):
 
 def analyze(client, headers, project_id, body):
     return client.post(f"{API}/{project_id}/analyze", json=body, headers=headers)
-
-
-def run_job(db, settings, job_id: int) -> dict:
-    """Run a queued job as its process would, and record its outcome as the runner does."""
-    with db.session() as s:
-        job = s.get(Job, job_id)
-        s.expunge(job)
-    ctx = JobContext(db, settings, job)
-    kind = BatchAnalysis()
-    try:
-        result = kind.run(ctx, kind.Params.model_validate(job.params))
-    except Exception as exc:
-        with db.session() as s:
-            row = s.get(Job, job_id)
-            row.status = "aborted" if isinstance(exc, JobAborted) else "failed"
-        raise
-    with db.session() as s:
-        row = s.get(Job, job_id)
-        row.status, row.result, row.progress = "succeeded", result, 100.0
-    return result
 
 
 def start(client, headers, project_id, body) -> dict:

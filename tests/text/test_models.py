@@ -18,7 +18,7 @@ from augury.datasets.storage import storage_for
 from augury.jobs import types as job_types
 from augury.jobs.models import Job
 from augury.notifications.models import Notification
-from augury.runtime.job_process import JobAborted, JobContext
+from augury.runtime.job_process import JobAborted
 from augury.text.models import TextModelVersion, TextProject
 from augury.text.services import modeling
 from augury.text.services.predictors import Trained, ZeroShot, predictor_for
@@ -31,6 +31,7 @@ from tests.text.helpers import (
     create_project,
     new_org,
     other_org,
+    run_job,
     segments_of,
 )
 from tests.text.test_sessions import member
@@ -105,24 +106,6 @@ def _job_type():
 @pytest.fixture
 def owner(client):
     return new_org(client)
-
-
-def run_job(db, settings, job_id: int) -> dict:
-    """Run a queued job as its process would, recording its outcome as the runner does."""
-    with db.session() as s:
-        job = s.get(Job, job_id)
-        s.expunge(job)
-    kind = modeling.TrainModel()
-    try:
-        result = kind.run(JobContext(db, settings, job), kind.Params.model_validate(job.params))
-    except BaseException as exc:
-        with db.session() as s:
-            s.get(Job, job_id).status = "aborted" if isinstance(exc, JobAborted) else "failed"
-        raise
-    with db.session() as s:
-        row = s.get(Job, job_id)
-        row.status, row.result, row.progress = "succeeded", result, 100.0
-    return result
 
 
 def labeled_project(client, db, owner, intents=INTENTS, name=None) -> tuple[int, list[int], dict]:
@@ -759,3 +742,42 @@ def test_a_version_unzips_once_into_a_checked_cache(client, db, settings, owner)
     with pytest.raises(Exception, match="content hash"):
         load()
     assert not any(cache.iterdir())
+
+
+def test_zero_shot_stays_at_hand_once_a_model_is_active(client, db, settings, owner):
+    pid, sessions, _ = labeled_project(client, db, owner)
+    model = train(client, db, settings, owner, pid, sessions)
+    client.post(f"{API}/{pid}/models/{model['id']}/promote", headers=owner.headers)
+    text = {"texts": [INTENTS["Alpha"][-1]]}
+
+    def used(**body) -> dict:
+        r = client.post(f"{API}/{pid}/analyze", json={**text, **body}, headers=owner.headers)
+        assert r.status_code == 200, r.text
+        return r.json()["model"]
+
+    assert used()["id"] == model["id"]
+    assert used(zero_shot=True) == {"id": None, "name": "zero-shot", "kind": "zero-shot"}
+    r = client.post(
+        f"{API}/{pid}/analyze",
+        json={**text, "zero_shot": True, "model_id": model["id"]},
+        headers=owner.headers,
+    )
+    assert r.status_code == 422 and "not both" in r.text
+
+    # A batch analysis made zero-shot reads zero-shot, though a model is active.
+    docs = client.get(f"{API}/{pid}/documents?limit=2", headers=owner.headers).json()["items"]
+    group = client.post(
+        f"{API}/{pid}/groups",
+        json={"name": "g", "document_ids": [d["id"] for d in docs]},
+        headers=owner.headers,
+    )
+    body = {"name": "zs", "group_id": group.json()["id"], "zero_shot": True}
+    r = client.post(f"{API}/{pid}/analyses", json=body, headers=owner.headers)
+    assert r.status_code == 202, r.text
+    assert (r.json()["analysis"]["model_id"], r.json()["analysis"]["model_label"]) == (
+        None,
+        "zero-shot",
+    )
+    run_job(db, settings, r.json()["job_id"])
+    done = client.get(f"{API}/{pid}/analyses/{r.json()['analysis']['id']}", headers=owner.headers)
+    assert (done.json()["status"], done.json()["model_label"]) == ("SUCCEEDED", "zero-shot")

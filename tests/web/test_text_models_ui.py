@@ -145,6 +145,10 @@ def test_a_model_trained_from_the_project_page_its_report_try_it_and_promotion(u
     expect(page.get_by_test_id("tryit-by")).to_contain_text("intents v2")
     expect(page.get_by_test_id("tryit-tag-0-0")).to_contain_text("Alpha")
     ui.shot("text-tryit")
+    # Zero-shot stays at hand beside the active model, to compare with.
+    page.get_by_test_id("tryit-model").select_option("zero-shot")
+    page.get_by_test_id("tryit-submit").click()
+    expect(page.get_by_test_id("tryit-by")).to_contain_text("zero-shot")
 
     # The first version's page: its report as the API gives it.
     page.get_by_test_id(f"model-link-{first['id']}").click()

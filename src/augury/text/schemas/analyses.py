@@ -45,6 +45,11 @@ class AdhocDocument(StrictModel):
         return refuse_nul_except(data, "text")
 
 
+def _one_model(model_id: int | None, zero_shot: bool) -> None:
+    if zero_shot and model_id is not None:
+        raise ValueError("give model_id or zero_shot, not both")
+
+
 class AdhocRequest(StrictModel):
     """Texts to analyze now: ``documents`` (or the shorthand ``texts``), at most
     :data:`MAX_ADHOC_DOCUMENTS` in all (the count is checked by the service, so its 422
@@ -54,6 +59,11 @@ class AdhocRequest(StrictModel):
     texts: list[str | None] | None = Field(None, description="Shorthand: documents of text only.")
     model_id: Id | None = Field(
         None, description="The model; unset: the project's active model, else zero-shot."
+    )
+    zero_shot: bool = Field(
+        False,
+        description="Tag zero-shot from the classes' descriptions and examples even when "
+        "the project has an active model (not with model_id).",
     )
     segmentation: Segmentation | None = Field(
         None, description="How to split the texts; unset: the project's setting."
@@ -73,6 +83,7 @@ class AdhocRequest(StrictModel):
     def _some_documents(self) -> AdhocRequest:
         if self.documents is None and self.texts is None:
             raise ValueError("give `documents` (or `texts`) to analyze")
+        _one_model(self.model_id, self.zero_shot)
         return self
 
     def all_documents(self) -> list[AdhocDocument]:
@@ -128,6 +139,11 @@ class AnalysisCreate(StrictModel):
     model_id: Id | None = Field(
         None, description="The model; unset: the project's active model, else zero-shot."
     )
+    zero_shot: bool = Field(
+        False,
+        description="Tag zero-shot from the classes' descriptions and examples even when "
+        "the project has an active model (not with model_id).",
+    )
     group_id: Id | None = None
     file_id: str | None = Field(None, min_length=1, max_length=36)
     dataset_id: Id | None = None
@@ -167,6 +183,7 @@ class AnalysisCreate(StrictModel):
             raise ValueError("name the `column` that holds the text")
         if self.version is not None and self.dataset_id is None:
             raise ValueError("`version` goes with a `dataset_id`")
+        _one_model(self.model_id, self.zero_shot)
         return self
 
 

@@ -196,7 +196,7 @@ def analyze(session: Session, settings: Settings, project: TextProject, body: Ad
         )
     vocab = vocabulary(session, project)
     aspects = _given_aspects(project, vocab, [d.aspects for d in given])
-    predictor = predictor_for(session, project, body.model_id, settings)
+    predictor = predictor_for(session, project, body.model_id, settings, zero_shot=body.zero_shot)
     mode = body.segmentation or project.segmentation
     spans = [split(d.text or "", mode=mode) for d in given]
     plain: list[tuple[int, int]] = []
@@ -273,7 +273,7 @@ def create(
     """A QUEUED analysis and the ``text.analyze`` job that runs it. The model and the
     source are checked now (a missing column, a zero-shot CLASSLABEL project: 422),
     so the job fails only on what cannot be known before it reads the rows."""
-    predictor = predictor_for(session, project, body.model_id, settings)
+    predictor = predictor_for(session, project, body.model_id, settings, zero_shot=body.zero_shot)
     source = _checked_source(session, principal, project, body)
     ref = model_ref(session, predictor)
     analysis = TextAnalysis(
@@ -863,7 +863,9 @@ class _Run:
             analysis.status = AnalysisStatus.RUNNING
             if analysis.model_id is None and analysis.model_label != ZERO_SHOT:
                 raise NotFound(f"The model {analysis.model_label} was deleted before it ran.")
-            predictor = predictor_for(session, project, analysis.model_id, ctx.settings)
+            predictor = predictor_for(
+                session, project, analysis.model_id, ctx.settings, zero_shot=True
+            )
             ref = model_ref(session, predictor)
             analysis.model_id, analysis.model_label = ref["id"], ref["name"]
             source = dict(analysis.source)

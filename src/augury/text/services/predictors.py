@@ -269,14 +269,17 @@ def predictor_for(
     project: TextProject,
     model_id: int | None,
     settings: Settings | None = None,
+    *,
+    zero_shot: bool = False,
 ) -> Predictor:
     """The model that tags: version ``model_id`` of the project (404 for none of its
-    own, 409 while it is not READY); for None the project's active version, else
-    zero-shot from the classes (labels for a LABEL project). ``settings`` say where the
-    model files are (the server's environment when not given)."""
+    own, 409 while it is not READY); for None the project's active version, else (or
+    when ``zero_shot`` asks for it) zero-shot from the classes (labels for a LABEL
+    project). ``settings`` say where the model files are (the server's environment when
+    not given)."""
     if model_id is not None:
         return trained(session, project, modeling.get(session, project, model_id), settings)
-    active = modeling.active_model(session, project)
+    active = None if zero_shot else modeling.active_model(session, project)
     if active is not None:
         return trained(session, project, active, settings)
     if project.type in (ProjectType.CLASSLABEL, ProjectType.ABSA):

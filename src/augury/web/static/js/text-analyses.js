@@ -75,9 +75,20 @@ export function modelOptions(select, models, type) {
   append(clear(select), [
     h("option", { value: "", disabled: !active && !zeroShot }, first),
     ready.filter((m) => !m.active).map((m) => h("option", { value: m.id }, modelName(m) + (known(m.score) ? " · " + fmtNum(100 * m.score, 1) + " %" : ""))),
+    // With an active model, zero-shot is still there to compare against.
+    active && zeroShot ? h("option", { value: ZERO_SHOT }, "Zero-shot, from the class names and examples") : null,
   ]);
   select.value = active || zeroShot ? "" : ready.length ? String(ready[0].id) : "";
   return active || zeroShot || ready.length > 0;
+}
+
+const ZERO_SHOT = "zero-shot";
+
+/** The request fields for the model `select` names: {} (the active model, else
+ * zero-shot), {model_id} or {zero_shot: true}. */
+export function modelChoice(select) {
+  if (select.value === ZERO_SHOT) return { zero_shot: true };
+  return select.value ? { model_id: Number(select.value) } : {};
 }
 
 /** The Analyses tab. ctx: {base, pid, project, canManage}. */
@@ -295,7 +306,7 @@ function bindAnalysisDialog(ctx) {
     const name = $("#analysis-name").value.trim();
     if (!name) return setError("Give the analysis a name.");
     const body = { name, review: $("#analysis-review").checked };
-    if ($("#analysis-model").value) body.model_id = Number($("#analysis-model").value);
+    Object.assign(body, modelChoice($("#analysis-model")));
     const columns = () => {
       body.column = $("#analysis-column").value;
       if ($("#analysis-id-column").value) body.id_column = $("#analysis-id-column").value;

@@ -9,7 +9,7 @@ import { $, append, clear, h, show } from "./dom.js";
 import { badge } from "./badges.js";
 import { busy } from "./toast.js";
 import { listAll } from "./text-common.js";
-import { byConfidence, confidenceBar, modelOptions, tagView } from "./text-analyses.js";
+import { byConfidence, confidenceBar, modelChoice, modelOptions, tagView } from "./text-analyses.js";
 
 /** ctx: {base, project}. Answers {refresh()}: read the READY versions again (after the
  * Models tab changed them). */
@@ -62,8 +62,7 @@ export function tryIt(ctx) {
       show(error, true);
       return;
     }
-    const body = { texts: [text] };
-    if (select.value) body.model_id = Number(select.value);
+    const body = { texts: [text], ...modelChoice(select) };
     busy($("#tryit-submit"), async () => {
       try {
         render(await api(ctx.base + "/analyze", { method: "POST", body }));
