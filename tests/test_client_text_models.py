@@ -249,6 +249,8 @@ def test_ad_hoc_analysis_zero_shot_and_trained(owner, tmp_path):
     answer = analyses.analyze(project, list(HELD_OUT.values()))  # the active model
     assert answer["model"]["id"] == trained["id"] and answer["model"]["kind"] == "trained"
     assert [top(d["segments"][0]) for d in answer["documents"]] == list(HELD_OUT)
+    compared = analyses.analyze(project, list(HELD_OUT.values()), zero_shot=True)
+    assert compared["model"]["kind"] == "zero-shot"
 
 
 def test_batch_analysis_of_a_group_results_aggregates_export(owner, tmp_path):

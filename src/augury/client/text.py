@@ -1104,14 +1104,21 @@ class TextAnalyses(_ProjectResource):
         documents: Iterable[Mapping[str, Any] | str],
         *,
         model_id: int | None = None,
+        zero_shot: bool = False,
         segmentation: str | None = None,
     ) -> JSON:
         """Segments with tags and confidences for 1 to 100 documents: ``{"text", "id"?,
         "aspects"?}`` dicts (``aspects``, class names of an ABSA project, asks for their
         sentiment only) or plain texts. Without ``model_id``: the project's active
-        model, else zero-shot from the classes' descriptions and examples."""
+        model, else (or with ``zero_shot``) zero-shot from the classes' descriptions and
+        examples."""
         docs = [{"text": d} if isinstance(d, str) else dict(d) for d in documents]
-        body = _body(documents=docs, model_id=model_id, segmentation=segmentation)
+        body = _body(
+            documents=docs,
+            model_id=model_id,
+            zero_shot=zero_shot or None,
+            segmentation=segmentation,
+        )
         return self._client.request("POST", self._at(project_id, "/analyze"), json=body)
 
     def create(
@@ -1120,6 +1127,7 @@ class TextAnalyses(_ProjectResource):
         name: str,
         *,
         model_id: int | None = None,
+        zero_shot: bool = False,
         group_id: int | None = None,
         file_id: str | None = None,
         dataset_id: int | None = None,
@@ -1138,11 +1146,13 @@ class TextAnalyses(_ProjectResource):
         uploaded file (``file_id``) or a dataset (``dataset_id``, its latest
         ``version`` unless given), whose rows become documents of the project.
         ``time_column`` dates the results for :meth:`aggregates`; ``review=False`` keeps
-        low-confidence results out of the project's review queue. The analysis (QUEUED,
+        low-confidence results out of the project's review queue; ``zero_shot`` reads
+        with the classes' descriptions though the project has an active model. The analysis (QUEUED,
         with its ``job_id``), or with ``wait`` once SUCCEEDED."""
         body = _body(
             name=name,
             model_id=model_id,
+            zero_shot=zero_shot or None,
             group_id=group_id,
             file_id=file_id,
             dataset_id=dataset_id,
