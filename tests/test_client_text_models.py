@@ -339,3 +339,19 @@ def test_batch_analysis_of_an_uploaded_file_dated_by_a_column(owner, tmp_path):
     assert [top(r) for r in results] == list(HELD_OUT)
     series = owner.text.analyses.aggregates(project, done["id"], period="month")["series"]
     assert sorted({p["period"][:7] for p in series}) == ["2024-01", "2024-02", "2024-03"]
+
+
+def test_train_on_an_uploaded_labeled_file(owner, tmp_path):
+    project = owner.text.projects.create("From a file", "CLASS")["id"]
+    upload = owner.text.files.upload(project, labeled_csv(tmp_path / "l.csv", planted()))
+    model = owner.text.models.train(
+        project,
+        "filed",
+        file_id=upload["id"],
+        column_mapping={"text": "document_text", "class": "class"},
+        create_missing=True,
+        wait=True,
+    )
+    assert model["status"] == "READY" and model["score"] > 0.6
+    (imported,) = owner.text.sessions.list(project)["items"]
+    assert model["training"]["session_ids"] == [imported["id"]]

@@ -781,3 +781,44 @@ def test_zero_shot_stays_at_hand_once_a_model_is_active(client, db, settings, ow
     run_job(db, settings, r.json()["job_id"])
     done = client.get(f"{API}/{pid}/analyses/{r.json()['analysis']['id']}", headers=owner.headers)
     assert (done.json()["status"], done.json()["model_label"]) == ("SUCCEEDED", "zero-shot")
+
+
+def test_a_labeled_file_trains_in_one_call(client, db, settings, owner):
+    pid = create_project(client, owner.headers)["id"]
+    rows = [(t, name) for name, texts in INTENTS.items() for t in texts[:TRAIN]]
+    csv = "text,intent\n" + "".join(f'"{t}",{name}\n' for t, name in rows)
+
+    def upload(content: str) -> str:
+        files = {"file": ("labeled.csv", content.encode())}
+        r = client.post(f"{API}/{pid}/files", files=files, headers=owner.headers)
+        assert r.status_code in (200, 201), r.text
+        return r.json()["id"]
+
+    mapping = {"text": "text", "class": "intent"}
+    one_class = "text,intent\n" + "".join(f'"{t}",Alpha\n' for t, _ in rows[:8])
+    body = {"name": "from file", "file_id": upload(one_class), "column_mapping": mapping}
+    r = client.post(
+        f"{API}/{pid}/models", json={**body, "create_missing": True}, headers=owner.headers
+    )
+    assert r.status_code == 422 and r.json()["error"]["details"]["reason"] == "TOO_FEW_CLASSES"
+    assert client.get(f"{API}/{pid}/sessions", headers=owner.headers).json()["total"] == 0
+
+    body["file_id"] = upload(csv)
+    r = client.post(f"{API}/{pid}/models", json=body, headers=owner.headers)
+    assert r.status_code == 422 and r.json()["error"]["details"]["reason"] == "UNKNOWN_TAG"
+    r = client.post(
+        f"{API}/{pid}/models", json={**body, "create_missing": True}, headers=owner.headers
+    )
+    assert r.status_code == 202, r.text
+    run_job(db, settings, r.json()["job_id"])
+    model = client.get(f"{API}/{pid}/models/{r.json()['model']['id']}", headers=owner.headers)
+    assert model.json()["status"] == "READY" and model.json()["score"] > 0.6, model.text
+    (imported,) = client.get(f"{API}/{pid}/sessions", headers=owner.headers).json()["items"]
+    assert (imported["mode"], imported["name"]) == ("IMPORT", "from file: labeled file")
+    assert model.json()["training"]["session_ids"] == [imported["id"]]
+    r = client.post(
+        f"{API}/{pid}/models",
+        json={**body, "session_ids": [imported["id"]]},
+        headers=owner.headers,
+    )
+    assert r.status_code == 422 and "not both" in r.text

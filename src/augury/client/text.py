@@ -990,6 +990,9 @@ class TextModels(_ProjectResource):
         seed: int | None = None,
         language: str | None = None,
         description: str | None = None,
+        file_id: str | None = None,
+        column_mapping: Mapping[str, str] | None = None,
+        create_missing: bool = False,
         wait: bool = False,
         timeout: float = 600.0,
         poll_interval: float = 0.5,
@@ -997,7 +1000,9 @@ class TextModels(_ProjectResource):
     ) -> JSON:
         """Train a model on what people labeled in ``session_ids`` (split by document
         into train and ``test_fraction`` test, reproducibly with ``seed``), or on
-        ``train_session_ids`` tested on ``test_session_ids``. A ``name`` that has
+        ``train_session_ids`` tested on ``test_session_ids``, or on an uploaded labeled
+        file (``file_id`` and its ``column_mapping``, e.g. ``{"text": "review",
+        "class": "topic"}``; ``create_missing`` adds names the project lacks). A ``name`` that has
         versions gets the next one. The new version (QUEUED, with its ``job_id``), or
         with ``wait`` the version once READY (``on_progress`` sees it at each poll)."""
         body = _body(
@@ -1009,6 +1014,9 @@ class TextModels(_ProjectResource):
             test_fraction=test_fraction,
             seed=seed,
             language=language,
+            file_id=file_id,
+            column_mapping=dict(column_mapping) if column_mapping is not None else None,
+            create_missing=create_missing or None,
         )
         answer = self._client.request("POST", self._at(project_id, "/models"), json=body)
         model: JSON = {**answer["model"], "job_id": answer["job_id"]}

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field, model_validator
 
 from augury.schemas import StrictModel
+from augury.text.schemas.sessions import ColumnMapping
 
 MAX_ID = 2**31 - 1
 SessionIds = Field(None, min_length=1, max_length=100)
@@ -23,7 +24,9 @@ def _check_ids(ids: list[int] | None, what: str) -> None:
 class ModelCreate(StrictModel):
     """Train a model version: on ``session_ids`` (augury splits their documents into
     training and test sets, ``test_fraction`` tested, seeded by ``seed``), or on
-    ``train_session_ids`` tested on ``test_session_ids``. A ``name`` that has versions
+    ``train_session_ids`` tested on ``test_session_ids``, or on an uploaded labeled
+    file (``file_id`` + ``column_mapping``, as an IMPORT session takes them: the file
+    becomes one, then trains as ``session_ids`` would). A ``name`` that has versions
     gets the next one."""
 
     name: str = Name
@@ -34,10 +37,23 @@ class ModelCreate(StrictModel):
     test_fraction: float = Field(0.2, gt=0.0, lt=1.0)
     seed: int = Field(0, ge=0, le=MAX_ID)
     language: str = Field("en", min_length=2, max_length=20, pattern=r"^[A-Za-z-]+$")
+    file_id: str | None = Field(
+        None, min_length=1, max_length=36, description="An uploaded labeled file's id."
+    )
+    column_mapping: ColumnMapping | None = Field(
+        None, description="Which of the file's columns hold the text and its tags."
+    )
+    create_missing: bool = Field(
+        False, description="Add the file's class and label names the project lacks."
+    )
 
     @model_validator(mode="after")
     def _one_way(self) -> ModelCreate:
         named = self.train_session_ids is not None or self.test_session_ids is not None
+        if (self.file_id is None) != (self.column_mapping is None):
+            raise ValueError("file_id and column_mapping go together (an already labeled file)")
+        if self.file_id is not None and (self.session_ids is not None or named):
+            raise ValueError("give a labeled file or sessions, not both")
         if self.session_ids is not None and named:
             raise ValueError(
                 "give either session_ids (augury splits them) or train_session_ids with "

@@ -69,6 +69,7 @@ from augury.text.models import (
     ProjectType,
     TextModelVersion,
     TextProject,
+    TextSession,
 )
 from augury.text.schemas.models import ModelCreate, ModelUpdate
 from augury.text.services import embedders, training_data
@@ -261,6 +262,28 @@ def _build(session: Session, project: TextProject, plan: dict[str, Any]) -> Trai
     )
 
 
+def _import_session(
+    session: Session,
+    principal: Principal,
+    project: TextProject,
+    body: ModelCreate,
+    settings: Settings | None,
+) -> TextSession:
+    """The IMPORT session of the labeled file ``body`` names, as ``POST .../sessions``
+    would make it (named after the model)."""
+    # Imported here: sessions use correction sessions, which use the models.
+    from augury.text.schemas.sessions import SessionCreate
+    from augury.text.services import sessions
+
+    wanted = SessionCreate(
+        name=f"{body.name.strip()}: labeled file",
+        file_id=body.file_id,
+        column_mapping=body.column_mapping,
+        create_missing=body.create_missing,
+    )
+    return sessions.create(session, principal, settings, project, wanted)
+
+
 def start_training(
     session: Session,
     principal: Principal,
@@ -269,9 +292,13 @@ def start_training(
     settings: Settings | None,
 ) -> tuple[TextModelVersion, Job]:
     """A new version of ``body.name``, QUEUED, and the ``text.train`` job that trains it;
-    the labels are checked first so that what cannot train is refused here."""
+    the labels are checked first so that what cannot train is refused here. A labeled
+    file becomes an IMPORT session first, in the same transaction."""
+    session_ids = body.session_ids
+    if body.file_id is not None:
+        session_ids = [_import_session(session, principal, project, body, settings).id]
     plan: dict[str, Any] = {
-        "session_ids": body.session_ids,
+        "session_ids": session_ids,
         "train_session_ids": body.train_session_ids,
         "test_session_ids": body.test_session_ids,
         "test_fraction": body.test_fraction,
