@@ -87,6 +87,8 @@ def list_text_analyses(
 
 @router.get(ANALYSIS, response_model=AnalysisRead)
 def get_text_analysis(analysis_id: ObjectId, project: ProjectViewer, session: SessionDep):
+    """An analysis: its status and progress, source, model, and what it counted
+    (documents, segments, results sent to review)."""
     return analyses.read_many(session, [analyses.get(session, project, analysis_id)])[0]
 
 

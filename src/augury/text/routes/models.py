@@ -132,6 +132,8 @@ async def upload_text_model(
 
 @router.get(MODEL, response_model=ModelRead)
 def get_text_model(model_id: ObjectId, project: ProjectViewer, session: SessionDep):
+    """A model version: its status and training progress, headline score and metrics,
+    how it was trained, and whether it is the project's active model."""
     return modeling.read(session, modeling.get(session, project, model_id))
 
 
