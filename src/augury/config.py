@@ -426,6 +426,16 @@ class Settings(BaseSettings):
             return path.read_text().strip()
         return key
 
+    def derived_key(self, purpose: bytes) -> bytes:
+        """32 bytes for one ``purpose`` (HKDF-SHA256 of :attr:`signing_key`), so each use
+        of the server's secret has a key of its own and one leaking tells nothing of the
+        others or of the secret."""
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+        hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose)
+        return hkdf.derive(self.signing_key.encode())
+
 
 def get_settings() -> Settings:
     return Settings()

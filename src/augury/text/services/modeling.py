@@ -46,8 +46,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -850,15 +848,11 @@ def _place(staged: Path, final: Path) -> None:
         shutil.rmtree(staged, ignore_errors=True)
 
 
-def _signing_key(settings: Settings) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_HKDF_INFO).derive(
-        settings.signing_key.encode()
-    )
-
-
 def signer(settings: Settings) -> str:
     """Who signs this server's model files: a fingerprint of its key, not the key."""
-    tag = hmac.new(_signing_key(settings), b"augury text model signer", hashlib.sha256).digest()
+    tag = hmac.new(
+        settings.derived_key(_HKDF_INFO), b"augury text model signer", hashlib.sha256
+    ).digest()
     return "augury:" + base64.b32encode(tag[:10]).decode().lower()
 
 
@@ -875,7 +869,7 @@ def sign(settings: Settings, header: dict[str, Any]) -> dict[str, Any]:
         "signed_by": signer(settings),
     }
     signed["signature"] = hmac.new(
-        _signing_key(settings), _canonical(signed), hashlib.sha256
+        settings.derived_key(_HKDF_INFO), _canonical(signed), hashlib.sha256
     ).hexdigest()
     return signed
 
@@ -883,7 +877,9 @@ def sign(settings: Settings, header: dict[str, Any]) -> dict[str, Any]:
 def verify(settings: Settings, signed: dict[str, Any]) -> None:
     claimed = signed.get("signature")
     body = {k: v for k, v in signed.items() if k != "signature"}
-    expected = hmac.new(_signing_key(settings), _canonical(body), hashlib.sha256).hexdigest()
+    expected = hmac.new(
+        settings.derived_key(_HKDF_INFO), _canonical(body), hashlib.sha256
+    ).hexdigest()
     if not isinstance(claimed, str) or not hmac.compare_digest(claimed, expected):
         raise ValidationFailed(
             "The model file's signature does not match: it was signed by another server "
