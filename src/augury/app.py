@@ -45,6 +45,7 @@ from augury.metrics.router import router as metrics_router
 from augury.metrics.router import v2_router as metrics_v2_router
 from augury.metrics.writer import MetricCache
 from augury.notifications.router import router as notifications_router
+from augury.predictive.router import router as predictive_router
 from augury.runtime import wiring
 from augury.runtime.jobs import JobRunner
 from augury.runtime.loops import Loop
@@ -71,6 +72,7 @@ API_ROUTERS = (
     datasets_router,
     analytics_router,
     text_router,
+    predictive_router,
     notifications_router,
 )
 """Every domain's routes under /api/v1, in the order they are matched."""
@@ -81,6 +83,7 @@ STREAMED_UPLOADS = frozenset(
         "/api/v1/data/upload",
         "/api/v1/text/projects/{project_id}/files",
         "/api/v1/text/projects/{project_id}/models/upload",
+        "/api/v1/models/{model_id}/versions/upload",
     }
 )
 """Routes that stream their body to disk under their own limit (``datasets.max_upload_bytes``);

@@ -48,6 +48,8 @@ JOB_TYPES = {
     "text.correction": "augury.text.services.correction:PrepareCorrection",
     "text.train": "augury.text.services.modeling:TrainModel",
     "text.analyze": "augury.text.services.analyses:BatchAnalysis",
+    "models.train": "augury.predictive.services.training:TrainModel",
+    "models.predict": "augury.predictive.services.predicting:PredictDataset",
 }
 
 
@@ -95,6 +97,7 @@ def metadata() -> MetaData:
     import augury.jobs.models
     import augury.metrics.models
     import augury.notifications.models
+    import augury.predictive.models
     import augury.text.models  # noqa: F401  (each import adds its tables to Base)
     from augury.store.base import Base
 
