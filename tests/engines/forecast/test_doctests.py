@@ -17,6 +17,7 @@ import augury.engines
 MODULES = [
     "augury.engines.ask",
     "augury.engines.ask.context",
+    "augury.engines.artifact",
     "augury.engines.ask.embed",
     "augury.engines.ask.execute",
     "augury.engines.ask.lexicon",
