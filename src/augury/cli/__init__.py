@@ -1,5 +1,5 @@
-"""The `augury` command: serve, worker, db, user, keys, outbox, jobs, data, text, detect,
-forecast, profile, ask.
+"""The `augury` command: serve, worker, db, user, keys, outbox, jobs, data, text, model,
+detect, forecast, profile, ask.
 
 Commands other than `serve` act on the database directly (as the operator of this
 machine), so they work before any account exists and without the server running.
@@ -9,7 +9,8 @@ machine), so they work before any account exists and without the server running.
 One module per command group: `server` (serve, worker), `files` (detect, forecast, profile),
 `db`, `users`, `keys`, `outbox`, `jobs`, `data` and `text` (the offline `text train|predict`
 in `text`, the server's projects, classes, labels, documents and sessions in `text_api`,
-its models and analyses in `text_models_api`);
+its models and analyses in `text_models_api`) and `model` (the offline `model train|predict`
+in `model`, the server's predictive models, applications and subscriptions in `model_api`);
 `app` holds the root Typer app and the
 helpers they share. The groups are added here, in the order `augury --help` lists them.
 """
@@ -23,6 +24,8 @@ from augury.cli.db import db_app
 from augury.cli.files import files_app
 from augury.cli.jobs import jobs_app
 from augury.cli.keys import keys_app
+from augury.cli.model import model_app
+from augury.cli.model_api import model_api_app, subscriptions_app
 from augury.cli.outbox import outbox_app
 from augury.cli.server import server_app
 from augury.cli.text import text_app
@@ -51,6 +54,7 @@ for sub, name in (
     (jobs_app, "jobs"),
     (data_app, "data"),
     (text_app, "text"),
+    (model_app, "model"),
 ):
     app.add_typer(sub, name=name)
 for sub, name in (
@@ -64,6 +68,9 @@ for sub, name in (
 ):
     text_app.add_typer(sub, name=name)
 text_app.add_typer(analyze_app)  # nameless: `augury text analyze`
+# `augury model`: the offline train and predict, then the server's commands beside them.
+model_app.add_typer(model_api_app)
+model_app.add_typer(subscriptions_app, name="subscriptions")
 text_app.info.help = (
     "Text: train a model on a labeled file and predict a file with it, offline (train, "
     "predict); and a server's text projects, with an API key (projects, classes, labels, "

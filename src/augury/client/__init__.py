@@ -11,7 +11,7 @@ returns one page (``{"items", "total", "offset", "limit", "has_more"}``) and ``i
 yields every item, fetching pages as it goes. Each resource group (``client.jobs``,
 ``client.keys`` ...) is a small :class:`Resource` subclass in the module of its
 domain (``accounts``, ``jobs``, ``audit``, ``metrics``, ``anomalies``, ``forecasts``,
-``alerts``, ``datasets``, ``analytics``, ``text``, ``notifications``): a new group is a
+``alerts``, ``datasets``, ``analytics``, ``text``, ``notifications``, ``models``): a new group is a
 class there plus one line in :meth:`Client.__init__` (``connection``); routes without a
 group yet are reachable through :meth:`Client.request`. ``errors`` holds the exceptions,
 ``base`` what the groups share.
@@ -28,7 +28,8 @@ Errors the API answers with ``{"error": {"code", "message", "details"}}`` raise
     ├── ValidationError (422 VALIDATION_ERROR)
     ├── RateLimitError (429 RATE_LIMIT_EXCEEDED; ``retry_after`` seconds)
     ├── ServerError (5xx INTERNAL_ERROR)
-    └── TextJobError (a training or batch analysis waited for ended FAILED or ABORTED)
+    ├── TextJobError (a training or batch analysis waited for ended FAILED or ABORTED)
+    └── ModelJobError (a model training or batch prediction waited for failed or was aborted)
 
 Network failures raise httpx's own exceptions (``httpx.TransportError``).
 """
@@ -57,6 +58,7 @@ from augury.client.errors import (
 from augury.client.forecasts import Forecasts
 from augury.client.jobs import Jobs
 from augury.client.metrics import Metrics
+from augury.client.models import Applications, ModelJobError, Models, Subscriptions
 from augury.client.notifications import Notifications
 from augury.client.text import (
     Text,
@@ -75,6 +77,7 @@ from augury.client.text import (
 
 __all__ = [
     "Alerts",
+    "Applications",
     "Analytics",
     "Anomalies",
     "ApiKeys",
@@ -92,6 +95,8 @@ __all__ = [
     "Jobs",
     "Members",
     "Metrics",
+    "ModelJobError",
+    "Models",
     "NotFoundError",
     "Notifications",
     "Organizations",
@@ -100,6 +105,7 @@ __all__ = [
     "RateLimitError",
     "Resource",
     "ServerError",
+    "Subscriptions",
     "Text",
     "TextAnalyses",
     "TextClasses",

@@ -26,6 +26,7 @@ from augury.client.errors import AuthenticationError, _error_from
 from augury.client.forecasts import Forecasts
 from augury.client.jobs import Jobs
 from augury.client.metrics import Metrics
+from augury.client.models import Applications, Models, Subscriptions
 from augury.client.notifications import Notifications
 from augury.client.text import Text
 
@@ -102,6 +103,9 @@ class Client:
         self.analytics = Analytics(self)
         self.text = Text(self)
         self.notifications = Notifications(self)
+        self.applications = Applications(self)
+        self.subscriptions = Subscriptions(self)
+        self.models = Models(self)
 
     def __repr__(self) -> str:
         return f"<Client {self._http.base_url}>"
