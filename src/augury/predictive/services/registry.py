@@ -1,0 +1,885 @@
+"""The model registry: named models (Anaimo's trainings) and their versions (its network
+weights): read, compare, promote, abort, delete, download and upload as signed files,
+and the one loader every prediction goes through.
+
+**Versions** are numbered 1, 2, ... per model (:func:`new_version` takes the next
+number under the model's row lock). The first version that becomes READY is made the
+model's current one, so a model predicts as soon as it has trained; later ones are
+promoted by hand. The current version cannot be deleted until another is promoted.
+
+**Files.** A READY version's model folder is zipped into the datasets' blob storage
+under ``tabular-models/<org>/<model>/<content hash>.zip`` with a ``signature.json``
+(:mod:`augury.datasets.signed_files`, the same scheme as text models, with a key of its
+own). A download is the stored zip signed afresh with the model's name and version; an
+upload is refused (422, ``details.reason``) unless it is a zip of only the expected plain
+files (``BAD_MODEL_FILE``), signed by this server (``UNSIGNED``), unchanged since
+(``TAMPERED``: the header or the files), and of the model's application
+(``WRONG_APPLICATION``). Nothing in it is unpickled: the engine's format is JSON, NumPy
+arrays read with ``allow_pickle=False`` and LightGBM's text, checked against its hash.
+
+**Loading** (:func:`engine_model`): from memory (a few per process, most recent
+first), else the extracted cache ``<data_dir>/tabular-models/cache/<hash>``, else the
+zip (extracted once beside the cache, loaded, renamed into place).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import threading
+import zipfile
+from collections import OrderedDict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from augury import clock
+from augury.accounts.principal import Principal
+from augury.audit import service as audit
+from augury.config import Settings
+from augury.datasets import signed_files
+from augury.datasets.models import Dataset
+from augury.datasets.storage import storage_for
+from augury.errors import AuguryError, Conflict, NotFound, PayloadTooLarge, ValidationFailed
+from augury.jobs import service as jobs_service
+from augury.jobs.models import Job, JobStatus
+from augury.predictive.models import ModelUsage, ModelVersion, PredictiveModel, VersionStatus
+from augury.predictive.schemas.models import ModelUpdate
+from augury.predictive.services.applications import require_active
+from augury.store.owned import get_owned
+from augury.store.pagination import PageParams, paginate
+
+FILE_KIND = signed_files.FileKind(
+    format="augury-tabular-model-file",
+    format_version=1,
+    purpose=b"augury tabular model file signature v1",
+    signer_label=b"augury tabular model signer",
+)
+BLOB_PREFIX = "tabular-models"
+MAX_ZIP_BYTES = 1 << 30
+"""The largest model file an upload takes."""
+MAX_UNCOMPRESSED = 2 << 30
+"""The most bytes a model file's members may declare."""
+MAX_MEMBERS = 64
+KEPT_LOADED = 8
+"""Loaded models kept in memory per process."""
+AUDITED = ("name", "description")
+WAITING = (VersionStatus.QUEUED, VersionStatus.TRAINING)
+
+
+# --- models --------------------------------------------------------------------------------
+
+
+def get_model(session: Session, org_id: int, model_id: int) -> PredictiveModel:
+    """The organization's model ``model_id`` (404 for any other's)."""
+    return get_owned(session, PredictiveModel, org_id, model_id, "Model")
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def list_models(
+    session: Session,
+    org_id: int,
+    page: PageParams,
+    *,
+    application: str | None = None,
+    search: str | None = None,
+    status: str | None = None,
+) -> tuple[list[PredictiveModel], int]:
+    """The organization's models, most recently changed first; ``status`` is their
+    newest version's."""
+    stmt = select(PredictiveModel).where(PredictiveModel.org_id == org_id)
+    if application:
+        stmt = stmt.where(PredictiveModel.application == application)
+    if search:
+        pattern = f"%{_escape_like(search.lower())}%"
+        stmt = stmt.where(
+            or_(
+                func.lower(PredictiveModel.name).like(pattern, escape="\\"),
+                func.lower(PredictiveModel.description).like(pattern, escape="\\"),
+            )
+        )
+    if status:
+        stmt = stmt.join(
+            ModelVersion,
+            (ModelVersion.model_id == PredictiveModel.id)
+            & (ModelVersion.number == PredictiveModel.latest_version),
+        ).where(ModelVersion.status == status)
+    stmt = stmt.order_by(PredictiveModel.updated_at.desc(), PredictiveModel.id.desc())
+    return paginate(session, stmt, page)
+
+
+def _latest(session: Session, models: Sequence[PredictiveModel]) -> dict[int, ModelVersion]:
+    if not models:
+        return {}
+    rows = session.scalars(
+        select(ModelVersion).where(
+            or_(
+                *(
+                    (ModelVersion.model_id == m.id) & (ModelVersion.number == m.latest_version)
+                    for m in models
+                )
+            )
+        )
+    )
+    found = {v.model_id: v for v in rows}
+    settle(session, list(found.values()))
+    return found
+
+
+def read_models(session: Session, models: Sequence[PredictiveModel]) -> list[dict[str, Any]]:
+    """The models' JSON (``ModelRead``) with their newest version's status."""
+    latest = _latest(session, models)
+    current_ids = [m.current_version_id for m in models if m.current_version_id is not None]
+    current = (
+        {
+            v.id: v
+            for v in session.scalars(select(ModelVersion).where(ModelVersion.id.in_(current_ids)))
+        }
+        if current_ids
+        else {}
+    )
+    out = []
+    for m in models:
+        newest = latest.get(m.id)
+        cur = current.get(m.current_version_id) if m.current_version_id else None
+        out.append(
+            {
+                "id": m.id,
+                "name": m.name,
+                "description": m.description,
+                "application": m.application,
+                "latest_version": m.latest_version,
+                "current_version": cur.number if cur is not None else None,
+                "status": newest.status if newest is not None else None,
+                "task": (cur or newest).task if (cur or newest) is not None else None,
+                "target": (cur or newest).target if (cur or newest) is not None else None,
+                "metrics": _headline(cur.metrics) if cur is not None else None,
+                "created_at": m.created_at,
+                "updated_at": m.updated_at,
+                "created_by_id": m.created_by_id,
+            }
+        )
+    return out
+
+
+def read_model(session: Session, model: PredictiveModel) -> dict[str, Any]:
+    return read_models(session, [model])[0]
+
+
+def _headline(metrics: dict | None) -> dict[str, Any] | None:
+    """The primary metric's name and mean, what lists show."""
+    if not metrics:
+        return None
+    primary = metrics.get("primary")
+    mean = metrics.get("mean") or {}
+    return {"primary": primary, "value": mean.get(primary) if primary else None}
+
+
+def create_model(
+    session: Session,
+    principal: Principal,
+    *,
+    name: str,
+    description: str,
+    application: str,
+) -> PredictiveModel:
+    """A new named model (409 when the organization has one of that name)."""
+    name = name.strip()
+    taken = session.scalar(
+        select(PredictiveModel.id).where(
+            PredictiveModel.org_id == principal.org_id, PredictiveModel.name == name
+        )
+    )
+    if taken is not None:
+        raise Conflict(
+            f"A model named '{name}' exists: train a new version of it, or pick another name.",
+            details={"reason": "NAME_TAKEN", "model_id": taken},
+        )
+    model = PredictiveModel(
+        org_id=principal.org_id,
+        name=name,
+        description=description,
+        application=application,
+        created_by_id=principal.user_id,
+    )
+    session.add(model)
+    session.flush()
+    audit.record_change(
+        session=session,
+        principal=principal,
+        action="models.model.create",
+        target_type="predictive_model",
+        target_id=model.id,
+        after={**audit.snapshot(model, AUDITED), "application": application},
+    )
+    return model
+
+
+def update_model(
+    session: Session, principal: Principal, model: PredictiveModel, body: ModelUpdate
+) -> PredictiveModel:
+    """Rename or describe the model."""
+    before = audit.snapshot(model, AUDITED)
+    if body.name is not None and body.name.strip() != model.name:
+        name = body.name.strip()
+        taken = session.scalar(
+            select(PredictiveModel.id).where(
+                PredictiveModel.org_id == model.org_id,
+                PredictiveModel.name == name,
+                PredictiveModel.id != model.id,
+            )
+        )
+        if taken is not None:
+            raise Conflict(f"A model named '{name}' exists.", details={"reason": "NAME_TAKEN"})
+        model.name = name
+    if body.description is not None:
+        model.description = body.description
+    model.updated_at = clock.now()
+    session.flush()
+    audit.record_change(
+        session=session,
+        principal=principal,
+        action="models.model.update",
+        target_type="predictive_model",
+        target_id=model.id,
+        before=before,
+        after=audit.snapshot(model, AUDITED),
+    )
+    return model
+
+
+def delete_model(
+    session: Session, principal: Principal, settings: Settings, model: PredictiveModel
+) -> None:
+    """Delete the model, its versions and their files (409 while one still trains)."""
+    versions = list(session.scalars(select(ModelVersion).where(ModelVersion.model_id == model.id)))
+    settle(session, versions)
+    training = [v.number for v in versions if v.status in WAITING]
+    if training:
+        raise Conflict(
+            f"Version {training[0]} of the model is still training: abort it first.",
+            details={"reason": "TRAINING", "versions": training},
+        )
+    keys = [v.storage_key for v in versions if v.storage_key]
+    audit.record_change(
+        session=session,
+        principal=principal,
+        action="models.model.delete",
+        target_type="predictive_model",
+        target_id=model.id,
+        before={**audit.snapshot(model, AUDITED), "versions": len(versions)},
+    )
+    for version in versions:
+        session.delete(version)
+    session.delete(model)
+    session.flush()
+    forget_files(settings, keys)
+
+
+# --- versions ------------------------------------------------------------------------------
+
+
+def get_version(session: Session, model: PredictiveModel, number: int) -> ModelVersion:
+    """Version ``number`` of the model (404 when it has none), its status made to agree
+    with its job."""
+    version = session.scalar(
+        select(ModelVersion).where(ModelVersion.model_id == model.id, ModelVersion.number == number)
+    )
+    if version is None:
+        raise NotFound(
+            f"Model '{model.name}' has no version {number}.",
+            details={"model_id": model.id, "version": number},
+        )
+    settle(session, [version])
+    return version
+
+
+def current_version(session: Session, model: PredictiveModel) -> ModelVersion:
+    """The version predictions use when they name none (409 when the model has none)."""
+    if model.current_version_id is None:
+        raise Conflict(
+            f"Model '{model.name}' has no current version yet: wait for its training, or "
+            "promote a READY version.",
+            details={"reason": "NO_CURRENT_VERSION", "model_id": model.id},
+        )
+    return session.get_one(ModelVersion, model.current_version_id)
+
+
+def list_versions(
+    session: Session, model: PredictiveModel, page: PageParams
+) -> tuple[list[ModelVersion], int]:
+    """The model's versions, newest first."""
+    stmt = (
+        select(ModelVersion)
+        .where(ModelVersion.model_id == model.id)
+        .order_by(ModelVersion.number.desc())
+    )
+    rows, total = paginate(session, stmt, page)
+    settle(session, rows)
+    return rows, total
+
+
+def new_version(
+    session: Session, principal: Principal, model: PredictiveModel, **fields: Any
+) -> ModelVersion:
+    """The model's next version (numbered under the model's row lock)."""
+    locked = session.scalars(
+        select(PredictiveModel).where(PredictiveModel.id == model.id).with_for_update()
+    ).one()
+    locked.latest_version = int(locked.latest_version or 0) + 1
+    locked.updated_at = clock.now()
+    version = ModelVersion(
+        org_id=model.org_id,
+        model_id=model.id,
+        number=locked.latest_version,
+        created_by_id=principal.user_id,
+        **fields,
+    )
+    session.add(version)
+    session.flush()
+    return version
+
+
+def _jobs(session: Session, versions: Sequence[ModelVersion]) -> dict[int, Job]:
+    ids = [v.job_id for v in versions if v.job_id is not None]
+    if not ids:
+        return {}
+    return {j.id: j for j in session.scalars(select(Job).where(Job.id.in_(ids)))}
+
+
+def settle(session: Session, versions: Sequence[ModelVersion]) -> None:
+    """A version still QUEUED or TRAINING whose job ended (aborted before it started,
+    cut off by a restart, deleted) takes the job's ending."""
+    waiting = [v for v in versions if v.status in WAITING]
+    jobs = _jobs(session, waiting)
+    for version in waiting:
+        job = jobs.get(version.job_id) if version.job_id is not None else None
+        if job is not None and not JobStatus(job.status).is_final:
+            continue
+        if job is not None and job.status == JobStatus.aborted:
+            version.status = VersionStatus.ABORTED
+        else:
+            version.status = VersionStatus.FAILED
+            version.error = version.error or (
+                "The training job ended without a model (the server stopped while it "
+                "ran?). Train it again."
+            )
+        version.finished_at = version.finished_at or clock.now()
+
+
+def read_versions(
+    session: Session, model: PredictiveModel, versions: Sequence[ModelVersion]
+) -> list[dict[str, Any]]:
+    """The versions' JSON (``VersionRead``) with their dataset and training job."""
+    jobs = _jobs(session, versions)
+    dataset_ids = {v.dataset_id for v in versions if v.dataset_id is not None}
+    names = (
+        dict(
+            session.execute(
+                select(Dataset.id, Dataset.name).where(Dataset.id.in_(dataset_ids))
+            ).tuples()
+        )
+        if dataset_ids
+        else {}
+    )
+    out = []
+    for v in versions:
+        job = jobs.get(v.job_id) if v.job_id is not None else None
+        progress = 100.0 if v.status == VersionStatus.READY else float(job.progress) if job else 0.0
+        out.append(
+            {
+                "id": v.id,
+                "model_id": v.model_id,
+                "number": v.number,
+                "status": v.status,
+                "source": v.source,
+                "application": model.application,
+                "options": v.options or {},
+                "task": v.task,
+                "target": v.target,
+                "features": v.features or [],
+                "excluded": v.excluded or [],
+                "metrics": v.metrics or {},
+                "report": v.report or {},
+                "dataset": (
+                    {
+                        "id": v.dataset_id,
+                        "name": names.get(v.dataset_id),
+                        "version": v.dataset_version,
+                    }
+                    if v.dataset_id is not None
+                    else None
+                ),
+                "content_hash": v.content_hash,
+                "size_bytes": v.size_bytes or 0,
+                "training_seconds": v.training_seconds,
+                "job": (
+                    {"id": job.id, "status": job.status, "progress": round(progress, 1)}
+                    if job is not None
+                    else None
+                ),
+                "progress": round(progress, 1),
+                "current": model.current_version_id == v.id,
+                "error": v.error,
+                "created_at": v.created_at,
+                "finished_at": v.finished_at,
+                "created_by_id": v.created_by_id,
+            }
+        )
+    return out
+
+
+def read_version(session: Session, model: PredictiveModel, version: ModelVersion) -> dict[str, Any]:
+    return read_versions(session, model, [version])[0]
+
+
+def compare(session: Session, model: PredictiveModel, numbers: Sequence[int]) -> dict[str, Any]:
+    """Versions side by side: each metric's mean and spread, and each feature's
+    importance, per version (null where a version lacks it)."""
+    wanted = list(dict.fromkeys(numbers))
+    if not 1 <= len(wanted) <= 20:
+        raise ValidationFailed("versions: name 1 to 20 version numbers to compare.")
+    versions = [get_version(session, model, n) for n in wanted]
+    keys = [str(v.number) for v in versions]
+    metrics: dict[str, dict[str, Any]] = {}
+    importance: dict[str, dict[str, float | None]] = {}
+    for v, key in zip(versions, keys, strict=True):
+        found = v.metrics or {}
+        spread = found.get("std") or {}
+        for name, value in (found.get("mean") or {}).items():
+            metrics.setdefault(name, dict.fromkeys(keys))[key] = {
+                "mean": value,
+                "std": spread.get(name),
+            }
+        for row in (v.report or {}).get("importance") or []:
+            importance.setdefault(row["feature"], dict.fromkeys(keys))[key] = row["importance"]
+    return {
+        "model_id": model.id,
+        "versions": read_versions(session, model, versions),
+        "primary": {
+            key: (v.metrics or {}).get("primary") for v, key in zip(versions, keys, strict=True)
+        },
+        "metrics": metrics,
+        "importance": importance,
+    }
+
+
+def promote(
+    session: Session, principal: Principal, model: PredictiveModel, version: ModelVersion
+) -> ModelVersion:
+    """Make the version the model's current one (what predictions use by default)."""
+    if version.status != VersionStatus.READY:
+        raise Conflict(
+            f"Only a READY version can be promoted; version {version.number} is {version.status}.",
+            details={"status": version.status},
+        )
+    previous = model.current_version_id
+    model.current_version_id = version.id
+    model.updated_at = clock.now()
+    session.flush()
+    audit.record_change(
+        session=session,
+        principal=principal,
+        action="models.version.promote",
+        target_type="model_version",
+        target_id=version.id,
+        before={"current_version_id": previous},
+        after={"current_version_id": version.id, "model_id": model.id, "number": version.number},
+    )
+    return version
+
+
+def abort(session: Session, principal: Principal, version: ModelVersion) -> ModelVersion:
+    """Stop the version's training: a queued one ends ABORTED now, a running one when
+    its job next reports progress."""
+    if version.status not in WAITING or version.job_id is None:
+        raise Conflict(
+            f"Version {version.number} is {version.status}: there is no training to abort.",
+            details={"status": version.status},
+        )
+    job = session.get_one(Job, version.job_id)
+    if not JobStatus(job.status).is_final:
+        jobs_service.abort(session=session, principal=principal, job=job)
+    settle(session, [version])
+    audit.record_by(
+        session=session,
+        principal=principal,
+        action="models.version.abort",
+        target_type="model_version",
+        target_id=version.id,
+    )
+    return version
+
+
+def delete_version(
+    session: Session,
+    principal: Principal,
+    settings: Settings,
+    model: PredictiveModel,
+    version: ModelVersion,
+) -> None:
+    """Delete the version and its file: not the current one (promote another first), not
+    one still training (abort it first)."""
+    if model.current_version_id == version.id:
+        raise Conflict(
+            f"Version {version.number} is the model's current version: promote another "
+            "first (or delete the model).",
+            details={"reason": "CURRENT_VERSION", "number": version.number},
+        )
+    if version.status in WAITING:
+        raise Conflict(
+            f"Version {version.number} is still training: abort it first.",
+            details={"reason": "TRAINING", "status": version.status, "job_id": version.job_id},
+        )
+    audit.record_change(
+        session=session,
+        principal=principal,
+        action="models.version.delete",
+        target_type="model_version",
+        target_id=version.id,
+        before={
+            "model_id": model.id,
+            "number": version.number,
+            "status": version.status,
+            "content_hash": version.content_hash,
+        },
+    )
+    key = version.storage_key
+    session.delete(version)
+    model.updated_at = clock.now()
+    session.flush()
+    forget_files(settings, [key] if key else [])
+
+
+def forget_files(settings: Settings, keys: Sequence[str]) -> None:
+    """Remove model files from the blob storage (after their versions were deleted); a
+    file already gone, or a storage that fails now, is no error (the rows are gone)."""
+    storage = storage_for(settings)
+    for key in keys:
+        with contextlib.suppress(FileNotFoundError, AuguryError, OSError):
+            storage.delete(key)
+
+
+# --- usage ---------------------------------------------------------------------------------
+
+
+def record_usage(
+    session: Session,
+    *,
+    model: PredictiveModel,
+    version: ModelVersion | None,
+    kind: str,
+    rows: int,
+    job_id: int | None = None,
+) -> ModelUsage:
+    """Count one use of a model (``predict``, ``batch`` or ``what_if``) for the summaries."""
+    usage = ModelUsage(
+        org_id=model.org_id,
+        model_id=model.id,
+        version_id=version.id if version is not None else None,
+        application=model.application,
+        kind=kind,
+        rows=int(rows),
+        job_id=job_id,
+    )
+    session.add(usage)
+    return usage
+
+
+# --- files ---------------------------------------------------------------------------------
+
+
+def blob_key(org_id: int, model_id: int, digest: str) -> str:
+    return f"{BLOB_PREFIX}/{org_id}/{model_id}/{signed_files.hex_of(digest)}.zip"
+
+
+def cache_root(settings: Settings) -> Path:
+    return Path(settings.data_dir) / BLOB_PREFIX / "cache"
+
+
+def _member_allowed(name: str) -> bool:
+    """``signature.json`` or a plain name directly under ``model/``: no folders, no
+    ``..``, nothing hidden."""
+    if name == signed_files.SIGNATURE_FILE:
+        return True
+    head, _, rest = name.partition("/")
+    return (
+        head == signed_files.MODEL_DIR
+        and 0 < len(rest) <= 120
+        and "/" not in rest
+        and "\\" not in rest
+        and not rest.startswith(".")
+        and all(ch.isalnum() or ch in "._-" for ch in rest)
+    )
+
+
+def _check_zip(zf: zipfile.ZipFile) -> None:
+    if len(zf.infolist()) > MAX_MEMBERS:
+        raise signed_files.bad_file(f"The model file holds more than {MAX_MEMBERS} files.")
+    signed_files.check_members(
+        zf,
+        _member_allowed,
+        max_uncompressed=MAX_UNCOMPRESSED,
+        described="signature.json and the files of model/",
+    )
+    if not any(n.startswith(f"{signed_files.MODEL_DIR}/") for n in zf.namelist()):
+        raise signed_files.bad_file("The model file has no model/ folder.")
+
+
+def _extract_model(zf: zipfile.ZipFile, folder: Path) -> None:
+    """The files of ``model/`` into ``folder``, each written by name (never a path the
+    zip chooses), its ``.npz`` arrays bounded before NumPy reads them."""
+    folder.mkdir(parents=True)
+    for info in zf.infolist():
+        if not info.filename.startswith(f"{signed_files.MODEL_DIR}/"):
+            continue
+        dst = folder / Path(info.filename).name
+        with zf.open(info) as fin, open(dst, "wb") as fout:
+            shutil.copyfileobj(fin, fout)
+        if dst.suffix == ".npz":
+            signed_files.check_npz(dst, MAX_UNCOMPRESSED)
+
+
+def header_for(model: PredictiveModel, version: ModelVersion) -> dict[str, Any]:
+    """What a model file's signed header says of the version."""
+    return {
+        "content_hash": version.content_hash,
+        "application": model.application,
+        "task": version.task,
+        "target": version.target,
+        "features": version.features or [],
+        "classes": (version.report or {}).get("classes"),
+        "name": model.name,
+        "version": version.number,
+        "metrics": _headline(version.metrics),
+        "trained_at": version.finished_at.isoformat() if version.finished_at else None,
+    }
+
+
+def write_file(
+    settings: Settings, model: PredictiveModel, version: ModelVersion, folder: Path, dst: Path
+) -> None:
+    """The saved model ``folder`` zipped to ``dst`` with a header signed by this server."""
+    signed_files.write_zip(folder, dst, FILE_KIND.sign(settings, header_for(model, version)))
+
+
+def download(settings: Settings, model: PredictiveModel, version: ModelVersion, dst: Path) -> Path:
+    """The version as a file signed now by this server (its name and number in the
+    header): the stored model folder with a fresh ``signature.json``."""
+    if version.status != VersionStatus.READY or not version.storage_key:
+        raise Conflict(
+            f"Version {version.number} is {version.status}: only a READY version can be "
+            "downloaded.",
+            details={"status": version.status},
+        )
+    src = storage_for(settings).path(version.storage_key)
+    return signed_files.resign(src, dst, FILE_KIND.sign(settings, header_for(model, version)))
+
+
+def _content_hash(engine: Any) -> str | None:
+    """The hash a loaded model's files were checked against."""
+    digest = getattr(engine, "content_hash", None) or engine.summary().get("content_hash")
+    return digest if isinstance(digest, str) else None
+
+
+def upload(
+    session: Session,
+    principal: Principal,
+    settings: Settings,
+    model: PredictiveModel,
+    path: Path,
+    *,
+    size: int,
+) -> ModelVersion:
+    """A downloaded model file as a READY version of ``model`` (source ``uploaded``),
+    refused (422) unless this server signed it, unchanged, for the model's application
+    (see the module's docstring); nothing is written when it is refused."""
+    from augury.engines.tabular.automl import ModelError, load
+
+    if size > MAX_ZIP_BYTES:
+        raise PayloadTooLarge(
+            f"The model file is larger than {MAX_ZIP_BYTES:,} bytes.",
+            details={"max_bytes": MAX_ZIP_BYTES},
+        )
+    require_active(session, model.org_id, model.application)
+    work = Path(storage_for(settings).staging_file(".tabular-model"))
+    key: str | None = None
+    try:
+        try:
+            zf = zipfile.ZipFile(path)
+        except (zipfile.BadZipFile, OSError) as exc:
+            raise signed_files.bad_file(
+                "The file is not a zip of a model (download one first)."
+            ) from exc
+        with zf:
+            _check_zip(zf)
+            signed = signed_files.read_header(zf, FILE_KIND)
+            if not FILE_KIND.verify(settings, signed):
+                ours = signed.get("signed_by") == FILE_KIND.signer(settings)
+                raise signed_files.bad_file(
+                    "The model file was changed since this server signed it."
+                    if ours
+                    else "The model file was not signed by this server (or it was signed "
+                    "with another secret): upload a file this server's download gave, or "
+                    "train the model here.",
+                    reason="TAMPERED" if ours else "UNSIGNED",
+                    signed_by=signed.get("signed_by"),
+                )
+            if signed.get("application") != model.application:
+                raise signed_files.bad_file(
+                    f"The model was trained for the {signed.get('application')} application; "
+                    f"this model is {model.application}.",
+                    reason="WRONG_APPLICATION",
+                    application=signed.get("application"),
+                )
+            folder = work / signed_files.MODEL_DIR
+            _extract_model(zf, folder)
+        try:
+            engine = load(folder)
+        except ModelError as exc:
+            raise signed_files.bad_file(
+                f"The model file cannot be used: {exc.message}",
+                reason="TAMPERED" if exc.code == "MODEL_CORRUPT" else "BAD_MODEL_FILE",
+                code=exc.code,
+            ) from exc
+        digest = _content_hash(engine)
+        if not isinstance(digest, str) or digest != signed.get("content_hash"):
+            raise signed_files.bad_file(
+                "The model's files do not match the content hash it was signed with.",
+                reason="TAMPERED",
+            )
+        summary = engine.summary()
+        version = new_version(
+            session,
+            principal,
+            model,
+            status=VersionStatus.READY,
+            source="uploaded",
+            options={
+                "uploaded_from": {
+                    "name": signed.get("name"),
+                    "version": signed.get("version"),
+                    "trained_at": signed.get("trained_at"),
+                }
+            },
+            **fields_of(summary),
+            content_hash=digest,
+            finished_at=clock.now(),
+        )
+        key = blob_key(model.org_id, model.id, digest)
+        version.size_bytes = storage_for(settings).put(path, key)
+        version.storage_key = key
+        if model.current_version_id is None:
+            model.current_version_id = version.id
+        session.flush()
+        signed_files.keep_extracted(cache_root(settings), folder, digest)
+        remember(digest, engine)
+    except BaseException:
+        if key is not None:
+            forget_files(settings, [key])
+        raise
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    audit.record_change(
+        session=session,
+        principal=principal,
+        action="models.version.upload",
+        target_type="model_version",
+        target_id=version.id,
+        after={"model_id": model.id, "number": version.number, "content_hash": digest},
+    )
+    return version
+
+
+SUMMARY_COLUMNS = (
+    "application",
+    "task",
+    "target",
+    "features",
+    "excluded",
+    "metrics",
+    "training_seconds",
+    "content_hash",
+)
+"""Summary keys with a column of their own; the rest of the summary is the report."""
+
+
+def fields_of(summary: dict[str, Any]) -> dict[str, Any]:
+    """A version's columns from the engine's ``summary()``: task, target, features,
+    excluded, metrics, training seconds, and the rest as the report."""
+    return {
+        "task": summary.get("task"),
+        "target": summary.get("target") or "",
+        "features": list(summary.get("features") or []),
+        "excluded": list(summary.get("excluded") or []),
+        "metrics": dict(summary.get("metrics") or {}),
+        "training_seconds": summary.get("training_seconds"),
+        "report": {k: v for k, v in summary.items() if k not in SUMMARY_COLUMNS},
+    }
+
+
+# --- loading for prediction ----------------------------------------------------------------
+
+_loaded: OrderedDict[str, Any] = OrderedDict()
+_loaded_lock = threading.Lock()
+
+
+def remember(digest: str, engine: Any) -> None:
+    with _loaded_lock:
+        _loaded[digest] = engine
+        _loaded.move_to_end(digest)
+        while len(_loaded) > KEPT_LOADED:
+            _loaded.popitem(last=False)
+
+
+def engine_model(settings: Settings | None, version: ModelVersion) -> Any:
+    """The engine's ``TabularModel`` of a READY version: from memory, else the extracted
+    cache, else its zip (extracted once, checked, renamed into the cache). 409 for a
+    version that is not READY."""
+    from augury.engines.tabular.automl import ModelError, load
+
+    digest = version.content_hash
+    if version.status != VersionStatus.READY or not digest or not version.storage_key:
+        raise Conflict(
+            f"Version {version.number} is {version.status}: only a READY version can predict.",
+            details={"reason": "NOT_READY", "status": version.status, "number": version.number},
+        )
+    with _loaded_lock:
+        if digest in _loaded:
+            _loaded.move_to_end(digest)
+            return _loaded[digest]
+    settings = settings or Settings()
+    final = cache_root(settings) / signed_files.hex_of(digest)
+    try:
+        engine = load(final) if final.is_dir() else _extract(settings, version.storage_key, final)
+    except ModelError as exc:
+        raise Conflict(
+            f"The stored model cannot be loaded ({exc.message}): train or upload it again.",
+            details={"reason": exc.code, "number": version.number},
+        ) from exc
+    remember(digest, engine)
+    return engine
+
+
+def _extract(settings: Settings, key: str, final: Path) -> Any:
+    """Unzip a stored model beside ``final``, load it (which checks its files against
+    their hash) and rename it into place; the loaded model."""
+    from augury.engines.tabular.automl import load
+
+    src = storage_for(settings).path(key)
+    staged = signed_files.staged_beside(final)
+    try:
+        with zipfile.ZipFile(src) as zf:
+            _check_zip(zf)
+            _extract_model(zf, staged)
+        engine = load(staged)
+        signed_files.place(staged, final)
+        return engine
+    finally:
+        shutil.rmtree(staged, ignore_errors=True)
