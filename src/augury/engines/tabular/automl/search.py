@@ -1,0 +1,471 @@
+"""augury's AutoML: validate candidates honestly, keep the best (or a blend of them that
+validates better), calibrate, choose the threshold, refit on everything.
+
+**Validation.** With a date column the folds are time-ordered (the rows sorted by date
+in ``folds + 1`` blocks; fold *k* trains on blocks 0..k and validates on block k+1, so
+the model never learns from the future); otherwise stratified *k*-fold for classes and
+shuffled *k*-fold for a regression. Every candidate is scored on the same out-of-fold
+rows.
+
+**Candidates.** A regularised linear model at three strengths, then LightGBM settings
+(a sound default, a small-data and a wide-data variant, a rare-positive variant, then a
+seeded random search), each with early stopping on its fold, tried while the time
+budget lasts (a candidate is not started when the ones so far suggest it would not
+finish within it).
+
+**Blend.** Greedy forward selection with replacement over the candidates' out-of-fold
+margins (Caruana et al., 2004); kept only when it validates better than the best single
+candidate.
+
+**Calibration and threshold.** Platt scaling (binary) or a temperature (multiclass) fitted
+on the blend's out-of-fold margins. A binary model's threshold maximises F1 on the
+out-of-fold probabilities, or minimises the expected cost when the costs of a missed
+positive and of a false alarm are given; the confusion matrix is the one at that
+threshold. A regression's 80 % interval is the 10th to 90th percentile of its
+out-of-fold residuals (split-conformal).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn import metrics as skm
+from sklearn.model_selection import KFold, StratifiedKFold
+
+from .encoding import Encoder
+from .errors import ModelError
+from .learners import Linear, Trees, linear_grid, tree_grid
+from .model import Member, TabularModel, probabilities
+from .planning import Plan, TrainOptions, labels_of, parse_dates, plan
+
+Progress = Callable[[float, str], None]
+
+
+def train(
+    frame: pd.DataFrame,
+    target: str,
+    options: TrainOptions | None = None,
+    *,
+    progress: Progress | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> Any:
+    """Train the best model the budget allows for ``target`` (see the module's text)."""
+    options = options or TrainOptions()
+    started = time.monotonic()
+    tell = progress or (lambda pct, msg: None)
+    stop = should_stop or (lambda: False)
+    p = plan(frame, target, options)
+    tell(2.0, f"{p.task}: {len(p.features)} features, {len(p.excluded)} columns left out")
+    if p.task == "forecast":
+        from .forecasting import train_forecast
+
+        return train_forecast(frame, p, options, tell, stop, started)
+    return _Search(frame, p, options, tell, stop, started).run()
+
+
+class _Search:
+    def __init__(
+        self,
+        frame: pd.DataFrame,
+        p: Plan,
+        options: TrainOptions,
+        tell: Progress,
+        stop: Callable[[], bool],
+        started: float,
+    ):
+        self.plan, self.options, self.tell, self.stop, self.started = (
+            p,
+            options,
+            tell,
+            stop,
+            started,
+        )
+        y_raw = frame[p.target]
+        known = y_raw.notna()
+        if y_raw.dtype == object or pd.api.types.is_string_dtype(y_raw):
+            known &= y_raw.astype("string").str.strip().fillna("") != ""
+        rows = frame.loc[known]
+        self.ordered = p.date_column is not None
+        if self.ordered:
+            when = parse_dates(rows[p.date_column])
+            rows = rows.iloc[np.argsort(when.to_numpy(dtype="datetime64[ns]"), kind="stable")]
+        self.rows = rows.reset_index(drop=True)
+        self.task = p.task
+        if self.task == "regression":
+            self.y = pd.to_numeric(self.rows[p.target], errors="coerce").to_numpy(dtype=float)
+        else:
+            names = p.classes or []
+            index = {c: i for i, c in enumerate(names)}
+            self.y = labels_of(self.rows[p.target]).map(index).to_numpy(dtype=float)
+        self.k = len(p.classes or []) if self.task == "multiclass" else 2
+        self.encoder = Encoder.fit(self.rows[p.features], p.kinds)
+        self.X = self.encoder.transform(self.rows)
+        self.Z = self.encoder.linear(self.X)
+        self.folds = self._folds()
+        self.valid = np.zeros(len(self.y), dtype=bool)
+        for _, v in self.folds:
+            self.valid[v] = True
+        self.budget = max(5.0, float(options.time_budget_s))
+
+    # ---- validation ---------------------------------------------------------------
+    def _folds(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        n = len(self.y)
+        k = max(2, min(self.options.folds, n // 5))
+        if self.ordered:
+            edges = np.linspace(0, n, k + 2).astype(int)
+            return [
+                (np.arange(0, edges[i + 1]), np.arange(edges[i + 1], edges[i + 2]))
+                for i in range(k)
+            ]
+        if self.task == "regression":
+            splitter: Any = KFold(k, shuffle=True, random_state=self.options.seed)
+            return list(splitter.split(self.X))
+        counts = np.bincount(self.y.astype(int))
+        smallest = counts[counts > 0].min()
+        if smallest >= 2:
+            splitter = StratifiedKFold(
+                min(k, int(smallest)), shuffle=True, random_state=self.options.seed
+            )
+            return list(splitter.split(self.X, self.y.astype(int)))
+        return list(KFold(k, shuffle=True, random_state=self.options.seed).split(self.X))
+
+    def _oof(self, make: Callable[[], Trees | Linear]) -> tuple[np.ndarray, list[int]]:
+        shape = (len(self.y), self.k) if self.task == "multiclass" else (len(self.y),)
+        oof = np.zeros(shape)
+        rounds = []
+        for tr, va in self.folds:
+            if self.stop():
+                raise ModelError("ABORTED", "Training was aborted.")
+            learner = make()
+            if isinstance(learner, Linear):
+                learner.fit(self.Z[tr], self.y[tr], self.task, self.k)
+                oof[va] = learner.margin(self.Z[va])
+            else:
+                learner.fit(
+                    self.X[tr],
+                    self.y[tr],
+                    self.task,
+                    self.k,
+                    self.encoder.categorical,
+                    valid=(self.X[va], self.y[va]),
+                )
+                oof[va] = learner.margin(self.X[va])
+                rounds.append(learner.rounds)
+        return oof, rounds
+
+    def _loss(self, m: np.ndarray) -> float:
+        v = self.valid
+        y = self.y[v]
+        if self.task == "regression":
+            return float(np.sqrt(np.mean((m[v] - y) ** 2)))
+        if self.task == "binary":
+            if len(np.unique(y)) < 2:
+                return _log_loss(self.task, y, m[v])
+            auc = skm.roc_auc_score(y, m[v])
+            return float(1.0 - auc + 1e-3 * _log_loss(self.task, y, m[v]))
+        return _log_loss(self.task, y, m[v])
+
+    # ---- the search -----------------------------------------------------------------
+    def run(self) -> TabularModel:
+        p = self.plan
+        positive_rate = float(np.mean(self.y)) if self.task == "binary" else None
+        tried: list[dict[str, Any]] = []
+        specs: list[tuple[str, dict[str, Any]]] = [("linear", g) for g in linear_grid()]
+        specs += [
+            ("lightgbm", g)
+            for g in tree_grid(len(self.y), self.X.shape[1], positive_rate, self.options.seed)
+        ]
+        spent: dict[str, list[float]] = {"linear": [], "lightgbm": []}
+        search_budget = 0.8 * self.budget
+        for i, (kind, params) in enumerate(specs):
+            elapsed = time.monotonic() - self.started
+            expected = np.mean(spent[kind]) if spent[kind] else 0.0
+            essential = (kind == "linear" and i == 0) or (
+                kind == "lightgbm" and not spent["lightgbm"]
+            )
+            if not essential and elapsed + expected > search_budget:
+                continue
+            t0 = time.monotonic()
+            if kind == "linear":
+                oof, rounds = self._oof(lambda params=params: Linear(dict(params)))
+            else:
+                oof, rounds = self._oof(lambda params=params: Trees(dict(params)))
+            spent[kind].append(time.monotonic() - t0)
+            tried.append(
+                {
+                    "name": f"{kind}#{len(tried) + 1}",
+                    "kind": kind,
+                    "params": params,
+                    "oof": oof,
+                    "rounds": rounds,
+                    "score": self._loss(oof),
+                }
+            )
+            done = min(85.0, 5.0 + 80.0 * (time.monotonic() - self.started) / search_budget)
+            self.tell(done, f"{len(tried)} candidates validated")
+        weights = self._blend(tried)
+        blend = sum(w * tried[i]["oof"] for i, w in weights.items())
+        calibration = self._calibrate(np.asarray(blend))
+        calibrated = _apply(self.task, calibration, np.asarray(blend))
+        self.tell(88.0, "refitting the chosen model on every row")
+        members = []
+        for i, w in weights.items():
+            cand = tried[i]
+            if cand["kind"] == "linear":
+                learner: Trees | Linear = Linear(dict(cand["params"])).fit(
+                    self.Z, self.y, self.task, self.k
+                )
+            else:
+                rounds = int(np.ceil(np.mean(cand["rounds"]) * (1.0 + 1.0 / len(self.folds))))
+                learner = Trees(dict(cand["params"])).fit(
+                    self.X, self.y, self.task, self.k, self.encoder.categorical, rounds=rounds
+                )
+            members.append(Member(learner, float(w)))
+        threshold, confusion = self._threshold(calibrated)
+        interval = None
+        residuals = None
+        if self.task == "regression":
+            r = (self.y - calibrated)[self.valid]
+            interval = (float(np.quantile(r, 0.1)), float(np.quantile(r, 0.9)))
+            pick = np.flatnonzero(self.valid)
+            pick = pick[np.linspace(0, len(pick) - 1, min(500, len(pick))).astype(int)]
+            residuals = {
+                "predicted": calibrated[pick].round(6).tolist(),
+                "actual": self.y[pick].round(6).tolist(),
+            }
+        means = self.Z.mean(axis=0) if self.Z.size else np.zeros(self.Z.shape[1])
+        model = TabularModel(
+            task=self.task,
+            target=p.target,
+            classes=p.classes,
+            encoder=self.encoder,
+            members=members,
+            calibration=calibration,
+            threshold=threshold,
+            interval=interval,
+            info={},
+            linear_means=means,
+        )
+        model.info = self._summary(
+            model, tried, weights, calibrated, threshold, confusion, residuals
+        )
+        self.tell(100.0, "trained")
+        return model
+
+    def _blend(self, tried: list[dict[str, Any]]) -> dict[int, float]:
+        best = int(np.argmin([c["score"] for c in tried]))
+        if len(tried) == 1:
+            return {best: 1.0}
+        counts = {best: 1}
+        current = tried[best]["oof"].copy()
+        score = tried[best]["score"]
+        size = 1
+        for _ in range(20):
+            options = [
+                (self._loss((current * size + c["oof"]) / (size + 1)), i)
+                for i, c in enumerate(tried)
+            ]
+            new_score, pick = min(options)
+            if new_score >= score - 1e-6:
+                break
+            current = (current * size + tried[pick]["oof"]) / (size + 1)
+            size += 1
+            counts[pick] = counts.get(pick, 0) + 1
+            score = new_score
+        if score >= tried[best]["score"] - 1e-4 * max(1e-9, abs(tried[best]["score"])):
+            return {best: 1.0}
+        total = sum(counts.values())
+        return {i: n / total for i, n in counts.items()}
+
+    def _calibrate(self, m: np.ndarray) -> dict[str, float]:
+        v = self.valid
+        if self.task == "binary":
+            from sklearn.linear_model import LogisticRegression
+
+            y = self.y[v].astype(int)
+            if len(np.unique(y)) < 2:
+                return {"a": 1.0, "b": 0.0}
+            fit = LogisticRegression(C=1e4, max_iter=1000).fit(m[v][:, None], y)
+            a = float(fit.coef_[0, 0])
+            return {"a": a if a > 0 else 1.0, "b": float(fit.intercept_[0]) if a > 0 else 0.0}
+        if self.task == "multiclass":
+            best_t, best = 1.0, np.inf
+            for t in np.exp(np.linspace(np.log(0.25), np.log(4.0), 41)):
+                loss = _log_loss(self.task, self.y[v], m[v] / t)
+                if loss < best:
+                    best_t, best = float(t), loss
+            return {"t": best_t}
+        return {}
+
+    def _threshold(self, calibrated: np.ndarray) -> tuple[float | None, dict[str, Any] | None]:
+        v = self.valid
+        names = self.plan.classes or []
+        if self.task == "regression":
+            return None, None
+        y = self.y[v].astype(int)
+        if self.task == "multiclass":
+            pred = probabilities(self.task, calibrated[v]).argmax(axis=1)
+            matrix = skm.confusion_matrix(y, pred, labels=list(range(self.k)))
+            return None, {"labels": names, "matrix": matrix.tolist()}
+        prob = probabilities(self.task, calibrated[v])[:, 1]
+        cands = np.unique(np.concatenate([np.quantile(prob, np.linspace(0, 1, 201)), [0.5]]))
+        best_t, best = 0.5, -np.inf
+        costs = (self.options.cost_missed, self.options.cost_false_alarm)
+        use_cost = any(c is not None for c in costs)
+        missed = float(costs[0] or 1.0)
+        alarm = float(costs[1] or 1.0)
+        for t in cands:
+            pred = prob >= t
+            tp = np.sum(pred & (y == 1))
+            fp = np.sum(pred & (y == 0))
+            fn = np.sum(~pred & (y == 1))
+            value = -(missed * fn + alarm * fp) if use_cost else 2 * tp / max(1, 2 * tp + fp + fn)
+            if value > best + 1e-12:
+                best_t, best = float(t), value
+        pred = (prob >= best_t).astype(int)
+        matrix = skm.confusion_matrix(y, pred, labels=[0, 1])
+        return best_t, {"labels": names, "matrix": matrix.tolist()}
+
+    def _summary(
+        self,
+        model: TabularModel,
+        tried: list[dict[str, Any]],
+        weights: dict[int, float],
+        calibrated: np.ndarray,
+        threshold: float | None,
+        confusion: dict | None,
+        residuals: dict | None,
+    ) -> dict[str, Any]:
+        p = self.plan
+        per_fold = [
+            _metrics(self.task, self.y[va], calibrated[va], threshold) for _, va in self.folds
+        ]
+        keys = sorted({k for f in per_fold for k in f})
+        mean = {k: float(np.nanmean([f.get(k, np.nan) for f in per_fold])) for k in keys}
+        std = {k: float(np.nanstd([f.get(k, np.nan) for f in per_fold])) for k in keys}
+        scheme = (
+            f"time-ordered: {len(self.folds)} folds, each validated on the rows after its "
+            f"training rows by {p.date_column}"
+            if self.ordered
+            else f"{len(self.folds)}-fold {'stratified ' if self.task != 'regression' else ''}"
+            "cross-validation"
+        )
+        primary = {"binary": "roc_auc", "multiclass": "log_loss", "regression": "rmse"}[self.task]
+        sample = self.rows.iloc[
+            np.linspace(0, len(self.rows) - 1, min(1000, len(self.rows))).astype(int)
+        ]
+        contrib = np.abs(model.explain(sample).contributions).mean(axis=0)
+        total = contrib.sum()
+        importance = sorted(
+            (
+                {"feature": f, "importance": float(c / total) if total > 0 else 0.0}
+                for f, c in zip(model.features, contrib, strict=True)
+            ),
+            key=lambda r: -r["importance"],
+        )
+        candidates = [
+            {
+                "name": c["name"],
+                "kind": c["kind"],
+                "params": c["params"],
+                "score": round(float(c["score"]), 6),
+                "weight": round(weights.get(i, 0.0), 4),
+                "chosen": i in weights,
+            }
+            for i, c in enumerate(tried)
+        ]
+        params = {
+            "members": [
+                {
+                    "name": tried[i]["name"],
+                    "kind": tried[i]["kind"],
+                    "weight": round(w, 4),
+                    "params": tried[i]["params"],
+                    **(
+                        {"rounds": model.members[j].learner.rounds}
+                        if isinstance(model.members[j].learner, Trees)
+                        else {}
+                    ),
+                }
+                for j, (i, w) in enumerate(weights.items())
+            ],
+            "calibration": model.calibration,
+        }
+        return {
+            "application": p.application,
+            "task": self.task,
+            "target": p.target,
+            "classes": p.classes,
+            "features": p.features,
+            "kinds": p.kinds,
+            "excluded": p.excluded,
+            "date_column": p.date_column,
+            "series_columns": p.series_columns,
+            "metrics": {
+                "validation": scheme,
+                "primary": primary,
+                "folds": per_fold,
+                "mean": mean,
+                "std": std,
+                "selection": "1 - ROC AUC" if self.task == "binary" else primary,
+            },
+            "threshold": threshold,
+            "confusion": confusion,
+            "importance": importance,
+            "candidates": candidates,
+            "params": params,
+            "training_seconds": round(time.monotonic() - self.started, 3),
+            "rows": int(len(self.y)),
+            "warnings": p.warnings,
+            "residuals": residuals,
+            "options": self.options.to_dict(),
+        }
+
+
+def _apply(task: str, calibration: dict[str, float], m: np.ndarray) -> np.ndarray:
+    if task == "binary":
+        return calibration["a"] * m + calibration["b"]
+    if task == "multiclass":
+        return m / calibration["t"]
+    return m
+
+
+def _log_loss(task: str, y: np.ndarray, m: np.ndarray) -> float:
+    p = probabilities(task, m)
+    p = np.clip(p[np.arange(len(y)), y.astype(int)], 1e-15, 1.0)
+    return float(-np.mean(np.log(p)))
+
+
+def _metrics(task: str, y: np.ndarray, m: np.ndarray, threshold: float | None) -> dict[str, float]:
+    if task == "regression":
+        err = m - y
+        ss = float(np.sum((y - y.mean()) ** 2))
+        return {
+            "rmse": float(np.sqrt(np.mean(err**2))),
+            "mae": float(np.mean(np.abs(err))),
+            "r2": 1.0 - float(np.sum(err**2)) / ss if ss > 0 else 0.0,
+        }
+    p = probabilities(task, m)
+    yi = y.astype(int)
+    out = {"log_loss": _log_loss(task, y, m)}
+    if task == "binary":
+        pred = (p[:, 1] >= (threshold if threshold is not None else 0.5)).astype(int)
+        out["accuracy"] = float(np.mean(pred == yi))
+        out["f1"] = float(skm.f1_score(yi, pred, zero_division=0))
+        out["precision"] = float(skm.precision_score(yi, pred, zero_division=0))
+        out["recall"] = float(skm.recall_score(yi, pred, zero_division=0))
+        if len(np.unique(yi)) == 2:
+            out["roc_auc"] = float(skm.roc_auc_score(yi, p[:, 1]))
+            out["pr_auc"] = float(skm.average_precision_score(yi, p[:, 1]))
+        return out
+    pred = p.argmax(axis=1)
+    out["accuracy"] = float(np.mean(pred == yi))
+    out["f1"] = float(skm.f1_score(yi, pred, average="macro", zero_division=0))
+    present = np.unique(yi)
+    if len(present) == p.shape[1]:
+        out["roc_auc"] = float(skm.roc_auc_score(yi, p, multi_class="ovr", average="macro"))
+    return out
