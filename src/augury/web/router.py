@@ -331,6 +331,32 @@ def text_analysis_page(request: Request, project_id: int, analysis_id: int):
     )
 
 
+# --- predictive models: the applications and models, training one, a model's page ---
+
+
+@router.get("/models", response_class=HTMLResponse)
+def models_page(request: Request):
+    return _page(request, "models.html", "models", "Models", section="models")
+
+
+# Before /models/{model_id}, which would take "new" for an id.
+@router.get("/models/new", response_class=HTMLResponse)
+def model_new_page(request: Request):
+    return _page(request, "model_new.html", "model-new", "Train a model", section="models")
+
+
+@router.get("/models/{model_id}", response_class=HTMLResponse)
+def model_page(request: Request, model_id: int):
+    return _page(
+        request,
+        "model.html",
+        "model",
+        f"Model #{model_id}",
+        section="models",
+        model_id=model_id,
+    )
+
+
 @router.get("/settings", response_class=RedirectResponse)
 def settings_home():
     return RedirectResponse("/settings/members", status_code=307)
