@@ -11,7 +11,8 @@ import { h, svg } from "./dom.js";
 import { fmtCount, fmtNum, fmtValue, known } from "./format.js";
 import { fmtMetric, lowerIsBetter, metricName } from "./models-common.js";
 
-/** Metrics per fold: a row per fold, a column per metric, then the mean and the spread. */
+/** Metrics per fold: a row per metric (the primary first), a column per fold, then the
+ * mean and the spread. */
 export function foldsTable(metrics) {
   const m = metrics || {};
   const keys = Object.keys(m.mean || {}).filter((k) => known(m.mean[k]));
@@ -20,19 +21,17 @@ export function foldsTable(metrics) {
     keys.unshift(m.primary);
   }
   const folds = m.folds || [];
-  const head = h("tr", {}, h("th", {}, "Fold"), keys.map((k) => h("th", { class: "num", title: lowerIsBetter(k) ? "lower is better" : "higher is better" },
-    metricName(k), k === m.primary ? h("span", { class: "pm-primary-mark", title: "The metric the model was chosen by" }, " ★") : null)));
-  const rows = folds.map((f, i) => h("tr", { "data-testid": "mv-fold-" + i },
-    h("th", { scope: "row" }, f.fold !== undefined ? String(f.fold) : String(i + 1),
-      known(f.rows) ? h("span", { class: "muted small" }, " · " + fmtCount(f.rows) + " rows") : null),
-    keys.map((k) => h("td", { class: "num", "data-col": k }, fmtMetric(k, f[k])))));
+  const foldName = (f, i) => (f.fold !== undefined ? String(f.fold) : String(i + 1));
   return h("table", { class: "table table-compact pm-folds", "data-testid": "mv-folds" },
-    h("thead", {}, head),
-    h("tbody", {}, rows,
-      h("tr", { class: "pm-folds-mean", "data-testid": "mv-fold-mean" }, h("th", { scope: "row" }, "Mean"),
-        keys.map((k) => h("td", { class: "num strong", "data-col": k }, fmtMetric(k, m.mean[k])))),
-      h("tr", { class: "pm-folds-std", "data-testid": "mv-fold-std" }, h("th", { scope: "row", title: "Standard deviation over the folds" }, "Spread (sd)"),
-        keys.map((k) => h("td", { class: "num muted", "data-col": k }, known((m.std || {})[k]) ? "± " + fmtMetric(k, m.std[k]) : "–")))));
+    h("thead", {}, h("tr", {}, h("th", {}, "Metric"),
+      folds.map((f, i) => h("th", { class: "num", title: known(f.rows) ? fmtCount(f.rows) + " rows validated" : "" }, "Fold " + foldName(f, i))),
+      h("th", { class: "num pm-folds-mean" }, "Mean"), h("th", { class: "num" }, h("span", { title: "Standard deviation over the folds" }, "Spread")))),
+    h("tbody", {}, keys.map((k) => h("tr", { "data-testid": "mv-metric-" + k, class: k === m.primary ? "pm-folds-primary" : "" },
+      h("th", { scope: "row", title: lowerIsBetter(k) ? "lower is better" : "higher is better" }, metricName(k),
+        k === m.primary ? h("span", { class: "pm-primary-mark", title: "The metric the model was chosen by" }, " ★") : null),
+      folds.map((f, i) => h("td", { class: "num", "data-col": "fold-" + i }, fmtMetric(k, f[k]))),
+      h("td", { class: "num strong pm-folds-mean", "data-col": "mean" }, fmtMetric(k, m.mean[k])),
+      h("td", { class: "num muted", "data-col": "std" }, known((m.std || {})[k]) ? "± " + fmtMetric(k, m.std[k]) : "–")))));
 }
 
 /** True rows by predicted columns; the diagonal (right) in green, errors in red, the
@@ -103,11 +102,11 @@ export function contributionBars(explanation, opts) {
         h("span", { class: "pm-contrib-label", title: c.feature }, h("span", { class: "strong" }, c.feature),
           c.rest ? null : h("span", { class: "muted small" }, " = " + valueText(c.value))),
         h("span", { class: "pm-contrib-track", "aria-hidden": "true" }, h("span", { class: "pm-contrib-zero" }), bar),
-        h("span", { class: "pm-contrib-value num" }, sign + fmtValue(Math.abs(c.contribution))));
+        h("span", { class: "pm-contrib-value num" }, sign + fmtPush(Math.abs(c.contribution))));
     })),
     h("div", { class: "pm-contrib-foot muted small" },
-      "Base ", h("span", { class: "strong" }, fmtValue(explanation.base)), " + contributions ", h("span", { class: "strong" }, (total >= 0 ? "+" : "−") + fmtValue(Math.abs(total))),
-      " = ", h("span", { class: "strong" }, fmtValue((Number(explanation.base) || 0) + total)),
+      "Base ", h("span", { class: "strong" }, fmtPush(explanation.base)), " + contributions ", h("span", { class: "strong" }, (total >= 0 ? "+" : "−") + fmtPush(Math.abs(total))),
+      " = ", h("span", { class: "strong" }, fmtPush((Number(explanation.base) || 0) + total)),
       explanation.output ? " (" + explanation.output + ")" : null));
 }
 
@@ -126,15 +125,23 @@ export function residualPlot(residuals) {
   const sx = (x) => pad.l + ((x - x0) / (x1 - x0)) * (W - pad.l - pad.r);
   const sy = (y) => pad.t + ((m - y) / (2 * m)) * (H - pad.t - pad.b);
   const ticks = (a, b) => [a, (a + b) / 2, b];
+  // svg() takes children one by one (not arrays), hence the spreads.
   return svg("svg", { class: "pm-residuals", viewBox: "0 0 " + W + " " + H, role: "img", "aria-label": "Residuals against predictions, " + finite.length + " rows", "data-testid": "mv-residual-plot" },
-    ticks(-m, m).map((y) => svg("g", {},
+    ...ticks(-m, m).map((y) => svg("g", {},
       svg("line", { class: "pm-grid", x1: pad.l, x2: W - pad.r, y1: sy(y), y2: sy(y) }),
       svg("text", { class: "pm-tick", x: pad.l - 6, y: sy(y) + 4, "text-anchor": "end" }, fmtValue(y)))),
-    ticks(x0, x1).map((x) => svg("text", { class: "pm-tick", x: sx(x), y: H - pad.b + 16, "text-anchor": "middle" }, fmtValue(x))),
+    ...ticks(x0, x1).map((x, i) => svg("text", { class: "pm-tick", x: sx(x), y: H - pad.b + 16, "text-anchor": ["start", "middle", "end"][i] }, fmtValue(x))),
     svg("line", { class: "pm-zero", x1: pad.l, x2: W - pad.r, y1: sy(0), y2: sy(0) }),
-    finite.map(([x, y]) => svg("circle", { class: "pm-dot", cx: sx(x).toFixed(1), cy: sy(y).toFixed(1), r: 3 })),
+    ...finite.map(([x, y]) => svg("circle", { class: "pm-dot", cx: sx(x).toFixed(1), cy: sy(y).toFixed(1), r: 3 })),
     svg("text", { class: "pm-axis-label", x: (pad.l + W - pad.r) / 2, y: H - 4, "text-anchor": "middle" }, "predicted"),
     svg("text", { class: "pm-axis-label", x: 12, y: (pad.t + H - pad.b) / 2, "text-anchor": "middle", transform: "rotate(-90 12 " + (pad.t + H - pad.b) / 2 + ")" }, "actual − predicted"));
+}
+
+/** A push on the model's output: about three significant figures. */
+function fmtPush(v) {
+  if (!known(v)) return "–";
+  const a = Math.abs(v);
+  return fmtNum(v, a >= 100 ? 0 : a >= 10 ? 1 : a >= 1 ? 2 : 3);
 }
 
 function span(values) {

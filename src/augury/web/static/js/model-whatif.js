@@ -195,7 +195,7 @@ export function whatIfPanel(ctx) {
       if (!wanted.length) {
         const out = await api(base + "/predict", { method: "POST", body: { rows: [row], version: version.number, explain: true } });
         const p = out.predictions[0];
-        shown = { before: p, after: null, delta: null, explanation: { base: p.base, contributions: p.contributions || [] } };
+        shown = { before: p, after: null, delta: null, explanation: { base: p.base, output: out.output, contributions: p.contributions || [] } };
       } else {
         const out = await api(base + "/what-if", { method: "POST", body: { rows: [row], changes: wanted, model_version: version.number } });
         shown = out.rows[0];
@@ -252,7 +252,7 @@ export function whatIfPanel(ctx) {
       h("div", { class: "pm-wi-figures" }, cards),
       h("h3", { class: "pm-plan-sub" }, "Why: each column's push on ", r.after ? "the changed row" : "this row"),
       (expl.contributions || []).length
-        ? contributionBars({ base: expl.base, contributions: expl.contributions, output }, { testid: "wi-explanation" })
+        ? contributionBars({ base: expl.base, contributions: expl.contributions, output: expl.output || output }, { testid: "wi-explanation" })
         : h("p", { class: "muted small" }, "The model gave no explanation for this row."),
     ]);
   }

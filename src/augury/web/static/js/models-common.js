@@ -58,7 +58,7 @@ export function lowerIsBetter(key) {
 /** A metric's value: ratios with 3 decimals, errors as values of the target. */
 export function fmtMetric(key, v) {
   if (!known(v)) return "–";
-  if (["rmse", "mae", "cost", "log_loss"].includes(key)) return fmtValue(v);
+  if (["rmse", "mae", "cost"].includes(key)) return fmtValue(v);
   if (key === "mape" || key === "smape") return fmtNum(100 * v, 1) + " %";
   return fmtNum(v, 3);
 }

@@ -142,21 +142,20 @@ function modelPage(me) {
         h("div", { class: "muted small" }, e.reason)))
       : h("li", { class: "muted small" }, "None: every column but the target was used."));
 
+    // A candidate's score is its validation loss (1 − AUC, log loss or RMSE): lower is better.
     const cands = r.candidates || [];
-    const primary = m.primary;
-    $("#mv-candidates-score").textContent = primary ? metricName(primary) : "Score";
     append(clear($("#mv-candidates-body")), cands.length
       ? cands.map((c, i) => h("tr", { "data-testid": "mv-candidate-" + i, class: c.chosen ? "row-current" : "" },
         h("td", {}, h("span", { class: c.chosen ? "strong" : "" }, c.name),
-          c.params && Object.keys(c.params).length ? h("div", { class: "muted small pm-params" }, paramsText(c.params)) : null),
-        h("td", { class: "num" }, primary ? fmtMetric(primary, c.score) : fmtValue(c.score)),
-        h("td", {}, c.chosen ? badge("chosen", "success") : null)))
+          c.params && Object.keys(c.params).length ? h("div", { class: "muted small pm-params", title: paramsText(c.params, 99) }, paramsText(c.params, 4)) : null),
+        h("td", { class: "num" }, known(c.score) ? fmtNum(c.score, 4) : "–"),
+        h("td", { class: "nowrap" }, c.chosen ? badge(known(c.weight) && c.weight < 1 ? "in the blend · " + fmtNum(100 * c.weight, 0) + " %" : "chosen", "success") : null)))
       : h("tr", {}, h("td", { colspan: 3, class: "muted" }, "Not recorded.")));
 
     append(clear($("#mv-warnings")), (r.warnings || []).map((w) => h("div", { class: "alert alert-warning small", "data-testid": "mv-warning" }, String(w))));
   }
 
-  const paramsText = (p) => Object.entries(p).slice(0, 6).map(([k, x]) => k + " " + (typeof x === "number" ? fmtValue(x) : String(x))).join(", ");
+  const paramsText = (p, n) => Object.entries(p).slice(0, n).map(([k, x]) => k + " " + (typeof x === "number" ? fmtValue(x) : String(x))).join(", ");
 
   function fillFacts() {
     const v = state.version;
@@ -228,7 +227,7 @@ function modelPage(me) {
     const keys = numbers.map(String);
     const best = (name, cells) => {
       const vals = keys.map((k) => (cells[k] ? cells[k].mean : null)).filter(known);
-      if (vals.length < 2) return null;
+      if (vals.length < 2 || new Set(vals).size < 2) return null;
       return lowerIsBetter(name) ? Math.min(...vals) : Math.max(...vals);
     };
     const topFeatures = Object.entries(out.importance || {})
