@@ -146,8 +146,8 @@ def predict(
 
 def _forecast_rows(engine: Any, out: pd.DataFrame) -> list[dict]:
     summary = engine.summary()
-    date_column = summary.get("date_column")
-    series = list(summary.get("series_columns") or [])
+    date_column = getattr(engine, "date_column", None) or summary.get("date_column")
+    series = list(getattr(engine, "series_columns", None) or summary.get("series_columns") or [])
     return [
         {
             **outcome(out, i),
