@@ -42,13 +42,13 @@ class Trees:
         categorical: list[int],
         valid: tuple[np.ndarray, np.ndarray] | None = None,
         rounds: int | None = None,
-        threads: int = 0,
+        threads: int | None = None,
     ) -> Trees:
         params = {
             **_objective(task, n_classes),
             **self.params,
             "verbosity": -1,
-            "num_threads": threads,
+            "num_threads": threads if threads is not None else _threads(X),
             "deterministic": True,
             "force_col_wise": True,
         }
@@ -169,6 +169,13 @@ class Linear:
         cls, meta: dict[str, Any], arrays: dict[str, np.ndarray], text: list[str]
     ) -> Linear:
         return cls(meta["params"], arrays["coef"], arrays["intercept"])
+
+
+def _threads(X: np.ndarray) -> int:
+    """One thread below a few million cells: LightGBM's OpenMP threads spin while they
+    wait, so on a busy machine (a server with jobs, a CI runner) several threads on a
+    small table run ten times slower than one; a big table is worth every core."""
+    return 1 if X.size < 4_000_000 else 0
 
 
 def _objective(task: str, n_classes: int) -> dict[str, Any]:

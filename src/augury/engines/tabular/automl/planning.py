@@ -175,6 +175,9 @@ def plan(frame: pd.DataFrame, target: str, options: TrainOptions | None = None) 
         leak_checks.append(col)
     if task != "forecast":
         for col, why in _leaks(sub, y, task, leak_checks, kinds).items():
+            if options.features is not None:  # named by the person training: kept, flagged
+                notes.append(f"{col} may leak the target: {why}")
+                continue
             features.remove(col)
             kinds.pop(col)
             excluded.append(_why(col, "leak", why))

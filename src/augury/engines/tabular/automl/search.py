@@ -133,13 +133,19 @@ class _Search:
             return list(splitter.split(self.X, self.y.astype(int)))
         return list(KFold(k, shuffle=True, random_state=self.options.seed).split(self.X))
 
-    def _oof(self, make: Callable[[], Trees | Linear]) -> tuple[np.ndarray, list[int]]:
+    def _oof(
+        self, make: Callable[[], Trees | Linear], deadline: float | None = None
+    ) -> tuple[np.ndarray, list[int]] | None:
+        """Out-of-fold margins of one candidate (``None`` when it would finish after
+        ``deadline``: a candidate that does not fit the budget is dropped whole)."""
         shape = (len(self.y), self.k) if self.task == "multiclass" else (len(self.y),)
         oof = np.zeros(shape)
         rounds = []
         for tr, va in self.folds:
             if self.stop():
                 raise ModelError("ABORTED", "Training was aborted.")
+            if deadline is not None and time.monotonic() > deadline:
+                return None
             learner = make()
             if isinstance(learner, Linear):
                 learner.fit(self.Z[tr], self.y[tr], self.task, self.k)
@@ -190,11 +196,15 @@ class _Search:
             if not essential and elapsed + expected > search_budget:
                 continue
             t0 = time.monotonic()
+            deadline = None if essential else self.started + search_budget
             if kind == "linear":
-                oof, rounds = self._oof(lambda params=params: Linear(dict(params)))
+                found = self._oof(lambda params=params: Linear(dict(params)), deadline)
             else:
-                oof, rounds = self._oof(lambda params=params: Trees(dict(params)))
+                found = self._oof(lambda params=params: Trees(dict(params)), deadline)
             spent[kind].append(time.monotonic() - t0)
+            if found is None:
+                continue
+            oof, rounds = found
             tried.append(
                 {
                     "name": f"{kind}#{len(tried) + 1}",
