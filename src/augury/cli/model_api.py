@@ -266,13 +266,17 @@ def summary(
 # --- the registry -----------------------------------------------------------------------
 
 
+def _headline(metrics: JSON | None) -> str:
+    """A model's headline: its current version's primary metric, ``roc_auc 0.9912``."""
+    if not metrics or metrics.get("value") is None:
+        return ""
+    return f"{metrics.get('primary')} {_score(metrics['value'])}"
+
+
 def _model_line(m: JSON) -> str:
     line = f"model {m['id']} {m['name']!r} ({m.get('application')})"
-    current = m.get("current_version")
-    if isinstance(current, dict):
-        current = current.get("number")
-    if current is not None:
-        line += f", current version {current}"
+    if m.get("current_version") is not None:
+        line += f", current version {m['current_version']}"
     return line
 
 
@@ -319,25 +323,25 @@ def models_list(
     if not page["items"]:
         typer.echo("no models")
         return
-    rows = []
-    for m in page["items"]:
-        current = m.get("current_version")
-        if isinstance(current, dict):
-            current = current.get("number")
-        rows.append(
-            [
-                m["id"],
-                m["name"],
-                m.get("application"),
-                current if current is not None else "-",
-                m.get("latest_version", "-"),
-                _when(m.get("updated_at") or m.get("created_at")),
-            ]
-        )
+    rows = [
+        [
+            m["id"],
+            m["name"],
+            m["application"],
+            m.get("status") or "-",
+            m.get("task") or "",
+            _headline(m.get("metrics")),
+            m["current_version"] if m.get("current_version") is not None else "-",
+            m.get("latest_version", 0),
+            _when(m.get("updated_at")),
+        ]
+        for m in page["items"]
+    ]
+    header = ["id", "name", "application", "status", "task", "validation", "current"]
     _table(
-        ["id", "name", "application", "current", "versions", "updated"],
+        [*header, "versions", "updated"],
         rows,
-        right=[True, False, False, True, True],
+        right=[True, False, False, False, False, False, True, True],
     )
     _more(page)
 
@@ -659,22 +663,17 @@ def models_compare(
     if as_json:
         echo_json(compared)
         return
-    versions = compared.get("versions") or []
-    names: list[str] = []
-    for v in versions:
-        for name in (v.get("metrics") or {}).get("mean") or {}:
-            if name not in names:
-                names.append(name)
-    header = ["metric", *(f"v{v['number']}" for v in versions)]
+    numbers = [v["number"] for v in compared.get("versions") or []]
+    header = ["metric", *(f"v{n}" for n in numbers)]
     rows = []
-    for name in names:
+    for name, per_version in (compared.get("metrics") or {}).items():
         cells = []
-        for v in versions:
-            m = v.get("metrics") or {}
-            mean, std = (m.get("mean") or {}).get(name), (m.get("std") or {}).get(name)
-            cells.append("" if mean is None else f"{_score(mean)} ± {_score(std)}")
+        for n in numbers:
+            m = per_version.get(str(n)) or {}
+            mean, std = m.get("mean"), m.get("std")
+            cells.append("" if mean is None else f"{_score(mean)} ± {_score(std)}".rstrip(" ±"))
         rows.append([name, *cells])
-    _table(header, rows, right=[False] + [True] * len(versions))
+    _table(header, rows, right=[False] + [True] * len(numbers))
 
 
 def _version_action(model_id: int, number: int, action: str, as_json: bool, url: str, key: Any):
@@ -919,7 +918,7 @@ def models_predict_dataset(
     The output dataset has the input columns plus prediction and probability_<class>,
     or lower and upper."""
     with _server(url, api_key) as client:
-        job = _trained(
+        answer = _trained(
             lambda: client.models.predict_dataset(
                 model_id,
                 dataset,
@@ -931,12 +930,13 @@ def models_predict_dataset(
             )
         )
     if as_json:
-        echo_json(job)
+        echo_json(answer)
         return
-    progress = job.get("progress")
+    job = answer["job"]
     typer.echo(
-        f"job {job['id']} ({job.get('type', 'models.predict')}): {job['status']}"
-        + (f" {progress:.0f}%" if isinstance(progress, int | float) and not wait else "")
+        f"job {job['id']}: {job['status']}, model {answer['model_id']} version "
+        f"{answer['model_version']} on dataset {answer['dataset_id']} version "
+        f"{answer['dataset_version']} into {answer['output_name']!r}"
         + ("" if wait else " (--wait waits for it)")
     )
 
@@ -1019,7 +1019,7 @@ def models_what_if(
         delta = r.get("delta")
         table.append(
             [
-                n,
+                r.get("index") if r.get("index") is not None else n,
                 _prediction_cells(before)[0],
                 _prediction_cells(after)[0],
                 _score(delta) if delta is not None else "",

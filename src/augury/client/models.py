@@ -424,25 +424,53 @@ class Models(Resource):
     ) -> JSON:
         """Predict a whole dataset (its newest version unless ``version``) as a job that
         writes an output dataset: the input columns plus ``prediction`` and
-        ``probability_<class>`` (or ``lower``, ``upper``). The job; with ``wait`` the
-        job once it succeeded (:class:`ModelJobError` if it failed or was aborted).
-        Its rows: ``client.request("GET", f"/jobs/{job_id}/data", ...)``."""
+        ``probability_<class>`` (or ``lower``, ``upper``). ``{"job", "model_id",
+        "model_version", "dataset_id", "dataset_version", "output_name"}``; with
+        ``wait`` the same once the job succeeded (:class:`ModelJobError` if it failed or
+        was aborted). Its rows: :meth:`job_data`."""
         body = _body(
             dataset_id=dataset_id,
             version=version,
             model_version=model_version,
             output_name=output_name,
         )
-        answer = self._client.request("POST", f"/models/{model_id}/predictions", json=body)
-        job: JSON = answer.get("job", answer) if isinstance(answer, dict) else answer
+        answer: JSON = self._client.request("POST", f"/models/{model_id}/predictions", json=body)
         if not wait:
-            return job
-        done: JSON = self._client.jobs.wait(job["id"], timeout=timeout, poll_interval=poll_interval)
+            return answer
+        job_id = answer["job"]["id"]
+        done: JSON = self._client.jobs.wait(job_id, timeout=timeout, poll_interval=poll_interval)
         if done["status"] != "succeeded":
             code = "ABORTED" if done["status"] == "aborted" else "PREDICTION_FAILED"
             reason = done.get("error") or done["status"]
-            raise ModelJobError(200, code, f"job {done['id']}: {reason}", {"job": done})
-        return done
+            raise ModelJobError(200, code, f"job {job_id}: {reason}", {"job": done})
+        return {**answer, "job": done}
+
+    def job_data(
+        self,
+        job_id: int,
+        *,
+        output: bool = True,
+        count_only: bool = False,
+        limit: int | None = None,
+        estimate: str | None = None,
+        insight: int | None = None,
+        alter: float | None = None,
+    ) -> JSON:
+        """The rows a batch prediction wrote (``output=False``: the rows it read), as
+        Anaimo's job data: ``limit`` rows, ``count_only``, the top rows by the numeric
+        column ``estimate`` (``insight`` 1: the top 80 %, 2: the top 20 %) or those rows
+        with ``alter`` percent added to it."""
+        params = _query(
+            {
+                "output": "true" if output else "false",
+                "count_only": "true" if count_only else None,
+                "limit": limit,
+                "estimate": estimate,
+                "insight": insight,
+                "alter": alter,
+            }
+        )
+        return self._client.request("GET", f"/jobs/{job_id}/data", params=params)
 
     def what_if(
         self,
