@@ -63,7 +63,9 @@ def _started(session, model, version, job) -> dict:
 
 
 @router.post(f"{MODELS}/plan", response_model=PlanRead)
-def plan_predictive_model(body: PlanRequest, principal: Reader, session: SessionDep, settings: SettingsDep):
+def plan_predictive_model(
+    body: PlanRequest, principal: Reader, session: SessionDep, settings: SettingsDep
+):
     """What training would do with these choices, without training: the detected task,
     the features and the columns left out with the reason (422 with the engine's code
     in `details.reason` when it cannot train)."""
@@ -71,7 +73,9 @@ def plan_predictive_model(body: PlanRequest, principal: Reader, session: Session
 
 
 @router.post(MODELS, status_code=status.HTTP_202_ACCEPTED, response_model=TrainingStarted)
-def train_predictive_model(body: ModelCreate, principal: Writer, session: SessionDep, settings: SettingsDep):
+def train_predictive_model(
+    body: ModelCreate, principal: Writer, session: SessionDep, settings: SettingsDep
+):
     """A new model trained on a dataset version: answers the model, its QUEUED version 1
     and the `models.train` job (follow `progress`). 409 NOT_SUBSCRIBED unless the
     application's subscription is active; 422 for what cannot train."""
@@ -103,13 +107,17 @@ def get_predictive_model(model: ModelDep, session: SessionDep):
 
 
 @router.patch(MODEL, response_model=ModelRead)
-def update_predictive_model(model: ModelDep, body: ModelUpdate, principal: Writer, session: SessionDep):
+def update_predictive_model(
+    model: ModelDep, body: ModelUpdate, principal: Writer, session: SessionDep
+):
     """Rename or describe the model."""
     return registry.read_model(session, registry.update_model(session, principal, model, body))
 
 
 @router.delete(MODEL, status_code=status.HTTP_204_NO_CONTENT)
-def delete_predictive_model(model: ModelDep, principal: Writer, session: SessionDep, settings: SettingsDep):
+def delete_predictive_model(
+    model: ModelDep, principal: Writer, session: SessionDep, settings: SettingsDep
+):
     """Delete the model, its versions and their files (409 while a version trains)."""
     registry.delete_model(session, principal, settings, model)
 
@@ -184,14 +192,18 @@ def get_model_version(model: ModelDep, version: VersionDep, session: SessionDep)
 
 
 @router.post(f"{VERSION}/promote", response_model=VersionRead)
-def promote_model_version(model: ModelDep, version: VersionDep, principal: Writer, session: SessionDep):
+def promote_model_version(
+    model: ModelDep, version: VersionDep, principal: Writer, session: SessionDep
+):
     """Make the version the model's current one (what predictions use by default)."""
     registry.promote(session, principal, model, version)
     return registry.read_version(session, model, version)
 
 
 @router.post(f"{VERSION}/abort", response_model=VersionRead)
-def abort_model_version(model: ModelDep, version: VersionDep, principal: Writer, session: SessionDep):
+def abort_model_version(
+    model: ModelDep, version: VersionDep, principal: Writer, session: SessionDep
+):
     """Stop the version's training (409 when it is not training)."""
     registry.abort(session, principal, version)
     return registry.read_version(session, model, version)

@@ -63,8 +63,8 @@ class ModelCreate(TrainingOptions):
 
 
 class VersionCreate(TrainingOptions):
-    """A new version of a model: what is not given is the model's newest version's
-    (its dataset, whose latest version is read, its target and options)."""
+    """A new version of a model: what is not given is the model's newest trained
+    version's (its dataset, whose latest version is read, its target and options)."""
 
     dataset_id: int | None = Field(None, ge=1, le=MAX_ID)
     version: int | None = Field(None, ge=1, le=MAX_ID, description="Dataset version; latest.")

@@ -8,7 +8,7 @@ model's current one, so a model predicts as soon as it has trained; later ones a
 promoted by hand. The current version cannot be deleted until another is promoted.
 
 **Files.** A READY version's model folder is zipped into the datasets' blob storage
-under ``tabular-models/<org>/<model>/<content hash>.zip`` with a ``signature.json``
+under ``tabular-models/<org>/<model>/<version id>-<content hash>.zip`` with a ``signature.json``
 (:mod:`augury.datasets.signed_files`, the same scheme as text models, with a key of its
 own). A download is the stored zip signed afresh with the model's name and version; an
 upload is refused (422, ``details.reason``) unless it is a zip of only the expected plain
@@ -379,15 +379,10 @@ def read_versions(
     """The versions' JSON (``VersionRead``) with their dataset and training job."""
     jobs = _jobs(session, versions)
     dataset_ids = {v.dataset_id for v in versions if v.dataset_id is not None}
-    names = (
-        dict(
-            session.execute(
-                select(Dataset.id, Dataset.name).where(Dataset.id.in_(dataset_ids))
-            ).tuples()
-        )
-        if dataset_ids
-        else {}
-    )
+    names: dict[int, str] = {}
+    if dataset_ids:
+        rows = session.execute(select(Dataset.id, Dataset.name).where(Dataset.id.in_(dataset_ids)))
+        names = {row[0]: row[1] for row in rows}
     out = []
     for v in versions:
         job = jobs.get(v.job_id) if v.job_id is not None else None
@@ -595,8 +590,10 @@ def record_usage(
 # --- files ---------------------------------------------------------------------------------
 
 
-def blob_key(org_id: int, model_id: int, digest: str) -> str:
-    return f"{BLOB_PREFIX}/{org_id}/{model_id}/{signed_files.hex_of(digest)}.zip"
+def blob_key(org_id: int, model_id: int, version_id: int, digest: str) -> str:
+    """Where a version's file lives: one per version, even when two versions hold the
+    same model (an upload of a download), so deleting one never takes the other's."""
+    return f"{BLOB_PREFIX}/{org_id}/{model_id}/{version_id}-{signed_files.hex_of(digest)}.zip"
 
 
 def cache_root(settings: Settings) -> Path:
@@ -772,7 +769,7 @@ def upload(
             content_hash=digest,
             finished_at=clock.now(),
         )
-        key = blob_key(model.org_id, model.id, digest)
+        key = blob_key(model.org_id, model.id, version.id, digest)
         version.size_bytes = storage_for(settings).put(path, key)
         version.storage_key = key
         if model.current_version_id is None:

@@ -147,10 +147,14 @@ def start_version(
     body: VersionCreate,
 ) -> tuple[ModelVersion, Job]:
     """A new version of ``model``, trained as ``body`` says; what it does not say is the
-    newest version's (its dataset, read at its latest version, target and options)."""
+    newest trained version's (its dataset, read at its latest version, target and
+    options)."""
     require_active(session, principal.org_id, model.application)
-    previous = (
-        registry.get_version(session, model, model.latest_version) if model.latest_version else None
+    previous = session.scalar(
+        select(ModelVersion)
+        .where(ModelVersion.model_id == model.id, ModelVersion.source == "trained")
+        .order_by(ModelVersion.number.desc())
+        .limit(1)
     )
     before = dict(previous.options or {}) if previous is not None else {}
     given = body.model_dump(exclude_unset=True)
@@ -290,7 +294,7 @@ class TrainModel:
         signed = ModelVersion(number=number, content_hash=digest, finished_at=finished, **fields)
         zip_path = work / "model.zip"
         registry.write_file(ctx.settings, named, signed, folder, zip_path)
-        key = registry.blob_key(ctx.org_id, named.id, digest)
+        key = registry.blob_key(ctx.org_id, named.id, version_id, digest)
         size = storage_for(ctx.settings).put(zip_path, key)
         stored.append(key)
         ctx.progress(98.0, "saving the model")
@@ -348,7 +352,7 @@ class _Stop:
         self._last = 0.0
 
     def progress(self, pct: float, message: str = "") -> None:
-        share = pct / 100.0 if pct > 1.0 else pct
+        share = pct / 100.0
         now = time.monotonic()
         if now - self._last < 0.5 and share < 1.0:
             return
