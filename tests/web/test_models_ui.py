@@ -243,6 +243,23 @@ def test_a_regression_draws_its_residuals_and_a_second_version_compares(ui, api)
     )
     expect(page.get_by_test_id("mv-confusion")).not_to_contain_text("true ↓")
 
+    # A typed row: its price as the API predicts it, with the interval.
+    page.get_by_test_id("wi-mode-json").click()
+    page.get_by_test_id("wi-json").fill('{"area": 120, "rooms": 3}')
+    page.get_by_test_id("wi-use-json").click()
+    r = api.post(
+        f"{API}/models/{mid}/predict",
+        json={"rows": [{"area": 120, "rooms": 3}]},
+        headers=owner.headers,
+    )
+    assert r.status_code == 200, r.text
+    [predicted] = r.json()["predictions"]
+    before = page.get_by_test_id("wi-before")
+    expect(before).to_contain_text("80 %")
+    shown = float(before.locator(".pm-wi-label").inner_text().replace(",", ""))
+    assert shown == pytest.approx(predicted["prediction"], abs=0.006)
+    expect(page.locator("[data-testid^=wi-explanation-]")).to_have_count(2)
+
     # A second version from "Train again", then the two compared.
     page.get_by_test_id("mv-retrain").click()
     page.wait_for_selector("body[data-ready=true]")

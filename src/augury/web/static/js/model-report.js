@@ -117,7 +117,7 @@ export function residualPlot(residuals) {
   const ys = (residuals.actual || []).map((a, i) => Number(a) - xs[i]);
   const W = 640;
   const H = 300;
-  const pad = { l: 56, r: 16, t: 12, b: 36 };
+  const pad = { l: 66, r: 16, t: 12, b: 36 };
   const finite = xs.map((x, i) => [x, ys[i]]).filter(([x, y]) => isFinite(x) && isFinite(y));
   if (!finite.length) return h("p", { class: "muted" }, "No residuals were kept for this version.");
   const [x0, x1] = span(finite.map((p) => p[0]));

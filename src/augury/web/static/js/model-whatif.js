@@ -160,7 +160,7 @@ export function whatIfPanel(ctx) {
     });
     return h("div", { class: "pm-wi-row", "data-testid": "wi-row-" + f },
       h("label", { for: id, class: "pm-wi-name", title: f }, f, h("span", { class: "muted small" }, " " + (current || "missing"))),
-      select, h("span"), h("span"));
+      select);
   }
 
   function changes() {
@@ -229,7 +229,10 @@ export function whatIfPanel(ctx) {
   function render(r, wanted) {
     const task = version.task;
     const classifier = isClassifier();
-    const cls = classifier ? String(r.before.prediction) : null;
+    // The class whose probability moves: a binary model's positive class (what the
+    // API's delta measures), else the class predicted before the changes.
+    const positive = ((version.report || {}).classes || [])[1];
+    const cls = !classifier ? null : task === "binary" && positive !== undefined ? String(positive) : String(r.before.prediction);
     const cards = [h("div", { class: "pm-wi-figure", "data-testid": "wi-before" }, h("div", { class: "muted small" }, "As it is"), figure(r.before, cls))];
     if (r.after) {
       // A classifier's change is the predicted-before class's probability, in points.
@@ -245,7 +248,6 @@ export function whatIfPanel(ctx) {
           h("span", { class: "pm-wi-label " + (delta > 0 ? "pm-wi-up" : delta < 0 ? "pm-wi-down" : "") }, classifier ? fmtSignedPoints(delta) : fmtSigned(delta))) : null);
     }
     const expl = r.explanation || {};
-    const positive = ((version.report || {}).classes || [])[1];
     const output = task === "binary" ? "log-odds of " + (positive === undefined ? "the positive class" : String(positive))
       : task === "multiclass" ? "log-odds of the predicted class" : version.target + " units";
     append(clear($("#wi-result")), [

@@ -142,15 +142,24 @@ function modelPage(me) {
         h("div", { class: "muted small" }, e.reason)))
       : h("li", { class: "muted small" }, "None: every column but the target was used."));
 
-    // A candidate's score is its validation loss (1 − AUC, log loss or RMSE): lower is better.
-    const cands = r.candidates || [];
-    append(clear($("#mv-candidates-body")), cands.length
-      ? cands.map((c, i) => h("tr", { "data-testid": "mv-candidate-" + i, class: c.chosen ? "row-current" : "" },
-        h("td", {}, h("span", { class: c.chosen ? "strong" : "" }, c.name),
-          c.params && Object.keys(c.params).length ? h("div", { class: "muted small pm-params", title: paramsText(c.params, 99) }, paramsText(c.params, 4)) : null),
-        h("td", { class: "num" }, known(c.score) ? fmtNum(c.score, 4) : "–"),
-        h("td", { class: "nowrap" }, c.chosen ? badge(known(c.weight) && c.weight < 1 ? "in the blend · " + fmtNum(100 * c.weight, 0) + " %" : "chosen", "success") : null)))
-      : h("tr", {}, h("td", { colspan: 3, class: "muted" }, "Not recorded.")));
+    // A candidate's score is its validation loss (1 − AUC, log loss or RMSE): lower is
+    // better. Best first; past the first six, a button shows the rest.
+    const cands = (r.candidates || []).slice().sort((a, b) => (a.score ?? Infinity) - (b.score ?? Infinity));
+    const body = clear($("#mv-candidates-body"));
+    cands.forEach((c, i) => body.append(h("tr", { "data-testid": "mv-candidate-" + i, class: (c.chosen ? "row-current" : "") + (i >= 6 ? " pm-more-row" : ""), hidden: i >= 6 },
+      h("td", {}, h("span", { class: c.chosen ? "strong" : "" }, c.name),
+        c.params && Object.keys(c.params).length ? h("div", { class: "muted small pm-params", title: paramsText(c.params, 99) }, paramsText(c.params, 4)) : null),
+      h("td", { class: "num" }, known(c.score) ? fmtNum(c.score, 4) : "–"),
+      h("td", { class: "nowrap" }, c.chosen ? badge(known(c.weight) && c.weight < 1 ? "kept · " + fmtNum(100 * c.weight, 0) + " %" : "kept", "success") : null))));
+    if (!cands.length) body.append(h("tr", {}, h("td", { colspan: 3, class: "muted" }, "Not recorded.")));
+    if (cands.length > 6) {
+      const more = h("button", { type: "button", class: "link-button link-plain small", "data-testid": "mv-candidates-more" }, "Show all " + cands.length);
+      more.addEventListener("click", () => {
+        $$(".pm-more-row", body).forEach((tr) => { tr.hidden = false; });
+        more.closest("tr").remove();
+      });
+      body.append(h("tr", {}, h("td", { colspan: 3 }, more)));
+    }
 
     append(clear($("#mv-warnings")), (r.warnings || []).map((w) => h("div", { class: "alert alert-warning small", "data-testid": "mv-warning" }, String(w))));
   }
@@ -329,8 +338,9 @@ function modelPage(me) {
   let predictBound = false;
   function fillPredict() {
     const v = state.version;
-    show($("#mv-predict"), v.status === "ready");
-    if (v.status !== "ready") return;
+    // A batch prediction writes a dataset: a writer's (viewers predict rows in what-if).
+    show($("#mv-predict"), v.status === "ready" && canWrite);
+    if (v.status !== "ready" || !canWrite) return;
     const select = $("#pr-dataset");
     const keep = select.value || (v.dataset ? String(v.dataset.id) : "");
     select.replaceChildren(...state.datasets.map((d) => h("option", { value: d.id }, d.name)));
