@@ -76,6 +76,8 @@ def test_every_page_and_the_api_docs_load_without_a_csp_violation(browser, live_
             "/ask",
             f"/ask?dataset={dataset['id']}",
             "/charts",
+            "/models",
+            "/models/new",
             "/settings/members",
             "/settings/api-keys",
         ):
