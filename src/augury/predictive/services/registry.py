@@ -148,6 +148,7 @@ def read_models(session: Session, models: Sequence[PredictiveModel]) -> list[dic
     for m in models:
         newest = latest.get(m.id)
         cur = current.get(m.current_version_id) if m.current_version_id else None
+        shown = cur or newest
         out.append(
             {
                 "id": m.id,
@@ -157,8 +158,8 @@ def read_models(session: Session, models: Sequence[PredictiveModel]) -> list[dic
                 "latest_version": m.latest_version,
                 "current_version": cur.number if cur is not None else None,
                 "status": newest.status if newest is not None else None,
-                "task": (cur or newest).task if (cur or newest) is not None else None,
-                "target": (cur or newest).target if (cur or newest) is not None else None,
+                "task": shown.task if shown is not None else None,
+                "target": shown.target if shown is not None else None,
                 "metrics": _headline(cur.metrics) if cur is not None else None,
                 "created_at": m.created_at,
                 "updated_at": m.updated_at,
