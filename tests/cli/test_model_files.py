@@ -217,3 +217,13 @@ def test_a_tampered_model_folder_is_refused(cancer, tmp_path):
     result = run("predict", copy, folder / "new.csv", "--out", tmp_path / "p.csv", code=2)
     assert result.stderr.startswith("error: ")
     assert not (tmp_path / "p.csv").exists()
+
+
+def test_augury_model_holds_the_file_commands_and_the_server_commands():
+    from augury.cli import app
+
+    result = CliRunner().invoke(app, ["model", "--help"])
+    assert result.exit_code == 0, result.output
+    listed = {line.split()[1] for line in result.stdout.splitlines() if line.startswith("│ ")}
+    assert {"train", "predict", "list", "create", "retrain", "predict-rows",
+            "predict-dataset", "what-if", "subscriptions", "applications"} <= listed  # fmt: skip
