@@ -59,7 +59,8 @@ def train(
     tell = progress or (lambda pct, msg: None)
     stop = should_stop or (lambda: False)
     p = plan(frame, target, options)
-    tell(2.0, f"{p.task}: {len(p.features)} features, {len(p.excluded)} columns left out")
+    left = len(p.excluded)
+    tell(2.0, f"{p.task}: {len(p.features)} features, {left} column{'s' * (left != 1)} left out")
     if p.task == "forecast":
         from .forecasting import train_forecast
 
