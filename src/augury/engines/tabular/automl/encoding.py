@@ -134,7 +134,7 @@ class Encoder:
             if j in cat:
                 codes = x[ok].astype(int)
                 counts = np.bincount(codes, minlength=len(self.levels[self.sources[j]]))
-                onehot[str(j)] = int(min(len(counts), max(1, np.sum(counts >= 3)), 60))
+                onehot[str(j)] = min(len(counts), max(1, int(np.sum(counts >= 3))), 60)
                 center.append(0.0)
                 scale.append(1.0)
                 log.append(False)

@@ -200,8 +200,8 @@ def train_forecast(
                 )
         tell(5.0 + 90.0 * (i + 1) / len(series), f"{i + 1} of {len(series)} series validated")
     keys = sorted({k for f in folds for k in f if k not in ("series", "model")})
-    mean = {k: float(np.nanmean([f[k] for f in folds])) for k in keys} if folds else {}
-    std = {k: float(np.nanstd([f[k] for f in folds])) for k in keys} if folds else {}
+    mean = {k: float(np.nanmean([float(f[k]) for f in folds])) for k in keys}  # type: ignore[arg-type]
+    std = {k: float(np.nanstd([float(f[k]) for f in folds])) for k in keys}  # type: ignore[arg-type]
     info = {
         "application": "forecast",
         "task": "forecast",

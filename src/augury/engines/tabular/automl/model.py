@@ -82,7 +82,11 @@ class TabularModel:
         )
         total: np.ndarray | float = 0.0
         for m in self.members:
-            part = m.learner.margin(Z if isinstance(m.learner, Linear) else X)
+            if isinstance(m.learner, Linear):
+                assert Z is not None
+                part = m.learner.margin(Z)
+            else:
+                part = m.learner.margin(X)
             total = total + m.weight * part
         return self._calibrated(np.asarray(total, dtype=np.float64))
 
@@ -146,7 +150,8 @@ class TabularModel:
             names: list[str | None] = [(self.classes or [])[c] for c in chosen]
             output = "log-odds of the predicted class (softmax score)"
         else:
-            names = [(self.classes or [None])[-1]] * len(X) if self.task == "binary" else []
+            positive = self.classes[-1] if self.classes else None
+            names = [positive] * len(X) if self.task == "binary" else []
             output = (
                 f"log-odds of {(self.classes or [''])[-1]!r}"
                 if self.task == "binary"

@@ -27,6 +27,7 @@ out-of-fold residuals (split-conformal).
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from typing import Any
@@ -198,10 +199,7 @@ class _Search:
                 continue
             t0 = time.monotonic()
             deadline = None if essential else self.started + search_budget
-            if kind == "linear":
-                found = self._oof(lambda params=params: Linear(dict(params)), deadline)
-            else:
-                found = self._oof(lambda params=params: Trees(dict(params)), deadline)
+            found = self._oof(functools.partial(_learner, kind, params), deadline)
             spent[kind].append(time.monotonic() - t0)
             if found is None:
                 continue
@@ -231,9 +229,9 @@ class _Search:
                     self.Z, self.y, self.task, self.k
                 )
             else:
-                rounds = int(np.ceil(np.mean(cand["rounds"]) * (1.0 + 1.0 / len(self.folds))))
+                grown = int(np.ceil(np.mean(cand["rounds"]) * (1.0 + 1.0 / len(self.folds))))
                 learner = Trees(dict(cand["params"])).fit(
-                    self.X, self.y, self.task, self.k, self.encoder.categorical, rounds=rounds
+                    self.X, self.y, self.task, self.k, self.encoder.categorical, rounds=grown
                 )
             members.append(Member(learner, float(w)))
         threshold, confusion = self._threshold(calibrated)
@@ -376,7 +374,7 @@ class _Search:
                 {"feature": f, "importance": float(c / total) if total > 0 else 0.0}
                 for f, c in zip(model.features, contrib, strict=True)
             ),
-            key=lambda r: -r["importance"],
+            key=lambda r: -float(r["importance"]),  # type: ignore[arg-type]
         )
         candidates = [
             {
@@ -397,8 +395,8 @@ class _Search:
                     "weight": round(w, 4),
                     "params": tried[i]["params"],
                     **(
-                        {"rounds": model.members[j].learner.rounds}
-                        if isinstance(model.members[j].learner, Trees)
+                        {"rounds": learner.rounds}
+                        if isinstance(learner := model.members[j].learner, Trees)
                         else {}
                     ),
                 }
@@ -435,6 +433,10 @@ class _Search:
             "residuals": residuals,
             "options": self.options.to_dict(),
         }
+
+
+def _learner(kind: str, params: dict[str, Any]) -> Trees | Linear:
+    return Linear(dict(params)) if kind == "linear" else Trees(dict(params))
 
 
 def _apply(task: str, calibration: dict[str, float], m: np.ndarray) -> np.ndarray:

@@ -5,10 +5,10 @@ Revises: 0015
 Create Date: 2026-12-06 21:59:51.573066
 """
 
-from alembic import op
 import sqlalchemy as sa
-import augury.store.base
+from alembic import op
 
+import augury.store.base
 
 revision = "0016"
 down_revision = "0015"
