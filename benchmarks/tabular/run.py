@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import resource
 import subprocess
 import sys
@@ -260,6 +261,7 @@ def run_table(name: str, models: tuple[str, ...], budget: float, seed: int) -> d
     for model in models:
         fitted = fit(name, model, budget, seed)
         record = {k: v for k, v in fitted.items() if k not in ("proba", "prediction", "classes")}
+        record["load_avg_1m"] = round(os.getloadavg()[0], 2)  # the cores' load as it ended
         if "error" not in fitted:
             record.update(score(table.task, y, fitted, table.positive))
         entry["models"][model] = record
@@ -390,11 +392,69 @@ def summary_lines(r: dict[str, Any]) -> list[str]:
     return out
 
 
+def reading(r: dict[str, Any]) -> str:
+    """Where augury loses and by how much, where its training outran the budget, and how
+    few positives the binary test halves hold (what one row is worth in F1)."""
+    lost = []
+    for name, t in r["tables"].items():
+        v = t["verdict"]
+        if v["met"] is False:
+            gaps = [
+                f"{head} {_num(key, v['metrics'][key]['gap'])}"
+                for key, head, _ in METRICS[t["task"]]
+                if not v["metrics"][key]["met"]
+            ]
+            lost.append(f"`{name}` ({', '.join(gaps)})")
+    over = [
+        f"`{name}` ({a['train_s']:.0f} s; {a['train_cpu_s']:.0f} s of CPU)"
+        for name, t in r["tables"].items()
+        if (a := t["models"].get("augury", {})).get("train_s", 0) > r["budget_s"]
+        and "train_cpu_s" in a
+    ]
+    few = [
+        f"`{name}` {round(t['positive_share'] * t['test_rows'])}"
+        for name, t in r["tables"].items()
+        if t["task"] == "binary"
+    ]
+    parts = ["**Reading.**"]
+    if lost:
+        parts.append(
+            "augury is behind the best peer on "
+            + "; ".join(lost)
+            + " (the gap to the best peer on each metric it misses; RMSE in the target's "
+            "units)."
+        )
+    elif any(t["verdict"]["met"] for t in r["tables"].values()):
+        parts.append("augury is at least as good as the best peer on every set measured.")
+    if over:
+        parts.append(
+            f"augury's training outran its {r['budget_s']:.0f} s budget on "
+            + "; ".join(over)
+            + ": the budget bounds the search, not the final fit on every row nor a "
+            "candidate already started, and the shared cores' load stretches both."
+        )
+    if few:
+        parts.append(
+            "Positives in the binary test halves: "
+            + ", ".join(few)
+            + "; with a dozen positives one row moves F1 by several points and ROC AUC by "
+            "a few, so a small set's gap says less than a large one's."
+        )
+    return " ".join(parts)
+
+
 def doc_section(r: dict[str, Any]) -> str:
     m = r["machine"]
     met = [n for n, t in r["tables"].items() if t["verdict"]["met"]]
     missed = [n for n, t in r["tables"].items() if t["verdict"]["met"] is False]
     measured = len(met) + len(missed)
+    loads = [s["load_avg_1m"] for t in r["tables"].values() for s in t["models"].values()
+             if "load_avg_1m" in s]  # fmt: skip
+    load = (
+        f"1-minute load average {min(loads):.1f} to {max(loads):.1f} as the trainings ended"
+        if loads
+        else f"1-minute load average {m['load_avg_1m']} at the end"
+    )
     augury_s = [t["models"]["augury"]["train_s"] for t in r["tables"].values()
                 if "train_s" in t["models"].get("augury", {})]  # fmt: skip
     lines = [
@@ -411,9 +471,9 @@ def doc_section(r: dict[str, Any]) -> str:
         f"Command: `{COMMAND}` (figures in `benchmarks/results/tabular.json`; {r['date']}, "
         f"engine at `{r['engine_commit']}`; {m['cpu_model'] or 'CPU'}, {m['cpus']} CPUs, "
         f"Python {m['python']}; augury's budget {r['budget_s']:.0f} s a training; the run "
-        f"took {r['wall_s'] / 60:.1f} min; 1-minute load average {m['load_avg_1m']} at the "
-        "end: other people's work shared the cores). `--only NAME` and `--budget S` run "
-        "one set or a smaller budget for tuning (printed, not written).",
+        f"took {r['wall_s'] / 60:.1f} min; {load}: other people's work shared the "
+        f"{m['cpus']} cores). `--only NAME` and `--budget S` run one set or a smaller "
+        "budget for tuning (printed, not written).",
         "",
         f"Target (issue 18): augury at least as good as the best peer on every data set, "
         f"within {r['budget_s']:.0f} s a training: "
@@ -441,6 +501,8 @@ def doc_section(r: dict[str, Any]) -> str:
         "Regression:",
         "",
         *table_lines(r, "regression"),
+        "",
+        reading(r),
         "",
         "**Data** (`benchmarks/tabular/data.py`; nothing downloaded): "
         + "; ".join(f"`{n}`: {t['source']}" for n, t in r["tables"].items())

@@ -104,8 +104,8 @@ def _result() -> dict:
     }  # fmt: skip
     classification["verdict"] = verdict("binary", classification["models"])
     reg_models = {
-        "augury": {"rmse": 540.0, "r2": 0.981, "train_s": 120.0, "peak_rss_mb": 700.0,
-                   "rss_before_mb": 250.0},
+        "augury": {"rmse": 540.0, "r2": 0.981, "train_s": 130.0, "train_cpu_s": 200.0,
+                   "peak_rss_mb": 700.0, "rss_before_mb": 250.0},
         "hist_gb": {"rmse": 555.58, "r2": 0.9806, "train_s": 0.6, "peak_rss_mb": 229.0,
                     "rss_before_mb": 200.0},
     }  # fmt: skip
@@ -127,7 +127,7 @@ def _result() -> dict:
 def test_the_docs_section_states_the_verdict_and_the_tables():
     section = doc_section(_result())
     assert section.startswith("## Tabular\n")
-    assert "**met** on 1 of 2; not on `breast_cancer`; augury trained in 40.0 to 120.0 s" in section
+    assert "**met** on 1 of 2; not on `breast_cancer`; augury trained in 40.0 to 130.0 s" in section
     assert (
         "| `breast_cancer` | ROC AUC 0.9900 vs 0.9800 (LightGBM; +0.0100); "
         "F1 0.9500 vs 0.9600 (LightGBM; −0.0100) | no |"
@@ -135,4 +135,7 @@ def test_the_docs_section_states_the_verdict_and_the_tables():
     assert "| `diamonds` | RMSE 540 vs 555.6 (HistGradientBoosting; +15.58)" in section
     assert "| augury (automatic) | **0.9900** | 0.9500 | 40.0 (70.0) | 300 (200) |" in section
     assert "| LightGBM (defaults) | 0.9800 | **0.9600** | 0.1 (0.2) | 300 (200) |" in section
+    assert "augury is behind the best peer on `breast_cancer` (F1 -0.0100)" in section
+    assert "outran its 120 s budget on `diamonds` (130 s; 200 s of CPU)" in section
+    assert "Positives in the binary test halves: `breast_cancer` 64;" in section
     assert summary_lines(_result())[-1] == "augury at least as good as the best peer on 1/2"
