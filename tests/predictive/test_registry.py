@@ -268,7 +268,7 @@ def test_engine_model_loads_from_the_file_and_usage_is_counted(client, db, setti
     made = ready_model(client, settings, owner.headers)
     with db.session() as s:
         version = s.get(ModelVersion, made["version"]["id"])
-        registry._loaded.clear()
+        registry.loaded.clear()
         cache = registry.cache_root(settings)
         for folder in cache.iterdir():
             import shutil
@@ -276,7 +276,7 @@ def test_engine_model_loads_from_the_file_and_usage_is_counted(client, db, setti
             shutil.rmtree(folder)
         engine = registry.engine_model(settings, version)  # from the zip
         assert (cache / version.content_hash.removeprefix("sha256:")).is_dir()
-        registry._loaded.clear()
+        registry.loaded.clear()
         again = registry.engine_model(settings, version)  # from the extracted cache
         assert again is not engine and again.summary()["features"] == engine.summary()["features"]
         model = registry.get_model(s, owner.org_id, made["model"]["id"])

@@ -6,11 +6,16 @@ and analyses use."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import io
 import json
 import zipfile
 
 import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import select, update
 
 from augury.config import Settings
@@ -312,6 +317,14 @@ def test_download_upload_and_refusals(client, db, settings, owner, tmp_path):
     ]
     assert [p.confidence for p in there] == [p.confidence for p in here]
 
+    # A file signed as the server has always signed them (the HMAC written out here, by
+    # hand, not by the service) still uploads: moving the scheme to signed_files kept it.
+    by_hand = _signed_by_hand(settings.secret_key, {**signed, "name": "by hand"})
+    assert by_hand["signed_by"] == signed["signed_by"]
+    r = upload(fresh, _with_header(data, by_hand), name="signed by hand")
+    assert r.status_code == 201, r.text
+    assert r.json()["content_hash"] == model["content_hash"]
+
     # Another project's classes: the missing ones are named.
     elsewhere = create_project(client, owner.headers)["id"]
     add_classes(client, owner.headers, elsewhere, ["Alpha", "Other"])
@@ -352,7 +365,7 @@ def test_download_upload_and_refusals(client, db, settings, owner, tmp_path):
     # Another server's secret.
     stranger = Settings(data_dir=tmp_path / "other", secret_key="another-server-secret-" * 3)
     header = {k: v for k, v in signed.items() if k not in ("signature", "signed_by")}
-    resigned = modeling.sign(stranger, header)
+    resigned = modeling.FILE_KIND.sign(stranger, header)
     r = upload(
         fresh, edited(lambda n, b: json.dumps(resigned).encode() if n == "signature.json" else b)
     )
@@ -385,6 +398,70 @@ def test_download_upload_and_refusals(client, db, settings, owner, tmp_path):
             s.scalar(select(TextModelVersion.id).where(TextModelVersion.project_id == elsewhere))
             is None
         )
+
+
+def _signed_by_hand(secret: str, header: dict) -> dict:
+    """``header`` signed as text model files were signed before their scheme moved to
+    :mod:`augury.datasets.signed_files`: an HKDF-SHA256 key of the secret for the purpose
+    "augury text model file signature v1", the signer a base32 fingerprint of it, an
+    HMAC-SHA256 of the canonical JSON of everything but the signature."""
+    key = HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=None, info=b"augury text model file signature v1"
+    ).derive(secret.encode())
+    tag = hmac.new(key, b"augury text model signer", hashlib.sha256).digest()
+    body = {
+        "format": "augury-text-model-file",
+        "format_version": 1,
+        **{k: v for k, v in header.items() if k not in ("format", "format_version", "signature")},
+        "signed_by": "augury:" + base64.b32encode(tag[:10]).decode().lower(),
+    }
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return {**body, "signature": hmac.new(key, canonical.encode(), hashlib.sha256).hexdigest()}
+
+
+def _with_header(data: bytes, header: dict) -> bytes:
+    """The model file ``data`` with ``header`` as its ``signature.json``."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as zin, zipfile.ZipFile(out, "w") as zout:
+        for info in zin.infolist():
+            blob = zin.read(info.filename)
+            if info.filename == "signature.json":
+                blob = json.dumps(header).encode()
+            zout.writestr(info.filename, blob)
+    return out.getvalue()
+
+
+GOLDEN_HEADER = {
+    "content_hash": "sha256:" + "ab" * 32,
+    "project_type": "CLASS",
+    "classes": ["Alpha", "Béta"],
+    "labels": [],
+    "name": "intents",
+    "version": 3,
+    "metrics": {"n": 15, "score": 0.9333},
+    "trained_at": "2026-01-02T03:04:05+00:00",
+}
+
+
+def test_text_model_files_are_signed_as_before(tmp_path):
+    """The signature the text service wrote before it used signed_files (recorded from
+    that code, for this secret and header), field for field: files downloaded before
+    still verify, and files signed now verify on a server not yet updated."""
+    secret = "golden-text-model-secret-" * 3
+    settings = Settings(data_dir=tmp_path, secret_key=secret)
+    signed = modeling.FILE_KIND.sign(settings, GOLDEN_HEADER)
+    assert list(signed) == [
+        "format",
+        "format_version",
+        *GOLDEN_HEADER,
+        "signed_by",
+        "signature",
+    ]
+    assert signed["signed_by"] == "augury:i4n72oczppstuvme"
+    assert signed["signature"] == "bccb23c1a6a0e122a118e16d271a84dc4fb9e5f4a9c561fdc9220ce8e5723b3c"
+    assert signed == _signed_by_hand(secret, GOLDEN_HEADER)
+    assert modeling.FILE_KIND.verify(settings, signed)
+    assert not modeling.FILE_KIND.verify(settings, {**signed, "version": 4})
 
 
 def _declare_size(data: bytes, member: str, size: int) -> bytes:
@@ -713,18 +790,18 @@ def test_a_version_unzips_once_into_a_checked_cache(client, db, settings, owner)
             return modeling.load_engine_model(settings, s.get(TextModelVersion, model["id"]))
 
     # Another process: nothing in memory, nothing unzipped; the stored zip is read.
-    modeling._loaded.clear()
+    modeling.loaded.clear()
     for path in folder.iterdir():
         path.unlink()
     folder.rmdir()
     first = load()
     assert folder.is_dir() and first.content_hash == model["content_hash"]
     assert [p.name for p in cache.iterdir()] == [folder.name]  # no temporary folder left
-    modeling._loaded.clear()
+    modeling.loaded.clear()
     assert load().content_hash == model["content_hash"]  # from the cached folder
 
     # A stored file that does not match its hash is not used, nor cached.
-    modeling._loaded.clear()
+    modeling.loaded.clear()
     for path in folder.iterdir():
         path.unlink()
     folder.rmdir()

@@ -4,14 +4,18 @@ the extracted cache that text models and predictive models share.
 A model file is a zip of ``signature.json`` (a header: format, content hash, what the
 model predicts, who signed it and an HMAC-SHA256 over all of that with a key derived
 from the server's secret, one key per kind of file) and the model's folder ``model/``.
-An upload is read with :func:`check_members` first (only the expected plain files,
-within a declared-size bound: nothing is extracted before), then :func:`read_header`
-and :func:`verify`; the engine's loader then checks the files against the content hash
-they declare. Nothing in such a file is ever unpickled.
+An upload is bounded (:func:`check_size`), opened (:func:`open_zip`) and read with
+:func:`check_members` first (only the expected plain files, within a declared-size
+bound: nothing is extracted before), then :func:`read_header` and
+:meth:`FileKind.verify`; :func:`extract_model` writes ``model/`` by name and the
+engine's loader then checks the files against the content hash they declare. Nothing
+in such a file is ever unpickled.
 
 Extracted models are cached under ``<data_dir>/<kind>/cache/<content hash>``: unzipped
-beside it under a temporary name and renamed into place (:func:`place`), so two workers
-extracting at once never see half a folder.
+beside it under a temporary name and renamed into place (:func:`load_cached`,
+:func:`place`), so two workers extracting at once never see half a folder and the cache
+survives restarts. Loaded models are kept in memory per process
+(:class:`LoadedModels`).
 """
 
 from __future__ import annotations
@@ -23,15 +27,17 @@ import json
 import os
 import shutil
 import stat
+import threading
 import uuid
 import zipfile
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from augury.config import Settings
-from augury.errors import ValidationFailed
+from augury.errors import PayloadTooLarge, ValidationFailed
 
 SIGNATURE_FILE = "signature.json"
 MODEL_DIR = "model"
@@ -90,6 +96,23 @@ def bad_file(message: str, reason: str = "BAD_MODEL_FILE", **details: Any) -> Va
     return ValidationFailed(message, details={"reason": reason, **details})
 
 
+def check_size(size: int, max_bytes: int) -> None:
+    """413 for an upload larger than ``max_bytes``, before anything reads it."""
+    if size > max_bytes:
+        raise PayloadTooLarge(
+            f"The model file is larger than {max_bytes:,} bytes.",
+            details={"max_bytes": max_bytes},
+        )
+
+
+def open_zip(path: Path) -> zipfile.ZipFile:
+    """The uploaded file as a zip (422 BAD_MODEL_FILE when it is none)."""
+    try:
+        return zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise bad_file("The file is not a zip of a model (download one first).") from exc
+
+
 def check_members(
     zf: zipfile.ZipFile,
     allowed: Callable[[str], bool],
@@ -145,6 +168,21 @@ def check_npz(path: Path, max_bytes: int) -> None:
         raise bad_file(f"The model's arrays unpack to {total:,} bytes, over the limit.")
 
 
+def extract_model(zf: zipfile.ZipFile, folder: Path, max_npz_bytes: int) -> None:
+    """The files of ``model/`` into ``folder``, each written by name (never a path the
+    zip chooses), its ``.npz`` arrays bounded before NumPy reads them. Call it after
+    :func:`check_members`, which allows only plain names under ``model/``."""
+    folder.mkdir(parents=True)
+    for info in zf.infolist():
+        if not info.filename.startswith(f"{MODEL_DIR}/"):
+            continue
+        dst = folder / Path(info.filename).name
+        with zf.open(info) as fin, open(dst, "wb") as fout:
+            shutil.copyfileobj(fin, fout)
+        if dst.suffix == ".npz":
+            check_npz(dst, max_npz_bytes)
+
+
 def write_zip(folder: Path, dst: Path, signed: dict[str, Any]) -> None:
     """``signed`` as ``signature.json`` and the files of ``folder`` under ``model/``."""
     with zipfile.ZipFile(dst, "w", compression=zipfile.ZIP_DEFLATED) as zf:
@@ -192,3 +230,58 @@ def staged_beside(final: Path) -> Path:
     """A fresh temporary name next to ``final``, for extracting into it."""
     final.parent.mkdir(parents=True, exist_ok=True)
     return final.with_name(f".{final.name}.{uuid.uuid4().hex}")
+
+
+def load_cached(
+    final: Path,
+    src: Path,
+    *,
+    check: Callable[[zipfile.ZipFile], None],
+    load: Callable[[Path], Any],
+    max_npz_bytes: int,
+    matches: Callable[[Any], bool] = lambda _engine: True,
+) -> Any:
+    """The model extracted at ``final``; when it is not there yet, the stored zip ``src``
+    (``check``-ed, unzipped beside ``final``, loaded) renamed into place, unless the
+    loaded model does not ``match`` what ``final`` names (then it is not cached)."""
+    if final.is_dir():
+        return load(final)
+    staged = staged_beside(final)
+    try:
+        with zipfile.ZipFile(src) as zf:
+            check(zf)
+            extract_model(zf, staged, max_npz_bytes)
+        engine = load(staged)
+        if matches(engine):
+            place(staged, final)
+        return engine
+    finally:
+        shutil.rmtree(staged, ignore_errors=True)
+
+
+class LoadedModels:
+    """The engine models a process keeps loaded, by content hash: the ``keep`` most
+    recently used, so a busy model is not read from disk for every prediction."""
+
+    def __init__(self, keep: int) -> None:
+        self.keep = keep
+        self._models: OrderedDict[str, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, digest: str) -> Any | None:
+        with self._lock:
+            if digest not in self._models:
+                return None
+            self._models.move_to_end(digest)
+            return self._models[digest]
+
+    def remember(self, digest: str, engine: Any) -> None:
+        with self._lock:
+            self._models[digest] = engine
+            self._models.move_to_end(digest)
+            while len(self._models) > self.keep:
+                self._models.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._models.clear()

@@ -26,9 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import shutil
-import threading
 import zipfile
-from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -43,7 +41,7 @@ from augury.config import Settings
 from augury.datasets import signed_files
 from augury.datasets.models import Dataset
 from augury.datasets.storage import storage_for
-from augury.errors import AuguryError, Conflict, NotFound, PayloadTooLarge, ValidationFailed
+from augury.errors import AuguryError, Conflict, NotFound, ValidationFailed
 from augury.jobs import service as jobs_service
 from augury.jobs.models import Job, JobStatus
 from augury.predictive.models import ModelUsage, ModelVersion, PredictiveModel, VersionStatus
@@ -630,20 +628,6 @@ def _check_zip(zf: zipfile.ZipFile) -> None:
         raise signed_files.bad_file("The model file has no model/ folder.")
 
 
-def _extract_model(zf: zipfile.ZipFile, folder: Path) -> None:
-    """The files of ``model/`` into ``folder``, each written by name (never a path the
-    zip chooses), its ``.npz`` arrays bounded before NumPy reads them."""
-    folder.mkdir(parents=True)
-    for info in zf.infolist():
-        if not info.filename.startswith(f"{signed_files.MODEL_DIR}/"):
-            continue
-        dst = folder / Path(info.filename).name
-        with zf.open(info) as fin, open(dst, "wb") as fout:
-            shutil.copyfileobj(fin, fout)
-        if dst.suffix == ".npz":
-            signed_files.check_npz(dst, MAX_UNCOMPRESSED)
-
-
 def header_for(model: PredictiveModel, version: ModelVersion) -> dict[str, Any]:
     """What a model file's signed header says of the version."""
     return {
@@ -700,22 +684,12 @@ def upload(
     (see the module's docstring); nothing is written when it is refused."""
     from augury.engines.tabular.automl import ModelError, load
 
-    if size > MAX_ZIP_BYTES:
-        raise PayloadTooLarge(
-            f"The model file is larger than {MAX_ZIP_BYTES:,} bytes.",
-            details={"max_bytes": MAX_ZIP_BYTES},
-        )
+    signed_files.check_size(size, MAX_ZIP_BYTES)
     require_active(session, model.org_id, model.application)
     work = Path(storage_for(settings).staging_file(".tabular-model"))
     key: str | None = None
     try:
-        try:
-            zf = zipfile.ZipFile(path)
-        except (zipfile.BadZipFile, OSError) as exc:
-            raise signed_files.bad_file(
-                "The file is not a zip of a model (download one first)."
-            ) from exc
-        with zf:
+        with signed_files.open_zip(path) as zf:
             _check_zip(zf)
             signed = signed_files.read_header(zf, FILE_KIND)
             if not FILE_KIND.verify(settings, signed):
@@ -737,7 +711,7 @@ def upload(
                     application=signed.get("application"),
                 )
             folder = work / signed_files.MODEL_DIR
-            _extract_model(zf, folder)
+            signed_files.extract_model(zf, folder, MAX_UNCOMPRESSED)
         try:
             engine = load(folder)
         except ModelError as exc:
@@ -777,7 +751,7 @@ def upload(
             model.current_version_id = version.id
         session.flush()
         signed_files.keep_extracted(cache_root(settings), folder, digest)
-        remember(digest, engine)
+        loaded.remember(digest, engine)
     except BaseException:
         if key is not None:
             forget_files(settings, [key])
@@ -824,16 +798,8 @@ def fields_of(summary: dict[str, Any]) -> dict[str, Any]:
 
 # --- loading for prediction ----------------------------------------------------------------
 
-_loaded: OrderedDict[str, Any] = OrderedDict()
-_loaded_lock = threading.Lock()
-
-
-def remember(digest: str, engine: Any) -> None:
-    with _loaded_lock:
-        _loaded[digest] = engine
-        _loaded.move_to_end(digest)
-        while len(_loaded) > KEPT_LOADED:
-            _loaded.popitem(last=False)
+loaded = signed_files.LoadedModels(KEPT_LOADED)
+"""The engine models this process keeps loaded, by content hash."""
 
 
 def engine_model(settings: Settings | None, version: ModelVersion) -> Any:
@@ -848,36 +814,22 @@ def engine_model(settings: Settings | None, version: ModelVersion) -> Any:
             f"Version {version.number} is {version.status}: only a READY version can predict.",
             details={"reason": "NOT_READY", "status": version.status, "number": version.number},
         )
-    with _loaded_lock:
-        if digest in _loaded:
-            _loaded.move_to_end(digest)
-            return _loaded[digest]
+    cached = loaded.get(digest)
+    if cached is not None:
+        return cached
     settings = settings or Settings()
-    final = cache_root(settings) / signed_files.hex_of(digest)
     try:
-        engine = load(final) if final.is_dir() else _extract(settings, version.storage_key, final)
+        engine = signed_files.load_cached(
+            cache_root(settings) / signed_files.hex_of(digest),
+            storage_for(settings).path(version.storage_key),
+            check=_check_zip,
+            load=load,
+            max_npz_bytes=MAX_UNCOMPRESSED,
+        )
     except ModelError as exc:
         raise Conflict(
             f"The stored model cannot be loaded ({exc.message}): train or upload it again.",
             details={"reason": exc.code, "number": version.number},
         ) from exc
-    remember(digest, engine)
+    loaded.remember(digest, engine)
     return engine
-
-
-def _extract(settings: Settings, key: str, final: Path) -> Any:
-    """Unzip a stored model beside ``final``, load it (which checks its files against
-    their hash) and rename it into place; the loaded model."""
-    from augury.engines.tabular.automl import load
-
-    src = storage_for(settings).path(key)
-    staged = signed_files.staged_beside(final)
-    try:
-        with zipfile.ZipFile(src) as zf:
-            _check_zip(zf)
-            _extract_model(zf, staged)
-        engine = load(staged)
-        signed_files.place(staged, final)
-        return engine
-    finally:
-        shutil.rmtree(staged, ignore_errors=True)

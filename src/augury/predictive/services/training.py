@@ -315,7 +315,7 @@ class TrainModel:
         stored.clear()
         with contextlib.suppress(OSError):
             signed_files.keep_extracted(registry.cache_root(ctx.settings), folder, digest)
-        registry.remember(digest, engine)
+        registry.loaded.remember(digest, engine)
         metrics = fields["metrics"]
         return {
             "version_id": version_id,

@@ -24,24 +24,18 @@ over all of that with a key derived (HKDF) from the server's secret. An upload i
 refused (422) unless this server signed it, the files match the hash, its project type
 is this project's and every class and label it names is one the project has; a zip with
 other members, paths, links or more declared bytes than :data:`MAX_UNCOMPRESSED` is
-refused before anything is extracted.
+refused before anything is extracted. The zip checks, the signature and the cache are
+:mod:`augury.datasets.signed_files`, shared with predictive models (:data:`FILE_KIND`
+is this file's kind: its format and its key's HKDF purpose).
 """
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import hashlib
-import hmac
 import json
-import os
 import shutil
-import stat
-import threading
 import time
-import uuid
 import zipfile
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -54,9 +48,11 @@ from augury import clock
 from augury.accounts.principal import Principal
 from augury.audit import service as audit
 from augury.config import Settings
+from augury.datasets import signed_files
+from augury.datasets.signed_files import MODEL_DIR, SIGNATURE_FILE, bad_file
 from augury.datasets.storage import storage_for
 from augury.engines.text.model_errors import TextModelError
-from augury.errors import AuguryError, Conflict, NotFound, PayloadTooLarge, ValidationFailed
+from augury.errors import AuguryError, Conflict, NotFound, ValidationFailed
 from augury.jobs import service as jobs_service
 from augury.jobs.models import Job, JobStatus
 from augury.notifications.service import notify
@@ -76,22 +72,33 @@ from augury.text.services.training_data import TrainingSet, shown
 JOB_TYPE = "text.train"
 WORST = 20
 """Test examples a report lists, most wrong first."""
-SIGNATURE_FILE = "signature.json"
-SIGNED_FORMAT = "augury-text-model-file"
-SIGNED_FORMAT_VERSION = 1
-MODEL_DIR = "model"
-MEMBERS = (SIGNATURE_FILE, f"{MODEL_DIR}/model.json", f"{MODEL_DIR}/vocabulary.json")
-ARRAYS_MEMBER = f"{MODEL_DIR}/arrays.npz"
+FILE_KIND = signed_files.FileKind(
+    format="augury-text-model-file",
+    format_version=1,
+    purpose=b"augury text model file signature v1",
+    signer_label=b"augury text model signer",
+)
+"""The text model file: these four values are what every file signed so far was signed
+with (the HKDF purpose and the signer label above all): changing one refuses them all."""
+MEMBERS = tuple(
+    sorted(
+        (
+            SIGNATURE_FILE,
+            f"{MODEL_DIR}/model.json",
+            f"{MODEL_DIR}/vocabulary.json",
+            f"{MODEL_DIR}/arrays.npz",
+        )
+    )
+)
+"""A text model file holds these four files and nothing else."""
 MAX_ZIP_BYTES = 1 << 30
 """The largest model file an upload takes."""
 MAX_UNCOMPRESSED = (2 << 30) + (512 << 20)
 """The most bytes a model file's members may declare (arrays as the engine bounds them,
 and their vocabularies)."""
-MAX_SIGNATURE_BYTES = 1 << 20
 KEPT_LOADED = 4
 """Loaded models kept in memory per process."""
 AUDITED = ("name", "description")
-_HKDF_INFO = b"augury text model file signature v1"
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -576,8 +583,8 @@ class TrainModel:
         _write_zip(ctx.settings, folder, zip_path, digest, header)
         size = storage_for(ctx.settings).put(zip_path, key)
         stored.append(key)
-        _keep_extracted(ctx.settings, folder, digest)
-        remember(digest, engine_model)
+        signed_files.keep_extracted(_cache_root(ctx.settings), folder, digest)
+        loaded.remember(digest, engine_model)
         ctx.progress(99.0, "saving")
         with ctx.session() as session:
             model, project = _job_model(session, ctx.org_id, model_id)
@@ -816,71 +823,16 @@ def forget_files(settings: Settings, keys: Sequence[str]) -> None:
 # --- files: storage, cache, signature ------------------------------------------------------
 
 
-def _hex(digest: str) -> str:
-    return digest.removeprefix("sha256:")
-
-
 def _blob_key(org_id: int, model_id: int, digest: str) -> str:
-    return f"text-models/{org_id}/{model_id}/{_hex(digest)}.zip"
+    return f"text-models/{org_id}/{model_id}/{signed_files.hex_of(digest)}.zip"
 
 
 def _cache_root(settings: Settings) -> Path:
     return Path(settings.data_dir) / "text-models" / "cache"
 
 
-def _keep_extracted(settings: Settings, folder: Path, digest: str) -> None:
-    """Put a freshly saved model folder into the cache (a rename; another's copy wins)."""
-    final = _cache_root(settings) / _hex(digest)
-    if final.is_dir():
-        return
-    final.parent.mkdir(parents=True, exist_ok=True)
-    staged = final.with_name(f".{final.name}.{uuid.uuid4().hex}")
-    shutil.copytree(folder, staged)
-    _place(staged, final)
-
-
-def _place(staged: Path, final: Path) -> None:
-    try:
-        os.rename(staged, final)
-    except OSError:
-        if not final.is_dir():
-            raise
-        shutil.rmtree(staged, ignore_errors=True)
-
-
-def signer(settings: Settings) -> str:
-    """Who signs this server's model files: a fingerprint of its key, not the key."""
-    tag = hmac.new(
-        settings.derived_key(_HKDF_INFO), b"augury text model signer", hashlib.sha256
-    ).digest()
-    return "augury:" + base64.b32encode(tag[:10]).decode().lower()
-
-
-def _canonical(value: Any) -> bytes:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def sign(settings: Settings, header: dict[str, Any]) -> dict[str, Any]:
-    """``header`` with ``format``, ``signed_by`` and its ``signature``."""
-    signed = {
-        "format": SIGNED_FORMAT,
-        "format_version": SIGNED_FORMAT_VERSION,
-        **{k: v for k, v in header.items() if k not in ("signature", "format", "format_version")},
-        "signed_by": signer(settings),
-    }
-    signed["signature"] = hmac.new(
-        settings.derived_key(_HKDF_INFO), _canonical(signed), hashlib.sha256
-    ).hexdigest()
-    return signed
-
-
-def verify(settings: Settings, signed: dict[str, Any]) -> None:
-    claimed = signed.get("signature")
-    body = {k: v for k, v in signed.items() if k != "signature"}
-    expected = hmac.new(
-        settings.derived_key(_HKDF_INFO), _canonical(body), hashlib.sha256
-    ).hexdigest()
-    if not isinstance(claimed, str) or not hmac.compare_digest(claimed, expected):
+def _verify(settings: Settings, signed: dict[str, Any]) -> None:
+    if not FILE_KIND.verify(settings, signed):
         raise ValidationFailed(
             "The model file's signature does not match: it was signed by another server "
             "(or with another secret), or changed since. Upload a file this server "
@@ -908,11 +860,9 @@ def _vocabulary_lists(task: str, engine_model: Any) -> dict[str, list[str]]:
 def _write_zip(
     settings: Settings, folder: Path, dst: Path, digest: str, header: dict[str, Any]
 ) -> None:
-    signed = sign(settings, {**header, "content_hash": digest})
-    with zipfile.ZipFile(dst, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr(SIGNATURE_FILE, json.dumps(signed, ensure_ascii=False, indent=1))
-        for path in sorted(folder.iterdir()):
-            zf.write(path, f"{MODEL_DIR}/{path.name}")
+    signed_files.write_zip(
+        folder, dst, FILE_KIND.sign(settings, {**header, "content_hash": digest})
+    )
 
 
 def download(settings: Settings, model: TextModelVersion, dst: Path) -> Path:
@@ -926,82 +876,41 @@ def download(settings: Settings, model: TextModelVersion, dst: Path) -> Path:
     src = storage_for(settings).path(model.artifact)
     with zipfile.ZipFile(src) as zin:
         old = json.loads(zin.read(SIGNATURE_FILE))
-        header = {
-            "content_hash": model.content_hash,
-            "project_type": model.task,
-            "classes": old.get("classes", []),
-            "labels": old.get("labels", []),
-            "name": model.name,
-            "version": model.version,
-            "metrics": model.metrics,
-            "trained_at": model.trained_at.isoformat() if model.trained_at else None,
-        }
-        signed = sign(settings, header)
-        with zipfile.ZipFile(dst, "w", compression=zipfile.ZIP_DEFLATED) as zout:
-            zout.writestr(SIGNATURE_FILE, json.dumps(signed, ensure_ascii=False, indent=1))
-            for info in zin.infolist():
-                if info.filename != SIGNATURE_FILE:
-                    zout.writestr(info, zin.read(info.filename))
-    return dst
+    header = {
+        "content_hash": model.content_hash,
+        "project_type": model.task,
+        "classes": old.get("classes", []),
+        "labels": old.get("labels", []),
+        "name": model.name,
+        "version": model.version,
+        "metrics": model.metrics,
+        "trained_at": model.trained_at.isoformat() if model.trained_at else None,
+    }
+    return signed_files.resign(src, dst, FILE_KIND.sign(settings, header))
 
 
-def _bad_file(message: str, **details: Any) -> ValidationFailed:
-    return ValidationFailed(message, details={"reason": "BAD_MODEL_FILE", **details})
-
-
-def _check_members(zf: zipfile.ZipFile) -> None:
+def _check_zip(zf: zipfile.ZipFile) -> None:
     """Only the four members, as plain files, within the declared-size bound."""
-    allowed = {*MEMBERS, ARRAYS_MEMBER}
-    total = 0
-    for info in zf.infolist():
-        if info.filename not in allowed:
-            raise _bad_file(
-                f"The model file holds {info.filename!r}, which is not part of a model "
-                f"(it holds only {', '.join(sorted(allowed))}).",
-                member=info.filename[:300],
-            )
-        mode = info.external_attr >> 16
-        if stat.S_ISLNK(mode) or info.is_dir():
-            raise _bad_file(f"{info.filename} in the model file is not a plain file.")
-        total += info.file_size
-    if total > MAX_UNCOMPRESSED:
-        raise _bad_file(
-            f"The model file unpacks to {total:,} bytes; the limit is {MAX_UNCOMPRESSED:,}.",
-        )
-    missing = sorted(allowed - set(zf.namelist()))
-    if missing:
-        raise _bad_file(f"The model file lacks {', '.join(missing)}.", missing=missing)
+    signed_files.check_members(
+        zf,
+        MEMBERS.__contains__,
+        max_uncompressed=MAX_UNCOMPRESSED,
+        required=MEMBERS,
+        described=", ".join(MEMBERS),
+    )
 
 
-def _check_arrays(path: Path) -> None:
+def _max_arrays() -> int:
     """The arrays file is itself a zip: its members are bounded too, before NumPy reads."""
     from augury.engines.text import artifact
 
-    try:
-        with zipfile.ZipFile(path) as npz:
-            total = sum(i.file_size for i in npz.infolist())
-    except zipfile.BadZipFile as exc:
-        raise _bad_file("The model's arrays cannot be read.") from exc
-    if total > artifact.MAX_BYTES + (1 << 20):
-        raise _bad_file(f"The model's arrays unpack to {total:,} bytes, over the limit.")
-
-
-def _read_signed(zf: zipfile.ZipFile) -> dict[str, Any]:
-    if zf.getinfo(SIGNATURE_FILE).file_size > MAX_SIGNATURE_BYTES:
-        raise _bad_file("The model file's signature.json is too large.")
-    try:
-        signed = json.loads(zf.read(SIGNATURE_FILE))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise _bad_file("The model file's signature.json is not JSON.") from exc
-    if not isinstance(signed, dict) or signed.get("format") != SIGNED_FORMAT:
-        raise _bad_file("This is not a model file augury wrote (signature.json).")
-    return signed
+    return artifact.MAX_BYTES + (1 << 20)
 
 
 def _names(signed: dict[str, Any], key: str) -> list[str]:
     value = signed.get(key)
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise _bad_file(f"The model file's header has no {key} list.")
+        raise bad_file(f"The model file's header has no {key} list.")
     return value
 
 
@@ -1021,32 +930,23 @@ def upload(
     name = name.strip()
     if not name or len(name) > 200:
         raise ValidationFailed("name: give the model a name (1 to 200 characters).")
-    if size > MAX_ZIP_BYTES:
-        raise PayloadTooLarge(
-            f"The model file is larger than {MAX_ZIP_BYTES:,} bytes.",
-            details={"max_bytes": MAX_ZIP_BYTES},
-        )
+    signed_files.check_size(size, MAX_ZIP_BYTES)
     work = Path(storage_for(settings).staging_file(".text-model"))
     try:
-        try:
-            zf = zipfile.ZipFile(path)
-        except (zipfile.BadZipFile, OSError) as exc:
-            raise _bad_file("The file is not a zip of a model (download one first).") from exc
-        with zf:
-            _check_members(zf)
-            signed = _read_signed(zf)
-            verify(settings, signed)
+        with signed_files.open_zip(path) as zf:
+            _check_zip(zf)
+            signed = signed_files.read_header(zf, FILE_KIND)
+            _verify(settings, signed)
             vocabulary = _uploaded_vocabulary(session, project, signed)
-            zf.extractall(work, members=[*MEMBERS[1:], ARRAYS_MEMBER])
-        folder = work / MODEL_DIR
-        _check_arrays(folder / "arrays.npz")
+            folder = work / MODEL_DIR
+            signed_files.extract_model(zf, folder, _max_arrays())
         try:
             engine_model = _load_folder(settings, folder)
         except TextModelError as exc:
-            raise _bad_file(f"The model file cannot be used: {exc.message}", code=exc.code) from exc
+            raise bad_file(f"The model file cannot be used: {exc.message}", code=exc.code) from exc
         digest = engine_model.content_hash
         if digest != signed.get("content_hash"):
-            raise _bad_file("The model's files do not match the content hash it was signed with.")
+            raise bad_file("The model's files do not match the content hash it was signed with.")
         model = TextModelVersion(
             org_id=project.org_id,
             project_id=project.id,
@@ -1077,8 +977,8 @@ def upload(
         key = _blob_key(project.org_id, model.id, digest)
         model.size_bytes = storage_for(settings).put(path, key)
         model.artifact = key
-        _keep_extracted(settings, folder, digest)
-        remember(digest, engine_model)
+        signed_files.keep_extracted(_cache_root(settings), folder, digest)
+        loaded.remember(digest, engine_model)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     audit.record_change(
@@ -1103,7 +1003,7 @@ def _uploaded_vocabulary(
     """The project's ids of the classes and labels the file names (422 naming those the
     project does not have, or a file of another project type)."""
     if signed.get("project_type") != project.type:
-        raise _bad_file(
+        raise bad_file(
             f"The model was trained for a {signed.get('project_type')} project; this project "
             f"is {project.type}.",
             reason="WRONG_TASK",
@@ -1134,16 +1034,8 @@ def _uploaded_vocabulary(
 
 # --- loading for prediction ----------------------------------------------------------------
 
-_loaded: OrderedDict[str, Any] = OrderedDict()
-_loaded_lock = threading.Lock()
-
-
-def remember(digest: str, engine_model: Any) -> None:
-    with _loaded_lock:
-        _loaded[digest] = engine_model
-        _loaded.move_to_end(digest)
-        while len(_loaded) > KEPT_LOADED:
-            _loaded.popitem(last=False)
+loaded = signed_files.LoadedModels(KEPT_LOADED)
+"""The engine models this process keeps loaded, by content hash."""
 
 
 def _load_folder(settings: Settings, folder: Path) -> Any:
@@ -1167,44 +1059,26 @@ def load_engine_model(settings: Settings | None, model: TextModelVersion) -> Any
             "can predict.",
             details={"status": model.status, "model_id": model.id},
         )
-    with _loaded_lock:
-        if digest in _loaded:
-            _loaded.move_to_end(digest)
-            return _loaded[digest]
+    cached = loaded.get(digest)
+    if cached is not None:
+        return cached
     settings = settings or Settings()
-    final = _cache_root(settings) / _hex(digest)
-    if final.is_dir():
-        engine_model = _load_folder(settings, final)
-    else:
-        engine_model = _extract(settings, model.artifact, final)
+    final = _cache_root(settings) / signed_files.hex_of(digest)
+    engine_model = signed_files.load_cached(
+        final,
+        storage_for(settings).path(model.artifact),
+        check=_check_zip,
+        load=lambda folder: _load_folder(settings, folder),
+        max_npz_bytes=_max_arrays(),
+        matches=lambda engine: engine.content_hash == f"sha256:{final.name}",
+    )
     if engine_model.content_hash != digest:
         raise Conflict(
             "The model's files do not match its content hash: train or upload it again.",
             details={"model_id": model.id},
         )
-    remember(digest, engine_model)
+    loaded.remember(digest, engine_model)
     return engine_model
-
-
-def _extract(settings: Settings, key: str, final: Path) -> Any:
-    """Unzip a stored model beside ``final``, load it (which checks its files against
-    the hash they declare) and rename it into place; the loaded model."""
-    src = storage_for(settings).path(key)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    staged = final.with_name(f".{final.name}.{uuid.uuid4().hex}")
-    try:
-        with zipfile.ZipFile(src) as zf:
-            _check_members(zf)
-            staged.mkdir()
-            for member in (*MEMBERS[1:], ARRAYS_MEMBER):
-                with zf.open(member) as fin, open(staged / Path(member).name, "wb") as fout:
-                    shutil.copyfileobj(fin, fout)
-        engine_model = _load_folder(settings, staged)
-        if engine_model.content_hash == f"sha256:{final.name}":
-            _place(staged, final)
-        return engine_model
-    finally:
-        shutil.rmtree(staged, ignore_errors=True)
 
 
 def active_model(session: Session, project: TextProject) -> TextModelVersion | None:
