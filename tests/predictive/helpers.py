@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from augury.predictive.models import ModelVersion, PredictiveModel
-from augury.predictive.services import registry
+from augury.predictive.services import model_files
 from tests.fixtures.factories import Account, signup
 from tests.text.helpers import run_job
 
@@ -138,10 +138,10 @@ def model_file(settings, name: str = "churn", number: int = 1) -> bytes:
 
     summary = load(trained_folder()).summary()
     named = PredictiveModel(name=name, application="classification")
-    version = ModelVersion(number=number, **registry.fields_of(summary))
+    version = ModelVersion(number=number, **model_files.fields_of(summary))
     version.content_hash = summary["content_hash"]
     dst = Path(tempfile.mkdtemp(prefix="augury-churn-zip-")) / "model.zip"
-    registry.write_file(settings, named, version, trained_folder(), dst)
+    model_files.write_file(settings, named, version, trained_folder(), dst)
     return dst.read_bytes()
 
 

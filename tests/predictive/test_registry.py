@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from augury.config import Settings
 from augury.datasets.storage import storage_for
 from augury.predictive.models import ModelUsage, ModelVersion
-from augury.predictive.services import registry
+from augury.predictive.services import model_files, registry
 from tests.fixtures.factories import invite_and_join
 from tests.predictive.helpers import (
     API,
@@ -215,7 +215,7 @@ def test_download_upload_and_refusals(client, db, settings, tmp_path):
 
     stranger = Settings(data_dir=tmp_path / "other", secret_key="another-server-secret-" * 3)
     header = {k: v for k, v in signed.items() if k not in ("signature", "signed_by")}
-    resigned = json.dumps(registry.FILE_KIND.sign(stranger, header)).encode()
+    resigned = json.dumps(model_files.FILE_KIND.sign(stranger, header)).encode()
     refused(edited(lambda n, b: resigned if n == "signature.json" else b), "UNSIGNED")
     unsigned = json.dumps(header | {"format": "augury-tabular-model-file"}).encode()
     refused(edited(lambda n, b: unsigned if n == "signature.json" else b), "UNSIGNED")
@@ -268,16 +268,16 @@ def test_engine_model_loads_from_the_file_and_usage_is_counted(client, db, setti
     made = ready_model(client, settings, owner.headers)
     with db.session() as s:
         version = s.get(ModelVersion, made["version"]["id"])
-        registry.loaded.clear()
-        cache = registry.cache_root(settings)
+        model_files.loaded.clear()
+        cache = model_files.cache_root(settings)
         for folder in cache.iterdir():
             import shutil
 
             shutil.rmtree(folder)
-        engine = registry.engine_model(settings, version)  # from the zip
+        engine = model_files.engine_model(settings, version)  # from the zip
         assert (cache / version.content_hash.removeprefix("sha256:")).is_dir()
-        registry.loaded.clear()
-        again = registry.engine_model(settings, version)  # from the extracted cache
+        model_files.loaded.clear()
+        again = model_files.engine_model(settings, version)  # from the extracted cache
         assert again is not engine and again.summary()["features"] == engine.summary()["features"]
         model = registry.get_model(s, owner.org_id, made["model"]["id"])
         registry.record_usage(s, model=model, version=version, kind="predict", rows=3)

@@ -13,7 +13,7 @@ from augury.datasets.storage import storage_for
 from augury.jobs.models import Job
 from augury.notifications.models import Notification
 from augury.predictive.models import ModelVersion, PredictiveModel
-from augury.predictive.services import registry
+from augury.predictive.services import model_files
 from tests.predictive.helpers import API, churn, new_org, start_training, train, upload_table
 
 
@@ -74,8 +74,8 @@ def test_plan_then_train_fills_the_version(client, db, settings, owner):
     with db.session() as s:
         row = s.get(ModelVersion, version["id"])
         assert storage_for(settings).path(row.storage_key).is_file()
-        engine = registry.engine_model(settings, row)
-        assert registry.engine_model(settings, row) is engine  # cached
+        engine = model_files.engine_model(settings, row)
+        assert model_files.engine_model(settings, row) is engine  # cached
         [note] = s.scalars(select(Notification)).all()
     assert note.kind == "models.model" and note.title == "Model churn v1 is ready"
     predicted = engine.predict(churn(20, seed=5))

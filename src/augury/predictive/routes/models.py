@@ -29,7 +29,7 @@ from augury.predictive.schemas.models import (
     VersionCreate,
     VersionRead,
 )
-from augury.predictive.services import registry, training
+from augury.predictive.services import model_files, registry, training
 
 router = APIRouter()
 
@@ -179,7 +179,7 @@ async def upload_model_version(
     async with received_upload(request, settings) as upload:
         assert upload.path is not None
         version = await run_in_threadpool(
-            registry.upload, session, principal, settings, model, upload.path, size=upload.size
+            model_files.upload, session, principal, settings, model, upload.path, size=upload.size
         )
         return registry.read_version(session, model, version)
 
@@ -233,7 +233,9 @@ def download_model_version(
     """The version as a zip signed by this server: `signature.json` and the model's
     files (JSON, NumPy arrays, LightGBM text; nothing pickled). Upload it into a model
     of the same application on this server."""
-    path = registry.download(settings, model, version, storage_for(settings).staging_file(".zip"))
+    path = model_files.download(
+        settings, model, version, storage_for(settings).staging_file(".zip")
+    )
     name = safe_file_name(f"{model.name}-v{version.number}.zip") or f"model-{model.id}.zip"
     return FileResponse(
         path,

@@ -56,7 +56,7 @@ from augury.predictive.schemas.predictions import (
     DatasetRows,
     WhatIfRequest,
 )
-from augury.predictive.services import registry
+from augury.predictive.services import model_files, registry
 from augury.predictive.services.prediction_rows import (
     AS_GIVEN,
     DATETIME,
@@ -118,7 +118,7 @@ def predict(
             details={"reason": "TOO_MANY_ROWS", "max_rows": MAX_PREDICT_ROWS},
         )
     found = resolve_version(session, model, version)
-    engine = registry.engine_model(settings, found)
+    engine = model_files.engine_model(settings, found)
     forecast = found.task == "forecast"
     if forecast:
         frame = pd.DataFrame.from_records(list(rows))
@@ -237,7 +237,7 @@ class PredictDataset:
 
         with ctx.session() as session:
             model, found, dataset, data_version = _batch_inputs(session, ctx.org_id, params)
-            engine = registry.engine_model(ctx.settings, found)
+            engine = model_files.engine_model(ctx.settings, found)
             path = datasets_service.path_of(ctx.settings, data_version)
             forecast = found.task == "forecast"
             kinds = {} if forecast else feature_kinds(session, engine, found)
@@ -409,7 +409,7 @@ def what_if(
             "forecast predicts from a series' history instead.",
             details={"reason": "NOT_SUPPORTED", "task": found.task},
         )
-    engine = registry.engine_model(settings, found)
+    engine = model_files.engine_model(settings, found)
     kinds = feature_kinds(session, engine, found)
     _check_features(body, kinds)
     indices: list[int] | None = None

@@ -48,7 +48,7 @@ from augury.predictive.schemas.models import (
     TrainingOptions,
     VersionCreate,
 )
-from augury.predictive.services import registry
+from augury.predictive.services import model_files, registry
 from augury.predictive.services.applications import require_active
 
 JOB_TYPE = "models.train"
@@ -288,13 +288,13 @@ class TrainModel:
         ctx.progress(92.0, "saving the model")
         folder = work / signed_files.MODEL_DIR
         digest = engine.save(folder)
-        fields = registry.fields_of(engine.summary())
+        fields = model_files.fields_of(engine.summary())
         fields["training_seconds"] = fields["training_seconds"] or seconds
         finished = clock.now()
         signed = ModelVersion(number=number, content_hash=digest, finished_at=finished, **fields)
         zip_path = work / "model.zip"
-        registry.write_file(ctx.settings, named, signed, folder, zip_path)
-        key = registry.blob_key(ctx.org_id, named.id, version_id, digest)
+        model_files.write_file(ctx.settings, named, signed, folder, zip_path)
+        key = model_files.blob_key(ctx.org_id, named.id, version_id, digest)
         size = storage_for(ctx.settings).put(zip_path, key)
         stored.append(key)
         ctx.progress(98.0, "saving the model")
@@ -314,8 +314,8 @@ class TrainModel:
             _tell(session, ctx, model, version)
         stored.clear()
         with contextlib.suppress(OSError):
-            signed_files.keep_extracted(registry.cache_root(ctx.settings), folder, digest)
-        registry.loaded.remember(digest, engine)
+            signed_files.keep_extracted(model_files.cache_root(ctx.settings), folder, digest)
+        model_files.loaded.remember(digest, engine)
         metrics = fields["metrics"]
         return {
             "version_id": version_id,
