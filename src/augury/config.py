@@ -283,6 +283,24 @@ class TextSettings(BaseModel):
         return entries
 
 
+class PredictiveSettings(BaseModel):
+    """Predictive models on tables (``/api/v1/models``)."""
+
+    default_time_budget_s: float = Field(
+        120.0,
+        ge=10.0,
+        le=3600.0,
+        description="Seconds a training's model search may take when the request names no "
+        "time_budget_s (read when the training runs).",
+    )
+    max_predict_rows: int = Field(
+        10_000,
+        ge=1,
+        description="Most rows one synchronous prediction may carry (422 TOO_MANY_ROWS "
+        "above: predict them as a dataset job).",
+    )
+
+
 class QuotaSettings(BaseModel):
     """Per-organization limits; 0 turns a limit off."""
 
@@ -355,6 +373,7 @@ class Settings(BaseSettings):
     datasets: DatasetSettings = DatasetSettings()
     analytics: AnalyticsSettings = AnalyticsSettings()
     text: TextSettings = TextSettings()
+    predictive: PredictiveSettings = PredictiveSettings()
     cors_origins: list[str] = Field(
         [],
         description="Origins (scheme://host[:port]) whose pages may call the API from a "

@@ -20,13 +20,17 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from fastapi.testclient import TestClient
+from pydantic import ValidationError
 from sqlalchemy import select
 
+from augury.config import Settings
 from augury.jobs import service as jobs_service
 from augury.jobs.models import Job
 from augury.predictive.models import ModelUsage
 from augury.predictive.services import predicting
 from augury.runtime.job_process import JobAborted
+from tests.fixtures.app import make_app
 from tests.fixtures.factories import invite_and_join
 from tests.predictive.helpers import API, new_org, run_job, train, upload_table
 
@@ -172,7 +176,7 @@ def test_values_are_read_as_the_training_types_and_new_categories_predict(client
     assert "'x1'" in error["message"] and "Row 1" in error["message"]
 
 
-def test_missing_feature_columns_and_too_many_rows_are_422(client, owner, trained):
+def test_missing_feature_columns_and_too_many_rows_are_422(client, settings, owner, trained):
     model_id = trained["model"]["id"]
     r = predict(client, owner.headers, model_id, rows=[{"x1": 1.0}])
     assert r.status_code == 422
@@ -180,11 +184,32 @@ def test_missing_feature_columns_and_too_many_rows_are_422(client, owner, traine
     assert error["details"]["reason"] == "MISSING_COLUMNS"
     assert sorted(error["details"]["missing"]) == ["color", "x2"]
     assert "'x2'" in error["message"] and "'color'" in error["message"]
-    rows = [ROWS[0]] * (predicting.MAX_PREDICT_ROWS + 1)
+    rows = [ROWS[0]] * (settings.predictive.max_predict_rows + 1)
     r = predict(client, owner.headers, model_id, rows=rows)
     assert r.status_code == 422
     assert r.json()["error"]["details"]["reason"] == "TOO_MANY_ROWS"
     assert predict(client, owner.headers, model_id, rows=[]).status_code == 422
+
+
+def test_the_servers_setting_bounds_a_synchronous_prediction(settings, owner, trained, monkeypatch):
+    """A server started with AUGURY_PREDICTIVE__MAX_PREDICT_ROWS=5 predicts five rows
+    and refuses six with the 422 that names its limit."""
+    monkeypatch.setenv("AUGURY_PREDICTIVE__MAX_PREDICT_ROWS", "5")
+    configured = Settings(**{name: getattr(settings, name) for name in settings.model_fields_set})
+    assert configured.predictive.max_predict_rows == 5
+    model_id = trained["model"]["id"]
+    with TestClient(make_app(configured)) as small:
+        r = predict(small, owner.headers, model_id, rows=[ROWS[0]] * 5)
+        assert r.status_code == 200, r.text
+        assert len(r.json()["predictions"]) == 5
+        r = predict(small, owner.headers, model_id, rows=[ROWS[0]] * 6)
+    assert r.status_code == 422
+    error = r.json()["error"]
+    assert error["details"] == {"reason": "TOO_MANY_ROWS", "max_rows": 5}
+    assert "at most 5 rows, not 6" in error["message"]
+    monkeypatch.setenv("AUGURY_PREDICTIVE__DEFAULT_TIME_BUDGET_S", "5")
+    with pytest.raises(ValidationError, match="default_time_budget_s"):
+        Settings()
 
 
 def test_a_version_not_ready_is_409_and_an_unknown_one_404(client, owner, trained):

@@ -13,8 +13,6 @@ from augury.schemas import StrictModel
 MAX_ID = 2**31 - 1
 Column = Field(min_length=1, max_length=255)
 Columns = Field(None, max_length=5000)
-DEFAULT_TIME_BUDGET_S = 120.0
-"""Seconds a training searches when the request names none."""
 
 
 class TrainingOptions(StrictModel):
@@ -26,7 +24,13 @@ class TrainingOptions(StrictModel):
     exclude: list[str] | None = Columns
     date_column: str | None = Field(None, min_length=1, max_length=255)
     series_columns: list[str] | None = Field(None, max_length=20)
-    time_budget_s: float | None = Field(None, ge=10.0, le=3600.0)
+    time_budget_s: float | None = Field(
+        None,
+        ge=10.0,
+        le=3600.0,
+        description="Seconds the model search may take; unset: the server's default "
+        "(AUGURY_PREDICTIVE__DEFAULT_TIME_BUDGET_S, 120 unless configured).",
+    )
     cost_missed: float | None = Field(None, gt=0.0, le=1e12)
     cost_false_alarm: float | None = Field(None, gt=0.0, le=1e12)
     horizon: int | None = Field(None, ge=1, le=10_000)

@@ -21,8 +21,6 @@ Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 VersionNumber = Annotated[int, Field(ge=1, le=MAX_ID)]
 Row = dict[str, JsonValue]
 
-MAX_PREDICT_ROWS = 10_000
-"""Rows one synchronous prediction may carry; more belong in a batch job."""
 MAX_WHAT_IF_ROWS = 1_000
 """Rows one what-if may change (inline or by index)."""
 MAX_CHANGES = 100

@@ -1,7 +1,7 @@
 """Predictions: rows predicted now, datasets predicted by a job, and what-ifs.
 
 A **synchronous** prediction (:func:`predict`) reads at most
-:data:`~augury.predictive.schemas.predictions.MAX_PREDICT_ROWS` JSON rows, checks that
+``AUGURY_PREDICTIVE__MAX_PREDICT_ROWS`` JSON rows (10,000 unless configured), checks that
 each carries every feature of the model version (a 422 names the missing columns),
 coerces the values to the training column types (a value that cannot be read as its
 column's type is a 422 naming the column and the row), and answers the engine's
@@ -51,7 +51,6 @@ from augury.jobs import service as jobs_service
 from augury.jobs.models import Job
 from augury.predictive.models import ModelVersion, PredictiveModel, VersionStatus
 from augury.predictive.schemas.predictions import (
-    MAX_PREDICT_ROWS,
     BatchCreate,
     DatasetRows,
     WhatIfRequest,
@@ -111,11 +110,12 @@ def predict(
     explain: bool = False,
 ) -> dict:
     """Predict ``rows`` now with version ``version`` (the current one when ``None``)."""
-    if len(rows) > MAX_PREDICT_ROWS:
+    most = settings.predictive.max_predict_rows
+    if len(rows) > most:
         raise ValidationFailed(
-            f"A prediction reads at most {MAX_PREDICT_ROWS:,} rows, not {len(rows):,}; "
+            f"A prediction reads at most {most:,} rows, not {len(rows):,}; "
             "upload them as a dataset and predict it as a job (POST .../predictions).",
-            details={"reason": "TOO_MANY_ROWS", "max_rows": MAX_PREDICT_ROWS},
+            details={"reason": "TOO_MANY_ROWS", "max_rows": most},
         )
     found = resolve_version(session, model, version)
     engine = model_files.engine_model(settings, found)

@@ -42,7 +42,6 @@ from augury.jobs.models import Job
 from augury.notifications.service import notify
 from augury.predictive.models import ModelVersion, PredictiveModel, VersionStatus
 from augury.predictive.schemas.models import (
-    DEFAULT_TIME_BUDGET_S,
     ModelCreate,
     PlanRequest,
     TrainingOptions,
@@ -70,14 +69,15 @@ def _read_table(settings: Settings, version: DatasetVersion):
     return pd.read_parquet(datasets.path_of(settings, version))
 
 
-def _engine_options(application: str, options: dict[str, Any]):
-    """The engine's ``TrainOptions`` of a version's stored options."""
+def _engine_options(settings: Settings, application: str, options: dict[str, Any]):
+    """The engine's ``TrainOptions`` of a version's stored options (a time budget left
+    unset is the server's default when the training runs)."""
     from augury.engines.tabular.automl import TrainOptions
 
     given = {k: options[k] for k in OPTION_KEYS if options.get(k) is not None}
     given["exclude"] = list(given.get("exclude") or [])
     given["series_columns"] = list(given.get("series_columns") or [])
-    given.setdefault("time_budget_s", DEFAULT_TIME_BUDGET_S)
+    given.setdefault("time_budget_s", settings.predictive.default_time_budget_s)
     return TrainOptions(application=application, **given)
 
 
@@ -94,7 +94,7 @@ def _plan(settings: Settings, dataset_version: DatasetVersion, application: str,
 
     frame = _read_table(settings, dataset_version)
     try:
-        return plan(frame, options["target"], _engine_options(application, options))
+        return plan(frame, options["target"], _engine_options(settings, application, options))
     except ModelError as exc:
         raise _model_error(exc) from exc
 
@@ -273,7 +273,7 @@ class TrainModel:
             engine = train(
                 frame,
                 options["target"],
-                _engine_options(named.application, options),
+                _engine_options(ctx.settings, named.application, options),
                 progress=stop.progress,
                 should_stop=stop,
             )
