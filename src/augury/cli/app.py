@@ -8,7 +8,9 @@ and the file commands start without loading the database layer.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -19,6 +21,57 @@ if TYPE_CHECKING:
 app = typer.Typer(
     no_args_is_help=True, add_completion=False, help="augury: self-hosted AI analytics."
 )
+
+
+# --- options the groups that talk to a server share --------------------------------------
+
+AsJson = Annotated[bool, typer.Option("--json", help="The API's answer as JSON.")]
+Limit = Annotated[int, typer.Option(min=1, max=1000, help="How many to show.")]
+Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")]
+Wait = Annotated[bool, typer.Option("--wait", help="Wait until it is done, showing progress.")]
+Timeout = Annotated[float, typer.Option(help="Seconds to wait for --wait.")]
+SignedZip = Annotated[
+    Path,
+    typer.Argument(
+        metavar="FILE",
+        help="A zip that `download` wrote.",
+        exists=True,
+        dir_okay=False,
+        readable=True,
+    ),
+]
+"""An upload's file: what a `download` command of the same group wrote."""
+
+
+def out_option(default: str) -> Any:
+    """``--out``/``-o`` of a download, whose file is named ``default`` when none is
+    given: ``out: Annotated[Path | None, out_option("model-ID.zip")] = None``."""
+    return typer.Option(
+        "--out",
+        "-o",
+        metavar="FILE",
+        help=f"File or folder ('-': standard output; default: here, as {default}).",
+        show_default=False,
+    )
+
+
+def progress_printer(
+    describe: Callable[[dict[str, Any]], tuple[str, str, float | None]],
+) -> Callable[[dict[str, Any]], None]:
+    """What a ``wait`` calls at each poll: ``NAME: status N%`` on standard error when the
+    status or the whole percent changes, so `--json` output stays one document.
+    ``describe`` reads the polled object's name, status and percent."""
+    shown: tuple[str, int] | None = None
+
+    def show(current: dict[str, Any]) -> None:
+        nonlocal shown
+        name, status, percent = describe(current)
+        now = (str(status), int(percent or 0))
+        if now != shown:
+            shown = now
+            typer.echo(f"{name}: {now[0].lower()} {now[1]}%", err=True)
+
+    return show
 
 
 def open_db(settings: Settings) -> Database:

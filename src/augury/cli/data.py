@@ -27,9 +27,9 @@ from typing import Annotated, Any, NoReturn
 import httpx
 import typer
 
-from augury.cli.app import echo_json
+from augury.cli.app import Yes, echo_json
 from augury.cli.ask import answer_lines, refuse
-from augury.client import JSON, AuguryAPIError, Client, ServerError
+from augury.client import JSON, AuguryAPIError, Client, ModelJobError, ServerError, TextJobError
 
 data_app = typer.Typer(no_args_is_help=True, help="Datasets on an augury server.")
 
@@ -70,12 +70,17 @@ def _describe(exc: AuguryAPIError) -> str:
 
 @contextmanager
 def _server(url: str, api_key: str | None) -> Iterator[Client]:
-    """A client of the server; the API's and the network's failures as one line and an exit."""
+    """A client of the server; the API's and the network's failures as one line and an exit.
+
+    A job waited for that failed or was aborted (a training, an analysis, a batch
+    prediction) exits 1 with its reason: the requests succeeded, the work did not."""
     if not api_key:
         _fail("no API key: pass --api-key or set AUGURY_API_KEY (`augury keys create` makes one)")
     try:
         with Client(url, api_key=api_key) as client:
             yield client
+    except (ModelJobError, TextJobError) as exc:
+        _fail(exc.message, 1)
     except ServerError as exc:
         _fail(f"the server failed: {_describe(exc)}", 1)
     except AuguryAPIError as exc:
@@ -589,7 +594,7 @@ def data_download(
 @data_app.command("delete")
 def data_delete(
     dataset_id: Annotated[int, typer.Argument(metavar="ID")],
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
+    yes: Yes = False,
     url: Url = DEFAULT_URL,
     api_key: ApiKey = None,
 ) -> None:

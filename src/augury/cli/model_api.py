@@ -23,11 +23,21 @@ from typing import Annotated, Any
 
 import typer
 
-from augury.cli.app import echo_json
+from augury.cli.app import (
+    AsJson,
+    Limit,
+    SignedZip,
+    Timeout,
+    Wait,
+    Yes,
+    echo_json,
+    out_option,
+    progress_printer,
+)
 from augury.cli.data import DEFAULT_URL, ApiKey, Url, _fail, _server, _size, _table, _when
 from augury.cli.model import APPLICATION_NAMES, read_frame, summary_lines
-from augury.cli.text_api import AsJson, Limit, _more, _write
-from augury.client import JSON, Client, ModelJobError
+from augury.cli.text_api import _more, _write
+from augury.client import JSON, Client
 
 subscriptions_app = typer.Typer(
     no_args_is_help=True,
@@ -38,25 +48,14 @@ model_api_app = typer.Typer()
 
 ModelId = Annotated[int, typer.Argument(metavar="MODEL", help="The model's id.")]
 Number = Annotated[int, typer.Argument(metavar="VERSION", help="The version's number.")]
-Wait = Annotated[bool, typer.Option("--wait", help="Wait until it is done, showing progress.")]
-Timeout = Annotated[float, typer.Option(help="Seconds to wait for --wait.")]
 _APPLICATION_HELP = "|".join(APPLICATION_NAMES)
 
 
 def _progress() -> Callable[[JSON], None]:
-    """What ``wait`` calls at each poll: a line on standard error when the status or the
-    whole percent changes."""
-    shown: tuple[str, int] | None = None
-
-    def show(version: JSON) -> None:
-        nonlocal shown
-        job = version.get("job") or {}
-        now = (str(version["status"]), int(job.get("progress") or 0))
-        if now != shown:
-            shown = now
-            typer.echo(f"version {version['number']}: {now[0].lower()} {now[1]}%", err=True)
-
-    return show
+    """A version's status and its job's progress at each poll of a wait."""
+    return progress_printer(
+        lambda v: (f"version {v['number']}", v["status"], (v.get("job") or {}).get("progress"))
+    )
 
 
 def _split(value: str | None) -> list[str] | None:
@@ -152,67 +151,42 @@ def subscriptions_list(
     _table(["id", "application", "status", "subscribed", "paused", "cancelled"], rows, right=[True])
 
 
-def _change_subscription(application: str, action: str, as_json: bool, url: str, key: Any) -> None:
-    _check_application(application)
-    with _server(url, key) as client:
-        if action == "add":
-            sub = client.subscriptions.create(application)
-        else:
-            found = _subscription_of(client, application)
-            change = getattr(client.subscriptions, action)
-            sub = change(found["id"])
-    if as_json:
-        echo_json(sub)
-        return
-    typer.echo(_subscription_line(sub))
-
-
 Application = Annotated[str, typer.Argument(metavar=_APPLICATION_HELP, show_default=False)]
 
 
-@subscriptions_app.command("add")
-def subscriptions_add(
-    application: Application,
-    as_json: AsJson = False,
-    url: Url = DEFAULT_URL,
-    api_key: ApiKey = None,
-) -> None:
-    """Subscribe the organization to an application (a cancelled one becomes active
-    again)."""
-    _change_subscription(application, "add", as_json, url, api_key)
+def _subscription_command(action: str, doc: str) -> None:
+    """``augury model subscriptions ACTION APPLICATION``: the four commands differ only in
+    the client call, so one body serves them."""
+
+    def command(
+        application: Application,
+        as_json: AsJson = False,
+        url: Url = DEFAULT_URL,
+        api_key: ApiKey = None,
+    ) -> None:
+        _check_application(application)
+        with _server(url, api_key) as client:
+            if action == "add":
+                sub = client.subscriptions.create(application)
+            else:
+                found = _subscription_of(client, application)
+                sub = getattr(client.subscriptions, action)(found["id"])
+        if as_json:
+            echo_json(sub)
+            return
+        typer.echo(_subscription_line(sub))
+
+    command.__doc__ = doc
+    subscriptions_app.command(action)(command)
 
 
-@subscriptions_app.command("pause")
-def subscriptions_pause(
-    application: Application,
-    as_json: AsJson = False,
-    url: Url = DEFAULT_URL,
-    api_key: ApiKey = None,
-) -> None:
-    """Pause a subscription: its models keep predicting but cannot train."""
-    _change_subscription(application, "pause", as_json, url, api_key)
-
-
-@subscriptions_app.command("resume")
-def subscriptions_resume(
-    application: Application,
-    as_json: AsJson = False,
-    url: Url = DEFAULT_URL,
-    api_key: ApiKey = None,
-) -> None:
-    """Make a paused subscription active again."""
-    _change_subscription(application, "resume", as_json, url, api_key)
-
-
-@subscriptions_app.command("cancel")
-def subscriptions_cancel(
-    application: Application,
-    as_json: AsJson = False,
-    url: Url = DEFAULT_URL,
-    api_key: ApiKey = None,
-) -> None:
-    """Cancel a subscription (`add` subscribes again)."""
-    _change_subscription(application, "cancel", as_json, url, api_key)
+for _action, _doc in (
+    ("add", "Subscribe the organization to an application (a cancelled one becomes active again)."),
+    ("pause", "Pause a subscription: its models keep predicting but cannot train."),
+    ("resume", "Make a paused subscription active again."),
+    ("cancel", "Cancel a subscription (`add` subscribes again)."),
+):
+    _subscription_command(_action, _doc)
 
 
 @model_api_app.command("summary")
@@ -523,13 +497,6 @@ def _echo_trained(answer: JSON, wait: bool, as_json: bool) -> None:
     _echo_version(model, version)
 
 
-def _trained(run: Callable[[], JSON]) -> JSON:
-    try:
-        return run()
-    except ModelJobError as exc:
-        _fail(exc.message, 1)
-
-
 @model_api_app.command("create")
 def models_create(
     name: Annotated[str, typer.Argument(metavar="NAME", help="The model's name.")],
@@ -567,26 +534,24 @@ def models_create(
     active."""
     _check_application(application)
     with _server(url, api_key) as client:
-        answer = _trained(
-            lambda: client.models.create(
-                name,
-                dataset,
-                target,
-                application,
-                description=description,
-                version=dataset_version,
-                features=_split(features),
-                exclude=_split(exclude),
-                date_column=date_column,
-                series_columns=_split(series),
-                time_budget_s=time_budget,
-                cost_missed=cost_missed,
-                cost_false_alarm=cost_false_alarm,
-                horizon=horizon,
-                wait=wait,
-                timeout=timeout,
-                on_progress=_progress(),
-            )
+        answer = client.models.create(
+            name,
+            dataset,
+            target,
+            application,
+            description=description,
+            version=dataset_version,
+            features=_split(features),
+            exclude=_split(exclude),
+            date_column=date_column,
+            series_columns=_split(series),
+            time_budget_s=time_budget,
+            cost_missed=cost_missed,
+            cost_false_alarm=cost_false_alarm,
+            horizon=horizon,
+            wait=wait,
+            timeout=timeout,
+            on_progress=_progress(),
         )
     _echo_trained(answer, wait, as_json)
 
@@ -627,24 +592,22 @@ def models_retrain(
     On newer data, or with other options; what is not given is the current
     version's."""
     with _server(url, api_key) as client:
-        answer = _trained(
-            lambda: client.models.retrain(
-                model_id,
-                dataset_id=dataset,
-                version=dataset_version,
-                target=target,
-                features=_split(features),
-                exclude=_split(exclude),
-                date_column=date_column,
-                series_columns=_split(series),
-                time_budget_s=time_budget,
-                cost_missed=cost_missed,
-                cost_false_alarm=cost_false_alarm,
-                horizon=horizon,
-                wait=wait,
-                timeout=timeout,
-                on_progress=_progress(),
-            )
+        answer = client.models.retrain(
+            model_id,
+            dataset_id=dataset,
+            version=dataset_version,
+            target=target,
+            features=_split(features),
+            exclude=_split(exclude),
+            date_column=date_column,
+            series_columns=_split(series),
+            time_budget_s=time_budget,
+            cost_missed=cost_missed,
+            cost_false_alarm=cost_false_alarm,
+            horizon=horizon,
+            wait=wait,
+            timeout=timeout,
+            on_progress=_progress(),
         )
     _echo_trained(answer, wait, as_json)
 
@@ -736,7 +699,7 @@ def models_delete(
         int | None,
         typer.Option(metavar="N", help="Delete only this version.", show_default=False),
     ] = None,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
+    yes: Yes = False,
     url: Url = DEFAULT_URL,
     api_key: ApiKey = None,
 ) -> None:
@@ -757,16 +720,7 @@ def models_delete(
 def models_download(
     model_id: ModelId,
     number: Number,
-    out: Annotated[
-        Path | None,
-        typer.Option(
-            "--out",
-            "-o",
-            metavar="FILE",
-            help="File or folder ('-': standard output; default: here, as model-ID-vN.zip).",
-            show_default=False,
-        ),
-    ] = None,
+    out: Annotated[Path | None, out_option("model-ID-vN.zip")] = None,
     url: Url = DEFAULT_URL,
     api_key: ApiKey = None,
 ) -> None:
@@ -782,16 +736,7 @@ def models_download(
 @model_api_app.command("upload")
 def models_upload(
     model_id: ModelId,
-    file: Annotated[
-        Path,
-        typer.Argument(
-            metavar="FILE",
-            help="A zip that `download` wrote.",
-            exists=True,
-            dir_okay=False,
-            readable=True,
-        ),
-    ],
+    file: SignedZip,
     as_json: AsJson = False,
     url: Url = DEFAULT_URL,
     api_key: ApiKey = None,
@@ -918,16 +863,14 @@ def models_predict_dataset(
     The output dataset has the input columns plus prediction and probability_<class>,
     or lower and upper."""
     with _server(url, api_key) as client:
-        answer = _trained(
-            lambda: client.models.predict_dataset(
-                model_id,
-                dataset,
-                version=dataset_version,
-                model_version=model_version,
-                output_name=output_name,
-                wait=wait,
-                timeout=timeout,
-            )
+        answer = client.models.predict_dataset(
+            model_id,
+            dataset,
+            version=dataset_version,
+            model_version=model_version,
+            output_name=output_name,
+            wait=wait,
+            timeout=timeout,
         )
     if as_json:
         echo_json(answer)

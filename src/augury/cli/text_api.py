@@ -20,7 +20,7 @@ from typing import Annotated
 
 import typer
 
-from augury.cli.app import echo_json
+from augury.cli.app import AsJson, Limit, Yes, echo_json, out_option
 from augury.cli.data import (
     DEFAULT_URL,
     ApiKey,
@@ -43,8 +43,6 @@ sessions_app = typer.Typer(no_args_is_help=True, help="A text project's labeling
 Project = Annotated[
     int, typer.Option("--project", "-p", metavar="ID", help="The project.", show_default=False)
 ]
-AsJson = Annotated[bool, typer.Option("--json", help="The API's answer as JSON.")]
-Limit = Annotated[int, typer.Option(min=1, max=1000, help="How many to show.")]
 
 
 def _more(page: JSON) -> None:
@@ -204,7 +202,7 @@ def projects_show(
 @projects_app.command("delete")
 def projects_delete(
     project_id: Annotated[int, typer.Argument(metavar="ID")],
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
+    yes: Yes = False,
     url: Url = DEFAULT_URL,
     api_key: ApiKey = None,
 ) -> None:
@@ -236,17 +234,7 @@ def projects_export(
     session: Annotated[
         int | None, typer.Option(help="Only this session's tags.", show_default=False)
     ] = None,
-    out: Annotated[
-        Path | None,
-        typer.Option(
-            "--out",
-            "-o",
-            metavar="FILE",
-            help="File or folder ('-': standard output; default: here, as "
-            "project-ID-labels.FORMAT).",
-            show_default=False,
-        ),
-    ] = None,
+    out: Annotated[Path | None, out_option("project-ID-labels.FORMAT")] = None,
     url: Url = DEFAULT_URL,
     api_key: ApiKey = None,
 ) -> None:

@@ -22,11 +22,20 @@ from typing import Annotated, Any
 
 import typer
 
-from augury.cli.app import echo_json
+from augury.cli.app import (
+    AsJson,
+    Limit,
+    SignedZip,
+    Timeout,
+    Wait,
+    Yes,
+    echo_json,
+    out_option,
+    progress_printer,
+)
 from augury.cli.data import DEFAULT_URL, ApiKey, Url, _fail, _server, _size, _table, _when
-from augury.cli.text_api import AsJson, Limit, Project, _column, _count, _excerpt, _more, _write
+from augury.cli.text_api import Project, _column, _count, _excerpt, _more, _write
 from augury.client import JSON
-from augury.client.text import TextJobError
 
 models_app = typer.Typer(no_args_is_help=True, help="A text project's trained models.")
 analyses_app = typer.Typer(
@@ -34,23 +43,10 @@ analyses_app = typer.Typer(
 )
 analyze_app = typer.Typer()
 
-Wait = Annotated[bool, typer.Option("--wait", help="Wait until it is done, showing progress.")]
-Timeout = Annotated[float, typer.Option(help="Seconds to wait for --wait.")]
-
 
 def _progress(kind: str) -> Callable[[JSON], None]:
-    """What ``wait`` calls at each poll: a line on standard error when the status or
-    the whole percent changes."""
-    shown: tuple[str, int] | None = None
-
-    def show(current: JSON) -> None:
-        nonlocal shown
-        now = (str(current["status"]), int(current.get("progress") or 0))
-        if now != shown:
-            shown = now
-            typer.echo(f"{kind} {current['id']}: {now[0].lower()} {now[1]}%", err=True)
-
-    return show
+    """A model's or an analysis's status and progress at each poll of a wait."""
+    return progress_printer(lambda c: (f"{kind} {c['id']}", c["status"], c.get("progress")))
 
 
 def _score(value: float | None) -> str:
@@ -203,23 +199,20 @@ def models_train(
     """Train a model on what people labeled in sessions (a NAME that has versions gets
     the next one). Training is a job: --wait waits for it."""
     with _server(url, api_key) as client:
-        try:
-            model = client.text.models.train(
-                project,
-                name,
-                session_ids=session,
-                train_session_ids=train_session,
-                test_session_ids=test_session,
-                test_fraction=test_fraction,
-                seed=seed,
-                language=language,
-                description=description,
-                wait=wait,
-                timeout=timeout,
-                on_progress=_progress("model"),
-            )
-        except TextJobError as exc:
-            _fail(exc.message, 1)
+        model = client.text.models.train(
+            project,
+            name,
+            session_ids=session,
+            train_session_ids=train_session,
+            test_session_ids=test_session,
+            test_fraction=test_fraction,
+            seed=seed,
+            language=language,
+            description=description,
+            wait=wait,
+            timeout=timeout,
+            on_progress=_progress("model"),
+        )
     if as_json:
         echo_json(model)
         return
@@ -362,16 +355,7 @@ def models_abort(
 def models_download(
     model_id: Annotated[int, typer.Argument(metavar="ID")],
     project: Project,
-    out: Annotated[
-        Path | None,
-        typer.Option(
-            "--out",
-            "-o",
-            metavar="FILE",
-            help="File or folder ('-': standard output; default: here, as model-ID.zip).",
-            show_default=False,
-        ),
-    ] = None,
+    out: Annotated[Path | None, out_option("model-ID.zip")] = None,
     url: Url = DEFAULT_URL,
     api_key: ApiKey = None,
 ) -> None:
@@ -385,16 +369,7 @@ def models_download(
 
 @models_app.command("upload")
 def models_upload(
-    file: Annotated[
-        Path,
-        typer.Argument(
-            metavar="FILE",
-            help="A zip that `download` wrote.",
-            exists=True,
-            dir_okay=False,
-            readable=True,
-        ),
-    ],
+    file: SignedZip,
     project: Project,
     name: Annotated[str, typer.Option(help="The model's name in this project.")],
     as_json: AsJson = False,
@@ -414,7 +389,7 @@ def models_upload(
 def models_delete(
     model_id: Annotated[int, typer.Argument(metavar="ID")],
     project: Project,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
+    yes: Yes = False,
     url: Url = DEFAULT_URL,
     api_key: ApiKey = None,
 ) -> None:
@@ -652,31 +627,28 @@ def analyses_create(
         "on_progress": _progress("analysis"),
     }
     with _server(url, api_key) as client:
-        try:
-            if file is not None:
-                preview = client.text.files.upload(project, file)
-                columns = preview["columns"]
-                analysis = client.text.analyses.create(
-                    project,
-                    name,
-                    file_id=preview["id"],
-                    column=_column(columns, column),
-                    id_column=None if id_column is None else _column(columns, id_column),
-                    **options,
-                )
-            else:
-                analysis = client.text.analyses.create(
-                    project,
-                    name,
-                    group_id=group,
-                    dataset_id=dataset,
-                    version=version,
-                    column=column,
-                    id_column=id_column,
-                    **options,
-                )
-        except TextJobError as exc:
-            _fail(exc.message, 1)
+        if file is not None:
+            preview = client.text.files.upload(project, file)
+            columns = preview["columns"]
+            analysis = client.text.analyses.create(
+                project,
+                name,
+                file_id=preview["id"],
+                column=_column(columns, column),
+                id_column=None if id_column is None else _column(columns, id_column),
+                **options,
+            )
+        else:
+            analysis = client.text.analyses.create(
+                project,
+                name,
+                group_id=group,
+                dataset_id=dataset,
+                version=version,
+                column=column,
+                id_column=id_column,
+                **options,
+            )
     if as_json:
         echo_json(analysis)
         return
@@ -788,16 +760,7 @@ def analyses_export(
     analysis_id: Annotated[int, typer.Argument(metavar="ID")],
     project: Project,
     format: Annotated[str, typer.Option(help="csv, jsonl or xlsx.")] = "csv",
-    out: Annotated[
-        Path | None,
-        typer.Option(
-            "--out",
-            "-o",
-            metavar="FILE",
-            help="File or folder ('-': standard output; default: here, as analysis-ID.FORMAT).",
-            show_default=False,
-        ),
-    ] = None,
+    out: Annotated[Path | None, out_option("analysis-ID.FORMAT")] = None,
     url: Url = DEFAULT_URL,
     api_key: ApiKey = None,
 ) -> None:
@@ -829,7 +792,7 @@ def analyses_abort(
 def analyses_delete(
     analysis_id: Annotated[int, typer.Argument(metavar="ID")],
     project: Project,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
+    yes: Yes = False,
     url: Url = DEFAULT_URL,
     api_key: ApiKey = None,
 ) -> None:
