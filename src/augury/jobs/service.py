@@ -7,8 +7,9 @@ processes; this module is what the API, the CLI and other domains call.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
+from typing import Protocol, TypeVar
 
 from pydantic import ValidationError
 from sqlalchemy import func, select, update
@@ -154,6 +155,15 @@ def abort(*, session: Session, principal: Principal, job: Job) -> Job:
     return job
 
 
+def abort_unless_ended(*, session: Session, principal: Principal, job_id: int) -> None:
+    """Abort job ``job_id`` unless it has ended already (aborted before it started, or
+    just finished): what stopping the work a row waits on asks of the job, before the
+    row settles (:func:`ended`)."""
+    job = session.get_one(Job, job_id)
+    if not JobStatus(job.status).is_final:
+        abort(session=session, principal=principal, job=job)
+
+
 def delete(*, session: Session, principal: Principal, job: Job) -> None:
     """Delete a finished job and its logs."""
     if job.status not in FINAL_STATUSES:
@@ -259,3 +269,47 @@ def recover_interrupted(
             job.finished_at = clock.now()
             ids.append(job.id)
     return ids
+
+
+# --- rows that wait on a job -----------------------------------------------------------------
+
+
+class WaitsOnJob(Protocol):
+    """A row whose state a job fills (a model version training): its ``job_id``."""
+
+    @property
+    def job_id(self) -> int | None: ...
+
+
+W = TypeVar("W", bound=WaitsOnJob)
+
+
+def by_id(session: Session, job_ids: Iterable[int | None]) -> dict[int, Job]:
+    """The jobs of these ids that still exist, by id, in one query (a page of rows that
+    each name their job)."""
+    ids = [i for i in job_ids if i is not None]
+    if not ids:
+        return {}
+    return {j.id: j for j in session.scalars(select(Job).where(Job.id.in_(ids)))}
+
+
+def ended(session: Session, waiting: Sequence[W]) -> Iterator[tuple[W, bool]]:
+    """Of rows still waiting on their job, those whose job has ended, each with whether
+    it was aborted. A job that is gone (deleted), failed, or was cut off by a restart
+    ended the row as a failure; so did one that succeeded without the row taking its
+    result. The caller writes the row's own ending."""
+    jobs = by_id(session, (row.job_id for row in waiting))
+    for row in waiting:
+        job = jobs.get(row.job_id) if row.job_id is not None else None
+        if job is not None and not JobStatus(job.status).is_final:
+            continue
+        yield row, job is not None and job.status == JobStatus.aborted
+
+
+def failure_reason(exc: BaseException, doing: str) -> str:
+    """What a person reads of a job's failure: the engine's or the service's message
+    (an exception with a ``message``), else ``"<doing> failed: <type>: <exc>"``."""
+    message = getattr(exc, "message", None)
+    if isinstance(message, str) and message:
+        return message
+    return f"{doing} failed: {type(exc).__name__}: {exc}"[:2000]

@@ -27,7 +27,6 @@ from augury.datasets.models import Dataset
 from augury.datasets.storage import storage_for
 from augury.errors import AuguryError, Conflict, NotFound, ValidationFailed
 from augury.jobs import service as jobs_service
-from augury.jobs.models import Job, JobStatus
 from augury.predictive.models import ModelUsage, ModelVersion, PredictiveModel, VersionStatus
 from augury.predictive.schemas.models import ModelUpdate
 from augury.store.owned import get_owned
@@ -314,23 +313,12 @@ def new_version(
     return version
 
 
-def _jobs(session: Session, versions: Sequence[ModelVersion]) -> dict[int, Job]:
-    ids = [v.job_id for v in versions if v.job_id is not None]
-    if not ids:
-        return {}
-    return {j.id: j for j in session.scalars(select(Job).where(Job.id.in_(ids)))}
-
-
 def settle(session: Session, versions: Sequence[ModelVersion]) -> None:
     """A version still QUEUED or TRAINING whose job ended (aborted before it started,
     cut off by a restart, deleted) takes the job's ending."""
     waiting = [v for v in versions if v.status in WAITING]
-    jobs = _jobs(session, waiting)
-    for version in waiting:
-        job = jobs.get(version.job_id) if version.job_id is not None else None
-        if job is not None and not JobStatus(job.status).is_final:
-            continue
-        if job is not None and job.status == JobStatus.aborted:
+    for version, aborted in jobs_service.ended(session, waiting):
+        if aborted:
             version.status = VersionStatus.ABORTED
         else:
             version.status = VersionStatus.FAILED
@@ -345,7 +333,7 @@ def read_versions(
     session: Session, model: PredictiveModel, versions: Sequence[ModelVersion]
 ) -> list[dict[str, Any]]:
     """The versions' JSON (``VersionRead``) with their dataset and training job."""
-    jobs = _jobs(session, versions)
+    jobs = jobs_service.by_id(session, (v.job_id for v in versions))
     dataset_ids = {v.dataset_id for v in versions if v.dataset_id is not None}
     names: dict[int, str] = {}
     if dataset_ids:
@@ -466,9 +454,7 @@ def abort(session: Session, principal: Principal, version: ModelVersion) -> Mode
             f"Version {version.number} is {version.status}: there is no training to abort.",
             details={"status": version.status},
         )
-    job = session.get_one(Job, version.job_id)
-    if not JobStatus(job.status).is_final:
-        jobs_service.abort(session=session, principal=principal, job=job)
+    jobs_service.abort_unless_ended(session=session, principal=principal, job_id=version.job_id)
     settle(session, [version])
     audit.record_by(
         session=session,

@@ -245,7 +245,12 @@ class TrainModel:
         except BaseException as exc:
             aborted = type(exc).__name__ == "JobAborted"
             registry.forget_files(ctx.settings, stored)
-            self._end(ctx, params.version_id, aborted=aborted, reason=_reason(exc))
+            self._end(
+                ctx,
+                params.version_id,
+                aborted=aborted,
+                reason=jobs_service.failure_reason(exc, "Training"),
+            )
             raise
         finally:
             shutil.rmtree(work, ignore_errors=True)
@@ -400,14 +405,6 @@ def _source(session: Session, version: ModelVersion) -> DatasetVersion:
         )
     session.expunge(found)
     return found
-
-
-def _reason(exc: BaseException) -> str:
-    """What a person reads of a failure: the engine's or the service's message."""
-    message = getattr(exc, "message", None)
-    if isinstance(message, str) and message:
-        return message
-    return f"Training failed: {type(exc).__name__}: {exc}"[:2000]
 
 
 def _tell(session: Session, ctx, model: PredictiveModel, version: ModelVersion) -> None:

@@ -139,23 +139,12 @@ def list_page(
     return rows, total
 
 
-def _jobs(session: Session, models: Sequence[TextModelVersion]) -> dict[int, Job]:
-    ids = [m.job_id for m in models if m.job_id is not None]
-    if not ids:
-        return {}
-    return {j.id: j for j in session.scalars(select(Job).where(Job.id.in_(ids)))}
-
-
 def settle(session: Session, models: Sequence[TextModelVersion]) -> None:
     """A version still QUEUED or TRAINING whose job ended (aborted before it started,
     or cut off by a restart) takes the job's ending."""
     waiting = [m for m in models if m.status in (ModelStatus.QUEUED, ModelStatus.TRAINING)]
-    jobs = _jobs(session, waiting)
-    for model in waiting:
-        job = jobs.get(model.job_id) if model.job_id is not None else None
-        if job is not None and not JobStatus(job.status).is_final:
-            continue
-        if job is not None and job.status == JobStatus.aborted:
+    for model, aborted in jobs_service.ended(session, waiting):
+        if aborted:
             model.status = ModelStatus.ABORTED
         else:
             model.status = ModelStatus.FAILED
@@ -166,7 +155,7 @@ def settle(session: Session, models: Sequence[TextModelVersion]) -> None:
 
 def read_many(session: Session, models: Sequence[TextModelVersion]) -> list[dict[str, Any]]:
     """The models' JSON (``ModelRead``), with their jobs' progress."""
-    jobs = _jobs(session, models)
+    jobs = jobs_service.by_id(session, (m.job_id for m in models))
     return [_read(m, jobs.get(m.job_id) if m.job_id is not None else None) for m in models]
 
 
@@ -541,7 +530,12 @@ class TrainModel:
             for key in stored:
                 with contextlib.suppress(AuguryError, OSError):
                     storage_for(ctx.settings).delete(key)
-            self._end(ctx, params.model_id, aborted=aborted, reason=_reason(exc))
+            self._end(
+                ctx,
+                params.model_id,
+                aborted=aborted,
+                reason=jobs_service.failure_reason(exc, "Training"),
+            )
             raise
         finally:
             shutil.rmtree(work, ignore_errors=True)
@@ -629,14 +623,6 @@ def _job_model(
     if model is None or model.org_id != org_id:
         raise ValueError(f"text model {model_id} not found (deleted meanwhile?)")
     return model, session.get_one(TextProject, model.project_id)
-
-
-def _reason(exc: BaseException) -> str:
-    """What a person reads of a failure: the engine's or the service's message."""
-    message = getattr(exc, "message", None)
-    if isinstance(message, str) and message:
-        return message
-    return f"Training failed: {type(exc).__name__}: {exc}"[:2000]
 
 
 def _tell(session: Session, ctx, model: TextModelVersion, project: TextProject | None) -> None:
@@ -744,9 +730,7 @@ def abort(session: Session, principal: Principal, model: TextModelVersion) -> Te
             f"The model is {model.status}: there is no training to abort.",
             details={"status": model.status},
         )
-    job = session.get_one(Job, model.job_id)
-    if not JobStatus(job.status).is_final:
-        jobs_service.abort(session=session, principal=principal, job=job)
+    jobs_service.abort_unless_ended(session=session, principal=principal, job_id=model.job_id)
     settle(session, [model])
     audit.record_by(
         session=session,
