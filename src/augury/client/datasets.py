@@ -4,7 +4,7 @@ Files travel as streams both ways: :meth:`Datasets.upload` hands httpx an open f
 which it sends in chunks (with its length, so the server can refuse a file over its
 limit before reading it), and :meth:`Datasets.download` writes the answer to disk as it
 arrives. Neither fits :meth:`augury.client.Client.request`, which sends and returns
-whole bodies, so they go through :meth:`Datasets._stream`.
+whole bodies, so they go through :meth:`~augury.client.base.Resource._stream`.
 """
 
 from __future__ import annotations
@@ -15,15 +15,11 @@ import re
 import time
 import urllib.parse
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path, PurePath
 from typing import Any, BinaryIO
 
-import httpx
-
 from augury.client.base import JSON, Resource, _body, _query
-from augury.client.errors import _error_from
 
 _PROFILED = frozenset({"complete", "failed"})
 
@@ -405,38 +401,3 @@ class Datasets(Resource):
             finally:
                 part.unlink(missing_ok=True)
             return target
-
-    @contextmanager
-    def _stream(
-        self, method: str, path: str, *, timeout: float | None = None, **send: Any
-    ) -> Iterator[httpx.Response]:
-        """Send one request whose body or answer is streamed; the open answer, or the
-        API's error raised.
-
-        A body sent from a file cannot be sent again after a 401 the way
-        :meth:`~augury.client.Client.request` repeats requests, so an expired access
-        token is refreshed before sending instead.
-        """
-        from augury.client.connection import _jwt_expired  # connection imports this module
-
-        client = self._client
-        if client.access_token and client.refresh_token and _jwt_expired(client.access_token):
-            client.refresh()
-        credential = client.access_token or client.api_key
-        headers = {"Authorization": f"Bearer {credential}"} if credential else {}
-        http = client._http
-        request = http.build_request(
-            method,
-            path,
-            headers=headers,
-            timeout=httpx.USE_CLIENT_DEFAULT if timeout is None else timeout,
-            **send,
-        )
-        response = http.send(request, stream=True)
-        try:
-            if response.is_error:
-                response.read()
-                raise _error_from(response)
-            yield response
-        finally:
-            response.close()

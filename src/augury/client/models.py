@@ -21,10 +21,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from augury.client.base import JSON, Resource, _body, _query
-from augury.client.errors import AuguryAPIError, _error_from
+from augury.client.errors import AuguryAPIError
 
 _PathLike = str | os.PathLike[str]
 _Progress = Callable[[JSON], None]
@@ -359,39 +357,14 @@ class Models(Resource):
     def download(self, model_id: int, number: int, path: _PathLike | None = None) -> bytes | Path:
         """A version's file, a zip this server signed: its bytes, or written to ``path``
         (returned) when one is given."""
-        route = f"/models/{model_id}/versions/{number}/file"
-        content: bytes = self._client.request("GET", route, raw=True)
-        if path is None:
-            return content
-        target = Path(path)
-        target.write_bytes(content)
-        return target
+        return self._download(f"/models/{model_id}/versions/{number}/file", {}, path)
 
     def upload(self, model_id: int, path: _PathLike, *, timeout: float | None = None) -> JSON:
         """A file :meth:`download` gave, back as a new version of the model (refused
         with :class:`~augury.client.ValidationError` when this server did not sign it
         or it was changed since)."""
-        from augury.client.connection import _jwt_expired  # connection imports this module
-
-        client = self._client
-        # A body read from a file cannot be sent twice, so an expired access token is
-        # refreshed before sending rather than after a 401 (as Client.request does).
-        if client.access_token and client.refresh_token and _jwt_expired(client.access_token):
-            client.refresh()
-        credential = client.access_token or client.api_key
-        headers = {"Authorization": f"Bearer {credential}"} if credential else {}
-        file_path = Path(path)
-        with file_path.open("rb") as file:
-            response = client._http.post(
-                f"/models/{model_id}/versions/upload",
-                headers=headers,
-                files={"file": (file_path.name, file, "application/zip")},
-                timeout=httpx.USE_CLIENT_DEFAULT if timeout is None else timeout,
-            )
-        if response.is_error:
-            raise _error_from(response)
-        answer: JSON = response.json()
-        return answer
+        route = f"/models/{model_id}/versions/upload"
+        return self._upload(route, path, timeout=timeout, content_type="application/zip")
 
     # --- using a model ----------------------------------------------------------------
 

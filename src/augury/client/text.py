@@ -24,14 +24,11 @@ import builtins
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import httpx
-
 from augury.client.base import JSON, Resource, _body, _query
-from augury.client.errors import AuguryAPIError, _error_from
+from augury.client.errors import AuguryAPIError
 
 if TYPE_CHECKING:
     from augury.client.connection import Client
@@ -62,78 +59,11 @@ def _details(details: str | Iterable[str] | None) -> str | None:
 
 
 class _ProjectResource(Resource):
-    """A group whose routes are under one project; the upload and download plumbing."""
+    """A group whose routes are under one project."""
 
     @staticmethod
     def _at(project_id: int, rest: str = "") -> str:
         return f"/text/projects/{project_id}{rest}"
-
-    def _upload(
-        self,
-        route: str,
-        path: _PathLike,
-        fields: Mapping[str, Any] | None = None,
-        *,
-        timeout: float | None = None,
-    ) -> JSON:
-        """POST a file as the multipart field ``file`` (streamed from disk)."""
-        file_path = Path(path)
-        with (
-            file_path.open("rb") as file,
-            self._stream(
-                "POST",
-                route,
-                data=dict(fields or {}),
-                files={"file": (file_path.name, file, "application/octet-stream")},
-                timeout=timeout,
-            ) as response,
-        ):
-            response.read()
-            return response.json()
-
-    def _download(
-        self, route: str, params: Mapping[str, Any], path: _PathLike | None
-    ) -> bytes | Path:
-        """An answer's bytes, or written to ``path`` (returned) when one is given."""
-        content: bytes = self._client.request("GET", route, params=params, raw=True)
-        if path is None:
-            return content
-        target = Path(path)
-        target.write_bytes(content)
-        return target
-
-    @contextmanager
-    def _stream(
-        self, method: str, route: str, *, timeout: float | None = None, **send: Any
-    ) -> Iterator[httpx.Response]:
-        """Send a request whose body is a file; the answer, or the API's error raised.
-
-        A body read from a file cannot be sent twice, so an expired access token is
-        refreshed before sending rather than after a 401 (as
-        :meth:`~augury.client.Client.request` does).
-        """
-        from augury.client.connection import _jwt_expired  # connection imports this module
-
-        client: Client = self._client
-        if client.access_token and client.refresh_token and _jwt_expired(client.access_token):
-            client.refresh()
-        credential = client.access_token or client.api_key
-        headers = {"Authorization": f"Bearer {credential}"} if credential else {}
-        request = client._http.build_request(
-            method,
-            route,
-            headers=headers,
-            timeout=httpx.USE_CLIENT_DEFAULT if timeout is None else timeout,
-            **send,
-        )
-        response = client._http.send(request, stream=True)
-        try:
-            if response.is_error:
-                response.read()
-                raise _error_from(response)
-            yield response
-        finally:
-            response.close()
 
 
 class TextProjects(_ProjectResource):
