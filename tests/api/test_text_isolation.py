@@ -10,14 +10,13 @@ day it is added.
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
 from augury.notifications import service as notifications
 from augury.text.models import TextProject
 from augury.text.services import review
-from tests.fixtures.factories import Account, invite_and_join, make_key
+from tests.api import isolation
+from tests.fixtures.factories import Account, invite_and_join
 from tests.text.helpers import labeled, run_job
 
 API = "/api/v1/text/projects"
@@ -127,21 +126,7 @@ def _model_and_analysis(client, db, owner: Account, pid: int, food_id: int, grou
 
 
 def _operations(client) -> list[tuple[str, str]]:
-    spec = client.get("/api/v1/openapi.json").json()
-    return sorted(
-        (method.upper(), path)
-        for path, ops in spec["paths"].items()
-        if path.startswith(PREFIXES)
-        for method in ops
-        if method in {"get", "post", "put", "patch", "delete"}
-    )
-
-
-def _fill(path: str, ids: dict) -> str | None:
-    names = re.findall(r"{(\w+)}", path)
-    if not names:
-        return None  # org-level lists and creates: checked through their listings
-    return path.format(**{n: ids[n] for n in names})
+    return isolation.operations(client, PREFIXES)
 
 
 def _snapshot(client, owner: Account, ids: dict) -> list:
@@ -167,16 +152,12 @@ def _snapshot(client, owner: Account, ids: dict) -> list:
 def test_every_text_route_is_exercised(client, world):
     ops = _operations(client)
     assert len(ops) >= 40
-    for _, path in ops:
-        for name in re.findall(r"{(\w+)}", path):
-            assert name in world, f"no id for {{{name}}} in {path}: add it to the world"
+    isolation.assert_every_id_known(ops, world)
 
 
 @pytest.mark.parametrize("as_key", [False, True], ids=["jwt", "api_key"])
 def test_another_organization_gets_404_everywhere(client, owner, other_org_owner, world, as_key):
-    intruder = other_org_owner.headers
-    if as_key:
-        intruder = {"X-Auth-Token": make_key(client, other_org_owner, ["admin"])}
+    intruder = isolation.intruder(client, other_org_owner, as_key)
     before = _snapshot(client, owner, world)
     listed = client.get(API, headers=intruder).json()["items"]
     assert world["project_id"] not in {p["id"] for p in listed}
@@ -184,16 +165,11 @@ def test_another_organization_gets_404_everywhere(client, owner, other_org_owner
     if notes.status_code == 200:
         assert world["notification_id"] not in {n["id"] for n in notes.json()["items"]}
     for method, template in _operations(client):
-        path = _fill(template, world)
+        path = isolation.fill(template, world)
         if path is None:
             continue
         r = client.request(method, path, headers=intruder)
-        allowed = {404: "RESOURCE_NOT_FOUND", 403: "PERMISSION_DENIED"} if as_key else {404: ""}
-        assert r.status_code in allowed, (method, template, r.status_code, r.text)
-        if r.status_code == 404:
-            assert r.json()["error"]["code"] == "RESOURCE_NOT_FOUND", (method, template)
-        else:
-            assert r.json()["error"]["code"] == allowed[r.status_code], (method, template)
+        isolation.assert_hidden(r, method, template, as_key)
     assert _snapshot(client, owner, world) == before
 
 
@@ -209,7 +185,7 @@ def test_a_viewer_reads_but_every_write_is_403(client, owner, world):
     ]
     assert len(writes) >= 25
     for method, template in writes:
-        path = _fill(template, world) or template
+        path = isolation.fill(template, world) or template
         r = client.request(method, path, headers=viewer.headers)
         # A viewer is not assigned to the session, and the review items are not theirs:
         # those answer 404 (they do not exist for the viewer), everything else 403.
@@ -221,7 +197,10 @@ def test_a_viewer_reads_but_every_write_is_403(client, owner, world):
             )
     for method, template in READ_BY_POST:
         r = client.request(
-            method, _fill(template, world), json={"texts": ["Cold soup."]}, headers=viewer.headers
+            method,
+            isolation.fill(template, world),
+            json={"texts": ["Cold soup."]},
+            headers=viewer.headers,
         )
         assert r.status_code == 200, (template, r.text)
     assert _snapshot(client, owner, world) == before
