@@ -400,7 +400,7 @@ def reading(r: dict[str, Any]) -> str:
         v = t["verdict"]
         if v["met"] is False:
             gaps = [
-                f"{head} {_num(key, v['metrics'][key]['gap'])}"
+                f"{head} −{_num(key, abs(v['metrics'][key]['gap']))}"
                 for key, head, _ in METRICS[t["task"]]
                 if not v["metrics"][key]["met"]
             ]

@@ -135,7 +135,7 @@ def test_the_docs_section_states_the_verdict_and_the_tables():
     assert "| `diamonds` | RMSE 540 vs 555.6 (HistGradientBoosting; +15.58)" in section
     assert "| augury (automatic) | **0.9900** | 0.9500 | 40.0 (70.0) | 300 (200) |" in section
     assert "| LightGBM (defaults) | 0.9800 | **0.9600** | 0.1 (0.2) | 300 (200) |" in section
-    assert "augury is behind the best peer on `breast_cancer` (F1 -0.0100)" in section
+    assert "augury is behind the best peer on `breast_cancer` (F1 −0.0100)" in section
     assert "outran its 120 s budget on `diamonds` (130 s; 200 s of CPU)" in section
     assert "Positives in the binary test halves: `breast_cancer` 64;" in section
     assert summary_lines(_result())[-1] == "augury at least as good as the best peer on 1/2"
