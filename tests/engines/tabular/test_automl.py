@@ -33,7 +33,9 @@ def test_binary_model_validates_well_and_leaves_out_the_identifier(cancer_model)
     assert s["task"] == "binary" and s["classes"] == ["benign", "malignant"]
     assert {"column": "patient_id", "code": "identifier"}.items() <= s["excluded"][0].items()
     assert s["metrics"]["mean"]["roc_auc"] > 0.98
-    assert len(s["metrics"]["folds"]) == 5 and s["metrics"]["std"]["roc_auc"] >= 0
+    assert len(s["metrics"]["folds"]) == 15  # 5 folds, repeated 3 times on a small table
+    assert s["metrics"]["validation"].endswith("repeated 3 times")
+    assert s["metrics"]["std"]["roc_auc"] > 0
     assert 0 < s["threshold"] < 1
     matrix = np.array(s["confusion"]["matrix"])
     assert matrix.sum() == s["rows"] == 569

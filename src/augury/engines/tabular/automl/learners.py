@@ -12,7 +12,9 @@ coefficient arrays for the linear model; nothing is pickled.
 
 from __future__ import annotations
 
+import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,7 +45,12 @@ class Trees:
         valid: tuple[np.ndarray, np.ndarray] | None = None,
         rounds: int | None = None,
         threads: int | None = None,
+        deadline: float | None = None,
     ) -> Trees:
+        """Fit on ``X``; with ``valid``, boost until the validation loss stops improving
+        (by ``EARLY_STOP`` rounds, or by a relative 1e-5 for a classifier whose loss
+        creeps towards zero) or until ``deadline`` (``time.monotonic()``), whichever
+        comes first; without, boost exactly ``rounds``."""
         params = {
             **_objective(task, n_classes),
             **self.params,
@@ -70,7 +77,14 @@ class Trees:
                     data,
                     num_boost_round=MAX_ROUNDS,
                     valid_sets=[vdata],
-                    callbacks=[lgb.early_stopping(EARLY_STOP, verbose=False)],
+                    callbacks=[
+                        lgb.early_stopping(
+                            EARLY_STOP,
+                            verbose=False,
+                            min_delta=1e-5 if task != "regression" else 0.0,
+                        ),
+                        *([_stop_at(deadline)] if deadline is not None else []),
+                    ],
                 )
             self.rounds = max(1, int(self.booster.best_iteration or MAX_ROUNDS))
         else:
@@ -169,6 +183,27 @@ class Linear:
         cls, meta: dict[str, Any], arrays: dict[str, np.ndarray], text: list[str]
     ) -> Linear:
         return cls(meta["params"], arrays["coef"], arrays["intercept"])
+
+
+def _stop_at(deadline: float) -> Callable[[Any], None]:
+    """A LightGBM callback that ends boosting at ``deadline``, keeping the best
+    iteration so far (what early stopping would keep)."""
+
+    best: dict[str, Any] = {"score": None, "iteration": 0, "results": []}
+
+    def callback(env: Any) -> None:
+        results = env.evaluation_result_list or []
+        if results:
+            _, _, score, higher_better = results[0][:4]
+            if best["score"] is None or (
+                score > best["score"] if higher_better else score < best["score"]
+            ):
+                best.update(score=score, iteration=env.iteration, results=results)
+        if time.monotonic() > deadline:
+            raise lgb.callback.EarlyStopException(best["iteration"], best["results"])
+
+    callback.order = 30  # type: ignore[attr-defined]  # after early stopping's own check
+    return callback
 
 
 def _threads(X: np.ndarray) -> int:

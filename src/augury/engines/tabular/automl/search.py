@@ -44,6 +44,10 @@ from .model import Member, TabularModel, probabilities
 from .planning import Plan, TrainOptions, labels_of, parse_dates, plan
 
 Progress = Callable[[float, str], None]
+SMALL_ROWS = 3000
+"""Up to this many rows the folds are repeated three times (other shuffles): choosing
+among candidates, blending and thresholds on a few hundred rows is noisy, and three
+repeats cost little there."""
 
 
 def train(
@@ -107,11 +111,13 @@ class _Search:
         self.encoder = Encoder.fit(self.rows[p.features], p.kinds)
         self.X = self.encoder.transform(self.rows)
         self.Z = self.encoder.linear(self.X)
+        self.repeats = 1 if self.ordered or len(self.y) > SMALL_ROWS else 3
         self.folds = self._folds()
         self.valid = np.zeros(len(self.y), dtype=bool)
         for _, v in self.folds:
             self.valid[v] = True
         self.budget = max(5.0, float(options.time_budget_s))
+        self._candidate_end = started + 0.8 * self.budget
 
     # ---- validation ---------------------------------------------------------------
     def _folds(self) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -123,17 +129,19 @@ class _Search:
                 (np.arange(0, edges[i + 1]), np.arange(edges[i + 1], edges[i + 2]))
                 for i in range(k)
             ]
-        if self.task == "regression":
-            splitter: Any = KFold(k, shuffle=True, random_state=self.options.seed)
-            return list(splitter.split(self.X))
-        counts = np.bincount(self.y.astype(int))
-        smallest = counts[counts > 0].min()
-        if smallest >= 2:
-            splitter = StratifiedKFold(
-                min(k, int(smallest)), shuffle=True, random_state=self.options.seed
-            )
-            return list(splitter.split(self.X, self.y.astype(int)))
-        return list(KFold(k, shuffle=True, random_state=self.options.seed).split(self.X))
+        folds: list[tuple[np.ndarray, np.ndarray]] = []
+        for repeat in range(self.repeats):
+            seed = self.options.seed + 1000 * repeat
+            splitter: Any = KFold(k, shuffle=True, random_state=seed)
+            if self.task != "regression":
+                counts = np.bincount(self.y.astype(int))
+                smallest = int(counts[counts > 0].min())
+                if smallest >= 2:
+                    splitter = StratifiedKFold(min(k, smallest), shuffle=True, random_state=seed)
+                    folds += splitter.split(self.X, self.y.astype(int))
+                    continue
+            folds += splitter.split(self.X)
+        return folds
 
     def _oof(
         self, make: Callable[[], Trees | Linear], deadline: float | None = None
@@ -142,16 +150,22 @@ class _Search:
         ``deadline``: a candidate that does not fit the budget is dropped whole)."""
         shape = (len(self.y), self.k) if self.task == "multiclass" else (len(self.y),)
         oof = np.zeros(shape)
+        seen = np.zeros(len(self.y))
         rounds = []
-        for tr, va in self.folds:
+        for done, (tr, va) in enumerate(self.folds):
             if self.stop():
                 raise ModelError("ABORTED", "Training was aborted.")
-            if deadline is not None and time.monotonic() > deadline:
+            now = time.monotonic()
+            if deadline is not None and now > deadline:
                 return None
+            # each fold may boost until its share of the time left, so even the
+            # essential first candidates end within the budget
+            end = self._candidate_end if deadline is None else deadline
+            fold_deadline = now + max(end - now, 0.0) / (len(self.folds) - done)
             learner = make()
             if isinstance(learner, Linear):
                 learner.fit(self.Z[tr], self.y[tr], self.task, self.k)
-                oof[va] = learner.margin(self.Z[va])
+                oof[va] += learner.margin(self.Z[va])
             else:
                 learner.fit(
                     self.X[tr],
@@ -160,10 +174,13 @@ class _Search:
                     self.k,
                     self.encoder.categorical,
                     valid=(self.X[va], self.y[va]),
+                    deadline=fold_deadline,
                 )
-                oof[va] = learner.margin(self.X[va])
+                oof[va] += learner.margin(self.X[va])
                 rounds.append(learner.rounds)
-        return oof, rounds
+            seen[va] += 1
+        seen = np.maximum(seen, 1)
+        return (oof / seen[:, None] if oof.ndim == 2 else oof / seen), rounds
 
     def _loss(self, m: np.ndarray) -> float:
         v = self.valid
@@ -199,6 +216,9 @@ class _Search:
                 continue
             t0 = time.monotonic()
             deadline = None if essential else self.started + search_budget
+            # an essential candidate gets what is left of the search, or a tenth of the
+            # budget when the ones before it used it all
+            self._candidate_end = max(self.started + search_budget, t0 + 0.1 * self.budget)
             found = self._oof(functools.partial(_learner, kind, params), deadline)
             spent[kind].append(time.monotonic() - t0)
             if found is None:
@@ -321,10 +341,16 @@ class _Search:
             matrix = skm.confusion_matrix(y, pred, labels=list(range(self.k)))
             return None, {"labels": names, "matrix": matrix.tolist()}
         prob = probabilities(self.task, calibrated[v])[:, 1]
-        cands = np.unique(np.concatenate([np.quantile(prob, np.linspace(0, 1, 201)), [0.5]]))
-        best_t, best = 0.5, -np.inf
         costs = (self.options.cost_missed, self.options.cost_false_alarm)
         use_cost = any(c is not None for c in costs)
+        if self.plan.application != "failure" and not use_cost:
+            # a classifier's calibrated probabilities decide by the likelier class; only
+            # failure prediction trades misses against false alarms
+            pred = (prob >= 0.5).astype(int)
+            matrix = skm.confusion_matrix(y, pred, labels=[0, 1])
+            return 0.5, {"labels": names, "matrix": matrix.tolist()}
+        cands = np.unique(np.concatenate([np.quantile(prob, np.linspace(0, 1, 201)), [0.5]]))
+        best_t, best = 0.5, -np.inf
         missed = float(costs[0] or 1.0)
         alarm = float(costs[1] or 1.0)
         for t in cands:
@@ -350,18 +376,26 @@ class _Search:
         residuals: dict | None,
     ) -> dict[str, Any]:
         p = self.plan
-        per_fold = [
-            _metrics(self.task, self.y[va], calibrated[va], threshold) for _, va in self.folds
+        per = len(self.folds) // self.repeats
+        per_fold: list[dict[str, Any]] = [
+            {
+                "fold": f"{i // per + 1}.{i % per + 1}" if self.repeats > 1 else i + 1,
+                "rows": int(len(va)),
+                **_metrics(self.task, self.y[va], calibrated[va], threshold),
+            }
+            for i, (_, va) in enumerate(self.folds)
         ]
-        keys = sorted({k for f in per_fold for k in f})
-        mean = {k: float(np.nanmean([f.get(k, np.nan) for f in per_fold])) for k in keys}
-        std = {k: float(np.nanstd([f.get(k, np.nan) for f in per_fold])) for k in keys}
+        keys = sorted({k for f in per_fold for k in f if k not in ("fold", "rows")})
+        values = {k: np.array([f.get(k, np.nan) for f in per_fold], dtype=float) for k in keys}
+        mean = {k: float(np.nanmean(v)) for k, v in values.items()}
+        std = {k: float(np.nanstd(v)) for k, v in values.items()}
         scheme = (
             f"time-ordered: {len(self.folds)} folds, each validated on the rows after its "
             f"training rows by {p.date_column}"
             if self.ordered
-            else f"{len(self.folds)}-fold {'stratified ' if self.task != 'regression' else ''}"
-            "cross-validation"
+            else f"{len(self.folds) // self.repeats}-fold "
+            f"{'stratified ' if self.task != 'regression' else ''}cross-validation"
+            + (f", repeated {self.repeats} times" if self.repeats > 1 else "")
         )
         primary = {"binary": "roc_auc", "multiclass": "log_loss", "regression": "rmse"}[self.task]
         sample = self.rows.iloc[
