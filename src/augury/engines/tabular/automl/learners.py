@@ -284,4 +284,4 @@ def tree_grid(
 
 
 def linear_grid() -> list[dict[str, Any]]:
-    return [{"C": c} for c in (0.03, 0.3, 3.0)]
+    return [{"C": c} for c in (0.01, 0.1, 1.0, 10.0)]
