@@ -63,10 +63,25 @@ OPTION_KEYS = (
 )
 
 
-def _read_table(settings: Settings, version: DatasetVersion):
-    import pandas as pd
+PLAN_ROWS = 500_000
+"""The most rows a request reads to plan a training (the job reads them all)."""
 
-    return pd.read_parquet(datasets.path_of(settings, version))
+
+def _read_table(settings: Settings, version: DatasetVersion, limit: int | None = None):
+    """The version's rows as a DataFrame; with ``limit``, about that many read from row
+    groups spread over the file (not its head, which may be sorted by the target)."""
+    import numpy as np
+    import pyarrow.parquet as pq
+
+    path = datasets.path_of(settings, version)
+    if limit is None or version.rows <= limit:
+        return pq.read_table(path).to_pandas()
+    with pq.ParquetFile(path) as parquet:
+        groups = parquet.metadata.num_row_groups
+        size = max(1, version.rows // max(1, groups))
+        wanted = max(1, min(groups, limit // size))
+        picked = sorted({int(i) for i in np.linspace(0, groups - 1, wanted)})
+        return parquet.read_row_groups(picked).to_pandas()
 
 
 def _engine_options(settings: Settings, application: str, options: dict[str, Any]):
@@ -92,7 +107,7 @@ def _plan(settings: Settings, dataset_version: DatasetVersion, application: str,
     """The engine's plan over the dataset version (422 when it refuses)."""
     from augury.engines.tabular.automl import ModelError, plan
 
-    frame = _read_table(settings, dataset_version)
+    frame = _read_table(settings, dataset_version, PLAN_ROWS)
     try:
         return plan(frame, options["target"], _engine_options(settings, application, options))
     except ModelError as exc:
