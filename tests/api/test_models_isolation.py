@@ -27,6 +27,12 @@ READ_BY_POST = {
 
 @pytest.fixture
 def world(client, owner: Account) -> dict:
+    return build_world(client, owner)
+
+
+def build_world(client, owner: Account) -> dict:
+    """A subscription, a dataset and a model with a READY version in ``owner``'s
+    organization, by the path parameter that names each (the fuzz run uses it too)."""
     h = owner.headers
     subscription = subscribe(client, h, "classification")
     built = ready_model(client, client.app.state.settings, h, name="secret churn")
