@@ -22,16 +22,18 @@ export function foldsTable(metrics) {
   }
   const folds = m.folds || [];
   const foldName = (f, i) => (f.fold !== undefined ? String(f.fold) : String(i + 1));
-  return h("table", { class: "table table-compact pm-folds", "data-testid": "mv-folds" },
+  // Mean and spread first, the folds after them: repeated folds (15 on a small table)
+  // scroll sideways without hiding the figures that matter.
+  return h("div", { class: "pm-folds-scroll" }, h("table", { class: "table table-compact pm-folds", "data-testid": "mv-folds" },
     h("thead", {}, h("tr", {}, h("th", {}, "Metric"),
-      folds.map((f, i) => h("th", { class: "num", title: known(f.rows) ? fmtCount(f.rows) + " rows validated" : "" }, "Fold " + foldName(f, i))),
-      h("th", { class: "num pm-folds-mean" }, "Mean"), h("th", { class: "num" }, h("span", { title: "Standard deviation over the folds" }, "Spread")))),
+      h("th", { class: "num" }, "Mean"), h("th", { class: "num pm-folds-spread" }, h("span", { title: "Standard deviation over the folds" }, "Spread")),
+      folds.map((f, i) => h("th", { class: "num", title: known(f.rows) ? fmtCount(f.rows) + " rows validated" : "" }, "Fold " + foldName(f, i))))),
     h("tbody", {}, keys.map((k) => h("tr", { "data-testid": "mv-metric-" + k, class: k === m.primary ? "pm-folds-primary" : "" },
       h("th", { scope: "row", title: lowerIsBetter(k) ? "lower is better" : "higher is better" }, metricName(k),
         k === m.primary ? h("span", { class: "pm-primary-mark", title: "The metric the model was chosen by" }, " ★") : null),
-      folds.map((f, i) => h("td", { class: "num", "data-col": "fold-" + i }, fmtMetric(k, f[k]))),
-      h("td", { class: "num strong pm-folds-mean", "data-col": "mean" }, fmtMetric(k, m.mean[k])),
-      h("td", { class: "num muted", "data-col": "std" }, known((m.std || {})[k]) ? "± " + fmtMetric(k, m.std[k]) : "–")))));
+      h("td", { class: "num strong", "data-col": "mean" }, fmtMetric(k, m.mean[k])),
+      h("td", { class: "num muted pm-folds-spread", "data-col": "std" }, known((m.std || {})[k]) ? "± " + fmtMetric(k, m.std[k]) : "–"),
+      folds.map((f, i) => h("td", { class: "num", "data-col": "fold-" + i }, fmtMetric(k, f[k]))))))));
 }
 
 /** True rows by predicted columns; the diagonal (right) in green, errors in red, the
