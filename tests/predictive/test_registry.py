@@ -95,6 +95,13 @@ def test_versions_promote_compare_rename_and_delete(client, db, settings):
     assert client.delete(f"{url}/versions/2", headers=owner.headers).status_code == 204
     assert client.get(f"{url}/versions/2", headers=owner.headers).status_code == 404
     assert storage_for(settings).path(key).is_file()  # another version's file
+    # The newest version deleted: the model reads as its newest remaining one.
+    r = upload_version(client, owner.headers, model["id"], model_file(settings))
+    assert r.status_code == 201 and r.json()["number"] == 4 and not r.json()["current"]
+    assert client.delete(f"{url}/versions/4", headers=owner.headers).status_code == 204
+    assert client.get(url, headers=owner.headers).json()["status"] == "ready"
+    ready = client.get(f"{API}/models?status=ready", headers=owner.headers).json()["items"]
+    assert model["id"] in {m["id"] for m in ready}
     assert client.delete(url, headers=owner.headers).status_code == 204
     assert client.get(url, headers=owner.headers).status_code == 404
     assert not storage_for(settings).path(key).exists()
@@ -235,6 +242,7 @@ def test_download_upload_and_refusals(client, db, settings, tmp_path):
     error = refused(zipped({**members, "../evil.txt": b"x"}), "BAD_MODEL_FILE")
     assert "evil" in error["message"]
     refused(zipped({**members, "model/sub/x.json": b"{}"}), "BAD_MODEL_FILE")
+    refused(zipped({**members, "model/model.pkl": b"\x80\x04N."}), "BAD_MODEL_FILE")
     error = refused(zipped(members, link=biggest), "BAD_MODEL_FILE")
     assert "plain file" in error["message"]
     refused(b"not a zip", "BAD_MODEL_FILE")

@@ -58,24 +58,21 @@ def blob_key(org_id: int, model_id: int, version_id: int, digest: str) -> str:
     return f"{BLOB_PREFIX}/{org_id}/{model_id}/{version_id}-{signed_files.hex_of(digest)}.zip"
 
 
+MODEL_FILES = frozenset({"model.json", "vocabulary.json", "arrays.npz"})
+"""What :class:`~augury.engines.artifact.ArtifactFormat` writes into a model folder."""
+
+
 def cache_root(settings: Settings) -> Path:
     return Path(settings.data_dir) / BLOB_PREFIX / "cache"
 
 
 def _member_allowed(name: str) -> bool:
-    """``signature.json`` or a plain name directly under ``model/``: no folders, no
-    ``..``, nothing hidden."""
+    """``signature.json`` or one of the three files of a model folder: nothing else is
+    stored, so nothing else can ride along into later downloads."""
     if name == signed_files.SIGNATURE_FILE:
         return True
     head, _, rest = name.partition("/")
-    return (
-        head == signed_files.MODEL_DIR
-        and 0 < len(rest) <= 120
-        and "/" not in rest
-        and "\\" not in rest
-        and not rest.startswith(".")
-        and all(ch.isalnum() or ch in "._-" for ch in rest)
-    )
+    return head == signed_files.MODEL_DIR and rest in MODEL_FILES
 
 
 def _check_zip(zf: zipfile.ZipFile) -> None:

@@ -71,26 +71,36 @@ def list_models(
             )
         )
     if status:
-        stmt = stmt.join(
-            ModelVersion,
-            (ModelVersion.model_id == PredictiveModel.id)
-            & (ModelVersion.number == PredictiveModel.latest_version),
-        ).where(ModelVersion.status == status)
+        newest = _newest_numbers().subquery()
+        stmt = (
+            stmt.join(newest, newest.c.model_id == PredictiveModel.id)
+            .join(
+                ModelVersion,
+                (ModelVersion.model_id == PredictiveModel.id)
+                & (ModelVersion.number == newest.c.number),
+            )
+            .where(ModelVersion.status == status)
+        )
     stmt = stmt.order_by(PredictiveModel.updated_at.desc(), PredictiveModel.id.desc())
     return paginate(session, stmt, page)
+
+
+def _newest_numbers():
+    """Each model's highest version number that still exists (``latest_version`` counts
+    deleted versions too: numbers are never reused)."""
+    return select(ModelVersion.model_id, func.max(ModelVersion.number).label("number")).group_by(
+        ModelVersion.model_id
+    )
 
 
 def _latest(session: Session, models: Sequence[PredictiveModel]) -> dict[int, ModelVersion]:
     if not models:
         return {}
+    newest = _newest_numbers().where(ModelVersion.model_id.in_([m.id for m in models])).subquery()
     rows = session.scalars(
-        select(ModelVersion).where(
-            or_(
-                *(
-                    (ModelVersion.model_id == m.id) & (ModelVersion.number == m.latest_version)
-                    for m in models
-                )
-            )
+        select(ModelVersion).join(
+            newest,
+            (ModelVersion.model_id == newest.c.model_id) & (ModelVersion.number == newest.c.number),
         )
     )
     found = {v.model_id: v for v in rows}
