@@ -282,3 +282,22 @@ def test_forecast_per_series_from_a_table():
     assert 15 < south - north < 25
     with pytest.raises(ModelError):
         model.explain(frame)
+
+
+def test_a_failure_target_in_words_takes_the_rarer_value_as_the_failure():
+    rng = np.random.default_rng(4)
+    n = 300
+    heat = rng.normal(size=n)
+    failed = heat + rng.normal(0, 1.0, n) > 1.5
+    frame = pd.DataFrame({"heat": heat, "state": np.where(failed, "failed", "ok")})
+    p = plan(frame, "state", TrainOptions(application="failure"))
+    assert p.classes == ["ok", "failed"]  # sorted, "ok" would have been the positive
+    assert "'failed', the rarer value of 'state', is the failure." in p.warnings
+    model = train(frame, "state", TrainOptions(application="failure", time_budget_s=BUDGET))
+    out = model.predict(pd.DataFrame({"heat": [3.0, -1.0]}))
+    assert list(out["prediction"]) == ["failed", "ok"]
+    assert list(out.columns) == ["prediction", "probability_ok", "probability_failed"]
+    coded = plan(
+        frame.assign(state=(~failed).astype(int)), "state", TrainOptions(application="failure")
+    )
+    assert coded.classes == ["0", "1"]  # 1 is the failure when the target says so, rare or not

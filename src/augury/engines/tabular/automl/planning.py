@@ -124,6 +124,12 @@ def plan(frame: pd.DataFrame, target: str, options: TrainOptions | None = None) 
                 "tell apart. Train on a table where it takes at least two values.",
                 {"target": target, "classes": classes},
             )
+        if application == "failure" and len(classes) == 2 and not _coded(y):
+            # words ("failed"/"ok") say nothing about which is the failure: the rarer is
+            labels = labels_of(y)
+            if (labels == classes[1]).sum() > (labels == classes[0]).sum():
+                classes = [classes[1], classes[0]]
+            notes.append(f"{classes[1]!r}, the rarer value of {target!r}, is the failure.")
         if task == "binary" and len(classes) > 2:
             raise ModelError(
                 "BAD_OPTIONS",
@@ -174,7 +180,8 @@ def plan(frame: pd.DataFrame, target: str, options: TrainOptions | None = None) 
         features.append(col)
         leak_checks.append(col)
     if task != "forecast":
-        for col, why in _leaks(sub, y, task, leak_checks, kinds).items():
+        positive = classes[-1] if task == "binary" and classes else None
+        for col, why in _leaks(sub, y, task, positive, leak_checks, kinds).items():
             if options.features is not None:  # named by the person training: kept, flagged
                 notes.append(f"{col} may leak the target: {why}")
                 continue
@@ -366,8 +373,18 @@ def _column_kind(s: pd.Series, col: Any) -> tuple[str, dict[str, str] | None]:
     return "categorical", None
 
 
+def _coded(y: pd.Series) -> bool:
+    """A yes/no target written as booleans or 0/1, whose true or 1 is the positive."""
+    return pd.api.types.is_bool_dtype(y) or pd.api.types.is_numeric_dtype(y)
+
+
 def _leaks(
-    frame: pd.DataFrame, y: pd.Series, task: str, columns: list[str], kinds: dict[str, str]
+    frame: pd.DataFrame,
+    y: pd.Series,
+    task: str,
+    positive_class: str | None,
+    columns: list[str],
+    kinds: dict[str, str],
 ) -> dict[str, str]:
     """Columns that give the target away: alone (a near-perfect single-column score)
     or, for a binary target, flags whose union rebuilds it."""
@@ -386,7 +403,7 @@ def _leaks(
                 found[col] = f"It alone explains the target (correlation {r:.3f})."
         return found
     labels = labels_of(y)
-    positive = labels == sorted(labels.unique())[-1] if task == "binary" else None
+    positive = labels == positive_class if positive_class is not None else None
     flags: dict[str, pd.Series] = {}
     for col in columns:
         s = frame[col]

@@ -4,23 +4,26 @@ validates better), calibrate, choose the threshold, refit on everything.
 **Validation.** With a date column the folds are time-ordered (the rows sorted by date
 in ``folds + 1`` blocks; fold *k* trains on blocks 0..k and validates on block k+1, so
 the model never learns from the future); otherwise stratified *k*-fold for classes and
-shuffled *k*-fold for a regression. Every candidate is scored on the same out-of-fold
-rows.
+shuffled *k*-fold for a regression, repeated three times on tables of up to
+:data:`SMALL_ROWS` rows (choosing on a few hundred rows is noisy; repeats are cheap
+there). Every candidate is scored on the same out-of-fold rows.
 
-**Candidates.** A regularised linear model at three strengths, then LightGBM settings
-(a sound default, a small-data and a wide-data variant, a rare-positive variant, then a
-seeded random search), each with early stopping on its fold, tried while the time
-budget lasts (a candidate is not started when the ones so far suggest it would not
-finish within it).
+**Candidates.** A regularised linear model at four strengths, then LightGBM settings (a
+sound default, a small-data and a wide-data variant, a rare-positive variant, then a
+seeded random search), each with early stopping on its fold. They are tried while the
+time budget lasts: a candidate is not started when the ones before suggest it would not
+finish, one that runs past the budget is dropped whole, and every fold's boosting stops
+at its share of the time left, so even the first candidates end within the budget.
 
 **Blend.** Greedy forward selection with replacement over the candidates' out-of-fold
 margins (Caruana et al., 2004); kept only when it validates better than the best single
 candidate.
 
 **Calibration and threshold.** Platt scaling (binary) or a temperature (multiclass) fitted
-on the blend's out-of-fold margins. A binary model's threshold maximises F1 on the
+on the blend's out-of-fold margins. A failure model's threshold maximises F1 on the
 out-of-fold probabilities, or minimises the expected cost when the costs of a missed
-positive and of a false alarm are given; the confusion matrix is the one at that
+failure and of a false alarm are given; any other binary classifier decides at 0.5 (its
+probabilities are calibrated). The confusion matrix is the out-of-fold one at that
 threshold. A regression's 80 % interval is the 10th to 90th percentile of its
 out-of-fold residuals (split-conformal).
 """
