@@ -209,8 +209,8 @@ class Models(Resource):
         poll_interval: float = 0.5,
         on_progress: _Progress | None = None,
     ) -> JSON:
-        """Train a new version of a model; what is not given is taken from the current
-        version (a newer dataset version, another target or options). As
+        """Train a new version of a model; what is not given (a newer dataset version,
+        another target or options) is taken from its newest trained version. As
         :meth:`create`: ``{"model", "version", "job"}``, waited for with ``wait``."""
         body = _body(
             dataset_id=dataset_id,
@@ -431,7 +431,7 @@ class Models(Resource):
     ) -> JSON:
         """The rows a batch prediction wrote (``output=False``: the rows it read), as
         Anaimo's job data: ``limit`` rows, ``count_only``, the top rows by the numeric
-        column ``estimate`` (``insight`` 1: the top 80 %, 2: the top 20 %) or those rows
+        column ``estimate`` (``insight`` 1: the top 80 %, 2: the top 20 rows) or those rows
         with ``alter`` percent added to it."""
         params = _query(
             {
