@@ -77,10 +77,10 @@ from augury.client.text import (
 
 __all__ = [
     "Alerts",
-    "Applications",
     "Analytics",
     "Anomalies",
     "ApiKeys",
+    "Applications",
     "Audit",
     "AuguryAPIError",
     "AuthenticationError",
