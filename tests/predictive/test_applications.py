@@ -120,3 +120,16 @@ def test_summaries_count_models_versions_predictions_and_jobs(client, db, settin
     stranger = signup(client, org="Unrelated")
     other = client.get(f"{API}/summaries", headers=stranger.headers).json()
     assert all(p["models"] == 0 for p in other["per_application"])
+
+
+def test_summaries_refuse_dates_out_of_range_with_a_422(client):
+    owner = signup(client, org="Far dates")
+    for query in (
+        "end=0001-01-02T00:00:00Z",  # 30 days before it overflowed Python's dates: a 500
+        "start=0001-01-01T00:00:00%2B05:00",
+        "end=9999-12-31T23:59:59Z",
+    ):
+        r = client.get(f"{API}/summaries?{query}", headers=owner.headers)
+        assert r.status_code == 422, (query, r.text)
+        assert "between 1970 and 9000" in r.json()["error"]["message"]
+    assert client.get(f"{API}/summaries", headers=owner.headers).status_code == 200

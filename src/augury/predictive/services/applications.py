@@ -227,6 +227,18 @@ def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def _bounded(name: str, value: datetime) -> datetime:
+    """``value`` in UTC, refused (422) outside 1970..9000: a summary's buckets reach
+    past its ends, and year 1 or 9999 overflows Python's dates."""
+    try:
+        utc = _utc(value)
+    except OverflowError:
+        utc = None
+    if utc is None or not EARLIEST <= utc <= LATEST:
+        raise ValidationFailed(f"{name}: a date between 1970 and 9000.")
+    return utc
+
+
 def bucket_of(when: datetime, bucket: str) -> str:
     """The bucket a moment falls in (UTC): its day, its week's Monday, or its month."""
     day = _utc(when).date()
@@ -235,6 +247,11 @@ def bucket_of(when: datetime, bucket: str) -> str:
     if bucket == "month":
         return day.strftime("%Y-%m")
     return day.isoformat()
+
+
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+"""The dates a summary may span: room for its buckets' arithmetic on either side."""
 
 
 def summary(
@@ -251,8 +268,8 @@ def summary(
     the models' jobs running now."""
     if bucket not in BUCKETS:
         raise ValidationFailed(f"bucket: one of {', '.join(BUCKETS)}.")
-    end = _utc(end) if end is not None else clock.now()
-    start = _utc(start) if start is not None else end - timedelta(days=30)
+    end = _bounded("end", end) if end is not None else clock.now()
+    start = _bounded("start", start) if start is not None else end - timedelta(days=30)
     if start >= end:
         raise ValidationFailed("start: before end.")
     if end - start > timedelta(days=MAX_SUMMARY_DAYS):
