@@ -127,6 +127,35 @@ def plan(client, headers, dataset_id: int, target: str, **body):
     )
 
 
+def test_planning_again_reads_the_table_once(client, owner, monkeypatch):
+    """The UI plans on every change of the form: a version's rows are read once."""
+    from augury.predictive.services import training
+
+    reads = []
+    read = training._read_table
+    monkeypatch.setattr(
+        training, "_read_table", lambda *a, **k: reads.append(a[1].id) or read(*a, **k)
+    )
+    dataset = upload_table(client, owner.headers, churn(), "churn")
+    body = {"dataset_id": dataset["id"], "application": "classification", "target": "churned"}
+    for target, features in (("churned", {"usage", "plan"}), ("plan", {"usage", "churned"})):
+        r = client.post(
+            f"{API}/models/plan", json={**body, "target": target}, headers=owner.headers
+        )
+        assert r.status_code == 200, r.text
+        assert set(r.json()["features"]) == features
+    assert len(reads) == 1
+    # A new version of the dataset is a new file: read once too.
+    frame = churn()
+    frame["usage"] = frame["usage"] * 2
+    other = upload_table(client, owner.headers, frame, "churn 2")
+    r = client.post(
+        f"{API}/models/plan", json={**body, "dataset_id": other["id"]}, headers=owner.headers
+    )
+    assert r.status_code == 200, r.text
+    assert len(reads) == 2 and reads[0] != reads[1]
+
+
 def test_bad_tables_are_planned_or_refused_clearly(client, db, owner):
     frame = churn(90)
     # NaN in the target: those rows are left out, with a warning; all NaN: refused above.

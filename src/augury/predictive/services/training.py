@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import contextlib
 import shutil
+import threading
 import time
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +67,11 @@ OPTION_KEYS = (
 
 PLAN_ROWS = 500_000
 """The most rows a request reads to plan a training (the job reads them all)."""
+PLAN_CACHE_BYTES = 256 * 2**20
+"""The most memory the planning tables kept between requests may take."""
+
+_plan_tables: OrderedDict[tuple[str, int, int], tuple[Any, int]] = OrderedDict()
+_plan_tables_lock = threading.Lock()
 
 
 def _read_table(settings: Settings, version: DatasetVersion, limit: int | None = None):
@@ -82,6 +89,28 @@ def _read_table(settings: Settings, version: DatasetVersion, limit: int | None =
         wanted = max(1, min(groups, limit // size))
         picked = sorted({int(i) for i in np.linspace(0, groups - 1, wanted)})
         return parquet.read_row_groups(picked).to_pandas()
+
+
+def _planning_table(settings: Settings, version: DatasetVersion):
+    """The rows :func:`_plan` reads, kept between requests: the UI plans again on every
+    change of the form, and a dataset version's file never changes, so only the first
+    plan of a version reads it (keyed by path, size and modification time, so a
+    replaced file is read again). The least recently planned tables go first once they
+    hold more than :data:`PLAN_CACHE_BYTES`; the engine never writes to its input."""
+    path = Path(datasets.path_of(settings, version))
+    stat = path.stat()
+    key = (str(path), stat.st_size, stat.st_mtime_ns)
+    with _plan_tables_lock:
+        if key in _plan_tables:
+            _plan_tables.move_to_end(key)
+            return _plan_tables[key][0]
+    frame = _read_table(settings, version, PLAN_ROWS)
+    size = int(frame.memory_usage(deep=True).sum())
+    with _plan_tables_lock:
+        _plan_tables[key] = (frame, size)
+        while sum(n for _, n in _plan_tables.values()) > PLAN_CACHE_BYTES:
+            _plan_tables.popitem(last=False)
+    return frame
 
 
 def _engine_options(settings: Settings, application: str, options: dict[str, Any]):
@@ -107,7 +136,7 @@ def _plan(settings: Settings, dataset_version: DatasetVersion, application: str,
     """The engine's plan over the dataset version (422 when it refuses)."""
     from augury.engines.tabular.automl import ModelError, plan
 
-    frame = _read_table(settings, dataset_version, PLAN_ROWS)
+    frame = _planning_table(settings, dataset_version)
     try:
         return plan(frame, options["target"], _engine_options(settings, application, options))
     except ModelError as exc:
