@@ -301,3 +301,26 @@ def test_a_failure_target_in_words_takes_the_rarer_value_as_the_failure():
         frame.assign(state=(~failed).astype(int)), "state", TrainOptions(application="failure")
     )
     assert coded.classes == ["0", "1"]  # 1 is the failure when the target says so, rare or not
+
+
+def test_every_fold_is_scored_at_the_rounds_the_folds_agree_on():
+    """Not each fold's own best round (its validation rows would pick the model they
+    grade): the lowest mean loss, a fold stopped early keeping its last loss."""
+    from augury.engines.tabular.automl.search import _common_rounds
+
+    assert _common_rounds([np.array([1.0, 0.5, 0.4, 0.6]), np.array([1.0, 0.6, 0.5])]) == 3
+    assert _common_rounds([np.array([1.0, 0.2, 0.3, 0.4]), np.array([1.0, 0.9, 0.8, 0.1])]) == 4
+    assert _common_rounds([np.array([0.7]), np.array([])]) == 1
+
+
+def test_a_nearly_linear_table_keeps_the_linear_model_alone():
+    """Trees and blends must beat the linear model beyond noise to be kept."""
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(240, 4))
+    noise = rng.normal(scale=1.0, size=240)
+    frame = pd.DataFrame(x, columns=list("abcd"))
+    frame["y"] = x @ np.array([3.0, -2.0, 1.0, 0.5]) + 0.5 * np.tanh(2 * x[:, 0]) + noise
+    model = train(frame, "y", TrainOptions(application="regression", time_budget_s=10, seed=0))
+    chosen = [c for c in model.summary()["candidates"] if c["chosen"]]
+    assert [(c["kind"], c["weight"]) for c in chosen] == [("linear", 1.0)]
+    assert model.summary()["metrics"]["mean"]["r2"] > 0.9

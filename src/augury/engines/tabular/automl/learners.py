@@ -32,6 +32,8 @@ class Trees:
     params: dict[str, Any]
     booster: lgb.Booster | None = None
     rounds: int = 0
+    curve: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    """With ``valid``: the validation loss after each round boosted."""
 
     name = "lightgbm"
 
@@ -70,6 +72,7 @@ class Trees:
             vdata = lgb.Dataset(
                 valid[0], valid[1], reference=data, categorical_feature=categorical or "auto"
             )
+            evals: dict[str, Any] = {}
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 self.booster = lgb.train(
@@ -77,7 +80,9 @@ class Trees:
                     data,
                     num_boost_round=MAX_ROUNDS,
                     valid_sets=[vdata],
+                    valid_names=["valid"],
                     callbacks=[
+                        lgb.record_evaluation(evals),
                         lgb.early_stopping(
                             EARLY_STOP,
                             verbose=False,
@@ -87,6 +92,11 @@ class Trees:
                     ],
                 )
             self.rounds = max(1, int(self.booster.best_iteration or MAX_ROUNDS))
+            recorded: list[float] = next(iter(evals.get("valid", {}).values()), [])
+            self.curve = np.asarray(recorded, dtype=np.float64)
+            # the search keeps every fold's booster until it knows the rounds they are
+            # all scored at: without their binned training rows
+            self.booster.free_dataset()
         else:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")

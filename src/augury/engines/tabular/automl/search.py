@@ -10,14 +10,21 @@ there). Every candidate is scored on the same out-of-fold rows.
 
 **Candidates.** A regularised linear model at four strengths, then LightGBM settings (a
 sound default, a small-data and a wide-data variant, a rare-positive variant, then a
-seeded random search), each with early stopping on its fold. They are tried while the
+seeded random search). Each fold boosts with early stopping on its validation rows,
+but every fold is then scored at one number of rounds, where the folds' mean validation
+loss is lowest (as ``lgb.cv`` chooses): scored at its own best round, each fold would
+let the rows it is graded on pick its model, which flatters the trees against the
+linear model (whose strength is chosen across the folds). They are tried while the
 time budget lasts: a candidate is not started when the ones before suggest it would not
 finish, one that runs past the budget is dropped whole, and every fold's boosting stops
 at its share of the time left, so even the first candidates end within the budget.
 
-**Blend.** Greedy forward selection with replacement over the candidates' out-of-fold
-margins (Caruana et al., 2004); kept only when it validates better than the best single
-candidate.
+**Choice and blend.** The best candidate, or the best linear one when the best does not
+beat it by more than one standard error of their paired difference over the folds (the
+one-standard-error rule: on a small or nearly linear table the trees' edge is often the
+luck of a few hundred rows). Then greedy forward selection with replacement over the
+candidates' out-of-fold margins (Caruana et al., 2004), kept only when it beats that
+choice by more than one standard error too.
 
 **Calibration and threshold.** Platt scaling (binary) or a temperature (multiclass) fitted
 on the blend's out-of-fold margins. A failure model's threshold maximises F1 on the
@@ -116,9 +123,19 @@ class _Search:
         self.Z = self.encoder.linear(self.X)
         self.repeats = 1 if self.ordered or len(self.y) > SMALL_ROWS else 3
         self.folds = self._folds()
-        self.valid = np.zeros(len(self.y), dtype=bool)
-        for _, v in self.folds:
+        # Out-of-fold predictions are kept per repeat, stacked: row i of repeat r at
+        # r * n + i. Averaged over the repeats, each row's prediction would be a bag of
+        # three models, which flatters the trees (whose variance it averages away)
+        # against the linear model and the single model finally refit.
+        n = len(self.y)
+        per = len(self.folds) // self.repeats
+        self.scored = [(tr, va + (i // per) * n) for i, (tr, va) in enumerate(self.folds)]
+        self.Y = np.tile(self.y, self.repeats)
+        self.valid = np.zeros(len(self.Y), dtype=bool)
+        for _, v in self.scored:
             self.valid[v] = True
+        self.first = self.valid & (np.arange(len(self.Y)) < n)
+        """The validated rows of the first repeat: the confusion matrix counts each once."""
         self.budget = max(5.0, float(options.time_budget_s))
         self._candidate_end = started + 0.8 * self.budget
 
@@ -151,11 +168,10 @@ class _Search:
     ) -> tuple[np.ndarray, list[int]] | None:
         """Out-of-fold margins of one candidate (``None`` when it would finish after
         ``deadline``: a candidate that does not fit the budget is dropped whole)."""
-        shape = (len(self.y), self.k) if self.task == "multiclass" else (len(self.y),)
+        shape = (len(self.Y), self.k) if self.task == "multiclass" else (len(self.Y),)
         oof = np.zeros(shape)
-        seen = np.zeros(len(self.y))
-        rounds = []
-        for done, (tr, va) in enumerate(self.folds):
+        grown: list[tuple[Trees, np.ndarray, np.ndarray]] = []
+        for done, ((tr, va), (_, at)) in enumerate(zip(self.folds, self.scored, strict=True)):
             if self.stop():
                 raise ModelError("ABORTED", "Training was aborted.")
             now = time.monotonic()
@@ -168,7 +184,7 @@ class _Search:
             learner = make()
             if isinstance(learner, Linear):
                 learner.fit(self.Z[tr], self.y[tr], self.task, self.k)
-                oof[va] += learner.margin(self.Z[va])
+                oof[at] = learner.margin(self.Z[va])
             else:
                 learner.fit(
                     self.X[tr],
@@ -179,15 +195,21 @@ class _Search:
                     valid=(self.X[va], self.y[va]),
                     deadline=fold_deadline,
                 )
-                oof[va] += learner.margin(self.X[va])
+                grown.append((learner, va, at))
+        rounds: list[int] = []
+        if grown:
+            common = _common_rounds([learner.curve for learner, _, _ in grown])
+            for learner, va, at in grown:
+                assert learner.booster is not None
+                learner.rounds = max(1, min(common, learner.booster.current_iteration()))
+                oof[at] = learner.margin(self.X[va])
                 rounds.append(learner.rounds)
-            seen[va] += 1
-        seen = np.maximum(seen, 1)
-        return (oof / seen[:, None] if oof.ndim == 2 else oof / seen), rounds
+        return oof, rounds
 
-    def _loss(self, m: np.ndarray) -> float:
-        v = self.valid
-        y = self.y[v]
+    def _loss(self, m: np.ndarray, v: np.ndarray | None = None) -> float:
+        """The search's loss over the validated rows (or the rows ``v``)."""
+        v = self.valid if v is None else v
+        y = self.Y[v]
         if self.task == "regression":
             return float(np.sqrt(np.mean((m[v] - y) ** 2)))
         if self.task == "binary":
@@ -252,7 +274,10 @@ class _Search:
                     self.Z, self.y, self.task, self.k
                 )
             else:
-                grown = int(np.ceil(np.mean(cand["rounds"]) * (1.0 + 1.0 / len(self.folds))))
+                # every row is 1 + 1/(k-1) times a fold's training rows: boost that
+                # much longer
+                per = max(2, len(self.folds) // self.repeats)
+                grown = int(np.ceil(np.mean(cand["rounds"]) * (1.0 + 1.0 / (per - 1))))
                 learner = Trees(dict(cand["params"])).fit(
                     self.X, self.y, self.task, self.k, self.encoder.categorical, rounds=grown
                 )
@@ -261,13 +286,13 @@ class _Search:
         interval = None
         residuals = None
         if self.task == "regression":
-            r = (self.y - calibrated)[self.valid]
+            r = (self.Y - calibrated)[self.valid]
             interval = (float(np.quantile(r, 0.1)), float(np.quantile(r, 0.9)))
             pick = np.flatnonzero(self.valid)
             pick = pick[np.linspace(0, len(pick) - 1, min(500, len(pick))).astype(int)]
             residuals = {
                 "predicted": calibrated[pick].round(6).tolist(),
-                "actual": self.y[pick].round(6).tolist(),
+                "actual": self.Y[pick].round(6).tolist(),
             }
         means = self.Z.mean(axis=0) if self.Z.size else np.zeros(self.Z.shape[1])
         model = TabularModel(
@@ -289,36 +314,87 @@ class _Search:
         return model
 
     def _blend(self, tried: list[dict[str, Any]]) -> dict[int, float]:
+        """The weights of the model kept: the simplest candidate that validates within
+        noise of the best, or a blend when a blend chosen without each fold's rows
+        beats it on them beyond noise (the blend's own validation score is flattered
+        by choosing its weights on the rows it is scored on)."""
         best = int(np.argmin([c["score"] for c in tried]))
+        base = self._simplest(tried, best)
         if len(tried) == 1:
-            return {best: 1.0}
+            return {base: 1.0}
+        counts = self._caruana(tried, self.valid)
+        if sum(counts.values()) == 1:
+            return {base: 1.0}
+        blended = np.zeros_like(tried[base]["oof"])
+        for _, at in self.scored:
+            rows = self._rows(at)
+            # the fold's rows out of every repeat: the other repeats hold their labels too
+            held = self._rows(
+                np.concatenate([at % len(self.y) + r * len(self.y) for r in range(self.repeats)])
+            )
+            weights = self._caruana(tried, self.valid & ~held)
+            total = sum(weights.values())
+            blended[rows] = sum(n / total * tried[i]["oof"][rows] for i, n in weights.items())
+        if not self._beats(blended, tried[base]["oof"], margin=0.0):
+            return {base: 1.0}
+        total = sum(counts.values())
+        return {i: n / total for i, n in counts.items()}
+
+    def _caruana(self, tried: list[dict[str, Any]], rows: np.ndarray) -> dict[int, int]:
+        """Greedy forward selection with replacement (Caruana et al., 2004) on ``rows``:
+        how many times each candidate is picked, starting from the best there."""
+        scores = [self._loss(c["oof"], rows) for c in tried]
+        best = int(np.argmin(scores))
         counts = {best: 1}
         current = tried[best]["oof"].copy()
-        score = tried[best]["score"]
+        score = scores[best]
         size = 1
         for _ in range(20):
-            options = [
-                (self._loss((current * size + c["oof"]) / (size + 1)), i)
+            new_score, pick = min(
+                (self._loss((current * size + c["oof"]) / (size + 1), rows), i)
                 for i, c in enumerate(tried)
-            ]
-            new_score, pick = min(options)
+            )
             if new_score >= score - 1e-6:
                 break
             current = (current * size + tried[pick]["oof"]) / (size + 1)
             size += 1
             counts[pick] = counts.get(pick, 0) + 1
             score = new_score
-        if score >= tried[best]["score"] - 1e-4 * max(1e-9, abs(tried[best]["score"])):
-            return {best: 1.0}
-        total = sum(counts.values())
-        return {i: n / total for i, n in counts.items()}
+        return counts
+
+    def _simplest(self, tried: list[dict[str, Any]], best: int) -> int:
+        """The best linear candidate when the best candidate (boosted trees) does not
+        beat it beyond noise, else the best: the one-standard-error rule (Breiman et
+        al., 1984). On a small or linear table the trees' edge in validation is often
+        the luck of a few hundred rows, and the linear model generalises better."""
+        linear = [i for i, c in enumerate(tried) if c["kind"] == "linear"]
+        if tried[best]["kind"] == "linear" or not linear:
+            return best
+        simple = min(linear, key=lambda i: tried[i]["score"])
+        return best if self._beats(tried[best]["oof"], tried[simple]["oof"]) else simple
+
+    def _beats(self, a: np.ndarray, b: np.ndarray, margin: float = 1.0) -> bool:
+        """Whether margins ``a`` validate better than ``b`` by more than ``margin``
+        standard errors of their paired difference over the validation folds."""
+        diff = np.array(
+            [self._loss(a, self._rows(at)) - self._loss(b, self._rows(at)) for _, at in self.scored]
+        )
+        if len(diff) < 2:
+            return bool(diff.mean() < 0)
+        se = float(diff.std(ddof=1) / np.sqrt(len(diff)))
+        return bool(diff.mean() < -margin * se)
+
+    def _rows(self, va: np.ndarray) -> np.ndarray:
+        mask = np.zeros(len(self.Y), dtype=bool)
+        mask[va] = True
+        return mask
 
     def _calibrate(self, m: np.ndarray) -> dict[str, float]:
         v = self.valid
         if self.task == "binary":
             from sklearn.linear_model import LogisticRegression
 
-            y = self.y[v].astype(int)
+            y = self.Y[v].astype(int)
             if len(np.unique(y)) < 2:
                 return {"a": 1.0, "b": 0.0}
             fit = LogisticRegression(C=1e4, max_iter=1000).fit(m[v][:, None], y)
@@ -327,31 +403,40 @@ class _Search:
         if self.task == "multiclass":
             best_t, best = 1.0, np.inf
             for t in np.exp(np.linspace(np.log(0.25), np.log(4.0), 41)):
-                loss = _log_loss(self.task, self.y[v], m[v] / t)
+                loss = _log_loss(self.task, self.Y[v], m[v] / t)
                 if loss < best:
                     best_t, best = float(t), loss
             return {"t": best_t}
         return {}
 
     def _threshold(self, calibrated: np.ndarray) -> tuple[float | None, dict[str, Any] | None]:
-        v = self.valid
+        """The decision threshold (chosen over every repeat's predictions) and the
+        confusion matrix at it (over the first repeat's, so that it counts each row
+        once)."""
         names = self.plan.classes or []
         if self.task == "regression":
             return None, None
-        y = self.y[v].astype(int)
         if self.task == "multiclass":
+            v = self.first
             pred = probabilities(self.task, calibrated[v]).argmax(axis=1)
-            matrix = skm.confusion_matrix(y, pred, labels=list(range(self.k)))
+            matrix = skm.confusion_matrix(self.Y[v].astype(int), pred, labels=list(range(self.k)))
             return None, {"labels": names, "matrix": matrix.tolist()}
-        prob = probabilities(self.task, calibrated[v])[:, 1]
+        threshold = self._binary_threshold(calibrated)
+        v = self.first
+        pred = (probabilities(self.task, calibrated[v])[:, 1] >= threshold).astype(int)
+        matrix = skm.confusion_matrix(self.Y[v].astype(int), pred, labels=[0, 1])
+        return threshold, {"labels": names, "matrix": matrix.tolist()}
+
+    def _binary_threshold(self, calibrated: np.ndarray) -> float:
         costs = (self.options.cost_missed, self.options.cost_false_alarm)
         use_cost = any(c is not None for c in costs)
         if self.plan.application != "failure" and not use_cost:
             # a classifier's calibrated probabilities decide by the likelier class; only
             # failure prediction trades misses against false alarms
-            pred = (prob >= 0.5).astype(int)
-            matrix = skm.confusion_matrix(y, pred, labels=[0, 1])
-            return 0.5, {"labels": names, "matrix": matrix.tolist()}
+            return 0.5
+        v = self.valid
+        y = self.Y[v].astype(int)
+        prob = probabilities(self.task, calibrated[v])[:, 1]
         cands = np.unique(np.concatenate([np.quantile(prob, np.linspace(0, 1, 201)), [0.5]]))
         best_t, best = 0.5, -np.inf
         missed = float(costs[0] or 1.0)
@@ -364,9 +449,7 @@ class _Search:
             value = -(missed * fn + alarm * fp) if use_cost else 2 * tp / max(1, 2 * tp + fp + fn)
             if value > best + 1e-12:
                 best_t, best = float(t), value
-        pred = (prob >= best_t).astype(int)
-        matrix = skm.confusion_matrix(y, pred, labels=[0, 1])
-        return best_t, {"labels": names, "matrix": matrix.tolist()}
+        return best_t
 
     def _summary(
         self,
@@ -383,10 +466,10 @@ class _Search:
         per_fold: list[dict[str, Any]] = [
             {
                 "fold": f"{i // per + 1}.{i % per + 1}" if self.repeats > 1 else i + 1,
-                "rows": int(len(va)),
-                **_metrics(self.task, self.y[va], calibrated[va], threshold),
+                "rows": int(len(at)),
+                **_metrics(self.task, self.Y[at], calibrated[at], threshold),
             }
-            for i, (_, va) in enumerate(self.folds)
+            for i, (_, at) in enumerate(self.scored)
         ]
         keys = sorted({k for f in per_fold for k in f if k not in ("fold", "rows")})
         values = {k: np.array([f.get(k, np.nan) for f in per_fold], dtype=float) for k in keys}
@@ -470,6 +553,21 @@ class _Search:
             "residuals": residuals,
             "options": self.options.to_dict(),
         }
+
+
+def _common_rounds(curves: list[np.ndarray]) -> int:
+    """One number of rounds for every fold: where the folds' mean validation loss is
+    lowest (as ``lgb.cv`` chooses). Scoring each fold at its own best round would let
+    the validation rows pick the model they then grade, which flatters boosting against
+    the linear model; one number chosen by all the folds together hardly does, and it is
+    what the final model, refit on every row, boosts for. A fold stopped early by its
+    patience (or the deadline) keeps its last loss for the rounds it did not grow."""
+    curves = [c for c in curves if len(c)]
+    if not curves:
+        return 100
+    longest = max(len(c) for c in curves)
+    padded = np.vstack([np.pad(c, (0, longest - len(c)), mode="edge") for c in curves])
+    return int(np.argmin(padded.mean(axis=0))) + 1
 
 
 def _learner(kind: str, params: dict[str, Any]) -> Trees | Linear:
