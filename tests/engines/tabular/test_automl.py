@@ -324,3 +324,23 @@ def test_a_nearly_linear_table_keeps_the_linear_model_alone():
     chosen = [c for c in model.summary()["candidates"] if c["chosen"]]
     assert [(c["kind"], c["weight"]) for c in chosen] == [("linear", 1.0)]
     assert model.summary()["metrics"]["mean"]["r2"] > 0.9
+
+
+def test_a_folds_staged_margins_are_the_boosters_at_those_rounds():
+    """The search keeps each fold's validation margins at evenly spaced rounds instead of
+    its booster: they must be what the booster predicts there."""
+    from augury.engines.tabular.automl.learners import Trees
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(600, 8))
+    y = x[:, 1] * 3 + rng.normal(size=600)
+    trees = Trees({"learning_rate": 0.05, "num_leaves": 7, "seed": 1})
+    trees.fit(x[:400], y[:400], "regression", 2, [], valid=(x[400:], y[400:]))
+    ends, _ = trees.staged
+    assert ends[-1] == trees.booster.current_iteration() and len(ends) <= 100
+    for stage in (0, len(ends) // 2, len(ends) - 1):
+        rounds = int(ends[stage])
+        full = trees.booster.predict(x[400:], raw_score=True, num_iteration=rounds)
+        np.testing.assert_allclose(trees.margin_at(rounds), full)
+        if stage + 1 < len(ends) and ends[stage + 1] > rounds + 1:  # between stages: the one before
+            np.testing.assert_allclose(trees.margin_at(rounds + 1), full)

@@ -195,14 +195,15 @@ class _Search:
                     valid=(self.X[va], self.y[va]),
                     deadline=fold_deadline,
                 )
+                learner.booster = None  # its validation margins are staged
                 grown.append((learner, va, at))
         rounds: list[int] = []
         if grown:
             common = _common_rounds([learner.curve for learner, _, _ in grown])
-            for learner, va, at in grown:
-                assert learner.booster is not None
-                learner.rounds = max(1, min(common, learner.booster.current_iteration()))
-                oof[at] = learner.margin(self.X[va])
+            for learner, _, at in grown:
+                assert learner.staged is not None
+                learner.rounds = max(1, min(common, int(learner.staged[0][-1])))
+                oof[at] = learner.margin_at(learner.rounds)
                 rounds.append(learner.rounds)
         return oof, rounds
 
