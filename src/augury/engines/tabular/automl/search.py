@@ -23,8 +23,9 @@ at its share of the time left, so even the first candidates end within the budge
 beat it by more than one standard error of their paired difference over the folds (the
 one-standard-error rule: on a small or nearly linear table the trees' edge is often the
 luck of a few hundred rows). Then greedy forward selection with replacement over the
-candidates' out-of-fold margins (Caruana et al., 2004), kept only when it beats that
-choice by more than one standard error too.
+candidates' out-of-fold margins (Caruana et al., 2004), kept only when blends chosen
+without each fold's rows do better than that choice on those rows, on average over the
+folds (a blend's own score is flattered by weights chosen on the rows it is scored on).
 
 **Calibration and threshold.** Platt scaling (binary) or a temperature (multiclass) fitted
 on the blend's out-of-fold margins. A failure model's threshold maximises F1 on the
@@ -316,9 +317,9 @@ class _Search:
 
     def _blend(self, tried: list[dict[str, Any]]) -> dict[int, float]:
         """The weights of the model kept: the simplest candidate that validates within
-        noise of the best, or a blend when a blend chosen without each fold's rows
-        beats it on them beyond noise (the blend's own validation score is flattered
-        by choosing its weights on the rows it is scored on)."""
+        noise of the best, or a blend when blends chosen without each fold's rows do
+        better than it on those rows, on average over the folds (the blend's own
+        validation score is flattered by weights chosen on the rows it is scored on)."""
         best = int(np.argmin([c["score"] for c in tried]))
         base = self._simplest(tried, best)
         if len(tried) == 1:
