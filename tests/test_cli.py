@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -223,6 +224,15 @@ def test_real_serve_on_another_port_links_there_and_ignores_forwarded_for(db, tm
                 json={"email": "new@example.com", "role": "member"},
             ).json()
             events = c.get("/api/v1/audit?action=user.signup", headers=headers).json()["items"]
+        # An idle connection outlives clients' 5 s pools: at uvicorn's default the server
+        # closed it as a client reused it ("connection reset by peer").
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+            ask = b"GET /api/v1/health HTTP/1.1\r\nHost: augury\r\n\r\n"
+            conn.sendall(ask)
+            assert conn.recv(65536).startswith(b"HTTP/1.1 200")
+            time.sleep(6.5)
+            conn.sendall(ask)
+            assert conn.recv(65536).startswith(b"HTTP/1.1 200")
     finally:
         proc.terminate()
         proc.wait(timeout=30)

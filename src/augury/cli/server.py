@@ -19,6 +19,13 @@ from augury.config import Settings
 server_app = typer.Typer()
 
 
+KEEP_ALIVE_S = 75
+"""Seconds an idle HTTP connection stays open: longer than clients keep theirs for reuse
+(httpx and requests 5 s, nginx's upstream pools 60 s). At uvicorn's default of 5 s the
+server could close a connection just as a client sent its next request on it, and the
+client saw "connection reset by peer"."""
+
+
 @server_app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
@@ -61,6 +68,7 @@ def serve(
         log_level=log_level.lower(),
         log_config=logs.uvicorn_log_config(),
         proxy_headers=False,
+        timeout_keep_alive=KEEP_ALIVE_S,
     )
 
 
