@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 import zipfile
 
 from sqlalchemy import func, select
@@ -174,6 +175,9 @@ def test_download_upload_and_refusals(client, db, settings, tmp_path):
     r = client.get(f"{API}/models/{model_id}/versions/2/file", headers=owner.headers)
     assert r.status_code == 200 and r.headers["content-type"] == "application/zip"
     data = r.content
+    time.sleep(2.1)  # zip entries are dated in 2-second steps: the file is the same later
+    again = client.get(f"{API}/models/{model_id}/versions/2/file", headers=owner.headers)
+    assert again.content == data
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         names = zf.namelist()
         signed = json.loads(zf.read("signature.json"))

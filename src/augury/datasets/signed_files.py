@@ -183,10 +183,18 @@ def extract_model(zf: zipfile.ZipFile, folder: Path, max_npz_bytes: int) -> None
             check_npz(dst, max_npz_bytes)
 
 
+def _header(signed: dict[str, Any]) -> tuple[zipfile.ZipInfo, str]:
+    """``signature.json``'s entry, dated 1980-01-01 (a name alone is dated now, so two
+    downloads of one model a second apart differed in bytes)."""
+    info = zipfile.ZipInfo(SIGNATURE_FILE, date_time=(1980, 1, 1, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_DEFLATED
+    return info, json.dumps(signed, ensure_ascii=False, indent=1)
+
+
 def write_zip(folder: Path, dst: Path, signed: dict[str, Any]) -> None:
     """``signed`` as ``signature.json`` and the files of ``folder`` under ``model/``."""
     with zipfile.ZipFile(dst, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr(SIGNATURE_FILE, json.dumps(signed, ensure_ascii=False, indent=1))
+        zf.writestr(*_header(signed))
         for path in sorted(folder.iterdir()):
             zf.write(path, f"{MODEL_DIR}/{path.name}")
 
@@ -194,7 +202,7 @@ def write_zip(folder: Path, dst: Path, signed: dict[str, Any]) -> None:
 def resign(src: Path, dst: Path, signed: dict[str, Any]) -> Path:
     """A copy of the model file ``src`` with ``signed`` as its header."""
     with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
-        zout.writestr(SIGNATURE_FILE, json.dumps(signed, ensure_ascii=False, indent=1))
+        zout.writestr(*_header(signed))
         for info in zin.infolist():
             if info.filename != SIGNATURE_FILE:
                 zout.writestr(info, zin.read(info.filename))
