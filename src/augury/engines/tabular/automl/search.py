@@ -129,8 +129,9 @@ class _Search:
         # three models, which flatters the trees (whose variance it averages away)
         # against the linear model and the single model finally refit.
         n = len(self.y)
-        per = len(self.folds) // self.repeats
-        self.scored = [(tr, va + (i // per) * n) for i, (tr, va) in enumerate(self.folds)]
+        self.per = len(self.folds) // self.repeats
+        """Folds per repeat."""
+        self.scored = [(tr, va + (i // self.per) * n) for i, (tr, va) in enumerate(self.folds)]
         self.Y = np.tile(self.y, self.repeats)
         self.valid = np.zeros(len(self.Y), dtype=bool)
         for _, v in self.scored:
@@ -171,7 +172,7 @@ class _Search:
         ``deadline``: a candidate that does not fit the budget is dropped whole)."""
         shape = (len(self.Y), self.k) if self.task == "multiclass" else (len(self.Y),)
         oof = np.zeros(shape)
-        grown: list[tuple[Trees, np.ndarray, np.ndarray]] = []
+        grown: list[tuple[Trees, np.ndarray]] = []
         for done, ((tr, va), (_, at)) in enumerate(zip(self.folds, self.scored, strict=True)):
             if self.stop():
                 raise ModelError("ABORTED", "Training was aborted.")
@@ -197,11 +198,11 @@ class _Search:
                     deadline=fold_deadline,
                 )
                 learner.booster = None  # its validation margins are staged
-                grown.append((learner, va, at))
+                grown.append((learner, at))
         rounds: list[int] = []
         if grown:
-            common = _common_rounds([learner.curve for learner, _, _ in grown])
-            for learner, _, at in grown:
+            common = _common_rounds([learner.curve for learner, _ in grown])
+            for learner, at in grown:
                 assert learner.staged is not None
                 learner.rounds = max(1, min(common, int(learner.staged[0][-1])))
                 oof[at] = learner.margin_at(learner.rounds)
@@ -278,7 +279,7 @@ class _Search:
             else:
                 # every row is 1 + 1/(k-1) times a fold's training rows: boost that
                 # much longer
-                per = max(2, len(self.folds) // self.repeats)
+                per = max(2, self.per)
                 grown = int(np.ceil(np.mean(cand["rounds"]) * (1.0 + 1.0 / (per - 1))))
                 learner = Trees(dict(cand["params"])).fit(
                     self.X, self.y, self.task, self.k, self.encoder.categorical, rounds=grown
@@ -379,7 +380,10 @@ class _Search:
         """Whether margins ``a`` validate better than ``b`` by more than ``margin``
         standard errors of their paired difference over the validation folds."""
         diff = np.array(
-            [self._loss(a, self._rows(at)) - self._loss(b, self._rows(at)) for _, at in self.scored]
+            [
+                self._loss(a, rows) - self._loss(b, rows)
+                for rows in (self._rows(at) for _, at in self.scored)
+            ]
         )
         if len(diff) < 2:
             return bool(diff.mean() < 0)
@@ -464,7 +468,7 @@ class _Search:
         residuals: dict | None,
     ) -> dict[str, Any]:
         p = self.plan
-        per = len(self.folds) // self.repeats
+        per = self.per
         per_fold: list[dict[str, Any]] = [
             {
                 "fold": f"{i // per + 1}.{i % per + 1}" if self.repeats > 1 else i + 1,
@@ -481,7 +485,7 @@ class _Search:
             f"time-ordered: {len(self.folds)} folds, each validated on the rows after its "
             f"training rows by {p.date_column}"
             if self.ordered
-            else f"{len(self.folds) // self.repeats}-fold "
+            else f"{self.per}-fold "
             f"{'stratified ' if self.task != 'regression' else ''}cross-validation"
             + (f", repeated {self.repeats} times" if self.repeats > 1 else "")
         )
