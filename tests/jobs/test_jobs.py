@@ -131,6 +131,54 @@ def test_abort_running_job_really_stops_it(runner_client):
     )
 
 
+# A job process whose job type takes a while to import, inside a library's import guard
+# that swallows any error (as optional-dependency probes do): an abort raised in the
+# middle of the import would leave the type half imported, and the job failing.
+_SLOW_IMPORT = """
+import sys, time
+from augury.jobs import types
+from augury.jobs.builtin import DemoWork
+from augury.runtime import job_process
+
+class HalfImported(DemoWork):
+    def run(self, ctx, params):
+        raise RuntimeError("module half imported")
+
+def slow_load(name):
+    print("importing", flush=True)
+    try:
+        time.sleep(2.0)
+    except Exception:
+        return HalfImported()
+    return DemoWork()
+
+types.registry.load = slow_load
+sys.exit(job_process.main(sys.argv[1:]))
+"""
+
+
+def test_an_abort_while_the_job_type_imports_ends_the_job_aborted(client, settings):
+    owner = signup(client)
+    job = _job(client, owner, steps=50, step_seconds=0.1)
+    env = {
+        **os.environ,
+        "AUGURY_DATABASE_URL": settings.db_url,
+        "AUGURY_DATA_DIR": str(settings.data_dir),
+        "AUGURY_SECRET_KEY": settings.secret_key,
+    }
+    child = subprocess.Popen(
+        [sys.executable, "-c", _SLOW_IMPORT, str(job["id"]), str(os.getpid())],
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout.readline() == "importing\n"
+    child.send_signal(signal.SIGTERM)  # what the runner sends on an abort
+    assert child.wait(timeout=60) == 0
+    done = client.get(f"/api/v1/jobs/{job['id']}", headers=owner.headers).json()
+    assert (done["status"], done["error"]) == ("aborted", None), done
+
+
 def test_list_filters_and_consumptions(runner_client):
     owner = signup(runner_client)
     # 0.2 s of CPU: a job forked from the preloaded forkserver costs next to none itself

@@ -18,6 +18,7 @@ from augury.engines.forecast.base import level_key
 from augury.errors import Conflict
 from augury.forecasts import service
 from augury.forecasts.models import ForecastResult, ForecastRun, ForecastTask
+from augury.jobs.types import ended_by_abort
 from augury.metrics import service as metrics_service
 from augury.metrics.models import Metric
 from augury.store.db import Database
@@ -63,7 +64,8 @@ class RunForecast:
                     )
                 ctx.progress(100.0 * done / max(1, len(ids)), f"{done} of {len(ids)} metrics")
         except BaseException as exc:
-            self._finish(ctx.db, params.run_id, "aborted" if _is_abort(exc) else "failed", str(exc))
+            status = "aborted" if ended_by_abort(ctx, exc) else "failed"
+            self._finish(ctx.db, params.run_id, status, str(exc))
             raise
         with ctx.session() as session:
             run = session.get(ForecastRun, params.run_id)
@@ -90,10 +92,6 @@ class RunForecast:
             run = session.get(ForecastRun, run_id)
             if run is not None:  # deleted with its task meanwhile: nothing to record
                 run.status, run.error, run.finished_at = status, error[:2000] or None, clock.now()
-
-
-def _is_abort(exc: BaseException) -> bool:
-    return type(exc).__name__ == "JobAborted"
 
 
 class ForecastCsv:

@@ -24,6 +24,14 @@ class JobType(Protocol):
     def run(self, ctx: Any, params: Any) -> dict | None: ...
 
 
+def ended_by_abort(ctx: Any, exc: BaseException) -> bool:
+    """Whether ``exc``, raised out of a job's work, ends the job aborted rather than
+    failed: the runner's ``JobAborted`` (which domains below the runtime know by name),
+    or any error once the job has noticed an abort (``ctx.aborted``), since a library
+    can catch the abort raised inside it and raise its own error instead."""
+    return type(exc).__name__ == "JobAborted" or bool(getattr(ctx, "aborted", False))
+
+
 class Registry:
     """Job types by name, each imported on first use."""
 

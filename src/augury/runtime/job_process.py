@@ -97,6 +97,7 @@ class JobContext:
             job = session.get(Job, self.job_id)
             abort = job is None or job.abort_requested  # a deleted job stops too
         if abort or self.aborted:
+            self.aborted = True
             raise JobAborted
 
     def log(self, message: str, level: str = "info") -> None:
@@ -147,23 +148,33 @@ def main(argv: list[str]) -> int:
     outcome: dict
     jt = None
     try:
-        jt = job_types.registry.load(job.type)
-        result = jt.run(ctx, jt.Params.model_validate(job.params))
+        # Importing a job type's module (scikit-learn, the text engines ...) takes
+        # seconds, and an abort raised in the middle of it can be caught by a library's
+        # own import guard and leave it half imported: the job would then fail instead.
+        with ctx.uninterrupted():
+            loaded = job_types.registry.load(job.type)
+            params = loaded.Params.model_validate(job.params)
+        jt = loaded
+        if ctx.aborted:
+            raise JobAborted
+        result = jt.run(ctx, params)
         outcome = {
             "status": JobStatus.succeeded,
             "progress": 100.0,
             "result": result or {},
             "message": "done",
         }
-    except JobAborted:
-        outcome = {"status": JobStatus.aborted, "message": "aborted"}
     except Exception as exc:
-        ctx.log("".join(traceback.format_exception(exc))[-5000:], level="error")
-        outcome = {
-            "status": JobStatus.failed,
-            "error": f"{type(exc).__name__}: {exc}"[:2000],
-            "message": "failed",
-        }
+        if isinstance(exc, JobAborted) or ctx.aborted:
+            # (or an abort that a library caught and turned into its own error)
+            outcome = {"status": JobStatus.aborted, "message": "aborted"}
+        else:
+            ctx.log("".join(traceback.format_exception(exc))[-5000:], level="error")
+            outcome = {
+                "status": JobStatus.failed,
+                "error": f"{type(exc).__name__}: {exc}"[:2000],
+                "message": "failed",
+            }
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     with db.session() as session:
         session.execute(

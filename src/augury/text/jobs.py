@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from augury.accounts.principal import Principal
 from augury.datasets.storage import storage_for
 from augury.errors import AuguryError
+from augury.jobs.types import ended_by_abort
 from augury.notifications.service import notify
 from augury.text.models import TextGroup, TextProject
 from augury.text.schemas.documents import Column, Segmentation, SourceOptions
@@ -50,7 +51,7 @@ class AddDocuments:
             result = self._add(ctx, params, added)
         except BaseException as exc:
             self._undo(ctx, params.project_id, added)
-            if isinstance(exc, Exception) and type(exc).__name__ != "JobAborted":
+            if isinstance(exc, Exception) and not ended_by_abort(ctx, exc):
                 self._tell(ctx, params.project_id, failed=_reason(exc))
             raise
         finally:

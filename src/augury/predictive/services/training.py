@@ -41,6 +41,7 @@ from augury.datasets.storage import storage_for
 from augury.errors import ValidationFailed
 from augury.jobs import service as jobs_service
 from augury.jobs.models import Job
+from augury.jobs.types import ended_by_abort
 from augury.notifications.service import notify
 from augury.predictive.models import ModelVersion, PredictiveModel, VersionStatus
 from augury.predictive.schemas.models import (
@@ -287,7 +288,7 @@ class TrainModel:
         try:
             return self._train(ctx, params.version_id, work, stored)
         except BaseException as exc:
-            aborted = type(exc).__name__ == "JobAborted"
+            aborted = ended_by_abort(ctx, exc)
             registry.forget_files(ctx.settings, stored)
             self._end(
                 ctx,

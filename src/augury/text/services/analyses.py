@@ -49,6 +49,7 @@ from augury.engines.text.segment import split
 from augury.errors import AuguryError, Conflict, NotFound, ValidationFailed
 from augury.jobs import service as jobs_service
 from augury.jobs.models import Job, JobStatus
+from augury.jobs.types import ended_by_abort
 from augury.notifications.service import notify
 from augury.store.pagination import PageParams, paginate
 from augury.text.models import (
@@ -816,7 +817,7 @@ class BatchAnalysis:
         try:
             result = run.execute()
         except BaseException as exc:
-            aborted = not isinstance(exc, Exception) or type(exc).__name__ == "JobAborted"
+            aborted = not isinstance(exc, Exception) or ended_by_abort(ctx, exc)
             run.undo(aborted=aborted, error=None if aborted else _reason(exc))
             if not aborted and not isinstance(exc, AnalysisGone):
                 run.tell(failed=_reason(exc))

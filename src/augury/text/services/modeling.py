@@ -55,6 +55,7 @@ from augury.engines.text.model_errors import TextModelError
 from augury.errors import AuguryError, Conflict, NotFound, ValidationFailed
 from augury.jobs import service as jobs_service
 from augury.jobs.models import Job, JobStatus
+from augury.jobs.types import ended_by_abort
 from augury.notifications.service import notify
 from augury.store.pagination import PageParams, paginate
 from augury.text.models import (
@@ -526,7 +527,7 @@ class TrainModel:
         try:
             result = self._train(ctx, params.model_id, work, stored)
         except BaseException as exc:
-            aborted = type(exc).__name__ == "JobAborted"
+            aborted = ended_by_abort(ctx, exc)
             for key in stored:
                 with contextlib.suppress(AuguryError, OSError):
                     storage_for(ctx.settings).delete(key)
