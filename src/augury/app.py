@@ -50,11 +50,13 @@ from augury.runtime import wiring
 from augury.runtime.jobs import JobRunner
 from augury.runtime.loops import Loop
 from augury.runtime.stream_process import StreamProcess
+from augury.search.router import router as search_router
 from augury.store import migrate
 from augury.store.db import Database
 from augury.text.router import router as text_router
 from augury.web.router import html_not_found
 from augury.web.router import router as web_router
+from augury.webhooks.router import router as webhooks_router
 
 log = logging.getLogger("augury")
 
@@ -74,6 +76,8 @@ API_ROUTERS = (
     text_router,
     predictive_router,
     notifications_router,
+    search_router,
+    webhooks_router,
 )
 """Every domain's routes under /api/v1, in the order they are matched."""
 

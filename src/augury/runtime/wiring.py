@@ -68,6 +68,7 @@ def periodic_tasks(settings: Settings) -> list[PeriodicTask]:
     from augury.forecasts.jobs import ForecastScheduler
     from augury.metrics.rollups import RetentionTask
     from augury.text.services.files import ExpiredFileSweep
+    from augury.webhooks.fanout import FanOut
 
     m = settings.metrics
     return [
@@ -76,6 +77,7 @@ def periodic_tasks(settings: Settings) -> list[PeriodicTask]:
         ForecastScheduler(),
         StagingSweep(settings),
         ExpiredFileSweep(settings),
+        FanOut(),
     ]
 
 
@@ -93,12 +95,15 @@ def metadata() -> MetaData:
     import augury.anomalies.models
     import augury.audit.models
     import augury.datasets.models
+    import augury.events.models
     import augury.forecasts.models
     import augury.jobs.models
     import augury.metrics.models
     import augury.notifications.models
     import augury.predictive.models
-    import augury.text.models  # noqa: F401  (each import adds its tables to Base)
+    import augury.search.models
+    import augury.text.models
+    import augury.webhooks.models  # noqa: F401  (each import adds its tables to Base)
     from augury.store.base import Base
 
     return Base.metadata

@@ -11,7 +11,12 @@ from sqlalchemy.engine import Engine
 _INI = Path(__file__).with_name("alembic.ini")
 
 
-HAND_MADE_PREFIXES = ("text_document_fts", "ix_text_document_fts")
+HAND_MADE_PREFIXES = (
+    "text_document_fts",
+    "ix_text_document_fts",
+    "search_entry_fts",
+    "ix_search_entry_fts",
+)
 """Database objects that migrations create by hand, with no model: SQLite's FTS5 tables
 (and their shadow tables) and PostgreSQL's full-text index. Autogenerate leaves them be."""
 
