@@ -144,6 +144,7 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool | None = None
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         migrate.upgrade(db.engine)
+        wiring.fill_search_index(db)
         if settings.demo:
             from augury.demo import seed_demo
 

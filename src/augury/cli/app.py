@@ -75,10 +75,13 @@ def progress_printer(
 
 
 def open_db(settings: Settings) -> Database:
-    """The database of these settings, migrated to the newest schema first."""
+    """The database of these settings, migrated to the newest schema first; what the
+    command writes keeps the search index current, as the server's writes do."""
+    from augury.runtime import wiring
     from augury.store import migrate
     from augury.store.db import Database
 
+    wiring.install_search()
     db = Database(settings.db_url)
     migrate.upgrade(db.engine)
     return db

@@ -23,3 +23,15 @@ def db_upgrade(
     db = Database(settings.db_url)
     migrate.upgrade(db.engine, revision)
     typer.echo(f"database at {revision}: {settings.db_url.split('@')[-1]}")
+
+
+@db_app.command("reindex-search")
+def db_reindex_search() -> None:
+    """Build the global search index again from what the database holds."""
+    from augury.cli.app import open_db
+    from augury.search import service as search
+
+    db = open_db(Settings())
+    with db.session() as session:
+        count = search.reindex(session)
+    typer.echo(f"{count} objects indexed")

@@ -36,13 +36,21 @@ from sqlalchemy.orm import Session
 
 from augury.config import QuotaSettings
 from augury.metrics import quotas as metric_quotas
+from augury.metrics import searchable
 from augury.metrics.ingest.points import ParseResult, Sample, SampleError
 from augury.metrics.models import IngestStat, Metric, MetricDimension
+from augury.search import service as search
 from augury.store.upsert import upsert
 
 TOO_LATE = "TOO_LATE"
 
 MetricKey = tuple[str, tuple[tuple[str, str], ...]]
+
+
+def _indexed(org_id: int, key: MetricKey, metric_id: int) -> tuple[int, int, search.Entry]:
+    what, dimensions = key[0], dict(key[1])
+    name = metric_name(what, dimensions)
+    return org_id, metric_id, searchable.entry(metric_id, name, what, dimensions)
 
 
 def key_hash(key: MetricKey) -> str:
@@ -133,6 +141,7 @@ def _load_or_create(
         for k, v in key[1]
     ]
     upsert(session, MetricDimension.__table__, dims, keys=["metric_id", "key"])
+    search.index_rows(session, "metric", [_indexed(org_id, k, e.id) for k, e in found.items()])
     return found
 
 

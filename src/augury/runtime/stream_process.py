@@ -80,6 +80,7 @@ def main(argv: list[str]) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    wiring.install()
     settings = Settings()
     db = Database(settings.db_url)
     processor = wiring.stream_processor(db, settings)

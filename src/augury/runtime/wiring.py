@@ -82,9 +82,46 @@ def periodic_tasks(settings: Settings) -> list[PeriodicTask]:
 
 
 def install() -> None:
-    """Register the job types in this process (idempotent)."""
+    """Register the job types and the searchable objects in this process (idempotent)."""
     for name, ref in JOB_TYPES.items():
         job_types.registry.register(name, ref)
+    install_search()
+
+
+def fill_search_index(db: Database) -> int:
+    """Index what a database holds when its search index is empty (one upgraded from
+    before the index existed); how many objects were indexed."""
+    from augury.search import service as search
+
+    install_search()
+    with db.session() as session:
+        return search.reindex(session, only_if_empty=True)
+
+
+def install_search() -> None:
+    """Keep the global search index current in every session of this process: each
+    domain says how its objects become index rows (its ``searchable`` module)."""
+    from augury.accounts import searchable as accounts
+    from augury.alerts import searchable as alerts
+    from augury.analytics import searchable as analytics
+    from augury.anomalies import searchable as anomalies
+    from augury.datasets import searchable as datasets
+    from augury.forecasts import searchable as forecasts
+    from augury.metrics import searchable as metrics
+    from augury.search import service as search
+
+    search.install(
+        [
+            *accounts.SEARCHABLE,
+            *alerts.SEARCHABLE,
+            *analytics.SEARCHABLE,
+            *datasets.SEARCHABLE,
+            *forecasts.SEARCHABLE,
+            *metrics.SEARCHABLE,
+        ],
+        touches=datasets.TOUCHES,
+        related=anomalies.RELATED,
+    )
 
 
 def metadata() -> MetaData:

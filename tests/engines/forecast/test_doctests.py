@@ -63,6 +63,7 @@ MODULES = [
     "augury.engines.text.segment",
     "augury.engines.text.zeroshot",
     "augury.engines.timegrid",
+    "augury.search.service",
 ]
 
 
