@@ -7,10 +7,10 @@ from augury.search.service import Entry, Searchable
 
 
 def _alert(config: AlertConfig, _conn) -> Entry:
-    words = [config.description, " ".join(config.labels or []), config.expression, config.owner]
+    words = [config.description, ", ".join(config.labels or []), config.expression, config.owner]
     return Entry(
         title=config.title,
-        body="\n".join(w for w in words if w),
+        body=" · ".join(w for w in words if w),
         link=f"/alerts/{config.id}/edit",
     )
 

@@ -17,14 +17,14 @@ def _dataset(dataset: Dataset, conn) -> Entry:
         )
     )
     names = [c.get("name", "") for c in columns or [] if isinstance(c, dict)]
-    words = [dataset.description or "", " ".join(dataset.tags or []), " ".join(names)]
-    return Entry(
-        title=dataset.name, body="\n".join(w for w in words if w), link=f"/data/{dataset.id}"
-    )
+    words = [dataset.description or "", ", ".join(dataset.tags or []), ", ".join(names)]
+    body = " · ".join(w for w in words if w)
+    return Entry(title=dataset.name, body=body, link=f"/data/{dataset.id}")
 
 
 SEARCHABLE = [
     Searchable(Dataset, "dataset", ("name", "description", "tags", "latest_version"), _dataset)
 ]
 
+# A new version brings its column names.
 TOUCHES = [Touch(DatasetVersion, lambda version: (Dataset, version.dataset_id))]

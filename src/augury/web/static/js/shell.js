@@ -15,6 +15,7 @@ import { ROLE_KIND } from "./badges.js";
 import { busy, copyText, showError, toast } from "./toast.js";
 import { onSubmit } from "./forms.js";
 import { bindNotifications } from "./notifications.js";
+import { bindSearchBox } from "./search-box.js";
 
 export function canAdmin(me) {
   return me.role === "admin" || me.role === "owner";
@@ -143,6 +144,7 @@ export async function startApp(fill) {
   }
   fillShell(me);
   bindNotifications();
+  bindSearchBox();
   document.body.classList.remove("is-loading");
   try {
     await fill(me);
