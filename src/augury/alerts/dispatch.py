@@ -154,16 +154,8 @@ class Dispatcher:
     # ----------------------------------------------------------------- send
 
     def deliver(self, item: Claimed) -> channels.SendResult:
-        if "json" in item.payload:  # another domain's ready body (text review batches)
-            result = channels.send_json(
-                item.channel_type,
-                item.channel_config,
-                item.payload["json"],
-                event=item.event,
-                settings=self.settings,
-                delivery_id=str(item.id),
-                timeout_s=self.cfg.timeout_s,
-            )
+        if "json" in item.payload:  # another domain's ready body (text review, events)
+            result = send_body(item, self.settings)
             self.record(item, result)
             return result
         notification = Notification.from_dict(item.payload)
@@ -250,8 +242,24 @@ def apply_result(delivery: Delivery, result, now: float, cfg) -> None:
         delivery.error = result.error
 
 
+def send_body(item: Claimed, settings: Settings) -> channels.SendResult:
+    """Send a delivery whose payload is another domain's ready JSON body; the payload's
+    ``"event"``, when given, heads it (``X-Augury-Event``) instead of the short
+    :attr:`Delivery.event`."""
+    return channels.send_json(
+        item.channel_type,
+        item.channel_config,
+        item.payload["json"],
+        event=item.payload.get("event") or item.event,
+        settings=settings,
+        delivery_id=str(item.id),
+        timeout_s=settings.alerts.timeout_s,
+    )
+
+
 def send_now(session: Session, settings: Settings, delivery: Delivery, channel: Channel):
-    """Send one delivery in the caller's thread (the channel's "send test").
+    """Send one delivery in the caller's thread (a channel's or event webhook's "send
+    test"): a notification, or a ready JSON body.
 
     The row is committed first and the session left alone while the receiver answers:
     on SQLite an open transaction holds the database's one write lock, and ingestion
@@ -259,22 +267,10 @@ def send_now(session: Session, settings: Settings, delivery: Delivery, channel: 
     item = Claimed(delivery, channel)
     item.attempts += 1
     session.commit()
-    notification = Notification.from_dict(item.payload)
-    notification.sent_at = clock.now().timestamp()
-    try:
-        result = channels.send(
-            item.channel_type,
-            item.channel_config,
-            notification,
-            settings=settings,
-            delivery_id=str(item.id),
-            timeout_s=settings.alerts.timeout_s,
-        )
-    except Exception as exc:
-        log.exception("test delivery crashed")
-        result = channels.SendResult(
-            ok=False, retryable=False, status_code=None, error=repr(exc)[:300], duration_ms=0
-        )
+    if "json" in item.payload:
+        result = send_body(item, settings)
+    else:
+        result = _send_notification_now(item, settings)
     delivery.attempts = item.attempts
     if result.ok or not result.retryable:
         apply_result(delivery, result, clock.now().timestamp(), settings.alerts)
@@ -284,3 +280,22 @@ def send_now(session: Session, settings: Settings, delivery: Delivery, channel: 
         delivery.duration_ms = result.duration_ms
         delivery.error = result.error
     return result
+
+
+def _send_notification_now(item: Claimed, settings: Settings) -> channels.SendResult:
+    notification = Notification.from_dict(item.payload)
+    notification.sent_at = clock.now().timestamp()
+    try:
+        return channels.send(
+            item.channel_type,
+            item.channel_config,
+            notification,
+            settings=settings,
+            delivery_id=str(item.id),
+            timeout_s=settings.alerts.timeout_s,
+        )
+    except Exception as exc:
+        log.exception("test delivery crashed")
+        return channels.SendResult(
+            ok=False, retryable=False, status_code=None, error=repr(exc)[:300], duration_ms=0
+        )

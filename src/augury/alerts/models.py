@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, ColumnElement, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from augury import clock
@@ -119,6 +119,15 @@ class AlertTriggerMetric(Base):
     direction: Mapped[str | None] = mapped_column(String(10))
 
 
+OWNER_KEY = "_owner"
+"""A channel's config key naming the domain that made the channel for itself
+(``"webhooks"``: an event webhook's URL and secret). Such a channel carries that domain's
+deliveries through the outbox, but it is not an alert channel: the channel routes do
+not show it and alert configurations and routing tables cannot use it
+(:func:`ordinary_channel`). A mark on the channel, rather than a look at the owner's
+table, keeps alerting ignorant of the domains above it."""
+
+
 class Channel(IdMixin, CreatedMixin, OrgMixin, Base):
     __tablename__ = "alert_channel"
 
@@ -129,6 +138,11 @@ class Channel(IdMixin, CreatedMixin, OrgMixin, Base):
     created_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL")
     )
+
+
+def ordinary_channel() -> ColumnElement[bool]:
+    """The condition of an alert channel: one no other domain owns (see :data:`OWNER_KEY`)."""
+    return Channel.config[OWNER_KEY].as_string().is_(None)
 
 
 class Delivery(IdMixin, CreatedMixin, OrgMixin, Base):
@@ -145,10 +159,13 @@ class Delivery(IdMixin, CreatedMixin, OrgMixin, Base):
         ForeignKey("alert_trigger.id", ondelete="SET NULL"), index=True
     )
     event: Mapped[str] = mapped_column(String(10))
-    """open, update, close or test; review for a text review batch (a ready JSON body)."""
+    """open, update, close or test; review for a text review batch, event for a platform
+    event (ready JSON bodies)."""
     payload: Mapped[dict] = mapped_column(default=dict)
     """The :class:`~augury.alerts.notification.Notification` to send, or ``{"json": body}``:
-    another domain's ready body for a webhook channel (text review batches)."""
+    another domain's ready body for a webhook channel (text review batches, platform
+    events), with an optional ``"event"`` for the ``X-Augury-Event`` header when the
+    body's event name is longer than :attr:`event` holds (``chart.created``)."""
     status: Mapped[str] = mapped_column(String(10), default="pending")
     """pending, sending, sent, failed, or silenced (held by a window: never sent)."""
     attempts: Mapped[int] = mapped_column(Integer, default=0)

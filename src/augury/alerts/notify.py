@@ -29,6 +29,7 @@ from augury.alerts.models import (
     MaintenanceWindow,
     RoutingTable,
     UserEvent,
+    ordinary_channel,
 )
 from augury.alerts.notification import Event, Notification, NotificationMetric, Severity
 from augury.anomalies.models import TIMESCALES
@@ -80,7 +81,10 @@ def channels_for(session: Session, config: AlertConfig, trigger: AlertTrigger) -
         return []
     rows = session.scalars(
         select(Channel).where(
-            Channel.org_id == config.org_id, Channel.id.in_(set(ids)), Channel.enabled.is_(True)
+            Channel.org_id == config.org_id,
+            Channel.id.in_(set(ids)),
+            Channel.enabled.is_(True),
+            ordinary_channel(),  # never another domain's, should an id of one be stored
         )
     )
     return sorted(rows, key=lambda c: c.id)

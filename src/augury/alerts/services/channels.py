@@ -1,6 +1,11 @@
 """Channels: where alerts go (webhook, Slack, email, PagerDuty, Teams), with their
 settings checked by :mod:`augury.alerts.channels` and every change audited, secrets
-masked."""
+masked.
+
+A channel another domain made for itself (an event webhook's: see
+:data:`~augury.alerts.models.OWNER_KEY`) is not one of these: :func:`get` and
+:func:`list_page` do not find it, so the channel routes cannot show, change or delete it
+behind its owner's back."""
 
 from __future__ import annotations
 
@@ -14,19 +19,25 @@ from augury.accounts.models import Organization
 from augury.accounts.principal import Principal
 from augury.alerts import channels
 from augury.alerts.dispatch import send_now
-from augury.alerts.models import Channel, Delivery
+from augury.alerts.models import Channel, Delivery, ordinary_channel
 from augury.alerts.notification import Notification, NotificationMetric
 from augury.alerts.schemas import ChannelCreate, ChannelUpdate
 from augury.alerts.services.auditing import channel_snapshot, record_change
 from augury.audit import service as audit
 from augury.config import Settings
-from augury.errors import ValidationFailed
-from augury.store.owned import get_owned
+from augury.errors import NotFound, ValidationFailed
 from augury.store.pagination import PageParams, paginate
 
 
 def get(session: Session, org_id: int, channel_id: int) -> Channel:
-    return get_owned(session, Channel, org_id, channel_id, "Channel")
+    channel = session.scalar(
+        select(Channel).where(
+            Channel.id == channel_id, Channel.org_id == org_id, ordinary_channel()
+        )
+    )
+    if channel is None:
+        raise NotFound("Channel not found.")
+    return channel
 
 
 def list_page(
@@ -36,7 +47,7 @@ def list_page(
     type: str | None = None,
     name: str | None = None,
 ) -> tuple[list[Channel], int]:
-    stmt = select(Channel).where(Channel.org_id == org_id)
+    stmt = select(Channel).where(Channel.org_id == org_id, ordinary_channel())
     if type:
         stmt = stmt.where(Channel.type == type)
     if name:

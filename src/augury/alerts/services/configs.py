@@ -9,7 +9,14 @@ from sqlalchemy.orm import Session
 
 from augury import clock
 from augury.accounts.principal import Principal
-from augury.alerts.models import AlertAction, AlertConfig, AlertTrigger, Channel, RoutingTable
+from augury.alerts.models import (
+    AlertAction,
+    AlertConfig,
+    AlertTrigger,
+    Channel,
+    RoutingTable,
+    ordinary_channel,
+)
 from augury.alerts.schemas import AlertConfigCreate, Snooze
 from augury.alerts.services.auditing import CONFIG_FIELDS, config_snapshot, record_change
 from augury.alerts.services.common import check_ids
@@ -54,7 +61,7 @@ def list_page(
 
 def _apply(session: Session, config: AlertConfig, org_id: int, body: AlertConfigCreate) -> None:
     metrics_service.parse_expression(body.expression)
-    check_ids(session, Channel, org_id, body.channel_ids, "channel_ids")
+    check_ids(session, Channel, org_id, body.channel_ids, "channel_ids", ordinary_channel())
     check_ids(session, AlertAction, org_id, body.action_ids, "action_ids")
     if body.routing_table_id is not None:
         get_owned(session, RoutingTable, org_id, body.routing_table_id, "Routing table")

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from augury import clock
 from augury.accounts.principal import Principal
-from augury.alerts.models import Channel, RoutingTable
+from augury.alerts.models import Channel, RoutingTable, ordinary_channel
 from augury.alerts.schemas import ChannelCreate, Route, RoutingTableCreate
 from augury.alerts.services import channels
 from augury.alerts.services.auditing import record_change, table_snapshot
@@ -46,7 +46,7 @@ def save(
     org_id = principal.org_id
     # One query for every route's channels: a table may list thousands of values.
     wanted = sorted({channel_id for route in body.routes for channel_id in route.channel_ids})
-    check_ids(session, Channel, org_id, wanted, "channel_ids")
+    check_ids(session, Channel, org_id, wanted, "channel_ids", ordinary_channel())
     before = None if table is None else table_snapshot(table)
     if table is None:
         table = RoutingTable(org_id=org_id)
