@@ -21,7 +21,13 @@ from augury.accounts import security
 from augury.accounts.models import AuthSession, Membership, Organization, Role, User
 from augury.accounts.organizations import create_organization
 from augury.accounts.principal import Principal
-from augury.accounts.users import create_user, current_user, get_user_by_email, normalize_email
+from augury.accounts.users import (
+    create_user,
+    current_user,
+    get_user_by_email,
+    normalize_email,
+    user_created,
+)
 from augury.audit import service as audit
 from augury.audit.models import AuditEvent
 from augury.config import Settings
@@ -83,6 +89,7 @@ def signup(
         target_id=user.id,
         ip=ip,
     )
+    user_created(session, org.id, user, role="owner", via="signup")
     return user, org
 
 

@@ -19,10 +19,11 @@ from augury.accounts.models import Invitation, Membership, Role
 from augury.accounts.organizations import get_organization
 from augury.accounts.principal import Principal
 from augury.accounts.schemas import InvitationCreate, MemberUpdate
-from augury.accounts.users import create_user, get_user_by_email, normalize_email
+from augury.accounts.users import create_user, get_user_by_email, normalize_email, user_created
 from augury.audit import service as audit
 from augury.config import Settings
 from augury.errors import AuthenticationFailed, Conflict, NotFound, PermissionDenied
+from augury.events import service as events
 from augury.mail import send_mail
 from augury.store.owned import get_owned
 from augury.store.pagination import PageParams, paginate
@@ -164,6 +165,19 @@ def invite(
         target_id=invitation.id,
         details={"email": email, "role": role.value},
     )
+    events.emit(
+        session,
+        org_id=principal.org_id,
+        type="member.invited",
+        data={
+            "invitation_id": invitation.id,
+            "email": email,
+            "role": role.value,
+            "expires_at": invitation.expires_at.isoformat(),
+            "user_id": principal.user_id,
+        },
+        user_id=principal.user_id,
+    )
     return invitation, token
 
 
@@ -228,6 +242,9 @@ def accept_invitation(
     if user is None:
         user = create_user(
             session=session, settings=settings, email=invitation.email, password=password, name=name
+        )
+        user_created(
+            session, invitation.org_id, user, role=Role(invitation.role).value, via="invitation"
         )
     elif not security.verify_password(password, user.password_hash):
         raise AuthenticationFailed("This email already has an account: give its password.")

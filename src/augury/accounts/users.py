@@ -16,6 +16,7 @@ from augury.accounts.principal import Principal
 from augury.accounts.schemas import MeUpdate
 from augury.config import Settings
 from augury.errors import Conflict, NotFound, ValidationFailed
+from augury.events import service as events
 
 
 def normalize_email(email: str) -> str:
@@ -63,6 +64,24 @@ def create_user(
     session.add(user)
     session.flush()
     return user
+
+
+def user_created(session: Session, org_id: int, user: User, *, role: str, via: str) -> None:
+    """The platform event of a new account, in the organization it joined: by sign-up
+    (its own new one) or by an invitation (``via``)."""
+    events.emit(
+        session,
+        org_id=org_id,
+        type="user.created",
+        data={
+            "user_id": user.id,
+            "email": user.email,
+            "name": user.name,
+            "role": role,
+            "via": via,
+        },
+        user_id=user.id,
+    )
 
 
 def update_profile(*, session: Session, principal: Principal, changes: MeUpdate) -> User:

@@ -35,6 +35,7 @@ from augury.alerts import notify
 from augury.alerts.models import AlertConfig, AlertTrigger, AlertTriggerMetric, FeedbackProfile
 from augury.anomalies.models import MetricAnomaly
 from augury.engines.detect import feedback
+from augury.events import service as platform_events
 from augury.metrics import expressions
 from augury.metrics import service as metrics_service
 from augury.metrics.models import Metric
@@ -325,6 +326,21 @@ class Evaluation:
         )
         self.session.add(trigger)
         self.session.flush()
+        platform_events.emit(
+            self.session,
+            org_id=c.org_id,
+            type="alert.triggered",
+            data={
+                "trigger_id": trigger.id,
+                "alert_id": c.id,
+                "title": trigger.title,
+                "type": trigger.type,
+                "severity": trigger.severity,
+                "group": trigger.group,
+                "start": trigger.start,
+                "metrics": len(group),
+            },
+        )
         return trigger
 
     def sync(self, trigger: AlertTrigger, group: list[Hit]) -> None:

@@ -48,6 +48,7 @@ from augury.engines.tabular.errors import TableError
 from augury.engines.tabular.export import escape_cell
 from augury.engines.tabular.query import Limits
 from augury.errors import ProviderError, ValidationFailed
+from augury.events import service as events
 from augury.store.owned import get_owned
 from augury.store.pagination import PageParams, paginate
 
@@ -316,8 +317,27 @@ def ask(
         target_id=chart.id,
         after=audit.snapshot(chart, AUDITED),
     )
+    _emit(session, principal, "chart.created", chart)
     result["chart_id"] = chart.id
     return result, chart
+
+
+def _emit(session: Session, principal: Principal, type: str, chart: SavedChart) -> None:
+    """A platform event about a saved chart (for the organization's event webhooks)."""
+    events.emit(
+        session,
+        org_id=chart.org_id,
+        type=type,
+        data={
+            "chart_id": chart.id,
+            "title": chart.title,
+            "query": chart.query,
+            "chart_type": chart.shown_type,
+            "dataset_id": chart.dataset_id,
+            "user_id": principal.user_id,
+        },
+        user_id=principal.user_id,
+    )
 
 
 def _stored(result: dict) -> dict:
@@ -453,6 +473,7 @@ def update_chart(
         before=before,
         after=audit.snapshot(chart, AUDITED),
     )
+    _emit(session, principal, "chart.updated", chart)
     return chart
 
 
@@ -465,6 +486,7 @@ def delete_chart(*, session: Session, principal: Principal, chart: SavedChart) -
         target_id=chart.id,
         before=audit.snapshot(chart, AUDITED),
     )
+    _emit(session, principal, "chart.deleted", chart)
     session.delete(chart)
     session.flush()
 

@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 
 from augury import clock
 from augury.anomalies.models import (
+    TIMESCALES,
     AnomalyGroup,
     DetectorState,
     Exclusion,
@@ -44,6 +45,7 @@ from augury.anomalies.models import (
     SensitivityRule,
 )
 from augury.engines.detect import kernel, score_matrix
+from augury.events import service as events
 from augury.metrics import expressions
 from augury.metrics.models import Metric
 from augury.metrics.rollups import bucket_sql
@@ -436,7 +438,31 @@ def _open(session, metric, timescale, ts, value, exp, score, interval) -> Metric
     session.add(anomaly)
     session.flush()
     _group_update(session, anomaly)
+    _opened_event(session, metric, anomaly)
     return anomaly
+
+
+def _opened_event(session: Session, metric: Metric, anomaly: MetricAnomaly) -> None:
+    """The platform event ``anomaly.opened``: one row per anomaly opened, in the
+    transaction that opened it (no lookups: detection's hot path)."""
+    events.emit(
+        session,
+        org_id=metric.org_id,
+        type="anomaly.opened",
+        data={
+            "anomaly_id": anomaly.id,
+            "group_id": anomaly.group_id,
+            "metric_id": metric.id,
+            "metric": metric.name,
+            "what": metric.what,
+            "timescale": TIMESCALES.get(anomaly.timescale, "native"),
+            "start": float(anomaly.start),
+            "score": _finite(anomaly.peak_score),
+            "value": _finite(anomaly.peak_value),
+            "expected": _finite(anomaly.expected),
+            "direction": anomaly.direction,
+        },
+    )
 
 
 def _close(session: Session, anomaly: MetricAnomaly) -> None:

@@ -44,6 +44,8 @@ def user_create(
                 target = organizations.create_organization(
                     session=session, owner=user, name=org or f"{name or email}'s organization"
                 ).id
+                role = "owner"
+            users.user_created(session, target, user, role=role, via="cli")
             typer.echo(f"user {user.id} {user.email} in organization {target}")
     except (AuguryError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)

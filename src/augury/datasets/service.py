@@ -31,6 +31,7 @@ from augury.engines.tabular.columns import ColumnSpec, logical_of
 from augury.engines.tabular.errors import TableError
 from augury.engines.tabular.profile import specs as profile_specs
 from augury.errors import AuguryError, Conflict, NotFound, ValidationFailed
+from augury.events import service as events
 from augury.jobs import service as jobs_service
 from augury.jobs.models import Job, JobStatus
 from augury.store.owned import get_owned
@@ -175,6 +176,23 @@ def add_version(
             target_id=dataset.id,
             before=before,
             after={**audit.snapshot(dataset, AUDITED), "version": version.number},
+        )
+        events.emit(
+            session,
+            org_id=principal.org_id,
+            type="dataset.uploaded",
+            data={
+                "dataset_id": dataset.id,
+                "name": dataset.name,
+                "version": version.number,
+                "rows": version.rows,
+                "columns": len(version.columns),
+                "source": version.source,
+                "file_name": version.file_name,
+                "job_id": job_id,
+                "user_id": principal.user_id,
+            },
+            user_id=principal.user_id,
         )
         session.flush()
     except IntegrityError as exc:

@@ -21,6 +21,7 @@ from augury.accounts.principal import Principal
 from augury.audit import service as audit
 from augury.config import QuotaSettings
 from augury.errors import Conflict, QuotaExceeded, ValidationFailed
+from augury.events import service as events
 from augury.jobs import types as job_types
 from augury.jobs.models import FINAL_STATUSES, Job, JobLog, JobStatus
 from augury.store.db import changed
@@ -128,6 +129,25 @@ def list_page(
     return paginate(session, stmt.order_by(Job.created_at.desc(), Job.id.desc()), page)
 
 
+def finished_event(session: Session, job: Job, status: str, error: str | None = None) -> None:
+    """The platform event ``job.finished``, added where a job's outcome is written (the
+    job's process, the runner that reaps or fails it, an abort before it started, the
+    recovery of interrupted jobs), in the same transaction."""
+    events.emit(
+        session,
+        org_id=job.org_id,
+        type="job.finished",
+        data={
+            "job_id": job.id,
+            "type": job.type,
+            "status": JobStatus(status).value,
+            "error": error,
+            "user_id": job.user_id,
+        },
+        user_id=job.user_id,
+    )
+
+
 def abort(*, session: Session, principal: Principal, job: Job) -> Job:
     """Abort a pending or running job; a running one is stopped by its runner."""
     if JobStatus(job.status).is_final:
@@ -145,6 +165,7 @@ def abort(*, session: Session, principal: Principal, job: Job) -> Job:
         )
         if claimed:
             session.refresh(job)
+            finished_event(session, job, JobStatus.aborted)
     audit.record_by(
         session=session,
         principal=principal,
@@ -267,6 +288,7 @@ def recover_interrupted(
             job.error = "interrupted"
             job.message = "interrupted: the process running this job stopped"
             job.finished_at = clock.now()
+            finished_event(session, job, JobStatus.failed, job.error)
             ids.append(job.id)
     return ids
 

@@ -32,6 +32,7 @@ from sqlalchemy import update
 
 from augury import clock
 from augury.config import Settings
+from augury.jobs import service as jobs_service
 from augury.jobs import types as job_types
 from augury.jobs.models import Job, JobLog, JobStatus
 from augury.notifications import service as notifications_service
@@ -182,6 +183,7 @@ def main(argv: list[str]) -> int:
             .where(Job.id == job_id)
             .values(finished_at=clock.now(), disk_written_mb=round(_disk_written(), 3), **outcome)
         )
+        jobs_service.finished_event(session, job, outcome["status"], outcome.get("error"))
         if jt is not None:  # its starter is told, with the outcome (types opt in)
             notifications_service.job_finished(
                 session,

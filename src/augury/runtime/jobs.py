@@ -315,6 +315,11 @@ class JobRunner(Loop):
                             finished_at=clock.now(),
                         )
                     )
+                    job = session.get(Job, job_id)
+                    if job is not None:
+                        jobs_service.finished_event(
+                            session, job, JobStatus.failed, f"could not start: {again}"[:2000]
+                        )
                 return
         self.running[job_id] = _Running(job_id=job_id, pid=pid, started=time.monotonic())
         with self.db.session() as session:
@@ -403,6 +408,10 @@ class JobRunner(Loop):
                         message="failed",
                     )
             session.execute(update(Job).where(Job.id == run.job_id).values(**values))
+            if "status" in values:  # the runner wrote the outcome: it tells
+                jobs_service.finished_event(
+                    session, job, str(values["status"]), str(values.get("error") or "") or None
+                )
             if values.get("status") == JobStatus.failed:
                 _notify_failed(session, job, str(values.get("error") or ""))
         log.info("job %s exited with %s", run.job_id, run.returncode)

@@ -39,6 +39,7 @@ from augury.datasets import signed_files
 from augury.datasets.models import DatasetVersion
 from augury.datasets.storage import storage_for
 from augury.errors import ValidationFailed
+from augury.events import service as events
 from augury.jobs import service as jobs_service
 from augury.jobs.models import Job
 from augury.jobs.types import ended_by_abort
@@ -362,6 +363,24 @@ class TrainModel:
                 model.current_version_id = version.id
             model.updated_at = version.finished_at
             _tell(session, ctx, model, version)
+            metrics = version.metrics or {}
+            events.emit(
+                session,
+                org_id=ctx.org_id,
+                type="model.trained",
+                data={
+                    "kind": "predictive",
+                    "model_id": model.id,
+                    "name": model.name,
+                    "version": version.number,
+                    "version_id": version.id,
+                    "primary": metrics.get("primary"),
+                    "score": (metrics.get("mean") or {}).get(metrics.get("primary")),
+                    "job_id": ctx.job_id,
+                    "user_id": ctx.user_id,
+                },
+                user_id=ctx.user_id,
+            )
         stored.clear()
         with contextlib.suppress(OSError):
             signed_files.keep_extracted(model_files.cache_root(ctx.settings), folder, digest)

@@ -53,6 +53,7 @@ from augury.datasets.signed_files import MODEL_DIR, SIGNATURE_FILE, bad_file
 from augury.datasets.storage import storage_for
 from augury.engines.text.model_errors import TextModelError
 from augury.errors import AuguryError, Conflict, NotFound, ValidationFailed
+from augury.events import service as events
 from augury.jobs import service as jobs_service
 from augury.jobs.models import Job, JobStatus
 from augury.jobs.types import ended_by_abort
@@ -600,6 +601,22 @@ class TrainModel:
                 "seconds": seconds,
             }
             _tell(session, ctx, model, project)
+            events.emit(
+                session,
+                org_id=ctx.org_id,
+                type="model.trained",
+                data={
+                    "kind": "text",
+                    "model_id": model.id,
+                    "name": model.name,
+                    "version": model.version,
+                    "project_id": model.project_id,
+                    "score": metrics.get("score"),
+                    "job_id": ctx.job_id,
+                    "user_id": ctx.user_id,
+                },
+                user_id=ctx.user_id,
+            )
         stored.clear()
         return {"model_id": model_id, "status": ModelStatus.READY, "score": metrics["score"]}
 
