@@ -156,6 +156,11 @@ def _make_provider(client, a):
     return client.post("/api/v1/ai/providers", json=body, headers=a.headers).json()["id"]
 
 
+def _make_webhook(client, a):
+    body = {"name": "w", "url": "https://hooks.example/secret", "events": ["*"]}
+    return client.post("/api/v1/webhooks", json=body, headers=a.headers).json()["id"]
+
+
 # name: (create in A, list path, [(method, path template, json)] that must 404 for B)
 RESOURCES = {
     "job": (
@@ -326,6 +331,17 @@ RESOURCES = {
             ("PUT", "/api/v1/ai/providers/{id}", {"model": "pwned"}),
             ("POST", "/api/v1/ai/providers/{id}/test", None),
             ("DELETE", "/api/v1/ai/providers/{id}", None),
+        ],
+    ),
+    "webhook": (
+        _make_webhook,
+        "/api/v1/webhooks",
+        [
+            ("GET", "/api/v1/webhooks/{id}", None),
+            ("PATCH", "/api/v1/webhooks/{id}", {"url": "https://attacker.example/x"}),
+            ("GET", "/api/v1/webhooks/{id}/deliveries", None),
+            ("POST", "/api/v1/webhooks/{id}/test", None),
+            ("DELETE", "/api/v1/webhooks/{id}", None),
         ],
     ),
     "organization": (

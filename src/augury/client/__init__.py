@@ -11,7 +11,8 @@ returns one page (``{"items", "total", "offset", "limit", "has_more"}``) and ``i
 yields every item, fetching pages as it goes. Each resource group (``client.jobs``,
 ``client.keys`` ...) is a small :class:`Resource` subclass in the module of its
 domain (``accounts``, ``jobs``, ``audit``, ``metrics``, ``anomalies``, ``forecasts``,
-``alerts``, ``datasets``, ``analytics``, ``text``, ``notifications``, ``models``): a new group is a
+``alerts``, ``datasets``, ``analytics``, ``text``, ``notifications``, ``models``,
+``webhooks``): a new group is a
 class there plus one line in :meth:`Client.__init__` (``connection``); routes without a
 group yet are reachable through :meth:`Client.request`. ``errors`` holds the exceptions,
 ``base`` what the groups share.
@@ -74,6 +75,7 @@ from augury.client.text import (
     TextReview,
     TextSessions,
 )
+from augury.client.webhooks import Webhooks
 
 __all__ = [
     "Alerts",
@@ -119,4 +121,5 @@ __all__ = [
     "TextReview",
     "TextSessions",
     "ValidationError",
+    "Webhooks",
 ]

@@ -29,6 +29,7 @@ from augury.client.metrics import Metrics
 from augury.client.models import Applications, Models, Subscriptions
 from augury.client.notifications import Notifications
 from augury.client.text import Text
+from augury.client.webhooks import Webhooks
 
 _API_PREFIX = "/api/v1"
 
@@ -106,6 +107,7 @@ class Client:
         self.applications = Applications(self)
         self.subscriptions = Subscriptions(self)
         self.models = Models(self)
+        self.webhooks = Webhooks(self)
 
     def __repr__(self) -> str:
         return f"<Client {self._http.base_url}>"
