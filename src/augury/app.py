@@ -37,6 +37,7 @@ from augury.api.security import SecurityHeadersMiddleware, docs_csp
 from augury.api.system import router as system_router
 from augury.audit.router import router as audit_router
 from augury.config import Settings
+from augury.dashboards.router import router as dashboards_router
 from augury.datasets.router import aicser_router as datasets_aicser_router
 from augury.datasets.router import router as datasets_router
 from augury.forecasts.router import router as forecasts_router
@@ -54,6 +55,7 @@ from augury.search.router import router as search_router
 from augury.store import migrate
 from augury.store.db import Database
 from augury.text.router import router as text_router
+from augury.usage.router import router as usage_router
 from augury.web.router import html_not_found
 from augury.web.router import router as web_router
 from augury.webhooks.router import router as webhooks_router
@@ -66,8 +68,10 @@ API_ROUTERS = (
     accounts_router,
     jobs_router,
     audit_router,
-    # anomalies before metrics: /metrics/learning must not be read as /metrics/{metric_id}.
+    # anomalies and usage before metrics: /metrics/learning and /metrics/platform must not
+    # be read as /metrics/{metric_id}.
     anomalies_router,
+    usage_router,
     alerts_router,
     forecasts_router,
     metrics_router,
@@ -78,6 +82,7 @@ API_ROUTERS = (
     notifications_router,
     search_router,
     webhooks_router,
+    dashboards_router,
 )
 """Every domain's routes under /api/v1, in the order they are matched."""
 

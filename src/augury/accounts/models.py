@@ -36,6 +36,8 @@ class Organization(IdMixin, CreatedMixin, Base):
     __tablename__ = "organization"
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str | None] = mapped_column(String(2000))
+    settings: Mapped[dict] = mapped_column(default=dict)
+    """What its admins set: data_retention_days, max_users, allowed_models."""
 
 
 class User(IdMixin, CreatedMixin, Base):
@@ -48,6 +50,8 @@ class User(IdMixin, CreatedMixin, Base):
     default_org_id: Mapped[int | None] = mapped_column(
         ForeignKey("organization.id", ondelete="SET NULL")
     )
+    preferences: Mapped[dict] = mapped_column(default=dict)
+    """theme (light, dark or system), language, timezone (IANA name) for every time shown."""
 
 
 class Membership(IdMixin, CreatedMixin, OrgMixin, Base):

@@ -131,6 +131,7 @@ def metadata() -> MetaData:
     import augury.analytics.models
     import augury.anomalies.models
     import augury.audit.models
+    import augury.dashboards.models
     import augury.datasets.models
     import augury.events.models
     import augury.forecasts.models
@@ -140,6 +141,7 @@ def metadata() -> MetaData:
     import augury.predictive.models
     import augury.search.models
     import augury.text.models
+    import augury.usage.models
     import augury.webhooks.models  # noqa: F401  (each import adds its tables to Base)
     from augury.store.base import Base
 
