@@ -91,6 +91,7 @@ MAKERS = {
     "chart_id": iso._make_chart,
     "analysis_id": iso._make_analysis,
     "provider_id": iso._make_provider,
+    "webhook_id": iso._make_webhook,
 }
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from augury import clock
 from augury.events.catalog import EVENTS
 from augury.events.models import PlatformEvent
 
@@ -23,6 +24,8 @@ def emit(
     """
     if type not in EVENTS:
         raise ValueError(f"unknown platform event type {type!r}; add it to events.catalog")
-    event = PlatformEvent(org_id=org_id, type=type, data=dict(data), user_id=user_id)
+    event = PlatformEvent(
+        org_id=org_id, type=type, data=dict(data), user_id=user_id, created_at=clock.now()
+    )
     session.add(event)
     return event

@@ -103,6 +103,7 @@ def create(
         active=body.active,
         channel_id=channel.id,
         created_by_id=principal.user_id,
+        created_at=clock.now(),  # compared with events' times (``events.service.emit``)
     )
     session.add(hook)
     session.flush()
