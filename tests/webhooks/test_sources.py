@@ -73,3 +73,19 @@ def test_an_opened_anomaly_and_a_triggered_alert(client, owner, db):
     assert triggered.data["alert_id"] == config["id"] and triggered.data["title"] == "cpu"
     evaluate(client.app.state.db, base_url="http://augury.test")  # again: nothing new
     assert len(events_of(db, owner.org_id, "alert.triggered")) == 1
+
+
+def test_a_trained_model(client, db, settings, owner):
+    from tests.predictive.helpers import churn, subscribe, train, upload_table
+
+    subscribe(client, owner.headers, "classification")
+    dataset = upload_table(client, owner.headers, churn(), "churn")
+    trained = train(client, db, settings, owner.headers, dataset["id"], "churned", name="churn")
+    assert trained["version"]["status"] == "ready", trained["version"]["error"]
+    (event,) = events_of(db, owner.org_id, "model.trained")
+    data = event.data
+    assert data["kind"] == "predictive" and data["model_id"] == trained["model"]["id"]
+    assert data["name"] == "churn" and data["version"] == 1
+    assert data["version_id"] == trained["version"]["id"]
+    assert data["primary"] == trained["version"]["metrics"]["primary"]
+    assert data["user_id"] == owner.user_id and event.user_id == owner.user_id
