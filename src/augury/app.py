@@ -49,12 +49,14 @@ from augury.notifications.router import router as notifications_router
 from augury.predictive.router import router as predictive_router
 from augury.runtime import wiring
 from augury.runtime.jobs import JobRunner
-from augury.runtime.loops import Loop
+from augury.runtime.loops import Every, Loop
 from augury.runtime.stream_process import StreamProcess
 from augury.search.router import router as search_router
 from augury.store import migrate
 from augury.store.db import Database
 from augury.text.router import router as text_router
+from augury.usage.middleware import UsageMiddleware
+from augury.usage.recorder import FLUSH_EVERY_S, UsageRecorder
 from augury.usage.router import router as usage_router
 from augury.web.router import html_not_found
 from augury.web.router import router as web_router
@@ -164,6 +166,9 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool | None = None
                 loops.append(app.state.stream)
             loops.append(wiring.dispatch_loop(app.state.dispatcher))
         app.state.runner = loops[0] if loops else None
+        # Usage is counted whether or not this server runs jobs; stopped, it writes the rest.
+        usage = functools.partial(app.state.usage.flush, db)
+        loops.append(Every("usage", usage, FLUSH_EVERY_S, on_close=usage))
         app.state.loops = loops
         for loop in loops:
             loop.start()
@@ -191,6 +196,7 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool | None = None
     app.state.metric_cache = MetricCache()
     app.state.stream = wiring.stream_processor(db, settings)
     app.state.dispatcher = wiring.dispatcher(db, settings)
+    app.state.usage = UsageRecorder()
     registry = CollectorRegistry()
     registry.register(JobsCollector(db))
     registry.register(StreamCollector(db))
@@ -246,6 +252,7 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool | None = None
     app.add_middleware(
         MetricsMiddleware, metrics=RequestMetrics(registry), templates=lambda: _templates(app)
     )
+    app.add_middleware(UsageMiddleware, recorder=app.state.usage)
     if settings.cors_origins:
         # Exact origins only; tokens travel in headers, so no credentials (cookies).
         app.add_middleware(

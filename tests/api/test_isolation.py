@@ -384,6 +384,22 @@ def test_other_org_cannot_see_or_touch(client, owner, other_org_owner, resource,
     assert client.get(list_path, headers=owner.headers).json() == before
 
 
+@pytest.mark.parametrize("as_key", [False, True], ids=["jwt", "api_key"])
+def test_usage_metrics_are_per_organization(client, owner, other_org_owner, as_key):
+    intruder = other_org_owner.headers
+    if as_key:
+        intruder = {"X-Auth-Token": make_key(client, other_org_owner, ["admin"])}
+    r = client.get(f"/api/v1/metrics/user/{owner.user_id}", headers=intruder)
+    assert r.status_code == 404 and r.json()["error"]["code"] == "RESOURCE_NOT_FOUND"
+    theirs = client.get("/api/v1/metrics/platform", headers=intruder).json()
+    assert theirs["organization_id"] == other_org_owner.org_id
+    assert owner.user_id not in {m["user_id"] for m in theirs["members"]}
+    viewer = invite_and_join(client, owner, "viewer")
+    assert client.get("/api/v1/metrics/platform", headers=viewer.headers).status_code == 403
+    r = client.get(f"/api/v1/metrics/user/{owner.user_id}", headers=viewer.headers)
+    assert r.status_code == 403
+
+
 def test_audit_log_is_per_organization(client, owner, other_org_owner):
     mine = client.get("/api/v1/audit", headers=owner.headers).json()["items"]
     theirs = client.get("/api/v1/audit", headers=other_org_owner.headers).json()["items"]
