@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from augury import clock
-from augury.accounts import security
+from augury.accounts import org_settings, security
 from augury.accounts.auth import TokenPair, end_logins, issue_tokens
 from augury.accounts.models import Invitation, Membership, Role
 from augury.accounts.organizations import get_organization
@@ -130,6 +130,7 @@ def invite(
     )
     if pending is not None:
         raise Conflict("This person was already invited.", details={"invitation_id": pending.id})
+    org_settings.check_seats(session, principal.org_id)
     token = security.new_token()
     invitation = Invitation(
         org_id=principal.org_id,
@@ -253,6 +254,8 @@ def accept_invitation(
             Membership.user_id == user.id, Membership.org_id == invitation.org_id
         )
     )
+    if membership is None or membership.disabled_at is not None:
+        org_settings.check_seats(session, invitation.org_id, accepting=True)
     if membership is None:
         membership = Membership(org_id=invitation.org_id, user_id=user.id, role=invitation.role)
         session.add(membership)

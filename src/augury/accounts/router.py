@@ -7,7 +7,17 @@ from typing import Annotated, NoReturn
 from fastapi import APIRouter, Query, Request, Response, status
 from sqlalchemy.orm import Session
 
-from augury.accounts import auth, keys, members, organizations, passwords, schemas, users
+from augury.accounts import (
+    auth,
+    keys,
+    members,
+    org_settings,
+    organizations,
+    passwords,
+    preferences,
+    schemas,
+    users,
+)
 from augury.accounts.deps import CurrentUser, OrganizationDep
 from augury.accounts.models import Membership, Role
 from augury.api.deps import Admin, ObjectId, Reader, SessionDep, SettingsDep, UserOnly, client_ip
@@ -164,6 +174,7 @@ def me(principal: UserOnly, user: CurrentUser, session: SessionDep):
         organization=schemas.OrganizationRef.model_validate(current),
         role=principal.role,
         organizations=[schemas.MembershipRef(id=o.id, name=o.name, role=r) for o, r in orgs],
+        preferences=preferences.of(user),
     )
 
 
@@ -171,6 +182,19 @@ def me(principal: UserOnly, user: CurrentUser, session: SessionDep):
 def update_me(body: schemas.MeUpdate, principal: UserOnly, session: SessionDep):
     """Change your display name."""
     return users.update_profile(session=session, principal=principal, changes=body)
+
+
+@router.get("/users/me/preferences", response_model=schemas.Preferences, tags=["users"])
+def get_preferences(principal: UserOnly, user: CurrentUser):
+    """Your preferences: theme (`light`, `dark`, `system`), language, time zone."""
+    return preferences.of(user)
+
+
+@router.patch("/users/me/preferences", response_model=schemas.Preferences, tags=["users"])
+def update_preferences(body: schemas.PreferencesUpdate, principal: UserOnly, session: SessionDep):
+    """Change your preferences; the fields left out stay. `timezone` is an IANA name
+    (`Europe/Paris`), `language` one of the UI's languages (`en`)."""
+    return preferences.update(session=session, principal=principal, changes=body)
 
 
 @router.get("/organizations", response_model=Page[schemas.OrganizationRead], tags=["organizations"])
@@ -227,6 +251,36 @@ def update_organization(
         changes=body,
     )
     return schemas.OrganizationRead.model_validate(org).model_copy(update={"role": principal.role})
+
+
+@router.get(
+    "/organizations/{organization_id}/settings",
+    response_model=schemas.OrganizationSettings,
+    tags=["organizations"],
+)
+def get_organization_settings(organization_id: ObjectId, principal: Reader, session: SessionDep):
+    """The organization's rules: data retention, maximum users, allowed AI models."""
+    return org_settings.get(session=session, principal=principal, org_id=organization_id)
+
+
+@router.patch(
+    "/organizations/{organization_id}/settings",
+    response_model=schemas.OrganizationSettings,
+    tags=["organizations"],
+)
+def update_organization_settings(
+    organization_id: ObjectId,
+    body: schemas.OrganizationSettingsUpdate,
+    principal: Admin,
+    session: SessionDep,
+):
+    """Change the organization's rules (admins); `null` removes one. `max_users` is
+    checked on every invitation and acceptance, `data_retention_days` deletes older
+    dataset versions and metric data hourly, `allowed_models` limits the models of the
+    organization's AI providers."""
+    return org_settings.update(
+        session=session, principal=principal, org_id=organization_id, changes=body
+    )
 
 
 # --- members -------------------------------------------------------------------------

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 
 from augury.accounts.models import Role, Scope
 from augury.schemas import StrictModel, UtcDatetime
@@ -79,6 +81,47 @@ class TokenOut(BaseModel):
     role: Role
 
 
+LANGUAGES = ("en",)
+"""The languages the UI is written in (``preferences.language``)."""
+
+Theme = Literal["light", "dark", "system"]
+Language = Literal[LANGUAGES]  # type: ignore[valid-type]
+
+
+def _zone(name: str | None) -> str | None:
+    """An IANA time zone name the server knows (``Europe/Paris``), else a 422."""
+    if name is None:
+        return None
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(
+            f"unknown time zone {name!r} (use an IANA name, e.g. Europe/Paris)"
+        ) from exc
+    return name
+
+
+class Preferences(BaseModel):
+    """How the UI shows things to one person: ``system`` follows the browser's light or
+    dark setting; every time shown is in ``timezone``."""
+
+    theme: Theme = "system"
+    language: Language = "en"
+    timezone: str = "UTC"
+
+    _valid_zone = field_validator("timezone")(_zone)
+
+
+class PreferencesUpdate(Strict):
+    """The preferences to change; the others stay as they are."""
+
+    theme: Theme | None = None
+    language: Language | None = None
+    timezone: str | None = Field(None, min_length=1, max_length=64)
+
+    _valid_zone = field_validator("timezone")(_zone)
+
+
 class MembershipRef(BaseModel):
     id: int
     name: str
@@ -87,6 +130,7 @@ class MembershipRef(BaseModel):
 
 class MeOut(UserRead):
     organization: OrganizationRef
+    preferences: Preferences
     role: Role
     organizations: list[MembershipRef]
 
@@ -110,6 +154,37 @@ class OrganizationUpdate(Strict):
         if "name" in self.model_fields_set and self.name is None:
             raise ValueError("name cannot be null")
         return self
+
+
+class OrganizationSettings(BaseModel):
+    """Rules an organization sets for itself; ``null`` is no rule.
+
+    - ``data_retention_days``: dataset versions and metric data older than this are
+      deleted (hourly; shorter than the server's metric retention only);
+    - ``max_users``: members plus pending invitations may not exceed it;
+    - ``allowed_models``: the only LLM models its AI providers may use."""
+
+    data_retention_days: int | None = None
+    max_users: int | None = None
+    allowed_models: list[str] | None = None
+
+
+class OrganizationSettingsUpdate(Strict):
+    """The settings to change (``null`` removes the rule); the others stay."""
+
+    data_retention_days: int | None = Field(None, ge=1, le=36_500)
+    max_users: int | None = Field(None, ge=1, le=1_000_000)
+    allowed_models: list[str] | None = Field(None, max_length=100)
+
+    @field_validator("allowed_models")
+    @classmethod
+    def _models(cls, models: list[str] | None) -> list[str] | None:
+        if models is None:
+            return None
+        names = [m.strip() for m in models]
+        if any(not m or len(m) > 200 for m in names):
+            raise ValueError("model names are 1 to 200 characters")
+        return list(dict.fromkeys(names))
 
 
 class OrganizationRead(Read):

@@ -42,6 +42,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from augury import clock
+from augury.accounts import org_settings
 from augury.accounts.principal import Principal
 from augury.alerts.channels.destinations import (
     DestinationRefused,
@@ -56,7 +57,7 @@ from augury.engines.ask import llm
 from augury.engines.ask.context import TableContext
 from augury.engines.ask.parser import AskError
 from augury.engines.ask.plan import Plan, describe
-from augury.errors import Conflict, ValidationFailed
+from augury.errors import Conflict, PermissionDenied, ValidationFailed
 from augury.store.owned import get_owned
 from augury.store.pagination import PageParams, paginate
 
@@ -164,6 +165,7 @@ def create(
     session: Session, principal: Principal, settings: Settings, body: ProviderCreate
 ) -> AIProvider:
     _unique_name(session, principal.org_id, body.name)
+    _check_allowed(session, principal.org_id, body.model)
     provider = AIProvider(
         org_id=principal.org_id,
         name=body.name,
@@ -198,6 +200,7 @@ def update_provider(
     if body.base_url is not None:
         provider.base_url = check_url(body.base_url, settings)
     if body.model is not None:
+        _check_allowed(session, provider.org_id, body.model)
         provider.model = body.model
     if body.timeout_s is not None:
         provider.timeout_s = body.timeout_s
@@ -284,20 +287,50 @@ def read(provider: AIProvider) -> dict:
     }
 
 
+def _check_allowed(session: Session, org_id: int, model: str) -> None:
+    """Refuse to set a model outside the organization's ``allowed_models`` (422)."""
+    allowed = org_settings.allowed_models(session, org_id)
+    if allowed is not None and model not in allowed:
+        raise ValidationFailed(
+            f"The model {model!r} is not allowed in this organization "
+            f"(allowed: {', '.join(allowed) or 'none'}).",
+            details={"field": "model", "reason": "MODEL_NOT_ALLOWED", "allowed_models": allowed},
+        )
+
+
+def check_usable(session: Session, provider: AIProvider) -> AIProvider:
+    """``provider``, unless its model left the organization's ``allowed_models`` after
+    it was set (403: an admin changes the provider's model or the list)."""
+    allowed = org_settings.allowed_models(session, provider.org_id)
+    if allowed is not None and provider.model not in allowed:
+        raise PermissionDenied(
+            f"The provider {provider.name!r} uses the model {provider.model!r}, which this "
+            f"organization no longer allows (allowed: {', '.join(allowed) or 'none'}).",
+            details={
+                "reason": "MODEL_NOT_ALLOWED",
+                "provider_id": provider.id,
+                "model": provider.model,
+                "allowed_models": allowed,
+            },
+        )
+    return provider
+
+
 def pick(session: Session, org_id: int, engine: str | int) -> AIProvider | None:
     """The provider ``engine`` names: none for ``offline``, the organization's default
     (if any) for ``auto``, else the organization's provider with that id (404 for any
-    other)."""
+    other). A provider whose model the organization does not allow is refused (403)."""
     if engine == "offline":
         return None
     if engine == "auto":
-        return session.scalar(
+        found = session.scalar(
             select(AIProvider)
             .where(AIProvider.org_id == org_id, AIProvider.is_default.is_(True))
             .order_by(AIProvider.id)
             .limit(1)
         )
-    return get(session, org_id, int(engine))
+        return None if found is None else check_usable(session, found)
+    return check_usable(session, get(session, org_id, int(engine)))
 
 
 # --- asking ---------------------------------------------------------------------------------
@@ -384,6 +417,7 @@ def test(session: Session, settings: Settings, provider: AIProvider) -> dict:
     """Ask :data:`~augury.engines.ask.llm.SAMPLE_QUESTION` of a tiny built-in table
     through the provider: whether a plan that fits the table came back, how long it
     took, what went wrong."""
+    check_usable(session, provider)
     proposer = Proposer(session, settings, provider, fallback=False)
     started = time.perf_counter()
     outcome: dict[str, Any] = {"ok": False, "error": None, "plan": None, "words": None}

@@ -19,6 +19,7 @@ from sqlalchemy import update as sa_update
 from sqlalchemy.orm import Session
 
 from augury import clock
+from augury.accounts import org_settings
 from augury.metrics import stream
 from augury.metrics.models import (
     ROLLUP_RESOLUTIONS,
@@ -112,12 +113,30 @@ class RollupConsumer:
 
 def apply_retention(session: Session, *, retention_days: int, rollup_retention_days: int) -> None:
     """Delete native points and 1m/5m rollups older than ``retention_days``, 1h/1d older
-    than ``rollup_retention_days``."""
+    than ``rollup_retention_days``; an organization whose ``data_retention_days`` is
+    shorter keeps none of its metric data (points or rollups) longer than that."""
     now = clock.now()
-    short = (now - timedelta(days=retention_days)).timestamp()
-    long = (now - timedelta(days=rollup_retention_days)).timestamp()
-    metric_ids = list(session.scalars(select(Metric.id).where(Metric.first_ts < short)))
-    for metric_id in metric_ids:  # per metric: each delete is a primary-key range
+    own = org_settings.retention_days(session)
+
+    def cutoffs(org_id: int) -> tuple[float, float]:
+        days = own.get(org_id)
+        short_days = min(retention_days, days) if days else retention_days
+        long_days = min(rollup_retention_days, days) if days else rollup_retention_days
+        return (now - timedelta(days=short_days)).timestamp(), (
+            now - timedelta(days=long_days)
+        ).timestamp()
+
+    latest_short = max(
+        [cutoffs(org_id)[0] for org_id in own]
+        + [(now - timedelta(days=retention_days)).timestamp()]
+    )
+    candidates = session.execute(
+        select(Metric.id, Metric.org_id, Metric.first_ts).where(Metric.first_ts < latest_short)
+    ).all()
+    for metric_id, org_id, first_ts in candidates:  # per metric: each delete is a key range
+        short, long = cutoffs(org_id)
+        if first_ts >= short:
+            continue
         session.execute(
             delete(MetricPoint).where(MetricPoint.metric_id == metric_id, MetricPoint.ts < short)
         )
