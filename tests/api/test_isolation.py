@@ -350,6 +350,8 @@ RESOURCES = {
         [
             ("GET", "/api/v1/organizations/{id}", None),
             ("PATCH", "/api/v1/organizations/{id}", {"name": "pwned"}),
+            ("GET", "/api/v1/organizations/{id}/settings", None),
+            ("PATCH", "/api/v1/organizations/{id}/settings", {"max_users": 1}),
         ],
     ),
 }
