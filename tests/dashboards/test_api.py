@@ -281,6 +281,15 @@ def test_an_expired_share_link_is_a_404(client, owner, frozen_clock):
     assert client.get(f"/api/v1/shared/dashboards/{token}").status_code == 404
 
 
+def test_the_share_page_may_be_framed_and_the_app_may_not(client):
+    page = client.get("/share/dashboards/augsh_anything")
+    assert page.status_code == 200
+    csp = page.headers.get("content-security-policy", "")
+    assert "frame-ancestors *" in csp and "x-frame-options" not in page.headers
+    app_page = client.get("/dashboards")
+    assert "frame-ancestors 'none'" in app_page.headers["content-security-policy"]
+
+
 # --- roles -----------------------------------------------------------------------------------
 
 

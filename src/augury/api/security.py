@@ -22,6 +22,11 @@ UI_CSP = (
     "form-action 'self'; frame-ancestors 'none'"
 )
 
+FRAMEABLE_PREFIX = "/share/"
+"""Pages anyone may put in an iframe: a dashboard's read-only share link (its token in
+the path is all it reads). Every other page refuses framing (clickjacking)."""
+FRAMEABLE_CSP = UI_CSP.replace("frame-ancestors 'none'", "frame-ancestors *")
+
 _INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.S)
 
 
@@ -62,9 +67,15 @@ class SecurityHeadersMiddleware:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 present = {name.lower() for name, _ in headers}
-                added = [h for h in SECURITY_HEADERS if h[0] not in present]
+                frameable = scope["path"].startswith(FRAMEABLE_PREFIX)
+                added = [
+                    h
+                    for h in SECURITY_HEADERS
+                    if h[0] not in present and not (frameable and h[0] == b"x-frame-options")
+                ]
                 if b"content-security-policy" not in present:
-                    added.append((b"content-security-policy", UI_CSP.encode()))
+                    csp = FRAMEABLE_CSP if frameable else UI_CSP
+                    added.append((b"content-security-policy", csp.encode()))
                 message = {**message, "headers": headers + added}
             await send(message)
 

@@ -51,6 +51,8 @@ SETTINGS_TABS = [
     ("api-keys", "API keys"),
     ("audit", "Audit log"),
     ("organization", "Organization"),
+    ("usage", "Usage"),
+    ("preferences", "Preferences"),
 ]
 
 
@@ -254,6 +256,30 @@ def ask_page(request: Request):
 @router.get("/charts", response_class=HTMLResponse)
 def charts_page(request: Request):
     return _page(request, "charts.html", "charts", "Saved charts", section="ask")
+
+
+@router.get("/dashboards", response_class=HTMLResponse)
+def dashboards_page(request: Request):
+    return _page(request, "dashboards.html", "dashboards", "Dashboards", section="dashboards")
+
+
+@router.get("/dashboards/{dashboard_id}", response_class=HTMLResponse)
+def dashboard_page(request: Request, dashboard_id: int):
+    return _page(
+        request,
+        "dashboard.html",
+        "dashboard",
+        f"Dashboard #{dashboard_id}",
+        section="dashboards",
+        dashboard_id=dashboard_id,
+    )
+
+
+@router.get("/share/dashboards/{token}", response_class=HTMLResponse)
+def shared_dashboard_page(request: Request, token: str):
+    """A dashboard through its read-only link: no login, no app frame, and it may be
+    shown in another site's iframe (the security headers allow framing /share/ only)."""
+    return _page(request, "shared_dashboard.html", "shared-dashboard", "Dashboard", token=token)
 
 
 # --- text projects: the projects, one project's tabs, a session, the annotator view, a

@@ -1,0 +1,215 @@
+"""Dashboards in a real headless Chromium: a dashboard built from a saved chart, a metric
+and a note; a tile dragged and resized with the pointer, still there after a reload; a
+share link opened in a fresh browser with no login; the dashboard exported as PDF.
+
+The server is the real one (``live_server``): the chart is a question saved through
+the API, the metric's points go through ingestion and the stream processor.
+"""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import time
+
+import pytest
+from playwright.sync_api import expect
+from pypdf import PdfReader
+
+from tests.fixtures.factories import invite_and_join, make_key, signup
+from tests.web.conftest import wait_js
+from tests.web.test_ui import _ingest, api, browser, ui  # noqa: F401 (fixtures)
+
+pytestmark = pytest.mark.browser
+
+SALES = b"region,units\nNorth,3\nSouth,5\nEast,7\nWest,4\n"
+
+
+def seed(api, account) -> dict:  # noqa: F811
+    """A saved chart, a metric of the last hour, and a dashboard showing both and a note."""
+    r = api.post(
+        "/api/v1/datasets",
+        files={"file": ("sales.csv", SALES, "text/csv")},
+        data={"name": "sales"},
+        headers=account.headers,
+    )
+    assert r.status_code == 201, r.text
+    body = {"query": "total units by region", "data_source": "sales", "save": True}
+    r = api.post("/api/v1/analytics/chart", json=body, headers=account.headers)
+    assert r.status_code == 201, r.text
+    chart_id = r.json()["chart_id"]
+    now = int(time.time())
+    samples = [
+        {
+            "properties": {"what": "checkout_latency", "dc": "eu"},
+            "timestamp": now - 60 * i,
+            "value": 120 + (i % 7) * 3,
+        }
+        for i in range(50)
+    ]
+    _ingest(api, make_key(api, account, ["ingest"]), samples)
+    tiles = [
+        {"id": "sales", "type": "chart", "chart_id": chart_id, "x": 0, "y": 0, "w": 6, "h": 4},
+        {
+            "id": "latency",
+            "type": "metric",
+            "expression": "what=checkout_latency",
+            "x": 6,
+            "y": 0,
+            "w": 6,
+            "h": 4,
+        },
+        {
+            "id": "note",
+            "type": "markdown",
+            "text": "## Read me\n- **Units** by region\n- Latency in ms",
+            "x": 0,
+            "y": 4,
+            "w": 4,
+            "h": 3,
+        },
+    ]
+    body = {
+        "name": "Store health",
+        "description": "Sales and checkout",
+        "tiles": tiles,
+        "settings": {"range": "1h"},
+    }
+    r = api.post("/api/v1/dashboards", json=body, headers=account.headers)
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def tile(page, tile_id: str):
+    return page.locator(f"[data-testid=tile][data-tile-id={tile_id}]")
+
+
+def drawn(page) -> None:
+    """Every tile drawn: the chart's bars, the metric's line, the note's text."""
+    expect(tile(page, "sales").locator("[data-testid=vl-bar]")).to_have_count(4)
+    expect(tile(page, "latency").locator(".series-line")).to_have_count(1)
+    expect(tile(page, "note").locator("strong")).to_have_text("Units")
+
+
+def drag(page, locator, dx: float, dy: float) -> None:
+    box = locator.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    for step in range(1, 11):
+        page.mouse.move(x + dx * step / 10, y + dy * step / 10)
+    page.mouse.up()
+
+
+def saved_tiles(api, account, dashboard_id: int) -> dict:  # noqa: F811
+    body = api.get(f"/api/v1/dashboards/{dashboard_id}", headers=account.headers).json()
+    return {t["id"]: (t["x"], t["y"], t["w"], t["h"]) for t in body["tiles"]}
+
+
+def test_build_arrange_share_and_export_a_dashboard(ui, api, browser, tmp_path):  # noqa: F811
+    account = signup(api, org="Store")
+    d = seed(api, account)
+    page = ui.page
+    ui.login_as(account, "/dashboards")
+    expect(page.get_by_test_id("nav-dashboards")).to_have_attribute("aria-current", "page")
+    expect(page.get_by_test_id(f"dashboard-row-{d['id']}")).to_contain_text("Store health")
+    ui.shot("dashboards-list")
+    page.get_by_test_id(f"dashboard-link-{d['id']}").click()
+    page.wait_for_selector("body[data-ready=true]")
+    expect(page.get_by_test_id("dash-name")).to_have_text("Store health")
+    expect(page.get_by_test_id("dash-range-1h")).to_have_attribute("aria-pressed", "true")
+    drawn(page)
+    ui.shot("dashboard")
+
+    # The note dragged to the right by about half the grid: it lands at x=6 on its row,
+    # the save says so, and a reload shows it there.
+    grid_width = page.get_by_test_id("dash-grid").bounding_box()["width"]
+    drag(page, tile(page, "note").locator(".tile-head"), grid_width / 2, 0)
+    expect(page.get_by_test_id("dash-saved")).to_contain_text("Layout saved · version 2")
+    assert saved_tiles(api, account, d["id"])["note"] == (6, 4, 4, 3)
+
+    # Resized by its corner: two columns wider, one row taller.
+    col = (grid_width + 14) / 12
+    drag(page, tile(page, "note").get_by_test_id("tile-resize"), 2 * col, 76)
+    expect(page.get_by_test_id("dash-saved")).to_contain_text("version 3")
+    assert saved_tiles(api, account, d["id"])["note"] == (6, 4, 6, 4)
+
+    # The chart dropped onto the metric's place: the metric steps down below it.
+    drag(page, tile(page, "sales").locator(".tile-head"), grid_width / 2, 0)
+    expect(page.get_by_test_id("dash-saved")).to_contain_text("version 4")
+    saved = saved_tiles(api, account, d["id"])
+    assert saved["sales"] == (6, 0, 6, 4) and saved["latency"][1] >= 4, saved
+
+    page.reload()
+    page.wait_for_selector("body[data-ready=true]")
+    drawn(page)
+    note = tile(page, "note").bounding_box()
+    grid = page.get_by_test_id("dash-grid").bounding_box()
+    assert note["x"] - grid["x"] == pytest.approx(6 * col, abs=2)
+    assert note["width"] == pytest.approx(6 * col - 14, abs=2)
+
+    # A tile added through the dialog: a single number of the metric.
+    page.get_by_test_id("dash-add").click()
+    page.get_by_test_id("tile-type").select_option("number")
+    page.get_by_test_id("tile-expression").fill("what=checkout_latency")
+    page.get_by_test_id("tile-stat").select_option("max")
+    page.get_by_test_id("tile-title").fill("Worst latency")
+    page.get_by_test_id("tile-submit").click()
+    number = page.locator("[data-testid=tile][data-type=number]")
+    expect(number.get_by_test_id("tile-number")).to_have_text("138")
+    expect(number.locator(".tile-title")).to_have_text("Worst latency")
+    ui.shot("dashboard-arranged")
+
+    # A share link, opened in a fresh browser context: no login, the dashboard drawn.
+    page.get_by_test_id("dash-share").click()
+    page.get_by_test_id("share-label").fill("Office TV")
+    page.get_by_test_id("share-create").click()
+    expect(page.get_by_test_id("share-url")).to_contain_text("/share/dashboards/augsh_")
+    url = page.get_by_test_id("share-url").inner_text()
+    expect(page.get_by_test_id("share-iframe")).to_contain_text(f'src="{url}"')
+    ui.shot("dashboard-share")
+    fresh = browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        other = fresh.new_page()
+        other.goto(url)
+        expect(other.get_by_test_id("shared-name")).to_have_text("Store health")
+        drawn(other)
+        assert other.locator("[data-testid=tile-remove]").count() == 0
+        assert other.evaluate("localStorage.length") == 0
+        other.screenshot(path=str(tmp_path / "shared.png"))
+    finally:
+        fresh.close()
+    page.get_by_test_id("share-table").locator("button", has_text="Revoke").click()
+    expect(page.get_by_test_id("share-table").locator("button", has_text="Revoked")).to_have_count(
+        1
+    )
+    page.locator("#share-close").click()
+
+    # Exported as PDF: the file downloads, and pdftoppm draws its page, not blank.
+    page.get_by_test_id("dash-export").click()
+    page.get_by_test_id("export-page-size").select_option("letter")
+    with page.expect_download() as info:
+        page.get_by_test_id("export-submit").click()
+    pdf = tmp_path / "dashboard.pdf"
+    info.value.save_as(pdf)
+    reader = PdfReader(io.BytesIO(pdf.read_bytes()))
+    assert len(reader.pages) == 1
+    assert sorted(float(v) for v in reader.pages[0].mediabox[2:]) == [612.0, 792.0]
+    subprocess.run(["pdftoppm", "-r", "20", "-png", str(pdf), str(tmp_path / "page")], check=True)
+    (image,) = sorted(tmp_path.glob("page*.png"))
+    assert image.stat().st_size > 2000
+    ui.assert_no_error_toast()
+    ui.assert_only_local()
+
+
+def test_a_viewer_sees_the_dashboard_but_cannot_arrange_it(ui, api):  # noqa: F811
+    account = signup(api, org="Viewers")
+    d = seed(api, account)
+    viewer = invite_and_join(api, account, "viewer")
+    page = ui.page
+    ui.login_as(viewer, f"/dashboards/{d['id']}")
+    drawn(page)
+    assert page.locator("[data-testid=tile-resize]").count() == 0
+    expect(page.get_by_test_id("dash-add")).to_be_disabled()
+    expect(page.get_by_test_id("dash-range-24h")).to_be_disabled()
+    wait_js(page, "!document.querySelector('.tile-grab')")
