@@ -289,6 +289,14 @@ def test_a_webhooks_channel_is_not_an_alert_channel(client, owner, receiver, db)
         "/api/v1/alerts", json={"title": "a", "channel_ids": [channel_id]}, headers=owner.headers
     )
     assert r.status_code == 422 and r.json()["error"]["details"]["channel_ids"] == [channel_id]
+    receiver.answers = [(400, 0.0)]  # a permanent failure: retryable by hand
+    invite(client, owner)
+    deliver(client)
+    (entry,) = api(client, owner, "GET", f"/webhooks/{hook['id']}/deliveries")["items"]
+    assert entry["status"] == "failed"
+    assert api(client, owner, "GET", "/deliveries")["total"] == 0  # alerting's log
+    r = client.post(f"/api/v1/deliveries/{entry['id']}/retry", headers=owner.headers)
+    assert r.status_code == 404
 
 
 def test_delete_removes_the_channel_and_its_log(client, owner, receiver, db):

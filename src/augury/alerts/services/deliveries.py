@@ -1,20 +1,33 @@
-"""The delivery log: every message to every channel, with its outcome; a failed one can
-be queued again."""
+"""The delivery log: every message to every alert channel, with its outcome; a failed
+one can be queued again. Deliveries through a channel another domain owns (an event
+webhook's) are that domain's to show."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from augury import clock
-from augury.alerts.models import Channel, Delivery
-from augury.errors import ValidationFailed
-from augury.store.owned import get_owned
+from augury.alerts.models import Channel, Delivery, ordinary_channel
+from augury.errors import NotFound, ValidationFailed
 from augury.store.pagination import PageParams, paginate
 
 
 def get(session: Session, org_id: int, delivery_id: int) -> Delivery:
-    return get_owned(session, Delivery, org_id, delivery_id, "Delivery")
+    delivery = session.scalar(
+        select(Delivery).where(
+            Delivery.id == delivery_id, Delivery.org_id == org_id, _of_alert_channels()
+        )
+    )
+    if delivery is None:
+        raise NotFound("Delivery not found.")
+    return delivery
+
+
+def _of_alert_channels() -> ColumnElement[bool]:
+    """Deliveries through alert channels only: those of a channel another domain owns
+    (an event webhook's) are that domain's log, not alerting's."""
+    return Delivery.channel_id.in_(select(Channel.id).where(ordinary_channel()))
 
 
 def list_page(
@@ -25,7 +38,7 @@ def list_page(
     trigger_id: int | None = None,
     status: str | None = None,
 ) -> tuple[list[dict], int]:
-    stmt = select(Delivery).where(Delivery.org_id == org_id)
+    stmt = select(Delivery).where(Delivery.org_id == org_id, _of_alert_channels())
     if channel_id is not None:
         stmt = stmt.where(Delivery.channel_id == channel_id)
     if trigger_id is not None:
