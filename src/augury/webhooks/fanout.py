@@ -25,7 +25,7 @@ from augury import clock
 from augury.alerts.models import Delivery
 from augury.events.catalog import ALL
 from augury.events.models import PlatformEvent
-from augury.store.db import Database
+from augury.store.db import Database, changed
 from augury.webhooks import service
 from augury.webhooks.models import EventWebhook
 
@@ -129,9 +129,9 @@ def purge(session: Session, days: int = RETENTION_DAYS) -> int:
     """Delete the events fanned out more than ``days`` ago (their deliveries stay in the
     outbox's log, which carries the whole body)."""
     cutoff = clock.now() - timedelta(days=days)
-    result = session.execute(
+    return changed(
+        session,
         delete(PlatformEvent).where(
             PlatformEvent.fanned_out.is_(True), PlatformEvent.created_at < cutoff
-        )
+        ),
     )
-    return result.rowcount or 0
