@@ -161,6 +161,15 @@ def _make_webhook(client, a):
     return client.post("/api/v1/webhooks", json=body, headers=a.headers).json()["id"]
 
 
+def _make_dashboard(client, a):
+    body = {"name": "secret board", "tiles": [{"id": "n", "type": "markdown", "text": "x"}]}
+    rid = client.post("/api/v1/dashboards", json=body, headers=a.headers).json()["id"]
+    client.post(f"/api/v1/dashboards/{rid}/shares", json={}, headers=a.headers)
+    schedule = {"cron": "0 8 * * 1", "recipients": ["a@example.com"]}
+    client.post(f"/api/v1/dashboards/{rid}/schedules", json=schedule, headers=a.headers)
+    return rid
+
+
 # name: (create in A, list path, [(method, path template, json)] that must 404 for B)
 RESOURCES = {
     "job": (
@@ -284,6 +293,7 @@ RESOURCES = {
             ("GET", "/api/v1/metrics/{id}", None),
             ("GET", "/api/v1/metrics/{id}/timeseries", None),
             ("GET", "/api/v1/metrics/{id}/graph.png", None),
+            ("GET", "/api/v1/export/metric/{id}", None),
             ("GET", "/api/v1/metrics/{id}/yhat", None),
             ("DELETE", "/api/v1/metrics/{id}", None),
         ],
@@ -316,6 +326,8 @@ RESOURCES = {
             ("PUT", "/api/v1/analytics/chart/{id}", {"title": "pwned"}),
             ("DELETE", "/api/v1/analytics/chart/{id}", None),
             ("GET", "/api/v1/analytics/chart/{id}/data", None),
+            ("GET", "/api/v1/export/chart/{id}", None),
+            ("GET", "/api/v1/export/chart/{id}?format=html", None),
         ],
     ),
     "analysis": (
@@ -342,6 +354,31 @@ RESOURCES = {
             ("GET", "/api/v1/webhooks/{id}/deliveries", None),
             ("POST", "/api/v1/webhooks/{id}/test", None),
             ("DELETE", "/api/v1/webhooks/{id}", None),
+        ],
+    ),
+    "dashboard": (
+        _make_dashboard,
+        "/api/v1/dashboards",
+        [
+            ("GET", "/api/v1/dashboards/{id}", None),
+            ("GET", "/api/v1/dashboards/{id}?include_data=true", None),
+            ("PATCH", "/api/v1/dashboards/{id}", {"name": "pwned"}),
+            ("PUT", "/api/v1/dashboards/{id}", {"name": "pwned"}),
+            ("GET", "/api/v1/dashboards/{id}/tiles/n/data", None),
+            ("GET", "/api/v1/dashboards/{id}/shares", None),
+            ("POST", "/api/v1/dashboards/{id}/shares", {}),
+            ("DELETE", "/api/v1/dashboards/{id}/shares/1", None),
+            ("GET", "/api/v1/dashboards/{id}/schedules", None),
+            (
+                "POST",
+                "/api/v1/dashboards/{id}/schedules",
+                {"cron": "* * * * *", "recipients": ["x@attacker.example"]},
+            ),
+            ("PATCH", "/api/v1/dashboards/{id}/schedules/1", {"enabled": False}),
+            ("DELETE", "/api/v1/dashboards/{id}/schedules/1", None),
+            ("GET", "/api/v1/export/dashboard/{id}", None),
+            ("GET", "/api/v1/export/dashboard/{id}?format=html", None),
+            ("DELETE", "/api/v1/dashboards/{id}", None),
         ],
     ),
     "organization": (

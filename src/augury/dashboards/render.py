@@ -82,7 +82,7 @@ def themed(spec: dict, width: int, height: int, theme: str) -> dict:
 def render_spec(spec: dict, fmt: str) -> bytes:
     """A Vega-Lite spec as PNG, SVG, PDF or a self-contained HTML page."""
     if fmt == "png":
-        return vl_convert.vegalite_to_png(spec, scale=2)
+        return vl_convert.vegalite_to_png(spec, scale=1)
     if fmt == "svg":
         return vl_convert.vegalite_to_svg(spec).encode()
     if fmt == "pdf":
@@ -110,7 +110,7 @@ def metric_spec(series: dict, *, width: int, height: int, theme: str = "light") 
         "type": "temporal",
         "title": None,
         "scale": {"type": "utc", "domain": domain},
-        "axis": {"format": _time_format(series["end"] - series["start"]), "formatType": "utc"},
+        "axis": {"format": _time_format(series["end"] - series["start"])},
     }
     layers: list[dict] = []
     spans = [
