@@ -1,15 +1,50 @@
 /* Times, durations and numbers as people read them, in the browser's own locale.
  *
  * The API answers RFC 3339 UTC times and, for metrics, epoch seconds; both show in
- * the viewer's time zone.
+ * the time zone of the person's preferences (setTimeZone(), called when a page
+ * starts), else the browser's. The formatters are live bindings: modules that
+ * imported them see the ones made for the zone.
  */
 
-export const dateFmt = new Intl.DateTimeFormat(undefined, {
-  year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", second: "2-digit",
-});
-const shortFmt = new Intl.DateTimeFormat(undefined, {
-  month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", second: "2-digit",
-});
+let zone;
+export let dateFmt;
+let shortFmt;
+export let hmFmt;
+export let hmsFmt;
+export let dayFmt;
+export let monthFmt;
+
+function makeFormatters() {
+  const opts = (o) => (zone ? Object.assign({ timeZone: zone }, o) : o);
+  dateFmt = new Intl.DateTimeFormat(undefined, opts({
+    year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", second: "2-digit",
+  }));
+  shortFmt = new Intl.DateTimeFormat(undefined, opts({
+    month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", second: "2-digit",
+  }));
+  hmFmt = new Intl.DateTimeFormat(undefined, opts({ hour: "2-digit", minute: "2-digit", hourCycle: "h23" }));
+  hmsFmt = new Intl.DateTimeFormat(undefined, opts({ hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" }));
+  dayFmt = new Intl.DateTimeFormat(undefined, opts({ month: "short", day: "numeric" }));
+  monthFmt = new Intl.DateTimeFormat(undefined, opts({ month: "short", year: "numeric" }));
+}
+makeFormatters();
+
+/** Show every time in `name` (an IANA zone); an unknown or empty one: the browser's. */
+export function setTimeZone(name) {
+  try {
+    // Validated by the browser, kept as given (it may spell the zone its own way).
+    if (name) new Intl.DateTimeFormat(undefined, { timeZone: name });
+    zone = name || undefined;
+  } catch (err) {
+    zone = undefined;
+  }
+  makeFormatters();
+}
+
+/** The zone times are shown in (the preference, else the browser's). */
+export function timeZone() {
+  return zone || Intl.DateTimeFormat().resolvedOptions().timeZone;
+}
 
 export function parseTime(iso) {
   if (!iso) return null;
@@ -78,10 +113,6 @@ export function fmtValue(v) {
   return Number(v).toLocaleString(undefined, { maximumFractionDigits: a >= 100 ? 2 : a >= 1 ? 3 : 6 });
 }
 
-export const hmFmt = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
-export const hmsFmt = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" });
-export const dayFmt = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric" });
-export const monthFmt = new Intl.DateTimeFormat(undefined, { month: "short", year: "numeric" });
 export const known = (v) => v !== null && v !== undefined && isFinite(v);
 
 /** A duration as people say it: "45 s", "5 min", "2 h", "3 d". */

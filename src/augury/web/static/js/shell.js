@@ -16,6 +16,9 @@ import { busy, copyText, showError, toast } from "./toast.js";
 import { onSubmit } from "./forms.js";
 import { bindNotifications } from "./notifications.js";
 import { bindSearchBox } from "./search-box.js";
+import { applyPreferences, applyStoredTheme } from "./preferences.js";
+
+applyStoredTheme();
 
 export function canAdmin(me) {
   return me.role === "admin" || me.role === "owner";
@@ -142,6 +145,7 @@ export async function startApp(fill) {
     showError(err);
     return;
   }
+  applyPreferences(me.preferences);
   fillShell(me);
   bindNotifications();
   bindSearchBox();

@@ -17,6 +17,16 @@ const LIGHT = {
   background: null, text: "#667085", title: "#1b2130", grid: "#eef0f4", domain: "#cfd4de",
   mark: "#4c78a8", category: CATEGORY,
 };
+
+/** The page's own colours (the stylesheet's variables, so the dark theme too), else LIGHT. */
+function pageTheme() {
+  const css = typeof getComputedStyle === "function" ? getComputedStyle(document.documentElement) : null;
+  const v = (name, fallback) => (css && css.getPropertyValue(name).trim()) || fallback;
+  return Object.assign({}, LIGHT, {
+    text: v("--muted", LIGHT.text), title: v("--text", LIGHT.title), surface: v("--surface", "#fff"),
+    grid: v("--line", LIGHT.grid), domain: v("--border-strong", LIGHT.domain),
+  });
+}
 const CAT_TYPES = new Set(["nominal", "ordinal"]);
 const DAY = 86400000;
 const H = 340;
@@ -38,9 +48,19 @@ const markType = (mark) => (typeof mark === "string" ? mark : (mark && mark.type
 const markProp = (mark, key) => (mark && typeof mark === "object" ? mark[key] : undefined);
 
 function themeOf(spec) {
+  const LIGHT = pageTheme();
   const c = spec.config || {};
   const axis = c.axis || {};
   const range = c.range || {};
+  if (document.documentElement.dataset.theme === "dark") {
+    // A chart saved in light colours on a dark page: the page's colours for text, grid
+    // and background; its own for the marks.
+    return Object.assign({}, LIGHT, {
+      legend: null, heading: null,
+      mark: (c.mark && c.mark.color) || (c.bar && c.bar.color) || LIGHT.mark,
+      category: Array.isArray(range.category) && range.category.length ? range.category : LIGHT.category,
+    });
+  }
   return {
     background: c.background || LIGHT.background,
     text: axis.labelColor || LIGHT.text,
@@ -682,7 +702,7 @@ function drawXY(ctx, kind) {
     pts.forEach(([px, py, r]) => {
       const dot = svg("circle", {
         cx: px.toFixed(1), cy: py.toFixed(1), r: kind === "point" ? 4 : dots ? 3 : 6,
-        fill: kind === "point" ? fill : dots ? "#fff" : "transparent",
+        fill: kind === "point" ? fill : dots ? pageTheme().surface : "transparent",
         "fill-opacity": kind === "point" ? (opacity ?? 0.75) : 1,
         stroke: kind === "point" ? "none" : dots ? fill : "none", "stroke-width": 1.5,
         class: "vl-mark vl-point", "data-testid": "vl-point",
@@ -731,7 +751,7 @@ function drawArc(ctx) {
     } else {
       d += "L" + cx + " " + cy + "Z";
     }
-    const slice = svg("path", { d, fill: colorCh ? color(r[colorCh.field]) : theme.mark, stroke: theme.background || "#fff", "stroke-width": 1.5, class: "vl-mark vl-arc", "data-testid": "vl-arc" });
+    const slice = svg("path", { d, fill: colorCh ? color(r[colorCh.field]) : theme.mark, stroke: theme.background || pageTheme().surface, "stroke-width": 1.5, class: "vl-mark vl-arc", "data-testid": "vl-arc" });
     ctx.tip.bind(slice, r);
     marks.append(slice);
     a0 = a1;

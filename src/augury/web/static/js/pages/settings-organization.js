@@ -1,4 +1,5 @@
-/* Settings › Organization: renaming it, and the organizations one belongs to. */
+/* Settings › Organization: renaming it, its rules (data retention, maximum users,
+ * allowed AI models), and the organizations one belongs to. */
 
 import { api } from "../api.js";
 import { $, $$, clear, h } from "../dom.js";
@@ -26,6 +27,7 @@ async function organizationPage(me) {
     $("#org-avatar").textContent = initials(out.name);
     await loadOrgs();
   });
+  await rules(me);
   onSubmit($("#new-org-form"), async (fd) => {
     const out = await api("/organizations", { method: "POST", body: { name: text(fd, "name") } });
     $("#new-org-form").reset();
@@ -53,6 +55,35 @@ async function organizationPage(me) {
     });
   }
   return loadOrgs();
+}
+
+function fillRules(settings) {
+  $("#org-retention").value = settings.data_retention_days ?? "";
+  $("#org-max-users").value = settings.max_users ?? "";
+  $("#org-models").value = (settings.allowed_models || []).join(", ");
+}
+
+async function rules(me) {
+  const url = "/organizations/" + me.organization.id + "/settings";
+  fillRules(await api(url));
+  if (!canAdmin(me)) {
+    $$("#org-settings-form input, #org-settings-form button").forEach((el) => { el.disabled = true; });
+    return;
+  }
+  const count = (fd, name) => (text(fd, name) === "" ? null : Number(text(fd, name)));
+  onSubmit($("#org-settings-form"), async (fd) => {
+    const models = text(fd, "allowed_models");
+    const out = await api(url, {
+      method: "PATCH",
+      body: {
+        data_retention_days: count(fd, "data_retention_days"),
+        max_users: count(fd, "max_users"),
+        allowed_models: models ? models.split(",").map((m) => m.trim()).filter(Boolean) : null,
+      },
+    });
+    fillRules(out);
+    toast("Rules saved.", "success");
+  });
 }
 
 startApp(organizationPage);
