@@ -12,7 +12,7 @@ yields every item, fetching pages as it goes. Each resource group (``client.jobs
 ``client.keys`` ...) is a small :class:`Resource` subclass in the module of its
 domain (``accounts``, ``jobs``, ``audit``, ``metrics``, ``anomalies``, ``forecasts``,
 ``alerts``, ``datasets``, ``analytics``, ``text``, ``notifications``, ``models``,
-``webhooks``): a new group is a
+``webhooks``, ``usage``): a new group is a
 class there plus one line in :meth:`Client.__init__` (``connection``); routes without a
 group yet are reachable through :meth:`Client.request`. ``errors`` holds the exceptions,
 ``base`` what the groups share.
@@ -75,6 +75,7 @@ from augury.client.text import (
     TextReview,
     TextSessions,
 )
+from augury.client.usage import Usage
 from augury.client.webhooks import Webhooks
 
 __all__ = [
@@ -120,6 +121,7 @@ __all__ = [
     "TextProjects",
     "TextReview",
     "TextSessions",
+    "Usage",
     "ValidationError",
     "Webhooks",
 ]

@@ -37,6 +37,16 @@ class Organizations(Resource):
         body = _body(name=name, description=description)
         return self._client.request("PATCH", f"/organizations/{organization_id}", json=body)
 
+    def settings(self, organization_id: int) -> JSON:
+        """The organization's rules: data retention days, max users, allowed AI models."""
+        return self._client.request("GET", f"/organizations/{organization_id}/settings")
+
+    def update_settings(self, organization_id: int, **changes: Any) -> JSON:
+        """Change rules (admins): ``data_retention_days``, ``max_users``,
+        ``allowed_models``; a rule given as None is removed, one not given stays."""
+        path = f"/organizations/{organization_id}/settings"
+        return self._client.request("PATCH", path, json=changes)
+
 
 class Members(Resource):
     """Members of the organization you act in (``client.members``)."""

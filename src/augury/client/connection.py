@@ -29,6 +29,7 @@ from augury.client.metrics import Metrics
 from augury.client.models import Applications, Models, Subscriptions
 from augury.client.notifications import Notifications
 from augury.client.text import Text
+from augury.client.usage import Usage
 from augury.client.webhooks import Webhooks
 
 _API_PREFIX = "/api/v1"
@@ -108,6 +109,7 @@ class Client:
         self.subscriptions = Subscriptions(self)
         self.models = Models(self)
         self.webhooks = Webhooks(self)
+        self.usage = Usage(self)
 
     def __repr__(self) -> str:
         return f"<Client {self._http.base_url}>"
@@ -270,3 +272,19 @@ class Client:
     def update_me(self, *, name: str | None = None) -> JSON:
         """Change your display name."""
         return self.request("PATCH", "/users/me", json={"name": name})
+
+    def preferences(self) -> JSON:
+        """Your preferences: theme, language, time zone."""
+        return self.request("GET", "/users/me/preferences")
+
+    def update_preferences(
+        self,
+        *,
+        theme: str | None = None,
+        language: str | None = None,
+        timezone: str | None = None,
+    ) -> JSON:
+        """Change your preferences (``theme``: light, dark or system; ``timezone``: an
+        IANA name); None leaves one as it is."""
+        body = _body(theme=theme, language=language, timezone=timezone)
+        return self.request("PATCH", "/users/me/preferences", json=body)
