@@ -105,6 +105,13 @@ def test_a_metric_chart_follows_the_range_asked_for(client, owner, frozen_clock)
         **{"from": start, "to": end},
     ).content
     assert png_size(png) == (700, 260)
+    # graph.png (mails, chat) is the same drawing of the same range.
+    graph = client.get(
+        f"/api/v1/metrics/{metric}/graph.png",
+        params={"from": start, "to": end, "width": 700, "height": 260},
+        headers=owner.headers,
+    )
+    assert graph.content == png
     wider = export(client, owner, f"metric/{metric}", format="png", width=700, height=260).content
     assert wider != png
     points = json.loads(

@@ -1,9 +1,8 @@
 """Charts and dashboards as files: PNG, SVG, PDF and self-contained HTML.
 
 Vega-Lite specs become images with vl-convert (the Vega renderer compiled into a
-Python wheel: no browser, no network). A metric chart is a Vega-Lite spec of its own
-(:func:`metric_spec`): the line, the learned band and the anomalies in the UI's
-colours, over exactly the range asked for.
+Python wheel: no browser, no network). A metric chart is the spec
+:func:`augury.metrics.graph.metric_spec` builds, the same one ``graph.png`` draws.
 
 A dashboard PDF is one SVG per page, converted by vl-convert (fonts embedded) and
 joined with pypdf: the grid's 12 columns span the page's width, and a page holds one
@@ -14,7 +13,6 @@ SVG: it opens offline and loads nothing.
 
 from __future__ import annotations
 
-import copy
 import html
 import io
 import re
@@ -25,14 +23,9 @@ import vl_convert
 from pypdf import PdfWriter
 
 from augury.dashboards.schemas import COLUMNS
+from augury.metrics.graph import ACCENT, FONT, THEMES, metric_spec, themed
 
-ACCENT = "#4f46e5"
-BAND = "#0d9488"
-DANGER = "#c8333a"
-TEXT = "#1b2130"
-MUTED = "#667085"
 BORDER = "#e4e7ee"
-FONT = "DejaVu Sans, Helvetica, Arial, sans-serif"
 PAGE_SIZES = {"a4": (842.0, 595.0), "letter": (792.0, 612.0), "legal": (1008.0, 612.0)}
 """Page sizes in points, landscape (dashboards are wider than tall)."""
 ROWS_PER_PAGE = 12
@@ -40,10 +33,6 @@ ROWS_PER_PAGE = 12
 MARGIN = 28.0
 HEADER = 34.0
 GAP = 8.0
-THEMES = {
-    "light": {"background": "#ffffff", "text": TEXT, "muted": MUTED, "grid": "#eef0f4"},
-    "dark": {"background": "#111827", "text": "#e5e9f2", "muted": "#a7afc0", "grid": "#253044"},
-}
 MEDIA = {
     "png": "image/png",
     "svg": "image/svg+xml",
@@ -57,28 +46,6 @@ MEDIA = {
 # --- one chart ----------------------------------------------------------------------------
 
 
-def themed(spec: dict, width: int, height: int, theme: str) -> dict:
-    """``spec`` sized to ``width`` x ``height`` pixels in all (title and axes included),
-    in the light or dark theme."""
-    out = copy.deepcopy(spec)
-    out.pop("$schema", None)
-    out["width"], out["height"] = width, height
-    out["autosize"] = {"type": "fit", "contains": "padding"}
-    colors = THEMES[theme]
-    config = out.setdefault("config", {})
-    config["background"] = colors["background"]
-    config["font"] = FONT
-    config.setdefault("view", {})["stroke"] = None
-    for part, keys in (
-        ("axis", {"labelColor": colors["muted"], "titleColor": colors["text"]}),
-        ("legend", {"labelColor": colors["muted"], "titleColor": colors["text"]}),
-        ("title", {"color": colors["text"]}),
-    ):
-        config.setdefault(part, {}).update(keys)
-    config["axis"]["gridColor"] = colors["grid"]
-    return out
-
-
 def render_spec(spec: dict, fmt: str) -> bytes:
     """A Vega-Lite spec as PNG, SVG, PDF or a self-contained HTML page."""
     if fmt == "png":
@@ -90,118 +57,6 @@ def render_spec(spec: dict, fmt: str) -> bytes:
     if fmt == "html":
         return vl_convert.vegalite_to_html(spec, bundle=True).encode()
     raise ValueError(f"not an image format: {fmt}")
-
-
-def metric_spec(series: dict, *, width: int, height: int, theme: str = "light") -> dict:
-    """A metric's series as Vega-Lite, drawn like the UI's charts: the value line in the
-    accent colour, the learned band in teal, anomalies as red spans with a mark at
-    their start; the x axis covers exactly ``series['start']``..``series['end']``."""
-    ts = series.get("timestamps") or []
-    lower, upper = series.get("lower"), series.get("upper")
-    points = []
-    for i, t in enumerate(ts):
-        row: dict[str, Any] = {"t": t * 1000, "v": series["values"][i]}
-        if lower is not None and upper is not None:
-            row["lo"], row["hi"] = lower[i], upper[i]
-        points.append(row)
-    domain = [series["start"] * 1000, series["end"] * 1000]
-    x = {
-        "field": "t",
-        "type": "temporal",
-        "title": None,
-        "scale": {"type": "utc", "domain": domain},
-        "axis": {"format": _time_format(series["end"] - series["start"])},
-    }
-    layers: list[dict] = []
-    spans = [
-        {"s": a["start"] * 1000, "e": max(a["end"], a["start"] + 1) * 1000}
-        for a in series.get("anomalies") or []
-    ]
-    if spans:
-        layers.append(
-            {
-                "data": {"values": spans},
-                "mark": {"type": "rect", "color": DANGER, "opacity": 0.1},
-                "encoding": {"x": {**x, "field": "s"}, "x2": {"field": "e"}},
-            }
-        )
-        layers.append(
-            {
-                "data": {"values": spans},
-                "mark": {"type": "rule", "color": DANGER, "strokeWidth": 1.5},
-                "encoding": {"x": {**x, "field": "s"}},
-            }
-        )
-    if points and lower is not None:
-        layers.append(
-            {
-                "data": {"values": points},
-                "mark": {
-                    "type": "area",
-                    "color": BAND,
-                    "opacity": 0.16,
-                    "stroke": BAND,
-                    "strokeOpacity": 0.45,
-                    "strokeWidth": 0.75,
-                },
-                "encoding": {
-                    "x": x,
-                    "y": {"field": "lo", "type": "quantitative", "title": None},
-                    "y2": {"field": "hi"},
-                },
-            }
-        )
-    if points:
-        layers.append(
-            {
-                "data": {"values": points},
-                "mark": {
-                    "type": "line",
-                    "color": ACCENT,
-                    "strokeWidth": 1.75,
-                    "point": len(points) < 60,
-                },
-                "encoding": {
-                    "x": x,
-                    "y": {
-                        "field": "v",
-                        "type": "quantitative",
-                        "title": None,
-                        "scale": {"zero": False},
-                    },
-                },
-            }
-        )
-    else:
-        layers.append(
-            {
-                "data": {"values": [{"t": domain[0]}, {"t": domain[1]}]},
-                "mark": {"type": "point", "opacity": 0},
-                "encoding": {"x": x},
-            }
-        )
-        layers.append(
-            {
-                "data": {"values": [{}]},
-                "mark": {"type": "text", "color": MUTED, "fontSize": 13},
-                "encoding": {"text": {"value": "No data in this range"}},
-            }
-        )
-    name = series.get("name") or ""
-    title = name if len(name) <= 90 else name[:87] + "..."
-    spec = {
-        "title": {"text": title, "subtitle": series.get("resolution", ""), "anchor": "start"},
-        "layer": layers,
-    }
-    return themed(spec, width, height, theme)
-
-
-def _time_format(span_s: float) -> str:
-    if span_s <= 2 * 86400:
-        return "%H:%M"
-    if span_s <= 90 * 86400:
-        return "%b %d"
-    return "%b %Y"
 
 
 def forecast_spec(data: dict, *, width: int, height: int, theme: str = "light") -> dict:
@@ -305,7 +160,7 @@ def _text_lines(lines: list[tuple[str, str]], w: float, h: float, colors: dict) 
         for part in _wrap(line, max(10, int(w / (size * 0.55)))) if line else [""]:
             if y > h - 4:
                 return "".join(out)
-            weight = ' font-weight="600"' if style == "head" else ""
+            weight = ' font-weight="bold"' if style == "head" else ""
             out.append(
                 f'<text x="0" y="{y:.1f}" font-size="{size}"{weight} '
                 f'fill="{colors["text"]}">{_esc(part)}</text>'
@@ -337,7 +192,7 @@ def tile_svg(data: dict, w: float, h: float, theme: str) -> str:
         if kind == "metric":
             if not data.get("series"):
                 return _text_lines([("text", "No metric matches this tile.")], w, h, colors)
-            spec = metric_spec(data["series"], width=iw, height=ih, theme=theme)
+            spec = metric_spec(data["series"], width=iw, height=ih, theme=theme, titled=False)
             return _nested(vl_convert.vegalite_to_svg(spec), 0, 0)
         if kind == "forecast":
             if not data.get("forecast"):
@@ -351,7 +206,7 @@ def tile_svg(data: dict, w: float, h: float, theme: str) -> str:
         caption = f"{data.get('stat', 'last')} of {data.get('name') or 'no metric'}"
         return (
             f'<text x="{w / 2:.1f}" y="{h / 2 + size / 3:.1f}" font-size="{size:.1f}" '
-            f'font-weight="650" text-anchor="middle" fill="{colors["text"]}">'
+            f'font-weight="bold" text-anchor="middle" fill="{colors["text"]}">'
             f"{_esc(_fmt(data.get('value')))}</text>"
             f'<text x="{w / 2:.1f}" y="{min(h - 4, h / 2 + size):.1f}" font-size="11" '
             f'text-anchor="middle" fill="{colors["muted"]}">{_esc(caption)}</text>'
@@ -407,7 +262,7 @@ def dashboard_pdf(
             f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
             f'viewBox="0 0 {width} {height}" font-family="{FONT}">',
             f'<rect width="{width}" height="{height}" fill="{colors["background"]}"/>',
-            f'<text x="{MARGIN}" y="{MARGIN + 14}" font-size="16" font-weight="650" '
+            f'<text x="{MARGIN}" y="{MARGIN + 14}" font-size="16" font-weight="bold" '
             f'fill="{colors["text"]}">{_esc(name)}</text>',
             f'<text x="{width - MARGIN}" y="{MARGIN + 14}" font-size="10" text-anchor="end" '
             f'fill="{colors["muted"]}">page {number} of {len(grouped)}</text>',
@@ -431,7 +286,7 @@ def dashboard_pdf(
             )
             if title:
                 parts.append(
-                    f'<text x="{x + 10:.1f}" y="{y + 16:.1f}" font-size="11" font-weight="600" '
+                    f'<text x="{x + 10:.1f}" y="{y + 16:.1f}" font-size="11" font-weight="bold" '
                     f'fill="{colors["text"]}">{_esc(title[:120])}</text>'
                 )
             inner = tile_svg(data, w - 20, h - 14 - head, theme)
