@@ -92,6 +92,7 @@ MAKERS = {
     "analysis_id": iso._make_analysis,
     "provider_id": iso._make_provider,
     "webhook_id": iso._make_webhook,
+    "dashboard_id": iso._make_dashboard,
 }
 
 
