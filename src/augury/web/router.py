@@ -49,6 +49,7 @@ SETTINGS_TABS = [
     ("members", "Members"),
     ("invitations", "Invitations"),
     ("api-keys", "API keys"),
+    ("webhooks", "Webhooks"),
     ("audit", "Audit log"),
     ("organization", "Organization"),
     ("usage", "Usage"),
