@@ -38,6 +38,7 @@ from augury.cli.text_api import (
 )
 from augury.cli.text_models_api import analyses_app, analyze_app, models_app
 from augury.cli.users import user_app
+from augury.cli.webhooks import webhooks_app
 
 __all__ = ["app", "main"]
 
@@ -55,6 +56,7 @@ for sub, name in (
     (data_app, "data"),
     (text_app, "text"),
     (model_app, "model"),
+    (webhooks_app, "webhooks"),
 ):
     app.add_typer(sub, name=name)
 for sub, name in (
