@@ -188,7 +188,8 @@ def tile_svg(data: dict, w: float, h: float, theme: str) -> str:
                 rows = [" · ".join(str(c) for c in r) for r in (body.get("rows") or [])[:40]]
                 head = " · ".join(body.get("columns") or [])
                 return _text_lines([("head", head)] + [("text", r) for r in rows], w, h, colors)
-            return _nested(vl_convert.vegalite_to_svg(themed(spec, iw, ih, theme)), 0, 0)
+            untitled = {k: v for k, v in spec.items() if k != "title"}  # the tile's title says it
+            return _nested(vl_convert.vegalite_to_svg(themed(untitled, iw, ih, theme)), 0, 0)
         if kind == "metric":
             if not data.get("series"):
                 return _text_lines([("text", "No metric matches this tile.")], w, h, colors)

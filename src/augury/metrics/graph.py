@@ -120,7 +120,7 @@ def metric_spec(
                     "type": "line",
                     "color": ACCENT,
                     "strokeWidth": 1.75,
-                    "point": len(points) < 60,
+                    "point": {"color": ACCENT, "size": 24} if len(points) < 60 else False,
                 },
                 "encoding": {
                     "x": x,
