@@ -18,7 +18,7 @@ from pypdf import PdfReader
 
 from tests.fixtures.factories import invite_and_join, make_key, signup
 from tests.web.conftest import wait_js
-from tests.web.test_ui import _ingest, api, browser, ui  # noqa: F401 (fixtures)
+from tests.web.test_ui import ARTIFACTS, _ingest, api, browser, ui  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.browser
 
@@ -176,13 +176,16 @@ def test_build_arrange_share_and_export_a_dashboard(ui, api, browser, tmp_path):
         drawn(other)
         assert other.locator("[data-testid=tile-remove]").count() == 0
         assert other.evaluate("localStorage.length") == 0
-        other.screenshot(path=str(tmp_path / "shared.png"))
+        other.screenshot(path=str(ARTIFACTS / "dashboard-shared.png"), full_page=True)
+        # Revoked: the same page, reloaded, says the link opens nothing.
+        page.get_by_test_id("share-table").locator("button", has_text="Revoke").click()
+        revoked = page.get_by_test_id("share-table").locator("button", has_text="Revoked")
+        expect(revoked).to_have_count(1)
+        other.reload()
+        expect(other.get_by_test_id("shared-gone")).to_be_visible()
+        assert other.locator("[data-testid=tile]").count() == 0
     finally:
         fresh.close()
-    page.get_by_test_id("share-table").locator("button", has_text="Revoke").click()
-    expect(page.get_by_test_id("share-table").locator("button", has_text="Revoked")).to_have_count(
-        1
-    )
     page.locator("#share-close").click()
 
     # Exported as PDF: the file downloads, and pdftoppm draws its page, not blank.
