@@ -9,6 +9,7 @@ the API, the metric's points go through ingestion and the stream processor.
 from __future__ import annotations
 
 import io
+import struct
 import subprocess
 import time
 
@@ -148,6 +149,24 @@ def test_build_arrange_share_and_export_a_dashboard(ui, api, browser, tmp_path):
     assert note["x"] - grid["x"] == pytest.approx(6 * col, abs=2)
     assert note["width"] == pytest.approx(6 * col - 14, abs=2)
 
+    # The metric tile as a PNG of the size it is drawn, the range it shows.
+    metric = tile(page, "latency")
+    metric.hover()
+    with page.expect_download() as info:
+        metric.get_by_test_id("tile-download").click()
+    png = tmp_path / "latency.png"
+    info.value.save_as(png)
+    data = png.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    body = metric.locator(".tile-body").bounding_box()
+    assert struct.unpack(">II", data[16:24]) == (round(body["width"]), round(body["height"]))
+
+    # Renamed through the details dialog.
+    page.get_by_test_id("dash-edit").click()
+    page.get_by_test_id("edit-name").fill("Store health, live")
+    page.get_by_test_id("edit-submit").click()
+    expect(page.get_by_test_id("dash-name")).to_have_text("Store health, live")
+
     # A tile added through the dialog: a single number of the metric.
     page.get_by_test_id("dash-add").click()
     page.get_by_test_id("tile-type").select_option("number")
@@ -172,7 +191,7 @@ def test_build_arrange_share_and_export_a_dashboard(ui, api, browser, tmp_path):
     try:
         other = fresh.new_page()
         other.goto(url)
-        expect(other.get_by_test_id("shared-name")).to_have_text("Store health")
+        expect(other.get_by_test_id("shared-name")).to_have_text("Store health, live")
         drawn(other)
         assert other.locator("[data-testid=tile-remove]").count() == 0
         assert other.evaluate("localStorage.length") == 0

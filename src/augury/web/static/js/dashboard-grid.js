@@ -56,7 +56,8 @@ function tileTitle(tile, data) {
 /**
  * The grid in `root`. Options: editable (move, resize, remove), fetchData(tile) (a
  * promise of the tile's data), onLayout(tiles) (after a move or resize, to save),
- * onRemove(tile), linkAnomalies (open an anomaly on click).
+ * onRemove(tile), onDownload(tile, data, box) (a chart or metric tile as a file),
+ * linkAnomalies (open an anomaly on click).
  */
 export function dashboardGrid(root, options) {
   const o = options || {};
@@ -155,6 +156,20 @@ export function dashboardGrid(root, options) {
   function cellFor(tile) {
     const title = h("span", { class: "tile-title" }, tileTitle(tile, null));
     const head = h("div", { class: "tile-head" }, title);
+    if (o.onDownload && (tile.type === "chart" || tile.type === "metric")) {
+      const get = h("button", { type: "button", class: "tile-tool", "aria-label": "Download PNG", title: "Download PNG", "data-testid": "tile-download" }, "PNG");
+      get.addEventListener("click", async () => {
+        const cell = cells.get(tile.id);
+        if (!cell.data || (tile.type === "metric" && !cell.data.series)) return;
+        get.disabled = true;
+        try {
+          await o.onDownload(tile, cell.data, cell.body.getBoundingClientRect());
+        } finally {
+          get.disabled = false;
+        }
+      });
+      head.append(get);
+    }
     if (o.editable) {
       head.classList.add("tile-grab");
       head.title = "Drag to move";

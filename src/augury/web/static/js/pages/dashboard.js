@@ -50,7 +50,21 @@ function dashboardPage(me) {
     fetchData: (tile) => api("/dashboards/" + id + "/tiles/" + encodeURIComponent(tile.id) + "/data"),
     onLayout: (tiles) => save({ tiles }, "Layout saved"),
     onRemove: removeTile,
+    onDownload: downloadTile,
   });
+
+  /** A chart or metric tile as a PNG the size it is drawn, its range as shown. */
+  async function downloadTile(tile, data, box) {
+    const size = { width: Math.max(320, Math.round(box.width)), height: Math.max(200, Math.round(box.height)) };
+    const name = (tile.title || tile.type + "-" + tile.id).toLowerCase().replace(/[^a-z0-9]+/g, "-") + ".png";
+    const s = data.series;
+    try {
+      if (tile.type === "chart") await download("/export/chart/" + tile.chart_id, { format: "png", ...size }, name);
+      else await download("/export/metric/" + s.metric_id, { format: "png", from: Math.floor(s.start), to: Math.ceil(s.end), resolution: s.resolution, ...size }, name);
+    } catch (err) {
+      showError(err);
+    }
+  }
 
   function fill() {
     $("#dash-name").textContent = d.name;
@@ -245,8 +259,21 @@ function dashboardPage(me) {
     await loadSchedules();
   });
 
+  // --- name and description ---
+  const editDialog = $("#edit-dialog");
+  $("#dash-edit").addEventListener("click", () => {
+    $("#edit-name").value = d.name;
+    $("#edit-description").value = d.description || "";
+    editDialog.showModal();
+  });
+  $("#edit-cancel").addEventListener("click", () => editDialog.close());
+  onSubmit($("#edit-form"), async (fd) => {
+    await save({ name: text(fd, "name"), description: text(fd, "description") }, "Details saved");
+    editDialog.close();
+  });
+
   // --- writers only ---
-  ["#dash-add", "#dash-delete"].forEach((sel) => {
+  ["#dash-add", "#dash-edit", "#dash-delete"].forEach((sel) => {
     $(sel).disabled = !canWrite;
     if (!canWrite) $(sel).title = "Viewers cannot change dashboards";
   });
