@@ -8,10 +8,14 @@ the API, the metric's points go through ingestion and the stream processor.
 
 from __future__ import annotations
 
+import html
 import io
 import struct
 import subprocess
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from playwright.sync_api import expect
@@ -235,3 +239,48 @@ def test_a_viewer_sees_the_dashboard_but_cannot_arrange_it(ui, api):  # noqa: F8
     expect(page.get_by_test_id("dash-add")).to_be_disabled()
     expect(page.get_by_test_id("dash-range-24h")).to_be_disabled()
     wait_js(page, "!document.querySelector('.tile-grab')")
+
+
+@pytest.fixture
+def other_site():
+    """A page on another origin (another port) that embeds whatever ``?src=`` names, as
+    a site embedding a shared dashboard would."""
+
+    class Embedding(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (http.server's name)
+            src = html.escape(parse_qs(urlsplit(self.path).query)["src"][0], quote=True)
+            frame = f'<iframe src="{src}" width="1200" height="700"></iframe>'
+            body = f"<!doctype html><title>wall</title>{frame}"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.end_headers()
+            self.wfile.write(body.encode())
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Embedding)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_a_shared_dashboard_shows_in_another_sites_iframe(ui, api, browser, other_site):  # noqa: F811
+    account = signup(api, org="Embedded")
+    d = seed(api, account)
+    r = api.post(f"/api/v1/dashboards/{d['id']}/shares", json={}, headers=account.headers)
+    url = ui.base_url + r.json()["url"]
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(other_site + "/?" + urlencode({"src": url}))
+        frame = page.frame_locator("iframe")
+        expect(frame.get_by_test_id("shared-name")).to_have_text("Store health")
+        expect(
+            frame.locator("[data-testid=tile][data-tile-id=sales] [data-testid=vl-bar]")
+        ).to_have_count(4)
+        # The app's own pages refuse to be framed (the load event waits for the frame).
+        page.goto(other_site + "/?" + urlencode({"src": ui.base_url + "/dashboards"}))
+        assert page.frames[1].url in ("", "about:blank", "chrome-error://chromewebdata/")
+    finally:
+        context.close()
