@@ -8,7 +8,6 @@ checked by the service, which knows the organization.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 
 from pydantic import EmailStr, Field
@@ -122,15 +121,3 @@ class ScheduleUpdate(StrictModel):
     format: Literal["pdf", "html"] | None = None
     page_size: Literal["a4", "letter", "legal"] | None = None
     enabled: bool | None = None
-
-
-class ShareRead(StrictModel):
-    id: int
-    dashboard_id: int
-    label: str
-    expires_at: datetime | None
-    revoked_at: datetime | None
-    last_used_at: datetime | None
-    created_at: datetime
-    token: str | None = Field(None, description="Only in the answer that creates the link.")
-    url: str | None = None

@@ -102,52 +102,57 @@ def _check_refs(session: Session, org_id: int, index: int, tile: Tile) -> None:
         raise _refuse(index, f"the text is over {MAX_MARKDOWN} characters.", length=len(tile.text))
 
 
-def _fits(taken: set[tuple[int, int]], x: int, y: int, w: int, h: int) -> bool:
-    return all((cx, cy) not in taken for cx in range(x, x + w) for cy in range(y, y + h))
+def _cells(x: int, y: int, w: int, h: int) -> set[tuple[int, int]]:
+    return {(cx, cy) for cx in range(x, x + w) for cy in range(y, y + h)}
+
+
+def _ids(tiles: list[Tile]) -> list[str]:
+    """Each tile's id: its own (twice the same is a 422), else the first free ``tN``."""
+    given = [t.id for t in tiles]
+    seen: set[str] = set()
+    for i, tile_id in enumerate(given):
+        if tile_id in seen:
+            raise _refuse(i, f"the id {tile_id!r} is used twice.", id=tile_id)
+        if tile_id:
+            seen.add(tile_id)
+    out, n = [], 0
+    for tile_id in given:
+        while not tile_id:
+            n += 1
+            tile_id = f"t{n}" if f"t{n}" not in seen else None
+        out.append(tile_id)
+    return out
 
 
 def _place(tiles: list[Tile]) -> list[dict]:
     """Tiles as stored: the given places checked (inside the grid, no overlaps), then
     the unplaced put in the first free spot, top to bottom, left to right."""
     taken: set[tuple[int, int]] = set()
-    out: list[dict | None] = [None] * len(tiles)
-    ids = {t.id for t in tiles if t.id}
-    counter = 0
-    placed = [(i, t) for i, t in enumerate(tiles) if t.x is not None and t.y is not None]
-    for i, t in placed:
+    for i, t in enumerate(tiles):
+        if t.x is None or t.y is None:
+            continue
         if t.x + t.w > COLUMNS:
             raise _refuse(i, f"x + w is {t.x + t.w}, over the {COLUMNS} columns.", x=t.x, w=t.w)
         if t.y + t.h > MAX_ROWS:
             raise _refuse(i, f"y + h is over {MAX_ROWS} rows.", y=t.y, h=t.h)
-        if not _fits(taken, t.x, t.y, t.w, t.h):
+        cells = _cells(t.x, t.y, t.w, t.h)
+        if cells & taken:
             raise _refuse(i, "it overlaps another tile.", x=t.x, y=t.y, w=t.w, h=t.h)
-        taken.update((cx, cy) for cx in range(t.x, t.x + t.w) for cy in range(t.y, t.y + t.h))
-    for i, t in enumerate(tiles):
+        taken |= cells
+    out = []
+    for i, (t, tile_id) in enumerate(zip(tiles, _ids(tiles), strict=True)):
         x, y = t.x, t.y
         if x is None or y is None:
             x, y = _free_spot(taken, t.w, t.h, i)
-            taken.update((cx, cy) for cx in range(x, x + t.w) for cy in range(y, y + t.h))
-        tile_id = t.id
-        while not tile_id:
-            counter += 1
-            tile_id = f"t{counter}" if f"t{counter}" not in ids else None
-        ids.add(tile_id)
-        body = t.model_dump(exclude_none=True)
-        body.update(id=tile_id, x=x, y=y)
-        out[i] = body
-    seen: set[str] = set()
-    for i, body in enumerate(out):
-        assert body is not None
-        if body["id"] in seen:
-            raise _refuse(i, f"the id {body['id']!r} is used twice.", id=body["id"])
-        seen.add(body["id"])
-    return [b for b in out if b is not None]
+            taken |= _cells(x, y, t.w, t.h)
+        out.append({**t.model_dump(exclude_none=True), "id": tile_id, "x": x, "y": y})
+    return out
 
 
 def _free_spot(taken: set[tuple[int, int]], w: int, h: int, index: int) -> tuple[int, int]:
     for y in range(MAX_ROWS - h + 1):
         for x in range(COLUMNS - w + 1):
-            if _fits(taken, x, y, w, h):
+            if not _cells(x, y, w, h) & taken:
                 return x, y
     raise _refuse(index, "no free place left on the grid.")
 

@@ -25,8 +25,14 @@ from augury.forecasts import service as forecasts
 from augury.metrics import service as metrics
 from augury.store.pagination import PageParams
 
-RANGES = {"1h": 3600, "6h": 6 * 3600, "24h": 86400, "7d": 7 * 86400, "30d": 30 * 86400}
-RANGES["90d"] = 90 * 86400
+RANGES = {
+    "1h": 3600,
+    "6h": 6 * 3600,
+    "24h": 86400,
+    "7d": 7 * 86400,
+    "30d": 30 * 86400,
+    "90d": 90 * 86400,
+}
 MAX_CHART_ROWS = 1000
 HISTORY_HORIZONS = 3
 """A forecast tile shows this many horizons of history before the forecast."""
