@@ -5,7 +5,7 @@
  */
 
 import { $, $$, append, clear, h, show, svg } from "./dom.js";
-import { compactFmt, dateFmt, dayFmt, fmtCount, fmtNum, fmtTime, fmtValue, hmFmt, hmsFmt, isoOf, known, monthFmt } from "./format.js";
+import { compactFmt, dateFmt, dayFmt, fmtCount, fmtNum, fmtTime, fmtValue, hmFmt, hmsFmt, isoOf, known, monthFmt, zoneOffset } from "./format.js";
 
 export const RESOLUTION_SECONDS = { "1m": 60, "5m": 300, "1h": 3600, "1d": 86400 };
 
@@ -44,25 +44,28 @@ function timeTicks(t0, t1, width) {
   const step = TIME_STEPS.find((s) => span / s <= want);
   const ticks = [];
   if (step && step < 86400) {
-    // Round in local time: 00:00, 06:00 ... where the viewer is.
-    const off = -new Date(t0 * 1000).getTimezoneOffset() * 60;
+    // Round in the viewer's time zone (their preference): 00:00, 06:00 ... there.
+    const off = zoneOffset(t0);
     for (let t = Math.ceil((t0 + off) / step) * step - off; t <= t1; t += step) ticks.push(t);
     return { ticks, step, label: (t, prev) => {
       const d = new Date(t * 1000);
       const time = (step < 60 ? hmsFmt : hmFmt).format(d);
-      const newDay = prev === null || new Date(prev * 1000).toDateString() !== d.toDateString();
+      const newDay = prev === null || dayFmt.format(new Date(prev * 1000)) !== dayFmt.format(d);
       return [time, newDay ? dayFmt.format(d) : null];
     } };
   }
-  // Days or weeks from a local midnight; months from the first of a month.
-  const d = new Date(t0 * 1000);
-  d.setHours(0, 0, 0, 0);
   if (step) {
-    const days = step / 86400;
-    while (d.getTime() / 1000 < t0) d.setDate(d.getDate() + 1);
-    for (; d.getTime() / 1000 <= t1; d.setDate(d.getDate() + days)) ticks.push(d.getTime() / 1000);
+    // Days or weeks from a midnight in the viewer's zone (its offset taken per tick, so
+    // that a daylight-saving change keeps them at midnight).
+    const midnight = (t) => Math.floor((t + zoneOffset(t)) / 86400) * 86400 - zoneOffset(t);
+    let t = midnight(t0);
+    while (t < t0) t = midnight(t + 86400 + 7200);
+    for (; t <= t1; t = midnight(t + step + 7200)) ticks.push(t);
     return { ticks, step, label: (t) => [dayFmt.format(new Date(t * 1000)), null] };
   }
+  // Months from the first of a month.
+  const d = new Date(t0 * 1000);
+  d.setHours(0, 0, 0, 0);
   const months = Math.max(1, Math.ceil(span / (30 * 86400) / want));
   d.setDate(1);
   while (d.getTime() / 1000 < t0) d.setMonth(d.getMonth() + 1);

@@ -13,6 +13,7 @@ export let hmFmt;
 export let hmsFmt;
 export let dayFmt;
 export let monthFmt;
+let partsFmt;
 
 function makeFormatters() {
   const opts = (o) => (zone ? Object.assign({ timeZone: zone }, o) : o);
@@ -26,6 +27,10 @@ function makeFormatters() {
   hmsFmt = new Intl.DateTimeFormat(undefined, opts({ hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" }));
   dayFmt = new Intl.DateTimeFormat(undefined, opts({ month: "short", day: "numeric" }));
   monthFmt = new Intl.DateTimeFormat(undefined, opts({ month: "short", year: "numeric" }));
+  partsFmt = zone ? new Intl.DateTimeFormat("en-US", {
+    timeZone: zone, hourCycle: "h23", year: "numeric", month: "numeric", day: "numeric",
+    hour: "numeric", minute: "numeric", second: "numeric",
+  }) : null;
 }
 makeFormatters();
 
@@ -39,6 +44,16 @@ export function setTimeZone(name) {
     zone = undefined;
   }
   makeFormatters();
+}
+
+/** Seconds the zone times are shown in is ahead of UTC at `epoch` (s), for charts
+ * whose ticks fall on round times there. */
+export function zoneOffset(epoch) {
+  const d = new Date(Math.floor(epoch) * 1000);
+  if (!partsFmt) return -d.getTimezoneOffset() * 60;
+  const p = {};
+  partsFmt.formatToParts(d).forEach((x) => { p[x.type] = Number(x.value); });
+  return (Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) - d.getTime()) / 1000;
 }
 
 /** The zone times are shown in (the preference, else the browser's). */

@@ -5,7 +5,7 @@
 
 import { api } from "../api.js";
 import { $, append, clear, h, show } from "../dom.js";
-import { fmtCount, fmtNum } from "../format.js";
+import { fmtCount, fmtNum, hmsFmt } from "../format.js";
 import { factEl, timeEl } from "../badges.js";
 import { busy, toast } from "../toast.js";
 import { emptyRow } from "../pager.js";
@@ -78,7 +78,7 @@ function sessionPage(me) {
       h("td", { class: "num" }, fmtCount(a.segments_tagged)),
       h("td", { class: "col-progress" }, progressCell(a.progress, "ts-annotator-progress-" + (a.user_id ?? a.annotator), "Progress of " + personName(a))))));
     if (!people.length) emptyRow(body, 5, "Nobody has labeled in this session yet.");
-    $("#ts-updated").textContent = "Updated " + new Date().toLocaleTimeString();
+    $("#ts-updated").textContent = "Updated " + hmsFmt.format(new Date());
   }
 
   const methodName = (m, n) => (/fleiss/i.test(m || "") || (!m && n > 2) ? "Fleiss'" : "Cohen's");
