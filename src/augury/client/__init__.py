@@ -44,6 +44,7 @@ from augury.client.anomalies import Anomalies
 from augury.client.audit import Audit
 from augury.client.base import JSON, Resource
 from augury.client.connection import Client
+from augury.client.dashboards import Dashboards
 from augury.client.datasets import Datasets
 from augury.client.errors import (
     AuguryAPIError,
@@ -90,6 +91,7 @@ __all__ = [
     "Channels",
     "Client",
     "ConflictError",
+    "Dashboards",
     "Datasets",
     "Events",
     "Forecasts",

@@ -21,6 +21,7 @@ from augury.client.analytics import Analytics
 from augury.client.anomalies import Anomalies
 from augury.client.audit import Audit
 from augury.client.base import JSON, _body, _query
+from augury.client.dashboards import Dashboards
 from augury.client.datasets import Datasets
 from augury.client.errors import AuthenticationError, _error_from
 from augury.client.forecasts import Forecasts
@@ -109,6 +110,7 @@ class Client:
         self.subscriptions = Subscriptions(self)
         self.models = Models(self)
         self.webhooks = Webhooks(self)
+        self.dashboards = Dashboards(self)
         self.usage = Usage(self)
 
     def __repr__(self) -> str:
