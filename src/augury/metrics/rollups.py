@@ -135,7 +135,7 @@ def apply_retention(session: Session, *, retention_days: int, rollup_retention_d
     ).all()
     for metric_id, org_id, first_ts in candidates:  # per metric: each delete is a key range
         short, long = cutoffs(org_id)
-        if first_ts >= short:
+        if first_ts is None or first_ts >= short:
             continue
         session.execute(
             delete(MetricPoint).where(MetricPoint.metric_id == metric_id, MetricPoint.ts < short)
