@@ -170,10 +170,13 @@ def test_a_dashboard_as_pdf(client, owner, chart, tmp_path, page_size, points):
         fonts = page["/Resources"]["/Font"].values()
         assert fonts and all(embedded(f.get_object()) for f in fonts)
     text = reader.pages[0].extract_text()
-    assert "Sales" in text and "Notes" in text and "first point" in text
+    assert "Sales" in text and "Notes" in text and "first point" in text and "North" in text
     images = pdftoppm_pages(tmp_path, r.content)
     assert len(images) == 2
     assert ink(images[0]) > 0.02 and ink(images[1]) > 0.002
+    bare = export(client, owner, f"dashboard/{d['id']}", include_charts="false").content
+    text = PdfReader(io.BytesIO(bare)).pages[0].extract_text()
+    assert "Sales" in text and "first point" in text and "North" not in text
 
 
 def test_an_empty_dashboard_is_one_page_saying_so(client, owner):

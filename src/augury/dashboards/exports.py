@@ -99,7 +99,7 @@ def dashboard_file(
     tiles = list(dashboard.tiles or [])
     theme = service.settings_of(dashboard)["theme"]
     if fmt == "pdf":
-        return render.dashboard_pdf(dashboard.name, tiles, datas, page_size, theme)
+        return render.dashboard_pdf(dashboard.name, tiles, datas, page_size, theme, include_charts)
     return render.dashboard_html(
         dashboard.name, dashboard.description, tiles, datas, include_charts, theme
     ).encode()

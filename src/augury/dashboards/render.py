@@ -248,8 +248,17 @@ def pages(tiles: list[dict]) -> list[list[tuple[dict, int]]]:
     return out
 
 
+CHARTS = ("chart", "metric", "forecast")
+"""Tiles that are charts: ``include_charts=False`` keeps only their titles."""
+
+
 def dashboard_pdf(
-    name: str, tiles: list[dict], datas: dict[str, dict], page_size: str, theme: str = "light"
+    name: str,
+    tiles: list[dict],
+    datas: dict[str, dict],
+    page_size: str,
+    theme: str = "light",
+    include_charts: bool = True,
 ) -> bytes:
     """The dashboard as PDF, one page per screen of tiles (an empty one says so)."""
     width, height = PAGE_SIZES[page_size]
@@ -290,7 +299,9 @@ def dashboard_pdf(
                     f'<text x="{x + 10:.1f}" y="{y + 16:.1f}" font-size="11" font-weight="bold" '
                     f'fill="{colors["text"]}">{_esc(title[:120])}</text>'
                 )
-            inner = tile_svg(data, w - 20, h - 14 - head, theme)
+            inner = ""
+            if include_charts or tile["type"] not in CHARTS:
+                inner = tile_svg(data, w - 20, h - 14 - head, theme)
             parts.append(
                 f'<svg x="{x + 10:.1f}" y="{y + 6 + head:.1f}" width="{w - 20:.1f}" '
                 f'height="{h - 14 - head:.1f}" overflow="hidden">{inner}</svg>'
@@ -319,7 +330,7 @@ def dashboard_html(
         data = datas.get(tile["id"]) or {"type": "markdown", "text": ""}
         w, h = tile["w"] * 96, tile["h"] * 72
         inner = ""
-        if include_charts or tile["type"] in ("markdown", "number", "anomalies"):
+        if include_charts or tile["type"] not in CHARTS:
             inner = (
                 f'<svg xmlns="http://www.w3.org/2000/svg" width="100%" '
                 f'viewBox="0 0 {w} {h}">{tile_svg(data, w, h, theme)}</svg>'

@@ -314,7 +314,8 @@ def export_dashboard(
     include_charts: bool = True,
 ) -> Response:
     """The dashboard as PDF (landscape `page_size`, one page per screen of tiles, fonts
-    embedded) or as one self-contained HTML file."""
+    embedded) or as one self-contained HTML file; `include_charts=false` leaves the
+    charts out (their tiles keep their titles; numbers, anomalies and notes stay)."""
     data = exports.dashboard_file(
         session,
         settings,
