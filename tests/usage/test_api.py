@@ -8,8 +8,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+import augury.app
 from augury.usage.models import ApiUsage
 from augury.usage.recorder import UsageRecorder
+from tests.fixtures.app import make_app
 from tests.fixtures.factories import invite_and_join, make_key, signup
 
 
@@ -191,11 +193,45 @@ def test_the_buckets_add_up_across_flushes_and_processes(client, owner):
     assert body["performance"]["uptime_percentage"] < 100
 
 
-def test_the_recorder_writes_its_buckets_at_shutdown(app):
-    with TestClient(app) as c:
+@pytest.fixture
+def quiet_app(settings, monkeypatch):
+    """An app whose usage loop waits an hour between writes: what is in memory stays
+    there until the test flushes or the app stops."""
+    monkeypatch.setattr(augury.app, "FLUSH_EVERY_S", 3600.0)
+    return make_app(settings)
+
+
+def test_the_recorder_writes_its_buckets_at_shutdown(quiet_app):
+    with TestClient(quiet_app) as c:
         account = signup(c)
         c.get("/api/v1/datasets", headers=account.headers)
-        assert app.state.usage.pending() >= 1
-    with app.state.db.session() as session:
+        assert quiet_app.state.usage.pending() == 1
+    with quiet_app.state.db.session() as session:
         mine = ApiUsage.org_id == account.org_id
-        assert session.scalar(select(func.sum(ApiUsage.requests)).where(mine)) >= 1
+        assert session.scalar(select(func.sum(ApiUsage.requests)).where(mine)) == 1
+
+
+def test_an_ingestion_request_is_counted_in_memory_until_the_flush(quiet_app):
+    with TestClient(quiet_app) as client:
+        owner = signup(client)
+        key = make_key(client, owner, ["ingest"])
+        _flush(client)
+        body = [{"properties": {"what": "cpu"}, "timestamp": 1_700_000_000, "value": 1.0}]
+        assert client.post(f"/api/v1/metrics?token={key}", json=body).status_code < 300
+        route = ApiUsage.route == "/api/v1/metrics"
+        with quiet_app.state.db.session() as session:
+            assert session.scalar(select(func.count()).where(route)) == 0  # nothing written
+        assert quiet_app.state.usage.pending() == 1
+        _flush(client)
+        with quiet_app.state.db.session() as session:
+            row = session.scalar(select(ApiUsage).where(route))
+        assert (row.method, row.requests, row.user_id) == ("POST", 1, owner.user_id)
+        assert row.key_id > 0 and row.bytes_in > 0
+
+
+def test_the_current_minute_counts_in_a_window_ending_now(client, owner, frozen_clock):
+    """The clock stopped at the start of a minute: the requests of that minute are in it."""
+    client.get("/api/v1/datasets", headers=owner.headers)
+    body = _platform(client, owner)
+    assert body["requests"]["requests"] >= 1
+    assert body["daily"][-1]["requests"] >= 1 and body["users"]["active_today"] == 1

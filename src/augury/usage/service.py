@@ -12,7 +12,9 @@
 
 Everything is one organization's. ``today`` starts at 00:00 UTC; ``this_week`` and
 ``this_month`` are the last 7 and 30 days. A window (``start``, ``end``) bounds the
-request figures, the jobs, the points and the daily series (the default: 30 days).
+request figures, the jobs, the points and the daily series (the default: 30 days); a
+minute's row counts when the minute starts in it (``end`` included: the current
+minute's requests are in a window that ends now).
 """
 
 from __future__ import annotations
@@ -124,7 +126,7 @@ def _daily(session: Session, window: Window, *where: ColumnElement[bool]) -> lis
             func.count(distinct(ApiUsage.user_id)).filter(_person()),
             func.coalesce(func.sum(ApiUsage.requests).filter(_question()), 0),
         )
-        .where(ApiUsage.minute >= window.start, ApiUsage.minute < window.end, *where)
+        .where(ApiUsage.minute >= window.start, ApiUsage.minute <= window.end, *where)
         .group_by(day)
     ).all()
     found = {str(r[0])[:10]: r for r in rows}
@@ -159,7 +161,7 @@ def platform(session: Session, *, org_id: int, window: Window, started_at: datet
     """The organization's figures for its admins (``GET /metrics/platform``)."""
     periods = _periods()
     in_org = ApiUsage.org_id == org_id
-    in_window = and_(ApiUsage.minute >= window.start, ApiUsage.minute < window.end)
+    in_window = and_(ApiUsage.minute >= window.start, ApiUsage.minute <= window.end)
     members = _scalar(
         session,
         select(func.count()).where(Membership.org_id == org_id, Membership.disabled_at.is_(None)),
@@ -229,7 +231,7 @@ def _points(session: Session, org_id: int, window: Window) -> dict:
         ).where(
             IngestStat.org_id == org_id,
             IngestStat.minute >= int(window.start.timestamp()),
-            IngestStat.minute < int(window.end.timestamp()),
+            IngestStat.minute <= window.end.timestamp(),
         )
     ).one()
     return {"points_ingested": int(accepted), "points_refused": int(refused)}
@@ -294,7 +296,7 @@ def user(session: Session, *, org_id: int, member: Membership, window: Window) -
     """One member's usage in the organization (``GET /metrics/user/{user_id}``)."""
     user_id = member.user_id
     mine = and_(ApiUsage.org_id == org_id, ApiUsage.user_id == user_id)
-    in_window = and_(ApiUsage.minute >= window.start, ApiUsage.minute < window.end)
+    in_window = and_(ApiUsage.minute >= window.start, ApiUsage.minute <= window.end)
     calls = _requests(session, mine, in_window)
     questions = _requests(session, mine, in_window, _question())
     uploaded = _scalar(
@@ -373,7 +375,7 @@ def members_usage(session: Session, *, org_id: int, window: Window) -> list[dict
             ApiUsage.org_id == org_id,
             ApiUsage.user_id != 0,
             ApiUsage.minute >= window.start,
-            ApiUsage.minute < window.end,
+            ApiUsage.minute <= window.end,
         )
         .group_by(ApiUsage.user_id)
     ).all()
