@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import io
+import re
 import struct
 import subprocess
 import threading
@@ -284,3 +285,31 @@ def test_a_shared_dashboard_shows_in_another_sites_iframe(ui, api, browser, othe
         assert page.frames[1].url in ("", "about:blank", "chrome-error://chromewebdata/")
     finally:
         context.close()
+
+
+def test_create_a_dashboard_and_write_a_note_on_it(ui, api):  # noqa: F811
+    account = signup(api, org="Notes")
+    page = ui.page
+    ui.login_as(account, "/dashboards")
+    expect(page.get_by_test_id("dashboards-empty")).to_be_visible()
+    page.get_by_test_id("dashboard-new").click()
+    page.get_by_test_id("new-name").fill("Team notes")
+    page.get_by_test_id("new-description").fill("What we watch this week")
+    page.get_by_test_id("new-submit").click()
+    page.wait_for_url(re.compile(r"/dashboards/\d+$"))
+    page.wait_for_selector("body[data-ready=true]")
+    expect(page.get_by_test_id("dash-empty")).to_be_visible()
+    expect(page.get_by_test_id("dash-grid")).to_be_hidden()
+    ui.shot("dashboard-empty")
+    page.get_by_test_id("dash-add").click()
+    page.get_by_test_id("tile-type").select_option("markdown")
+    expect(page.get_by_test_id("tile-chart")).to_be_hidden()
+    page.get_by_test_id("tile-text").fill("## This week\n- ship **dashboards**\n- <b>no markup</b>")
+    page.get_by_test_id("tile-submit").click()
+    note = page.get_by_test_id("tile-markdown")
+    expect(note.locator("h4")).to_have_text("This week")
+    expect(note.locator("strong")).to_have_text("dashboards")
+    expect(note.locator("li").nth(1)).to_have_text("<b>no markup</b>")
+    assert note.locator("b").count() == 0
+    expect(page.get_by_test_id("dash-empty")).to_be_hidden()
+    ui.assert_no_error_toast()

@@ -74,6 +74,7 @@ function dashboardPage(me) {
     $("#dash-filters-input").value = filtersText(d.settings.filters);
     $("#dash-refresh").value = d.settings.auto_refresh ? String(d.settings.refresh_interval) : "0";
     show($("#dash-empty"), !d.tiles.length);
+    show($("#dash-grid"), d.tiles.length > 0);
     schedule(d.settings.auto_refresh ? d.settings.refresh_interval : 0);
   }
 
