@@ -64,6 +64,8 @@ def consumers() -> list[Consumer]:
 def periodic_tasks(settings: Settings) -> list[PeriodicTask]:
     """What the stream processor runs after the consumers, each when it is due."""
     from augury.alerts.evaluate import AlertEvaluator
+    from augury.dashboards.schedules import ScheduledExports
+    from augury.datasets.retention import DatasetRetention
     from augury.datasets.storage import StagingSweep
     from augury.forecasts.jobs import ForecastScheduler
     from augury.metrics.rollups import RetentionTask
@@ -78,6 +80,8 @@ def periodic_tasks(settings: Settings) -> list[PeriodicTask]:
         StagingSweep(settings),
         ExpiredFileSweep(settings),
         FanOut(),
+        DatasetRetention(settings),
+        ScheduledExports(settings),
     ]
 
 
@@ -105,6 +109,7 @@ def install_search() -> None:
     from augury.alerts import searchable as alerts
     from augury.analytics import searchable as analytics
     from augury.anomalies import searchable as anomalies
+    from augury.dashboards import searchable as dashboards
     from augury.datasets import searchable as datasets
     from augury.forecasts import searchable as forecasts
     from augury.metrics import searchable as metrics
@@ -115,6 +120,7 @@ def install_search() -> None:
             *accounts.SEARCHABLE,
             *alerts.SEARCHABLE,
             *analytics.SEARCHABLE,
+            *dashboards.SEARCHABLE,
             *datasets.SEARCHABLE,
             *forecasts.SEARCHABLE,
             *metrics.SEARCHABLE,
