@@ -27,7 +27,8 @@ def _settings(client, account, **changes):
 
 def test_preferences_default_then_change_one_field_at_a_time(client, owner):
     r = client.get("/api/v1/users/me/preferences", headers=owner.headers)
-    assert r.json() == {"theme": "system", "language": "en", "timezone": "UTC"}
+    # no time zone: the UI shows times in the browser's
+    assert r.json() == {"theme": "system", "language": "en", "timezone": None}
     r = client.patch("/api/v1/users/me/preferences", json={"theme": "dark"}, headers=owner.headers)
     assert r.status_code == 200 and r.json()["theme"] == "dark"
     r = client.patch(
@@ -38,6 +39,12 @@ def test_preferences_default_then_change_one_field_at_a_time(client, owner):
     assert r.json() == {"theme": "dark", "language": "en", "timezone": "Asia/Kolkata"}
     me = client.get("/api/v1/users/me", headers=owner.headers).json()
     assert me["preferences"] == r.json()
+    r = client.patch(
+        "/api/v1/users/me/preferences",
+        json={"timezone": None, "theme": None},
+        headers=owner.headers,
+    )
+    assert r.json() == {"theme": "system", "language": "en", "timezone": None}
 
 
 def test_bad_preferences_are_refused(client, owner):
@@ -51,7 +58,7 @@ def test_bad_preferences_are_refused(client, owner):
         r = client.patch("/api/v1/users/me/preferences", json=body, headers=owner.headers)
         assert r.status_code == 422, (body, r.text)
     prefs = client.get("/api/v1/users/me/preferences", headers=owner.headers).json()
-    assert prefs["timezone"] == "UTC" and prefs["theme"] == "system"
+    assert prefs["timezone"] is None and prefs["theme"] == "system"
 
 
 def test_preferences_are_personal_and_not_for_api_keys(client, owner):

@@ -4,6 +4,8 @@ the usage page draws its charts."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from playwright.sync_api import expect
 
@@ -74,7 +76,7 @@ def test_a_bad_time_zone_is_said_next_to_its_field(ui, api):  # noqa: F811
     page.click("#prefs-save")
     expect(page.get_by_test_id("field-error-timezone")).to_contain_text("Unknown time zone")
     prefs = api.get("/api/v1/users/me/preferences", headers=owner.headers).json()
-    assert prefs["timezone"] == "UTC"
+    assert prefs["timezone"] is None
 
 
 def test_organization_rules_are_saved_from_the_organization_tab(ui, api):  # noqa: F811
@@ -123,3 +125,21 @@ def test_the_usage_page_shows_figures_charts_and_members(ui, api):  # noqa: F811
     ui.login_as(member, "/settings/usage")
     expect(page.get_by_test_id("needs-admin")).to_contain_text("admins")
     expect(page.locator("#usage-body")).to_be_hidden()
+
+
+def test_a_maintenance_window_is_entered_in_the_chosen_time_zone(ui, api):  # noqa: F811
+    owner = signup(api, org="Far East Ops")
+    prefs = {"timezone": "Asia/Kathmandu"}
+    api.patch("/api/v1/users/me/preferences", json=prefs, headers=owner.headers)
+    page = ui.page
+    ui.login_as(owner, "/alerts?tab=windows")
+    expect(page.locator("#window-form .browser-tz").first).to_have_text("Asia/Kathmandu")
+    page.fill("[data-testid=mw-name]", "Upgrade")
+    page.fill("[data-testid=mw-start]", "2030-01-01T10:00")
+    page.fill("[data-testid=mw-end]", "2030-01-01T12:00")
+    page.click("[data-testid=window-submit]")
+    ui.toast("Maintenance window \u201cUpgrade\u201d added")
+    (window,) = api.get("/api/v1/maintenance-windows", headers=owner.headers).json()["items"]
+    ten_in_kathmandu = int(datetime(2030, 1, 1, 4, 15, tzinfo=UTC).timestamp())  # UTC+5:45
+    assert (window["start"], window["end"]) == (ten_in_kathmandu, ten_in_kathmandu + 7200)
+    ui.assert_no_error_toast()

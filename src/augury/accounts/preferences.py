@@ -28,9 +28,11 @@ def of(user: User) -> Preferences:
 
 
 def update(*, session: Session, principal: Principal, changes: PreferencesUpdate) -> Preferences:
-    """Change the acting person's preferences (the fields ``changes`` sets)."""
+    """Change the acting person's preferences (the fields ``changes`` sets; ``None``
+    puts one back to its default)."""
     user = current_user(session=session, principal=principal)
-    given = {k: v for k, v in changes.model_dump(exclude_unset=True).items() if v is not None}
+    given = changes.model_dump(exclude_unset=True)
+    kept = {k: v for k, v in (user.preferences or {}).items() if k not in given}
     # A new dict: the JSON column notices a replaced value, not one changed in place.
-    user.preferences = {**(user.preferences or {}), **given}
+    user.preferences = kept | {k: v for k, v in given.items() if v is not None}
     return of(user)

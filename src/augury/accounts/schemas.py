@@ -103,17 +103,18 @@ def _zone(name: str | None) -> str | None:
 
 class Preferences(BaseModel):
     """How the UI shows things to one person: ``system`` follows the browser's light or
-    dark setting; every time shown is in ``timezone``."""
+    dark setting; every time shown is in ``timezone`` (``null``: the browser's zone)."""
 
     theme: Theme = "system"
     language: Language = "en"
-    timezone: str = "UTC"
+    timezone: str | None = None
 
     _valid_zone = field_validator("timezone")(_zone)
 
 
 class PreferencesUpdate(Strict):
-    """The preferences to change; the others stay as they are."""
+    """The preferences to change; the others stay as they are, and one given as
+    ``null`` goes back to its default."""
 
     theme: Theme | None = None
     language: Language | None = None

@@ -4,11 +4,11 @@
 
 import { api, ApiError } from "./api.js";
 import { $, $$, append, clear, h, newestOnly, show } from "./dom.js";
-import { fmtAgo, fmtDuration, isoOf } from "./format.js";
+import { fmtAgo, fmtDuration, isoOf, zoneOffset } from "./format.js";
 import { badge, timeEl } from "./badges.js";
 import { busy, toast } from "./toast.js";
 import { onSubmit, text } from "./forms.js";
-import { browserZone, formErrorIn, localInputValue, untilText } from "./alerts.js";
+import { formErrorIn, fromLocalInput, localInputValue, shownZone, untilText } from "./alerts.js";
 
 /** Bind the tab's form; answers its loader and syncWindowKind (once or repeating). */
 export function windowsTab({ canWrite, tabCount }) {
@@ -64,7 +64,7 @@ export function windowsTab({ canWrite, tabCount }) {
   }
 
   const wForm = $("#window-form");
-  const zone = browserZone();
+  const zone = shownZone();
   $$(".browser-tz", wForm).forEach((el) => { el.textContent = zone; });
   const tzInput = $("#mw-timezone");
   tzInput.value = zone;
@@ -75,15 +75,14 @@ export function windowsTab({ canWrite, tabCount }) {
     // An old browser: the field still takes any IANA name.
   }
   function defaultTimes() {
-    const start = new Date();
-    start.setMinutes(0, 0, 0);
-    start.setHours(start.getHours() + 1);
-    $("#mw-start").value = localInputValue(start);
-    $("#mw-end").value = localInputValue(new Date(start.getTime() + 2 * 3600 * 1000));
-    const night = new Date();
-    night.setDate(night.getDate() + 1);
-    night.setHours(2, 0, 0, 0);
-    $("#mw-dtstart").value = localInputValue(night);
+    // The next full hour, and 02:00 tomorrow, in the zone times are shown in.
+    const now = Date.now() / 1000;
+    const off = zoneOffset(now);
+    const start = (Math.floor((now + off) / 3600) + 1) * 3600 - off;
+    $("#mw-start").value = localInputValue(new Date(start * 1000));
+    $("#mw-end").value = localInputValue(new Date((start + 2 * 3600) * 1000));
+    const night = (Math.floor((now + off) / 86400) + 1) * 86400 + 2 * 3600 - off;
+    $("#mw-dtstart").value = localInputValue(new Date(night * 1000));
   }
   defaultTimes();
   function syncWindowKind() {
@@ -108,11 +107,11 @@ export function windowsTab({ canWrite, tabCount }) {
     const body = { name: text(fd, "name"), expression: text(fd, "expression") };
     if (!body.name) return fail("Give the window a name.");
     if (fd.get("kind") === "once") {
-      const start = new Date($("#mw-start").value);
-      const end = new Date($("#mw-end").value);
+      const start = fromLocalInput($("#mw-start").value);
+      const end = fromLocalInput($("#mw-end").value);
       if (isNaN(start) || isNaN(end)) return fail("Give the start and the end of the window.");
-      body.start = Math.floor(start.getTime() / 1000);
-      body.end = Math.floor(end.getTime() / 1000);
+      body.start = Math.floor(start);
+      body.end = Math.floor(end);
     } else {
       const rule = $("#mw-rule").value.trim();
       const duration = Number($("#mw-duration").value) * Number($("#mw-duration-unit").value);

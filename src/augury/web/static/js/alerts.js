@@ -4,7 +4,7 @@
 
 import { api, ApiError } from "./api.js";
 import { h, show } from "./dom.js";
-import { dateFmt, dayFmt, fmtNum, fmtTime, hmFmt, known } from "./format.js";
+import { dateFmt, dayFmt, fmtNum, fmtTime, hmFmt, known, timeZone, zoneOffset } from "./format.js";
 import { badge, timeEl } from "./badges.js";
 import { busy, toast } from "./toast.js";
 import { fieldErrors } from "./forms.js";
@@ -148,16 +148,28 @@ export function parseHeaders(textValue) {
   return out;
 }
 
-/** A <input type=datetime-local> value for an epoch, in the browser's zone. */
+/** A <input type=datetime-local> value for a Date, in the zone times are shown in. */
 export function localInputValue(date) {
   const pad = (n) => String(n).padStart(2, "0");
-  return date.getFullYear() + "-" + pad(date.getMonth() + 1) + "-" + pad(date.getDate())
-    + "T" + pad(date.getHours()) + ":" + pad(date.getMinutes());
+  const t = date.getTime() / 1000;
+  const d = new Date((t + zoneOffset(t)) * 1000);
+  return d.getUTCFullYear() + "-" + pad(d.getUTCMonth() + 1) + "-" + pad(d.getUTCDate())
+    + "T" + pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes());
 }
 
-export function browserZone() {
+/** Epoch seconds of a <input type=datetime-local> value read in the zone times are
+ * shown in; NaN when it is empty or not a time. */
+export function fromLocalInput(value) {
+  const m = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d)/.exec(value || "");
+  if (!m) return NaN;
+  const wall = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5]) / 1000;
+  return wall - zoneOffset(wall - zoneOffset(wall));
+}
+
+/** The zone times are shown in: the person's preference, else the browser's. */
+export function shownZone() {
   try {
-    return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+    return timeZone() || "UTC";
   } catch (e) {
     return "UTC";
   }

@@ -16,7 +16,7 @@ async function preferencesPage(me) {
   const prefs = me.preferences;
   $("#pref-theme").value = prefs.theme;
   $("#pref-language").value = prefs.language;
-  $("#pref-timezone").value = prefs.timezone;
+  $("#pref-timezone").value = prefs.timezone || "";
   const zones = typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : [];
   $("#pref-zones").append(...["UTC", ...zones].map((z) => h("option", { value: z })));
   showNow();
@@ -25,7 +25,10 @@ async function preferencesPage(me) {
   onSubmit($("#prefs-form"), async (fd) => {
     const out = await api("/users/me/preferences", {
       method: "PATCH",
-      body: { theme: text(fd, "theme"), language: text(fd, "language"), timezone: text(fd, "timezone") },
+      body: {
+        theme: text(fd, "theme"), language: text(fd, "language"),
+        timezone: text(fd, "timezone") || null,  // empty: the browser's zone
+      },
     });
     applyPreferences(out);
     showNow();
