@@ -312,4 +312,14 @@ def test_create_a_dashboard_and_write_a_note_on_it(ui, api):  # noqa: F811
     expect(note.locator("li").nth(1)).to_have_text("<b>no markup</b>")
     assert note.locator("b").count() == 0
     expect(page.get_by_test_id("dash-empty")).to_be_hidden()
+    # Moved and resized with the keyboard: two cells right, one row taller.
+    head = page.locator("[data-testid=tile] .tile-head")
+    head.focus()
+    for key, version in (("ArrowRight", 3), ("ArrowRight", 4), ("Shift+ArrowDown", 5)):
+        page.keyboard.press(key)
+        expect(page.get_by_test_id("dash-saved")).to_contain_text(f"version {version}")
+        expect(head).to_be_focused()  # the saved tile keeps its place in the page
+    d = api.get("/api/v1/dashboards", headers=account.headers).json()["items"][0]
+    (note,) = api.get(f"/api/v1/dashboards/{d['id']}", headers=account.headers).json()["tiles"]
+    assert (note["x"], note["y"], note["w"], note["h"]) == (2, 0, 6, 4)
     ui.assert_no_error_toast()

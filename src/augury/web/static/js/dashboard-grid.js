@@ -3,7 +3,8 @@
  * anomalies, a number, anomalies, a forecast, a note).
  *
  * Where the dashboard may be changed, a tile moves by its header and resizes by its
- * corner (pointer events, so mouse, pen and touch alike). While it moves, the tiles in
+ * corner (pointer events, so mouse, pen and touch alike), or with the arrow keys (and
+ * Shift) while its header has the focus. While it moves, the tiles in
  * its way step down below it, as they will be when it is dropped; on drop the page gets
  * the new layout to save. Nothing here calls the API: the page hands in how to fetch a
  * tile's data (its own route, or a share link's).
@@ -19,6 +20,7 @@ const COLUMNS = 12;
 const ROW = 76;
 const GAP = 14;
 const MAX_H = 24;
+const PLACE = new Set(["x", "y", "w", "h"]);
 const TYPE_NAMES = {
   chart: "Saved chart", metric: "Metric chart", anomalies: "Anomalies", forecast: "Forecast",
   number: "Number", markdown: "Note",
@@ -172,7 +174,6 @@ export function dashboardGrid(root, options) {
     }
     if (o.editable) {
       head.classList.add("tile-grab");
-      head.title = "Drag to move";
       const remove = h("button", { type: "button", class: "tile-remove", "aria-label": "Remove tile", title: "Remove tile", "data-testid": "tile-remove" }, "×");
       remove.addEventListener("click", () => o.onRemove && o.onRemove(tile));
       head.append(remove);
@@ -182,8 +183,12 @@ export function dashboardGrid(root, options) {
     if (o.editable) {
       const grip = h("div", { class: "tile-resize", title: "Drag to resize", "data-testid": "tile-resize" });
       el.append(grip);
+      head.tabIndex = 0;
+      head.title = "Drag, or press the arrow keys, to move; Shift and the arrows resize";
+      head.setAttribute("aria-keyshortcuts", "ArrowLeft ArrowRight ArrowUp ArrowDown Shift+ArrowRight Shift+ArrowDown");
       bindMove(head, tile);
       bindResize(grip, tile);
+      bindKeys(head, tile);
     }
     return { tile, el, body, data: null, error: null };
   }
@@ -224,11 +229,38 @@ export function dashboardGrid(root, options) {
     ghost.remove();
     ghost = null;
     layout();
-    const changed = g.start.some((s, i) => ["x", "y", "w", "h"].some((k) => s[k] !== tiles[i][k]));
-    if (changed) {
-      redraw(tiles.filter((t, i) => t === tile || g.start[i].w !== t.w || g.start[i].h !== t.h));
-      if (o.onLayout) o.onLayout(tiles.map((t) => ({ ...t })));
-    }
+    arranged(g.start);
+  }
+
+  /** After a move or resize: redraw the tiles whose size changed, hand the layout on. */
+  function arranged(start) {
+    const changed = start.some((s, i) => ["x", "y", "w", "h"].some((k) => s[k] !== tiles[i][k]));
+    if (!changed) return;
+    redraw(tiles.filter((t, i) => start[i].w !== t.w || start[i].h !== t.h));
+    if (o.onLayout) o.onLayout(tiles.map((t) => ({ ...t })));
+  }
+
+  const STEPS = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
+  const clamp = (v, lo, hi) => Math.min(hi, Math.max(lo, v));
+
+  /** The keyboard's way: arrows move the focused tile a cell, Shift+arrows resize it. */
+  function bindKeys(handle, tile) {
+    handle.addEventListener("keydown", (ev) => {
+      const step = STEPS[ev.key];
+      if (!step || ev.target !== handle) return;
+      ev.preventDefault();
+      const start = tiles.map((t) => ({ ...t }));
+      if (ev.shiftKey) {
+        tile.w = clamp(tile.w + step[0], 1, COLUMNS - tile.x);
+        tile.h = clamp(tile.h + step[1], 1, MAX_H);
+      } else {
+        tile.x = clamp(tile.x + step[0], 0, COLUMNS - tile.w);
+        tile.y = Math.max(0, tile.y + step[1]);
+      }
+      settle(tiles, tile);
+      layout();
+      arranged(start);
+    });
   }
 
   function bindMove(handle, tile) {
@@ -284,7 +316,8 @@ export function dashboardGrid(root, options) {
   /** Show `next` (the dashboard's tiles). A tile shown already, unchanged but for its
    * place, keeps its cell, its drawing and its tile object (the gestures hold it). */
   function setTiles(next) {
-    const content = (t) => JSON.stringify({ ...t, x: 0, y: 0, w: 0, h: 0 });
+    // What a tile shows, whatever order its fields came in (its place aside).
+    const content = (t) => JSON.stringify(Object.keys(t).sort().filter((k) => !PLACE.has(k)).map((k) => [k, t[k]]));
     const fresh = [];
     tiles = next.map((t) => {
       const old = cells.get(t.id);
