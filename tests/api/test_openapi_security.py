@@ -13,6 +13,9 @@ PUBLIC = {
     ("/api/v1/auth/password/forgot", "post"),
     ("/api/v1/auth/password/reset", "post"),
     ("/api/v1/invitations/accept", "post"),
+    # A dashboard's share link: the token in the path is the credential.
+    ("/api/v1/shared/dashboards/{token}", "get"),
+    ("/api/v1/shared/dashboards/{token}/tiles/{tile_id}/data", "get"),
 }
 
 
