@@ -154,7 +154,8 @@ def _wrap(text: str, chars: int) -> list[str]:
 
 
 def _text_lines(lines: list[tuple[str, str]], w: float, h: float, colors: dict) -> str:
-    out, y = [], 18.0
+    out: list[str] = []
+    y = 18.0
     for style, line in lines:
         size = 14.0 if style == "head" else 11.0
         for part in _wrap(line, max(10, int(w / (size * 0.55)))) if line else [""]:

@@ -99,7 +99,7 @@ def tile_data(
     expression = expression_with(tile.get("expression"), filters)
     if kind == "anomalies":
         page = PageParams(offset=0, limit=tile.get("limit", 10))
-        found, total = anomalies.list_page(
+        groups, total = anomalies.list_page(
             session=session,
             org_id=dashboard.org_id,
             page=page,
@@ -118,7 +118,7 @@ def tile_data(
                 "state": a.state,
                 "delta_pct": a.delta_pct,
             }
-            for a in found
+            for a in groups
         ]
         return out
     found, total = metrics.search(
@@ -191,17 +191,19 @@ def _forecast(session: Session, dashboard: Dashboard, tile: dict) -> dict:
     if not ok:
         return {"forecast": None, "name": task.name, "series": None}
     result, metric = ok[0]
-    n = len(result.timestamps)
-    step = result.step or (result.timestamps[1] - result.timestamps[0] if n > 1 else 60.0)
-    lo = max(0.0, result.origin - (HISTORY_HORIZONS * n - 1) * step)
+    stamps: list = result.timestamps or []
+    n = len(stamps)
+    step = result.step or (stamps[1] - stamps[0] if n > 1 else 60.0)
+    origin = result.origin if result.origin is not None else stamps[0]
+    lo = max(0.0, origin - (HISTORY_HORIZONS * n - 1) * step)
     s = metrics.timeseries(
-        session=session, metric=metric, start=lo, end=result.timestamps[-1] + 1, resolution="auto"
+        session=session, metric=metric, start=lo, end=stamps[-1] + 1, resolution="auto"
     )
     levels = [
         {
             "key": key,
             "level": float(key),
-            "lower": result.lower[key],
+            "lower": (result.lower or {})[key],
             "upper": (result.upper or {}).get(key, []),
         }
         for key in sorted(result.lower or {}, key=float)

@@ -90,7 +90,8 @@ class Related:
 @dataclass
 class _Registry:
     by_model: dict[type, Searchable] = field(default_factory=dict)
-    by_kind: dict[str, type] = field(default_factory=dict)
+    by_kind: dict[str, Any] = field(default_factory=dict)
+    """Kind to model class (an ORM class with ``id`` and ``org_id``)."""
     touches: dict[type, Touch] = field(default_factory=dict)
     related: list[Related] = field(default_factory=list)
 
@@ -230,6 +231,7 @@ def reindex(session: Session, *, only_if_empty: bool = False) -> int:
     count = 0
     for s in _registry.by_model.values():
         batch: list[dict[str, Any]] = []
+        obj: Any
         for obj in session.scalars(select(s.model)).yield_per(500):
             entry = s.entry(obj, conn)
             batch.append(
