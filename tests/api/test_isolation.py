@@ -553,3 +553,17 @@ def test_stream_failures_are_per_organization(client, owner, other_org_owner, db
         assert retried.status_code in (200, 403) and retried.json().get("retried", 0) == 0
     (mine,) = client.get("/api/v1/metrics/stream-failures", headers=owner.headers).json()
     assert mine["parked"] and mine["attempts"] == 8
+
+
+def test_search_finds_only_the_callers_organization(client, owner, other_org_owner):
+    _make_alert(client, owner)
+    _make_dashboard(client, owner)
+    _make_metric(client, owner)  # what=secret_sales
+    viewer = invite_and_join(client, owner, "viewer")
+    for headers in (owner.headers, viewer.headers):
+        mine = client.get("/api/v1/search", params={"q": "secret"}, headers=headers).json()
+        assert {i["type"] for i in mine["items"]} == {"alert", "dashboard", "metric"}
+    b_key = {"X-Auth-Token": make_key(client, other_org_owner, ["read", "write", "admin"])}
+    for headers in (other_org_owner.headers, b_key):
+        theirs = client.get("/api/v1/search", params={"q": "secret"}, headers=headers)
+        assert theirs.status_code == 200 and theirs.json()["total"] == 0, theirs.text
