@@ -9,10 +9,13 @@ from email import policy
 from email.parser import BytesParser
 
 from pypdf import PdfReader
+from sqlalchemy import select
 
 from augury.dashboards.schedules import ScheduledExports
+from augury.jobs.models import Job
 from augury.mail import read_outbox
 from tests.dashboards.test_api import create, make_chart
+from tests.text.helpers import run_job
 
 
 def mails(settings) -> list:
@@ -20,6 +23,15 @@ def mails(settings) -> list:
         BytesParser(policy=policy.default).parsebytes(open(m["path"], "rb").read())
         for m in read_outbox(settings.outbox_dir)
     ]
+
+
+def run_queued(db, settings) -> list[dict]:
+    """Run the export jobs the task queued, here (the frozen clock holds in this process)."""
+    with db.session() as s:
+        ids = s.scalars(
+            select(Job.id).where(Job.type == "dashboards.export", Job.status == "pending")
+        ).all()
+    return [run_job(db, settings, job_id) for job_id in ids]
 
 
 def test_a_due_schedule_mails_the_pdf_then_waits(client, owner, settings, db, frozen_clock):
@@ -42,6 +54,11 @@ def test_a_due_schedule_mails_the_pdf_then_waits(client, owner, settings, db, fr
     assert task.run(db) == 0 and mails(settings) == []
     frozen_clock.advance(31 * 60)
     assert task.run(db) == 1
+    # queued: the stream processor renders and mails nothing itself
+    assert mails(settings) == []
+    listed = client.get(f"/api/v1/dashboards/{d['id']}/schedules", headers=owner.headers).json()
+    assert listed["items"][0]["last_status"] == "queued"
+    assert run_queued(db, settings) == [{"sent": 2}]
     sent = mails(settings)
     assert sorted(m["To"] for m in sent) == ["ana@example.com", "ops@example.com"]
     for m in sent:
@@ -60,7 +77,7 @@ def test_a_due_schedule_mails_the_pdf_then_waits(client, owner, settings, db, fr
     assert row["next_run_at"] == "2026-03-09T08:00:00Z"
     # Not again until next Monday.
     frozen_clock.advance(86400)
-    assert task.run(db) == 0 and len(mails(settings)) == 2
+    assert task.run(db) == 0 and run_queued(db, settings) == [] and len(mails(settings)) == 2
 
 
 def test_a_disabled_schedule_sends_nothing_and_bad_crons_are_422(
@@ -80,5 +97,6 @@ def test_a_disabled_schedule_sends_nothing_and_bad_crons_are_422(
     assert r.status_code == 200 and r.json()["enabled"] is True
     frozen_clock.set(datetime.fromisoformat(r.json()["next_run_at"]) + timedelta(seconds=1))
     assert ScheduledExports(settings).run(db) == 1
+    assert run_queued(db, settings) == [{"sent": 1}] and len(mails(settings)) == 1
     assert client.delete(f"{url}/{schedule['id']}", headers=owner.headers).status_code == 204
     assert client.get(url, headers=owner.headers).json()["items"] == []

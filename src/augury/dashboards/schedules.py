@@ -3,9 +3,11 @@
 A schedule's cron is a 5-field expression read in its IANA ``timezone`` (the same
 reading as maintenance windows: :mod:`augury.alerts.schedule`). ``next_run_at`` is
 kept stored, so the periodic task (:class:`ScheduledExports`) finds what is due with
-one indexed query; a schedule sends once per due time even when the task was down for
-several (it then moves to the next time after now, not through every missed one).
-Mail goes through :mod:`augury.mail`: SMTP when configured, else the outbox folder.
+one indexed query and queues a job for each (:class:`SendScheduledExport`: rendering and
+mailing run in a job process, never in the stream processor); a schedule sends once per
+due time even when the task was down for several (it then moves to the next time after
+now, not through every missed one). Mail goes through :mod:`augury.mail`: SMTP when
+configured, else the outbox folder.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -25,6 +28,7 @@ from augury.dashboards import exports
 from augury.dashboards.models import Dashboard, ExportSchedule
 from augury.dashboards.schemas import ScheduleCreate, ScheduleUpdate
 from augury.errors import NotFound, ValidationFailed
+from augury.jobs import service as jobs_service
 from augury.store.owned import get_owned
 
 log = logging.getLogger(__name__)
@@ -178,9 +182,10 @@ def _slug(name: str) -> str:
     return "".join(c if c.isalnum() else "-" for c in name.lower()).strip("-")[:60] or "dashboard"
 
 
-def run_due(session: Session, settings: Settings) -> int:
-    """Send the schedules that are due; how many were sent. Each schedule's outcome
-    (``last_status`` ok/failed, ``last_error``) is recorded and its next time set."""
+def queue_due(session: Session) -> int:
+    """Queue a :class:`SendScheduledExport` job for each schedule that is due and set its
+    next time; how many were queued. Rendering a dashboard takes seconds and an SMTP
+    server may be slow: neither belongs in the stream processor that runs this."""
     now = clock.now()
     due = session.scalars(
         select(ExportSchedule)
@@ -188,25 +193,59 @@ def run_due(session: Session, settings: Settings) -> int:
         .order_by(ExportSchedule.next_run_at)
         .limit(BATCH)
     ).all()
-    sent = 0
     for row in due:
-        try:
-            send(session, settings, row)
-            row.last_status, row.last_error = "ok", None
-            sent += 1
-        except Exception as exc:  # a bad SMTP server must not stop the other schedules
-            log.warning("scheduled export %s failed: %s", row.id, exc)
-            row.last_status, row.last_error = "failed", f"{type(exc).__name__}: {exc}"[:2000]
-        row.last_run_at = now
+        jobs_service.create(
+            session=session,
+            org_id=row.org_id,
+            type=SendScheduledExport.name,
+            params={"schedule_id": row.id},
+            user_id=row.created_by_id,
+        )
+        row.last_run_at, row.last_status, row.last_error = now, "queued", None
         try:
             row.next_run_at = next_run(row.cron, row.timezone, now)
         except (ValueError, ValidationFailed):
             row.enabled = False
-    return sent
+    return len(due)
+
+
+class SendScheduledExport:
+    """The job that renders a due schedule's dashboard and mails it; the schedule's
+    ``last_status`` becomes ok, or failed with ``last_error`` (and the job fails)."""
+
+    name = "dashboards.export"
+    title = "Dashboards: mail a scheduled export"
+
+    class Params(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        schedule_id: int = Field(ge=1, le=2**31 - 1)
+
+    def run(self, ctx, params: Params) -> dict:
+        failure: Exception | None = None
+        with ctx.session() as session:  # reads only: the outcome is written below
+            row = session.get(ExportSchedule, params.schedule_id)
+            if row is None or row.org_id != ctx.org_id:  # deleted since it was queued
+                return {"sent": 0}
+            recipients = len(row.recipients)
+            try:
+                send(session, ctx.settings, row)
+            except Exception as exc:  # recorded on the schedule, then the job fails
+                failure = exc
+        with ctx.session() as session:
+            row = session.get(ExportSchedule, params.schedule_id)
+            if row is not None:
+                row.last_status = "ok" if failure is None else "failed"
+                row.last_error = (
+                    None if failure is None else f"{type(failure).__name__}: {failure}"[:2000]
+                )
+        if failure is not None:
+            log.warning("scheduled export %s failed: %s", params.schedule_id, failure)
+            raise failure
+        return {"sent": recipients}
 
 
 class ScheduledExports:
-    """A periodic task (run by the stream processor): send the due scheduled exports."""
+    """A periodic task (run by the stream processor): queue the due scheduled exports."""
 
     name = "dashboards.scheduled_exports"
     every_s = 60.0
@@ -216,4 +255,4 @@ class ScheduledExports:
 
     def run(self, db) -> int:
         with db.session() as session:
-            return run_due(session, self.settings)
+            return queue_due(session)

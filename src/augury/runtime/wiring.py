@@ -50,6 +50,7 @@ JOB_TYPES = {
     "text.analyze": "augury.text.services.analyses:BatchAnalysis",
     "models.train": "augury.predictive.services.training:TrainModel",
     "models.predict": "augury.predictive.services.predicting:PredictDataset",
+    "dashboards.export": "augury.dashboards.schedules:SendScheduledExport",
 }
 
 
