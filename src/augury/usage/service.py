@@ -230,11 +230,18 @@ def _points(session: Session, org_id: int, window: Window) -> dict:
             func.coalesce(func.sum(IngestStat.refused), 0),
         ).where(
             IngestStat.org_id == org_id,
-            IngestStat.minute >= int(window.start.timestamp()),
-            IngestStat.minute <= window.end.timestamp(),
+            IngestStat.minute >= _epoch(window.start),
+            IngestStat.minute <= _epoch(window.end),
         )
     ).one()
     return {"points_ingested": int(accepted), "points_refused": int(refused)}
+
+
+def _epoch(moment: datetime) -> int:
+    """``moment`` as the epoch seconds of ``metric_ingest_stat.minute``, a 32-bit column:
+    a time past 2038 (or before 1902) is read as its end of that range, where there are
+    no rows (PostgreSQL refused the bigger number: a 500 for ``?to=2039-01-01``)."""
+    return max(-(2**31), min(2**31 - 1, int(moment.timestamp())))
 
 
 def _jobs(session: Session, org_id: int, window: Window, *where) -> dict:
