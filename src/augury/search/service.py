@@ -186,9 +186,9 @@ def _row(
 def _upsert(session: Session, conn: Connection, rows: list[dict[str, Any]]) -> None:
     # One row per object, the last state winning (an object added and changed in one
     # flush is listed once by SQLAlchemy, but be safe for PostgreSQL's ON CONFLICT).
-    unique = {(r["org_id"], r["kind"], r["object_id"]): r for r in rows}
+    unique = list({(r["org_id"], r["kind"], r["object_id"]): r for r in rows}.values())
     for start in range(0, len(unique), 500):
-        chunk = list(unique.values())[start : start + 500]
+        chunk = unique[start : start + 500]
         stmt = insert_for(session, SearchEntry.__table__)
         stmt = stmt.on_conflict_do_update(
             index_elements=["org_id", "kind", "object_id"],
