@@ -138,6 +138,7 @@ def metadata() -> MetaData:
     import augury.analytics.models
     import augury.anomalies.models
     import augury.audit.models
+    import augury.chat.models
     import augury.dashboards.models
     import augury.datasets.models
     import augury.events.models
