@@ -38,6 +38,8 @@ class UseCaseStatus(enum.StrEnum):
 
 class KnowledgeKind(enum.StrEnum):
     SENTENCE = "sentence"
+    FILE = "file"
+    """An uploaded file; its text is read once and kept in ``text``."""
     DOCUMENT = "document"
     DATASET = "dataset"
     PROJECT = "project"
