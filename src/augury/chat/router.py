@@ -5,4 +5,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from augury.chat.routes import knowledge, use_cases
+
 router = APIRouter(prefix="/chat", tags=["chat"])
+router.include_router(use_cases.router)
+router.include_router(knowledge.router)

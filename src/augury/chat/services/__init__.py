@@ -1,0 +1,1 @@
+"""The chat domain's services, a module per resource (see the domain's README)."""
