@@ -169,9 +169,13 @@ def reindex(
     principal: Writer, use_case: UseCaseDep, session: SessionDep, settings: SettingsDep
 ) -> dict:
     """Read every piece again (attached documents, datasets and projects may have
-    changed) and rebuild the passages; answers the index's state."""
-    index.rebuild(session, settings, use_case)
-    return use_cases.index_state(session, use_case)
+    changed) and rebuild the passages. Answers the index's state; with attachments the
+    work is a `chat.index` job (`job`, and `status: "indexing"` until it ends), else it
+    is done before the answer (`job: null`)."""
+    job = index.request_reindex(session, settings, principal, use_case)
+    state = use_cases.index_state(session, use_case)
+    state["job"] = None if job is None else {"id": job.id, "type": job.type, "status": job.status}
+    return state
 
 
 @router.get("/use-cases/{use_case_id}/retrieve")

@@ -37,6 +37,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from augury import clock
+from augury.accounts.principal import Principal
 from augury.chat.models import (
     ChatKnowledge,
     ChatPassage,
@@ -46,6 +47,7 @@ from augury.chat.models import (
 )
 from augury.config import Settings
 from augury.errors import AuguryError, ValidationFailed
+from augury.jobs.models import Job
 
 log = logging.getLogger("augury.chat.index")
 
@@ -106,10 +108,10 @@ def sections(
             raise ValidationFailed("A dataset is read with the server's settings.")
         dataset = datasets.get(session=session, org_id=piece.org_id, dataset_id=piece.ref_id or 0)
         version = datasets.get_version(session=session, dataset=dataset)
-        rows = querying.preview(
+        preview = querying.preview(
             session, settings, dataset, version, offset=0, limit=MAX_DATASET_ROWS
         )
-        text = rows_as_text(rows["columns"], rows["rows"])[:MAX_ATTACHMENT_CHARS]
+        text = rows_as_text(preview["columns"], preview["rows"])[:MAX_ATTACHMENT_CHARS]
         return [(piece.title, text)]
     raise ValidationFailed(f"Unknown knowledge kind {piece.kind!r}.")
 
@@ -154,6 +156,7 @@ def refresh(
     """Read ``changed`` pieces again into passages, renumber every passage after the
     pieces' positions, total the tokens and raise the index version."""
     from augury.engines.chat.chunk import passages
+    from augury.engines.chat.retrieve import encode
     from augury.engines.chat.tokens import count
 
     use_case.index_status = IndexStatus.INDEXING
@@ -197,7 +200,7 @@ def refresh(
         if embedder is not None:
             vectors = embedder.embed([_embed_text(r.title, r.text) for r in new_rows])
             for row, vector in zip(new_rows, vectors, strict=True):
-                row.vector = np.asarray(vector, dtype="<f4").tobytes()
+                row.vector = encode(vector)
                 row.embedder = embedder.name
         session.add_all(new_rows)
     session.flush()
@@ -260,6 +263,40 @@ def rebuild(session: Session, settings: Settings | None, use_case: ChatUseCase) 
     )
     use_case.index_error = None
     return refresh(session, settings, use_case, pieces)
+
+
+ATTACHMENTS = (KnowledgeKind.DOCUMENT, KnowledgeKind.DATASET, KnowledgeKind.PROJECT)
+JOB_TYPE = "chat.index"
+
+
+def request_reindex(
+    session: Session, settings: Settings | None, principal: Principal, use_case: ChatUseCase
+) -> Job | None:
+    """``POST .../reindex``: a use case with attachments is re-indexed by a ``chat.index``
+    job (the job, with ``index.status`` ``indexing`` meanwhile); one of sentences and
+    files only, or a process where the job type is not registered, at once (None)."""
+    from augury.jobs import service as jobs_service
+    from augury.jobs import types as job_types
+
+    attached = session.scalar(
+        select(func.count())
+        .select_from(ChatKnowledge)
+        .where(ChatKnowledge.use_case_id == use_case.id, ChatKnowledge.kind.in_(ATTACHMENTS))
+    )
+    if attached and JOB_TYPE in job_types.registry:
+        job = jobs_service.create(
+            session=session,
+            org_id=use_case.org_id,
+            type=JOB_TYPE,
+            params={"use_case_id": use_case.id},
+            user_id=principal.user_id,
+            quotas=settings.quotas if settings is not None else None,
+        )
+        use_case.index_status = IndexStatus.INDEXING
+        session.flush()
+        return job
+    rebuild(session, settings, use_case)
+    return None
 
 
 def passage_counts(session: Session, use_case: ChatUseCase) -> dict[int, int]:

@@ -158,7 +158,7 @@ def add(
         texts = [s.strip() for s in body.sentences]
         titles = [body.title or ""] * len(texts)
         kind = KnowledgeKind.SENTENCE
-    elif body.kind == KnowledgeKind.SENTENCE:
+    elif body.kind == "sentence":
         texts, titles, kind = (
             [(body.text or "").strip()],
             [body.title or ""],
