@@ -1,0 +1,238 @@
+"""The widget's public side, ``/chat/widget/{hash}``: no sign-in. The hash names a use
+case (it is public: it sits in the website's page); a chat's secret token, sent as
+``X-Chat-Token``, names the chat (a wrong token, or another use case's chat: 404).
+
+CORS is the use case's: a browser's preflight (``OPTIONS``) is answered, and
+``Access-Control-Allow-Origin`` given, only for an origin in its ``allowed_origins``.
+Each visitor is rate limited (per chat token and per client address:
+:data:`LIMITS`), with 429 and ``Retry-After`` past it.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, status
+from fastapi.responses import StreamingResponse
+from sqlalchemy import select
+
+from augury.api.deps import MAX_ID, ObjectId, SessionDep, SettingsDep, client_ip
+from augury.api.ratelimit import RateLimiter
+from augury.chat.chat_schemas import (
+    MessageCreate,
+    RatingUpdate,
+    WidgetChatCreate,
+    WidgetChatOpened,
+    WidgetInfo,
+    WidgetMessageRead,
+    WidgetTurn,
+)
+from augury.chat.models import Chat, ChatUseCase
+from augury.chat.routes.chats import STREAM_DOC, respond
+from augury.chat.services import chats
+from augury.config import RateLimitSettings
+from augury.errors import NotFound, PermissionDenied, RateLimited
+
+router = APIRouter(prefix="/widget/{hash}", tags=["chat widget"])
+
+LIMITS = {"widget.message": 20, "widget.address": 60, "widget.open": 10}
+"""Per minute: messages per chat token, messages per client address, chats opened per
+client address."""
+ALLOW_METHODS = "GET, POST, PATCH, OPTIONS"
+ALLOW_HEADERS = "Content-Type, Accept, X-Chat-Token"
+EXPOSE_HEADERS = "Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset"
+
+Hash = Annotated[str, Path(min_length=1, max_length=64, description="The use case's hash.")]
+ChatToken = Annotated[
+    str | None, Header(alias="X-Chat-Token", max_length=200, description="The chat's token.")
+]
+
+
+class WidgetLimiter(RateLimiter):
+    def __init__(self) -> None:
+        super().__init__(RateLimitSettings())
+
+    def limit_for(self, group: str) -> int:
+        return LIMITS[group]
+
+
+def _limiter(request: Request) -> WidgetLimiter:
+    limiter = getattr(request.app.state, "chat_widget_limiter", None)
+    if limiter is None:
+        limiter = request.app.state.chat_widget_limiter = WidgetLimiter()
+    return limiter
+
+
+def limit(request: Request, settings, group: str, client: str) -> None:
+    """Count one request of ``client`` in ``group``: 429 with Retry-After past its limit."""
+    if not settings.ratelimit.enabled:
+        return
+    limiter = _limiter(request)
+    allowed, _limit, _remaining, reset = limiter.hit(group, client)
+    if not allowed:
+        raise RateLimited(max(1, math.ceil(reset - limiter.clock())))
+
+
+def use_case_of(hash: Hash, session: SessionDep) -> ChatUseCase:
+    """The use case the hash names (any organization's: the hash is its public name)."""
+    found = session.scalar(select(ChatUseCase).where(ChatUseCase.hash == hash))
+    if found is None:
+        raise NotFound("Use case not found.")
+    return found
+
+
+UseCaseByHash = Annotated[ChatUseCase, Depends(use_case_of)]
+
+
+def _origin_allowed(use_case: ChatUseCase, origin: str | None) -> bool:
+    if not origin:
+        return False
+    return origin.rstrip("/") in {str(o).rstrip("/") for o in use_case.allowed_origins or []}
+
+
+def cors(request: Request, use_case: ChatUseCase, response: Response) -> None:
+    """The use case's CORS headers on ``response`` (for an allowed origin only)."""
+    origin = request.headers.get("origin")
+    response.headers.append("Vary", "Origin")
+    if _origin_allowed(use_case, origin):
+        response.headers["Access-Control-Allow-Origin"] = origin or ""
+        response.headers["Access-Control-Expose-Headers"] = EXPOSE_HEADERS
+
+
+def _chat(session, use_case: ChatUseCase, chat_id: int, token: str | None) -> Chat:
+    return chats.by_token(session, use_case, chat_id, token)
+
+
+def _preflight(request: Request, use_case: ChatUseCase) -> Response:
+    origin = request.headers.get("origin")
+    if not _origin_allowed(use_case, origin):
+        raise PermissionDenied(
+            "This origin may not embed the widget: add it to the use case's allowed_origins.",
+            details={"origin": origin},
+        )
+    return Response(
+        status_code=status.HTTP_204_NO_CONTENT,
+        headers={
+            "Access-Control-Allow-Origin": origin or "",
+            "Access-Control-Allow-Methods": ALLOW_METHODS,
+            "Access-Control-Allow-Headers": ALLOW_HEADERS,
+            "Access-Control-Max-Age": "600",
+            "Vary": "Origin",
+        },
+    )
+
+
+@router.options("", include_in_schema=False)
+def preflight_root(request: Request, use_case: UseCaseByHash):
+    return _preflight(request, use_case)
+
+
+@router.options("/{rest:path}", include_in_schema=False)
+def preflight(request: Request, use_case: UseCaseByHash):
+    return _preflight(request, use_case)
+
+
+@router.get("", response_model=WidgetInfo)
+def widget_info(request: Request, response: Response, use_case: UseCaseByHash):
+    """The use case's name, welcome and status, as the widget shows them."""
+    cors(request, use_case, response)
+    return {"name": use_case.name, "welcome": use_case.welcome, "status": use_case.status}
+
+
+@router.post("/chats", status_code=status.HTTP_201_CREATED, response_model=WidgetChatOpened)
+def open_widget_chat(
+    body: WidgetChatCreate,
+    request: Request,
+    response: Response,
+    use_case: UseCaseByHash,
+    session: SessionDep,
+    settings: SettingsDep,
+):
+    """Open a chat (409 when the use case is closed): its token, shown once, and the
+    welcome."""
+    cors(request, use_case, response)
+    limit(request, settings, "widget.open", client_ip(request) or "unknown")
+    chat, messages, token = chats.open_chat(
+        session, use_case.org_id, use_case.id, visitor=body.visitor, channel="widget"
+    )
+    return {"chat_id": chat.id, "token": token, "messages": messages}
+
+
+@router.get("/chats/{chat_id}/messages", response_model=list[WidgetMessageRead])
+def widget_messages(
+    chat_id: ObjectId,
+    request: Request,
+    response: Response,
+    use_case: UseCaseByHash,
+    session: SessionDep,
+    token: ChatToken = None,
+    after_id: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None,
+):
+    """The chat's messages, oldest first (after ``after_id`` only)."""
+    cors(request, use_case, response)
+    return chats.messages(session, _chat(session, use_case, chat_id, token), after_id)
+
+
+@router.post(
+    "/chats/{chat_id}/messages",
+    status_code=status.HTTP_201_CREATED,
+    response_model=WidgetTurn,
+    responses=STREAM_DOC,  # type: ignore[arg-type]
+)
+def widget_post_message(
+    chat_id: ObjectId,
+    body: MessageCreate,
+    request: Request,
+    response: Response,
+    use_case: UseCaseByHash,
+    session: SessionDep,
+    settings: SettingsDep,
+    token: ChatToken = None,
+):
+    """The visitor's message and the bot's answer (streamed with `Accept:
+    text/event-stream`); while a person is in control, only the message."""
+    cors(request, use_case, response)
+    chat = _chat(session, use_case, chat_id, token)
+    limit(request, settings, "widget.message", chats.hash_token(token or ""))
+    limit(request, settings, "widget.address", client_ip(request) or "unknown")
+    posted = chats.post(session, chat, body.text, author="visitor")
+    session.commit()  # the question is kept whatever happens to the answer
+    out = respond(request, settings, posted, WidgetMessageRead, WidgetTurn)
+    if isinstance(out, StreamingResponse):
+        cors(request, use_case, out)
+    return out
+
+
+@router.patch("/chats/{chat_id}/messages/{message_id}", response_model=WidgetMessageRead)
+def widget_rate(
+    chat_id: ObjectId,
+    message_id: ObjectId,
+    body: RatingUpdate,
+    request: Request,
+    response: Response,
+    use_case: UseCaseByHash,
+    session: SessionDep,
+    token: ChatToken = None,
+):
+    """Rate an answer `good` or `bad` (`null` clears it)."""
+    cors(request, use_case, response)
+    chat = _chat(session, use_case, chat_id, token)
+    return chats.rate(session, chat, message_id, body.rating)
+
+
+@router.post(
+    "/chats/{chat_id}/finish", status_code=status.HTTP_204_NO_CONTENT, response_class=Response
+)
+def widget_finish(
+    chat_id: ObjectId,
+    request: Request,
+    use_case: UseCaseByHash,
+    session: SessionDep,
+    token: ChatToken = None,
+):
+    """End the chat: it takes no further messages."""
+    chats.finish(session, _chat(session, use_case, chat_id, token))
+    response = Response(status_code=status.HTTP_204_NO_CONTENT)
+    cors(request, use_case, response)
+    return response
