@@ -1,11 +1,15 @@
 """retrieve: BM25, cosine and their reciprocal rank fusion; confidence; vector storage."""
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from augury.engines.chat.retrieve import RRF_K, Hit, Index, decode, encode, terms
 from augury.engines.text.embed import embed
 
+BENCH = Path(__file__).resolve().parents[3] / "benchmarks" / "chat" / "data" / "chatterbot_en.json"
 PASSAGES = [
     ("Returns", "You can return any item within 30 days of delivery for a full refund."),
     ("Refunds", "Refunds are paid back to the original card within five working days."),
@@ -19,6 +23,10 @@ PASSAGES = [
     ("Warranty", "Every electronic device comes with a two-year manufacturer warranty."),
     ("Contact", "Our support team answers emails within 24 hours, phone lines open 9 to 5."),
     ("Discounts", "Students get a 10% discount with a valid student ID."),
+    ("Error codes", "Error E42 on the display means the water filter must be replaced."),
+    ("XR-200", "The XR-200 blender has a 1200 W motor and a glass jug."),
+    ("Acme Club", "Acme Club members collect one point per euro spent."),
+    ("Click and collect", "Orders placed before noon can be picked up the same day in Lyon."),
 ]
 QUESTIONS = [
     ("How long do I have to send something back?", 0),
@@ -35,6 +43,11 @@ QUESTIONS = [
     ("How fast does customer service reply to email?", 10),
     ("Is there a reduction for students?", 11),
     ("refund to my card", 1),
+    # questions a visitor asks with the knowledge's own rare words: the lexical side's
+    ("My coffee machine shows E42", 12),
+    ("How strong is the XR-200 motor?", 13),
+    ("How do Acme Club points work?", 14),
+    ("Can I collect my order in Lyon?", 15),
 ]
 OFF_TOPIC = [
     "What is the capital of Australia?",
@@ -85,7 +98,11 @@ def test_fused_hits_carry_both_scores(index):
     assert sorted((h.score for h in hits), reverse=True) == [h.score for h in hits]
 
 
-def test_fusion_matches_or_beats_each_side(index):
+def test_fusion_on_the_handmade_set(index):
+    """Fusion beats BM25 and is within one question of the vectors here (18 questions:
+    on this set the vectors alone are best by one at top-1 and top-3); on the
+    benchmark's 464 questions it beats both (the next test)."""
+
     def hit_rate(k, **sides):
         return sum(_top(index, q, k, **sides)[:k].count(i) for q, i in QUESTIONS) / len(QUESTIONS)
 
@@ -93,8 +110,31 @@ def test_fusion_matches_or_beats_each_side(index):
         fused = hit_rate(k)
         lexical = hit_rate(k, semantic=False)
         semantic = hit_rate(k, lexical=False)
-        assert fused >= max(lexical, semantic) - 1 / len(QUESTIONS), (k, fused, lexical, semantic)
-    assert hit_rate(3) >= 0.85
+        assert fused > lexical, (k, fused, lexical)
+        assert fused >= semantic - 1 / len(QUESTIONS), (k, fused, semantic)
+    assert hit_rate(3) >= 0.9
+
+
+def test_fusion_matches_or_beats_each_side_on_the_benchmark():
+    data = json.loads(BENCH.read_text(encoding="utf-8"))
+    texts = [p["text"] for p in data["passages"]]
+    titles = [p["category"].replace("_", " ") for p in data["passages"]]
+    vectors = embed([f"{t}. {x}" for t, x in zip(titles, texts, strict=True)])
+    index = Index.build(texts, titles, vectors)
+    questions = [q["text"] for q in data["questions"]]
+    right = [set(q["answers"]) for q in data["questions"]]
+    qvectors = embed(questions)
+    ranked = {"lexical": [], "semantic": [], "fused": []}
+    for q, qv in zip(questions, qvectors, strict=True):
+        ranked["lexical"].append([h.index for h in index.search(q, None, 3)])
+        ranked["semantic"].append(list(np.argsort(-(vectors @ qv), kind="stable")[:3]))
+        ranked["fused"].append([h.index for h in index.search(q, qv, 3)])
+    for k in (1, 3):
+        rate = {
+            side: np.mean([bool(set(r[:k]) & ok) for r, ok in zip(rows, right, strict=True)])
+            for side, rows in ranked.items()
+        }
+        assert rate["fused"] >= max(rate["lexical"], rate["semantic"]), (k, rate)
 
 
 def test_confidence_is_high_on_topic_and_low_off_topic(index):
@@ -113,7 +153,7 @@ def test_confidence_is_high_on_topic_and_low_off_topic(index):
 def test_lexical_confidence_without_vectors():
     index = Index.build([x for _, x in PASSAGES], [t for t, _ in PASSAGES], None)
     good = "How long is a gift card valid?"
-    assert index.confidence(good, index.search(good, None)) > 0.5
+    assert index.confidence(good, index.search(good, None)) > 0.35
     bad = "What is the capital of Australia?"
     assert index.confidence(bad, index.search(bad, None)) < 0.2
 
