@@ -93,3 +93,15 @@ def test_rows_as_text():
     assert text == "Product: Tea; Price: 4.5; Stock: 10\n\nProduct: Coffee"
     pieces = passages("Catalog", text)
     assert "Product: Tea; Price: 4.5; Stock: 10" in pieces[0].text
+
+
+def test_plain_text_titles_but_not_lists_or_table_rows():
+    text = "Shipping policy\n\nWe ship daily. Parcels arrive fast.\n\nReturns\n\nReturn in 30 days."
+    assert [p.text for p in passages("", text)] == [
+        "Shipping policy\nWe ship daily. Parcels arrive fast.",
+        "Returns\nReturn in 30 days.",
+    ]
+    listed = "Features\n\nfast\n\nsmall\n\ncheap\n\nThe product is great."
+    assert len(passages("", listed)) == 1
+    rows = rows_as_text(["city", "price"], [["Paris", 3.5], ["Rome", 2], ["Oslo", 9]])
+    assert [p.text for p in passages("", rows)] == [rows]

@@ -65,20 +65,28 @@ class _Unit:
     tokens: int
 
 
+def _short_line(para: str) -> bool:
+    """One line of at most 80 characters, with no end punctuation and no ``;`` (a
+    table row written by :func:`rows_as_text` is not a title)."""
+    return "\n" not in para and len(para) <= 80 and para[-1] not in _END_PUNCT and ";" not in para
+
+
 def _blocks(text: str) -> list[tuple[str, str]]:
     """``("heading", text)`` and ``("para", text)`` in order: markdown headings (``#``
-    lines), and a one-line paragraph of at most 80 characters with no end punctuation
-    followed by another paragraph (a title line in a plain-text document)."""
+    lines), and a title line of a plain-text document: a short line (:func:`_short_line`)
+    followed by a paragraph that is not one (a run of short lines is a list, not
+    titles)."""
     out: list[tuple[str, str]] = []
     paragraphs = [text[a:b] for a, b in split(text, mode="paragraph")]
+    short = [_short_line(p) for p in paragraphs]
     for i, para in enumerate(paragraphs):
         lines = para.split("\n")
         if not any(_HEADING.match(line) for line in lines):
             is_title = (
-                "\n" not in para
-                and len(para) <= 80
-                and para[-1] not in _END_PUNCT
+                short[i]
                 and i + 1 < len(paragraphs)
+                and not short[i + 1]
+                and not (i > 0 and short[i - 1])
             )
             out.append(("heading" if is_title else "para", para))
             continue
