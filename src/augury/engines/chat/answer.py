@@ -71,7 +71,7 @@ class _Sentence:
     score: float = 0.0
 
 
-def _index_and_score(hit: Hit | tuple[int, float] | int) -> int:
+def _index_of(hit: Hit | tuple[int, float] | int) -> int:
     if isinstance(hit, Hit):
         return hit.index
     if isinstance(hit, tuple):
@@ -162,7 +162,7 @@ def compose(
     ``(index, score)`` pairs, best first) into ``passages`` (their texts; ``titles`` are
     not quoted). ``confidence`` is the retrieval's (:meth:`.retrieve.Index.confidence`);
     without it one is estimated from the best passage's words."""
-    indexes = [i for i in (_index_and_score(h) for h in hits) if 0 <= i < len(passages)]
+    indexes = [i for i in (_index_of(h) for h in hits) if 0 <= i < len(passages)]
     if not indexes:
         return Answer(DONT_KNOW, [], 0.0, False)
     if confidence is None:

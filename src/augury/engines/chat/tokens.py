@@ -24,7 +24,6 @@ True
 
 from __future__ import annotations
 
-import functools
 import threading
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -56,18 +55,25 @@ _CONFIG = "tokenizers/l2_supercat_tokenizer_config.json"
 _lock = threading.Lock()
 
 
-@functools.cache
-def tokenizer() -> Any:
-    """The ``tokenizers.Tokenizer``, loaded once from wordllama's package folder."""
-    import tokenizers
-    import wordllama
+_loaded: list[Any] = []
 
-    path = Path(wordllama.__file__).parent / _CONFIG
+
+def tokenizer() -> Any:
+    """The ``tokenizers.Tokenizer``, loaded once from wordllama's package folder (the
+    first callers wait on a lock; later ones read it without one)."""
+    if _loaded:
+        return _loaded[0]
     with _lock:
-        tok = tokenizers.Tokenizer.from_file(str(path))
-        tok.no_padding()
-        tok.no_truncation()
-    return tok
+        if not _loaded:
+            import tokenizers
+            import wordllama
+
+            path = Path(wordllama.__file__).parent / _CONFIG
+            tok = tokenizers.Tokenizer.from_file(str(path))
+            tok.no_padding()
+            tok.no_truncation()
+            _loaded.append(tok)
+    return _loaded[0]
 
 
 def encode(text: str) -> Any:
