@@ -319,7 +319,8 @@ def section(result: dict[str, Any]) -> str:
         + " |",
         "",
         f"**Time to the first streamed piece** of an offline answer (embed the question, "
-        f"search, confidence, compose, first piece; one thread): p50 {t['p50_ms']:.1f} ms, "
+        f"search, confidence, compose, first piece; one thread, the embedding model "
+        f"loaded beforehand, once a process): p50 {t['p50_ms']:.1f} ms, "
         f"p95 {t['p95_ms']:.1f} ms over {t['n']} questions. Embedding the 543 passages took "
         f"{result['cost']['embed_passages_s']:.2f} s and building the index "
         f"{result['cost']['build_index_s'] * 1000:.1f} ms. Machine: "

@@ -4,10 +4,12 @@ A chatbot's knowledge, its messages and every ``POST /chat/aichat`` prompt are c
 in tokens (Anaimo's Tokens). Providers count with their own tokenizers, which we cannot
 download, so augury counts with one it already installs: the 32,000-piece
 SentencePiece BPE of Llama 2, the tokenizer of the built-in embedder
-(``wordllama/tokenizers/l2_supercat_tokenizer_config.json``). For English it lands
-within about 10-20% of OpenAI's cl100k/o200k counts (Llama 2's vocabulary is smaller,
-so its counts are a little higher: a safe side for budgets). :data:`TOKENIZER_NAME` is
-written next to every count so a reader knows which tokenizer made it.
+(``wordllama/tokenizers/l2_supercat_tokenizer_config.json``). Its counts estimate a
+provider's, they are not the same number: a 32,000-piece vocabulary generally cuts text
+into more pieces than the 100,000 to 200,000 of recent OpenAI models (a safe side for
+budgets). When a provider reports its usage, that count is the one to store.
+:data:`TOKENIZER_NAME` is written next to every count so a reader knows which tokenizer
+made it.
 
 The tokenizer loads once per process (~50 ms) under a lock; after that it is only read,
 and the Rust tokenizer is safe to share between threads.
