@@ -1,5 +1,5 @@
 """The `augury` command: serve, worker, db, user, keys, outbox, jobs, data, text, model,
-detect, forecast, profile, ask.
+webhooks, chat, detect, forecast, profile, ask.
 
 Commands other than `serve` act on the database directly (as the operator of this
 machine), so they work before any account exists and without the server running.
@@ -10,7 +10,8 @@ One module per command group: `server` (serve, worker), `files` (detect, forecas
 `db`, `users`, `keys`, `outbox`, `jobs`, `data` and `text` (the offline `text train|predict`
 in `text`, the server's projects, classes, labels, documents and sessions in `text_api`,
 its models and analyses in `text_models_api`) and `model` (the offline `model train|predict`
-in `model`, the server's predictive models, applications and subscriptions in `model_api`);
+in `model`, the server's predictive models, applications and subscriptions in `model_api`)
+and `chat` (the server's chatbots: list, create, ask);
 `app` holds the root Typer app and the
 helpers they share. The groups are added here, in the order `augury --help` lists them.
 """
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 from augury.cli.app import app
 from augury.cli.ask import ask_app
+from augury.cli.chat import chat_app
 from augury.cli.data import data_app
 from augury.cli.db import db_app
 from augury.cli.files import files_app
@@ -57,6 +59,7 @@ for sub, name in (
     (text_app, "text"),
     (model_app, "model"),
     (webhooks_app, "webhooks"),
+    (chat_app, "chat"),
 ):
     app.add_typer(sub, name=name)
 for sub, name in (

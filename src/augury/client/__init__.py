@@ -12,7 +12,7 @@ yields every item, fetching pages as it goes. Each resource group (``client.jobs
 ``client.keys`` ...) is a small :class:`Resource` subclass in the module of its
 domain (``accounts``, ``jobs``, ``audit``, ``metrics``, ``anomalies``, ``forecasts``,
 ``alerts``, ``datasets``, ``analytics``, ``text``, ``notifications``, ``models``,
-``webhooks``, ``usage``): a new group is a
+``webhooks``, ``usage``, ``chat``): a new group is a
 class there plus one line in :meth:`Client.__init__` (``connection``); routes without a
 group yet are reachable through :meth:`Client.request`. ``errors`` holds the exceptions,
 ``base`` what the groups share.
@@ -43,6 +43,7 @@ from augury.client.analytics import Analytics
 from augury.client.anomalies import Anomalies
 from augury.client.audit import Audit
 from augury.client.base import JSON, Resource
+from augury.client.chat import Chat, ChatKnowledge, Chats, ChatUseCases, ChatWidget
 from augury.client.connection import Client
 from augury.client.dashboards import Dashboards
 from augury.client.datasets import Datasets
@@ -89,6 +90,11 @@ __all__ = [
     "AuguryAPIError",
     "AuthenticationError",
     "Channels",
+    "Chat",
+    "ChatKnowledge",
+    "ChatUseCases",
+    "ChatWidget",
+    "Chats",
     "Client",
     "ConflictError",
     "Dashboards",
