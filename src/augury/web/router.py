@@ -283,6 +283,38 @@ def shared_dashboard_page(request: Request, token: str):
     return _page(request, "shared_dashboard.html", "shared-dashboard", "Dashboard", token=token)
 
 
+# --- chatbots: the use cases, one use case, the live console, the widget's own page ---
+
+
+@router.get("/chat", response_class=HTMLResponse)
+def chat_use_cases_page(request: Request):
+    return _page(request, "chat/use_cases.html", "chat-use-cases", "Chatbots", section="chat")
+
+
+# Before /chat/{use_case_id}, which would take "live" for an id.
+@router.get("/chat/live", response_class=HTMLResponse)
+def chat_live_page(request: Request):
+    return _page(request, "chat/live.html", "chat-live", "Live chats", section="chat")
+
+
+@router.get("/chat/{use_case_id}", response_class=HTMLResponse)
+def chat_use_case_page(request: Request, use_case_id: int):
+    return _page(
+        request,
+        "chat/use_case.html",
+        "chat-use-case",
+        f"Chatbot #{use_case_id}",
+        section="chat",
+        use_case_id=use_case_id,
+    )
+
+
+@router.get("/chat/widget/{public_hash}", response_class=HTMLResponse)
+def chat_widget_page(request: Request, public_hash: str):
+    """A chatbot's widget full-page, for a direct link: no login, no app frame."""
+    return _page(request, "chat/widget.html", "chat-widget", "Chat", hash=public_hash)
+
+
 # --- text projects: the projects, one project's tabs, a session, the annotator view, a
 # model's report, an analysis's results ---
 
