@@ -33,7 +33,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from ..text.segment import split
-from .retrieve import CONFIDENCE_LEXICAL, Hit, terms
+from .retrieve import CONFIDENCE, CONFIDENCE_LEXICAL, Hit, terms
 
 __all__ = ["DONT_KNOW", "MAX_SENTENCES", "Answer", "compose", "stream_pieces"]
 
@@ -83,8 +83,6 @@ def _estimate(question: str, hits: Sequence[object], best_text: str) -> float:
     """A confidence when the caller has none: the lexical formula of
     :meth:`.retrieve.Index.confidence` on unweighted coverage (the passages' IDF is not
     known here), raised to the semantic formula's when the best hit carries a cosine."""
-    from .retrieve import CONFIDENCE
-
     asked = set(terms(question))
     if not asked:
         return 0.0
