@@ -41,6 +41,7 @@
     "  background: #fff; border: 1px solid #e4e7ec; border-radius: 16px; box-shadow: 0 16px 48px rgba(16,24,40,.22);",
     "  display: flex; flex-direction: column; overflow: hidden; z-index: 2147483000; }",
     ".panel[hidden] { display: none; }",
+    ".root.page { height: 100%; }",
     ".page .panel { position: static; width: 100%; height: 100%; box-shadow: none; border-radius: 12px; }",
     ".head { display: flex; align-items: center; gap: 10px; padding: 12px 14px; background: #4f46e5; color: #fff; }",
     ".avatar { width: 32px; height: 32px; border-radius: 50%; background: rgba(255,255,255,.2); display: flex; align-items: center; justify-content: center; flex: none; }",
@@ -394,7 +395,13 @@
       if (answer && !answer.getAttribute("data-id") && !streamed) answer.parentNode.removeChild(answer);
     }, function (err) {
       if (answer && answer.parentNode && !streamed) answer.parentNode.removeChild(answer);
-      mine.classList.add("failed");
+      // Not sent: the text goes back into the box, to send again.
+      if (!mine.getAttribute("data-id")) {
+        if (mine.parentNode) mine.parentNode.removeChild(mine);
+        if (!input.value) input.value = text;
+      } else {
+        mine.classList.add("failed");
+      }
       throw err;
     });
   }
