@@ -8,7 +8,7 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Depends, Query, Request, status
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
@@ -112,8 +112,18 @@ def _stream(
         )
 
 
-def _chat(session, principal, chat_id: int) -> Chat:
+def _readable(chat_id: ObjectId, principal: Reader, session: SessionDep) -> Chat:
     return chats.get(session, principal.org_id, chat_id)
+
+
+def _writable(chat_id: ObjectId, principal: Writer, session: SessionDep) -> Chat:
+    return chats.get(session, principal.org_id, chat_id)
+
+
+ChatViewer = Annotated[Chat, Depends(_readable)]
+"""The path's chat, for anyone of its organization who may read."""
+ChatWriter = Annotated[Chat, Depends(_writable)]
+"""The path's chat, for members who may write (a viewer: 403 before anything else)."""
 
 
 @router.post("/chats", status_code=status.HTTP_201_CREATED, response_model=ChatOpened)
@@ -154,19 +164,18 @@ def list_chats(
 
 
 @router.get(CHAT, response_model=ChatRead)
-def get_chat(chat_id: ObjectId, principal: Reader, session: SessionDep):
-    return _chat(session, principal, chat_id)
+def get_chat(chat: ChatViewer):
+    return chat
 
 
 @router.get(f"{CHAT}/messages", response_model=list[MessageRead])
 def list_messages(
-    chat_id: ObjectId,
-    principal: Reader,
+    chat: ChatViewer,
     session: SessionDep,
     after_id: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None,
 ):
     """The chat's messages, oldest first (after ``after_id`` only)."""
-    return chats.messages(session, _chat(session, principal, chat_id), after_id)
+    return chats.messages(session, chat, after_id)
 
 
 @router.post(
@@ -176,7 +185,7 @@ def list_messages(
     responses=STREAM_DOC,  # type: ignore[arg-type]
 )
 def post_message(
-    chat_id: ObjectId,
+    chat: ChatWriter,
     body: MessageCreate,
     principal: Writer,
     session: SessionDep,
@@ -185,7 +194,6 @@ def post_message(
 ):
     """While the bot is in control: the question and its answer (streamed with `Accept:
     text/event-stream`). While a person is: the member's answer to the visitor."""
-    chat = _chat(session, principal, chat_id)
     if chat.control == Control.PERSON:
         principal.require_user()
         reply = chats.answer_as_person(session, principal, chat, body.text)
@@ -197,34 +205,27 @@ def post_message(
 
 
 @router.patch(f"{CHAT}/messages/{{message_id}}", response_model=MessageRead)
-def rate_message(
-    chat_id: ObjectId,
-    message_id: ObjectId,
-    body: RatingUpdate,
-    principal: Writer,
-    session: SessionDep,
-):
+def rate_message(chat: ChatWriter, message_id: ObjectId, body: RatingUpdate, session: SessionDep):
     """Rate an answer `good` or `bad` (`null` clears it)."""
-    return chats.rate(session, _chat(session, principal, chat_id), message_id, body.rating)
+    return chats.rate(session, chat, message_id, body.rating)
 
 
 @router.post(f"{CHAT}/takeover", response_model=ChatOpened)
-def takeover(chat_id: ObjectId, principal: Writer, session: SessionDep):
+def takeover(chat: ChatWriter, principal: Writer, session: SessionDep):
     """A person takes control (the caller manages the chat); the visitor sees the
     manual message."""
-    chat = _chat(session, principal, chat_id)
     principal.require_user()
     notice = chats.takeover(session, principal, chat)
     return {"chat": chat, "messages": [notice] if notice else []}
 
 
 @router.post(f"{CHAT}/release", response_model=ChatRead)
-def release(chat_id: ObjectId, principal: Writer, session: SessionDep):
+def release(chat: ChatWriter, session: SessionDep):
     """Give the chat back to the bot."""
-    return chats.release(session, _chat(session, principal, chat_id))
+    return chats.release(session, chat)
 
 
 @router.post(f"{CHAT}/finish", response_model=ChatRead)
-def finish(chat_id: ObjectId, principal: Writer, session: SessionDep):
+def finish(chat: ChatWriter, session: SessionDep):
     """End the chat: it takes no further messages (409)."""
-    return chats.finish(session, _chat(session, principal, chat_id))
+    return chats.finish(session, chat)

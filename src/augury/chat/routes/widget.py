@@ -100,8 +100,14 @@ def cors(request: Request, use_case: ChatUseCase, response: Response) -> None:
         response.headers["Access-Control-Expose-Headers"] = EXPOSE_HEADERS
 
 
-def _chat(session, use_case: ChatUseCase, chat_id: int, token: str | None) -> Chat:
+def _chat(
+    chat_id: ObjectId, use_case: UseCaseByHash, session: SessionDep, token: ChatToken = None
+) -> Chat:
     return chats.by_token(session, use_case, chat_id, token)
+
+
+VisitorChat = Annotated[Chat, Depends(_chat)]
+"""The chat the path and the ``X-Chat-Token`` name, of the hash's use case (else 404)."""
 
 
 def _preflight(request: Request, use_case: ChatUseCase) -> Response:
@@ -161,17 +167,16 @@ def open_widget_chat(
 
 @router.get("/chats/{chat_id}/messages", response_model=list[WidgetMessageRead])
 def widget_messages(
-    chat_id: ObjectId,
+    chat: VisitorChat,
     request: Request,
     response: Response,
     use_case: UseCaseByHash,
     session: SessionDep,
-    token: ChatToken = None,
     after_id: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None,
 ):
     """The chat's messages, oldest first (after ``after_id`` only)."""
     cors(request, use_case, response)
-    return chats.messages(session, _chat(session, use_case, chat_id, token), after_id)
+    return chats.messages(session, chat, after_id)
 
 
 @router.post(
@@ -181,20 +186,18 @@ def widget_messages(
     responses=STREAM_DOC,  # type: ignore[arg-type]
 )
 def widget_post_message(
-    chat_id: ObjectId,
+    chat: VisitorChat,
     body: MessageCreate,
     request: Request,
     response: Response,
     use_case: UseCaseByHash,
     session: SessionDep,
     settings: SettingsDep,
-    token: ChatToken = None,
 ):
     """The visitor's message and the bot's answer (streamed with `Accept:
     text/event-stream`); while a person is in control, only the message."""
     cors(request, use_case, response)
-    chat = _chat(session, use_case, chat_id, token)
-    limit(request, settings, "widget.message", chats.hash_token(token or ""))
+    limit(request, settings, "widget.message", chat.token_hash or "")
     limit(request, settings, "widget.address", client_ip(request) or "unknown")
     posted = chats.post(session, chat, body.text, author="visitor")
     session.commit()  # the question is kept whatever happens to the answer
@@ -206,18 +209,16 @@ def widget_post_message(
 
 @router.patch("/chats/{chat_id}/messages/{message_id}", response_model=WidgetMessageRead)
 def widget_rate(
-    chat_id: ObjectId,
+    chat: VisitorChat,
     message_id: ObjectId,
     body: RatingUpdate,
     request: Request,
     response: Response,
     use_case: UseCaseByHash,
     session: SessionDep,
-    token: ChatToken = None,
 ):
     """Rate an answer `good` or `bad` (`null` clears it)."""
     cors(request, use_case, response)
-    chat = _chat(session, use_case, chat_id, token)
     return chats.rate(session, chat, message_id, body.rating)
 
 
@@ -225,14 +226,10 @@ def widget_rate(
     "/chats/{chat_id}/finish", status_code=status.HTTP_204_NO_CONTENT, response_class=Response
 )
 def widget_finish(
-    chat_id: ObjectId,
-    request: Request,
-    use_case: UseCaseByHash,
-    session: SessionDep,
-    token: ChatToken = None,
+    chat: VisitorChat, request: Request, use_case: UseCaseByHash, session: SessionDep
 ):
     """End the chat: it takes no further messages."""
-    chats.finish(session, _chat(session, use_case, chat_id, token))
+    chats.finish(session, chat)
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
     cors(request, use_case, response)
     return response
