@@ -94,11 +94,27 @@ function livePage(me) {
     $("#live-chat").dataset.control = c.control;
   }
 
+  // Each chatbot's knowledge, read once, names an answer's sources ("#2 · Returns are…").
+  const pieces = new Map();
+  async function knowledgeOf(useCaseId) {
+    if (!pieces.has(useCaseId)) {
+      pieces.set(useCaseId, api("/chat/use-cases/" + useCaseId + "/knowledge").then(itemsOf).catch(() => []));
+    }
+    return pieces.get(useCaseId);
+  }
+
   async function readMessages() {
     if (!chat) return;
+    const known = await knowledgeOf(chat.use_case_id);
+    const sourceLabel = (src) => {
+      const i = known.findIndex((p) => p.id === src.knowledge_id);
+      if (i < 0) return src.title || "";
+      const what = src.title || known[i].title || known[i].text || "";
+      return "#" + (i + 1) + " · " + (what.length > 48 ? what.slice(0, 47) + "…" : what);
+    };
     const out = itemsOf(await api("/chat/chats/" + chat.id + "/messages", { query: { after_id: lastId || "" } }));
     out.forEach((m) => { if (m.id > lastId) lastId = m.id; });
-    appendMessages($("#live-log"), out, {});
+    appendMessages($("#live-log"), out, { sourceLabel });
   }
 
   async function openChat(id) {
