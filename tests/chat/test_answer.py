@@ -4,6 +4,9 @@ leaks the instructions; prompt injection; another organization's knowledge."""
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 
 from augury.chat.services import llm as chat_llm
@@ -192,3 +195,30 @@ def test_another_organizations_knowledge_never_appears(client, owner, other_org_
         turn = say(client, other_org_owner, chat["id"], question).json()
         assert "ALPHA-SECRET-991" not in turn["answer"]["text"]
         assert "Alpha is" not in turn["answer"]["text"]
+
+
+def test_a_slow_provider_holds_no_write_lock(client, owner, llm):
+    """While a provider drips its answer, other chats are written at once: the question
+    was committed before the call and the answer is stored in its own transaction."""
+    slow = _chat(client, owner, llm)
+    llm.answer("open", text="We open at nine in the morning.", contains=True, delay_s=0.15)
+    other = bot(client, owner, [HOURS], name="Offline")
+    quick = open_chat(client, owner, other["id"])["chat"]
+    done: list = []
+    thread = threading.Thread(
+        target=lambda: done.append(stream(client, owner, slow["id"], "When do you open?"))
+    )
+    thread.start()
+    deadline = time.monotonic() + 5
+    while not llm.requests and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert llm.requests, "the provider was not called"
+
+    started = time.monotonic()
+    r = say(client, owner, quick["id"], "When do you open?")
+    took = time.monotonic() - started
+
+    assert r.status_code == 201, r.text
+    thread.join(10)
+    assert done and done[0][-2][1]["engine"] == "provider:local"
+    assert took < 0.9, f"a write waited {took:.2f} s for the provider's answer"
