@@ -202,3 +202,20 @@ def test_viewers_read_but_do_not_write(client, owner):
         headers=viewer.headers,
     )
     assert r.status_code == 403
+
+
+def test_delete_takes_the_knowledge_and_passages(db, client, owner):
+    from sqlalchemy import func, select
+
+    from augury.chat.models import ChatKnowledge, ChatPassage
+    from tests.chat.helpers import add_sentence
+
+    uc = make_use_case(client, owner)
+    add_sentence(client, owner, uc["id"], "We open at nine.")
+    assert client.delete(f"{API}/use-cases/{uc['id']}", headers=owner.headers).status_code == 204
+    with db.session() as session:
+        for model in (ChatKnowledge, ChatPassage):
+            left = session.scalar(
+                select(func.count()).select_from(model).where(model.use_case_id == uc["id"])
+            )
+            assert left == 0, model
