@@ -16,6 +16,13 @@ PUBLIC = {
     # A dashboard's share link: the token in the path is the credential.
     ("/api/v1/shared/dashboards/{token}", "get"),
     ("/api/v1/shared/dashboards/{token}/tiles/{tile_id}/data", "get"),
+    # The chat widget: the use case's hash names it, the chat's token (X-Chat-Token) the chat.
+    ("/api/v1/chat/widget/{hash}", "get"),
+    ("/api/v1/chat/widget/{hash}/chats", "post"),
+    ("/api/v1/chat/widget/{hash}/chats/{chat_id}/messages", "get"),
+    ("/api/v1/chat/widget/{hash}/chats/{chat_id}/messages", "post"),
+    ("/api/v1/chat/widget/{hash}/chats/{chat_id}/messages/{message_id}", "patch"),
+    ("/api/v1/chat/widget/{hash}/chats/{chat_id}/finish", "post"),
 }
 
 
