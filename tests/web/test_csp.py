@@ -42,6 +42,12 @@ def test_every_page_and_the_api_docs_load_without_a_csp_violation(browser, live_
         headers=account.headers,
     ).json()
 
+    use_case = api.post(
+        "/api/v1/chat/use-cases",
+        json={"name": "Helper", "welcome": "Hello!"},
+        headers=account.headers,
+    ).json()
+
     context = browser.new_context(viewport={"width": 1360, "height": 880})
     context.add_init_script(RECORD_VIOLATIONS)
     page = context.new_page()
@@ -80,6 +86,10 @@ def test_every_page_and_the_api_docs_load_without_a_csp_violation(browser, live_
             "/models/new",
             "/settings/members",
             "/settings/api-keys",
+            "/chat",
+            f"/chat/{use_case['id']}",
+            "/chat/live",
+            f"/chat/widget/{use_case['hash']}",
         ):
             page.goto(live_server.url + path)
             page.wait_for_selector("body[data-ready=true]")

@@ -369,6 +369,11 @@ function useCasePage(me) {
     input.focus();
   });
   $("#test-restart").addEventListener("click", restart);
+  if (!canWrite) {
+    // Opening a chat is a member's: a viewer reads the knowledge and the preview.
+    [$("#test-text"), $("#test-send"), $("#test-restart")].forEach((el) => { el.disabled = true; });
+    $("#test-text").placeholder = "Viewers cannot open test chats";
+  }
 
   return (async () => {
     await loadUseCase();
