@@ -170,6 +170,30 @@ def test_a_flood_of_messages_is_429_with_retry_after(client, owner, limited, fro
 
 
 def test_opening_chats_is_limited_per_address(client, owner, limited, frozen_clock):
-    use_case = bot(client, owner, [HOURS])
-    codes = [client.post(f"{widget(use_case)}/chats", json={}).status_code for _ in range(11)]
-    assert codes[:10] == [201] * 10 and codes[10] == 429
+    use_case = bot(client, owner, [HOURS], allowed_origins=[SITE])
+    url = f"{widget(use_case)}/chats"
+    codes = [client.post(url, json={}).status_code for _ in range(10)]
+    refused = client.post(url, json={}, headers={"Origin": SITE})
+    assert codes == [201] * 10 and refused.status_code == 429
+    # The page can read why, and when to try again.
+    assert refused.headers["access-control-allow-origin"] == SITE
+    assert "Retry-After" in refused.headers["access-control-expose-headers"]
+    assert refused.headers["retry-after"]
+
+
+def test_errors_carry_the_cors_headers_for_an_allowed_origin(client, owner):
+    use_case = bot(client, owner, [HOURS], allowed_origins=[SITE])
+    missing = client.get(
+        f"{widget(use_case)}/chats/999/messages",
+        headers={"Origin": SITE, "X-Chat-Token": "nope"},
+    )
+    assert missing.status_code == 404
+    assert missing.headers["access-control-allow-origin"] == SITE
+    opened = start(client, use_case)
+    invalid = client.post(
+        f"{widget(use_case)}/chats/{opened['chat_id']}/messages",
+        json={"text": ""},
+        headers={"Origin": SITE, "X-Chat-Token": opened["token"]},
+    )
+    assert invalid.status_code == 422 and invalid.json()["error"]["code"] == "VALIDATION_ERROR"
+    assert invalid.headers["access-control-allow-origin"] == SITE

@@ -10,11 +10,13 @@ Each visitor is rate limited (per chat token and per client address:
 
 from __future__ import annotations
 
+import inspect
 import math
-from typing import Annotated
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, status
-from fastapi.responses import StreamingResponse
+from fastapi.routing import APIRoute
 from sqlalchemy import select
 
 from augury.api.deps import MAX_ID, ObjectId, SessionDep, SettingsDep, client_ip
@@ -34,7 +36,43 @@ from augury.chat.services import chats
 from augury.config import RateLimitSettings
 from augury.errors import NotFound, PermissionDenied, RateLimited
 
-router = APIRouter(prefix="/widget/{hash}", tags=["chat widget"])
+
+class WidgetRoute(APIRoute):
+    """A widget route: its answer, an error's included, carries the use case's CORS
+    headers (which :func:`use_case_of` worked out), so a page on an allowed origin can
+    read a 404, a 409 or a 429's Retry-After too. Errors are rendered by the app's own
+    handlers (the one error envelope)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handle = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            try:
+                response = await handle(request)
+            except Exception as exc:
+                handler = _handler_for(request, exc)
+                if handler is None:
+                    raise
+                response = handler(request, exc)
+                if inspect.isawaitable(response):
+                    response = await response
+            response.headers.append("Vary", "Origin")
+            for name, value in getattr(request.state, "widget_cors", {}).items():
+                response.headers[name] = value
+            return response
+
+        return route
+
+
+def _handler_for(request: Request, exc: Exception):
+    handlers = request.app.exception_handlers
+    for kind in type(exc).__mro__:
+        if kind in handlers:
+            return handlers[kind]
+    return None
+
+
+router = APIRouter(prefix="/widget/{hash}", tags=["chat widget"], route_class=WidgetRoute)
 
 LIMITS = {"widget.message": 20, "widget.address": 60, "widget.open": 10}
 """Per minute: messages per chat token, messages per client address, chats opened per
@@ -74,11 +112,18 @@ def limit(request: Request, settings, group: str, client: str) -> None:
         raise RateLimited(max(1, math.ceil(reset - limiter.clock())))
 
 
-def use_case_of(hash: Hash, session: SessionDep) -> ChatUseCase:
-    """The use case the hash names (any organization's: the hash is its public name)."""
+def use_case_of(hash: Hash, request: Request, session: SessionDep) -> ChatUseCase:
+    """The use case the hash names (any organization's: the hash is its public name);
+    the answer will carry its CORS headers for an allowed origin."""
     found = session.scalar(select(ChatUseCase).where(ChatUseCase.hash == hash))
     if found is None:
         raise NotFound("Use case not found.")
+    origin = request.headers.get("origin")
+    if _origin_allowed(found, origin):
+        request.state.widget_cors = {
+            "Access-Control-Allow-Origin": origin,
+            "Access-Control-Expose-Headers": EXPOSE_HEADERS,
+        }
     return found
 
 
@@ -89,15 +134,6 @@ def _origin_allowed(use_case: ChatUseCase, origin: str | None) -> bool:
     if not origin:
         return False
     return origin.rstrip("/") in {str(o).rstrip("/") for o in use_case.allowed_origins or []}
-
-
-def cors(request: Request, use_case: ChatUseCase, response: Response) -> None:
-    """The use case's CORS headers on ``response`` (for an allowed origin only)."""
-    origin = request.headers.get("origin")
-    response.headers.append("Vary", "Origin")
-    if _origin_allowed(use_case, origin):
-        response.headers["Access-Control-Allow-Origin"] = origin or ""
-        response.headers["Access-Control-Expose-Headers"] = EXPOSE_HEADERS
 
 
 def _chat(
@@ -140,9 +176,8 @@ def preflight(request: Request, use_case: UseCaseByHash):
 
 
 @router.get("", response_model=WidgetInfo)
-def widget_info(request: Request, response: Response, use_case: UseCaseByHash):
+def widget_info(use_case: UseCaseByHash):
     """The use case's name, welcome and status, as the widget shows them."""
-    cors(request, use_case, response)
     return {"name": use_case.name, "welcome": use_case.welcome, "status": use_case.status}
 
 
@@ -150,14 +185,12 @@ def widget_info(request: Request, response: Response, use_case: UseCaseByHash):
 def open_widget_chat(
     body: WidgetChatCreate,
     request: Request,
-    response: Response,
     use_case: UseCaseByHash,
     session: SessionDep,
     settings: SettingsDep,
 ):
     """Open a chat (409 when the use case is closed): its token, shown once, and the
     welcome."""
-    cors(request, use_case, response)
     limit(request, settings, "widget.open", client_ip(request) or "unknown")
     chat, messages, token = chats.open_chat(
         session, use_case.org_id, use_case.id, visitor=body.visitor, channel="widget"
@@ -168,14 +201,10 @@ def open_widget_chat(
 @router.get("/chats/{chat_id}/messages", response_model=list[WidgetMessageRead])
 def widget_messages(
     chat: VisitorChat,
-    request: Request,
-    response: Response,
-    use_case: UseCaseByHash,
     session: SessionDep,
     after_id: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None,
 ):
     """The chat's messages, oldest first (after ``after_id`` only)."""
-    cors(request, use_case, response)
     return chats.messages(session, chat, after_id)
 
 
@@ -189,22 +218,16 @@ def widget_post_message(
     chat: VisitorChat,
     body: MessageCreate,
     request: Request,
-    response: Response,
-    use_case: UseCaseByHash,
     session: SessionDep,
     settings: SettingsDep,
 ):
     """The visitor's message and the bot's answer (streamed with `Accept:
     text/event-stream`); while a person is in control, only the message."""
-    cors(request, use_case, response)
     limit(request, settings, "widget.message", chat.token_hash or "")
     limit(request, settings, "widget.address", client_ip(request) or "unknown")
     posted = chats.post(session, chat, body.text, author="visitor")
     session.commit()  # the question is kept whatever happens to the answer
-    out = respond(request, settings, posted, WidgetMessageRead, WidgetTurn)
-    if isinstance(out, StreamingResponse):
-        cors(request, use_case, out)
-    return out
+    return respond(request, settings, posted, WidgetMessageRead, WidgetTurn)
 
 
 @router.patch("/chats/{chat_id}/messages/{message_id}", response_model=WidgetMessageRead)
@@ -212,24 +235,16 @@ def widget_rate(
     chat: VisitorChat,
     message_id: ObjectId,
     body: RatingUpdate,
-    request: Request,
-    response: Response,
-    use_case: UseCaseByHash,
     session: SessionDep,
 ):
     """Rate an answer `good` or `bad` (`null` clears it)."""
-    cors(request, use_case, response)
     return chats.rate(session, chat, message_id, body.rating)
 
 
 @router.post(
     "/chats/{chat_id}/finish", status_code=status.HTTP_204_NO_CONTENT, response_class=Response
 )
-def widget_finish(
-    chat: VisitorChat, request: Request, use_case: UseCaseByHash, session: SessionDep
-):
+def widget_finish(chat: VisitorChat, session: SessionDep):
     """End the chat: it takes no further messages."""
     chats.finish(session, chat)
-    response = Response(status_code=status.HTTP_204_NO_CONTENT)
-    cors(request, use_case, response)
-    return response
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
