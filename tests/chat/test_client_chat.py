@@ -94,13 +94,13 @@ def test_a_chat_answers_from_the_knowledge(client, chat):
     answered = chat.chats.send(chat_id, "When does the restaurant open?")
     assert "nine" in answered["answer"]["text"]
     assert answered["answer"]["sources"]
-    messages = chat.chats.messages(chat_id)["items"]
+    messages = chat.chats.messages(chat_id)
     assert [m["role"] for m in messages][-2:] == ["user", "assistant"]
     rated = chat.chats.rate(chat_id, answered["answer"]["id"], "good")
     assert rated["rating"] == "good"
     events = [e for e, _ in chat.chats.stream(chat_id, "Is parking free?")]
     assert events[0] == "question" and "answer" in events
-    assert chat.chats.takeover(chat_id)["control"] == "person"
+    assert chat.chats.takeover(chat_id)["chat"]["control"] == "person"
     assert chat.chats.release(chat_id)["control"] == "bot"
     assert chat.chats.list(use_case_id=bot["id"])["total"] == 1
     chat.chats.finish(chat_id)
@@ -133,3 +133,26 @@ def test_server_sent_events_are_read():
         ("note", "plain\ntext"),
         ("answer", {"id": 2}),
     ]
+
+
+def test_the_widgets_public_side(client, chat, live_server):
+    if not has_chats(client):
+        pytest.skip("the chats routes are not served yet")
+    bot = chat.use_cases.create("Manolo", welcome="Hola!")
+    chat.knowledge.add_sentence(bot["id"], "Paella is served on Sundays.")
+    with Client(live_server.url, timeout=30) as visitor:  # no credentials at all
+        widget = Chat(visitor).widget
+        assert widget.info(bot["hash"])["welcome"] == "Hola!"
+        opened = widget.open(bot["hash"], visitor="Ada")
+        chat_id, token = opened["chat_id"], opened["token"]
+        turn = widget.send(bot["hash"], chat_id, token, "When is paella served?")
+        assert "Sunday" in turn["answer"]["text"]
+        events = [e for e, _ in widget.stream(bot["hash"], chat_id, token, "Paella?")]
+        assert "answer" in events
+        messages = widget.messages(bot["hash"], chat_id, token)
+        assert messages[0]["text"] == "Hola!"
+        rated = widget.rate(bot["hash"], chat_id, token, turn["answer"]["id"], "bad")
+        assert rated["rating"] == "bad"
+        widget.finish(bot["hash"], chat_id, token)
+        with pytest.raises(NotFoundError):
+            widget.messages(bot["hash"], chat_id, "not-the-token")

@@ -246,15 +246,15 @@ class Chats(Resource):
     def get(self, chat_id: int) -> JSON:
         return self._client.request("GET", f"/chat/chats/{chat_id}")
 
-    def messages(self, chat_id: int, *, after_id: int | None = None) -> JSON:
-        """The chat's messages, oldest first (after ``after_id``)."""
+    def messages(self, chat_id: int, *, after_id: int | None = None) -> builtins.list[JSON]:
+        """The chat's messages, oldest first (after ``after_id``): a list."""
         return self._client.request(
             "GET", f"/chat/chats/{chat_id}/messages", params={"after_id": after_id}
         )
 
     def send(self, chat_id: int, text: str) -> JSON:
         """Send a message: ``{"question", "answer", "chat"}`` while the bot is in
-        control; while a person is, their text is stored as the answer."""
+        control; while a person is, ``{"question", "chat"}`` (the person answers)."""
         return self._client.request("POST", f"/chat/chats/{chat_id}/messages", json={"text": text})
 
     def stream(self, chat_id: int, text: str) -> Iterator[tuple[str, Any]]:
@@ -268,7 +268,8 @@ class Chats(Resource):
         return self._client.request("PATCH", route, json={"rating": rating})
 
     def takeover(self, chat_id: int) -> JSON:
-        """A person (the caller) takes control."""
+        """A person (the caller) takes control: ``{"chat", "messages"}`` (the manual
+        message the visitor sees, when the use case has one)."""
         return self._client.request("POST", f"/chat/chats/{chat_id}/takeover")
 
     def release(self, chat_id: int) -> JSON:
@@ -296,7 +297,9 @@ class ChatWidget(Resource):
             "POST", self._at(hash, "/chats"), json=_body(visitor=visitor), authenticate=False
         )
 
-    def messages(self, hash: str, chat_id: int, token: str, *, after_id: int | None = None) -> JSON:
+    def messages(
+        self, hash: str, chat_id: int, token: str, *, after_id: int | None = None
+    ) -> builtins.list[JSON]:
         return self._client.request(
             "GET",
             self._at(hash, f"/chats/{chat_id}/messages"),
