@@ -259,6 +259,17 @@ def test_the_live_console_takes_a_chat_over_and_the_visitor_reads_the_person(ui,
         "finished"
     )
 
+    # The visitor is told the chat ended; sending again starts a new one.
+    widget.get_by_test_id("widget-input").fill("Hello?")
+    widget.get_by_test_id("widget-send").click()
+    expect(widget.get_by_test_id("widget-notice")).to_contain_text("This chat has ended")
+    expect(widget.get_by_test_id("widget-input")).to_have_value("Hello?")
+    widget.get_by_test_id("widget-send").click()
+    expect(widget.get_by_test_id("widget-log")).to_contain_text("Hello! Ask me anything.")
+    expect(widget.locator("[data-testid=widget-msg][data-role=user]")).to_have_count(1)
+    chats = api.get(f"{CHAT}/chats", headers=account.headers).json()
+    assert chats["total"] == 2
+
     # Tokens per day, and the ratings.
     msgs = api.get(f"{CHAT}/chats/{chat_id}/messages", headers=account.headers).json()
     bot_answer = next(m for m in msgs if m["author"] == "bot" and m["sources"])

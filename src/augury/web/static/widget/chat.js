@@ -275,8 +275,17 @@
       say("You are sending messages quickly: please wait " + wait + " s and try again.", true);
       pollMs = Math.max(pollMs, wait * 1000);
     } else if (status === 409) {
-      say((err && err.message) || "This chat is closed at the moment. Please come back later.", true);
-      if (/finish/i.test((err && err.message) || "")) { save(session = null); }
+      // The chatbot closed, or this chat was finished: its public description tells which.
+      say("This chat is closed at the moment. Please come back later.", true);
+      call("GET", "").then(function (out) {
+        info = out;
+        if (out.status === "closed") {
+          closedUI(true);
+        } else {
+          save(session = null);
+          say("This chat has ended. Send your message again to start a new one.", true);
+        }
+      }, function () { return null; });
     } else if (status === 404 || status === 401 || status === 403) {
       save(session = null);
       say("This chat is not available. Start again by sending a message.", true);
