@@ -139,11 +139,11 @@ def test_overview_of_the_demo_org_shows_alerts_anomalies_ingestion_and_forecasts
     # Recent forecasts, with their last run.
     expect(page.get_by_test_id("home-forecasts")).to_contain_text("Orders next day")
 
-    # An organization with metrics and alerts needs no first steps; what is not built
-    # yet takes one line.
+    # An organization with metrics and alerts needs no first steps; every section is
+    # built, chatbots included.
     expect(page.get_by_test_id("checklist")).to_be_hidden()
-    expect(page.get_by_test_id("not-built")).to_contain_text("Not built yet")
-    assert page.locator("[data-testid=nav-chat]").count() == 0
+    expect(page.get_by_test_id("not-built")).to_have_count(0)
+    assert page.locator("[data-testid=nav-chat]").count() == 1
     assert page.locator("[data-testid=nav-data]").count() == 1
     ui.shot("overview-demo")
     ui.assert_no_error_toast()
