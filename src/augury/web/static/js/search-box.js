@@ -10,7 +10,7 @@ import { $, clear, h, newestOnly } from "./dom.js";
 
 const TYPE_NAMES = {
   chart: "Chart", dashboard: "Dashboard", dataset: "Dataset", metric: "Metric",
-  alert: "Alert", anomaly: "Anomaly", forecast: "Forecast", member: "Member",
+  alert: "Alert", anomaly: "Anomaly", forecast: "Forecast", member: "Member", use_case: "Chatbot",
 };
 const DELAY_MS = 150;
 const SHOWN = 8;
