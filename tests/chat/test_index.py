@@ -122,7 +122,11 @@ def test_an_empty_use_case_finds_nothing(client, owner):
     assert found["items"] == [] and found["confidence"] == 0
 
 
-def test_reindex_reads_attachments_again_and_names_a_lost_one(db, client, owner):
+def test_reindex_reads_attachments_again_and_names_a_lost_one(db, client, owner, monkeypatch):
+    from augury.jobs import types as job_types
+
+    # Inline: a process without the chat.index job type indexes before answering.
+    monkeypatch.setattr(job_types, "registry", job_types.Registry())
     uc = make_use_case(client, owner)
     project = _project(client, owner, "Support")
     doc = _document(client, owner, project, "Returns are accepted within 30 days.")
