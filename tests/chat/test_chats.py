@@ -3,6 +3,8 @@ and release, ratings, finishing, listing with filters, and the automatic message
 
 from __future__ import annotations
 
+import time
+
 from augury.chat.models import Chat
 from augury.chat.services.auto_messages import AutoMessages
 from tests.chat.conversation import bot, open_chat, say, stream
@@ -209,3 +211,26 @@ def test_the_automatic_message_is_sent_once_after_the_timeout(client, owner, db,
     assert stored[-1]["author"] == "auto"
     with db.session() as s:
         assert s.get(Chat, chat["id"]).auto_msg_sent_at is not None
+
+
+def test_an_answer_is_stored_even_when_the_visitor_leaves_mid_stream(client, owner):
+    use_case = bot(client, owner, [HOURS])
+    chat = open_chat(client, owner, use_case["id"])["chat"]
+
+    with client.stream(
+        "POST",
+        f"{API}/chats/{chat['id']}/messages",
+        json={"text": "When do you open?"},
+        headers={**owner.headers, "Accept": "text/event-stream"},
+    ) as r:
+        assert r.status_code == 200
+        next(r.iter_lines())  # the question's event, then the visitor goes
+
+    deadline = time.monotonic() + 10
+    while True:  # the answer is written after the visitor left
+        stored = client.get(f"{API}/chats/{chat['id']}/messages", headers=owner.headers).json()
+        if len(stored) == 2 or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert [m["role"] for m in stored] == ["user", "assistant"]
+    assert "nine" in stored[-1]["text"]

@@ -5,6 +5,9 @@ over and give it back, finish it."""
 from __future__ import annotations
 
 import json
+import logging
+import queue
+import threading
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any
 
@@ -29,6 +32,7 @@ from augury.chat.services import answer, chats
 from augury.config import Settings
 
 router = APIRouter()
+log = logging.getLogger(__name__)
 
 CHAT = "/chats/{chat_id}"
 SSE = "text/event-stream"
@@ -97,19 +101,41 @@ def _stream(
     yield _event("question", question)
     if notice is not None:
         yield _event("notice", notice)
-    try:
-        for kind, value in events():
-            if kind == "token":
-                yield _event("token", {"text": value})
-            elif kind == "answer":
-                yield _event("answer", _dump(message_model, value))
-            elif kind == "chat":
-                yield _event("chat", _dump(ChatState, value))
-    except Exception:  # the question is stored; say so rather than cut the stream
-        yield _event(
-            "error",
-            {"code": "INTERNAL_ERROR", "message": "The answer could not be written."},
-        )
+    for kind, value in in_background(events):
+        if kind == "token":
+            yield _event("token", {"text": value})
+        elif kind == "answer":
+            yield _event("answer", _dump(message_model, value))
+        elif kind == "chat":
+            yield _event("chat", _dump(ChatState, value))
+        elif kind == "error":  # the question is stored; say so rather than cut the stream
+            yield _event(
+                "error", {"code": "INTERNAL_ERROR", "message": "The answer could not be written."}
+            )
+
+
+_DONE = object()
+
+
+def in_background(events: Callable[[], Iterator[tuple[str, Any]]]) -> Iterator[tuple[str, Any]]:
+    """``events()`` run in a thread of its own, passed on as they come: a visitor who
+    leaves mid-answer stops the stream, not the answer, which is still written and
+    stored (for the chat's history and the person who may take it over)."""
+    passed: queue.Queue = queue.Queue()
+
+    def run() -> None:
+        try:
+            for item in events():
+                passed.put(item)
+        except Exception:
+            log.exception("a chat answer failed")
+            passed.put(("error", None))
+        finally:
+            passed.put(_DONE)
+
+    threading.Thread(target=run, name="chat-answer", daemon=True).start()
+    while (item := passed.get()) is not _DONE:
+        yield item
 
 
 def _readable(chat_id: ObjectId, principal: Reader, session: SessionDep) -> Chat:

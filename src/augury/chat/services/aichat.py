@@ -10,6 +10,7 @@ for the token totals.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -71,6 +72,7 @@ def run(
     )
     if provider is None:
         raise Conflict(NO_PROVIDER, details={"reason": "NO_PROVIDER"})
+    started = time.perf_counter()
     try:
         target = llm.target(settings, provider)
         parts: list[str] = []
@@ -85,6 +87,7 @@ def run(
             f"{provider.name}: {exc.message}",
             details={"provider": provider.name, "reason": exc.reason},
         ) from exc
+    providers.record_call(session, provider, (time.perf_counter() - started) * 1000, None)
     completion = "".join(parts)
     if usage is not None:
         prompt_tokens, completion_tokens, by = usage.prompt, usage.completion, "provider"
