@@ -21,7 +21,7 @@ from tests.chat.conversation import (
     say,
     stream,
 )
-from tests.chat.helpers import API
+from tests.chat.helpers import API, pieces
 from tests.fixtures.app import free_port
 from tests.fixtures.llm_server import FakeLLM
 
@@ -186,15 +186,32 @@ def test_strict_below_the_confidence_says_so_and_offers_a_person(client, owner, 
     assert llm.requests == []
 
 
-def test_another_organizations_knowledge_never_appears(client, owner, other_org_owner, llm):
+@pytest.mark.parametrize("through", ["offline", "provider"])
+def test_another_organizations_knowledge_never_appears(
+    client, owner, other_org_owner, llm, through
+):
     bot(client, owner, ["The vault code of Alpha is ALPHA-SECRET-991."])
-    theirs = bot(client, other_org_owner, ["Beta opens the vault at noon."], strict=False)
+    provider = add_provider(client, other_org_owner, llm) if through == "provider" else None
+    theirs = bot(
+        client,
+        other_org_owner,
+        ["The vault code of Beta is BETA-SECRET-442."],
+        strict=False,
+        provider_id=provider and provider["id"],
+    )
     chat = open_chat(client, other_org_owner, theirs["id"])["chat"]
+    llm.answer("vault", text="I only know Beta's code [1].", contains=True)
+    own = {p["id"] for p in pieces(client, other_org_owner, theirs["id"])["items"]}
 
     for question in ("What is the vault code of Alpha?", "vault code ALPHA-SECRET-991"):
         turn = say(client, other_org_owner, chat["id"], question).json()
         assert "ALPHA-SECRET-991" not in turn["answer"]["text"]
         assert "Alpha is" not in turn["answer"]["text"]
+        assert {s["knowledge_id"] for s in turn["answer"]["sources"]} <= own
+    for request in llm.requests:  # what the provider was shown
+        assert "ALPHA-SECRET-991" not in str(request.body["messages"][:-1])
+        assert "BETA-SECRET-442" in str(request.body["messages"])
+    assert len(llm.requests) == (2 if through == "provider" else 0)
 
 
 def test_a_slow_provider_holds_no_write_lock(client, owner, llm):
