@@ -108,12 +108,6 @@ class Written:
     call_error: str | None = None
 
 
-def _attr(item: Any, name: str, default: Any = None) -> Any:
-    if isinstance(item, dict):
-        return item.get(name, default)
-    return getattr(item, name, default)
-
-
 def _retrieve(
     session: Session, settings: Settings, use_case: ChatUseCase, question: str
 ) -> tuple[list[Passage], float]:
@@ -167,9 +161,7 @@ def plan(session: Session, settings: Settings, org_id: int, chat_id: int, questi
                 session, providers.get(session, org_id, use_case.provider_id)
             )
             p.target = llm.target(settings, provider)
-        except ProviderFailed as exc:
-            p.error = f"the provider cannot be used: {exc.message}"
-        except AuguryError as exc:
+        except (ProviderFailed, AuguryError) as exc:
             p.error = f"the provider cannot be used: {exc.message}"
     return p
 
@@ -198,21 +190,9 @@ def _offline(p: Plan, error: str | None = None) -> Written:
     )
 
 
-def _sources(p: Plan, given: Any) -> list[dict]:
-    """The offline answer's sources as stored: ``{passage_id, knowledge_id, title, score}``."""
-    out = []
-    for s in given or []:
-        if isinstance(s, int) and 0 <= s < len(p.passages):
-            out.append(p.passages[s].source())
-        elif isinstance(s, dict):
-            out.append(
-                {k: s.get(k) for k in ("passage_id", "knowledge_id", "title", "score") if k in s}
-            )
-        else:
-            idx = _attr(s, "index")
-            if isinstance(idx, int) and 0 <= idx < len(p.passages):
-                out.append(p.passages[idx].source())
-    return out
+def _sources(p: Plan, given: list[int]) -> list[dict]:
+    """The offline answer's sources (indexes into the passages) as stored."""
+    return [p.passages[i].source() for i in given if 0 <= i < len(p.passages)]
 
 
 def _cited(p: Plan, text: str) -> list[dict]:
