@@ -268,3 +268,69 @@ def text_project(client, owner) -> int:
 @pytest.fixture
 def text_document(client, owner, text_project) -> int:
     return _document(client, owner, text_project, "Our refund policy: refunds take 5 days.")
+
+
+def test_file_limits(db, client, owner, uc, tmp_path):
+    from augury.accounts.principal import Principal
+    from augury.chat.models import ChatUseCase
+    from augury.chat.services import knowledge
+    from augury.errors import PayloadTooLarge
+
+    big = tmp_path / "big.txt"
+    big.write_text("word " * 200_001)
+    principal = Principal(org_id=owner.org_id, user_id=owner.user_id)
+    with db.session() as session:
+        use_case = session.get(ChatUseCase, uc["id"])
+        with pytest.raises(PayloadTooLarge):
+            knowledge.add_file(
+                session=session,
+                settings=None,
+                principal=principal,
+                use_case=use_case,
+                path=big,
+                file_name="big.txt",
+                size=knowledge.MAX_FILE_BYTES + 1,
+            )
+        with pytest.raises(PayloadTooLarge, match="1000000"):
+            knowledge.add_file(
+                session=session,
+                settings=None,
+                principal=principal,
+                use_case=use_case,
+                path=big,
+                file_name="big.txt",
+                size=big.stat().st_size,
+            )
+    docx = tmp_path / "menu.docx"
+    import zipfile
+
+    with zipfile.ZipFile(docx, "w") as z:
+        z.writestr(
+            "word/document.xml",
+            "<w:document><w:body><w:p><w:r><w:t>Paella &amp; wine</w:t></w:r></w:p>"
+            "<w:p><w:r><w:t>Open daily</w:t></w:r></w:p></w:body></w:document>",
+        )
+    r = client.post(
+        f"{API}/use-cases/{uc['id']}/knowledge/files",
+        files={"file": ("menu.docx", docx.read_bytes())},
+        headers=owner.headers,
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["text"] == "Paella & wine\nOpen daily"
+
+
+def test_find_a_use_case_by_id_hash_or_name(db, client, owner, uc):
+    from augury.chat.services import use_cases
+    from augury.errors import NotFound
+
+    digits = make_use_case(client, owner, name=str(uc["id"]))
+    with db.session() as session:
+        find = lambda ref: use_cases.find(session=session, org_id=owner.org_id, ref=ref).id  # noqa: E731
+        assert find(str(uc["id"])) == uc["id"]  # an id beats a name of digits
+        assert find(uc["hash"]) == uc["id"]
+        assert find("Manolo's") == uc["id"]
+        assert find(digits["hash"]) == digits["id"]
+        with pytest.raises(NotFound):
+            find("nobody")
+        with pytest.raises(NotFound):
+            use_cases.find(session=session, org_id=owner.org_id + 1000, ref=str(uc["id"]))
