@@ -95,8 +95,9 @@ def test_without_usage_figures_the_shipped_tokenizer_counts(client, owner, llm):
         ({"status": 500, "text": "model crashed"}, "HTTP 500"),
         ({"delay_s": 5, "text": "too late"}, "no answer within"),
         ({"hang": True}, "no answer within"),
+        ({"delay_s": 0.2, "text": "one two three four five six seven eight"}, "no answer within"),
     ],
-    ids=["http-500", "slow", "silent"],
+    ids=["http-500", "slow", "silent", "dripping"],
 )
 def test_a_failing_provider_falls_back_to_the_offline_answer(client, owner, llm, reply, error):
     provider = add_provider(client, owner, llm, timeout_s=0.5)
