@@ -20,7 +20,6 @@ from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.middleware.cors import CORSMiddleware
 
 from augury import __version__
 from augury.accounts.router import auth_router
@@ -29,6 +28,7 @@ from augury.alerts.router import router as alerts_router
 from augury.analytics.router import router as analytics_router
 from augury.anomalies.router import router as anomalies_router
 from augury.api import errors as api_errors
+from augury.api.cors import CORSExceptSelfServed
 from augury.api.middleware import BodyLimitMiddleware, MetricsMiddleware, RequestMetrics
 from augury.api.prometheus import JobsCollector, StreamCollector
 from augury.api.prometheus import router as prometheus_router
@@ -97,6 +97,7 @@ STREAMED_UPLOADS = frozenset(
         "/api/v1/text/projects/{project_id}/files",
         "/api/v1/text/projects/{project_id}/models/upload",
         "/api/v1/models/{model_id}/versions/upload",
+        "/api/v1/chat/use-cases/{use_case_id}/knowledge/files",
     }
 )
 """Routes that stream their body to disk under their own limit (``datasets.max_upload_bytes``);
@@ -258,17 +259,19 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool | None = None
     if settings.cors_origins:
         # Exact origins only; tokens travel in headers, so no credentials (cookies).
         app.add_middleware(
-            CORSMiddleware,
-            allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-            allow_headers=["Authorization", "Content-Type", "Content-Encoding", "X-Auth-Token"],
-            expose_headers=[
-                "Retry-After",
-                "X-RateLimit-Limit",
-                "X-RateLimit-Remaining",
-                "X-RateLimit-Reset",
-            ],
-            max_age=600,
+            CORSExceptSelfServed,
+            options=dict(
+                allow_origins=settings.cors_origins,
+                allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+                allow_headers=["Authorization", "Content-Type", "Content-Encoding", "X-Auth-Token"],
+                expose_headers=[
+                    "Retry-After",
+                    "X-RateLimit-Limit",
+                    "X-RateLimit-Remaining",
+                    "X-RateLimit-Reset",
+                ],
+                max_age=600,
+            ),
         )
     # Outermost: every answer gets them, those of the middlewares above included.
     app.add_middleware(SecurityHeadersMiddleware)

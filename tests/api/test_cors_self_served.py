@@ -29,7 +29,7 @@ def _app():
         ]
     )
     app.add_middleware(
-        CORSExceptSelfServed, allow_origins=[OPERATOR], allow_methods=["GET", "POST"]
+        CORSExceptSelfServed, options=dict(allow_origins=[OPERATOR], allow_methods=["GET", "POST"])
     )
     return app
 

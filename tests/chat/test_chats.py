@@ -234,3 +234,39 @@ def test_an_answer_is_stored_even_when_the_visitor_leaves_mid_stream(client, own
         time.sleep(0.05)
     assert [m["role"] for m in stored] == ["user", "assistant"]
     assert "nine" in stored[-1]["text"]
+
+
+def _notified(client, account) -> list[dict]:
+    r = client.get("/api/v1/notifications", headers=account.headers)
+    assert r.status_code == 200, r.text
+    return [n for n in r.json()["items"] if n["kind"].startswith("chat.")]
+
+
+def test_handover_and_attention_words_alert_the_operators_once(client, owner, db):
+    from tests.webhooks.test_sources import events_of
+
+    member = invite_and_join(client, owner, "member")
+    viewer = invite_and_join(client, owner, "viewer")
+    use_case = bot(
+        client, owner, [RETURNS], words_for_manual=["human"], words_for_attention=["lawyer"]
+    )
+    chat = open_chat(client, owner, use_case["id"], visitor="Ana")["chat"]
+
+    say(client, owner, chat["id"], "My lawyer asks about returns")
+    say(client, owner, chat["id"], "My lawyer again")  # already flagged: no second alert
+
+    [attention] = events_of(db, owner.org_id, "chat.attention")
+    assert attention.data["chat_id"] == chat["id"] and attention.data["words"] == ["lawyer"]
+    for person in (owner, member):
+        [note] = _notified(client, person)
+        assert note["kind"] == "chat.attention" and "Ana wrote: My lawyer" in note["body"]
+        assert note["link"] == f"/chat/live?chat={chat['id']}"
+    assert _notified(client, viewer) == []
+
+    client.post(f"{API}/chats/{chat['id']}/takeover", headers=member.headers)
+    client.post(f"{API}/chats/{chat['id']}/release", headers=member.headers)
+    # Released: nobody manages it, so a handover word alerts every operator again.
+    say(client, owner, chat["id"], "a human please")
+    [handover] = events_of(db, owner.org_id, "chat.handover")
+    assert handover.data["words"] == ["human"]
+    assert [n["kind"] for n in _notified(client, member)] == ["chat.handover", "chat.attention"]

@@ -24,7 +24,7 @@ def client(live_server):
 
 @pytest.fixture
 def chat(client) -> Chat:
-    return getattr(client, "chat", None) or Chat(client)
+    return client.chat
 
 
 def has_chats(client) -> bool:

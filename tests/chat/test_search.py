@@ -3,20 +3,8 @@ followed on rename and delete, never another organization's."""
 
 from __future__ import annotations
 
-import pytest
-
-from augury.chat.searchable import KIND, SEARCHABLE
-from augury.search import service as search
+from augury.chat.searchable import KIND
 from tests.chat.helpers import API, make_use_case
-
-
-@pytest.fixture(autouse=True)
-def _indexed(monkeypatch):
-    """What runtime.wiring installs for every process (idempotent); the kind is added
-    here until search.KINDS lists it."""
-    if KIND not in search.KINDS:
-        monkeypatch.setattr(search, "KINDS", (*search.KINDS, KIND))
-    search.install(SEARCHABLE)
 
 
 def found(client, account, q: str) -> list[tuple[str, str]]:

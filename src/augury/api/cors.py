@@ -11,21 +11,25 @@ an origin not in ``cors_origins``) nor adds its headers to their answers.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from starlette.middleware.cors import CORSMiddleware
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 SELF_SERVED: tuple[str, ...] = ("/api/v1/chat/widget/",)
 """Path prefixes whose routes answer CORS themselves."""
 
 
-class CORSExceptSelfServed(CORSMiddleware):
-    def __init__(self, app: ASGIApp, *, skip: Sequence[str] = SELF_SERVED, **options) -> None:
-        super().__init__(app, **options)
+class CORSExceptSelfServed:
+    """Starlette's CORS middleware (``options``: its arguments) for every path but those
+    under ``skip``, which go straight to the app."""
+
+    def __init__(self, app, options: dict[str, Any], skip: Sequence[str] = SELF_SERVED) -> None:
+        self.app = app
+        self.cors = CORSMiddleware(app, **options)
         self.skip = tuple(skip)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "http" and scope["path"].startswith(self.skip):
             await self.app(scope, receive, send)
             return
-        await super().__call__(scope, receive, send)
+        await self.cors(scope, receive, send)

@@ -17,7 +17,6 @@ import typer
 
 from augury.cli.app import AsJson, Limit, echo_json
 from augury.cli.data import DEFAULT_URL, ApiKey, Url, _fail, _server, _table, _when
-from augury.client.chat import Chat
 
 chat_app = typer.Typer(
     no_args_is_help=True,
@@ -37,7 +36,7 @@ def use_cases(
 ) -> None:
     """The organization's use cases, most recently changed first."""
     with _server(url, api_key) as client:
-        page = Chat(client).use_cases.list(q=search, limit=limit)
+        page = client.chat.use_cases.list(q=search, limit=limit)
     if as_json:
         echo_json(page)
         return
@@ -96,7 +95,7 @@ def create(
 ) -> None:
     """Create a use case with its knowledge: sentences, then files, in the order given."""
     with _server(url, api_key) as client:
-        chat = Chat(client)
+        chat = client.chat
         use_case = chat.use_cases.create(name, welcome=welcome, description=description)
         if sentence:
             chat.knowledge.add_sentences(use_case["id"], list(sentence))
@@ -125,7 +124,7 @@ def ask(
 ) -> None:
     """Open a chat with the use case, ask QUESTION, print the answer and its sources."""
     with _server(url, api_key) as client:
-        chat = Chat(client)
+        chat = client.chat
         found = chat.use_cases.find(use_case)
         if found["status"] != "open":
             _fail(

@@ -21,6 +21,7 @@ from augury.client.analytics import Analytics
 from augury.client.anomalies import Anomalies
 from augury.client.audit import Audit
 from augury.client.base import JSON, _body, _query
+from augury.client.chat import Chat
 from augury.client.dashboards import Dashboards
 from augury.client.datasets import Datasets
 from augury.client.errors import AuthenticationError, _error_from
@@ -112,6 +113,7 @@ class Client:
         self.webhooks = Webhooks(self)
         self.dashboards = Dashboards(self)
         self.usage = Usage(self)
+        self.chat = Chat(self)
 
     def __repr__(self) -> str:
         return f"<Client {self._http.base_url}>"

@@ -22,6 +22,8 @@ EVENTS: dict[str, str] = {
     "model.trained": "A predictive or text model finished training and is ready.",
     "anomaly.opened": "Detection opened an anomaly on a metric.",
     "alert.triggered": "An alert configuration fired (a triggered alert opened).",
+    "chat.attention": "A visitor wrote one of the use case's attention words in a chat.",
+    "chat.handover": "A chat was handed to a person (asked for by a visitor).",
 }
 """Every event type and its one-line description (``GET /api/v1/webhooks/events``)."""
 

@@ -51,6 +51,7 @@ JOB_TYPES = {
     "models.train": "augury.predictive.services.training:TrainModel",
     "models.predict": "augury.predictive.services.predicting:PredictDataset",
     "dashboards.export": "augury.dashboards.schedules:SendScheduledExport",
+    "chat.index": "augury.chat.jobs:IndexUseCase",
 }
 
 
@@ -65,6 +66,7 @@ def consumers() -> list[Consumer]:
 def periodic_tasks(settings: Settings) -> list[PeriodicTask]:
     """What the stream processor runs after the consumers, each when it is due."""
     from augury.alerts.evaluate import AlertEvaluator
+    from augury.chat.services.auto_messages import AutoMessages
     from augury.dashboards.schedules import ScheduledExports
     from augury.datasets.retention import DatasetRetention
     from augury.datasets.storage import StagingSweep
@@ -83,6 +85,7 @@ def periodic_tasks(settings: Settings) -> list[PeriodicTask]:
         FanOut(),
         DatasetRetention(settings),
         ScheduledExports(settings),
+        AutoMessages(),
     ]
 
 
@@ -110,6 +113,7 @@ def install_search() -> None:
     from augury.alerts import searchable as alerts
     from augury.analytics import searchable as analytics
     from augury.anomalies import searchable as anomalies
+    from augury.chat import searchable as chat
     from augury.dashboards import searchable as dashboards
     from augury.datasets import searchable as datasets
     from augury.forecasts import searchable as forecasts
@@ -121,6 +125,7 @@ def install_search() -> None:
             *accounts.SEARCHABLE,
             *alerts.SEARCHABLE,
             *analytics.SEARCHABLE,
+            *chat.SEARCHABLE,
             *dashboards.SEARCHABLE,
             *datasets.SEARCHABLE,
             *forecasts.SEARCHABLE,

@@ -23,6 +23,9 @@ ALIASES = {
     "alerts": "alert",
     "anomalies": "anomaly",
     "forecasts": "forecast",
+    "use_cases": "use_case",
+    "use-cases": "use_case",
+    "chatbots": "use_case",
     "members": "member",
     "users": "member",
 }

@@ -38,7 +38,17 @@ from augury.search.models import SearchEntry
 from augury.store.base import UTCDateTime
 from augury.store.upsert import insert_for
 
-KINDS = ("chart", "dashboard", "dataset", "metric", "alert", "anomaly", "forecast", "member")
+KINDS = (
+    "chart",
+    "dashboard",
+    "dataset",
+    "metric",
+    "alert",
+    "anomaly",
+    "forecast",
+    "member",
+    "use_case",
+)
 MAX_HITS = 1000
 """Hits ranked per query before existence and paging (the rest are less relevant)."""
 

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from augury import clock
+from augury.accounts.models import Membership
 from augury.accounts.principal import Principal
 from augury.chat.models import (
     Chat,
@@ -30,6 +31,8 @@ from augury.chat.models import (
 )
 from augury.engines.chat import prompt, tokens
 from augury.errors import Conflict, NotFound
+from augury.events import service as events
+from augury.notifications import service as notifications
 from augury.store.owned import get_owned
 from augury.store.pagination import PageParams, paginate
 
@@ -216,11 +219,68 @@ def post(session: Session, chat: Chat, text: str, *, author: str = "visitor") ->
             author="system",
         )
     flagged = prompt.handover_words(text, list(use_case.words_for_attention or []))
-    if flagged and not chat.attention:
+    newly_flagged = bool(flagged) and not chat.attention
+    if newly_flagged:
         chat.attention = True
         chat.attention_reason = "the visitor wrote " + ", ".join(repr(w) for w in flagged)
     session.flush()
+    if notice is not None:
+        _alert_operators(session, chat, use_case, "chat.handover", manual, question)
+    if newly_flagged:
+        _alert_operators(session, chat, use_case, "chat.attention", flagged, question)
     return Posted(chat, question, notice, chat.control == Control.BOT and not manual)
+
+
+OPERATOR_ROLES = ("owner", "admin", "member")
+MAX_NOTIFIED = 50
+"""Operators notified of one chat's handover or attention words, at most."""
+
+
+def _alert_operators(
+    session: Session,
+    chat: Chat,
+    use_case: ChatUseCase,
+    type: str,
+    words: list[str],
+    question: ChatMessage,
+) -> None:
+    """A platform event (event webhooks send it on) and a notification for whoever
+    manages the chat, or else every member who may answer (not viewers)."""
+    data = {
+        "chat_id": chat.id,
+        "use_case_id": use_case.id,
+        "use_case": use_case.name,
+        "words": words,
+        "message_id": question.id,
+    }
+    events.emit(session, org_id=chat.org_id, type=type, data=data)
+    if chat.managed_by_id is not None:
+        people = [chat.managed_by_id]
+    else:
+        people = list(
+            session.scalars(
+                select(Membership.user_id)
+                .where(
+                    Membership.org_id == chat.org_id,
+                    Membership.role.in_(OPERATOR_ROLES),
+                    Membership.disabled_at.is_(None),
+                )
+                .order_by(Membership.user_id)
+                .limit(MAX_NOTIFIED)
+            )
+        )
+    what = "asks for a person" if type == "chat.handover" else "needs attention"
+    for user_id in people:
+        notifications.notify(
+            session,
+            org_id=chat.org_id,
+            user_id=user_id,
+            kind=type,
+            title=f"A chat of {use_case.name} {what}",
+            body=f"{chat.visitor or 'A visitor'} wrote: {question.text[:200]}",
+            link=f"/chat/live?chat={chat.id}",
+            data=data,
+        )
 
 
 def answer_as_person(session: Session, principal: Principal, chat: Chat, text: str) -> ChatMessage:
