@@ -239,3 +239,34 @@ def test_the_current_minute_counts_in_a_window_ending_now(client, owner, frozen_
     body = _platform(client, owner)
     assert body["requests"]["requests"] >= 1
     assert body["daily"][-1]["requests"] >= 1 and body["users"]["active_today"] == 1
+
+
+def test_platform_figures_count_chats_ratings_and_tokens(client, owner, other_org_owner):
+    from tests.chat.conversation import bot, open_chat, say
+
+    use_case = bot(
+        client, owner, ["Returns are accepted within 30 days with the receipt."], welcome="Hi!"
+    )
+    chat = open_chat(client, owner, use_case["id"])["chat"]
+    answer = say(client, owner, chat["id"], "How many days for returns?").json()["answer"]
+    r = client.patch(
+        f"/api/v1/chat/chats/{chat['id']}/messages/{answer['id']}",
+        json={"rating": "good"},
+        headers=owner.headers,
+    )
+    assert r.status_code == 200, r.text
+    r = client.post(
+        "/api/v1/chat/aichat", json={"prompt": "hello there", "tokens": True}, headers=owner.headers
+    )
+    assert r.status_code == 200, r.text
+    stored = client.get(f"/api/v1/chat/chats/{chat['id']}", headers=owner.headers).json()
+
+    figures = _platform(client, owner)["chat"]
+
+    assert figures["chats"] == 1
+    assert figures["messages"] == 3  # the welcome, the question, the answer
+    assert figures["rated_good"] == 1 and figures["rated_bad"] == 0
+    assert figures["chat_tokens"] == stored["tokens"] > 0
+    assert figures["aichat_tokens"] == r.json()["tokens"]["prompt"] > 0
+    assert figures["tokens"] == figures["chat_tokens"] + figures["aichat_tokens"]
+    assert _platform(client, other_org_owner)["chat"]["tokens"] == 0
