@@ -89,7 +89,12 @@ def test_another_organizations_provider_is_404(client, owner, other_org_owner, l
 def test_token_totals_add_chats_and_aichat(client, owner, other_org_owner):
     use_case = bot(client, owner, ["We open at nine in the morning."])
     chat = open_chat(client, owner, use_case["id"])["chat"]
-    say(client, owner, chat["id"], "When do you open?")
+    answer = say(client, owner, chat["id"], "When do you open?").json()["answer"]
+    client.patch(
+        f"{API}/chats/{chat['id']}/messages/{answer['id']}",
+        json={"rating": "bad"},
+        headers=owner.headers,
+    )
     client.post(
         f"{API}/aichat", json={"prompt": "Hello world", "tokens": True}, headers=owner.headers
     )
@@ -101,11 +106,13 @@ def test_token_totals_add_chats_and_aichat(client, owner, other_org_owner):
     counted = tokens.count_messages([{"role": "user", "content": "Hello world"}])
     assert totals["messages"] == in_chat and totals["aichat"] == counted
     assert totals["tokens"] == in_chat + counted
+    assert totals["ratings"] == {"good": 0, "bad": 1}
     assert totals["use_cases"] == [
         {"use_case_id": use_case["id"], "name": use_case["name"], "tokens": in_chat}
     ]
     assert len(totals["days"]) == 1 and totals["days"][0]["tokens"] == in_chat + counted
     theirs = client.get(f"{API}/tokens", headers=other_org_owner.headers).json()
     assert theirs["tokens"] == 0 and theirs["use_cases"] == []
+    assert theirs["ratings"] == {"good": 0, "bad": 0}
     empty = client.get(f"{API}/tokens?from=2099-01-01T00:00:00Z", headers=owner.headers).json()
     assert empty["tokens"] == 0

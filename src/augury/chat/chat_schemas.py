@@ -189,9 +189,15 @@ class DayTokens(BaseModel):
     tokens: int
 
 
+class Ratings(BaseModel):
+    good: int
+    bad: int
+
+
 class TokenTotals(BaseModel):
     messages: int
     aichat: int
     tokens: int
+    ratings: Ratings = Field(description="How visitors rated the answers written in the window.")
     use_cases: list[UseCaseTokens]
     days: list[DayTokens]

@@ -22,7 +22,8 @@ def _window(stmt, column, start: datetime | None, end: datetime | None):
 def totals(
     session: Session, org_id: int, start: datetime | None = None, end: datetime | None = None
 ) -> dict:
-    """``{messages, aichat, tokens, use_cases: [...], days: [...]}``."""
+    """``{messages, aichat, tokens, ratings: {good, bad}, use_cases: [...], days: [...]}``:
+    the ratings are those of the answers written in the window."""
     per_use_case = session.execute(
         _window(
             select(
@@ -73,7 +74,19 @@ def totals(
     ):
         days.setdefault(str(day), {"messages": 0, "aichat": 0})["aichat"] += int(n)
     messages = sum(int(n) for _, _, n in per_use_case)
+    good, bad = session.execute(
+        _window(
+            select(
+                func.count().filter(ChatMessage.rating == "good"),
+                func.count().filter(ChatMessage.rating == "bad"),
+            ).where(ChatMessage.org_id == org_id),
+            ChatMessage.created_at,
+            start,
+            end,
+        )
+    ).one()
     return {
+        "ratings": {"good": int(good), "bad": int(bad)},
         "messages": messages,
         "aichat": int(aichat or 0),
         "tokens": messages + int(aichat or 0),

@@ -15,6 +15,7 @@ import { appendMessages, controlBadge } from "../chat-common.js";
 import { drawSpec } from "../vega-lite-render.js";
 
 const POLL_MS = 2000;
+const TOKENS_EVERY = 15;
 const itemsOf = (out) => (Array.isArray(out) ? out : (out && out.items) || []);
 
 function livePage(me) {
@@ -165,13 +166,13 @@ function livePage(me) {
     const days = Number($("#tokens-days").value);
     const from = new Date(Date.now() - days * 86400000).toISOString();
     const t = await api("/chat/tokens", { query: { from } });
-    const ratings = t.ratings || await recentRatings();
+    const ratings = t.ratings;
     const stats = clear($("#tokens-stats"));
     stats.append(stat("Tokens", fmtCount(t.tokens || 0), "tokens-total"),
       stat("In chat messages", fmtCount(t.messages || 0), "tokens-messages"),
       stat("In AI chat calls", fmtCount(t.aichat || 0), "tokens-aichat"),
-      stat("Answers rated good", fmtCount(ratings.good || 0), "ratings-good", ratings.of !== undefined ? ofChats(ratings.of) : ""),
-      stat("Answers rated bad", fmtCount(ratings.bad || 0), "ratings-bad", ratings.of !== undefined ? ofChats(ratings.of) : ""));
+      stat("Answers rated good", fmtCount(ratings.good), "ratings-good"),
+      stat("Answers rated bad", fmtCount(ratings.bad), "ratings-bad"));
     const rows = [];
     (t.days || []).forEach((d) => {
       rows.push({ day: d.day, kind: "chat messages", tokens: d.messages || 0 });
@@ -195,17 +196,6 @@ function livePage(me) {
     }, {});
     box.dataset.bars = String(drawn.count);
   }
-  const ofChats = (n) => (n === 1 ? "in the latest chat" : "in the latest " + n + " chats");
-
-  /** The ratings of the answers in the latest chats (the totals carry none). */
-  async function recentRatings() {
-    const recent = itemsOf(await api("/chat/chats", { query: { use_case_id: state.useCase, limit: 25 } }));
-    const out = { good: 0, bad: 0, of: recent.length };
-    const lists = await Promise.all(recent.map((c) => api("/chat/chats/" + c.id + "/messages")));
-    lists.forEach((msgs) => itemsOf(msgs).forEach((m) => { if (m.rating === "good") out.good++; else if (m.rating === "bad") out.bad++; }));
-    return out;
-  }
-
   $("#tokens-days").addEventListener("change", () => busy(null, loadTokens));
 
   // --- filters and polling ------------------------------------------------------------
@@ -215,9 +205,12 @@ function livePage(me) {
   $("#live-attention").addEventListener("change", () => { state.attention = $("#live-attention").checked; busy(null, loadList); });
 
   let failures = 0;
+  let ticks = 0;
   async function tick() {
     try {
       await loadList();
+      // The figures move slower than the chats: every 15th poll (30 s).
+      if (++ticks % TOKENS_EVERY === 0) await loadTokens();
       if (chat) {
         await readMessages();
         const next = await api("/chat/chats/" + chat.id);
