@@ -98,7 +98,9 @@ bench-tabular: $(VENV)/.stamp-bench
 
 ## Chat retrieval offline on 464 questions over 543 passages (the English chatterbot-corpus,
 ## benchmarks/chat/data): top-1/top-3 hit rate of BM25, vectors and their fusion, the
-## confidence's held-out quality (leave one topic out), time to the first streamed piece.
+## confidence's held-out quality (leave one topic out), time to the first streamed piece;
+## and through a real `augury serve`, time to the first streamed token and to the answer,
+## offline and with a local OpenAI-compatible server the benchmark starts (about a minute).
 bench-chat: $(VENV)/.stamp-bench
 	$(PY) -m benchmarks.chat.run
 

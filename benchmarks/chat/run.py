@@ -25,6 +25,15 @@ purpose: the semantic side has to carry it.
 * **Time to the first streamed piece** of an offline answer: embed the question,
   search, confidence, compose and the first piece of ``stream_pieces`` (p50, p95 over
   every question, one thread), and the index build time.
+* **Time to the first streamed token through the server** (:mod:`benchmarks.chat.live`):
+  a real ``augury serve`` with a temporary SQLite database, the 543 passages as a use
+  case's knowledge, 100 questions each in a new chat, timed by its HTTP client from
+  the POST to the first ``token`` event and to the ``answer`` event (p50, p95):
+  offline, and through a local OpenAI-compatible server the benchmark starts
+  (:mod:`benchmarks.chat.provider`: a fixed reply in 20 chunks, no delay, so augury's
+  own overhead is what shows; then 25 questions with the chunks 20 ms apart), beside
+  the provider's own time to its first chunk, measured directly. ``--no-server``
+  skips it.
 
 Writes ``benchmarks/results/chat.json`` and the ``## Chat retrieval`` section of
 ``docs/benchmarks.md`` (``--section PATH`` writes the section to PATH instead),
@@ -50,6 +59,7 @@ from augury.engines.chat import retrieve
 from augury.engines.chat.retrieve import Index
 from augury.engines.text.embed import default_embedder
 from benchmarks.ask.run import machine
+from benchmarks.chat import live
 from benchmarks.docs import replace_section
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -327,13 +337,83 @@ def section(result: dict[str, Any]) -> str:
         f"{result['machine']['cpus']} CPUs, {result['machine']['cpu_model']}.",
         "",
     ]
+    if "through_server" in result:
+        lines += server_lines(result["through_server"])
     return "\n".join(lines)
+
+
+def _ms(row: dict[str, float]) -> str:
+    return f"{row['p50_ms']:.1f} / {row['p95_ms']:.1f}"
+
+
+def server_lines(s: dict[str, Any]) -> list[str]:
+    """The subsection on the time to the first streamed token through the server."""
+    u, off, fast, drip = s["setup"], s["offline"], s["provider"], s["provider_dripping"]
+    d, dd = fast["direct"], drip["direct"]
+    overhead = fast["first_token"]["p50_ms"] - d["first_chunk"]["p50_ms"]
+    return [
+        "### Time to the first streamed token through the server",
+        "",
+        "A real `augury serve` (uvicorn, a temporary SQLite database) on a free local "
+        "port; the benchmark is its HTTP client (`benchmarks/chat/live.py`). It signs up, "
+        f"makes a use case (`strict: false`) whose knowledge is the {u['sentences']} "
+        f"passages above, added as sentences ({u['passages']} indexed passages: a long "
+        f"one is cut in two), and asks {u['questions']} of the questions (evenly spaced "
+        "over the set, each in a new chat, after "
+        f"{u['warmup_questions']} untimed ones) with `POST /api/v1/chat/chats/{{id}}/"
+        "messages` and `Accept: text/event-stream`, timing from sending the POST to the "
+        "first `token` event and to the `answer` event (the answer stored). With a "
+        "provider, the use case's provider is a local OpenAI-compatible server that the "
+        "benchmark starts itself (`benchmarks/chat/provider.py`, admitted by "
+        "`AUGURY_ANALYTICS__ALLOWED_PRIVATE_NETWORKS=127.0.0.1`): it streams a fixed "
+        f"{u['reply_chars']}-character reply in {u['reply_chunks']} chunks and reports "
+        "its usage; no model runs. The provider's own time is measured directly by the "
+        "same kind of client (`httpx`, a new connection per request, the client made "
+        "before the clock starts).",
+        "",
+        "| ms, p50 / p95 | first `token` event | `answer` event | provider's first chunk, "
+        "direct | provider's `[DONE]`, direct |",
+        "|---|---|---|---|---|",
+        f"| offline, {off['n']} questions | {_ms(off['first_token'])} | {_ms(off['answer'])} | | |",
+        f"| provider, no delay, {fast['n']} questions | {_ms(fast['first_token'])} | "
+        f"{_ms(fast['answer'])} | {_ms(d['first_chunk'])} | {_ms(d['done'])} |",
+        f"| provider, chunks {drip['chunk_delay_ms']:g} ms apart, {drip['n']} questions | "
+        f"{_ms(drip['first_token'])} | {_ms(drip['answer'])} | {_ms(dd['first_chunk'])} | "
+        f"{_ms(dd['done'])} |",
+        "",
+        f"With a provider that answers at once, augury's first token comes {overhead:.1f} "
+        "ms (p50) after the provider's own first chunk. For comparison, the offline "
+        "answer (the question stored, retrieval, the answer composed; no call) sends its "
+        f"first token at {off['first_token']['p50_ms']:.1f} ms, and making the call's "
+        "`httpx.Client` (augury makes one per call, its SSL context loaded even for an "
+        "http URL) alone takes "
+        f"{_ms(d['client_setup'])} ms here. A reply is held "
+        f"{u['hold_chars']} characters behind what arrived, sent in steps of at least "
+        f"{u['step_chars']} (so the instructions cannot leak through the stream), so "
+        f"the first token leaves once {u['hold_chars'] + u['step_chars']} characters "
+        "have come: with a provider that drips, the first token waits that long "
+        f"(chunk {u['first_token_chunk']} of {u['reply_chunks']} here), not for its first "
+        f"chunk. {fast['replies_whole']} of {fast['n']} and {drip['replies_whole']} "
+        f"of {drip['n']} answers were the provider's whole reply. Server start "
+        f"{u['server_start_s']:.1f} s, "
+        f"adding the knowledge (embedding and indexing it) {u['knowledge_s']:.1f} s; "
+        f"the whole part {u['total_s']:.0f} s. Client, server and provider share the "
+        "machine's CPUs.",
+        "",
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-write", action="store_true", help="only print")
     parser.add_argument("--section", type=Path, help="write the docs section to this file")
+    parser.add_argument("--no-server", action="store_true", help="skip the server's timing")
+    parser.add_argument(
+        "--questions", type=int, default=100, help="questions asked through the server"
+    )
+    parser.add_argument(
+        "--drip-ms", type=float, default=20.0, help="the dripping provider's chunk delay"
+    )
     args = parser.parse_args(argv)
 
     data = load()
@@ -356,7 +436,11 @@ def main(argv: list[str] | None = None) -> int:
         "cost": built["cost"],
         "machine": machine(),
     }
-    print(json.dumps({k: result[k] for k in ("retrieval", "confidence", "first_piece")}, indent=1))
+    shown = ["retrieval", "confidence", "first_piece"]
+    if not args.no_server:
+        result["through_server"] = live.run(data, args.questions, args.drip_ms)
+        shown.append("through_server")
+    print(json.dumps({k: result[k] for k in shown}, indent=1))
     if args.no_write:
         return 0
     RESULTS.write_text(json.dumps(result, indent=1) + "\n")
