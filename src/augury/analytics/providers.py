@@ -27,7 +27,9 @@ figures count the calls that answered a request or a test.
 from __future__ import annotations
 
 import base64
+import functools
 import json
+import ssl
 import statistics
 import time
 from collections.abc import Sequence
@@ -260,7 +262,7 @@ def check_url(url: str, settings: Settings) -> str:
         raise ValidationFailed(
             "base_url points to a private, loopback or link-local address, which augury "
             "may not reach unless the operator allows it "
-            "(AUGURY_ALERTS__ALLOWED_PRIVATE_NETWORKS).",
+            "(AUGURY_ANALYTICS__ALLOWED_PRIVATE_NETWORKS).",
             details={"reason": "DESTINATION_REFUSED", "base_url": url},
         ) from exc
     return url.rstrip("/")
@@ -494,6 +496,19 @@ def _endpoint(base_url: str) -> tuple[httpx.URL, str]:
     return url, host
 
 
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """One TLS context (the system's certificates, checked) for every provider call:
+    making one loads the certificate store, about 20 ms, which a new ``httpx.Client``
+    per call otherwise spent even for a plain-http local model server."""
+    return ssl.create_default_context()
+
+
+def http_client(timeout_s: float) -> httpx.Client:
+    """A client for one provider call: no redirects followed, the shared TLS context."""
+    return httpx.Client(timeout=timeout_s, follow_redirects=False, verify=tls_context())
+
+
 def _post(
     url: httpx.URL,
     host: str,
@@ -507,7 +522,7 @@ def _post(
     host stays in ``Host`` and in TLS (SNI, certificate), so DNS cannot answer
     differently between the check and the connection."""
     extensions = {"sni_hostname": host} if url.scheme == "https" else {}
-    with httpx.Client(timeout=timeout_s, follow_redirects=False) as client:
+    with http_client(timeout_s) as client:
         for i, address in enumerate(addresses):
             try:
                 with client.stream(

@@ -207,7 +207,7 @@ BaseUrl = Annotated[
         max_length=2000,
         description="An OpenAI-compatible API's base URL, where `/chat/completions` is: "
         "`https://api.openai.com/v1`, `http://localhost:11434/v1` (a local address only "
-        "where the operator allows it: `AUGURY_ALERTS__ALLOWED_PRIVATE_NETWORKS`).",
+        "where the operator allows it: `AUGURY_ANALYTICS__ALLOWED_PRIVATE_NETWORKS`).",
     ),
 ]
 ModelName = Annotated[str, Field(min_length=1, max_length=200)]

@@ -82,7 +82,7 @@ class ChatUseCase(IdMixin, CreatedMixin, OrgMixin, Base):
     max_tokens: Mapped[int] = mapped_column(Integer, default=512)
     strict: Mapped[bool] = mapped_column(Boolean, default=True)
     """Answer only from the knowledge: below ``min_confidence`` say so and offer a person."""
-    min_confidence: Mapped[float] = mapped_column(Float, default=0.35)
+    min_confidence: Mapped[float] = mapped_column(Float, default=0.2)
     provider_id: Mapped[int | None] = mapped_column(
         ForeignKey("ai_provider.id", ondelete="SET NULL")
     )

@@ -86,7 +86,7 @@ class UseCaseCreate(StrictModel):
     temperature: Temperature = 0.0
     max_tokens: MaxTokens = 512
     strict: bool = True
-    min_confidence: Confidence = 0.35
+    min_confidence: Confidence = 0.2
     provider_id: int | None = Field(None, ge=1, le=MAX_ID)
     words_for_manual: Words = Field(default_factory=list)
     words_for_attention: Words = Field(default_factory=list)

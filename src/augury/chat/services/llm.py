@@ -101,7 +101,7 @@ def stream(
     ).encode()
     extensions = {"sni_hostname": host} if url.scheme == "https" else {}
     try:
-        with httpx.Client(timeout=t.timeout_s, follow_redirects=False) as client:
+        with providers.http_client(t.timeout_s) as client:
             for i, address in enumerate(addresses):
                 try:
                     with client.stream(

@@ -38,7 +38,7 @@ export function readUseCase(form) {
     instructions: v("instructions"),
     temperature: num("temperature", 0),
     max_tokens: num("max_tokens", 512),
-    min_confidence: num("min_confidence", 0.35),
+    min_confidence: num("min_confidence", 0.2),
     strict: form.elements.namedItem("strict").checked,
     provider_id: v("provider_id") ? Number(v("provider_id")) : null,
     words_for_manual: words(v("words_for_manual")),
