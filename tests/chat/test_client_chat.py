@@ -27,15 +27,6 @@ def chat(client) -> Chat:
     return client.chat
 
 
-def has_chats(client) -> bool:
-    """Whether the server serves the chats routes yet (another part of the domain)."""
-    try:
-        client.request("GET", "/chat/chats")
-    except NotFoundError:
-        return False
-    return True
-
-
 def test_use_cases_and_knowledge(chat, tmp_path):
     bot = chat.use_cases.create("Manolo", welcome="Hi!", temperature=0.2)
     assert bot["status"] == "open" and bot["welcome"] == "Hi!"
@@ -82,8 +73,6 @@ def test_use_cases_and_knowledge(chat, tmp_path):
 
 
 def test_a_chat_answers_from_the_knowledge(client, chat):
-    if not has_chats(client):
-        pytest.skip("the chats routes are not served yet")
     bot = chat.use_cases.create("Manolo", welcome="Hi, I am Manolo's bot.")
     chat.knowledge.add_sentences(
         bot["id"], ["The restaurant opens at nine in the morning.", "Parking is free."]
@@ -136,8 +125,6 @@ def test_server_sent_events_are_read():
 
 
 def test_the_widgets_public_side(client, chat, live_server):
-    if not has_chats(client):
-        pytest.skip("the chats routes are not served yet")
     bot = chat.use_cases.create("Manolo", welcome="Hola!")
     chat.knowledge.add_sentence(bot["id"], "Paella is served on Sundays.")
     with Client(live_server.url, timeout=30) as visitor:  # no credentials at all

@@ -133,19 +133,29 @@ def ask(
             )
         opened = chat.chats.open(found["id"], visitor="cli")
         answered = chat.chats.send(opened["chat"]["id"], question)
+        answer = answered.get("answer") or {}
+        knowledge = chat.knowledge.list(found["id"])["items"] if answer else []
+        pieces = {k["id"]: k for k in knowledge}
     if as_json:
         echo_json(answered)
         return
-    answer = answered.get("answer") or {}
     typer.echo(answer.get("text", ""))
     sources = answer.get("sources") or []
     if sources:
         typer.echo("")
-        typer.echo("sources:")
-        for s in sources:
-            score = s.get("score")
-            where = s.get("title") or f"knowledge {s.get('knowledge_id')}"
-            typer.echo(f"  - {where}" + (f" ({score:.3f})" if isinstance(score, float) else ""))
+        for n, source in enumerate(sources, 1):
+            typer.echo(f"[{n}] {_source(source, pieces.get(source.get('knowledge_id')))}")
     confidence = answer.get("confidence")
     if isinstance(confidence, int | float):
         typer.echo(f"confidence: {confidence:.2f}")
+
+
+def _source(source: dict, piece: dict | None) -> str:
+    """Where an answer came from, as a person reads it: the knowledge piece's place and
+    kind, and its title or the start of its text."""
+    if piece is None:
+        return source.get("title") or f"knowledge {source.get('knowledge_id')}"
+    words = piece.get("title") or " ".join((piece.get("text") or "").split())
+    if len(words) > 70:
+        words = words[:69] + "…"
+    return f"#{piece['position']} {piece['kind']}: {words}"
