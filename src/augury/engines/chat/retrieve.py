@@ -112,7 +112,8 @@ def _fold(text: str) -> str:
 
 
 def _stem(word: str) -> str:
-    """A light suffix stemmer: plurals, -ing, -ed, -ly (Harman's S-stemmer, extended)."""
+    """A light suffix stemmer: plurals, -ing, -ed, -ly and a final -e (Harman's S-stemmer,
+    extended), so that a verb's forms meet: "close", "closed", "closing" are one term."""
     if len(word) <= 3 or word.isdigit():
         return word
     if word.endswith("ies") and len(word) > 4:
@@ -134,6 +135,8 @@ def _stem(word: str) -> str:
     else:
         if word.endswith("ly") and len(word) > 5:
             word = word[:-2]
+    if len(word) > 4 and word.endswith("e") and not word.endswith("ee"):
+        word = word[:-1]  # "close", "closes", "closed", "closing" -> "clos"
     return word
 
 
