@@ -27,12 +27,13 @@ figures count the calls that answered a request or a test.
 from __future__ import annotations
 
 import base64
+import contextlib
 import functools
 import json
 import ssl
 import statistics
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -445,47 +446,31 @@ def complete(
     allowed: Sequence[str] = (),
 ) -> str:
     """The reply text of an OpenAI-compatible chat completion (``temperature`` 0, a
-    JSON object asked for), within ``timeout_s`` in all, from an address checked by
-    :func:`~augury.alerts.channels.destinations.resolve_destination` (``allowed``: the
-    operator's private networks or host names). Raises :class:`ProviderFailed`."""
-    deadline = time.monotonic() + timeout_s
-    url, host = _endpoint(base_url)
-    port = url.port or (443 if url.scheme == "https" else 80)
-    try:
-        addresses = resolve_destination(host, port, allowed)
-    except DestinationRefused as exc:
-        raise ProviderFailed(
-            "refused", f"{host} is a private or local address augury may not reach"
-        ) from exc
-    except (OSError, UnicodeError) as exc:
-        raise ProviderFailed("unreachable", f"{host} does not resolve") from exc
-    headers = {"Content-Type": "application/json", "Host": url.netloc.decode("ascii")}
-    if api_key:
-        headers["Authorization"] = f"Bearer {api_key}"
-    body = json.dumps(
-        {
-            "model": model,
-            "messages": messages,
-            "temperature": 0,
-            "response_format": {"type": "json_object"},
-        }
-    ).encode()
-    try:
-        status, raw = _post(url, host, addresses, headers, body, timeout_s, deadline)
-    except httpx.TimeoutException as exc:
-        raise ProviderFailed("timeout", f"no answer within {timeout_s:g} s") from exc
-    except httpx.HTTPError as exc:
-        raise ProviderFailed("unreachable", f"{host} cannot be reached") from exc
-    text = raw.decode("utf-8", "replace")
-    if api_key:
-        text = text.replace(api_key, "…")
+    JSON object asked for), within ``timeout_s`` in all, through :func:`post`. Raises
+    :class:`ProviderFailed`."""
+    body = {
+        "model": model,
+        "messages": messages,
+        "temperature": 0,
+        "response_format": {"type": "json_object"},
+    }
+    with post(base_url, body, api_key=api_key, timeout_s=timeout_s, allowed=allowed) as sent:
+        raw = _read(sent.response, sent.deadline, timeout_s)
+    text = scrub(raw.decode("utf-8", "replace"), api_key)
+    status = sent.response.status_code
     if not 200 <= status < 300:
         snippet = " ".join(text.split())[:_ERROR_CHARS]
         raise ProviderFailed("http_error", f"HTTP {status}: {snippet}".rstrip(": "))
-    return _content(text)
+    return content(text)
 
 
-def _endpoint(base_url: str) -> tuple[httpx.URL, str]:
+def scrub(text: str, api_key: str | None) -> str:
+    """``text`` (a provider's reply or error) without the API key, should it echo it."""
+    return text.replace(api_key, "…") if api_key else text
+
+
+def endpoint(base_url: str) -> tuple[httpx.URL, str]:
+    """``{base_url}/chat/completions`` and its host, or :class:`ProviderFailed`."""
     try:
         url = httpx.URL(base_url.rstrip("/") + "/chat/completions")
         host = url.raw_host.decode("ascii")
@@ -504,39 +489,82 @@ def tls_context() -> ssl.SSLContext:
     return ssl.create_default_context()
 
 
-def http_client(timeout_s: float) -> httpx.Client:
-    """A client for one provider call: no redirects followed, the shared TLS context."""
-    return httpx.Client(timeout=timeout_s, follow_redirects=False, verify=tls_context())
+@dataclass
+class Sent:
+    """A provider's answer to :func:`post`, its body not read yet, and when the call's
+    time is up (a reader stops there)."""
+
+    response: httpx.Response
+    deadline: float
 
 
-def _post(
-    url: httpx.URL,
-    host: str,
-    addresses: list[str],
-    headers: dict[str, str],
-    body: bytes,
+@contextlib.contextmanager
+def post(
+    base_url: str,
+    body: dict[str, Any],
+    *,
+    api_key: str | None,
     timeout_s: float,
-    deadline: float,
-) -> tuple[int, bytes]:
-    """POST to each checked address in turn until one takes the connection; the URL's
-    host stays in ``Host`` and in TLS (SNI, certificate), so DNS cannot answer
-    differently between the check and the connection."""
+    allowed: Sequence[str] = (),
+    accept: str = "application/json",
+) -> Iterator[Sent]:
+    """POST ``body`` to ``{base_url}/chat/completions`` and hand over the answer while
+    its body is still to read (a JSON completion or a stream of events).
+
+    The host is resolved and checked by
+    :func:`~augury.alerts.channels.destinations.resolve_destination` (``allowed``: the
+    operator's private networks or host names), and each checked address is tried in
+    turn; the URL's host stays in ``Host`` and in TLS (SNI, certificate), so DNS cannot
+    answer differently between the check and the connection. Redirects are not
+    followed. Whatever fails, connecting or reading inside the ``with`` block, is a
+    :class:`ProviderFailed`: ``refused``, ``unreachable`` or ``timeout``."""
+    deadline = time.monotonic() + timeout_s
+    url, host = endpoint(base_url)
+    port = url.port or (443 if url.scheme == "https" else 80)
+    try:
+        addresses = resolve_destination(host, port, allowed)
+    except DestinationRefused as exc:
+        raise ProviderFailed(
+            "refused", f"{host} is a private or local address augury may not reach"
+        ) from exc
+    except (OSError, UnicodeError) as exc:
+        raise ProviderFailed("unreachable", f"{host} does not resolve") from exc
+    headers = {
+        "Content-Type": "application/json",
+        "Accept": accept,
+        "Host": url.netloc.decode("ascii"),
+    }
+    if api_key:
+        headers["Authorization"] = f"Bearer {api_key}"
     extensions = {"sni_hostname": host} if url.scheme == "https" else {}
-    with http_client(timeout_s) as client:
-        for i, address in enumerate(addresses):
-            try:
-                with client.stream(
+    content_bytes = json.dumps(body).encode()
+    try:
+        with httpx.Client(
+            timeout=timeout_s, follow_redirects=False, verify=tls_context()
+        ) as client:
+            for i, address in enumerate(addresses):
+                request = client.build_request(
                     "POST",
                     url.copy_with(host=address),
-                    content=body,
+                    content=content_bytes,
                     headers=headers,
                     extensions=extensions,
-                ) as response:
-                    return response.status_code, _read(response, deadline, timeout_s)
-            except httpx.ConnectError:
-                if i == len(addresses) - 1 or time.monotonic() >= deadline:
-                    raise
-    raise httpx.ConnectError("no address to connect to")
+                )
+                try:
+                    response = client.send(request, stream=True)
+                except httpx.ConnectError:
+                    if i == len(addresses) - 1 or time.monotonic() >= deadline:
+                        raise
+                    continue
+                try:
+                    yield Sent(response, deadline)
+                finally:
+                    response.close()
+                return
+    except httpx.TimeoutException as exc:
+        raise ProviderFailed("timeout", f"no answer within {timeout_s:g} s") from exc
+    except httpx.HTTPError as exc:
+        raise ProviderFailed("unreachable", f"{host} cannot be reached") from exc
 
 
 def _read(response: httpx.Response, deadline: float, timeout_s: float) -> bytes:
@@ -554,7 +582,7 @@ def _read(response: httpx.Response, deadline: float, timeout_s: float) -> bytes:
     return b"".join(chunks)
 
 
-def _content(text: str) -> str:
+def content(text: str) -> str:
     """``choices[0].message.content`` of a chat completion."""
     try:
         content = json.loads(text)["choices"][0]["message"]["content"]

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 
 import httpx
 
-from augury.alerts.channels.destinations import DestinationRefused, resolve_destination
 from augury.analytics import providers
 from augury.analytics.models import AIProvider
 from augury.analytics.providers import ProviderFailed
@@ -71,71 +70,35 @@ def stream(
 ) -> Iterator[str | Usage]:
     """The reply's text pieces as they come, then its :class:`Usage` when the provider
     reports one."""
-    deadline = time.monotonic() + t.timeout_s
-    url, host = providers._endpoint(t.base_url)
-    port = url.port or (443 if url.scheme == "https" else 80)
-    try:
-        addresses = resolve_destination(host, port, t.allowed)
-    except DestinationRefused as exc:
-        raise ProviderFailed(
-            "refused", f"{host} is a private or local address augury may not reach"
-        ) from exc
-    except (OSError, UnicodeError) as exc:
-        raise ProviderFailed("unreachable", f"{host} does not resolve") from exc
-    headers = {
-        "Content-Type": "application/json",
-        "Accept": "text/event-stream",
-        "Host": url.netloc.decode("ascii"),
+    body = {
+        "model": t.model,
+        "messages": messages,
+        "temperature": temperature,
+        "max_tokens": max_tokens,
+        "stream": True,
+        "stream_options": {"include_usage": True},
     }
-    if t.api_key:
-        headers["Authorization"] = f"Bearer {t.api_key}"
-    body = json.dumps(
-        {
-            "model": t.model,
-            "messages": messages,
-            "temperature": temperature,
-            "max_tokens": max_tokens,
-            "stream": True,
-            "stream_options": {"include_usage": True},
-        }
-    ).encode()
-    extensions = {"sni_hostname": host} if url.scheme == "https" else {}
-    try:
-        with providers.http_client(t.timeout_s) as client:
-            for i, address in enumerate(addresses):
-                try:
-                    with client.stream(
-                        "POST",
-                        url.copy_with(host=address),
-                        content=body,
-                        headers=headers,
-                        extensions=extensions,
-                    ) as response:
-                        yield from _events(response, t, deadline)
-                        return
-                except httpx.ConnectError:
-                    if i == len(addresses) - 1 or time.monotonic() >= deadline:
-                        raise
-    except httpx.TimeoutException as exc:
-        raise ProviderFailed("timeout", f"no answer within {t.timeout_s:g} s") from exc
-    except httpx.HTTPError as exc:
-        raise ProviderFailed("unreachable", f"{host} cannot be reached") from exc
-
-
-def _scrub(text: str, t: Target) -> str:
-    return text.replace(t.api_key, "…") if t.api_key else text
+    with providers.post(
+        t.base_url,
+        body,
+        api_key=t.api_key,
+        timeout_s=t.timeout_s,
+        allowed=t.allowed,
+        accept="text/event-stream",
+    ) as sent:
+        yield from _events(sent.response, t, sent.deadline)
 
 
 def _events(response: httpx.Response, t: Target, deadline: float) -> Iterator[str | Usage]:
     if not 200 <= response.status_code < 300:
         raw = response.read()[:4000].decode("utf-8", "replace")
-        snippet = " ".join(_scrub(raw, t).split())[:_ERROR_CHARS]
+        snippet = " ".join(providers.scrub(raw, t.api_key).split())[:_ERROR_CHARS]
         raise ProviderFailed("http_error", f"HTTP {response.status_code}: {snippet}".rstrip(": "))
     kind = response.headers.get("content-type", "")
     if "text/event-stream" not in kind:
         # A provider that ignores ``stream``: one JSON completion.
         raw = response.read()[: providers.MAX_REPLY_BYTES].decode("utf-8", "replace")
-        yield providers._content(raw)
+        yield providers.content(raw)
         usage = _usage(raw)
         if usage is not None:
             yield usage
@@ -156,7 +119,7 @@ def _events(response: httpx.Response, t: Target, deadline: float) -> Iterator[st
         if not isinstance(chunk, dict):
             raise ProviderFailed("bad_reply", "a streamed chunk is not a completion chunk")
         if "error" in chunk:
-            message = _scrub(json.dumps(chunk["error"])[:_ERROR_CHARS], t)
+            message = providers.scrub(json.dumps(chunk["error"])[:_ERROR_CHARS], t.api_key)
             raise ProviderFailed("http_error", f"the provider failed mid-answer: {message}")
         for choice in chunk.get("choices") or []:
             piece = ((choice or {}).get("delta") or {}).get("content")
