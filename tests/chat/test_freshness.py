@@ -152,3 +152,30 @@ def test_without_the_job_type_it_reindexes_inline(db, settings, client, owner, t
     assert task.run(db) == 1 and _index_jobs(db) == []
     assert any(FACT in t for t in _retrieve(client, owner, uc["id"], f"{FACT} risotto"))
     assert task.run(db) == 0
+
+
+def test_a_failed_index_job_waits_an_hour_before_it_is_queued_again(db, client, owner, task):
+    from datetime import timedelta
+
+    from augury import clock
+    from augury.jobs.models import JobStatus
+
+    uc = make_use_case(client, owner)
+    dataset = _dataset(client, owner, "menu")
+    assert add(client, owner, uc["id"], kind="dataset", ref_id=dataset).status_code == 201
+    _tick()
+    _new_version(client, owner, "menu")
+    assert task.run(db) == 1
+    [job] = _index_jobs(db)
+    with db.session() as session:
+        failed = session.get(Job, job.id)
+        failed.status = JobStatus.failed
+        failed.finished_at = clock.now()
+        session.commit()
+
+    assert task.run(db) == 0  # it failed a moment ago: not again every minute
+
+    with db.session() as session:
+        session.get(Job, job.id).finished_at = clock.now() - timedelta(hours=2)
+        session.commit()
+    assert task.run(db) == 1 and len(_index_jobs(db)) == 2

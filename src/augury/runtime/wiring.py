@@ -67,6 +67,7 @@ def periodic_tasks(settings: Settings) -> list[PeriodicTask]:
     """What the stream processor runs after the consumers, each when it is due."""
     from augury.alerts.evaluate import AlertEvaluator
     from augury.chat.services.auto_messages import AutoMessages
+    from augury.chat.services.freshness import StaleAttachments
     from augury.dashboards.schedules import ScheduledExports
     from augury.datasets.retention import DatasetRetention
     from augury.datasets.storage import StagingSweep
@@ -86,6 +87,7 @@ def periodic_tasks(settings: Settings) -> list[PeriodicTask]:
         DatasetRetention(settings),
         ScheduledExports(settings),
         AutoMessages(),
+        StaleAttachments(settings),
     ]
 
 

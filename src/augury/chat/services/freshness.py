@@ -23,11 +23,13 @@ with attachments, their pieces joined to their sources by ``EXISTS``) plus one f
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import String, and_, cast, exists, func, literal, not_, or_, select
 from sqlalchemy.orm import Session
 
+from augury import clock
 from augury.accounts.principal import Principal
 from augury.chat.models import ChatKnowledge, ChatUseCase, KnowledgeKind
 from augury.chat.services import index
@@ -43,12 +45,24 @@ BATCH = 50
 """Use cases re-indexed at most per run (the rest wait for the next run)."""
 
 
+FAILED_WAIT = timedelta(hours=1)
+"""A use case whose index job failed waits this long before it is queued again (a source
+that makes indexing fail is not retried every minute)."""
+
+
 def _active_jobs(session: Session) -> set[int]:
-    """Use cases with a ``chat.index`` job waiting or running."""
+    """Use cases with a ``chat.index`` job waiting or running, or one that failed in the
+    last :data:`FAILED_WAIT`."""
     params = session.scalars(
         select(Job.params).where(
             Job.type == index.JOB_TYPE,
-            Job.status.in_((JobStatus.pending, JobStatus.running)),
+            or_(
+                Job.status.in_((JobStatus.pending, JobStatus.running)),
+                and_(
+                    Job.status == JobStatus.failed,
+                    Job.finished_at >= clock.now() - FAILED_WAIT,
+                ),
+            ),
         )
     )
     out = set()
