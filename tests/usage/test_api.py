@@ -174,6 +174,21 @@ def test_the_window_bounds_the_request_figures(client, owner, frozen_clock):
     assert r.status_code == 422
 
 
+@pytest.mark.parametrize("params", [{"to": "0001-01-05"}, {"from": "1969-12-31T23:59:59Z"}])
+@pytest.mark.parametrize("route", ["platform", "user"])
+def test_a_window_before_1970_is_a_422_naming_its_field(client, owner, params, route):
+    """30 days before 0001-01-05 is no date at all: the fuzz run found a 500 there."""
+    url = (
+        "/api/v1/metrics/platform"
+        if route == "platform"
+        else (f"/api/v1/metrics/user/{owner.user_id}")
+    )
+    r = client.get(url, params=params, headers=owner.headers)
+    assert r.status_code == 422, r.text
+    error = r.json()["error"]
+    assert error["details"]["field"] == next(iter(params)) and "1970-01-01" in error["message"]
+
+
 def test_the_buckets_add_up_across_flushes_and_processes(client, owner):
     """Two recorders (two server processes) writing the same minute sum into one row
     (the other one's request took 90 s: longer than any of this test's)."""

@@ -20,7 +20,7 @@ minute's requests are in a window that ends now).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import ColumnElement, Select, and_, distinct, func, or_, select
 from sqlalchemy.orm import Session
@@ -44,6 +44,8 @@ QUESTION_ROUTES = (
 """The routes that answer a question about a dataset: each request is a question asked."""
 
 DEFAULT_WINDOW = timedelta(days=30)
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+"""The earliest ``from`` or ``to`` a window may name."""
 MAX_WINDOW = timedelta(days=366)
 MB = 1024 * 1024
 
@@ -55,7 +57,15 @@ class Window:
 
     @classmethod
     def of(cls, start: datetime | None, end: datetime | None) -> Window:
-        """The window asked for: ``end`` defaults to now, ``start`` to 30 days before it."""
+        """The window asked for: ``end`` defaults to now, ``start`` to 30 days before it.
+        Neither may be before :data:`EARLIEST` (422: nothing is recorded that early, and
+        30 days before 0001-01-05 is no date at all)."""
+        for field, moment in (("from", start), ("to", end)):
+            if moment is not None and moment < EARLIEST:
+                raise ValidationFailed(
+                    f"'{field}' must be {EARLIEST.date().isoformat()} or later.",
+                    details={"field": field},
+                )
         end = end or clock.now()
         start = start or end - DEFAULT_WINDOW
         if start >= end:
