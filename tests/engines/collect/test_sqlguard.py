@@ -10,7 +10,7 @@ from augury.engines.collect.sqlguard import UnsafeQuery, check_read_only
 READS = [
     "SELECT * FROM events",
     "select ts, sum(n) from t where kind = 'x' group by ts",
-    "WITH daily AS (SELECT date_trunc('day', ts) d, count(*) n FROM t GROUP BY 1) SELECT * FROM daily",
+    "WITH d AS (SELECT date_trunc('day', ts) d, count(*) n FROM t GROUP BY 1) SELECT * FROM d",
     "(SELECT 1) UNION ALL (SELECT 2)",
     "VALUES (1, 2)",
     "TABLE events",

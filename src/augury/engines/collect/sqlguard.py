@@ -133,6 +133,16 @@ def _end_of_block_comment(sql: str, start: int, nested: bool) -> int:
     raise UnsafeQuery(f"Unterminated comment starting at offset {start}.", start)
 
 
+def _line_comment(sql: str, i: int, mysql: bool) -> bool:
+    """A ``--`` comment starts at ``i`` (MySQL wants a space after it: ``1--1`` is
+    arithmetic there), or MySQL's ``#`` comment."""
+    if mysql and sql[i] == "#":
+        return True
+    if not sql.startswith("--", i):
+        return False
+    return not mysql or i + 2 >= len(sql) or sql[i + 2].isspace()
+
+
 def _tokens(sql: str, dialect: str) -> list[_Token]:
     """The tokens of ``sql`` read as ``dialect`` (comments dropped)."""
     mysql, pg = dialect == "mysql", dialect == "postgresql"
@@ -142,12 +152,7 @@ def _tokens(sql: str, dialect: str) -> list[_Token]:
         ch = sql[i]
         if ch.isspace():
             i += 1
-        elif sql.startswith("--", i) and (
-            not mysql or i + 2 >= n or sql[i + 2].isspace()
-        ):  # MySQL needs a space after --
-            end = sql.find("\n", i)
-            i = n if end < 0 else end + 1
-        elif ch == "#" and mysql:
+        elif _line_comment(sql, i, mysql):
             end = sql.find("\n", i)
             i = n if end < 0 else end + 1
         elif sql.startswith("/*", i):
