@@ -243,3 +243,18 @@ def test_rewind_moves_the_watermark_back_only():
     wm = utc(2026, 5, 2)
     assert rewind(wm, utc(2026, 4, 30, 13, 5), "daily", "Europe/Madrid") == utc(2026, 4, 29, 22)
     assert rewind(wm, utc(2026, 5, 3), "daily") == wm
+
+
+@pytest.mark.parametrize("tz", ["Europe/Madrid", "Australia/Lord_Howe", "America/Santiago"])
+def test_the_fast_offset_lookup_matches_the_zone_to_the_second(tz):
+    from augury.engines.collect.schedule import _offsets, _offsets_direct, zone
+
+    # many rows over a short span take the hourly-grid path; each DST change of 2026
+    # is straddled by rows one second apart
+    coarse = np.arange(utc(2026, 1, 1).timestamp(), utc(2027, 1, 1).timestamp(), 600)
+    coarse = coarse.astype(np.int64)
+    changes = coarse[1:][np.diff(_offsets_direct(coarse, zone(tz))) != 0]
+    assert len(changes) == 2
+    dense = [np.arange(c - 1800, c + 1800, dtype=np.int64) for c in changes]
+    seconds = np.sort(np.concatenate([coarse, *dense]))
+    np.testing.assert_array_equal(_offsets(seconds, zone(tz)), _offsets_direct(seconds, zone(tz)))

@@ -162,3 +162,9 @@ def test_guess_format():
 def test_unknown_zone_is_refused():
     with pytest.raises(TimeParseError, match="Unknown time zone"):
         parse_times(["2026-01-01"], "iso8601", "Nowhere/Land")
+
+
+def test_a_wrong_pattern_says_what_the_column_holds():
+    with pytest.raises(MixedFormats, match="not in the stream's pattern 'iso8601'") as info:
+        parse_times([1767225600, 1767229200], "iso8601")
+    assert info.value.formats == {"epoch_seconds": [0, 1]}

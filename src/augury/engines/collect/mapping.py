@@ -527,8 +527,9 @@ def _dimension(
             dtype=object,
         )
     if sanitize:
-        uniq = {v: _safe(v) for v in set(out.tolist()) if v is not None}
-        out = np.array([uniq.get(v) if v is not None else None for v in out], dtype=object)
+        codes, uniques = pd.factorize(out, use_na_sentinel=True)
+        table = np.array([_safe(u) for u in uniques] + [None], dtype=object)
+        out = table[codes]
     return out
 
 
@@ -564,9 +565,8 @@ value=5.0, target_type='counter', unit=None)]
     out = Collected(rows_read=len(df))
     if df.empty:
         return out
-    parsed = parse_times(
-        _get(df, time_definition.column).to_numpy(dtype=object), time_definition.pattern, tz
-    )
+    times = _get(df, time_definition.column)
+    parsed = parse_times(times, time_definition.pattern, tz)
     seconds = parsed.seconds
     out.invalid_times = parsed.invalid
     keep = ~np.isnan(seconds)

@@ -131,15 +131,16 @@ class MixedFormats(TimeParseError):
         self.pattern = pattern
         self.formats = formats
         parts = []
+        lead = (
+            f"The time column mixes formats; the stream's pattern is {pattern!r}: "
+            if pattern in formats
+            else f"The time column is not in the stream's pattern {pattern!r}; it holds: "
+        )
         for name, rows in formats.items():
             shown = ", ".join(map(str, rows[:_SHOWN_ROWS]))
             more = f" and {len(rows) - _SHOWN_ROWS} more" if len(rows) > _SHOWN_ROWS else ""
             parts.append(f"{name} (rows {shown}{more})")
-        super().__init__(
-            f"The time column mixes formats; the stream's pattern is {pattern!r}: "
-            + "; ".join(parts)
-            + "."
-        )
+        super().__init__(lead + "; ".join(parts) + ".")
 
 
 @dataclass(slots=True)
