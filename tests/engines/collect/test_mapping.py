@@ -404,3 +404,31 @@ def test_a_large_batch_is_vectorised():
     out = to_points(frame, parse_schema(ADS), TIME, interval="hourly")
     assert len(out.points) == 2 * 4 * 24
     assert sum(p.value for p in out.points if p.what == "Clicks") == frame["Clicks"].sum()
+
+
+def test_names_that_become_the_same_once_made_safe_are_refused():
+    schema = parse_schema(
+        {
+            "columns": [
+                {"name": "n", "type": "metric", "sourceColumn": "n"},
+                {"name": "a.b", "type": "dimension", "sourceColumn": "x"},
+                {"name": "a b", "type": "dimension", "sourceColumn": "y"},
+            ]
+        }
+    )
+    with pytest.raises(SchemaError, match="both become 'a_b'"):
+        to_points([{"ts": T0, "n": 1, "x": 1, "y": 2}], schema, TIME)
+    assert (
+        len(to_points([{"ts": T0, "n": 1, "x": 1, "y": 2}], schema, TIME, sanitize=False).points)
+        == 1
+    )
+
+
+def test_filters_on_a_column_with_empty_cells():
+    schema = parse_schema(
+        ADS, filters=[{"path": "Country", "operation": "notIn", "values": ["FR"]}]
+    )
+    rows = [*ads_rows(), {"ts": T0, "Cost": 1, "Clicks": 1, "Country": None}]
+    out = to_points(rows, schema, TIME)
+    assert out.rows_filtered == 1 and out.rows_used == 3
+    assert {p.dimensions["country"] for p in out.points} == {"ES", "unknown"}

@@ -561,6 +561,8 @@ def to_points(
     [Point(properties=mappingproxy({'what': 'clicks', 'city': 'New_York'}), timestamp=60, \
 value=5.0, target_type='counter', unit=None)]
     """
+    if sanitize:
+        _check_safe_names(schema)
     df = _frame(rows)
     out = Collected(rows_read=len(df))
     if df.empty:
@@ -605,12 +607,28 @@ value=5.0, target_type='counter', unit=None)]
     return out
 
 
+def _check_safe_names(schema: StreamSchema) -> None:
+    """Two columns whose names differ only in ``.`` or spaces would become one."""
+    for group in (schema.metrics, schema.dimensions):
+        seen: dict[str, str] = {}
+        for column in group:
+            safe = _safe(column.name)
+            if safe in seen:
+                raise SchemaError(
+                    f"Columns {seen[safe]!r} and {column.name!r} both become {safe!r} "
+                    "('.' and spaces are not allowed in metric names): rename one."
+                )
+            if group is schema.dimensions and safe in _RESERVED:
+                raise SchemaError(f"A dimension may not be named {safe!r}.")
+            seen[safe] = column.name
+
+
 def _apply_filters(
     df: pd.DataFrame, schema: StreamSchema, keep: np.ndarray, out: Collected
 ) -> np.ndarray:
     for f in schema.filters:
         texts = _texts(_get(df, f.key))
-        match = np.isin(texts, list(f.values)) if f.values else np.zeros(len(df), dtype=bool)
+        match = pd.Series(texts, dtype=object).isin(f.values).to_numpy(dtype=bool)
         passed = ~match if f.negate else match
         out.rows_filtered += int((keep & ~passed).sum())
         keep = keep & passed
