@@ -168,3 +168,17 @@ def test_a_wrong_pattern_says_what_the_column_holds():
     with pytest.raises(MixedFormats, match="not in the stream's pattern 'iso8601'") as info:
         parse_times([1767225600, 1767229200], "iso8601")
     assert info.value.formats == {"epoch_seconds": [0, 1]}
+
+
+def test_a_quoted_z_means_utc_whatever_the_stream_zone():
+    got = parse_times(["2026-07-01T12:00:00Z"], "yyyy-MM-dd'T'HH:mm:ss'Z'", "Europe/Madrid")
+    assert got.seconds[0] == ts(2026, 7, 1, 12)
+
+
+def test_a_whole_column_in_the_wrong_unit_is_reported_quickly():
+    millis = np.arange(200_000, dtype=np.int64) * 1000 + 1_767_225_600_000
+    with pytest.raises(MixedFormats) as info:
+        parse_times(millis, "epoch_seconds")
+    assert list(info.value.formats) == ["epoch_millis"]
+    assert len(info.value.formats["epoch_millis"]) == 1000  # listed up to a limit
+    assert "and 990 more" in str(info.value)

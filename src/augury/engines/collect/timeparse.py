@@ -80,6 +80,7 @@ _COMMON_PATTERNS = (
 """Formats :func:`guess_format` recognises beyond epoch and ISO 8601 (for reports)."""
 
 _SHOWN_ROWS = 10  # rows named per format in a MixedFormats message
+_MAX_CLASSIFIED = 1000  # rows in other formats listed before the report stops looking
 
 # Java (SimpleDateFormat / DateTimeFormatter) letters -> strptime directives, longest
 # run first. Single and double letters read the same: strptime's %m/%d/%H accept one
@@ -432,7 +433,10 @@ stream's pattern is 'epoch_seconds': epoch_seconds (rows 0); epoch_millis (rows 
         pattern = ISO8601
         seconds = _parse_iso(rest, tz)
     else:
-        seconds = _parse_pattern(rest, java_to_strptime(pattern), tz)
+        fmt = java_to_strptime(pattern)
+        # a quoted 'Z' at the end ("yyyy-MM-dd'T'HH:mm:ss'Z'") says the times are UTC
+        utc_literal = fmt.endswith("Z") and not fmt.endswith("%Z")
+        seconds = _parse_pattern(rest, fmt, "UTC" if utc_literal else tz)
     seconds = np.where(is_dt, from_dt, seconds)
     return _report(series, seconds, pattern)
 
@@ -443,11 +447,13 @@ def _wrong_epoch_unit(seconds: np.ndarray, pattern: str) -> np.ndarray:
     per = EPOCH_PATTERNS[pattern]
     raw = seconds * per
     ok = np.isfinite(raw)
-    wrong = np.zeros(len(seconds), dtype=bool)
     implausible = ok & ((seconds < _PLAUSIBLE[0]) | (seconds >= _PLAUSIBLE[1]))
-    for row in np.flatnonzero(implausible):
-        unit = _epoch_unit(float(raw[row]))
-        wrong[row] = unit is not None and unit != pattern
+    elsewhere = np.zeros(len(seconds), dtype=bool)
+    for other in EPOCH_PATTERNS.values():
+        if other != per:
+            in_other = raw / other
+            elsewhere |= (in_other >= _PLAUSIBLE[0]) & (in_other < _PLAUSIBLE[1])
+    wrong = implausible & elsewhere
     # beyond what datetime can hold in any reading: unreadable
     wrong |= ok & (np.abs(seconds) > 253402300799)
     return wrong
@@ -461,6 +467,8 @@ def _report(series: pd.Series, seconds: np.ndarray, pattern: str) -> ParsedTimes
     if pattern not in EPOCH_PATTERNS and pattern != ISO8601:
         own_shape = _shape(pattern)
     for row in bad:
+        if sum(map(len, other.values())) >= _MAX_CLASSIFIED:
+            break  # enough to say the column mixes formats; the rest are alike
         value = series.iat[row]
         if (
             value is None
