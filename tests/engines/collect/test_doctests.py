@@ -9,6 +9,7 @@ import pytest
 MODULES = [
     "augury.engines.collect.mapping",
     "augury.engines.collect.schedule",
+    "augury.engines.collect.schema",
     "augury.engines.collect.sqlguard",
     "augury.engines.collect.timeparse",
 ]
