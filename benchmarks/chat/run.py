@@ -54,6 +54,7 @@ from typing import Any
 
 import numpy as np
 
+from augury.chat.schemas import UseCaseCreate
 from augury.engines.chat import answer as offline
 from augury.engines.chat import retrieve
 from augury.engines.chat.retrieve import Index
@@ -65,8 +66,8 @@ from benchmarks.docs import replace_section
 ROOT = Path(__file__).resolve().parents[2]
 DATA = Path(__file__).resolve().parent / "data" / "chatterbot_en.json"
 RESULTS = ROOT / "benchmarks" / "results" / "chat.json"
-MIN_CONFIDENCE = 0.35
-"""The default ``min_confidence`` of a use case (``chat.models.ChatUseCase``)."""
+MIN_CONFIDENCE = UseCaseCreate.model_fields["min_confidence"].default
+"""The default ``min_confidence`` of a use case (``chat.schemas.UseCaseCreate``)."""
 TOP = 3
 THRESHOLDS = (0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5)
 """``min_confidence`` values whose answer and refusal rates are reported."""
