@@ -30,7 +30,7 @@ from augury.accounts.models import Membership, User
 from augury.accounts.principal import Principal
 from augury.analytics.models import SavedChart
 from augury.audit.models import AuditEvent
-from augury.chat.models import Chat, ChatAICall, ChatMessage
+from augury.chat.services import tokens as chat_tokens
 from augury.datasets.models import Dataset, DatasetVersion
 from augury.errors import NotFound, ValidationFailed
 from augury.jobs.models import Job, JobStatus
@@ -214,7 +214,7 @@ def platform(session: Session, *, org_id: int, window: Window, started_at: datet
         "datasets": _datasets(session, org_id),
         "metrics": _points(session, org_id, window),
         "jobs": _jobs(session, org_id, window),
-        "chat": _chat(session, org_id, window),
+        "chat": chat_tokens.summary(session, org_id, window.start, window.end),
         "requests": {key: requests[key] for key in ("requests", "client_errors", "server_errors")},
         "performance": _performance(requests, started_at),
         "daily": _daily(session, window, in_org),
@@ -247,44 +247,6 @@ def _points(session: Session, org_id: int, window: Window) -> dict:
         )
     ).one()
     return {"points_ingested": int(accepted), "points_refused": int(refused)}
-
-
-def _chat(session: Session, org_id: int, window: Window) -> dict:
-    """Chats started, messages and their tokens, ratings, and aichat tokens in the window."""
-    in_window = and_(ChatMessage.created_at >= window.start, ChatMessage.created_at < window.end)
-    messages, tokens, good, bad = session.execute(
-        select(
-            func.count(),
-            func.coalesce(func.sum(ChatMessage.tokens), 0),
-            func.count().filter(ChatMessage.rating == "good"),
-            func.count().filter(ChatMessage.rating == "bad"),
-        ).where(ChatMessage.org_id == org_id, in_window)
-    ).one()
-    ai_tokens = _scalar(
-        session,
-        select(
-            func.coalesce(func.sum(ChatAICall.prompt_tokens + ChatAICall.completion_tokens), 0)
-        ).where(
-            ChatAICall.org_id == org_id,
-            ChatAICall.created_at >= window.start,
-            ChatAICall.created_at < window.end,
-        ),
-    )
-    started = _scalar(
-        session,
-        select(func.count()).where(
-            Chat.org_id == org_id, Chat.started_at >= window.start, Chat.started_at < window.end
-        ),
-    )
-    return {
-        "chats": started,
-        "messages": int(messages),
-        "rated_good": int(good),
-        "rated_bad": int(bad),
-        "chat_tokens": int(tokens),
-        "aichat_tokens": ai_tokens,
-        "tokens": int(tokens) + ai_tokens,
-    }
 
 
 def _epoch(moment: datetime) -> int:

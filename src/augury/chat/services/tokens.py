@@ -19,6 +19,47 @@ def _window(stmt, column, start: datetime | None, end: datetime | None):
     return stmt
 
 
+def summary(
+    session: Session, org_id: int, start: datetime | None = None, end: datetime | None = None
+) -> dict[str, int]:
+    """The window's chats started, messages written, their ratings and tokens, and the
+    tokens of aichat calls (usage's platform figures show them as they are)."""
+    messages, chat_tokens, good, bad = session.execute(
+        _window(
+            select(
+                func.count(),
+                func.coalesce(func.sum(ChatMessage.tokens), 0),
+                func.count().filter(ChatMessage.rating == "good"),
+                func.count().filter(ChatMessage.rating == "bad"),
+            ).where(ChatMessage.org_id == org_id),
+            ChatMessage.created_at,
+            start,
+            end,
+        )
+    ).one()
+    call_tokens = ChatAICall.prompt_tokens + ChatAICall.completion_tokens
+    aichat = session.scalar(
+        _window(
+            select(func.coalesce(func.sum(call_tokens), 0)).where(ChatAICall.org_id == org_id),
+            ChatAICall.created_at,
+            start,
+            end,
+        )
+    )
+    chats = session.scalar(
+        _window(select(func.count()).where(Chat.org_id == org_id), Chat.started_at, start, end)
+    )
+    return {
+        "chats": int(chats or 0),
+        "messages": int(messages),
+        "rated_good": int(good),
+        "rated_bad": int(bad),
+        "chat_tokens": int(chat_tokens),
+        "aichat_tokens": int(aichat or 0),
+        "tokens": int(chat_tokens) + int(aichat or 0),
+    }
+
+
 def totals(
     session: Session, org_id: int, start: datetime | None = None, end: datetime | None = None
 ) -> dict:
@@ -39,15 +80,8 @@ def totals(
             end,
         )
     ).all()
+    overall = summary(session, org_id, start, end)
     call_tokens = ChatAICall.prompt_tokens + ChatAICall.completion_tokens
-    aichat = session.scalar(
-        _window(
-            select(func.coalesce(func.sum(call_tokens), 0)).where(ChatAICall.org_id == org_id),
-            ChatAICall.created_at,
-            start,
-            end,
-        )
-    )
     days: dict[str, dict[str, int]] = {}
     message_day = func.date(ChatMessage.created_at)
     for day, n in session.execute(
@@ -74,22 +108,11 @@ def totals(
     ):
         days.setdefault(str(day), {"messages": 0, "aichat": 0})["aichat"] += int(n)
     messages = sum(int(n) for _, _, n in per_use_case)
-    good, bad = session.execute(
-        _window(
-            select(
-                func.count().filter(ChatMessage.rating == "good"),
-                func.count().filter(ChatMessage.rating == "bad"),
-            ).where(ChatMessage.org_id == org_id),
-            ChatMessage.created_at,
-            start,
-            end,
-        )
-    ).one()
     return {
-        "ratings": {"good": int(good), "bad": int(bad)},
+        "ratings": {"good": overall["rated_good"], "bad": overall["rated_bad"]},
         "messages": messages,
-        "aichat": int(aichat or 0),
-        "tokens": messages + int(aichat or 0),
+        "aichat": overall["aichat_tokens"],
+        "tokens": messages + overall["aichat_tokens"],
         "use_cases": [
             {"use_case_id": uc, "name": name, "tokens": int(n)} for uc, name, n in per_use_case
         ],
