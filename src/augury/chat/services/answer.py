@@ -52,7 +52,6 @@ HOLD_CHARS = 160
 """A streamed reply is sent this far behind what arrived, so a leak is caught first."""
 STEP_CHARS = 48
 """A streamed reply is sent in steps of at least this many characters."""
-OFFER_PERSON = "If you like, write 'person' and someone from our team will answer you."
 LEAKED = "the reply repeated the use case's instructions; the offline answer was given"
 _CITATION = re.compile(r"\[(\d{1,3})\]")
 
@@ -178,8 +177,6 @@ def _offline(p: Plan, error: str | None = None) -> Written:
         confidence=p.confidence if p.passages else None,
     )
     text = result.text
-    if not result.known and p.strict and "person" not in text.lower():
-        text = f"{text} {OFFER_PERSON}"
     return Written(
         text=text,
         engine="offline",
