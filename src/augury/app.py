@@ -37,6 +37,7 @@ from augury.api.security import SecurityHeadersMiddleware, docs_csp
 from augury.api.system import router as system_router
 from augury.audit.router import router as audit_router
 from augury.chat.router import router as chat_router
+from augury.collectors.router import router as collectors_router
 from augury.config import Settings
 from augury.dashboards.router import router as dashboards_router
 from augury.datasets.router import aicser_router as datasets_aicser_router
@@ -87,6 +88,7 @@ API_ROUTERS = (
     webhooks_router,
     dashboards_router,
     chat_router,
+    collectors_router,
 )
 """Every domain's routes under /api/v1, in the order they are matched."""
 

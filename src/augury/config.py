@@ -301,6 +301,59 @@ class PredictiveSettings(BaseModel):
     )
 
 
+class CollectSettings(BaseModel):
+    """Collectors (``/api/v1/data-sources``, ``/api/v1/data-streams``): data streams that
+    augury polls from databases, files, Prometheus and HTTP endpoints."""
+
+    enabled: bool = Field(
+        True,
+        description="Run the collector loop (in `augury serve` with jobs, and `augury worker`).",
+    )
+    tick_s: float = Field(
+        5.0, gt=0, description="How often the collector looks for streams that are due."
+    )
+    workers: int = Field(4, ge=1, le=64, description="Streams polled at the same time.")
+    query_timeout_s: float = Field(
+        60.0,
+        gt=0,
+        le=3600,
+        description="Longest one poll may read from a source (a query is cancelled at it).",
+    )
+    max_rows_per_poll: int = Field(
+        2_000_000, ge=1, description="Most rows one poll reads; a backfill reads in chunks."
+    )
+    backfill_chunk_buckets: int = Field(
+        1440,
+        ge=1,
+        description="Time buckets one backfill poll covers at most (each chunk is "
+        "committed with its watermark, so a restart resumes there).",
+    )
+    retry_cap_s: float = Field(
+        3600.0, gt=0, description="Longest wait before a failing stream is tried again."
+    )
+    allowed_private_networks: Annotated[list[str], NoDecode] = Field(
+        [],
+        description="Loopback, private or link-local hosts that data sources may connect "
+        "to (a database on this machine or network): CIDRs, addresses or host names, "
+        "comma-separated or a JSON list. Empty: sources reach public addresses only.",
+    )
+    allowed_folders: Annotated[list[Path], NoDecode] = Field(
+        [],
+        description="Folders (absolute paths) whose files and SQLite databases a data "
+        "source may read, besides `<data_dir>/collect`: comma-separated or a JSON list.",
+    )
+
+    @field_validator("allowed_private_networks", mode="before")
+    @classmethod
+    def _split_networks(cls, value: object) -> object:
+        return _entries(value, _check_network_entry)
+
+    @field_validator("allowed_folders", mode="before")
+    @classmethod
+    def _split_folders(cls, value: object) -> object:
+        return _entries(value, _check_absolute_dir)
+
+
 class QuotaSettings(BaseModel):
     """Per-organization limits; 0 turns a limit off."""
 
@@ -374,6 +427,7 @@ class Settings(BaseSettings):
     analytics: AnalyticsSettings = AnalyticsSettings()
     text: TextSettings = TextSettings()
     predictive: PredictiveSettings = PredictiveSettings()
+    collect: CollectSettings = CollectSettings()
     cors_origins: list[str] = Field(
         [],
         description="Origins (scheme://host[:port]) whose pages may call the API from a "

@@ -146,6 +146,7 @@ def metadata() -> MetaData:
     import augury.anomalies.models
     import augury.audit.models
     import augury.chat.models
+    import augury.collectors.models
     import augury.dashboards.models
     import augury.datasets.models
     import augury.events.models

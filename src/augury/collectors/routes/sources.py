@@ -1,0 +1,7 @@
+"""Routes of data sources."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()
