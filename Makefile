@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test test-fuzz test-deps lint bench-nab bench-detect bench-m4 bench-ingest bench-feedback bench-jobs bench-datasets bench-ask bench-text bench-tabular bench-chat clean
+.PHONY: run test test-fuzz test-deps lint bench-nab bench-detect bench-m4 bench-ingest bench-feedback bench-jobs bench-datasets bench-ask bench-text bench-tabular bench-chat bench-collect clean
 
 $(VENV)/.stamp-base: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -103,6 +103,9 @@ bench-tabular: $(VENV)/.stamp-bench
 ## offline and with a local OpenAI-compatible server the benchmark starts (about a minute).
 bench-chat: $(VENV)/.stamp-bench
 	$(PY) -m benchmarks.chat.run
+
+bench-collect: $(VENV)/.stamp-bench
+	$(PY) -m benchmarks.collect.run
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

@@ -108,14 +108,16 @@ class Server:
 
 
 @contextmanager
-def serve(workdir: Path) -> Iterator[Server]:
-    """``augury serve`` on a free port with its own SQLite data folder."""
+def serve(workdir: Path, extra_env: dict[str, str] | None = None) -> Iterator[Server]:
+    """``augury serve`` on a free port with its own SQLite data folder (``extra_env``:
+    more ``AUGURY_*`` settings)."""
     data_dir = workdir / "data"
     port = free_port()
     env = {
         **os.environ,
         "AUGURY_DATA_DIR": str(data_dir),
         "AUGURY_RATELIMIT__ENABLED": "false",
+        **(extra_env or {}),
     }
     env.pop("AUGURY_DATABASE_URL", None)
     log = (workdir / "server.log").open("wb")
