@@ -170,6 +170,7 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool | None = None
             else:
                 loops.append(app.state.stream)
             loops.append(wiring.dispatch_loop(app.state.dispatcher))
+            loops.append(wiring.collector_loop(db, settings, cache=app.state.metric_cache))
         app.state.runner = loops[0] if loops else None
         # Usage is counted whether or not this server runs jobs; stopped, it writes the rest.
         usage = functools.partial(app.state.usage.flush, db)

@@ -76,7 +76,8 @@ def serve(
 def worker(
     log_level: Annotated[str, typer.Option(help="Log level.")] = "info",
 ) -> None:
-    """Run the job runner and the metrics stream processor (next to `serve --api-only`)."""
+    """Run the job runner, the metrics stream processor, the alert sender and the
+    collector (next to `serve --api-only`)."""
     import signal
     import threading
 
@@ -95,6 +96,7 @@ def worker(
         runner,
         wiring.stream_processor(db, settings),
         wiring.dispatch_loop(wiring.dispatcher(db, settings)),
+        wiring.collector_loop(db, settings),
     ]
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -102,7 +104,8 @@ def worker(
     for loop in loops:
         loop.start()
     typer.echo(
-        f"worker on {runner.host}: running jobs, metric rollups, detection and alerts "
+        f"worker on {runner.host}: running jobs, metric rollups, detection, alerts and "
+        "data streams "
         "(Ctrl-C to stop)"
     )
     stop.wait()

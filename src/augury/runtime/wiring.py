@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from augury.alerts.dispatch import Dispatcher
     from augury.config import Settings
     from augury.metrics.stream import Consumer
+    from augury.metrics.writer import MetricCache
     from augury.runtime.loops import Every
     from augury.runtime.stream import PeriodicTask, StreamProcessor
     from augury.store.db import Database
@@ -195,4 +196,21 @@ def dispatch_loop(dispatcher: Dispatcher) -> Every:
         dispatcher.run_once,
         dispatcher.cfg.dispatch_interval_s,
         on_close=dispatcher.close,
+    )
+
+
+def collector_loop(db: Database, settings: Settings, cache: MetricCache | None = None) -> Every:
+    """The collector: polls the data streams that are due every ``collect.tick_s`` in its
+    own thread pool, never in the stream processor (a slow source must not hold up
+    detection); off with ``AUGURY_COLLECT__ENABLED=false``."""
+    from augury.collectors.services.collector import Collector
+    from augury.runtime.loops import Every
+
+    collector = Collector(db, settings, cache=cache)
+    return Every(
+        "collector",
+        collector.run_once,
+        settings.collect.tick_s,
+        on_close=collector.close,
+        enabled=settings.collect.enabled,
     )
