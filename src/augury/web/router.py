@@ -283,6 +283,38 @@ def shared_dashboard_page(request: Request, token: str):
     return _page(request, "shared_dashboard.html", "shared-dashboard", "Dashboard", token=token)
 
 
+# --- collectors: the data sources and streams, the stream builder, a stream's page ---
+
+
+@router.get("/collect", response_class=HTMLResponse)
+def collect_page(request: Request):
+    return _page(request, "collect/sources.html", "collect", "Collectors", section="collect")
+
+
+# Before /collect/streams/{stream_id}, which would take "new" for an id.
+@router.get("/collect/streams/new", response_class=HTMLResponse)
+def collect_stream_new_page(request: Request):
+    return _page(
+        request,
+        "collect/stream_new.html",
+        "collect-stream-new",
+        "New data stream",
+        section="collect",
+    )
+
+
+@router.get("/collect/streams/{stream_id}", response_class=HTMLResponse)
+def collect_stream_page(request: Request, stream_id: int):
+    return _page(
+        request,
+        "collect/stream.html",
+        "collect-stream",
+        f"Data stream #{stream_id}",
+        section="collect",
+        stream_id=stream_id,
+    )
+
+
 # --- chatbots: the use cases, one use case, the live console, the widget's own page ---
 
 
