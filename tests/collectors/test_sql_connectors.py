@@ -9,10 +9,15 @@ row limit, the error codes, and the connection test.
 
 from __future__ import annotations
 
+import re
+import socket
 import sqlite3
+import threading
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -22,6 +27,7 @@ from augury.collectors.connectors import (
     QueryFailed,
     QueryTimeout,
     QueryUnsafe,
+    SourceAuthFailed,
     SourceRefused,
     SourceUnreachable,
     TooManyRows,
@@ -31,6 +37,8 @@ from augury.collectors.connectors import (
     connect,
 )
 from augury.engines.collect.timeparse import parse_times
+from tests.collectors import servers
+from tests.collectors.servers import DATABASE, READER, Server, free_port
 
 
 def utc(*args: int) -> datetime:
@@ -310,7 +318,7 @@ def test_sqlite_query_past_the_time_limit_is_cancelled(sqlite_db: Path):
             source.read(
                 {"customQuery": True, "query": forever, "timestampColumn": "ts"}, None, limit=5
             )
-        assert time.monotonic() - began < 3
+        assert time.monotonic() - began < 5  # unbounded otherwise
         # the connection is still good afterwards
         assert len(source.read(table_stream(), None, limit=2)) == 2
     finally:
@@ -358,3 +366,404 @@ def test_sqlite_errors_are_mapped(sqlite_db: Path, tmp_path: Path):
     junk.write_text("not a database at all, just text" * 100)
     with pytest.raises(SourceUnreachable, match="not a database"):
         sqlite_source(junk)
+
+
+# --------------------------------------------------------------------------- servers
+
+START = utc(2026, 1, 10, 10)
+MADRID = "Europe/Madrid"
+# every 10 minutes from 10:00 UTC on 2026-01-10 (24 rows), and around the autumn
+# DST change in Madrid (2026-10-25 01:00 UTC: 03:00 CEST becomes 02:00 CET)
+MOMENTS = [START + timedelta(minutes=10 * i) for i in range(24)]
+AUTUMN = [utc(2026, 10, 24, 22) + timedelta(minutes=20 * i) for i in range(18)]
+
+
+def madrid_wall(moment: datetime) -> datetime:
+    return moment.astimezone(ZoneInfo(MADRID)).replace(tzinfo=None)
+
+
+def inside(frame, column: str, window: Window, pattern: str = "iso8601") -> list:
+    """The rows of ``frame`` whose time, as the engine reads it, is in ``window``."""
+    parsed = parse_times(frame[column], pattern, window.time_zone)
+    assert not parsed.invalid, parsed.invalid
+    lo, hi = window.start.timestamp(), window.end.timestamp()
+    return sorted(frame["id"][[lo <= s < hi for s in parsed.seconds]].tolist())
+
+
+def insert_events(run, row: str, instant) -> None:
+    """MOMENTS and AUTUMN into events, in one statement."""
+    params: list = []
+    for i, moment in enumerate(MOMENTS + AUTUMN):
+        params += [
+            i,
+            moment.replace(tzinfo=None),
+            instant(moment),
+            madrid_wall(moment),
+            int(moment.timestamp()),
+            int(moment.timestamp() * 1000),
+            i,
+            "FR" if i % 2 else "ES",
+        ]
+    count = len(MOMENTS + AUTUMN)
+    run(f"INSERT INTO events VALUES {', '.join([row] * count)}", params)
+
+
+def fill_postgres(server: Server) -> Server:
+    """PostgreSQL with the events (``ts`` UTC wall times, ``ts_tz`` instants, ``wall``
+    Madrid wall times), a view, a table in another schema, one the reader may not
+    read, and a function that writes (the reader may update events: only the
+    read-only transaction stops it)."""
+    run = server.admin
+    run(
+        "CREATE TABLE events (id int PRIMARY KEY, ts timestamp, ts_tz timestamptz, "
+        "wall timestamp, epoch_s bigint, epoch_ms bigint, amount numeric(10, 2), country text)"
+    )
+    insert_events(run, "(%s, %s, %s, %s, %s, %s, %s, %s)", lambda moment: moment)
+    run("CREATE VIEW big AS SELECT * FROM events WHERE amount > 10")
+    run("CREATE SCHEMA analytics")
+    run("CREATE TABLE analytics.visits (ts timestamptz, n int)")
+    run("CREATE TABLE private_t (x int)")
+    run(
+        "CREATE FUNCTION bump() RETURNS int LANGUAGE sql AS "
+        "$$ UPDATE events SET amount = amount + 1 RETURNING 1 $$"
+    )
+    run(f"GRANT SELECT, UPDATE ON events TO {READER}")
+    run(f"GRANT SELECT ON big TO {READER}")
+    run(f"GRANT USAGE ON SCHEMA analytics TO {READER}")
+    run(f"GRANT SELECT ON analytics.visits TO {READER}")
+    return server
+
+
+def fill_mariadb(server: Server) -> Server:
+    """MariaDB with the same events (``ts`` DATETIME in UTC, ``ts_tz`` a TIMESTAMP,
+    ``wall`` Madrid wall times) and a function that writes."""
+    run = server.admin
+    run(
+        "CREATE TABLE events (id int PRIMARY KEY, ts datetime, ts_tz timestamp NULL, "
+        "wall datetime, epoch_s bigint, epoch_ms bigint, amount decimal(10, 2), "
+        "country varchar(8))"
+    )
+    # FROM_UNIXTIME: a TIMESTAMP is stored from the session's zone, whatever it is
+    insert_events(
+        run,
+        "(%s, %s, FROM_UNIXTIME(%s), %s, %s, %s, %s, %s)",
+        lambda moment: int(moment.timestamp()),
+    )
+    run("CREATE VIEW big AS SELECT * FROM events WHERE amount > 10")
+    run("CREATE TABLE private_t (x int)")
+    run(
+        "CREATE FUNCTION bump() RETURNS int MODIFIES SQL DATA "
+        "BEGIN UPDATE events SET amount = amount + 1; RETURN 1; END"
+    )
+    run(f"GRANT SELECT, UPDATE ON {DATABASE}.events TO '{READER}'@'%'")
+    run(f"GRANT SELECT ON {DATABASE}.big TO '{READER}'@'%'")
+    run(f"GRANT EXECUTE ON FUNCTION {DATABASE}.bump TO '{READER}'@'%'")
+    return server
+
+
+@pytest.fixture(scope="module")
+def pg() -> Iterator[Server]:
+    with servers.postgres() as server:
+        yield fill_postgres(server)
+
+
+@pytest.fixture(scope="module")
+def maria() -> Iterator[Server]:
+    with servers.mariadb() as server:
+        yield fill_mariadb(server)
+
+
+LOCAL = ["127.0.0.0/8"]
+
+
+def source(kind: str, server: Server, password: str | None = None, **limits):
+    limits.setdefault("allowed_private_networks", LOCAL)
+    config = {"host": server.host, "port": server.port, "database": server.database}
+    config["user"] = server.user
+    secret = {"password": server.password if password is None else password}
+    return connect(kind, config, secret, Limits(**limits))
+
+
+SERVERS = [("psql", "pg"), ("mariadb", "maria"), ("mysql", "maria")]
+
+
+@pytest.fixture(params=SERVERS, ids=[k for k, _ in SERVERS])
+def db(request) -> tuple[str, Server]:
+    kind, fixture = request.param
+    return kind, request.getfixturevalue(fixture)
+
+
+def total(kind: str, server: Server) -> tuple:
+    return tuple(float(v) for v in server.admin("SELECT count(*), sum(amount) FROM events")[0])
+
+
+def test_server_reads_a_window_in_each_timestamp_type(db):
+    kind, server = db
+    window = Window(utc(2026, 1, 10, 11), utc(2026, 1, 10, 12))
+    ids = [6, 7, 8, 9, 10, 11]
+    connector = source(kind, server)
+    try:
+        frame = connector.read(table_stream(), window, limit=100)
+        assert list(frame.columns) == [
+            "id", "ts", "ts_tz", "wall", "epoch_s", "epoch_ms", "amount", "country"
+        ]  # fmt: skip
+        assert sorted(frame["id"]) == ids
+        assert inside(frame, "ts", window) == ids
+        for column, kind_ in [("epoch_s", "UNIX_SECONDS"), ("epoch_ms", "UNIX_MILLIS")]:
+            stream = table_stream(timestampColumn=column, timestampType=kind_)
+            assert sorted(connector.read(stream, window, limit=100)["id"]) == ids
+        # instants come back aware, whatever the column type on the server
+        frame = connector.read(table_stream(timestampColumn="ts_tz"), window, limit=100)
+        assert sorted(frame["id"]) == ids
+        assert frame["ts_tz"].dt.tz is not None
+        assert inside(frame, "ts_tz", window) == ids
+    finally:
+        connector.close()
+
+
+def test_server_time_zones_wall_times_and_instants(db):
+    """In a stream's zone a wall-time column is read as that zone's times and an
+    instant column as instants; away from DST the bounds are exact, and across the
+    autumn change every row of the window comes back."""
+    kind, server = db
+    connector = source(kind, server)
+    try:
+        window = Window(utc(2026, 1, 10, 11), utc(2026, 1, 10, 12), MADRID)
+        for column in ("wall", "ts_tz"):
+            frame = connector.read(table_stream(timestampColumn=column), window, limit=100)
+            assert sorted(frame["id"]) == [6, 7, 8, 9, 10, 11], column
+            assert inside(frame, column, window) == [6, 7, 8, 9, 10, 11]
+        everything = connector.read(table_stream(), None, limit=100)
+        assert len(everything) == 42
+        for start, end in [
+            (utc(2026, 10, 24, 23), utc(2026, 10, 25, 3)),
+            (utc(2026, 10, 25, 0, 30), utc(2026, 10, 25, 1)),  # 02:30 CEST to 02:00 CET
+            (utc(2026, 10, 25, 1), utc(2026, 10, 25, 1, 30)),  # the repeated 02:00-02:30
+        ]:
+            window = Window(start, end, MADRID)
+            for column in ("wall", "ts_tz"):
+                got = connector.read(table_stream(timestampColumn=column), window, limit=100)
+                expected = inside(everything, column, window)
+                assert inside(got, column, window) == expected, (column, start)
+                # and no more than the wider window around it (an hour a side, and the
+                # repeated hour for wall times)
+                wider = Window(start - timedelta(hours=2), end + timedelta(hours=2), MADRID)
+                assert inside(got, column, wider) == sorted(got["id"])
+    finally:
+        connector.close()
+
+
+def test_server_custom_query_preview_and_row_limit(db):
+    kind, server = db
+    hour = "date_trunc('hour', ts)" if kind == "psql" else "DATE_FORMAT(ts, '%Y-%m-%d %H:00:00')"
+    stream = {
+        "customQuery": True,
+        "query": f"SELECT {hour} AS hour, country, sum(amount) AS total, count(*) AS n "
+        "FROM events WHERE country LIKE 'F%' GROUP BY 1, 2 -- one point per hour;",
+        "timestampColumn": "hour",
+    }
+    connector = source(kind, server)
+    try:
+        frame = connector.read(stream, Window(utc(2026, 1, 10, 10), utc(2026, 1, 10, 12)), limit=10)
+        assert list(frame.columns) == ["hour", "country", "total", "n"]
+        assert sorted(
+            (float(t), int(n)) for t, n in zip(frame["total"], frame["n"], strict=True)
+        ) == [
+            (9.0, 3),
+            (27.0, 3),
+        ]
+        latest = connector.read(table_stream(), None, limit=3)
+        assert list(latest["id"]) == [41, 40, 39]
+        day = Window(utc(2026, 1, 10), utc(2026, 1, 11))
+        with pytest.raises(TooManyRows):
+            connector.read(table_stream(), day, limit=23)
+        assert len(connector.read(table_stream(), day, limit=24)) == 24
+    finally:
+        connector.close()
+
+
+def test_server_is_read_only(db):
+    kind, server = db
+    before = total(kind, server)
+    writes = [
+        "INSERT INTO events (id) VALUES (999)",
+        "UPDATE events SET amount = 0",
+        "DROP TABLE events",
+        "WITH d AS (DELETE FROM events RETURNING *) SELECT * FROM d",
+        "SELECT 1 AS ts; DELETE FROM events",
+    ]
+    connector = source(kind, server)
+    try:
+        for query in writes:
+            with pytest.raises(QueryUnsafe):
+                connector.read(
+                    {"customQuery": True, "query": query, "timestampColumn": "ts"}, None, limit=5
+                )
+        # a function that writes passes the check; the read-only transaction refuses it
+        with pytest.raises(QueryUnsafe, match="READ ONLY|read-only|read only"):
+            connector.read(
+                {"customQuery": True, "query": "SELECT bump() AS ts", "timestampColumn": "ts"},
+                None,
+                limit=5,
+            )
+        assert len(connector.read(table_stream(), None, limit=2)) == 2  # still usable
+    finally:
+        connector.close()
+    assert total(kind, server) == before == (42.0, float(sum(range(42))))
+
+
+def test_server_query_past_the_time_limit_is_cancelled(db):
+    kind, server = db
+    sleeps = {
+        "psql": [
+            "SELECT now() AS ts FROM pg_sleep(10)",
+            "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) "
+            "SELECT count(*) AS ts FROM r",
+        ],
+        "mariadb": ["SELECT SLEEP(10) AS ts", "SELECT BENCHMARK(100000000000, MD5('x')) AS ts"],
+    }
+    connector = source(kind, server, timeout_s=1)
+    try:
+        for query in sleeps.get(kind, sleeps["mariadb"]):
+            began = time.monotonic()
+            with pytest.raises(QueryTimeout):
+                connector.read(
+                    {"customQuery": True, "query": query, "timestampColumn": "ts"}, None, limit=5
+                )
+            assert time.monotonic() - began < 6, query  # 1 s, with room for a loaded machine
+        assert len(connector.read(table_stream(), None, limit=2)) == 2
+    finally:
+        connector.close()
+
+
+def test_server_host_is_checked_after_dns(db):
+    kind, server = db
+    config = {"host": server.host, "port": server.port, "database": "sales", "user": server.user}
+    for host in ("127.0.0.1", "localhost", "127.1", "[::1]"):
+        with pytest.raises(SourceRefused, match="AUGURY_COLLECT__ALLOWED_PRIVATE_NETWORKS"):
+            connect(kind, {**config, "host": host}, {"password": server.password}, Limits())
+    with pytest.raises(SourceUnreachable, match="resolve"):
+        connect(kind, {**config, "host": "no-such-host.invalid"}, {}, Limits())
+    # a name is connected by the address it resolved to (localhost may be ::1 too,
+    # which this server does not listen on: the next address is tried)
+    allowed = Limits(allowed_private_networks=["127.0.0.0/8", "::1/128"])
+    connector = connect(
+        kind, {**config, "host": "localhost"}, {"password": server.password}, allowed
+    )
+    try:
+        assert "events" in connector.test().objects
+    finally:
+        connector.close()
+
+
+def test_server_errors_are_mapped_without_credentials(db):
+    kind, server = db
+    with pytest.raises(SourceAuthFailed) as caught:
+        source(kind, server, password="wrong-password")
+    assert "wrong-password" not in caught.value.message
+    with pytest.raises(SourceUnreachable):
+        connect(
+            kind,
+            {"host": "127.0.0.1", "port": free_port(), "database": "sales", "user": "reader"},
+            {"password": "x"},
+            Limits(allowed_private_networks=LOCAL),
+        )
+    connector = source(kind, server)
+    try:
+        with pytest.raises(QueryFailed, match="nope"):
+            connector.read(table_stream(tableName="nope"), None, limit=5)
+        with pytest.raises(QueryFailed, match="syntax"):
+            connector.read(
+                {"customQuery": True, "query": "SELECT FROM WHERE x", "timestampColumn": "ts"},
+                None,
+                limit=5,
+            )
+        # the server quotes the query's value back; the password never shows
+        quote = '"' if kind == "psql" else "`"
+        leak = f"SELECT {quote}{server.password}{quote} AS ts FROM events"
+        with pytest.raises(QueryFailed) as caught:
+            connector.read(
+                {"customQuery": True, "query": leak, "timestampColumn": "ts"}, None, limit=5
+            )
+        assert server.password not in caught.value.message
+        assert "***" in caught.value.message
+    finally:
+        connector.close()
+
+
+def test_server_connect_timeout(db):
+    kind, _ = db
+    with socket.socket() as silent:  # accepts connections, never says a word
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        config = {
+            "host": "127.0.0.1",
+            "port": silent.getsockname()[1],
+            "database": "d",
+            "user": "u",
+        }
+        began = time.monotonic()
+        with pytest.raises(SourceUnreachable):
+            connect(
+                kind, config, {"password": "x"}, Limits(timeout_s=1, allowed_private_networks=LOCAL)
+            )
+        # PostgreSQL waits 2 s (libpq's least), MySQL 1 s; without a limit, for ever
+        assert time.monotonic() - began < 6
+
+
+def test_server_gone_mid_read_then_back(db):
+    kind, server = db
+    connector = source(kind, server, timeout_s=20)
+    sleep = "SELECT now() AS ts FROM pg_sleep(15)" if kind == "psql" else "SELECT SLEEP(15) AS ts"
+    outcome: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            connector.read(
+                {"customQuery": True, "query": sleep, "timestampColumn": "ts"}, None, limit=1
+            )
+        except BaseException as exc:  # noqa: BLE001 - handed to the test's thread
+            outcome.append(exc)
+
+    if kind == "psql":
+        find = (
+            "SELECT pid FROM pg_stat_activity "
+            "WHERE usename = 'reader' AND query LIKE '%%pg_sleep%%'"
+        )
+        kill = "SELECT pg_terminate_backend(%s)"
+    else:
+        find = (
+            "SELECT id FROM information_schema.processlist "
+            "WHERE user = 'reader' AND info LIKE '%%SLEEP%%'"
+        )
+        kill = "KILL %s"
+    thread = threading.Thread(target=read)
+    try:
+        thread.start()
+        deadline = time.monotonic() + 10
+        while not (found := server.admin(find)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert found
+        server.admin(kill, (found[0][0],))
+        thread.join(10)
+        assert len(outcome) == 1 and isinstance(outcome[0], SourceUnreachable), outcome
+        # the next read connects again
+        assert len(connector.read(table_stream(), None, limit=2)) == 2
+    finally:
+        thread.join(20)
+        connector.close()
+
+
+def test_server_probe(db):
+    kind, server = db
+    connector = source(kind, server)
+    try:
+        probe = connector.test()
+    finally:
+        connector.close()
+    if kind == "psql":
+        assert re.fullmatch(r"PostgreSQL \d+(\.\d+)?", probe.detail)
+        assert probe.objects == ["big", "events", "analytics.visits"]
+    else:
+        assert re.fullmatch(r"MariaDB \d+\.\d+\.\d+", probe.detail)
+        assert probe.objects == ["big", "events"]

@@ -52,10 +52,14 @@ driver's message scrubbed of credentials, never a driver exception.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import re
+import socket
 import sqlite3
+import ssl
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -66,6 +70,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
 
+from augury.alerts.channels.destinations import DestinationRefused, resolve_destination
 from augury.collectors.connectors.base import (
     ConfigInvalid,
     Limits,
@@ -73,6 +78,7 @@ from augury.collectors.connectors.base import (
     QueryFailed,
     QueryTimeout,
     QueryUnsafe,
+    SourceAuthFailed,
     SourceError,
     SourceRefused,
     SourceUnreachable,
@@ -594,15 +600,376 @@ class _SQLite(_Connector):
 # --------------------------------------------------------------------------- servers
 
 
-class _Postgres(_Connector):
-    dialect = "postgresql"
+class _Server(_Connector):
+    """A database server: the host checked after DNS at every connection, the driver
+    connected to the checked address; a lost connection is opened again on next use."""
 
-    def __init__(self, source_type: str, config: Any, secret: Any, limits: Limits) -> None:
-        super().__init__(source_type, limits)
+    def __init__(
+        self, source_type: str, config: Mapping[str, Any], secret: Mapping[str, Any], limits: Limits
+    ) -> None:
+        self.password = str(secret.get("password") or "")
+        super().__init__(source_type, limits, [self.password])
+        self.host = str(config["host"]).strip("[]")
+        self.port = int(config["port"])
+        self.database = str(config["database"])
+        self.user = str(config["user"])
+        self.ssl = config["ssl"]
+        self.connect_timeout = max(1.0, min(10.0, limits.timeout_s))
+        self._conn: Any = None
+
+    def _addresses(self) -> list[str]:
+        try:
+            return resolve_destination(self.host, self.port, self.limits.allowed_private_networks)
+        except DestinationRefused as exc:
+            raise SourceRefused(
+                f"{self.host} is, or resolves to, a loopback, private or link-local address, "
+                "which data sources may not reach (an operator can allow a database on this "
+                f"machine or network in {_ALLOW_NETWORKS})."
+            ) from exc
+        except (OSError, UnicodeError) as exc:
+            raise SourceUnreachable(self.scrub(f"Cannot resolve {self.host}: {exc}")) from exc
 
     def open(self) -> None:
-        raise SourceUnreachable("PostgreSQL sources are not ready yet.")
+        self.close()
+        failure: SourceError | None = None
+        for address in self._addresses():
+            try:
+                self._conn = self._connect(address)
+                return
+            except SourceUnreachable as exc:  # another address may answer
+                failure = exc
+        assert failure is not None
+        raise failure
+
+    def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):  # closing a connection that already failed
+                conn.close()
+
+    def _connect(self, address: str) -> Any:
+        raise NotImplementedError
+
+    def _timeout(self) -> QueryTimeout:
+        return QueryTimeout(f"The query ran past {self.limits.timeout_s:g} s and was cancelled.")
+
+    def _where(self, column: str, low: Any, high: Any) -> tuple[str, list[Any]]:
+        return f"{column} >= %s AND {column} < %s", [low, high]
 
 
-class _MySQL(_Postgres):
+class _Postgres(_Server):
+    """PostgreSQL through psycopg: ``hostaddr`` the checked address and ``host`` the
+    name (TLS checks the certificate against it); every read in ``BEGIN READ ONLY``
+    with ``statement_timeout``; the session in UTC."""
+
+    dialect = "postgresql"
+
+    def _connect(self, address: str) -> Any:
+        import psycopg
+
+        timeout_ms = max(1, round(self.limits.timeout_s * 1000))
+        options = (
+            "-c default_transaction_read_only=on "
+            f"-c statement_timeout={timeout_ms} "
+            f"-c idle_in_transaction_session_timeout={timeout_ms + 60_000} "
+            "-c TimeZone=UTC"
+        )
+        params: dict[str, Any] = {
+            "host": self.host,
+            "hostaddr": address,
+            "port": self.port,
+            "dbname": self.database,
+            "user": self.user,
+            # set, even empty: libpq would otherwise use PGPASSWORD or this machine's
+            # ~/.pgpass, which hold augury's credentials, not the source's
+            "password": self.password,
+            "passfile": os.devnull,
+            "sslmode": self.ssl,
+            "connect_timeout": max(2, math.ceil(self.connect_timeout)),
+            "application_name": "augury collector",
+            "options": options,
+            "keepalives": 1,
+            "keepalives_idle": 30,
+            "keepalives_interval": 10,
+            "keepalives_count": 3,
+        }
+        if self.ssl == "verify-full":
+            params["sslrootcert"] = "system"
+        try:
+            return psycopg.connect(autocommit=True, **params)
+        except psycopg.Error as exc:
+            raise self._connect_error(exc) from exc
+
+    def _connect_error(self, exc: Exception) -> SourceError:
+        text = " ".join(str(exc).split())
+        reason = text.rsplit(" failed: ", 1)[-1].removeprefix("FATAL: ").strip()
+        message = self.scrub(f"{self.host}:{self.port}: {reason}")
+        lowered = reason.lower()
+        if "authentication failed" in lowered or "password" in lowered or "pg_hba" in lowered:
+            return SourceAuthFailed(message)
+        if "role" in lowered and "does not exist" in lowered:
+            return SourceAuthFailed(message)
+        return SourceUnreachable(message)
+
+    def _error(self, exc: Exception) -> SourceError:
+        import psycopg
+
+        if isinstance(exc, psycopg.errors.QueryCanceled):
+            return self._timeout()
+        state = getattr(exc, "sqlstate", None) or ""
+        diag = getattr(exc, "diag", None)
+        text = self.scrub(getattr(diag, "message_primary", None) or " ".join(str(exc).split()))
+        if state == "25006":  # read_only_sql_transaction
+            return QueryUnsafe(f"The database refused a write (sources are read only): {text}")
+        if state.startswith("28"):
+            return SourceAuthFailed(text)
+        conn = self._conn
+        if state.startswith(("08", "57P")) or conn is None or conn.broken or conn.closed:
+            return SourceUnreachable(f"The connection to {self.host} was lost: {text}")
+        return QueryFailed(text)
+
+    def _run(
+        self, sql: str, params: Sequence[Any] | None, rows: int
+    ) -> tuple[list[str], list[tuple[Any, ...]], list[int]]:
+        import psycopg
+
+        if self._conn is None or self._conn.closed or self._conn.broken:
+            self.open()
+        conn = self._conn
+        timeout_ms = max(1, round(self.limits.timeout_s * 1000))
+        try:
+            with conn.cursor() as cursor:
+                cursor.execute("BEGIN READ ONLY")
+                try:
+                    cursor.execute(f"SET LOCAL statement_timeout = {timeout_ms}")
+                    cursor.execute(sql, params)
+                    fetched = cursor.fetchmany(rows)
+                    description = cursor.description or []
+                    return (
+                        [d.name for d in description],
+                        [tuple(r) for r in fetched],
+                        [d.type_code for d in description],
+                    )
+                finally:
+                    if not (conn.closed or conn.broken):
+                        cursor.execute("ROLLBACK")
+        except psycopg.Error as exc:
+            error = self._error(exc)
+            if isinstance(error, SourceUnreachable):
+                self.close()
+            raise error from exc
+
+    def _fetch(
+        self, sql: str, params: Sequence[Any], rows: int
+    ) -> tuple[list[str], list[tuple[Any, ...]], set[str]]:
+        names, fetched, _ = self._run(sql, list(params), rows)
+        return names, fetched, set()
+
+    def _time_filter(
+        self, target: _Target, source: str, column: str, window: Window
+    ) -> tuple[str, list[Any]]:
+        # Text with the zone's offset, typed by the server from the column: an instant
+        # for timestamptz; for timestamp the offset is ignored, leaving the wall time.
+        bounds = _Bounds.of(window)
+        return self._where(column, _text(bounds.low), _text(bounds.high))
+
+    def test(self) -> Probe:
+        _, version, _ = self._run("SHOW server_version", None, 1)
+        _, rows, _ = self._run(
+            "SELECT n.nspname, c.relname FROM pg_catalog.pg_class c "
+            "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE c.relkind IN ('r', 'v', 'm', 'p', 'f') "
+            "AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%' "
+            "AND has_schema_privilege(n.oid, 'USAGE') AND has_table_privilege(c.oid, 'SELECT') "
+            f"ORDER BY n.nspname <> 'public', n.nspname, c.relname LIMIT {MAX_OBJECTS}",
+            None,
+            MAX_OBJECTS,
+        )
+        objects = [name if schema == "public" else f"{schema}.{name}" for schema, name in rows]
+        return Probe(f"PostgreSQL {str(version[0][0]).split()[0]}", objects)
+
+
+_MYSQL_TIMEOUTS = {1969, 3024, 1317, 1028}
+"""MariaDB max_statement_time, MySQL max_execution_time, query interrupted, sort aborted."""
+_MYSQL_AUTH = {1044, 1045, 1698, 1251, 2059, 1862}
+_MYSQL_GONE = {1927, 2002, 2003, 2005, 2006, 2013, 2055, 1040, 1049, 1053, 1152, 1158, 1159}
+_MYSQL_READ_ONLY = {1792, 1290, 1836}
+_MYSQL_TIMESTAMP = 7
+"""The wire type of a MySQL ``TIMESTAMP`` column (an instant, sent in the session's zone)."""
+
+
+class _MySQL(_Server):
+    """MySQL or MariaDB through PyMySQL, on a socket augury opens to the checked address
+    (TLS, when ``ssl`` is true, checks the certificate against the host name); the
+    session in UTC with the server's statement time limit; every read in ``START
+    TRANSACTION READ ONLY``."""
+
     dialect = "mysql"
+
+    def __init__(
+        self, source_type: str, config: Mapping[str, Any], secret: Mapping[str, Any], limits: Limits
+    ) -> None:
+        super().__init__(source_type, config, secret, limits)
+        self.version = ""
+        self._instants: dict[tuple[str, str], bool] = {}
+
+    def quote(self, name: str) -> str:
+        return f"`{name}`"
+
+    def _connect(self, address: str) -> Any:
+        import pymysql
+
+        try:
+            sock = socket.create_connection((address, self.port), timeout=self.connect_timeout)
+        except OSError as exc:
+            raise SourceUnreachable(
+                self.scrub(f"{self.host}:{self.port}: {exc.strerror or exc}")
+            ) from exc
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+        context = None
+        if self.ssl:
+            context = ssl.create_default_context()  # verified, against the host's name
+        conn = pymysql.Connection(
+            host=self.host,
+            port=self.port,
+            user=self.user,
+            password=self.password,
+            database=self.database,
+            charset="utf8mb4",
+            autocommit=True,
+            connect_timeout=self.connect_timeout,
+            read_timeout=self.limits.timeout_s + 10,
+            write_timeout=self.limits.timeout_s + 10,
+            ssl=context,
+            local_infile=False,
+            defer_connect=True,
+        )
+        # the greeting and login must come within the connect timeout: a server that
+        # accepts and says nothing is cut off then, not at the (longer) read timeout
+        cut = threading.Event()
+
+        def cut_off() -> None:
+            cut.set()
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+        timer = threading.Timer(self.connect_timeout, cut_off)
+        timer.start()
+        try:
+            conn.connect(sock)
+        except (pymysql.Error, OSError) as exc:
+            sock.close()
+            if cut.is_set():
+                raise SourceUnreachable(
+                    f"{self.host}:{self.port} did not answer within {self.connect_timeout:g} s."
+                ) from exc
+            raise self._error(exc, connecting=True) from exc
+        finally:
+            timer.cancel()
+        if cut.is_set():
+            conn.close()
+            raise SourceUnreachable(
+                f"{self.host}:{self.port} did not answer within {self.connect_timeout:g} s."
+            )
+        self.version = str(conn.get_server_info() or "")
+        limit = (
+            f"max_statement_time = {self.limits.timeout_s:.6f}"
+            if self.mariadb
+            else f"max_execution_time = {max(1, round(self.limits.timeout_s * 1000))}"
+        )
+        try:
+            with conn.cursor() as cursor:
+                cursor.execute(f"SET SESSION time_zone = '+00:00', SESSION {limit}")
+        except pymysql.Error as exc:
+            conn.close()
+            raise self._error(exc, connecting=True) from exc
+        return conn
+
+    @property
+    def mariadb(self) -> bool:
+        return "mariadb" in self.version.lower()
+
+    def _error(self, exc: Exception, *, connecting: bool = False) -> SourceError:
+        args: tuple[Any, ...] = tuple(getattr(exc, "args", ()))
+        code = args[0] if args and isinstance(args[0], int) else 0
+        text = self.scrub(str(args[1]) if len(args) > 1 else str(exc) or type(exc).__name__)
+        if code in _MYSQL_TIMEOUTS:
+            return self._timeout()
+        if code in _MYSQL_AUTH:
+            return SourceAuthFailed(f"{self.host}:{self.port}: {text}")
+        if code in _MYSQL_READ_ONLY:
+            return QueryUnsafe(f"The database refused a write (sources are read only): {text}")
+        if code in _MYSQL_GONE or connecting or isinstance(exc, OSError):
+            if code == 2013 and "timed out" in text and not connecting:
+                return self._timeout()
+            return SourceUnreachable(f"{self.host}:{self.port}: {text}")
+        return QueryFailed(text)
+
+    def _run(
+        self, sql: str, params: Sequence[Any] | None, rows: int
+    ) -> tuple[list[str], list[tuple[Any, ...]], list[int]]:
+        import pymysql
+
+        if self._conn is None or not self._conn.open:
+            self.open()
+        conn = self._conn
+        try:
+            with conn.cursor() as cursor:
+                cursor.execute("START TRANSACTION READ ONLY")
+                try:
+                    cursor.execute(sql, params)
+                    fetched = cursor.fetchmany(rows)
+                    description = cursor.description or ()
+                    return (
+                        [str(d[0]) for d in description],
+                        [tuple(r) for r in fetched],
+                        [int(d[1]) for d in description],
+                    )
+                finally:
+                    if conn.open:
+                        try:
+                            cursor.execute("ROLLBACK")
+                        except pymysql.Error:
+                            self.close()
+        except (pymysql.Error, OSError) as exc:
+            error = self._error(exc)
+            if isinstance(error, SourceUnreachable | QueryTimeout):
+                self.close()  # a cut connection; a timed-out one may still be sending
+            raise error from exc
+
+    def _fetch(
+        self, sql: str, params: Sequence[Any], rows: int
+    ) -> tuple[list[str], list[tuple[Any, ...]], set[str]]:
+        names, fetched, types = self._run(sql, list(params), rows)
+        instants = {n for n, t in zip(names, types, strict=True) if t == _MYSQL_TIMESTAMP}
+        return names, fetched, instants
+
+    def _instant(self, source: str, column: str) -> bool:
+        """Whether the time column is a ``TIMESTAMP`` (an instant; compared in the
+        session's UTC) rather than a ``DATETIME`` or ``DATE`` (a wall time)."""
+        key = (source, column)
+        if key not in self._instants:
+            _, _, types = self._run(f"SELECT {column} FROM {source} LIMIT 0", [], 0)
+            self._instants[key] = bool(types) and types[0] == _MYSQL_TIMESTAMP
+        return self._instants[key]
+
+    def _time_filter(
+        self, target: _Target, source: str, column: str, window: Window
+    ) -> tuple[str, list[Any]]:
+        bounds = _Bounds.of(window)
+        low, high = bounds.utc if self._instant(source, column) else bounds.wall
+        return self._where(column, low, high)
+
+    def test(self) -> Probe:
+        _, version, _ = self._run("SELECT VERSION()", None, 1)
+        _, rows, _ = self._run(
+            "SELECT table_name FROM information_schema.tables "
+            f"WHERE table_schema = DATABASE() ORDER BY table_name LIMIT {MAX_OBJECTS}",
+            None,
+            MAX_OBJECTS,
+        )
+        text = str(version[0][0])
+        number = text.split("-")[0]
+        name = "MariaDB" if "mariadb" in text.lower() else "MySQL"
+        return Probe(f"{name} {number}", [str(r[0]) for r in rows])
