@@ -91,4 +91,10 @@ def test_a_disabled_loop_does_not_start():
 def test_health_lists_the_loops_of_the_server(runner_client):
     body = runner_client.get("/api/v1/health").json()
     assert body["jobs_runner"] == "ok"
-    assert body["loops"] == {"jobs": "ok", "stream": "ok", "dispatch": "ok", "usage": "ok"}
+    assert body["loops"] == {
+        "jobs": "ok",
+        "stream": "ok",
+        "dispatch": "ok",
+        "collector": "ok",
+        "usage": "ok",
+    }
