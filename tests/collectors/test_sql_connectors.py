@@ -77,6 +77,7 @@ def test_config_is_checked_and_normalised():
         ("psql", {"host": "h", "database": "d", "user": "u", "dbname": "x"}, {}, "config.dbname"),
         ("psql", {"database": "d", "user": "u"}, {}, "config.host"),
         ("psql", {"host": "h/x", "database": "d", "user": "u"}, {}, "config.host"),
+        ("psql", {"host": "db:5432", "database": "d", "user": "u"}, {}, "config.host"),
         ("psql", {"host": "h", "port": 0, "database": "d", "user": "u"}, {}, "config.port"),
         ("psql", {"host": "h", "port": True, "database": "d", "user": "u"}, {}, "config.port"),
         ("psql", {"host": "h", "database": "d", "user": "u", "ssl": "allow"}, {}, "config.ssl"),
@@ -572,6 +573,16 @@ def test_server_custom_query_preview_and_row_limit(db):
             (9.0, 3),
             (27.0, 3),
         ]
+        latest = connector.read(stream, None, limit=2)  # the query's % without parameters
+        assert [
+            (str(c), float(t)) for c, t in zip(latest["country"], latest["total"], strict=True)
+        ] == [
+            ("FR", 39.0 + 41.0),  # 03:00 UTC on 2026-10-25: ids 39 and 41
+            ("FR", 37.0),  # 02:00: id 37
+        ]
+        twice = {**stream, "query": "SELECT ts AS hour, id AS n, amount AS n FROM events"}
+        with pytest.raises(QueryFailed, match="'n' more than once|Duplicate column name 'n'"):
+            connector.read(twice, None, limit=2)
         latest = connector.read(table_stream(), None, limit=3)
         assert list(latest["id"]) == [41, 40, 39]
         day = Window(utc(2026, 1, 10), utc(2026, 1, 11))

@@ -193,7 +193,7 @@ def _check_text(name: str, value: object, longest: int) -> str:
 
 def _check_host(value: object) -> str:
     host = _check_text("host", value, 253).strip()
-    if not _HOST.match(host):
+    if not _HOST.match(host) or host.count(":") == 1:
         raise ConfigInvalid("config.host", "A host name or an IP address (no scheme, no port).")
     return host
 
@@ -447,6 +447,12 @@ class _Connector:
 def _frame(
     names: list[str], rows: list[tuple[Any, ...]], time_column: str, instants: set[str]
 ) -> pd.DataFrame:
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise QueryFailed(
+            f"The query returns {', '.join(map(repr, twice))} more than once: give each "
+            "column a name of its own (AS ...)."
+        )
     frame = pd.DataFrame.from_records(rows, columns=names)
     for name in dict.fromkeys([time_column, *instants]):
         if name not in frame.columns:
