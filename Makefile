@@ -40,7 +40,8 @@ test: $(VENV)/.stamp-test test-deps
 test-fuzz: $(VENV)/.stamp-test
 	AUGURY_SCHEMATHESIS_EXAMPLES=$${AUGURY_SCHEMATHESIS_EXAMPLES-200} $(PY) -m pytest tests/api/test_schemathesis.py -q --timeout=1800 $(PYTEST_ARGS)
 
-## Chromium and Prometheus, which tests run: installed with apt-get as root, else named.
+## The programs tests drive (Chromium, Prometheus, Tesseract, PostgreSQL, MariaDB):
+## installed with apt-get as root, else named.
 test-deps:
 	.ci/install-test-deps
 
