@@ -13,7 +13,7 @@ import { pager } from "../pager.js";
 import { hideFailed, showFailed } from "../loading.js";
 import { busy, showError, toast } from "../toast.js";
 import { startApp } from "../shell.js";
-import { fmtCount, fmtDuration } from "../format.js";
+import { dateFmt, fmtCount, fmtDuration } from "../format.js";
 import { fromLocalInput, localInputValue, shownZone } from "../alerts.js";
 import { epochEl, historyLabel, intervalLabel, metricsHref, pick, SOURCE_TYPES, streamReads, streamState, streamStatusBadge, typeBadge } from "../collect-common.js";
 
@@ -219,7 +219,7 @@ function streamPage(me) {
     if (!isNaN(to)) body.to = to;
     await api(base + "/rewind", { method: "POST", body });
     rewind.close();
-    toast("The stream collects from " + new Date(from * 1000).toLocaleString() + " again.", "success");
+    toast("The stream collects from " + dateFmt.format(new Date(from * 1000)) + " again.", "success");
     await refresh();
   });
 
