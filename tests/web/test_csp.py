@@ -6,6 +6,7 @@ The policy is sent by the server (``augury.api.security``); a violation shows bo
 
 from __future__ import annotations
 
+import sqlite3
 import time
 
 import pytest
@@ -24,7 +25,12 @@ document.addEventListener("securitypolicyviolation", (e) => {
 """
 
 
-def test_every_page_and_the_api_docs_load_without_a_csp_violation(browser, live_server, api):  # noqa: F811
+def test_every_page_and_the_api_docs_load_without_a_csp_violation(
+    browser,  # noqa: F811
+    live_server,
+    api,  # noqa: F811
+    settings,
+):
     account = signup(api, org="Policy Ltd")
     job = api.post(
         "/api/v1/jobs",
@@ -45,6 +51,28 @@ def test_every_page_and_the_api_docs_load_without_a_csp_violation(browser, live_
     use_case = api.post(
         "/api/v1/chat/use-cases",
         json={"name": "Helper", "welcome": "Hello!"},
+        headers=account.headers,
+    ).json()
+
+    (settings.data_dir / "collect").mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(settings.data_dir / "collect" / "policy.db") as db:
+        db.execute("CREATE TABLE t (ts TEXT, n REAL)")
+    source = api.post(
+        "/api/v1/data-sources",
+        json={"name": "policy", "type": "sqlite", "config": {"path": "policy.db"}},
+        headers=account.headers,
+    ).json()
+    columns = [{"name": "n", "type": "metric", "sourceColumn": "n"}]
+    stream = api.post(
+        "/api/v1/data-streams",
+        json={
+            "name": "policy",
+            "dataSourceId": source["id"],
+            "tableName": "t",
+            "timestampColumn": "ts",
+            "schema": {"columns": columns},
+            "pollingInterval": "hourly",
+        },
         headers=account.headers,
     ).json()
 
@@ -90,6 +118,9 @@ def test_every_page_and_the_api_docs_load_without_a_csp_violation(browser, live_
             f"/chat/{use_case['id']}",
             "/chat/live",
             f"/chat/widget/{use_case['hash']}",
+            "/collect",
+            "/collect/streams/new",
+            f"/collect/streams/{stream['id']}",
         ):
             page.goto(live_server.url + path)
             page.wait_for_selector("body[data-ready=true]")
