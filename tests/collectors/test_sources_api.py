@@ -277,3 +277,27 @@ def test_sources_need_the_admin_role(client, owner, shop):
     # members read sources and make streams on them
     assert client.get(f"{API}/data-sources/{sid}", headers=h).status_code == 200
     make_stream(client, member, sid)
+
+
+def test_credentials_the_server_can_no_longer_read(client, owner):
+    """A source saved under another server secret: answered without its credentials,
+    and set again by a change that gives them."""
+    r = client.post(f"{API}/data-sources", json=PG, headers=owner.headers)
+    sid = r.json()["id"]
+    from augury.collectors.models import DataSource
+
+    with client.app.state.db.session() as session:
+        session.get(DataSource, sid).secret = "gAAAAA-not-a-token-of-this-server"
+    got = client.get(f"{API}/data-sources/{sid}", headers=owner.headers).json()
+    assert got["secret"] == {} and got["secretUnreadable"] is True
+    tested = client.post(f"{API}/data-sources/{sid}/test", headers=owner.headers).json()
+    assert tested["ok"] is False and tested["code"] == "source_auth"
+    r = client.patch(f"{API}/data-sources/{sid}", json={"name": "n"}, headers=owner.headers)
+    assert r.status_code == 422
+    assert r.json()["error"]["details"]["field"] == "secret"
+    r = client.patch(
+        f"{API}/data-sources/{sid}", json={"secret": {"password": "again"}}, headers=owner.headers
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["secret"] == {"password": "***"}
+    assert "secretUnreadable" not in r.json()

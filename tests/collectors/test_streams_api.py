@@ -537,3 +537,44 @@ def test_save_the_latest_rows_as_a_dataset(client, owner, source):
     )
     assert r.status_code == 502
     assert r.json()["error"]["details"]["reason"] == "source_unreachable"
+
+
+def test_a_folder_stream_as_anodot_writes_it(client, owner, settings):
+    folder = settings.data_dir / "collect" / "exports"
+    folder.mkdir(parents=True)
+    start = 1_767_225_600  # 2026-01-01
+    lines = ["ts;clicks;site"] + [f"{start + 600 * i};{i};s{i % 2}" for i in range(12)]
+    (folder / "clicks.csv").write_text("\n".join(lines) + "\n")
+    body = {"name": "exports", "type": "folder", "config": {"path": str(folder)}}
+    r = client.post(f"{API}/data-sources", json=body, headers=owner.headers)
+    assert r.status_code == 201, r.text
+    source = r.json()
+    stream = {
+        "name": "clicks",
+        "dataSourceId": source["id"],
+        "type": "folder",
+        "path": "",
+        "fileNamePattern": "*.csv",
+        "fileFormat": {"hasHeader": True, "delimiter": ";", "quoteChar": "'"},
+        "timeDefinition": {"path": "ts", "timePattern": "epoch_seconds"},
+        "schema": {
+            "columns": [
+                {"name": "clicks", "type": "metric", "targetType": "counter", "sourceColumn": "c"},
+                {"name": "site", "type": "dimension", "sourceColumn": "site"},
+            ],
+            "sourceColumns": [{"id": "c", "name": "clicks"}, {"id": "site", "name": "site"}],
+        },
+        "pollingInterval": "hourly",
+        "historicalDateRange": {"constRange": "m1"},
+        "maxMissingFiles": 0,
+        "fileNamePrefix": "data3_",
+    }
+    preview = _post(client, owner, stream, "/data-streams/preview").json()
+    assert preview["columns"] == ["ts", "clicks", "site"], preview
+    assert preview["points"] == 4  # two hours, two sites
+    assert {m["dimensions"]["site"] for m in preview["metrics"]} == {"s0", "s1"}
+    created = _post(client, owner, stream)
+    assert created.status_code == 201, created.text
+    saved = created.json()
+    assert saved["fileFormat"] == "csv" and saved["delimiter"] == ";" and saved["header"] is True
+    assert saved["fileNamePrefix"] == "data3_"

@@ -171,7 +171,9 @@ class StreamBody(StrictModel):
     path: str | None = Field(None, max_length=2000)
     fileNamePattern: str | None = Field(None, min_length=1, max_length=300)
     fileFormat: Literal["csv", "jsonl", "parquet"] | dict[str, Any] | None = Field(
-        None, description="`csv`, `jsonl` or `parquet` (or Anodot's CSV options object)."
+        None,
+        description="`csv`, `jsonl` or `parquet`; Anodot's CSV options object is read as "
+        "`csv` with its `hasHeader` and `delimiter`.",
     )
     header: bool | None = None
     delimiter: str | None = Field(None, min_length=1, max_length=5)
@@ -233,6 +235,13 @@ class StreamBody(StrictModel):
         """The stream object to store: what was given (and the schedule with its
         defaults), without the server's keys."""
         given = self.model_dump(by_alias=True, exclude_unset=True, exclude=set(IGNORED))
+        fmt = given.get("fileFormat")
+        if isinstance(fmt, dict):  # Anodot's CSV options: augury's header and delimiter
+            given["fileFormat"] = "csv"
+            if "header" not in given and isinstance(fmt.get("hasHeader"), bool):
+                given["header"] = fmt["hasHeader"]
+            if "delimiter" not in given and isinstance(fmt.get("delimiter"), str):
+                given["delimiter"] = fmt["delimiter"]
         given.update(
             name=self.name,
             dataSourceId=self.dataSourceId,

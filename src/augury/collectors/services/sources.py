@@ -250,7 +250,12 @@ def update(
     """Change the name, replace the config, merge the credentials (``null`` removes
     one); the result is checked as a new source's is."""
     before = _snapshot(settings, source)
-    secret = access.decrypt_secret(settings, source.secret)
+    try:
+        secret = access.decrypt_secret(settings, source.secret)
+    except SourceError as exc:  # the server's secret changed: the credentials are lost
+        if body.secret is None:
+            raise ValidationFailed(exc.message, details={"field": "secret"}) from None
+        secret = {}
     if body.secret is not None:
         for key, value in body.secret.items():
             if value is None:
