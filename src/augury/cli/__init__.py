@@ -21,6 +21,7 @@ from __future__ import annotations
 from augury.cli.app import app
 from augury.cli.ask import ask_app
 from augury.cli.chat import chat_app
+from augury.cli.collect import collect_app
 from augury.cli.data import data_app
 from augury.cli.db import db_app
 from augury.cli.files import files_app
@@ -60,6 +61,7 @@ for sub, name in (
     (model_app, "model"),
     (webhooks_app, "webhooks"),
     (chat_app, "chat"),
+    (collect_app, "collect"),
 ):
     app.add_typer(sub, name=name)
 for sub, name in (

@@ -22,6 +22,7 @@ from augury.client.anomalies import Anomalies
 from augury.client.audit import Audit
 from augury.client.base import JSON, _body, _query
 from augury.client.chat import Chat
+from augury.client.collectors import Collectors
 from augury.client.dashboards import Dashboards
 from augury.client.datasets import Datasets
 from augury.client.errors import AuthenticationError, _error_from
@@ -114,6 +115,7 @@ class Client:
         self.dashboards = Dashboards(self)
         self.usage = Usage(self)
         self.chat = Chat(self)
+        self.collectors = Collectors(self)
 
     def __repr__(self) -> str:
         return f"<Client {self._http.base_url}>"
