@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from playwright.sync_api import expect
 
-from tests.fixtures.factories import signup
+from tests.fixtures.factories import invite_and_join, signup
 from tests.web.test_ui import api, browser, ui  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.browser
@@ -274,8 +274,16 @@ def test_a_folder_stream_built_from_csv_files(ui, api, settings):  # noqa: F811
     expect(page.get_by_test_id("sb-col-cpu")).to_have_attribute("data-role", "metric")
     page.get_by_test_id("sb-col-cpu").get_by_test_id("unit").fill("%")
     page.select_option("#sb-interval", "hourly")
+    # Two columns under one name: the API's refusal shows in the step, nothing is listed.
+    page.get_by_test_id("sb-col-host").get_by_test_id("rename").fill("cpu")
+    page.click("[data-testid=sb-metrics]")
+    expect(page.get_by_test_id("field-error-sb-columns-box")).to_contain_text("unique")
+    expect(page.get_by_test_id("sb-result")).to_be_hidden()
+    page.get_by_test_id("sb-col-host").get_by_test_id("rename").fill("host")
     page.click("[data-testid=sb-metrics]")
     expect(page.get_by_test_id("sb-metric")).to_have_count(2)
+    expect(page.get_by_test_id("sb-rows-read")).to_have_text("24")
+    expect(page.get_by_test_id("field-error-sb-columns-box")).to_have_count(0)
     ui.shot("collect-builder-folder")
     page.click("[data-testid=sb-save]")
     page.wait_for_url(re.compile(r".*/collect/streams/\d+$"))
@@ -347,9 +355,7 @@ def test_a_stream_whose_source_fails_shows_its_error(ui, api, shop_db):  # noqa:
     ui.assert_no_error_toast()
 
 
-def test_a_viewer_reads_the_collectors_but_cannot_change_them(ui, api, shop_db):  # noqa: F811
-    from tests.fixtures.factories import invite_and_join
-
+def test_a_viewer_cannot_change_collectors_and_a_member_types_the_table(ui, api, shop_db):  # noqa: F811
     admin = signup(api, org="Readers Ltd")
     r = api.post(
         "/api/v1/data-sources",
@@ -365,6 +371,19 @@ def test_a_viewer_reads_the_collectors_but_cannot_change_them(ui, api, shop_db):
     expect(page.get_by_test_id(f"source-test-{source_id}")).to_be_disabled()
     expect(page.get_by_test_id(f"source-delete-{source_id}")).to_be_disabled()
     expect(page.get_by_test_id("stream-new")).to_have_attribute("aria-disabled", "true")
+    ui.assert_no_error_toast()
+
+    # A member builds streams but may not test a source (it holds credentials): the
+    # builder asks for the table's name instead of listing the tables.
+    member = invite_and_join(api, admin, "member")
+    ui.login_as(member, f"/collect/streams/new?source={source_id}")
+    expect(page.get_by_test_id("sb-tables-state")).to_have_text("type its name")
+    expect(page.get_by_test_id("sb-table")).to_be_hidden()
+    page.fill("[data-testid=sb-table-text]", "orders")
+    expect(page.locator("#sb-name")).to_have_value("orders")
+    page.fill("#sb-sql-time", "created_at")
+    page.click("[data-testid=sb-preview]")
+    expect(page.get_by_test_id("sb-row")).to_have_count(20)
     ui.assert_no_error_toast()
 
 

@@ -18,7 +18,7 @@ import { $, $$, append, clear, h, newestOnly, show } from "../dom.js";
 import { badge } from "../badges.js";
 import { onSubmit, fieldErrors } from "../forms.js";
 import { busy } from "../toast.js";
-import { startApp } from "../shell.js";
+import { canAdmin, startApp } from "../shell.js";
 import { fmtCount } from "../format.js";
 import { ALLOWED_HISTORY, clip, epochEl, familyOf, HISTORY_RANGES, POLLING_INTERVALS, SOURCE_TYPES } from "../collect-common.js";
 
@@ -123,17 +123,22 @@ function newStreamPage(me) {
     const hint = $("#sb-tables-state");
     hint.textContent = "reading the source's tables…";
     let out;
-    try {
-      out = await api("/data-sources/" + state.source.id + "/test", { method: "POST" });
-    } catch (err) {
-      out = { ok: false, message: err.message };
+    if (!canAdmin(me)) {
+      // Listing them is a connection test, which is an admin's (a source holds credentials).
+      out = { ok: true, objects: [], member: true };
+    } else {
+      try {
+        out = await api("/data-sources/" + state.source.id + "/test", { method: "POST" });
+      } catch (err) {
+        out = { ok: false, message: err.message };
+      }
     }
     if (stale()) return;
     const tables = out.ok ? tableNames(out.objects) : [];
     // No list (the test failed, or the source lists nothing): type the name.
     show($("#sb-table"), tables.length > 0);
     show($("#sb-table-text"), tables.length === 0);
-    hint.textContent = out.ok ? (tables.length ? tables.length + " found" : "type its name") : "could not list them: " + clip(out.message || out.code || "", 90);
+    hint.textContent = out.member ? "type its name" : out.ok ? (tables.length ? tables.length + " found" : "type its name") : "could not list them: " + clip(out.message || out.code || "", 90);
     hint.classList.toggle("sb-hint-error", !out.ok);
     sel.append(h("option", { value: "" }, "Pick a table…"));
     tables.forEach((t) => sel.append(h("option", { value: t.name, "data-schema": t.schema || "" }, (t.schema ? t.schema + "." : "") + t.name)));
@@ -157,6 +162,9 @@ function newStreamPage(me) {
     const opt = $("#sb-table").selectedOptions[0];
     if (opt && opt.dataset.schema) $("#sb-schema").value = opt.dataset.schema;
     if (!state.nameTouched && $("#sb-table").value) $("#sb-name").value = $("#sb-table").value;
+  });
+  $("#sb-table-text").addEventListener("input", () => {
+    if (!state.nameTouched) $("#sb-name").value = val("#sb-table-text");
   });
   $("#sb-format").addEventListener("change", () => show($("#sb-csv-row"), $("#sb-format").value === "csv"));
 
@@ -423,6 +431,7 @@ function newStreamPage(me) {
 
   $("#sb-preview").addEventListener("click", () => busy($("#sb-preview"), async () => {
     show($("#sb-preview-error"), false);
+    fieldErrors(form, null); // what the last refusal marked goes
     $("#sb-preview-state").textContent = "reading the source…";
     try {
       drawPreview(await preview(false, 100));
@@ -469,15 +478,28 @@ function newStreamPage(me) {
 
   function drawMetrics(out) {
     const metrics = out.metrics || [];
+    const total = out.metricsTotal !== undefined ? out.metricsTotal : metrics.length;
+    const read = out.rowsRead !== undefined ? out.rowsRead : (out.rows || []).length;
     const skipped = Object.entries(out.skipped || {}).filter(([, n]) => n);
+    const invalid = out.invalidTimes || [];
+    const stat = (value, text, testid) => h("div", { class: "sb-stat" },
+      h("span", { class: "sb-stat-value", "data-testid": testid }, fmtCount(value)), h("span", { class: "muted small" }, text));
     append(clear($("#sb-result-stats")), [
-      h("div", { class: "sb-stat" }, h("span", { class: "sb-stat-value", "data-testid": "sb-metric-count" }, fmtCount(metrics.length)), h("span", { class: "muted small" }, metrics.length === 1 ? "metric" : "metrics")),
-      h("div", { class: "sb-stat" }, h("span", { class: "sb-stat-value", "data-testid": "sb-point-count" }, fmtCount(out.points !== undefined ? out.points : metrics.reduce((a, m) => a + (m.points || 0), 0))), h("span", { class: "muted small" }, "points")),
-      h("div", { class: "sb-stat" }, h("span", { class: "sb-stat-value" }, fmtCount((out.rows || []).length)), h("span", { class: "muted small" }, "rows read")),
-      skipped.length ? h("div", { class: "sb-skipped" }, h("span", { class: "muted small" }, "Rows left out:"),
+      stat(total, total === 1 ? "metric" : "metrics", "sb-metric-count"),
+      stat(out.points !== undefined ? out.points : metrics.reduce((a, m) => a + (m.points || 0), 0), "points", "sb-point-count"),
+      stat(read, "rows read", "sb-rows-read"),
+      out.rowsUsed !== undefined ? stat(out.rowsUsed, "used", "sb-rows-used") : null,
+      skipped.length ? h("div", { class: "sb-skipped", "data-testid": "sb-skipped" }, h("span", { class: "muted small" }, "Left out:"),
         skipped.map(([why, n]) => badge(why.replace(/_/g, " ") + " " + fmtCount(n), "warning"))) : null]);
+    const warn = $("#sb-invalid-times");
+    show(warn, invalid.length > 0);
+    if (invalid.length) {
+      clear(warn).append(h("span", { class: "strong" }, "Times the format cannot read: "),
+        invalid.slice(0, 5).map((x) => "row " + x.row + " \u201c" + clip(showValue(x.value), 40) + "\u201d").join(", "),
+        invalid.length > 5 ? " …" : "", ". Check the time column's format in step 3.");
+    }
     const body = clear($("#sb-metrics-body"));
-    metrics.slice(0, 200).forEach((m) => body.append(h("tr", { "data-testid": "sb-metric" },
+    metrics.forEach((m) => body.append(h("tr", { "data-testid": "sb-metric" },
       h("td", { class: "metric-name" }, m.what),
       h("td", {}, dimsEl(m.dimensions)),
       h("td", { class: "num" }, fmtCount(m.points)),
@@ -488,11 +510,12 @@ function newStreamPage(me) {
     }
     show($("#sb-result"), true);
     state.metricsShown = true;
-    $("#sb-metrics-state").textContent = metrics.length > 200 ? "the first 200 of " + fmtCount(metrics.length) + " metrics" : "";
+    $("#sb-metrics-state").textContent = total > metrics.length ? "the first " + fmtCount(metrics.length) + " of " + fmtCount(total) + " metrics" : "";
   }
 
   $("#sb-metrics").addEventListener("click", () => busy($("#sb-metrics"), async () => {
     show($("#sb-metrics-error"), false);
+    fieldErrors(form, null);
     $("#sb-metrics-state").textContent = "reading the source…";
     try {
       drawMetrics(await preview(true, 100));
