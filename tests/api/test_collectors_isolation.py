@@ -30,14 +30,14 @@ QUERIES = {
 
 
 @pytest.fixture
-def world(client, owner: Account, settings) -> dict:
-    return build_world(client, owner, settings)
+def world(client, owner: Account) -> dict:
+    return build_world(client, owner)
 
 
-def build_world(client, owner: Account, settings) -> dict:
+def build_world(client, owner: Account) -> dict:
     """One of everything of collectors in ``owner``'s organization, by the path
     parameter that names it (the fuzz run can use it too)."""
-    orders_db(settings, f"org{owner.org_id}.db")
+    orders_db(client.app.state.settings, f"org{owner.org_id}.db")
     source = make_source(client, owner, name="secret source", path=f"org{owner.org_id}.db")
     stream = make_stream(client, owner, source["id"], name="secret stream")
     key = make_key(client, owner, ["ingest"])
