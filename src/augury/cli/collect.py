@@ -206,8 +206,7 @@ def preview(
     url: Url = DEFAULT_URL,
     api_key: ApiKey = None,
 ) -> None:
-    """Read the source's latest rows as the stream in FILE would, and show the metrics
-    they make (nothing is saved)."""
+    """Show the metrics the stream in FILE makes of its source's latest rows (unsaved)."""
     body = _read_body(file)
     with _server(url, api_key) as client:
         answer = _collectors(client).streams.preview(body, rows=rows)
@@ -275,8 +274,7 @@ def rewind(
     url: Url = DEFAULT_URL,
     api_key: ApiKey = None,
 ) -> None:
-    """Collect a stream's data again from --from (buckets read again replace their
-    points)."""
+    """Collect a stream's data again from --from (the points read again replace theirs)."""
     with _server(url, api_key) as client:
         collectors = _collectors(client)
         found = _stream(collectors, stream)
