@@ -31,6 +31,7 @@ from schemathesis.generation.overrides import Override
 from augury.config import Settings
 from tests.api import test_isolation as iso
 from tests.api.test_chat_isolation import build_world as build_chat_world
+from tests.api.test_collectors_isolation import build_world as build_collectors_world
 from tests.api.test_models_isolation import build_world as build_models_world
 from tests.api.test_text_isolation import build_world
 from tests.fixtures.app import make_app
@@ -111,6 +112,10 @@ def test_no_server_errors(method, path, client, app, db):
     if path.startswith(("/api/v1/models/", "/api/v1/subscriptions/")) and names:
         # A model's routes name it and one of its versions: a model with a READY one.
         world = build_models_world(client, owner)
+        real.update({name: world[name] for name in names if name in world})
+    if path.startswith(("/api/v1/data-sources/", "/api/v1/data-streams/")) and names:
+        # A stream's id names it with its source: one real source and stream, made once.
+        world = build_collectors_world(client, owner)
         real.update({name: world[name] for name in names if name in world})
     if path.startswith("/api/v1/chat/") and names:
         # A chat route's ids name one use case's objects together: one of each, made once.
