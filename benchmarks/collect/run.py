@@ -381,12 +381,14 @@ def run(tmp: Path, args: argparse.Namespace, out: dict) -> None:
         out["raw_fetch"] = raw_fetch(url)
         print("raw", out["raw_fetch"], flush=True)
         env = {"AUGURY_COLLECT__ALLOWED_PRIVATE_NETWORKS": "127.0.0.1"}
-        with serve(tmp / "augury", env) as server, owner_client(server) as http:
+        with serve(tmp / "augury", env) as server:
+            http = owner_client(server)
             source_id = make_source(http, url)
             out["backfill"] = backfill(server, http, url, source_id)
             print("backfill", out["backfill"], flush=True)
-            out["steady"] = steady(server, http, url, source_id, args.streams, args.minutes)
-            print("steady", out["steady"], flush=True)
+            if args.streams:
+                out["steady"] = steady(server, http, url, source_id, args.streams, args.minutes)
+                print("steady", out["steady"], flush=True)
 
 
 if __name__ == "__main__":

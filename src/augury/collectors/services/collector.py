@@ -637,12 +637,18 @@ def _map(
 
 def _samples(collected: Collected) -> ParseResult:
     result = ParseResult()
+    # A series' points share one properties mapping (the engine's): its dimensions are
+    # worked out once per series, not once per point.
+    dimensions: dict[int, dict[str, str]] = {}
     for index, point in enumerate(collected.points):
+        dims = dimensions.get(id(point.properties))
+        if dims is None:
+            dims = dimensions[id(point.properties)] = point.dimensions
         result.add(
             index,
             Sample(
                 what=point.what,
-                dimensions=point.dimensions,
+                dimensions=dims,
                 timestamp=float(point.timestamp),
                 value=point.value,
                 target_type=point.target_type,

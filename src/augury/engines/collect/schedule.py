@@ -63,6 +63,7 @@ __all__ = [
 
 _MIN, _HOUR, _DAY = 60, 3600, 86400
 _SECOND = timedelta(seconds=1)
+_UTC_NAMES = frozenset({"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Etc/GMT", "GMT", "Zulu"})
 
 POLLING_INTERVALS: dict[str, int] = {
     "m1": _MIN,
@@ -349,6 +350,8 @@ def next_bucket_start(start: datetime, interval: str | Interval, tz: str = "UTC"
     """
     iv = parse_interval(interval)
     first = bucket_start(start, iv, tz)
+    if tz in _UTC_NAMES:
+        return first + iv.duration  # no DST: every bucket is its nominal length
     # Buckets are their nominal length except around a DST change (an hour longer or
     # shorter at most): probe past the nominal end until a later bucket is reached,
     # then step back to the first boundary after ``first``.
