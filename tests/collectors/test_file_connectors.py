@@ -213,6 +213,37 @@ def test_folder_outside_the_allowed_folders_is_refused(tmp_path, allowed):
         _folder(allowed, allowed / "missing")
 
 
+def test_folder_relative_path_is_found_in_the_allowed_folders(tmp_path, allowed):
+    """A relative path names a folder inside the allowed ones, the first that holds it
+    (the service puts ``<data_dir>/collect`` first), as a SQLite file's path does."""
+    second = tmp_path / "second"
+    _write(allowed / "exports" / "a.csv", "ts,n\n1767225600,1\n")
+    _write(second / "exports" / "b.csv", "ts,n\n1767225600,2\n")
+    _write(second / "only-here" / "c.csv", "ts,n\n1767225600,3\n")
+    limits = Limits(allowed_folders=(allowed, second))
+
+    def connect(path: str):
+        config = connectors.check_config("folder", {"path": path}, {})
+        return connectors.connect("folder", config, {}, limits)
+
+    conn = connect("exports")
+    assert conn.root == (allowed / "exports").resolve()  # the first allowed folder wins
+    assert conn.read({}, WINDOW, limit=10)["n"].tolist() == ["1"]
+    assert conn.test().detail == "folder exports: 1 files"
+    assert connect("./only-here/").read({}, WINDOW, limit=10)["n"].tolist() == ["3"]
+    assert connect(str(second / "exports")).read({}, WINDOW, limit=10)["n"].tolist() == ["2"]
+    with pytest.raises(SourceUnreachable, match="missing does not exist"):
+        connect("missing")
+    # a relative name cannot leave the allowed folders, by '..' or by a link
+    (allowed / "out").symlink_to(tmp_path, target_is_directory=True)
+    with pytest.raises(SourceRefused):
+        connect("out")
+    with pytest.raises(SourceRefused):
+        connectors.connect("folder", {"path": "../second"}, {}, limits)  # past the check
+    with pytest.raises(SourceRefused):
+        connectors.connect("folder", {"path": "exports"}, {}, Limits())
+
+
 def test_folder_symlinked_file_pointing_outside_is_refused(tmp_path, allowed):
     _write(tmp_path / "passwords.csv", "user,password\nroot,x\n")
     _write(allowed / "data" / "a.csv", "user,password\nbob,y\n")
@@ -228,9 +259,13 @@ def test_folder_symlinked_file_pointing_outside_is_refused(tmp_path, allowed):
 
 
 def test_folder_config_and_stream_checks():
-    with pytest.raises(ConfigInvalid) as err:
-        connectors.check_config("folder", {"path": "relative/dir"}, {})
-    assert err.value.field == "config.path"
+    assert connectors.check_config("folder", {"path": "relative/dir/"}, {}) == {
+        "path": "relative/dir"
+    }
+    for path in ("../etc", "a/../../etc", "/data/../etc", "", "a\x00b"):
+        with pytest.raises(ConfigInvalid) as err:
+            connectors.check_config("folder", {"path": path}, {})
+        assert err.value.field == "config.path", path
     with pytest.raises(ConfigInvalid) as err:
         connectors.check_config("folder", {"path": "/data", "host": "x"}, {})
     assert err.value.field == "config.host"

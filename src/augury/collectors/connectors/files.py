@@ -23,8 +23,10 @@ content and :func:`~augury.engines.collect.mapping.to_points` keeps those inside
 - ``window=None`` (a preview) reads the newest files (by modification time) until it
   has ``limit`` rows, and returns their last ``limit`` rows.
 
-Folders: the folder's real path (symlinks resolved) must be inside one of
-``Limits.allowed_folders`` (``<data_dir>/collect`` and ``AUGURY_COLLECT__ALLOWED_FOLDERS``),
+Folders: the source's ``path`` is absolute, or relative to the allowed folders (the
+first that holds it, ``<data_dir>/collect`` first). Its real path (symlinks resolved)
+must be inside one of ``Limits.allowed_folders`` (``<data_dir>/collect`` and
+``AUGURY_COLLECT__ALLOWED_FOLDERS``),
 checked when connecting and again for every file, so a symlink inside that points
 outside is refused; a file is opened by its checked real path, refusing a symlink put
 in its place since (``O_NOFOLLOW``).
@@ -147,12 +149,11 @@ def check_config(
         _known(secret or {}, (), "secret")
         path = _text(config.get("path"), "config.path", "The folder path", required=True)
         assert path is not None
-        if not os.path.isabs(path):
-            raise ConfigInvalid(
-                "config.path",
-                "The folder path must be absolute (under <data_dir>/collect or a folder in "
-                f"{ALLOW_FOLDERS}).",
-            )
+        if "\x00" in path or len(path) > 4096:
+            raise ConfigInvalid("config.path", "Not a folder path.")
+        if ".." in Path(path).parts:
+            # an allowed folder is entered, never left by name (links are checked too)
+            raise ConfigInvalid("config.path", "'..' is not allowed in the folder path.")
         return {"path": os.path.normpath(path)}
     if source_type != "s3":
         raise ConfigInvalid("type", f"The files connector does not read {source_type!r}.")
@@ -572,12 +573,24 @@ class FolderConnector(_Files):
         self.limits = limits
         self.path = str(config["path"])
         self._allowed = [Path(f).resolve() for f in limits.allowed_folders]
-        self.root = self._checked(Path(self.path), self.path)
-        if not self.root.is_dir():
-            raise SourceUnreachable(
-                f"The folder {self.path} does not exist or is not a folder: create it, or "
-                "fix config.path."
-            )
+        self.root = self._root()
+
+    def _root(self) -> Path:
+        """The source's folder: an absolute path as it is, a relative one in the first
+        allowed folder that holds it (``<data_dir>/collect`` first, as SQLite files
+        are found), so a source need not know where the server keeps its data."""
+        given = Path(self.path)
+        if ".." in given.parts:
+            raise SourceRefused("'..' is not allowed in a folder source's path.")
+        candidates = [given] if given.is_absolute() else [f / given for f in self._allowed]
+        for candidate in candidates or [given]:  # none allowed: refused, not missing
+            real = self._checked(candidate, self.path)
+            if real.is_dir():
+                return real
+        raise SourceUnreachable(
+            f"The folder {self.path} does not exist or is not a folder: create it, or "
+            "fix config.path."
+        )
 
     def _checked(self, path: Path, shown: str) -> Path:
         """``path``'s real path, if it is inside an allowed folder."""

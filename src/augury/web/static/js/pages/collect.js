@@ -35,8 +35,8 @@ const FIELDS = {
     hint: "A SQLite file under the server's data folder collect/, or under a folder the operator allowed.",
   }],
   folder: [{
-    key: "config.path", label: "Folder", placeholder: "/var/lib/augury/collect/exports", required: true, mono: true,
-    hint: "Its absolute path, under the server's data folder collect/ or a folder the operator allowed. Streams pick files in it by pattern.",
+    key: "config.path", label: "Folder", placeholder: "exports", required: true, mono: true,
+    hint: "A path relative to the server's data folder collect/ (exports is collect/exports), or an absolute one under a folder the operator allowed. Streams pick files in it by pattern.",
   }],
   s3: [
     { key: "config.bucket", label: "Bucket", placeholder: "my-exports", required: true },
