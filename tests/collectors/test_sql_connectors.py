@@ -125,6 +125,9 @@ def test_stream_is_checked():
         assert caught.value.field == field, (stream, caught.value.message)
     # MySQL reads # as a comment, so what follows it is not a second statement there
     check_stream("mysql", {"customQuery": True, "query": "SELECT 1 # ; x", "timestampColumn": "t"})
+    # a stream being built may not name its time column yet (a saved one must: the service's)
+    check_stream("sqlite", {"tableName": "events"})
+    check_stream("psql", {"customQuery": True, "query": "SELECT 1", "timestampType": "TIMESTAMP"})
 
 
 # --------------------------------------------------------------------------- SQLite
@@ -278,6 +281,29 @@ def test_sqlite_preview_reads_the_latest_rows_and_a_window_is_bounded(sqlite_db:
             len(source.read(table_stream(), Window(utc(2026, 1, 10), utc(2026, 1, 11)), limit=24))
             == 24
         )
+    finally:
+        source.close()
+
+
+def test_sqlite_preview_without_a_time_column_reads_some_rows(sqlite_db: Path):
+    """A stream being built names no time column yet: its preview is ``SELECT * ...
+    LIMIT n`` (no order to read the latest by), of a table or a query; a poll, which
+    reads a window by time, refuses it."""
+    source = sqlite_source(sqlite_db)
+    try:
+        frame = source.read({"tableName": "events"}, None, limit=3)
+        assert len(frame) == 3
+        assert list(frame.columns) == [
+            "id", "ts", "ts_utc", "epoch_s", "epoch_ms", "amount", "country"
+        ]  # fmt: skip
+        assert frame["ts"].map(type).eq(str).all()  # as stored: no time column to convert
+        query = {"customQuery": True, "query": "SELECT country, amount FROM events -- c"}
+        frame = source.read(query, None, limit=5)
+        assert list(frame.columns) == ["country", "amount"] and len(frame) == 5
+        with pytest.raises(QueryFailed, match="timestampColumn"):
+            source.read(
+                {"tableName": "events"}, Window(utc(2026, 1, 10), utc(2026, 1, 11)), limit=5
+            )
     finally:
         source.close()
 
@@ -585,6 +611,12 @@ def test_server_custom_query_preview_and_row_limit(db):
             connector.read(twice, None, limit=2)
         latest = connector.read(table_stream(), None, limit=3)
         assert list(latest["id"]) == [41, 40, 39]
+        # no time column yet (a stream being built): some rows, in the database's order
+        untimed = {k: v for k, v in stream.items() if k != "timestampColumn"}
+        assert list(connector.read(untimed, None, limit=2).columns) == [
+            "hour", "country", "total", "n"
+        ]  # fmt: skip
+        assert len(connector.read({"tableName": "events"}, None, limit=3)) == 3
         day = Window(utc(2026, 1, 10), utc(2026, 1, 11))
         with pytest.raises(TooManyRows):
             connector.read(table_stream(), day, limit=23)

@@ -15,12 +15,15 @@ from augury.collectors.models import DataStream, DataStreamMetric, DataStreamRun
 from augury.engines.collect import schedule
 from tests.collectors.api_world import (
     API,
+    STREAM,
     make_source,
     make_stream,
     orders_db,
     stream_body,
 )
 from tests.fixtures.factories import make_key, signup
+
+STREAM_SCHEMA = STREAM["schema"]
 
 
 @pytest.fixture
@@ -286,6 +289,83 @@ def test_preview_shows_what_does_not_fit(client, owner, source):
         "/data-streams/preview",
     )
     _refused(r, "historicalDateRange")
+
+
+def test_preview_without_a_schema_or_a_time_reads_the_rows_only(client, owner, source):
+    """The builder reads the rows first, to choose the metric, dimension and time
+    columns among theirs: a draft without ``schema`` or time definition gets the rows,
+    no metric and no error. A saved stream still needs both."""
+    empty = {
+        "metrics": [],
+        "metricsTotal": 0,
+        "points": 0,
+        "samplePoints": [],
+        "rowsUsed": 0,
+        "skipped": {},
+        "invalidTimes": [],
+    }
+    draft = stream_body(source["id"])
+    for key in ("schema", "timestampColumn", "timestampType", "filters", "name"):
+        draft.pop(key)
+    r = _post(client, owner, draft, "/data-streams/preview?rows=7")
+    assert r.status_code == 200, r.text
+    preview = r.json()
+    assert "error" not in preview
+    assert preview["columns"] == ["created_at", "amount", "country"]
+    assert len(preview["rows"]) == 7 and preview["rowsRead"] == 7
+    assert {k: preview[k] for k in empty} == empty
+    # with the time column chosen (no schema yet): the latest rows, newest first
+    timed = {**draft, "timestampColumn": "created_at", "timestampType": "TIMESTAMP"}
+    preview = _post(client, owner, timed, "/data-streams/preview?rows=3").json()
+    times = [row[0] for row in preview["rows"]]
+    assert times == sorted(times, reverse=True) and preview["metrics"] == []
+    # a schema without a time: the rows only too, and a query with neither
+    with_schema = {**draft, "schema": STREAM_SCHEMA}
+    preview = _post(client, owner, with_schema, "/data-streams/preview?rows=4").json()
+    assert len(preview["rows"]) == 4 and preview["metrics"] == [] and "error" not in preview
+    query = {**draft, "customQuery": True, "query": "SELECT country, amount FROM orders"}
+    del query["tableName"]
+    preview = _post(client, owner, query, "/data-streams/preview?rows=2").json()
+    assert preview["columns"] == ["country", "amount"] and len(preview["rows"]) == 2
+    # what the draft gives is still checked: a schema without a metric, a query that writes
+    no_metric = {"columns": [{"name": "c", "type": "dimension", "sourceColumn": "country"}]}
+    _refused(
+        _post(client, owner, {**draft, "schema": no_metric}, "/data-streams/preview"), "schema"
+    )
+    writes = {**query, "query": "DELETE FROM orders"}
+    _refused(_post(client, owner, writes, "/data-streams/preview"), "query")
+    # a stream to save needs its time column and its schema
+    r = _post(client, owner, {**with_schema, "name": "no time"})
+    _refused(r, "timestampColumn")
+    assert "time column" in r.json()["error"]["message"]
+    r = _post(client, owner, {**timed, "name": "no schema"})
+    assert r.status_code == 422 and "schema" in r.text
+    assert client.get(f"{API}/data-streams", headers=owner.headers).json()["total"] == 0
+
+
+def test_a_folder_preview_without_a_time_definition(client, owner, settings):
+    folder = settings.data_dir / "collect" / "drafts"
+    folder.mkdir(parents=True)
+    (folder / "a.csv").write_text("when,site,clicks\n2026-01-01T00:00:00Z,s1,3\n")
+    body = {"name": "drafts", "type": "folder", "config": {"path": "drafts"}}
+    r = client.post(f"{API}/data-sources", json=body, headers=owner.headers)
+    assert r.status_code == 201, r.text
+    draft = {"dataSourceId": r.json()["id"], "fileNamePattern": "*.csv", "pollingInterval": "daily"}
+    preview = _post(client, owner, draft, "/data-streams/preview").json()
+    assert preview["columns"] == ["when", "site", "clicks"]
+    assert preview["rows"] == [["2026-01-01T00:00:00Z", "s1", "3"]]
+    assert preview["metrics"] == [] and "error" not in preview
+    # with a schema and no time definition: still the rows only
+    draft["schema"] = {"columns": [{"name": "clicks", "type": "metric", "sourceColumn": "clicks"}]}
+    preview = _post(client, owner, draft, "/data-streams/preview").json()
+    assert preview["metrics"] == [] and len(preview["rows"]) == 1
+    # both: the metrics
+    draft["timeDefinition"] = {"path": "when", "timePattern": "iso8601"}
+    preview = _post(client, owner, draft, "/data-streams/preview").json()
+    assert [m["what"] for m in preview["metrics"]] == ["clicks"] and preview["points"] == 1
+    # a saved folder stream needs its time definition
+    r = _post(client, owner, {**draft, "name": "clicks", "timeDefinition": None})
+    _refused(r, "timestampColumn")
 
 
 # --------------------------------------------------------------------------- state

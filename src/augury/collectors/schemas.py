@@ -258,9 +258,16 @@ class StreamBody(StrictModel):
 
 
 class StreamPreview(StreamBody):
-    """A stream object to try before saving it (a name is not needed)."""
+    """A stream object to try before saving it: a name is not needed, nor, while the
+    stream is being built, its ``schema`` or its time definition (without them the
+    preview is the rows alone, to choose them among their columns)."""
 
     name: Name = "preview"
+    schema_: dict[str, Any] | None = Field(  # type: ignore[assignment]  # optional here
+        None,
+        alias="schema",
+        description="`{columns, sourceColumns}`; left out: the rows only, no metrics.",
+    )
 
 
 def _iso(text: str) -> datetime:

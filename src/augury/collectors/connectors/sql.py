@@ -7,7 +7,10 @@ and how it holds time (``timestampType``: ``TIMESTAMP``, ``UNIX_SECONDS``,
 ``UNIX_MILLIS``). A poll reads one window, ``start <= time < end``, filtered by the
 database (``SELECT * FROM t WHERE ts >= :a AND ts < :b``; a query is wrapped as
 ``SELECT * FROM (<query>) q WHERE q.ts ...``), so only the window's rows travel; a
-preview reads the latest rows (``ORDER BY ts DESC LIMIT n``).
+preview reads the latest rows (``ORDER BY ts DESC LIMIT n``). A stream being built may
+not name its time column yet (the builder picks it among the preview's columns): its
+preview reads ``SELECT * FROM t LIMIT n``, in whatever order the database gives, and a
+poll, which must filter by time, refuses it (``query_failed``).
 
 What keeps a source safe to point augury at:
 
@@ -215,44 +218,28 @@ def _check_path(value: object) -> str:
 
 
 def check_stream(source_type: str, stream: Mapping[str, Any]) -> None:
-    """``stream`` names a table (a plain identifier) or one read-only query, and a time
-    column of a known ``timestampType``; ``ConfigInvalid`` naming the field otherwise."""
+    """``stream`` names a table (a plain identifier) or one read-only query, and, when
+    it names its time column, a plain name of a known ``timestampType``;
+    ``ConfigInvalid`` naming the field otherwise. That a saved stream names its time
+    column is the service's rule: a preview of a stream being built reads without one."""
     _Target.of(source_type, stream)
 
 
 @dataclass(frozen=True, slots=True)
 class _Target:
-    """What a stream reads: a table or a query, its time column and the column's units
-    per second (``None``: date-times)."""
+    """What a stream reads: a table or a query, its time column (``None``: not named
+    yet, a preview's) and the column's units per second (``None``: date-times)."""
 
     table: tuple[str, ...] | None
     query: str | None
-    column: str
+    column: str | None
     units: int | None
 
     @classmethod
     def of(cls, source_type: str, stream: Mapping[str, Any]) -> _Target:
         if source_type not in TYPES:
             raise ConfigInvalid("type", f"Not a SQL source type: {source_type!r}.")
-        column = _identifier("timestampColumn", stream.get("timestampColumn"))
-        kind = stream.get("timestampType") or "TIMESTAMP"
-        if not isinstance(kind, str) or kind.upper() not in TIMESTAMP_TYPES:
-            raise ConfigInvalid(
-                "timestampType", f"One of {', '.join(TIMESTAMP_TYPES)} (default TIMESTAMP)."
-            )
-        try:
-            pattern = parse_time_definition(
-                {k: v for k, v in stream.items() if k != "timeDefinition"}
-            ).pattern
-        except SchemaError as exc:
-            raise ConfigInvalid("timestampColumn", str(exc)) from exc
-        if pattern not in _EPOCH_UNITS and pattern != "iso8601":
-            raise ConfigInvalid(
-                "timePattern",
-                "A SQL stream filters its time in the database: give timestampType "
-                "(TIMESTAMP, UNIX_SECONDS, UNIX_MILLIS) rather than a pattern.",
-            )
-        units = _EPOCH_UNITS.get(pattern)
+        column, units = _time_column(stream)
         if stream.get("customQuery"):
             query = stream.get("query")
             if not isinstance(query, str) or not query.strip():
@@ -267,6 +254,32 @@ class _Target:
         if schema in (None, ""):
             return cls((table,), None, column, units)
         return cls((_identifier("schemaName", schema), table), None, column, units)
+
+
+def _time_column(stream: Mapping[str, Any]) -> tuple[str | None, int | None]:
+    """The stream's time column and its units per second; ``(None, None)`` when it
+    names none (``timestampType`` alone says nothing to read)."""
+    if stream.get("timestampColumn") in (None, ""):
+        return None, None
+    column = _identifier("timestampColumn", stream.get("timestampColumn"))
+    kind = stream.get("timestampType") or "TIMESTAMP"
+    if not isinstance(kind, str) or kind.upper() not in TIMESTAMP_TYPES:
+        raise ConfigInvalid(
+            "timestampType", f"One of {', '.join(TIMESTAMP_TYPES)} (default TIMESTAMP)."
+        )
+    try:
+        pattern = parse_time_definition(
+            {k: v for k, v in stream.items() if k != "timeDefinition"}
+        ).pattern
+    except SchemaError as exc:
+        raise ConfigInvalid("timestampColumn", str(exc)) from exc
+    if pattern not in _EPOCH_UNITS and pattern != "iso8601":
+        raise ConfigInvalid(
+            "timePattern",
+            "A SQL stream filters its time in the database: give timestampType "
+            "(TIMESTAMP, UNIX_SECONDS, UNIX_MILLIS) rather than a pattern.",
+        )
+    return column, _EPOCH_UNITS.get(pattern)
 
 
 def _identifier(field: str, value: object) -> str:
@@ -415,10 +428,20 @@ class _Connector:
         if target.query is not None:
             # the query on lines of its own: a trailing -- comment ends on its line
             source = f"(\n{self._escape(target.query)}\n) q"
-            column = f"q.{self.quote(target.column)}"
+            prefix = "q."
         else:
             source = ".".join(self.quote(part) for part in target.table or ())
-            column = self.quote(target.column)
+            prefix = ""
+        if target.column is None:
+            if window is not None:
+                raise QueryFailed(
+                    "timestampColumn: a poll reads by time; the stream names no time column."
+                )
+            # a stream being built: some rows to show its columns, in the database's order
+            sql = f"SELECT * FROM {source} LIMIT {limit}"
+            names, rows, instants = self._fetch(sql, [], limit)
+            return _frame(names, rows, None, instants)
+        column = f"{prefix}{self.quote(target.column)}"
         if window is None:
             sql = f"SELECT * FROM {source} ORDER BY {column} DESC LIMIT {limit}"
             names, rows, instants = self._fetch(sql, [], limit)
@@ -445,7 +468,7 @@ class _Connector:
 
 
 def _frame(
-    names: list[str], rows: list[tuple[Any, ...]], time_column: str, instants: set[str]
+    names: list[str], rows: list[tuple[Any, ...]], time_column: str | None, instants: set[str]
 ) -> pd.DataFrame:
     twice = sorted({name for name in names if names.count(name) > 1})
     if twice:
@@ -454,7 +477,7 @@ def _frame(
             "column a name of its own (AS ...)."
         )
     frame = pd.DataFrame.from_records(rows, columns=names)
-    for name in dict.fromkeys([time_column, *instants]):
+    for name in dict.fromkeys([*([time_column] if time_column else []), *instants]):
         if name not in frame.columns:
             continue
         utc = name in instants

@@ -157,6 +157,24 @@ def summary(collected: mapping.Collected) -> dict[str, Any]:
     }
 
 
+def rows_only(frame: pd.DataFrame, rows: int) -> dict[str, Any]:
+    """The preview of a stream whose metrics are not chosen yet (no ``schema`` or no
+    time definition): the rows, and the summary's fields empty, so an answer always
+    has the same keys."""
+    return {
+        "columns": [str(c) for c in frame.columns],
+        "rows": rows_of(frame, rows),
+        "metrics": [],
+        "metricsTotal": 0,
+        "points": 0,
+        "samplePoints": [],
+        "rowsRead": len(frame),
+        "rowsUsed": 0,
+        "skipped": {},
+        "invalidTimes": [],
+    }
+
+
 def preview(
     frame: pd.DataFrame,
     schema: mapping.StreamSchema,

@@ -106,6 +106,18 @@ class Checked:
     time_field: str
 
 
+@dataclass(slots=True)
+class Draft:
+    """A stream being built, checked for a preview: what it reads is checked as for a
+    save, its ``schema`` and time definition only when it gives them (``None``: not
+    chosen yet; the builder picks them among the preview's columns)."""
+
+    source: DataSource
+    definition: dict[str, Any]
+    schema: mapping.StreamSchema | None
+    time: mapping.TimeDefinition | None
+
+
 def _source_of(session: Session, org_id: int, source_id: int) -> DataSource:
     """The stream's source; another organization's (or none) is a 404 naming it."""
     source = session.scalar(
@@ -130,14 +142,22 @@ def _time_definition(definition: dict[str, Any], source_type: str) -> mapping.Ti
         return mapping.TimeDefinition("timestamp", "epoch_seconds")
 
 
-def check(
-    session: Session, org_id: int, body: StreamBody, *, stream_type: str | None = None
-) -> Checked:
-    """``body`` checked: its source is the organization's and of its type (and of
-    ``stream_type``, an edited stream's), the connector of that type finds what it reads,
-    a SQL query is one read-only statement, the schema, time definition and history
-    range are what the collect engine can apply. Each refusal is a 422 naming the
-    field (``details.field``)."""
+def _names_time(definition: dict[str, Any], source_type: str) -> bool:
+    """Whether the stream says where its time is (a Prometheus series always does)."""
+    if source_type == "prometheus":
+        return True
+    return any(
+        definition.get(key) not in (None, "") for key in ("timeDefinition", "timestampColumn")
+    )
+
+
+def _what_it_reads(
+    session: Session, org_id: int, body: StreamBody, stream_type: str | None
+) -> tuple[DataSource, dict[str, Any]]:
+    """The source and the definition, once what the stream reads is checked: its source
+    is the organization's and of its type (and of ``stream_type``, an edited stream's),
+    a SQL query is one read-only statement, the connector of that type finds what it
+    reads."""
     source = _source_of(session, org_id, body.dataSourceId)
     for given, field in ((body.type, "type"), (stream_type, "dataSourceId")):
         if given is not None and given != source.type:
@@ -163,30 +183,80 @@ def check(
         raise _invalid("query", exc.message, reason=exc.code) from None
     except ImportError:
         raise unavailable(source.type) from None
+    return source, definition
+
+
+def _schema(body: StreamBody, schema: dict[str, Any]) -> mapping.StreamSchema:
+    """The schema with the body's filters and missing-dimension policy, as the engine
+    applies them (a 422 naming ``schema`` otherwise)."""
     try:
-        schema = mapping.parse_schema(
-            body.schema_, filters=body.filters, missing_dim_policy=body.missingDimPolicy
+        parsed = mapping.parse_schema(
+            schema, filters=body.filters, missing_dim_policy=body.missingDimPolicy
         )
         # names that become one once '.' and spaces are replaced: checked by to_points
-        mapping.to_points(pd.DataFrame(), schema, mapping.TimeDefinition("t", "iso8601"))
+        mapping.to_points(pd.DataFrame(), parsed, mapping.TimeDefinition("t", "iso8601"))
     except mapping.SchemaError as exc:
         raise _invalid("schema", str(exc)) from None
     except (TypeError, AttributeError, KeyError, ValueError) as exc:
         raise _invalid("schema", f"The schema cannot be read: {exc}") from None
-    time_field = "timeDefinition" if body.timeDefinition is not None else "timestampColumn"
+    return parsed
+
+
+def _time(body: StreamBody, definition: dict[str, Any], source_type: str) -> mapping.TimeDefinition:
+    """The time definition, in a pattern augury reads (a 422 naming its field otherwise).
+    A SQL stream names its ``timestampColumn``: the database filters each poll by it."""
+    time_field = _time_field(body)
+    if source_type in SQL_DIALECTS and definition.get("timestampColumn") in (None, ""):
+        raise _invalid(
+            "timestampColumn",
+            "A SQL stream names its time column (timestampColumn): each poll reads the rows "
+            "of its window by it.",
+        )
     try:
-        time = _time_definition(definition, source.type)
+        time = _time_definition(definition, source_type)
         parse_times([], time.pattern, body.timeZone)  # the pattern is one augury reads
     except (mapping.SchemaError, TimeParseError) as exc:
         raise _invalid(time_field, str(exc)) from None
     except (TypeError, AttributeError, KeyError, ValueError) as exc:
         raise _invalid(time_field, f"The time definition cannot be read: {exc}") from None
+    return time
+
+
+def _time_field(body: StreamBody) -> str:
+    return "timeDefinition" if body.timeDefinition is not None else "timestampColumn"
+
+
+def _history(body: StreamBody) -> None:
     if body.history is not None:
         try:
             schedule.check_history(body.pollingInterval, body.history)
         except schedule.ScheduleError as exc:
             raise _invalid("historicalDateRange", str(exc)) from None
-    return Checked(source, definition, schema, time, time_field)
+
+
+def check(
+    session: Session, org_id: int, body: StreamBody, *, stream_type: str | None = None
+) -> Checked:
+    """``body`` checked as a stream to save: what it reads (:func:`_what_it_reads`), the
+    schema, time definition and history range are what the collect engine can apply.
+    Each refusal is a 422 naming the field (``details.field``)."""
+    source, definition = _what_it_reads(session, org_id, body, stream_type)
+    schema = _schema(body, body.schema_ or {})
+    time = _time(body, definition, source.type)
+    _history(body)
+    return Checked(source, definition, schema, time, _time_field(body))
+
+
+def check_draft(session: Session, org_id: int, body: StreamBody) -> Draft:
+    """``body`` checked for a preview: as :func:`check`, except that a stream being
+    built may leave out its ``schema`` and its time definition (the builder reads the
+    rows first, to choose them among their columns). What it gives is checked."""
+    source, definition = _what_it_reads(session, org_id, body, None)
+    schema = None if body.schema_ is None else _schema(body, body.schema_)
+    timed = _names_time(definition, source.type)
+    time = _time(body, definition, source.type) if timed else None
+    _history(body)
+    return Draft(source, definition, schema, time)
 
 
 def check_against_source(settings: Settings, checked: Checked) -> None:
@@ -640,16 +710,19 @@ def preview(
     *, session: Session, settings: Settings, org_id: int, body: StreamBody, rows: int
 ) -> dict[str, Any]:
     """The latest ``rows`` rows of the body's source and the metrics they make. The
-    body is checked as for a create (422s); the source's failure is ``{"error":
-    {code, message}}``."""
-    checked = check(session, org_id, body)
-    read = reading.read_latest(settings, checked.source, checked.definition, rows)
+    body is checked as for a create (422s), except that a draft without its ``schema``
+    or its time definition gets the rows only (no metric: there is nothing to make them
+    with); the source's failure is ``{"error": {code, message}}``."""
+    draft = check_draft(session, org_id, body)
+    read = reading.read_latest(settings, draft.source, draft.definition, rows)
     if read.error is not None or read.frame is None:
         return {"error": read.error}
+    if draft.schema is None or draft.time is None:
+        return reading.rows_only(read.frame, rows)
     return reading.preview(
         read.frame,
-        checked.schema,
-        checked.time,
+        draft.schema,
+        draft.time,
         interval=body.pollingInterval,
         tz=body.timeZone,
         rows=rows,
