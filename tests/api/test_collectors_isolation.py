@@ -6,8 +6,10 @@ prefixes is called with the ids of one of everything built in organization A (a 
 on a real SQLite file, a stream on it, a metric it made, a run). Another
 organization's owner (JWT) and admin key get 404 on each, and on the routes that name
 A's objects in a query or a body (``dataSourceId``, ``streamId``, the divert sources);
-A's data is unchanged afterwards. A's viewer reads every route and gets 403 on every
-write; a member gets 403 on every write of a source (they hold credentials).
+A's data is unchanged afterwards. A's viewer reads every route (the list of what a
+source holds, ``GET /data-sources/{id}/objects``, too) and gets 403 on every write; a
+member gets 403 on every write of a source (they hold credentials) but lists what one
+holds, to build a stream.
 """
 
 from __future__ import annotations
@@ -149,3 +151,6 @@ def test_a_member_writes_streams_but_no_source(client, owner, world):
     assert _snapshot(client, owner, world) == before
     r = client.put(f"{STREAMS}/{world['stream_id']}/state/pause", headers=member.headers)
     assert r.status_code == 200
+    # what a source holds is listed for the member building a stream (no credentials)
+    r = client.get(f"{SOURCES}/{world['source_id']}/objects", headers=member.headers)
+    assert r.status_code == 200 and r.json()["objects"] == ["orders"], r.text

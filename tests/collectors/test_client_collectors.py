@@ -53,6 +53,8 @@ def test_sources(collectors):
     changed = src.update(pg["id"], name="warehouse", secret={"password": None})
     assert changed["name"] == "warehouse" and changed["secret"] == {}
     assert src.test(shop["id"])["ok"] is True
+    listed = src.objects(shop["id"])
+    assert listed["ok"] is True and listed["objects"] == ["orders"]
     assert src.test_new("sqlite", config={"path": "nowhere.db"})["ok"] is False
     with pytest.raises(ConflictError):
         src.create("shop", "sqlite", config={"path": "shop.db"})

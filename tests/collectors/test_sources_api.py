@@ -279,6 +279,33 @@ def test_sources_need_the_admin_role(client, owner, shop):
     make_stream(client, member, sid)
 
 
+def test_anyone_of_the_organization_lists_what_a_source_holds(client, owner, shop):
+    """The stream builder lists a source's tables for members and viewers too (they may
+    not test it): the test's objects and detail, or its failure, never the config or
+    the credentials."""
+    source = make_source(client, owner)
+    for role in ("viewer", "member"):
+        person = invite_and_join(client, owner, role)
+        r = client.get(f"{API}/data-sources/{source['id']}/objects", headers=person.headers)
+        assert r.status_code == 200, r.text
+        assert r.json() == {"ok": True, "objects": ["orders"], "detail": r.json()["detail"]}
+        assert "SQLite" in r.json()["detail"]
+    # a source that fails: the test's answer, the credential scrubbed from it
+    r = client.post(
+        f"{API}/data-sources",
+        json={**PG, "config": {**PG["config"], "host": "127.0.0.1"}},
+        headers=owner.headers,
+    )
+    assert r.status_code == 201, r.text
+    r = client.get(f"{API}/data-sources/{r.json()['id']}/objects", headers=person.headers)
+    assert r.status_code == 200
+    assert r.json() == {"ok": False, "code": "source_refused", "message": r.json()["message"]}
+    assert PASSWORD not in r.text and "config" not in r.json() and "secret" not in r.json()
+    gone = make_source(client, owner, name="gone", path="gone.db")
+    r = client.get(f"{API}/data-sources/{gone['id']}/objects", headers=person.headers)
+    assert (r.json()["ok"], r.json()["code"]) == (False, "source_unreachable")
+
+
 def test_credentials_the_server_can_no_longer_read(client, owner):
     """A source saved under another server secret: answered without its credentials,
     and set again by a change that gives them."""

@@ -109,6 +109,11 @@ class DataSources(Resource):
         ``{"ok": False, "code", "message"}``."""
         return self._client.request("POST", f"/data-sources/{source_id}/test")
 
+    def objects(self, source_id: int) -> JSON:
+        """What a stream of the source could read (tables, files ...), for any member:
+        ``{"ok": True, "objects", "detail"}`` or ``{"ok": False, "code", "message"}``."""
+        return self._client.request("GET", f"/data-sources/{source_id}/objects")
+
     def test_new(
         self,
         type: str,

@@ -2,7 +2,8 @@
 
 Creating, changing, deleting and testing a source, and diverting its streams, need the
 ``admin`` role (a source holds credentials); anyone of the organization reads them,
-credentials masked.
+credentials masked, and lists what a stream of one could read (``/objects``: the
+builder's tables and files, for members who build streams).
 """
 
 from __future__ import annotations
@@ -133,3 +134,13 @@ def test_source(principal: Admin, source: SourceDep, settings: SettingsDep) -> d
     """Test a saved source with its stored credentials (admins); answered as
     `POST /data-sources/test`."""
     return sources.try_saved(settings=settings, source=source)
+
+
+@router.get("/{source_id}/objects")
+def source_objects(source: SourceDep, settings: SettingsDep) -> dict:
+    """What a stream of the source could read (tables, files, metric names), for anyone
+    of the organization (the stream builder): the saved source's connection test,
+    answered without its config or credentials → `{"ok": true, "objects": [...],
+    "detail"}`, or `{"ok": false, "code", "message"}` (200: a source that cannot be
+    reached is an answer)."""
+    return sources.objects(settings=settings, source=source)

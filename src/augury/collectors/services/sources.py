@@ -405,3 +405,16 @@ def try_saved(*, settings: Settings, source: DataSource) -> dict:
     except SourceError as exc:
         return {"ok": False, "code": exc.code, "message": exc.message}
     return _probe(source.type, dict(source.config or {}), secret, settings)
+
+
+def objects(*, settings: Settings, source: DataSource) -> dict:
+    """What a stream of a saved source could read (tables, files, metric names), for
+    anyone of its organization: members build streams but may not test a source (a
+    test is an admin's, as are the credentials), and the builder needs the list. The
+    test's answer: ``{"ok": true, "objects", "detail"}`` or ``{"ok": false, "code",
+    "message"}``, scrubbed of the credentials as the test is; the config and the
+    credentials themselves are never in it."""
+    found = try_saved(settings=settings, source=source)
+    if not found["ok"]:
+        return {"ok": False, "code": found["code"], "message": found["message"]}
+    return {"ok": True, "objects": found["objects"], "detail": found["detail"]}
