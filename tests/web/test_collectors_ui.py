@@ -112,16 +112,18 @@ def test_a_sqlite_source_and_a_stream_built_in_the_builder(ui, api, shop_db):  #
     expect(page.get_by_test_id("sb-tables-state")).to_have_text("2 found")
     assert option_values(page, "#sb-table") == ["", "customers", "orders"]
     expect(page.get_by_test_id("sb-step-1")).not_to_have_class(re.compile(r"\bdone\b"))
+    expect(page.get_by_test_id("sb-preview")).to_be_disabled()
     page.select_option("#sb-table", "orders")
     expect(page.locator("#sb-name")).to_have_value("orders")
-    expect(page.get_by_test_id("sb-preview")).to_be_disabled()
-    page.fill("#sb-sql-time", "created_at")
+    # the table is enough to read rows: the time column is chosen among their columns
     expect(page.get_by_test_id("sb-step-2")).to_have_class(re.compile(r"\bdone\b"))
+    expect(page.get_by_test_id("sb-preview")).to_be_enabled()
 
-    # Preview rows: the latest rows, a line per column with a role suggested.
+    # Preview rows (no schema, no time yet): a line per column with a role suggested.
     page.click("[data-testid=sb-preview]")
     expect(page.get_by_test_id("sb-row")).to_have_count(20)
-    expect(page.get_by_test_id("sb-rows-count")).to_have_text("20 of the latest 100 rows")
+    expect(page.get_by_test_id("sb-rows-count")).to_have_text("20 of 100 rows read")
+    expect(page.get_by_test_id("sb-preview-error")).to_be_hidden()
     expect(page.get_by_test_id("sb-col-created_at")).to_have_attribute("data-role", "time")
     expect(page.get_by_test_id("sb-col-id")).to_have_attribute("data-role", "none")
     expect(page.get_by_test_id("sb-col-country")).to_have_attribute("data-role", "dimension")
@@ -254,9 +256,9 @@ def test_a_folder_stream_built_from_csv_files(ui, api, settings):  # noqa: F811
     (folder / "cpu.csv").write_text("\n".join(lines) + "\n")
     (folder / "notes.txt").write_text("not a CSV")
     account = signup(api, org="Files Ltd")
-    r = api.post(
+    r = api.post(  # a path relative to <data_dir>/collect
         "/api/v1/data-sources",
-        json={"name": "exports", "type": "folder", "config": {"path": str(folder)}},
+        json={"name": "exports", "type": "folder", "config": {"path": "exports"}},
         headers=account.headers,
     )
     assert r.status_code == 201, r.text
@@ -355,7 +357,7 @@ def test_a_stream_whose_source_fails_shows_its_error(ui, api, shop_db):  # noqa:
     ui.assert_no_error_toast()
 
 
-def test_a_viewer_cannot_change_collectors_and_a_member_types_the_table(ui, api, shop_db):  # noqa: F811
+def test_a_viewer_cannot_change_collectors_and_a_member_lists_the_tables(ui, api, shop_db):  # noqa: F811
     admin = signup(api, org="Readers Ltd")
     r = api.post(
         "/api/v1/data-sources",
@@ -374,16 +376,16 @@ def test_a_viewer_cannot_change_collectors_and_a_member_types_the_table(ui, api,
     ui.assert_no_error_toast()
 
     # A member builds streams but may not test a source (it holds credentials): the
-    # builder asks for the table's name instead of listing the tables.
+    # builder lists its tables all the same (GET /data-sources/{id}/objects).
     member = invite_and_join(api, admin, "member")
     ui.login_as(member, f"/collect/streams/new?source={source_id}")
-    expect(page.get_by_test_id("sb-tables-state")).to_have_text("type its name")
-    expect(page.get_by_test_id("sb-table")).to_be_hidden()
-    page.fill("[data-testid=sb-table-text]", "orders")
+    expect(page.get_by_test_id("sb-tables-state")).to_have_text("2 found")
+    assert option_values(page, "#sb-table") == ["", "customers", "orders"]
+    page.select_option("#sb-table", "orders")
     expect(page.locator("#sb-name")).to_have_value("orders")
-    page.fill("#sb-sql-time", "created_at")
     page.click("[data-testid=sb-preview]")
     expect(page.get_by_test_id("sb-row")).to_have_count(20)
+    expect(page.get_by_test_id("sb-col-created_at")).to_have_attribute("data-role", "time")
     ui.assert_no_error_toast()
 
 

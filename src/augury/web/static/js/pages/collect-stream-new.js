@@ -1,12 +1,12 @@
 /* The stream builder (/collect/streams/new): a data stream in five steps.
  *
  * 1. the source (?source= preselects one) and the stream's name;
- * 2. what to read, by the source's family: a table (listed by testing the source) or a
- *    custom query for SQL, a path, file pattern and format for folders and S3, PromQL
- *    for Prometheus, a path and JSONPath for HTTP;
- * 3. "Preview rows" sends the draft to POST /data-streams/preview and shows the latest
- *    rows, with one line per column: the time column, metric or dimension, gauge or
- *    counter, unit and the name it gets;
+ * 2. what to read, by the source's family: a table (listed by GET /data-sources/{id}/objects,
+ *    for any member) or a custom query for SQL, a path, file pattern and format for
+ *    folders and S3, PromQL for Prometheus, a path and JSONPath for HTTP;
+ * 3. "Preview rows" sends the draft, without schema or time, to POST /data-streams/preview
+ *    and shows the rows it reads, with one line per column: the time column, metric or
+ *    dimension, gauge or counter, unit and the name it gets;
  * 4. the schedule: polling interval, the history ranges the seed allows with it, delay,
  *    time zone, and what an empty dimension does;
  * 5. "See the resulting metrics" previews again with the schema and lists the metrics
@@ -18,7 +18,7 @@ import { $, $$, append, clear, h, newestOnly, show } from "../dom.js";
 import { badge } from "../badges.js";
 import { onSubmit, fieldErrors } from "../forms.js";
 import { busy } from "../toast.js";
-import { canAdmin, startApp } from "../shell.js";
+import { startApp } from "../shell.js";
 import { fmtCount } from "../format.js";
 import { ALLOWED_HISTORY, clip, epochEl, familyOf, HISTORY_RANGES, POLLING_INTERVALS, SOURCE_TYPES } from "../collect-common.js";
 
@@ -35,7 +35,7 @@ const cellOf = (row, col, i) => (Array.isArray(row) ? row[i] : row ? row[col] : 
 const isNum = (v) => typeof v === "number" || (typeof v === "string" && v.trim() !== "" && !isNaN(Number(v)));
 const showValue = (v) => (v === null || v === undefined ? "" : typeof v === "object" ? JSON.stringify(v) : String(v));
 
-/** The objects a source test lists, as table names (a string, or {name, schema}). */
+/** The objects a source lists, as table names (a string, or {name, schema}). */
 function tableNames(objects) {
   return (objects || []).map((o) => (typeof o === "string" ? { name: o } : { name: o.name || o.table || "", schema: o.schema || o.schemaName || "" }))
     .filter((o) => o.name);
@@ -123,22 +123,18 @@ function newStreamPage(me) {
     const hint = $("#sb-tables-state");
     hint.textContent = "reading the source's tables…";
     let out;
-    if (!canAdmin(me)) {
-      // Listing them is a connection test, which is an admin's (a source holds credentials).
-      out = { ok: true, objects: [], member: true };
-    } else {
-      try {
-        out = await api("/data-sources/" + state.source.id + "/test", { method: "POST" });
-      } catch (err) {
-        out = { ok: false, message: err.message };
-      }
+    try {
+      // What the source holds, for any member (a test without its credentials).
+      out = await api("/data-sources/" + state.source.id + "/objects");
+    } catch (err) {
+      out = { ok: false, message: err.message };
     }
     if (stale()) return;
     const tables = out.ok ? tableNames(out.objects) : [];
     // No list (the test failed, or the source lists nothing): type the name.
     show($("#sb-table"), tables.length > 0);
     show($("#sb-table-text"), tables.length === 0);
-    hint.textContent = out.member ? "type its name" : out.ok ? (tables.length ? tables.length + " found" : "type its name") : "could not list them: " + clip(out.message || out.code || "", 90);
+    hint.textContent = out.ok ? (tables.length ? tables.length + " found" : "type its name") : "could not list them: " + clip(out.message || out.code || "", 90);
     hint.classList.toggle("sb-hint-error", !out.ok);
     sel.append(h("option", { value: "" }, "Pick a table…"));
     tables.forEach((t) => sel.append(h("option", { value: t.name, "data-schema": t.schema || "" }, (t.schema ? t.schema + "." : "") + t.name)));
@@ -174,8 +170,7 @@ function newStreamPage(me) {
 
   function readTarget() {
     if (state.family === "sql") {
-      const what = $("#sb-mode-query").checked ? val("#sb-query") : $("#sb-table-text").hidden ? val("#sb-table") : val("#sb-table-text");
-      return !!what && !!val("#sb-sql-time");
+      return !!($("#sb-mode-query").checked ? val("#sb-query") : $("#sb-table-text").hidden ? val("#sb-table") : val("#sb-table-text"));
     }
     if (state.family === "files") return !!val("#sb-pattern");
     if (state.family === "prometheus") return !!val("#sb-promql");
@@ -186,12 +181,12 @@ function newStreamPage(me) {
   // What the stream reads changed: the preview no longer says what it gives.
   $$(".sb-family").forEach((fs) => fs.addEventListener("input", (ev) => {
     if (ev.target.name === "sqlMode") return;
-    if (ev.target.id === "sb-sql-time") state.time = null;
     resetPreview();
     refreshSteps();
   }));
 
-  /** The stream object of the form; with `withSchema`, the columns and the time too. */
+  /** The stream object of the form; with `withSchema`, the columns and the time too.
+   * Without, the API answers the rows alone: the columns are chosen among theirs. */
   function draft(withSchema) {
     const body = { name: val("#sb-name") || "draft", dataSourceId: state.source ? state.source.id : null, type: state.source ? state.source.type : null };
     if (state.family === "sql") {
@@ -221,23 +216,10 @@ function newStreamPage(me) {
     body.timeZone = val("#sb-tz") || "UTC";
     body.missingDimPolicy = { action: $("#sb-missing").value, fill: "unknown" };
     if (withSchema) Object.assign(body, schemaOf());
-    else Object.assign(body, rowsOnly());
+    // A SQL table's rows come in the database's order; once its time column is known,
+    // the rows preview asks for the latest by it.
+    else if (state.family === "sql") Object.assign(body, timeOf());
     return body;
-  }
-
-  /* The API previews only a stream it could save: a schema with a metric and a time
-   * column. To read the rows before the columns are chosen, the preview names a column
-   * no source has (the answer's columns_missing is expected) and, for SQL, the time
-   * column of step 2, which orders the latest rows. */
-  const PLACEHOLDER = "__augury_preview__";
-  function rowsOnly() {
-    const schema = { columns: [{ name: PLACEHOLDER, type: "metric", sourceColumn: PLACEHOLDER }] };
-    if (state.family === "sql") {
-      const col = state.time || val("#sb-sql-time");
-      const kind = state.time && $("#sb-time-format").value ? $("#sb-time-format").value : "TIMESTAMP";
-      return { schema, timestampColumn: col, timestampType: kind };
-    }
-    return Object.assign({ schema }, state.time ? timeOf() : { timeDefinition: { path: PLACEHOLDER, timePattern: "iso8601" } });
   }
 
   function timeOf() {
@@ -291,9 +273,6 @@ function newStreamPage(me) {
 
   async function preview(withSchema, rows) {
     const out = await api("/data-streams/preview", { method: "POST", body: draft(withSchema), query: { rows } });
-    // Rows read, the placeholder schema refused beside them: what the rows preview wants.
-    const rowsRead = out && Array.isArray(out.columns) && out.columns.length > 0;
-    if (!withSchema && rowsRead) return out;
     if (out && out.error) {
       const e = new Error(out.error.message || "The source could not be read.");
       e.code = out.error.code;
@@ -391,7 +370,6 @@ function newStreamPage(me) {
   function setTime(col) {
     const before = state.time;
     state.time = col;
-    if (state.family === "sql") $("#sb-sql-time").value = col;
     [before, col].forEach((c) => { if (c !== null && c !== undefined) drawColumnRow(c, state.columns.indexOf(c)); });
     fillTimeFormat();
     staleMetrics();
@@ -405,9 +383,7 @@ function newStreamPage(me) {
     state.preview = { columns: cols, rows };
     state.columns = cols;
     state.roles = new Map();
-    const typed = state.family === "sql" ? val("#sb-sql-time") : "";
-    if (cols.includes(typed)) state.time = typed;
-    else if (!cols.includes(state.time)) state.time = guessTime(cols, rows);
+    if (!cols.includes(state.time)) state.time = guessTime(cols, rows);
     cols.forEach((col, i) => {
       if (keep.has(col)) { state.roles.set(col, keep.get(col)); return; }
       // A suggestion from the values: numbers are metrics (ids are not), short texts dimensions.
@@ -424,7 +400,7 @@ function newStreamPage(me) {
     append(clear($("#sb-rows")), [
       h("thead", {}, h("tr", {}, cols.map((c) => h("th", {}, c)))),
       h("tbody", {}, shown.map((r) => h("tr", { "data-testid": "sb-row" }, cols.map((c, i) => h("td", { class: isNum(cellOf(r, c, i)) ? "num" : "" }, clip(showValue(cellOf(r, c, i)), 60))))))]);
-    $("#sb-rows-count").textContent = rows.length ? shown.length + " of the latest " + fmtCount(rows.length) + " rows" : "no rows";
+    $("#sb-rows-count").textContent = rows.length ? shown.length + " of " + fmtCount(rows.length) + " rows read" : "no rows";
     show($("#sb-columns-box"), true);
     $("#sb-preview-state").textContent = cols.length + " columns · " + fmtCount(rows.length) + " rows read";
   }
