@@ -31,6 +31,7 @@ from augury.collectors.services.collector import (
 )
 from augury.config import Settings
 from augury.engines.collect import schedule
+from augury.events.models import PlatformEvent
 from augury.metrics import stream as metric_stream
 from augury.metrics.models import Metric, MetricPoint, MetricPointInbox
 from augury.metrics.writer import MetricCache
@@ -417,6 +418,93 @@ def test_a_failing_stream_does_not_hold_up_the_others(world, frozen_clock):
         "12:35",
     ]
     assert stream.next_poll_at == datetime(2026, 3, 2, 13, 15, 10, tzinfo=UTC)
+
+
+def _events(world: World) -> list[tuple[str, dict]]:
+    with world.db.session() as s:
+        rows = s.scalars(
+            select(PlatformEvent)
+            .where(PlatformEvent.org_id == world.org_id, PlatformEvent.type.like("data_stream.%"))
+            .order_by(PlatformEvent.id)
+        ).all()
+        return [(e.type, dict(e.data)) for e in rows]
+
+
+def test_failed_and_recovered_are_emitted_once_per_change(world, frozen_clock):
+    """``data_stream.failed`` when a collecting stream starts failing, not on each retry
+    (nor after a rewind of the failing stream); ``data_stream.recovered`` when it
+    collects again; and again on the next failure."""
+    now = datetime(2026, 3, 2, 12, 0, 10, tzinfo=UTC)
+    frozen_clock.set(now)
+    start = datetime(2026, 3, 2, 11, tzinfo=UTC)
+    write_source(world.path, [(_ts(start) + 300 * i, 1.0, "ES") for i in range(12 * 4)])
+    sid = world.stream(interval="m5", history="h1", now=now)
+    c = world.collector()
+    c.drain()
+    assert world.get(sid).status == "ok" and _events(world) == []
+
+    backup = world.path.read_bytes()
+    world.path.unlink()
+    frozen_clock.set(datetime(2026, 3, 2, 12, 5, tzinfo=UTC))
+    for _ in range(3):  # fails, then backs off and fails twice more
+        assert c.run_once(wait=True) == 1
+        frozen_clock.set(world.get(sid).next_poll_at)
+    assert world.get(sid).failures == 3
+    # a rewind of the failing stream sets it backfilling; its next failure is no news
+    world.set(sid, status="backfilling")
+    assert c.run_once(wait=True) == 1
+    [(kind, data)] = _events(world)
+    assert kind == "data_stream.failed"
+    assert data == {
+        "stream_id": sid,
+        "name": "events",
+        "source_id": world.source_id,
+        "source": "warehouse",
+        "type": "sqlite",
+        "status": "error",
+        "error_code": FILE_GONE_CODE,
+        "error": data["error"],
+    }
+    assert data["error"] and data["error"] == world.get(sid).last_error
+
+    world.path.write_bytes(backup)
+    frozen_clock.set(world.get(sid).next_poll_at)
+    c.drain()
+    assert world.get(sid).status == "ok"
+    frozen_clock.advance(300)
+    c.drain()  # collecting as usual: nothing to say
+    events = _events(world)
+    assert [kind for kind, _ in events] == ["data_stream.failed", "data_stream.recovered"]
+    recovered = events[1][1]
+    assert recovered["status"] == "ok" and recovered["stream_id"] == sid
+    assert recovered["watermark"] == _ts(world.get(sid).watermark) - 300
+    assert "error" not in recovered
+
+    # the next failure is news again
+    world.path.unlink()
+    frozen_clock.set(world.get(sid).next_poll_at)
+    c.drain()
+    assert [kind for kind, _ in _events(world)] == [
+        "data_stream.failed",
+        "data_stream.recovered",
+        "data_stream.failed",
+    ]
+
+
+def test_a_pending_stream_whose_first_poll_fails_is_failed(world, frozen_clock):
+    now = datetime(2026, 3, 2, 12, 0, 10, tzinfo=UTC)
+    frozen_clock.set(now)
+    sid = world.stream(interval="hourly", history="d1", now=now)  # no source file yet
+    assert world.get(sid).status == "pending"
+    result = world.poll(sid, now)
+    assert result.error_code == FILE_GONE_CODE
+    assert [(k, d["status"], d["error_code"]) for k, d in _events(world)] == [
+        ("data_stream.failed", "error", FILE_GONE_CODE)
+    ]
+    # its retry is no news
+    frozen_clock.set(world.get(sid).next_poll_at)
+    assert world.poll(sid, frozen_clock.at).error_code == FILE_GONE_CODE
+    assert len(_events(world)) == 1
 
 
 def test_the_backoff_doubles_from_the_interval_up_to_the_cap():

@@ -24,6 +24,8 @@ EVENTS: dict[str, str] = {
     "alert.triggered": "An alert configuration fired (a triggered alert opened).",
     "chat.attention": "A visitor wrote one of the use case's attention words in a chat.",
     "chat.handover": "A chat was handed to a person (asked for by a visitor).",
+    "data_stream.failed": "A data stream that was collecting failed a poll (once, not per retry).",
+    "data_stream.recovered": "A failing data stream collected again.",
 }
 """Every event type and its one-line description (``GET /api/v1/webhooks/events``)."""
 

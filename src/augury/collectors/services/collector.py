@@ -16,6 +16,13 @@ Three phases, so that a slow source never holds augury's database:
    watermark, the counters and the schedule, releases the lease and adds a run row.
    A failure records the error instead (the watermark stays) and retries with backoff.
 
+A stream that starts failing emits the platform event ``data_stream.failed``, and one
+that collects again after failing ``data_stream.recovered``, in the transaction that
+changes its status (so an event is never sent for a change rolled back). Each is sent
+once per change: the retries of a failing stream are not news to a webhook, so the
+count of failures in a row (``failures``, 0 while it collects) says whether a poll
+starts or ends a failure, whatever a rewind did to the status meanwhile.
+
 Several collectors (``augury serve`` and workers) share the streams through a lease on
 the row (:func:`claim_due`): a conditional ``UPDATE`` takes a stream only while no one
 else holds it, so no two processes poll one stream at once; a crashed holder's lease
@@ -73,6 +80,7 @@ from augury.engines.collect.mapping import (
 )
 from augury.engines.collect.timeparse import MixedFormats, TimeParseError
 from augury.errors import QuotaExceeded
+from augury.events import service as events
 from augury.metrics import writer
 from augury.metrics.ingest.points import ParseResult, Sample
 from augury.metrics.models import Metric
@@ -471,6 +479,8 @@ class _Poll:
             # Still behind after a whole chunk: the next chunk is due at once.
             behind = next_poll <= now
             stream.status = (StreamStatus.BACKFILLING if behind else StreamStatus.OK).value
+            if stream.failures:
+                _emit(session, stream, "data_stream.recovered")
             stream.failures = 0
             stream.last_error = None
             stream.error_code = None
@@ -513,6 +523,8 @@ class _Poll:
             stream.last_error = message
             stream.error_code = code
             stream.failures = failures
+            if failures == 1:
+                _emit(session, stream, "data_stream.failed")
             stream.last_poll_at = now
             stream.next_poll_at = now + timedelta(seconds=wait)
             _release(stream, self.owner)
@@ -577,6 +589,25 @@ class _Poll:
                 .where(DataStreamRun.stream_id == stream.id, DataStreamRun.id <= cutoff)
                 .execution_options(synchronize_session=False)
             )
+
+
+def _emit(session: Session, stream: DataStream, type: str) -> None:
+    """The platform event of a stream that started failing or collects again, with what
+    a receiver needs to say which and why (the error is the one the stream shows)."""
+    source = session.get(DataSource, stream.source_id)
+    data: dict[str, Any] = {
+        "stream_id": stream.id,
+        "name": stream.name,
+        "source_id": stream.source_id,
+        "source": source.name if source is not None else None,
+        "type": stream.type,
+        "status": stream.status,
+    }
+    if type == "data_stream.failed":
+        data.update(error_code=stream.error_code, error=stream.last_error)
+    else:
+        data["watermark"] = None if stream.watermark is None else int(stream.watermark.timestamp())
+    events.emit(session, org_id=stream.org_id, type=type, data=data)
 
 
 def _release(stream: DataStream, owner: str) -> None:
