@@ -117,6 +117,7 @@ def install_search() -> None:
     from augury.analytics import searchable as analytics
     from augury.anomalies import searchable as anomalies
     from augury.chat import searchable as chat
+    from augury.collectors import searchable as collectors
     from augury.dashboards import searchable as dashboards
     from augury.datasets import searchable as datasets
     from augury.forecasts import searchable as forecasts
@@ -129,6 +130,7 @@ def install_search() -> None:
             *alerts.SEARCHABLE,
             *analytics.SEARCHABLE,
             *chat.SEARCHABLE,
+            *collectors.SEARCHABLE,
             *dashboards.SEARCHABLE,
             *datasets.SEARCHABLE,
             *forecasts.SEARCHABLE,

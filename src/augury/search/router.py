@@ -28,6 +28,8 @@ ALIASES = {
     "chatbots": "use_case",
     "members": "member",
     "users": "member",
+    "data_streams": "data_stream",
+    "data-streams": "data_stream",
 }
 
 
@@ -57,14 +59,16 @@ def search_everything(
         Query(
             max_length=200,
             description="Only these types, comma-separated: chart, dashboard, dataset, "
-            "metric, alert, anomaly, forecast, member (plurals and Aicser's data_sources "
+            "metric, alert, anomaly, forecast, member, use_case, data_source (a collector's "
+            "source), data_stream (plurals and Aicser's data_sources, meaning datasets, "
             "and users are accepted).",
         ),
     ] = None,
 ):
     """Charts, dashboards, datasets, metrics, alerts, anomalies (by their metric),
-    forecasts and members of the caller's organization whose words match every word of
-    ``q`` (the last as a prefix), most relevant first, with the matches highlighted."""
+    forecasts, members, chatbots and collectors' data sources and streams of the
+    caller's organization whose words match every word of ``q`` (the last as a prefix),
+    most relevant first, with the matches highlighted."""
     hits = search.search(session, principal, q, kinds=_kinds(type))
     best = max((h.score for h in hits), default=0.0)
     counts: dict[str, int] = {}

@@ -48,6 +48,8 @@ KINDS = (
     "forecast",
     "member",
     "use_case",
+    "data_source",
+    "data_stream",
 )
 MAX_HITS = 1000
 """Hits ranked per query before existence and paging (the rest are less relevant)."""

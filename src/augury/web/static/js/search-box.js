@@ -11,6 +11,7 @@ import { $, clear, h, newestOnly } from "./dom.js";
 const TYPE_NAMES = {
   chart: "Chart", dashboard: "Dashboard", dataset: "Dataset", metric: "Metric",
   alert: "Alert", anomaly: "Anomaly", forecast: "Forecast", member: "Member", use_case: "Chatbot",
+  data_source: "Data source", data_stream: "Data stream",
 };
 const DELAY_MS = 150;
 const SHOWN = 8;
