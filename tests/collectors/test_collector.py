@@ -420,6 +420,21 @@ def test_a_failing_stream_does_not_hold_up_the_others(world, frozen_clock):
     assert stream.next_poll_at == datetime(2026, 3, 2, 13, 15, 10, tzinfo=UTC)
 
 
+def test_one_round_starts_every_due_stream_not_one_per_worker(world, frozen_clock):
+    """Ten streams due together, two workers: the round keeps claiming as workers free
+    up, so all ten are polled in it (one claim per round polled two per tick)."""
+    now = datetime(2026, 3, 2, 12, 0, 10, tzinfo=UTC)
+    frozen_clock.set(now)
+    write_source(world.path, [(_ts(now) - 60 * i, 1.0, "ES") for i in range(1, 30)])
+    ids = [world.stream(name=f"s{i}", interval="m5", history="h1", now=now) for i in range(10)]
+    world.configure(workers=2, tick_s=60.0)
+    c = world.collector()
+    assert c.run_once() == 10
+    c.pool.shutdown(wait=True)
+    assert all(world.get(i).last_poll_at is not None for i in ids)
+    assert {world.get(i).status for i in ids} == {"ok"}
+
+
 def _events(world: World) -> list[tuple[str, dict]]:
     with world.db.session() as s:
         rows = s.scalars(

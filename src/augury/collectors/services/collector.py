@@ -36,6 +36,7 @@ metrics of each organization with streams (``augury_collector_*``).
 
 from __future__ import annotations
 
+import concurrent.futures
 import logging
 import math
 import os
@@ -46,7 +47,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -869,29 +870,43 @@ class Collector:
         """Called with each finished poll's result (tests, logs)."""
 
     def run_once(self, *, wait: bool = False) -> int:
-        """One round: claim what is due (up to the free workers), start polling it,
-        then write the health. Returns how many streams were claimed."""
-        now = clock.now()
-        with self._lock:
-            self._inflight = {k: f for k, f in self._inflight.items() if not f.done()}
-            capacity = self.cfg.workers - len(self._inflight)
-        claimed = claim_due(
-            self.db, now, self.owner, capacity, lease_s=lease_seconds(self.settings)
-        )
-        futures = []
-        for stream_id in claimed:
-            future = self.pool.submit(self._poll, stream_id)
-            future.add_done_callback(self._finished)
+        """One round: claim what is due up to the free workers and start polling it;
+        while claims fill every worker, wait for one to free up and claim again, for
+        at most ``tick_s`` (so 100 streams due together are all started within the
+        round, not four per tick); then write the health. Returns how many streams
+        were claimed. ``wait=True`` (tests, one-off runs) claims once and waits for
+        those polls."""
+        deadline = time.monotonic() + self.cfg.tick_s
+        futures: list[Future[PollResult]] = []
+        while True:
             with self._lock:
-                self._inflight[stream_id] = future
-            futures.append(future)
+                self._inflight = {k: f for k, f in self._inflight.items() if not f.done()}
+                capacity = self.cfg.workers - len(self._inflight)
+                busy = list(self._inflight.values())
+            if capacity <= 0:
+                left = deadline - time.monotonic()
+                if wait or left <= 0:
+                    break
+                concurrent.futures.wait(busy, timeout=left, return_when=FIRST_COMPLETED)
+                continue
+            claimed = claim_due(
+                self.db, clock.now(), self.owner, capacity, lease_s=lease_seconds(self.settings)
+            )
+            for stream_id in claimed:
+                future = self.pool.submit(self._poll, stream_id)
+                future.add_done_callback(self._finished)
+                with self._lock:
+                    self._inflight[stream_id] = future
+                futures.append(future)
+            if wait or len(claimed) < capacity:
+                break
         if wait:
             for future in futures:
                 future.result()
             # (a waiter may wake before the future's callbacks have run)
             self._polled = self._polled or bool(futures)
         self._health(clock.now())
-        return len(claimed)
+        return len(futures)
 
     def drain(self, rounds: int = 100) -> int:
         """Poll until nothing is due (tests, ``augury`` commands): rounds that wait for
