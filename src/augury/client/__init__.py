@@ -12,7 +12,7 @@ yields every item, fetching pages as it goes. Each resource group (``client.jobs
 ``client.keys`` ...) is a small :class:`Resource` subclass in the module of its
 domain (``accounts``, ``jobs``, ``audit``, ``metrics``, ``anomalies``, ``forecasts``,
 ``alerts``, ``datasets``, ``analytics``, ``text``, ``notifications``, ``models``,
-``webhooks``, ``usage``, ``chat``): a new group is a
+``webhooks``, ``usage``, ``chat``, ``collectors``): a new group is a
 class there plus one line in :meth:`Client.__init__` (``connection``); routes without a
 group yet are reachable through :meth:`Client.request`. ``errors`` holds the exceptions,
 ``base`` what the groups share.
@@ -44,6 +44,7 @@ from augury.client.anomalies import Anomalies
 from augury.client.audit import Audit
 from augury.client.base import JSON, Resource
 from augury.client.chat import Chat, ChatKnowledge, Chats, ChatUseCases, ChatWidget
+from augury.client.collectors import Collectors, DataSources, DataStreams, Moment
 from augury.client.connection import Client
 from augury.client.dashboards import Dashboards
 from augury.client.datasets import Datasets
@@ -96,8 +97,11 @@ __all__ = [
     "ChatWidget",
     "Chats",
     "Client",
+    "Collectors",
     "ConflictError",
     "Dashboards",
+    "DataSources",
+    "DataStreams",
     "Datasets",
     "Events",
     "Forecasts",
@@ -108,6 +112,7 @@ __all__ = [
     "Metrics",
     "ModelJobError",
     "Models",
+    "Moment",
     "NotFoundError",
     "Notifications",
     "Organizations",
