@@ -51,6 +51,7 @@ from augury.errors import ProviderError, ValidationFailed
 from augury.events import service as events
 from augury.store.owned import get_owned
 from augury.store.pagination import PageParams, paginate
+from augury.store.text import contains
 
 AUDITED = ("query", "title", "chart_type", "options", "dataset_id")
 BENCHMARK_FILE = Path(__file__).resolve().parents[3] / "benchmarks" / "results" / "ask.json"
@@ -423,11 +424,10 @@ def list_charts(
     title (case-insensitive), ``chart_type`` is the mark drawn or the one asked for."""
     stmt = select(SavedChart).where(SavedChart.org_id == org_id)
     if query:
-        pattern = f"%{_escape_like(query.lower())}%"
         stmt = stmt.where(
             or_(
-                func.lower(SavedChart.query).like(pattern, escape="\\"),
-                func.lower(func.coalesce(SavedChart.title, "")).like(pattern, escape="\\"),
+                contains(SavedChart.query, query),
+                contains(func.coalesce(SavedChart.title, ""), query),
             )
         )
     if chart_type:
@@ -443,10 +443,6 @@ def list_charts(
     direction = desc if sort_order == "desc" else asc
     stmt = stmt.order_by(direction(_SORTS[sort_by]), direction(SavedChart.id))
     return paginate(session, stmt, page)
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def update_chart(

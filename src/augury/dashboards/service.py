@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from augury import clock
@@ -38,6 +38,7 @@ from augury.forecasts.models import ForecastTask
 from augury.metrics import expressions
 from augury.store.owned import get_owned
 from augury.store.pagination import PageParams, paginate
+from augury.store.text import contains
 
 AUDITED = ("name", "description", "tiles", "settings")
 FILTER_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]{0,99}$")
@@ -236,8 +237,7 @@ def list_page(
     """The organization's dashboards, most recently changed first; ``q`` in the name."""
     stmt = select(Dashboard).where(Dashboard.org_id == org_id)
     if q:
-        escaped = q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        stmt = stmt.where(func.lower(Dashboard.name).like(f"%{escaped}%", escape="\\"))
+        stmt = stmt.where(contains(Dashboard.name, q))
     return paginate(session, stmt.order_by(Dashboard.updated_at.desc(), Dashboard.id.desc()), page)
 
 

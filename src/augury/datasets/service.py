@@ -36,6 +36,7 @@ from augury.jobs import service as jobs_service
 from augury.jobs.models import Job, JobStatus
 from augury.store.owned import get_owned
 from augury.store.pagination import PageParams, paginate
+from augury.store.text import contains
 
 PROFILE_JOB = "datasets.profile"
 AUDITED = ("name", "description", "tags", "type_overrides")
@@ -419,11 +420,10 @@ def list_page(
     version's."""
     stmt = select(Dataset).where(Dataset.org_id == org_id)
     if q:
-        pattern = f"%{_escape_like(q.lower())}%"
         stmt = stmt.where(
             or_(
-                func.lower(Dataset.name).like(pattern, escape="\\"),
-                func.lower(Dataset.description).like(pattern, escape="\\"),
+                contains(Dataset.name, q),
+                contains(Dataset.description, q),
             )
         )
     if created_after is not None:
@@ -446,10 +446,6 @@ def list_page(
     wanted = set(tags)
     matching = [d for d in session.scalars(stmt) if wanted <= set(d.tags or [])]
     return matching[page.offset : page.offset + page.limit], len(matching)
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def update(

@@ -27,6 +27,7 @@ from augury.audit import service as audit
 from augury.config import Settings
 from augury.errors import NotFound, ValidationFailed
 from augury.store.pagination import PageParams, paginate
+from augury.store.text import contains
 
 
 def get(session: Session, org_id: int, channel_id: int) -> Channel:
@@ -51,7 +52,7 @@ def list_page(
     if type:
         stmt = stmt.where(Channel.type == type)
     if name:
-        stmt = stmt.where(Channel.name.ilike(f"%{name}%"))
+        stmt = stmt.where(contains(Channel.name, name))
     return paginate(session, stmt.order_by(Channel.id), page)
 
 

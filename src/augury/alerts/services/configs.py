@@ -25,6 +25,7 @@ from augury.errors import ValidationFailed
 from augury.metrics import service as metrics_service
 from augury.store.owned import get_owned
 from augury.store.pagination import PageParams, paginate
+from augury.store.text import contains
 
 MAX_SNOOZE_S = 90 * 86400
 _SETTINGS = (
@@ -55,7 +56,7 @@ def list_page(
     """Newest first; ``q``: the title contains it."""
     stmt = select(AlertConfig).where(AlertConfig.org_id == org_id)
     if q:
-        stmt = stmt.where(AlertConfig.title.ilike(f"%{q}%"))
+        stmt = stmt.where(contains(AlertConfig.title, q))
     return paginate(session, stmt.order_by(AlertConfig.id.desc()), page)
 
 

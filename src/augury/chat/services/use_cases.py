@@ -24,6 +24,7 @@ from augury.chat.schemas import UseCaseCreate, UseCaseUpdate
 from augury.errors import Conflict, NotFound, ValidationFailed
 from augury.store.owned import get_owned
 from augury.store.pagination import PageParams, paginate
+from augury.store.text import contains
 
 EDITABLE = (
     "name",
@@ -148,8 +149,7 @@ def list_page(
     """The organization's use cases, most recently changed first; ``q`` in the name."""
     stmt = select(ChatUseCase).where(ChatUseCase.org_id == org_id)
     if q:
-        escaped = q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        stmt = stmt.where(func.lower(ChatUseCase.name).like(f"%{escaped}%", escape="\\"))
+        stmt = stmt.where(contains(ChatUseCase.name, q))
     if status:
         stmt = stmt.where(ChatUseCase.status == status)
     stmt = stmt.order_by(ChatUseCase.updated_at.desc(), ChatUseCase.id.desc())

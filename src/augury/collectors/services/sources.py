@@ -14,7 +14,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from augury import clock
@@ -29,6 +29,7 @@ from augury.config import Settings
 from augury.errors import Conflict, NotFound, ValidationFailed
 from augury.store.owned import get_owned
 from augury.store.pagination import PageParams, paginate
+from augury.store.text import contains
 
 log = logging.getLogger("augury.collectors")
 
@@ -55,10 +56,6 @@ def unavailable(source_type: str) -> ValidationFailed:
         f"{source_type} sources cannot be read by this server (its connector is not installed).",
         details={"field": "type", "reason": "type_unavailable"},
     )
-
-
-def escape_like(text: str) -> str:
-    return text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _checked(
@@ -200,7 +197,7 @@ def list_page(
     if type:
         stmt = stmt.where(DataSource.type == type)
     if q:
-        stmt = stmt.where(func.lower(DataSource.name).like(f"%{escape_like(q)}%", escape="\\"))
+        stmt = stmt.where(contains(DataSource.name, q))
     return paginate(session, stmt.order_by(DataSource.name, DataSource.id), page)
 
 
@@ -208,8 +205,7 @@ def find(*, session: Session, org_id: int, search_query: str) -> list[DataSource
     """Anodot's find: sources whose name holds ``search_query`` (any case)."""
     stmt = select(DataSource).where(DataSource.org_id == org_id)
     if search_query:
-        pattern = f"%{escape_like(search_query)}%"
-        stmt = stmt.where(func.lower(DataSource.name).like(pattern, escape="\\"))
+        stmt = stmt.where(contains(DataSource.name, search_query))
     return list(session.scalars(stmt.order_by(DataSource.name, DataSource.id).limit(FIND_LIMIT)))
 
 

@@ -53,7 +53,6 @@ from augury.collectors.services.sources import (
     FIND_LIMIT,
     config_invalid,
     epoch,
-    escape_like,
     unavailable,
 )
 from augury.config import Settings
@@ -69,6 +68,7 @@ from augury.metrics import service as metrics_service
 from augury.metrics.models import Metric
 from augury.store.owned import get_owned
 from augury.store.pagination import PageParams, paginate
+from augury.store.text import contains
 
 SQL_DIALECTS = {"psql": "postgresql", "mysql": "mysql", "mariadb": "mysql", "sqlite": "sqlite"}
 """SQL source types and the dialect their queries are checked in."""
@@ -416,7 +416,7 @@ def list_page(
     """The organization's streams by name; text ``q`` in the name, a source, a status."""
     stmt = select(DataStream).where(DataStream.org_id == org_id)
     if q:
-        stmt = stmt.where(func.lower(DataStream.name).like(f"%{escape_like(q)}%", escape="\\"))
+        stmt = stmt.where(contains(DataStream.name, q))
     if source_id is not None:
         stmt = stmt.where(DataStream.source_id == source_id)
     if status:
@@ -428,8 +428,7 @@ def find(*, session: Session, org_id: int, search_query: str) -> list[DataStream
     """Anodot's find: streams whose name holds ``search_query`` (any case)."""
     stmt = select(DataStream).where(DataStream.org_id == org_id)
     if search_query:
-        pattern = f"%{escape_like(search_query)}%"
-        stmt = stmt.where(func.lower(DataStream.name).like(pattern, escape="\\"))
+        stmt = stmt.where(contains(DataStream.name, search_query))
     return list(session.scalars(stmt.order_by(DataStream.name, DataStream.id).limit(FIND_LIMIT)))
 
 

@@ -31,6 +31,7 @@ from augury.predictive.models import ModelUsage, ModelVersion, PredictiveModel, 
 from augury.predictive.schemas.models import ModelUpdate
 from augury.store.owned import get_owned
 from augury.store.pagination import PageParams, paginate
+from augury.store.text import contains
 
 AUDITED = ("name", "description")
 WAITING = (VersionStatus.QUEUED, VersionStatus.TRAINING)
@@ -42,10 +43,6 @@ WAITING = (VersionStatus.QUEUED, VersionStatus.TRAINING)
 def get_model(session: Session, org_id: int, model_id: int) -> PredictiveModel:
     """The organization's model ``model_id`` (404 for any other's)."""
     return get_owned(session, PredictiveModel, org_id, model_id, "Model")
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def list_models(
@@ -63,11 +60,10 @@ def list_models(
     if application:
         stmt = stmt.where(PredictiveModel.application == application)
     if search:
-        pattern = f"%{_escape_like(search.lower())}%"
         stmt = stmt.where(
             or_(
-                func.lower(PredictiveModel.name).like(pattern, escape="\\"),
-                func.lower(PredictiveModel.description).like(pattern, escape="\\"),
+                contains(PredictiveModel.name, search),
+                contains(PredictiveModel.description, search),
             )
         )
     if status:

@@ -23,6 +23,7 @@ from augury.audit import service as audit
 from augury.config import Settings
 from augury.errors import Conflict, NotFound, ValidationFailed
 from augury.store.pagination import PageParams, paginate
+from augury.store.text import contains
 from augury.text import access
 from augury.text.models import (
     ABSA_LABELS,
@@ -142,19 +143,14 @@ def list_page(
     if type is not None:
         stmt = stmt.where(TextProject.type == type.value)
     if q and q.strip():
-        pattern = f"%{_escape_like(q.strip().lower())}%"
         stmt = stmt.where(
             or_(
-                func.lower(TextProject.name).like(pattern, escape="\\"),
-                func.lower(TextProject.description).like(pattern, escape="\\"),
+                contains(TextProject.name, q.strip()),
+                contains(TextProject.description, q.strip()),
             )
         )
     stmt = stmt.order_by(desc(TextProject.updated_at), desc(TextProject.id))
     return paginate(session, stmt, page)
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _count_by_project(session: Session, column, ids: list[int]) -> dict[int, int]:
