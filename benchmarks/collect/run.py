@@ -337,8 +337,18 @@ def write_doc(out: dict) -> None:
         f"{b['polls']} |\n"
         f"| psycopg server-side cursor, rows only (the source's ceiling) | {raw['rows']:,} | "
         f"{raw['seconds']} | {raw['rows_per_s']:,} | | | |\n\n"
-        f"The stream processor then moved the inbox into place in "
-        f"{b['inbox_drained_s_after']} s more.\n\n"
+        + (
+            "The stream processor kept up: the metrics inbox was empty when the stream "
+            "reported it was caught up. "
+            if b["inbox_drained_s_after"] < 1
+            else f"The stream processor then moved the inbox into place in "
+            f"{b['inbox_drained_s_after']} s more. "
+        )
+        + f"The collector read {b['rows_read']:,} rows: those inside the stream's history "
+        "(a week back from the first bucket it collected; the table starts a little "
+        "earlier). Its rate is set by turning rows into points and writing them "
+        f"(SQLite), not by reading: the same rows come out of PostgreSQL "
+        f"{raw['rows_per_s'] / b['rows_per_s']:.1f} times as fast.\n\n"
         f"**Steady state**: {s['streams']} streams (one custom query per host) polled every "
         f"minute for {s['minutes']} minutes while 10 rows per host arrive each minute: the "
         f"server used {s['cpu_s_per_minute']} CPU-seconds per minute "
