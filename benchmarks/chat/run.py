@@ -20,7 +20,7 @@ purpose: the semantic side has to carry it.
   leave-one-category-out cross-validation (the categories are the topics, so the held
   out fold's topic was never seen); its held-out ROC AUC, Brier score and calibration
   error are reported, and the refusal and answer rates at the default
-  ``min_confidence`` (0.35). The coefficients fitted on all of it are printed, and are
+  ``min_confidence`` (0.2). The coefficients fitted on all of it are printed, and are
   the ones :data:`augury.engines.chat.retrieve.CONFIDENCE` ships (rounded).
 * **Time to the first streamed piece** of an offline answer: embed the question,
   search, confidence, compose and the first piece of ``stream_pieces`` (p50, p95 over
