@@ -12,7 +12,7 @@ from augury.client import Client, NotFoundError, ValidationError
 
 
 def test_client_webhooks(live_server, receiver):
-    with Client(live_server.url, timeout=10) as c:
+    with Client(live_server.url, timeout=30) as c:
         c.signup("hooks@example.com", "correct horse battery", organization_name="Hooks")
         types = {t["type"] for t in c.webhooks.event_types()}
         assert {"chart.created", "member.invited", "job.finished"} <= types
