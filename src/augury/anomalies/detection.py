@@ -273,8 +273,8 @@ def _run(rows: list[_Row], learn: bool):
         values[i, : len(r.ts)] = r.values
         seconds[i, : len(r.ts)] = r.ts
         seconds[i, len(r.ts) :] = r.ts[-1]
-    matrix = np.stack([np.frombuffer(r.state.state, dtype="<f8") for r in rows], axis=1)
-    matrix = matrix.astype(float)
+    # states stored by an earlier version of the detector are upgraded as they are read
+    matrix = np.stack([kernel.upgrade(np.frombuffer(r.state.state, dtype="<f8")) for r in rows], 1)
     levels = np.array([r.level for r in rows])
     result = score_matrix(values, seconds, decision_level=levels, state=matrix, learn=learn)
     return result, matrix

@@ -1,6 +1,7 @@
 """The default streaming detector: contract checks and bad input."""
 
 import doctest
+import base64
 import json
 
 import numpy as np
@@ -260,3 +261,41 @@ def test_score_half_means_one_false_alarm_per_week():
     y = rng.normal(size=(40, 2016))  # 40 metrics of pure noise, a week at 5 minutes
     res = score_matrix(y, np.arange(2016) * 300.0)
     assert res.is_anomaly.sum() <= 40  # budget: at most one false alarm a metric-week
+
+
+def test_a_state_of_version_1_is_upgraded_and_goes_on_scoring():
+    rng = np.random.default_rng(5)
+    t = np.arange(3000) * 300.0
+    y = 50 + 5 * np.sin(2 * np.pi * t / DAY) + rng.normal(size=len(t))
+    det = StreamingDetector()
+    for x, ts in zip(y[:2000], t[:2000], strict=True):
+        det.learn_one(x, ts)
+    state = det.to_state()
+    vector = np.frombuffer(base64.b64decode(state["state"]), dtype="<f8")
+    old = {**state, "version": 1}
+    old["state"] = base64.b64encode(vector[: kernel.V1_SIZE].tobytes()).decode("ascii")
+    upgraded = StreamingDetector.from_state(old)
+    # what was learned is kept; the range starts afresh at the level, so records are
+    # judged as those of a new metric
+    scores = [upgraded.process_one(x, ts)[0] for x, ts in zip(y[2000:], t[2000:], strict=True)]
+    assert max(scores) < 0.5
+    with pytest.raises(ValueError):
+        kernel.upgrade(vector[:100])
+
+
+def test_a_record_beyond_a_long_calm_history_counts_though_the_recent_noise_hides_it(
+    monkeypatch,
+):
+    # A week of calm data, a noisy spell that widens the short-memory noise scale, then
+    # a value beyond anything seen by 30% of the range: the record is the evidence the
+    # residual alone lacks.
+    rng = np.random.default_rng(2)
+    t = np.arange(2100) * 300.0
+    y = 100 + rng.normal(size=len(t))
+    y[2040:2070] += rng.normal(scale=3.0, size=30)
+    y[2072] = y[:2072].max() + 0.3 * (y[:2072].max() - y[:2072].min())
+    with_records = score_series(y, t)
+    monkeypatch.setattr(kernel, "RECORD_MIN", 10**9)
+    without = score_series(y, t)
+    assert with_records.is_anomaly[2072] and not without.is_anomaly[2072]
+    assert without.scores[2072] < 0.3 < 0.5 <= with_records.scores[2072]

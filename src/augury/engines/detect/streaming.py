@@ -275,13 +275,11 @@ class StreamingDetector:
     @classmethod
     def from_state(cls, state: dict) -> StreamingDetector:
         """Rebuild a detector from :meth:`to_state` output."""
-        if state.get("version") != kernel.STATE_VERSION:
+        if state.get("version") not in (1, kernel.STATE_VERSION):
             raise ValueError(f"unsupported detector state version {state.get('version')!r}")
         det = cls(**state["params"])
         arr = np.frombuffer(base64.b64decode(state["state"]), dtype="<f8")
-        if arr.shape != (kernel.STATE_SIZE,):
-            raise ValueError("detector state has the wrong size")
-        det._state = arr.astype(float).reshape(kernel.STATE_SIZE, 1).copy()
+        det._state = kernel.upgrade(arr).reshape(kernel.STATE_SIZE, 1).copy()
         return det
 
     @classmethod
