@@ -145,3 +145,66 @@ class SensitivityRule(IdMixin, CreatedMixin, OrgMixin, Base):
     expression: Mapped[str] = mapped_column(Text, default="")
     sensitivity: Mapped[str] = mapped_column(String(10))
     """low, medium (the default) or high."""
+
+
+class AnomalyPattern(IdMixin, CreatedMixin, OrgMixin, Base):
+    """A saved episode (Anomify's pattern): one metric anomaly's normalised shape, with
+    a name; later anomalies like it are labelled with it (``anomaly_match``).
+
+    The shape is stored, not re-read: the pattern outlives its source anomaly and the
+    points that retention removes.
+    """
+
+    __tablename__ = "anomaly_pattern"
+    __table_args__ = (Index("ix_anomaly_pattern_org_name", "org_id", "name", unique=True),)
+
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    anomaly_id: Mapped[int | None] = mapped_column(
+        ForeignKey("anomaly_group.id", ondelete="SET NULL"), index=True
+    )
+    """The Anomaly (group) it was saved from."""
+    metric_anomaly_id: Mapped[int | None] = mapped_column(
+        ForeignKey("metric_anomaly.id", ondelete="SET NULL")
+    )
+    metric_id: Mapped[int | None] = mapped_column(
+        ForeignKey("metric.id", ondelete="SET NULL"), index=True
+    )
+    what: Mapped[str] = mapped_column(String(255))
+    """The source metric's ``what`` (scope ``what`` matches metrics with the same)."""
+    timescale: Mapped[int] = mapped_column(Integer)
+    scope: Mapped[str] = mapped_column(String(10), default="what")
+    """Which later anomalies it is compared with: ``metric`` (its metric's), ``what``
+    (metrics with the same ``what``) or ``all`` (every metric), at its time scale."""
+    threshold: Mapped[float] = mapped_column(Float, default=0.8)
+    """Similarity (0-1) from which a later anomaly is labelled with it."""
+    enabled: Mapped[bool] = mapped_column(default=True)
+    shape: Mapped[list] = mapped_column()
+    """The episode's normalised shape (``engines.detect.similar.Episode.shape``)."""
+    summary: Mapped[dict] = mapped_column()
+    """``points``, ``direction``, ``peak`` (band units), ``duration_s``, ``start``, ``end``."""
+    matched_until: Mapped[datetime] = mapped_column(default=clock.now)
+    """Anomalies changed (recorded, grown or closed) up to this time were compared."""
+    created_by_id: Mapped[int | None] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
+class AnomalyMatch(IdMixin, CreatedMixin, OrgMixin, Base):
+    """A later metric anomaly that matched a saved pattern, with its similarity."""
+
+    __tablename__ = "anomaly_match"
+    __table_args__ = (
+        Index("ix_anomaly_match_pattern_anomaly", "pattern_id", "metric_anomaly_id", unique=True),
+    )
+
+    pattern_id: Mapped[int] = mapped_column(ForeignKey("anomaly_pattern.id", ondelete="CASCADE"))
+    metric_anomaly_id: Mapped[int] = mapped_column(
+        ForeignKey("metric_anomaly.id", ondelete="CASCADE"), index=True
+    )
+    anomaly_id: Mapped[int] = mapped_column(
+        ForeignKey("anomaly_group.id", ondelete="CASCADE"), index=True
+    )
+    """The Anomaly (group) of the metric anomaly, as the API names it."""
+    metric_id: Mapped[int] = mapped_column(ForeignKey("metric.id", ondelete="CASCADE"))
+    similarity: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[datetime] = mapped_column(default=clock.now)
