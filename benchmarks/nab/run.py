@@ -111,6 +111,23 @@ command): Gaussian noise 0.12-0.78 alarms per metric-week; Student-t (3 d.o.f.) 
 1.08-1.5 per metric-week after the first week and 2.0-2.25 during it (before the two
 changes above: 0.7-1.2 and about 2; heavy tails now teach the model a little less).
 
+**2026-12-07: the record channel (issue 21, first step).** A point beyond the whole
+range the metric has shown, by more than 5% of that range (the spatial tolerance of
+Numenta's HTM detector, not tuned here), once the range has 1,000 points behind it,
+multiplies the combined tail probability by `max(exp(-n p1), (records + 1) / (n + 1))`:
+the chance that a point as rare as the short-memory residual says (`p1`) would beat all
+`n` points seen, floored by the metric's own rate of records (`engines/detect/kernel.py`,
+`_record`). Before it: 56.4 / 44.2 / 64.5 (tuned threshold) and 56.6 / 46.6 / 61.6
+(fixed decision). Variants measured in the same way, all on this corpus (so the figures
+are optimistic for unseen data; the leave-one-category-out protocol is not yet run):
+the product without the floor gave 63.7 / 52.4 / 71.3 but raised a false alarm on a
+clean daily cycle whose trough is a record (a test keeps it out); the floor with 288
+points of history 62.2 / 49.6 / 70.5 for 0.59 Gaussian-noise alarms per metric-week;
+the chosen 1,000 points 0.48 (Gaussian, 40 metrics x 2 weeks at 5 minutes, seed 7;
+0.28 without records), 1.85 (Student-t 3 d.o.f.; 1.60 without) and 0.55 (a clean daily
+cycle; 0.55 without). A post-hoc rescoring that set every record to the top score gave
+64.3 / 56.2 / 71.2, the most this channel could give.
+
 **Scorer checks.** `tests/engines/detect/test_nab_scorer.py`: the null detector scores
 0, the perfect detector 100, and detectors flagging each window's first row, a
 window's middle or last row, false positives after a window or before any window,
