@@ -12,6 +12,7 @@ from augury.anomalies.deps import AnomalyDep, ExclusionDep, SensitivityRuleDep
 from augury.anomalies.models import TIMESCALES, AnomalyGroup, MetricAnomaly
 from augury.api.deps import Reader, SessionDep, Writer
 from augury.api.pagination import Page, PageDep, make_page
+from augury.engines.detect.explain import Explanation
 from augury.metrics.models import Metric
 
 router = APIRouter(tags=["anomalies"])
@@ -60,6 +61,32 @@ def _group(group: AnomalyGroup, parts: list[tuple[MetricAnomaly, Metric]]) -> di
         "metrics": metrics,
         "created_at": group.created_at,
         "updated_at": group.updated_at,
+    }
+
+
+def _explanation(e: Explanation) -> dict:
+    return {
+        "sentence": e.sentence,
+        "spread": e.spread,
+        "drivers": [{"key": k, "value": v} for k, v in e.drivers],
+        "share": e.share,
+        "matched": e.matched,
+        "matched_total": e.matched_total,
+        "metrics": e.metrics,
+        "population": e.population,
+        "tokens": [
+            {
+                "key": t.key,
+                "value": t.value,
+                "anomalous": t.anomalous,
+                "total": t.total,
+                "share": t.share,
+                "expected_share": t.expected_share,
+                "lift": t.lift,
+            }
+            for t in e.tokens
+        ],
+        "token_count": e.token_count,
     }
 
 
@@ -126,10 +153,14 @@ def get_anomaly(
         int, Query(ge=0, le=2000, description="Points shown before and after.")
     ] = 60,
 ):
-    """One anomaly with its metrics and, per metric, the points around it with the band."""
+    """One anomaly with its metrics, which dimension values drive it and, per metric,
+    the points around it with the band."""
     parts = anomalies_service.members(session, [group])[group.id]
+    explained = anomalies_service.explanation(
+        session=session, org_id=group.org_id, group=group, parts=parts
+    )
     series = anomalies_service.series_around(session, parts, context_points)
-    return {**_group(group, parts), "series": series}
+    return {**_group(group, parts), "explanation": _explanation(explained), "series": series}
 
 
 # ------------------------------------------------------------------------ controls

@@ -71,7 +71,51 @@ class SeriesWithBand(BaseModel):
     upper: list[float | None] | None
 
 
+class TokenRead(BaseModel):
+    """One dimension value of the anomaly's metrics (Anodot's token map)."""
+
+    key: str
+    value: str
+    anomalous: int = Field(description="Metrics of the anomaly carrying it.")
+    total: int = Field(description="Metrics of its `what` carrying it, anomalous or not.")
+    share: float = Field(description="Part (0-1) of the anomaly's absolute deviation it carries.")
+    expected_share: float | None = Field(
+        description="Part (0-1) of the anomaly's metrics' expected values it carries."
+    )
+    lift: float = Field(
+        description="Its frequency among the anomaly's metrics over that among all metrics "
+        "of the `what` (1: no more common among the anomalous ones)."
+    )
+
+
+class DriverRead(BaseModel):
+    key: str
+    value: str
+
+
+class ExplanationRead(BaseModel):
+    """Which dimension values drive the anomaly."""
+
+    sentence: str = Field(
+        description="e.g. 'host=web-2 and region=eu account for 83% of the deviation "
+        "(3 of 40 metrics).' or 'Spread across ...'."
+    )
+    spread: bool = Field(description="No few dimension values carry 80% of the deviation.")
+    drivers: list[DriverRead] = Field(
+        description="The dimension values whose metrics carry 80% of the deviation, "
+        "found greedily, most narrowing first; empty when spread."
+    )
+    share: float | None = Field(description="Part of the deviation the drivers' metrics carry.")
+    matched: int = Field(description="Metrics of the anomaly carrying every driver.")
+    matched_total: int = Field(description="Metrics of the `what` carrying every driver.")
+    metrics: int = Field(description="Metrics of the anomaly.")
+    population: int = Field(description="Metrics of the `what`.")
+    tokens: list[TokenRead] = Field(description="The token map, the largest share first (50).")
+    token_count: int = Field(description="Distinct dimension values of the anomaly's metrics.")
+
+
 class AnomalyDetail(AnomalyRead):
+    explanation: ExplanationRead = Field(description="Which dimension values drive it.")
     series: list[SeriesWithBand] = Field(description="Each metric's points around the anomaly.")
 
 

@@ -1,4 +1,5 @@
-"""Anomalies: list, count and read them; detection controls (learning, exclusions,
+"""Anomalies: list, count, read and explain them (which dimension values drive one);
+detection controls (learning, exclusions,
 sensitivity); the scores and band that go with a metric's points.
 
 A change of detection settings is audited here, by the function that makes it, with
@@ -31,7 +32,8 @@ from augury.anomalies.schemas import (
     SensitivityCreate,
 )
 from augury.audit import service as audit
-from augury.errors import ValidationFailed
+from augury.engines.detect.explain import Explanation, Member, explain
+from augury.errors import NotFound, ValidationFailed
 from augury.metrics import service as metrics_service
 from augury.metrics.models import Metric
 from augury.store.db import changed
@@ -143,6 +145,29 @@ def members(
     for anomaly, metric in rows:
         out[anomaly.group_id].append((anomaly, metric))
     return out
+
+
+def explanation(
+    *,
+    session: Session,
+    org_id: int,
+    group: AnomalyGroup,
+    parts: list[tuple[MetricAnomaly, Metric]] | None = None,
+) -> Explanation:
+    """Which dimension values drive the anomaly (``engines/detect/explain``): its
+    metrics' deviations (``|delta|`` at each one's peak) against the dimensions of every
+    metric of its ``what`` in the organization, anomalous or not."""
+    if group.org_id != org_id:
+        raise NotFound("Anomaly not found.")
+    if parts is None:
+        parts = members(session, [group])[group.id]
+    population = session.scalars(
+        select(Metric.dimensions).where(Metric.org_id == org_id, Metric.what == group.what)
+    )
+    return explain(
+        [Member(metric.dimensions or {}, a.delta, a.expected) for a, metric in parts],
+        (dims or {} for dims in population),
+    )
 
 
 RESOLUTION_OF = {0: "native", 3600: "1h", 86400: "1d"}

@@ -26,9 +26,17 @@ class Anomalies(Resource):
         return self._client.request("GET", "/anomalies/count", params=_anomaly_filters(filters))
 
     def get(self, anomaly_id: int, *, context_points: int = 60) -> JSON:
-        """One anomaly with its metrics and their points around it (with the band)."""
+        """One anomaly with its metrics, its ``explanation`` and their points around
+        it (with the band)."""
         params = {"context_points": context_points}
         return self._client.request("GET", f"/anomalies/{anomaly_id}", params=params)
+
+    def explanation(self, anomaly_id: int) -> JSON:
+        """Which dimension values drive the anomaly: ``sentence``, ``drivers``,
+        ``share`` and the token map (``tokens``: per ``key``/``value``, the metrics of
+        the anomaly and of its ``what`` carrying it, its ``share`` of the deviation and
+        its ``lift``)."""
+        return self.get(anomaly_id, context_points=0)["explanation"]
 
     def stop_learning(
         self,

@@ -1,5 +1,5 @@
-/* One anomaly (/anomalies/{id}): its facts, each metric's chart around it, and
- * feedback.
+/* One anomaly (/anomalies/{id}): its facts, which dimension values drive it, each
+ * metric's chart around it, and feedback.
  */
 
 import { api } from "../api.js";
@@ -10,6 +10,7 @@ import { startApp } from "../shell.js";
 import { drawSeries, medianStep, TIMESCALE_SECONDS } from "../chart.js";
 import { anomalyInterval, anomalyTypes, deltaEl, directionArrow, kindBadge, scoreLevel, scorePill, stateBadge } from "../anomalies.js";
 import { feedbackBox } from "../feedback.js";
+import { renderExplanation } from "../anomaly-explanation.js";
 
 async function anomalyPage(me) {
   const id = $("#anomaly-root").dataset.anomalyId;
@@ -48,6 +49,8 @@ async function anomalyPage(me) {
     factEl("Detected", timeEl(a.created_at), "fact-created"),
     factEl("Updated", timeEl(a.updated_at), "fact-updated"),
   ]);
+
+  renderExplanation(a);
 
   const tb = clear($("#anomaly-metrics-body"));
   a.metrics.forEach((m) => tb.append(h("tr", { "data-testid": "anomaly-metric-" + m.metric_id },
