@@ -27,6 +27,7 @@ from augury.accounts.router import router as accounts_router
 from augury.alerts.router import router as alerts_router
 from augury.analytics.router import router as analytics_router
 from augury.anomalies.router import router as anomalies_router
+from augury.anomalies.routes.patterns import router as patterns_router
 from augury.api import errors as api_errors
 from augury.api.cors import CORSExceptSelfServed
 from augury.api.middleware import BodyLimitMiddleware, MetricsMiddleware, RequestMetrics
@@ -75,6 +76,7 @@ API_ROUTERS = (
     # anomalies and usage before metrics: /metrics/learning and /metrics/platform must not
     # be read as /metrics/{metric_id}.
     anomalies_router,
+    patterns_router,
     usage_router,
     alerts_router,
     forecasts_router,

@@ -33,6 +33,7 @@ from tests.api import test_isolation as iso
 from tests.api.test_chat_isolation import build_world as build_chat_world
 from tests.api.test_collectors_isolation import build_world as build_collectors_world
 from tests.api.test_models_isolation import build_world as build_models_world
+from tests.api.test_patterns_isolation import build_world as build_patterns_world
 from tests.api.test_text_isolation import build_world
 from tests.fixtures.app import make_app
 from tests.fixtures.factories import make_key, signup
@@ -95,6 +96,7 @@ MAKERS = {
     "provider_id": iso._make_provider,
     "webhook_id": iso._make_webhook,
     "dashboard_id": iso._make_dashboard,
+    "pattern_id": lambda client, owner: build_patterns_world(client, owner)["pattern_id"],
 }
 
 

@@ -12,7 +12,7 @@ yields every item, fetching pages as it goes. Each resource group (``client.jobs
 ``client.keys`` ...) is a small :class:`Resource` subclass in the module of its
 domain (``accounts``, ``jobs``, ``audit``, ``metrics``, ``anomalies``, ``forecasts``,
 ``alerts``, ``datasets``, ``analytics``, ``text``, ``notifications``, ``models``,
-``webhooks``, ``usage``, ``chat``, ``collectors``): a new group is a
+``webhooks``, ``usage``, ``chat``, ``collectors``, ``patterns``): a new group is a
 class there plus one line in :meth:`Client.__init__` (``connection``); routes without a
 group yet are reachable through :meth:`Client.request`. ``errors`` holds the exceptions,
 ``base`` what the groups share.
@@ -64,6 +64,7 @@ from augury.client.jobs import Jobs
 from augury.client.metrics import Metrics
 from augury.client.models import Applications, ModelJobError, Models, Subscriptions
 from augury.client.notifications import Notifications
+from augury.client.patterns import Patterns
 from augury.client.text import (
     Text,
     TextAnalyses,
@@ -116,6 +117,7 @@ __all__ = [
     "NotFoundError",
     "Notifications",
     "Organizations",
+    "Patterns",
     "PayloadTooLargeError",
     "PermissionDeniedError",
     "RateLimitError",

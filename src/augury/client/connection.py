@@ -31,6 +31,7 @@ from augury.client.jobs import Jobs
 from augury.client.metrics import Metrics
 from augury.client.models import Applications, Models, Subscriptions
 from augury.client.notifications import Notifications
+from augury.client.patterns import Patterns
 from augury.client.text import Text
 from augury.client.usage import Usage
 from augury.client.webhooks import Webhooks
@@ -115,6 +116,7 @@ class Client:
         self.dashboards = Dashboards(self)
         self.usage = Usage(self)
         self.chat = Chat(self)
+        self.patterns = Patterns(self)
         self.collectors = Collectors(self)
 
     def __repr__(self) -> str:

@@ -67,6 +67,7 @@ def consumers() -> list[Consumer]:
 def periodic_tasks(settings: Settings) -> list[PeriodicTask]:
     """What the stream processor runs after the consumers, each when it is due."""
     from augury.alerts.evaluate import AlertEvaluator
+    from augury.anomalies.patterns import PatternMatcher
     from augury.chat.services.auto_messages import AutoMessages
     from augury.chat.services.freshness import StaleAttachments
     from augury.dashboards.schedules import ScheduledExports
@@ -89,6 +90,7 @@ def periodic_tasks(settings: Settings) -> list[PeriodicTask]:
         ScheduledExports(settings),
         AutoMessages(),
         StaleAttachments(settings),
+        PatternMatcher(),
     ]
 
 

@@ -1,7 +1,7 @@
 """The default streaming detector: contract checks and bad input."""
 
-import doctest
 import base64
+import doctest
 import json
 
 import numpy as np

@@ -35,6 +35,7 @@ MODULES = [
     "augury.engines.chat.retrieve",
     "augury.engines.chat.tokens",
     "augury.engines.detect.streaming",
+    "augury.engines.detect.explain",
     "augury.engines.forecast.auto",
     "augury.engines.forecast.base",
     "augury.engines.forecast.direct",
