@@ -38,7 +38,7 @@ from augury.accounts import organizations, users
 from augury.accounts.principal import Principal
 from augury.alerts import schemas
 from augury.alerts.evaluate import evaluate
-from augury.alerts.models import AlertTrigger
+from augury.alerts.models import AlertTrigger, FeedbackProfile
 from augury.alerts.services import configs
 from augury.alerts.services import feedback as alert_feedback
 from augury.anomalies.models import MetricAnomaly
@@ -102,10 +102,10 @@ def make_template(path: Path) -> Path:
 def margin(value: float) -> Iterator[None]:
     """Evaluate with feedback's margin set to ``value``.
 
-    ``is_benign`` takes its default margin when it is defined, and the evaluator calls
-    it without one, so the margin is set by wrapping the function the evaluator looks
-    up (``feedback.is_benign``) for the duration of the block."""
-    with mock.patch.object(feedback, "is_benign", partial(feedback.is_benign, margin=value)):
+    ``judge`` takes its default margin when it is defined, and the evaluator calls it
+    without one, so the margin is set by wrapping the function the evaluator looks up
+    (``feedback.judge``) for the duration of the block."""
+    with mock.patch.object(feedback, "judge", partial(feedback.judge, margin=value)):
         yield
 
 
@@ -128,6 +128,8 @@ class Replay:
     anomalies: list[tuple[float, float]] = field(default_factory=list)
     """Every anomaly detection recorded (native time scale), as ``(start, end)``."""
     clicks: dict[str, int] = field(default_factory=lambda: {"not_interesting": 0, "good_catch": 0})
+    rules: list[str] = field(default_factory=list)
+    """The rules feedback taught, in words (:func:`feedback.rule_texts`), at the end."""
 
     @property
     def false_alerts(self) -> int:
@@ -149,6 +151,11 @@ class Replay:
             for w in windows
             if any(classify(start, end, [w])[1] is w for start, end in self.anomalies)
         ]
+
+    def benign_alerted_windows(self, windows: list[Window]) -> list[Window]:
+        """The benign blips at least one alert covered, in time order."""
+        hit = {id(a.window) for a in self.alerts if a.kind == "benign"}
+        return [w for w in windows if not w.incident and id(w) in hit]
 
     def benign_alerted(self, windows: list[Window]) -> int:
         """Benign blips at least one alert covered."""
@@ -254,6 +261,11 @@ def _final_spans(db: Database, out: Replay, case: Case) -> None:
                 .order_by(MetricAnomaly.id)
             ).tuples()
         )
+        out.rules = [
+            text
+            for p in session.scalars(select(FeedbackProfile))
+            for text in feedback.rule_texts(feedback.from_json(p.profile), interval_s=POINT_S)
+        ]
     for alert in out.alerts:
         t = rows[alert.trigger_id]
         alert.start = t.start

@@ -183,8 +183,14 @@ def test_not_interesting_stops_the_repeat_but_not_the_incident(client, owner, ke
         json={"type": "not_interesting", "trigger_id": trigger["id"], "comment": "nightly job"},
     )
     assert fb["metric_ids"] == [trigger["metrics"][0]["metric_id"]]
+    (rule,) = fb["learned"]  # the rule learned, in words
+    assert rule.startswith("upward deviations up to +") and "around 03:00 UTC" in rule
+    assert "learned from 1 deviation marked not interesting" in rule
     profile = api(client, owner, "GET", f"/metrics/{fb['metric_ids'][0]}/feedback-profile")
-    assert len(profile["benign"]) == 1
+    assert len(profile["benign"]) == 1 and profile["rules"] == [rule]
+    assert profile["benign"][0]["away_s"] is not None  # read from the values
+    listed = api(client, owner, "GET", "/feedback")["items"]
+    assert [f["learned"] for f in listed] == [[]]  # only in the answer to the POST
 
     send(client, key, y[2 * 1440 :], start=S + 2 * 1440 * STEP)  # days 2 and 3
     cycle(client)
@@ -197,7 +203,7 @@ def test_not_interesting_stops_the_repeat_but_not_the_incident(client, owner, ke
 
     api(client, owner, "DELETE", f"/feedback/{fb['id']}")  # taken back: it is news again
     profile = api(client, owner, "GET", f"/metrics/{fb['metric_ids'][0]}/feedback-profile")
-    assert profile.get("benign", []) == []
+    assert profile.get("benign", []) == [] and profile.get("rules", []) == []
 
 
 def test_preview_counts_what_a_configuration_would_have_fired(client, owner, key):

@@ -16,9 +16,11 @@ reconciles each group with its open trigger:
 * every metric's anomaly closed, or the value is back within bounds, or data came
   back: close it (message ``close``, only when the open went out).
 
-Anomalies a user marked *not interesting* on that metric (see
+Anomalies that fit a rule learned from *not interesting* feedback on that metric (see
 :mod:`augury.engines.detect.feedback`) are not hits, so the same benign deviation does
-not alert again while a larger or different one still does.
+not alert again while a larger, longer or different one still does. One held only for
+now (its values are still away from their level) stays watched after it closes, and
+alerts if it outlasts the rule.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from augury.engines.detect import feedback
 from augury.events import service as platform_events
 from augury.metrics import expressions
 from augury.metrics import service as metrics_service
-from augury.metrics.models import Metric
+from augury.metrics.models import Metric, MetricPoint
 from augury.store.db import Database
 
 log = logging.getLogger("augury.alerts")
@@ -49,6 +51,9 @@ STATIC_LOOKBACK_S = 3600.0
 """Static alerts read this much history beyond their duration to find a breach's start."""
 MAX_METRICS = 10_000
 """Metrics one static or no-data configuration evaluates."""
+FEEDBACK_AFTER_S = 86400.0
+"""Feedback reads a metric's values this far after an anomaly's start to see how long
+it stayed away (a longer hold is not decided by duration anyway)."""
 
 
 @dataclass
@@ -175,6 +180,7 @@ class Evaluation:
             )
         }
         best: dict[int, Hit] = {}
+        pending: list[int] = []
         for a in candidates:
             metric = metrics.get(a.metric_id)
             if metric is None or a.id in done:
@@ -183,7 +189,10 @@ class Evaluation:
                 continue
             if not anomaly_passes(self.cond, a):
                 continue
-            if benign(profiles.get(a.metric_id), a):
+            held = verdict(profiles.get(a.metric_id), a, s)
+            if held is not None and held.benign:
+                if held.provisional and a.state != "open":
+                    pending.append(a.id)  # look again: it may outlast the rule
                 continue
             best[a.metric_id] = Hit(  # the newest qualifying anomaly of each metric
                 metric=metric,
@@ -198,6 +207,8 @@ class Evaluation:
                 score=a.peak_score,
                 direction=a.direction,
             )
+        if pending:
+            c.watching = [*c.watching, *pending]
         return list(best.values())
 
     def matching_metrics(self) -> list[Metric]:
@@ -463,9 +474,32 @@ def anomaly_passes(cond: dict, a: MetricAnomaly) -> bool:
     return True
 
 
-def deviation(a: MetricAnomaly) -> feedback.Deviation:
+def deviation(a: MetricAnomaly, session: Session | None = None) -> feedback.Deviation:
     """The anomaly as feedback judges it; the hour of day is the peak's hour in UTC
-    (a scheduled job's blip recurs at the same one)."""
+    (a scheduled job's blip recurs at the same one). Given a session, how long the
+    metric's values stayed away from their level before is read too (native time
+    scale only: :func:`augury.engines.detect.feedback.displacement`)."""
+    interval = a.interval or feedback.DEFAULT_INTERVAL_S
+    away_s = level_delta = None
+    ongoing = False
+    if session is not None and a.timescale == 0:
+        rows = session.execute(
+            select(MetricPoint.ts, MetricPoint.value)
+            .where(
+                MetricPoint.metric_id == a.metric_id,
+                MetricPoint.ts >= a.start - feedback.LEVEL_LOOKBACK_S,
+                MetricPoint.ts <= a.start + FEEDBACK_AFTER_S,
+            )
+            .order_by(MetricPoint.ts)
+        ).all()
+        away_s, level_delta, ongoing = feedback.displacement(
+            [float(t) for t, _ in rows],
+            [float(v) for _, v in rows],
+            start=a.start,
+            peak_ts=a.peak_ts,
+            direction=a.direction,
+            interval_s=interval,
+        )
     return feedback.Deviation(
         direction=a.direction,
         delta=a.delta,
@@ -474,14 +508,29 @@ def deviation(a: MetricAnomaly) -> feedback.Deviation:
         peak_score=a.peak_score,
         hour_of_day=int(a.peak_ts // 3600 % 24),
         start=a.start,
+        away_s=away_s,
+        level_delta=level_delta,
+        ongoing=ongoing,
     )
 
 
-def benign(profile: feedback.BenignProfile | None, a: MetricAnomaly) -> bool:
+def verdict(
+    profile: feedback.BenignProfile | None, a: MetricAnomaly, session: Session | None = None
+) -> feedback.Verdict | None:
+    """What feedback on this metric says about ``a``; None when there is none."""
+    if profile is None or not profile.benign:
+        return None
+    return feedback.judge(
+        profile, deviation(a, session), interval_s=a.interval or feedback.DEFAULT_INTERVAL_S
+    )
+
+
+def benign(
+    profile: feedback.BenignProfile | None, a: MetricAnomaly, session: Session | None = None
+) -> bool:
     """Whether feedback on this metric says an anomaly like ``a`` is not worth an alert."""
-    return profile is not None and feedback.is_benign(
-        profile, deviation(a), interval_s=a.interval or feedback.DEFAULT_INTERVAL_S
-    )
+    v = verdict(profile, a, session)
+    return v is not None and v.benign
 
 
 def breaches(value: float, above: float | None, below: float | None) -> bool:

@@ -375,3 +375,6 @@ class FeedbackRead(BaseModel):
     metric_ids: list[int]
     peak_score: float | None
     created_at: datetime
+    learned: list[str] = []
+    """Read-only, in the answer to ``POST /feedback`` only: the rules this *not
+    interesting* teaches its metrics, in words."""

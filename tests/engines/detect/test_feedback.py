@@ -14,9 +14,13 @@ from augury.engines.detect.feedback import (
     BenignProfile,
     Deviation,
     add_feedback,
+    displacement,
     explain,
     from_json,
     is_benign,
+    judge,
+    rule_texts,
+    rules,
     to_json,
 )
 
@@ -53,7 +57,11 @@ def test_benign_repeat_is_suppressed():
     repeat = replace(BLIP, delta=11.0, delta_pct=7.1, duration_s=15 * MIN, start=None)
     assert is_benign(profile, repeat)
     assert explain(profile, repeat) == (
-        "similar to the deviation marked not interesting on 2026-03-01 14:05 UTC (+12.3, 14 min)"
+        "held: it fits the rule learned from the deviation marked not interesting on "
+        "2026-03-01 14:05 UTC (+12.3, 14 min) (upward deviations up to +18.5 (1.5x the "
+        "largest marked, +12.3), lasting up to 22 min, around 03:00 UTC (within 2 h) daily: "
+        "held (learned from 1 deviation marked not interesting, the newest on 2026-03-01 "
+        "14:05 UTC))"
     )
 
 
@@ -69,7 +77,9 @@ def test_three_times_larger_is_not_suppressed():
     profile = dismissed(BLIP)
     big = replace(BLIP, delta=3 * 12.3, delta_pct=24.0)
     assert not is_benign(profile, big)
-    assert explain(profile, big).startswith("alerting: it is 3.0x the size of the deviation")
+    assert explain(profile, big).startswith(
+        "alerting: it is +36.9, over the +18.5 allowed by the rule learned from the deviation"
+    )
 
 
 def test_relative_size_counts_when_both_know_it():
@@ -122,19 +132,111 @@ def test_hour_of_day_must_be_close_when_both_know_it():
     assert is_benign(profile, replace(BLIP, hour_of_day=5))
     assert is_benign(profile, replace(BLIP, hour_of_day=None))
     assert not is_benign(profile, replace(BLIP, hour_of_day=15))
-    assert "peaked at 15h, over 2 h from 03h" in explain(profile, replace(BLIP, hour_of_day=15))
+    assert "peaked at 15h UTC, over 2 h from the hours (03h) of the rule" in explain(
+        profile, replace(BLIP, hour_of_day=15)
+    )
     # The hour wraps around midnight.
     late = dismissed(replace(BLIP, hour_of_day=23))
     assert is_benign(late, replace(BLIP, hour_of_day=1))
 
 
-def test_any_matching_example_suffices():
-    small_long = replace(BLIP, delta=5.0, delta_pct=3.0, duration_s=2 * 3600.0, start=None)
+def test_examples_around_one_hour_make_one_rule_their_envelope():
+    """Two marks the same way around the same hour teach one rule: up to 1.5x the
+    largest and the longest of them (what the rule says in words)."""
+    small_long = replace(
+        BLIP, delta=5.0, delta_pct=3.0, duration_s=2 * 3600.0, hour_of_day=4, start=MARCH_1 + 86400
+    )
     profile = dismissed(BLIP, small_long)
-    assert is_benign(profile, replace(BLIP, delta=4.0, delta_pct=2.0, duration_s=2 * 3600.0))
-    assert is_benign(profile, replace(BLIP, delta=15.0, delta_pct=9.0, duration_s=10 * MIN))
-    # Large and long at once is neither of them.
-    assert not is_benign(profile, replace(BLIP, delta=15.0, delta_pct=9.0, duration_s=7200.0))
+    (rule,) = rules(profile)
+    assert rule.hours == (3, 4)
+    assert rule.max_delta == pytest.approx(12.3 * 1.5)
+    assert rule.max_lasts_s == pytest.approx(2 * 3600.0 * 1.5 + 60.0)
+    assert is_benign(profile, replace(BLIP, delta=15.0, delta_pct=9.0, duration_s=7200.0))
+    assert not is_benign(profile, replace(BLIP, delta=19.0, delta_pct=9.0))
+    assert "around 03:00, 04:00 UTC (within 2 h of one) daily" in rule.text()
+    assert "learned from 2 deviations marked not interesting" in rule.text()
+
+
+def test_examples_at_other_hours_or_ways_make_separate_rules():
+    """A long blip marked at 15h does not let a long blip at 03h through: each hour of
+    day (and each direction) keeps its own rule."""
+    long_at_15 = replace(BLIP, duration_s=2 * 3600.0, hour_of_day=15, start=MARCH_1 + 3600)
+    dip = replace(BLIP, direction="down", delta=-4.0, delta_pct=-3.0, start=MARCH_1 + 7200)
+    profile = dismissed(BLIP, long_at_15, dip)
+    assert [(r.direction, r.hours) for r in rules(profile)] == [
+        ("up", (3,)),
+        ("up", (15,)),
+        ("down", (3,)),
+    ]
+    assert is_benign(profile, replace(BLIP, duration_s=2 * 3600.0, hour_of_day=15))
+    assert not is_benign(profile, replace(BLIP, duration_s=2 * 3600.0))
+    assert rule_texts(profile)[2].startswith("downward deviations up to -6 (1.5x")
+
+
+def test_examples_without_an_hour_make_an_any_time_rule():
+    profile = dismissed(replace(BLIP, hour_of_day=None))
+    (rule,) = rules(profile)
+    assert rule.hours == ()
+    assert "at any time of day" in rule.text()
+    assert is_benign(profile, replace(BLIP, hour_of_day=17))
+
+
+def test_the_values_time_away_counts_when_the_anomaly_closed_early():
+    """Detection adapts to a hung job's new level and closes its anomaly after one
+    point; the values stay away for two hours. The hang alerts; a blip whose values came
+    back within the rule's duration is held."""
+    blip = replace(BLIP, duration_s=5 * MIN, away_s=5 * MIN, level_delta=12.0)
+    profile = dismissed(blip)
+    hang = replace(blip, start=None, away_s=2 * 3600.0)
+    verdict = judge(profile, hang)
+    assert not verdict.benign
+    assert "it lasts 2 h, over the 8 min allowed by the rule" in verdict.reason
+    assert verdict.rule is not None and verdict.rule.examples == (blip,)
+    assert is_benign(profile, replace(hang, away_s=7 * MIN))
+
+
+def test_a_deviation_still_going_on_is_held_only_for_now():
+    blip = replace(BLIP, duration_s=5 * MIN, away_s=5 * MIN, level_delta=12.0)
+    profile = dismissed(blip)
+    early = replace(blip, start=None, away_s=5 * MIN, ongoing=True)
+    verdict = judge(profile, early)
+    assert verdict.benign and verdict.provisional
+    assert verdict.reason.startswith("held for now (still going on): it fits the rule")
+    later = replace(early, away_s=30 * MIN)
+    assert not is_benign(profile, later)
+    assert "it lasts at least 30 min, over the 8 min allowed" in explain(profile, later)
+    done = replace(early, ongoing=False)
+    assert judge(profile, done).benign and not judge(profile, done).provisional
+
+
+def test_size_is_read_from_the_level_before_when_known():
+    """The anomaly's delta depends on what detection expected; the distance from the
+    level before is the job's own size. A first blip measured small against a high
+    expectation teaches the size the chart shows."""
+    first = replace(BLIP, delta=6.0, level_delta=12.0)
+    profile = dismissed(first)
+    assert rules(profile)[0].max_delta == pytest.approx(18.0)
+    assert is_benign(profile, replace(BLIP, delta=16.0, level_delta=16.0, delta_pct=None))
+    runaway = replace(BLIP, delta=17.0, level_delta=40.0, delta_pct=None)
+    assert not is_benign(profile, runaway)
+    assert "it is +40, over the +18 allowed" in explain(profile, runaway)
+    # A level_delta on the wrong side says nothing of the size: delta is used.
+    assert replace(BLIP, level_delta=-1.0).size == 12.3
+
+
+def test_the_jobs_shadow_is_held_but_a_real_dip_at_its_time_alerts():
+    """After a learned job detection expects it: a value back at the level of the hour
+    before is *below expected* at the job's time without the metric having moved."""
+    profile = dismissed(replace(BLIP, level_delta=12.0))
+    shadow = replace(
+        BLIP, direction="down", delta=-6.0, delta_pct=-4.0, level_delta=-0.5, start=None
+    )
+    verdict = judge(profile, shadow)
+    assert verdict.benign
+    assert "but its value is back at the level before (-0.5 from it)" in verdict.reason
+    assert not is_benign(profile, replace(shadow, level_delta=-10.0))  # a real dip
+    assert not is_benign(profile, replace(shadow, hour_of_day=12))  # another time
+    assert not is_benign(profile, replace(shadow, level_delta=None))  # values unknown
 
 
 def test_good_catch_wins():
@@ -146,7 +248,8 @@ def test_good_catch_wins():
     repeat = replace(BLIP, delta=11.0, delta_pct=7.0, start=None)
     assert not is_benign(profile, repeat)
     assert explain(profile, repeat) == (
-        "alerting: it resembles the deviation marked not interesting on 2026-03-01 14:05 UTC "
+        "alerting: it fits the rule learned from the deviation marked not interesting on "
+        "2026-03-01 14:05 UTC "
         "(+12.3, 14 min), but is at least as large and as long as the deviation marked "
         "a good catch on 2026-03-02 14:05 UTC (+10, 10 min)"
     )
@@ -242,3 +345,32 @@ def test_bad_arguments():
         add_feedback(BenignProfile(), BLIP, "meh")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="margin"):
         is_benign(BenignProfile(), BLIP, margin=-0.1)
+
+
+def test_displacement_measures_the_time_away_from_the_level_before():
+    ts = [float(300 * i) for i in range(30)]
+    values = [10.0 + (i % 2) * 0.2 for i in range(30)]
+    for i in range(15, 19):  # four points away, +8
+        values[i] += 8.0
+    away, level_delta, ongoing = displacement(
+        ts, values, start=ts[15], peak_ts=ts[16], direction="up", interval_s=300.0
+    )
+    assert away == 4 * 300.0
+    assert level_delta == pytest.approx(8.0 - 0.1)  # the level is the median, 10.1
+    assert not ongoing
+    # Still away at the newest value: ongoing, and the time so far.
+    away, _, ongoing = displacement(
+        ts[:18], values[:18], start=ts[15], peak_ts=ts[16], direction="up", interval_s=300.0
+    )
+    assert (away, ongoing) == (3 * 300.0, True)
+    # A dip measured as "down" but the value is above the level: no time away.
+    away, level_delta, _ = displacement(
+        ts, values, start=ts[15], peak_ts=ts[16], direction="down", interval_s=300.0
+    )
+    assert away is None and level_delta > 0
+    # Too few values before: nothing known.
+    assert displacement(
+        ts[14:], values[14:], start=ts[15], peak_ts=ts[16], direction="up", interval_s=300.0
+    ) == (None, None, False)
+    with pytest.raises(ValueError, match="direction"):
+        displacement(ts, values, start=0.0, peak_ts=0.0, direction="sideways", interval_s=1.0)

@@ -109,24 +109,38 @@ def give(session: Session, principal: Principal, body: FeedbackCreate) -> Feedba
         peak_score=peak,
     )
     session.add(row)
+    learned: list[str] = []
     for anomaly in anomalies:
-        _learn(session, org_id, anomaly, body.type)
+        profile = _learn(session, org_id, anomaly, body.type)
+        if body.type == "not_interesting":
+            verdict = feedback_engine.judge(
+                profile,
+                evaluate.deviation(anomaly, session),
+                interval_s=anomaly.interval or feedback_engine.DEFAULT_INTERVAL_S,
+            )
+            if verdict.rule is not None and verdict.rule.text() not in learned:
+                learned.append(verdict.rule.text())
     session.flush()
+    row.learned = learned  # type: ignore[attr-defined]  # read-only, in this answer only
     return row
 
 
-def _learn(session: Session, org_id: int, anomaly: MetricAnomaly, kind: str) -> None:
-    """Teach the anomaly's metric profile one example of ``kind`` (a stored type)."""
+def _learn(
+    session: Session, org_id: int, anomaly: MetricAnomaly, kind: str
+) -> feedback_engine.BenignProfile:
+    """Teach the anomaly's metric profile one example of ``kind`` (a stored type); the
+    profile it now has."""
     profile_row = session.get(FeedbackProfile, anomaly.metric_id)
     if profile_row is None:
         profile_row = FeedbackProfile(org_id=org_id, metric_id=anomaly.metric_id, profile={})
         session.add(profile_row)
     profile = feedback_engine.from_json(profile_row.profile or {})
     profile = feedback_engine.add_feedback(
-        profile, evaluate.deviation(anomaly), cast(feedback_engine.Kind, kind)
+        profile, evaluate.deviation(anomaly, session), cast(feedback_engine.Kind, kind)
     )
     profile_row.profile = feedback_engine.to_json(profile)
     profile_row.updated_at = clock.now()
+    return profile
 
 
 def delete(session: Session, row: Feedback) -> None:
@@ -161,7 +175,26 @@ def delete(session: Session, row: Feedback) -> None:
 
 
 def metric_profile(session: Session, org_id: int, metric_id: int) -> dict:
-    """What feedback taught about a metric: the deviations marked benign or real."""
+    """What feedback taught about a metric: the deviations marked benign or real, and
+    (read-only, computed) the rules they teach, in words."""
     metrics_service.get_or_raise(session=session, org_id=org_id, metric_id=metric_id)
     row = session.get(FeedbackProfile, metric_id)
-    return row.profile if row is not None else {}
+    if row is None:
+        return {}
+    return {
+        **row.profile,
+        "rules": feedback_engine.rule_texts(
+            feedback_engine.from_json(row.profile), interval_s=_interval(session, metric_id)
+        ),
+    }
+
+
+def _interval(session: Session, metric_id: int) -> float:
+    """The metric's sampling interval, as its newest anomaly measured it."""
+    interval = session.scalar(
+        select(MetricAnomaly.interval)
+        .where(MetricAnomaly.metric_id == metric_id, MetricAnomaly.timescale == 0)
+        .order_by(MetricAnomaly.id.desc())
+        .limit(1)
+    )
+    return float(interval) if interval else feedback_engine.DEFAULT_INTERVAL_S
