@@ -2394,6 +2394,10 @@ def test_alerts_feedback_buttons_on_the_anomaly_page(ui, api):
     )
     (fb,) = _api(api, account, "GET", "/feedback")["items"]
     assert fb["type"] == "not_interesting" and fb["anomaly_id"] == cpu["id"]
+    # ... and says, in words, the rule it taught
+    rules = page.locator("[data-testid=feedback-rules]")
+    rules.wait_for()
+    assert rules.inner_text().startswith("Rule learned:") and "held" in rules.inner_text()
     page.reload()
     page.wait_for_selector("body[data-ready=true]")
     assert page.get_attribute("[data-testid=feedback-bad]", "aria-pressed") == "true"

@@ -48,7 +48,7 @@ def preview(session: Session, org_id: int, body: PreviewRequest, now: float | No
             considered += 1
             if not evaluate.anomaly_passes(cond, a):
                 continue
-            if evaluate.benign(profiles.get(m.id), a):
+            if evaluate.benign(profiles.get(m.id), a, session):
                 continue
             key = evaluate.group_key(body.group_by, m)
             intervals.append((key, a.start, a.end + (a.interval or 0.0), m.id, a.peak_score))

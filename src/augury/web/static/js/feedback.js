@@ -29,6 +29,14 @@ export async function feedbackBox(target, me) {
       $("#feedback-done-text").textContent = FEEDBACK_TEXT[current.type]
         + (current.comment ? " Your comment: \u201c" + current.comment + "\u201d" : "");
     }
+    // What a "not interesting" taught, in words: the rule that now holds its repeats.
+    const rules = $("#feedback-rules");
+    if (rules) {
+      const learned = (current && current.learned) || [];
+      rules.replaceChildren(...learned.map((text) => Object.assign(
+        document.createElement("li"), { textContent: "Rule learned: " + text })));
+      show(rules, learned.length > 0);
+    }
   }
 
   async function give(type, button) {
