@@ -299,3 +299,18 @@ def test_a_record_beyond_a_long_calm_history_counts_though_the_recent_noise_hide
     without = score_series(y, t)
     assert with_records.is_anomaly[2072] and not without.is_anomaly[2072]
     assert without.scores[2072] < 0.3 < 0.5 <= with_records.scores[2072]
+
+
+def test_the_band_of_a_metric_that_was_never_negative_stays_non_negative():
+    # Requests per 5 minutes: a daily cycle that falls to almost nothing at night, so a
+    # band of the noise's width around the expected value reaches below zero.
+    rng = np.random.default_rng(4)
+    t = np.arange(288 * 5) * 300.0
+    rate = 40 * np.maximum(np.sin(2 * np.pi * t / DAY), 0.0) ** 2 + 0.2
+    y = rng.poisson(rate).astype(float)
+    res = score_series(y, t)
+    assert (res.lower >= 0).all() and (res.expected >= 0).all()
+    assert (res.lower == 0).sum() > 288  # the band does reach the floor, every night
+    # the same shape below zero keeps its band: nothing is clamped for such a metric
+    shifted = score_series(y - 100.0, t)
+    assert (shifted.lower < -100).any()

@@ -268,7 +268,7 @@ def step(
     t: np.ndarray,
     learn: bool = True,
     decision_level: float | np.ndarray = 0.5,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Score one point per metric, then (if ``learn``) learn it.
 
     Parameters
@@ -284,10 +284,13 @@ def step(
 
     Returns
     -------
-    score, alarm, expected, half : ndarray, shape (m,)
+    score, alarm, expected, lower, upper : ndarray, shape (m,)
         Calibrated score in [0, 1]; whether the default decision raises an anomaly
-        at this point; the expected value, and the half-width of the band outside
-        which a lone point reaches the decision level.
+        at this point; the expected value, and the band outside which a lone point
+        reaches the decision level (``expected -+`` its half-width). The band and the
+        expected value stay within what the metric can take: a metric that has never
+        been negative (a counter, a count, a latency) gets neither a negative expected
+        value nor a negative lower bound.
     """
     m = x.shape[0]
     x = np.asarray(x, dtype=float)
@@ -371,9 +374,14 @@ def step(
 
     half = _z_at(tails[0], _log_ratio(dt, decision_level)) * sigma
     score, expected, half = _finite_outputs(score, expected, half)
-    expected = np.where(valid, expected, np.nan)
+    lower, upper = expected - half, expected + half
+    never_negative = (s[F["range_n"]] > 0) & (s[F["lo"]] >= 0)
+    expected, lower, upper = (
+        np.where(valid, np.where(never_negative, np.maximum(a, 0.0), a), np.nan)
+        for a in (expected, lower, upper)
+    )
     if not learn:
-        return score, alarm, expected, half
+        return score, alarm, expected, lower, upper
 
     lv = valid  # rows that learn
     calm = np.where(alarm | (raw >= CLOSE_LEVEL), 0.0, s[F["calm"]] + 1.0)
@@ -460,7 +468,7 @@ def step(
     s[F["range_n"]] += lv
     s[F["n"]] = n + lv
     _forget_if_not_finite(s)
-    return score, alarm, expected, half
+    return score, alarm, expected, lower, upper
 
 
 def _record(s: np.ndarray, x: np.ndarray, p1: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

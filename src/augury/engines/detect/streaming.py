@@ -68,14 +68,12 @@ def _loop(
     scores = np.zeros((m, n))
     alarms = np.zeros((m, n), dtype=bool)
     expected = np.zeros((m, n))
-    half = np.zeros((m, n))
+    lower = np.zeros((m, n))
+    upper = np.zeros((m, n))
     for i in range(n):
-        sc, al, ex, hw = kernel.step(s, values[:, i], seconds[:, i], learn, decision_level)
-        scores[:, i] = sc
-        alarms[:, i] = al
-        expected[:, i] = ex
-        half[:, i] = hw
-    return ScoreResult(scores, alarms, expected, expected - half, expected + half)
+        out = kernel.step(s, values[:, i], seconds[:, i], learn, decision_level)
+        scores[:, i], alarms[:, i], expected[:, i], lower[:, i], upper[:, i] = out
+    return ScoreResult(scores, alarms, expected, lower, upper)
 
 
 def score_matrix(
@@ -241,7 +239,7 @@ class StreamingDetector:
 
     def score_one(self, x: float, t: float) -> float:
         """Calibrated anomaly score in [0, 1] of ``x`` at ``t``, from the past only."""
-        sc, _, _, _ = kernel.step(
+        sc, *_ = kernel.step(
             self._state,
             np.array([x], dtype=float),
             np.array([t], dtype=float),
@@ -252,16 +250,14 @@ class StreamingDetector:
 
     def process_one(self, x: float, t: float) -> tuple[float, bool, float, float, float]:
         """Score, then learn, one point: ``(score, is_anomaly, expected, lower, upper)``."""
-        sc, al, ex, hw = kernel.step(
+        sc, al, ex, lo, hi = kernel.step(
             self._state,
             np.array([x], dtype=float),
             np.array([t], dtype=float),
             True,
             self.decision_level,
         )
-        half = float(hw[0])
-        e = float(ex[0])
-        return float(sc[0]), bool(al[0]), e, e - half, e + half
+        return float(sc[0]), bool(al[0]), float(ex[0]), float(lo[0]), float(hi[0])
 
     def to_state(self) -> dict:
         """JSON-serialisable learned state (about 2 KB)."""
