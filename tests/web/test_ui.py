@@ -1255,6 +1255,7 @@ def test_anomaly_page_draws_each_metric_with_its_band(ui, api):
         assert pbox["y"] < band_top
         assert card.locator(".metric-name a").inner_text() == s["name"]
     chart = page.locator("#anomaly-charts [data-testid=chart-overlay]").first
+    chart.scroll_into_view_if_needed()  # below the explanation: the mouse stays in view
     box = chart.bounding_box()
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     tip = page.locator("#anomaly-charts .chart-tip").first
