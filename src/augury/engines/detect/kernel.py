@@ -77,10 +77,17 @@ EXCESS_ALPHA = 0.05
 EXCESS_CAP = 50.0  # excesses are capped at 50 mean excesses
 XI_MAX = 0.45
 SHAPE_PRIOR = 20.0  # the exponential prior on the tail shape weighs as 20 excesses
+SHAPE_REL_CAP = 5.0  # ... and an excess counts at most as 5 mean excesses in the shape's
+# moments (an exponential excess is beyond that 0.7% of the time): one outlier's square
+# weighed as ~50 ordinary excesses and turned the shape from 0.05 to 0.26, so the band
+# was 5 times wider for ~1,000 points after two outliers (measured; docs/benchmarks.md)
 N_CHANNELS = 3
 ALARM_BUDGET = 604800.0  # at most one false alarm per metric per week, on average
 MIN_DECADES, MAX_DECADES = 2.0, 6.0
-WARMUP = 12
+WARMUP = 12  # no score before 12 points ...
+CALIBRATE_FROM = 4  # ... but the tails learn from the 4th: measured, when they began at
+# WARMUP the next 12 points raised 10-100 times the steady rate of false alarms on clean
+# daily cycles (tests/engines/detect/test_streaming.py, docs/benchmarks.md)
 CLOSE_LEVEL = 0.25  # an open anomaly closes after CLOSE_RUN points below this score
 CLOSE_RUN = 3
 SUPPRESS = 0.5
@@ -243,7 +250,7 @@ def _update_tail(
     s[F[f"b{k}"]] = np.maximum(m + a * (excess - m), 1e-3)
     # slow moments for the shape: relative to the mean excess, so they survive
     # changes of scale; memory ~100 excesses, prior = 20 exponential excesses
-    rel = excess / np.maximum(m, 1e-12)
+    rel = np.minimum(excess / np.maximum(m, 1e-12), SHAPE_REL_CAP)
     a_slow = np.where(learn & exceed, np.maximum(0.01, 1.0 / (TAIL_Q * n + SHAPE_PRIOR)), 0.0)
     s[F[f"w{k}"]] = s[F[f"w{k}"]] + a_slow * (rel - s[F[f"w{k}"]])
     s[F[f"v{k}"]] = s[F[f"v{k}"]] + a_slow * (rel * rel - s[F[f"v{k}"]])
@@ -395,9 +402,10 @@ def step(
     # size than one at the LEARN_LEVEL boundary: one incident must not make the
     # band ten times wider, and the metric deaf to its repeat, for days.
     learn_ratio = _log_ratio(dt, LEARN_LEVEL)
+    calibrating = valid & (n >= CALIBRATE_FROM)
     for k in range(1, N_CHANNELS + 1):
         z_cap = _z_at(tails[k - 1], learn_ratio)
-        _update_tail(s, k, zs[k - 1], warm, s[F["age"]], n, z_cap)
+        _update_tail(s, k, zs[k - 1], calibrating, s[F["age"]], n, z_cap)
 
     gap = tv - s[F["t_last"]]
     forward = lv & (gap > 0)
