@@ -133,6 +133,37 @@ def test_related_metrics_are_grouped_and_filters_work(client, owner, key):
     assert anomalies(client, owner, min_delta=100) == []
 
 
+def test_the_peak_is_the_point_that_deviates_most(client, owner, key):
+    # A spike that builds over four points: the first scores highest (later points of
+    # an open anomaly are no news), but the peak a person reads is the largest one.
+    y = normal()
+    y[1200:1204] += [3.0, 6.0, 9.0, 5.0]
+    send(client, key, y)
+    (a,) = anomalies(client, owner, timescale="native")
+    (m,) = a["metrics"]
+    assert a["start"] == T0 + 1200 * STEP and m["end"] >= T0 + 1202 * STEP
+    assert m["peak_ts"] == T0 + 1202 * STEP and m["peak_value"] == pytest.approx(y[1202])
+    assert m["delta"] == pytest.approx(9.0, abs=1.0) and a["delta"] == m["delta"]
+    assert m["peak_value"] - m["expected"] == pytest.approx(m["delta"])
+
+
+def test_an_hourly_anomaly_closes_at_its_first_normal_hour(client, owner, key):
+    day = 288
+    hour = 12
+    rng = np.random.default_rng(8)
+    n = 3 * day + 2 * hour + 1  # three days, the bad hour, one normal hour and a point
+    y = 50 + 2.0 * rng.standard_normal(n)
+    bad = 3 * day - 1 * hour  # the day's last hour is far too high, then all is normal
+    y[bad : bad + hour] += 8.0
+    start = T0 - 3 * 86400
+    send(client, key, y, start=start, step=300, batch=5000)
+    (a,) = anomalies(client, owner, timescale="1h")
+    (m,) = a["metrics"]
+    assert a["start"] == start + bad * 300 == m["peak_ts"]
+    assert a["state"] == "closed" and m["points"] == 1
+    assert m["duration"] == 3600 and a["end"] == a["start"]
+
+
 def test_a_level_shift_is_a_pattern_change_and_becomes_normal(client, owner, key):
     y = normal(noise=0.3)
     y[1000:] += 4.0

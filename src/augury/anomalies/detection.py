@@ -342,11 +342,19 @@ def _track(
     alarms: np.ndarray,
     expected: np.ndarray,
 ) -> None:
-    """Open, extend and close the metric's anomaly along its scored points."""
+    """Open, extend and close the metric's anomaly along its scored points.
+
+    The peak is the point that deviates most from what was expected (not the first
+    point, which scores highest because later points of the same anomaly are scored as
+    no news). A native anomaly closes after CLOSE_RUN calm points, so that one incident
+    whose points flicker across the threshold stays one anomaly; an hourly or daily one
+    closes at its first calm bucket, not hours or days after its condition ended.
+    """
     state = row.state
     anomaly = session.get(MetricAnomaly, state.open_anomaly_id) if state.open_anomaly_id else None
     calm = anomaly.closing if anomaly is not None else 0
-    interval = _interval(row.state)
+    interval = float(timescale) if timescale else _interval(row.state)
+    close_run = CLOSE_RUN if timescale == 0 else 1
     for j in range(len(row.ts)):
         score = scores[j]
         if math.isnan(score):
@@ -361,12 +369,13 @@ def _track(
             calm = 0
             anomaly.end = ts
             anomaly.points += 1
-            if score > anomaly.peak_score:
-                _set_peak(anomaly, ts, value, exp, score)
+            anomaly.peak_score = max(anomaly.peak_score, float(score))
+            if math.isfinite(exp) and abs(value - exp) > abs(anomaly.delta):
+                _set_peak(anomaly, ts, value, exp)
             _group_update(session, anomaly)
         else:
             calm += 1
-            if calm >= CLOSE_RUN:
+            if calm >= close_run:
                 _close(session, anomaly)
                 anomaly = None
     state.open_anomaly_id = anomaly.id if anomaly is not None else None
@@ -379,8 +388,8 @@ def _interval(state: DetectorState) -> float:
     return dt if math.isfinite(dt) and dt > 0 else 60.0
 
 
-def _set_peak(anomaly: MetricAnomaly, ts: float, value: float, exp: float, score: float) -> None:
-    anomaly.peak_score = float(score)
+def _set_peak(anomaly: MetricAnomaly, ts: float, value: float, exp: float) -> None:
+    """The anomaly's peak: the point ``ts`` of value ``value`` where ``exp`` was expected."""
     anomaly.peak_ts = ts
     anomaly.peak_value = value
     anomaly.expected = exp if math.isfinite(exp) else value
@@ -404,7 +413,8 @@ def _open(session, metric, timescale, ts, value, exp, score, interval) -> Metric
         interval=interval,
         closing=0,
     )
-    _set_peak(anomaly, ts, value, exp, score)
+    anomaly.peak_score = float(score)
+    _set_peak(anomaly, ts, value, exp)
     grace = 3 * interval
     group = session.scalar(
         select(AnomalyGroup)

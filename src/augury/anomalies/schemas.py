@@ -25,8 +25,11 @@ class MetricAnomalyRead(BaseModel):
     duration: float = Field(description="Seconds, from start to one interval after end.")
     points: int
     peak_score: float = Field(description="Highest score 0-100.")
-    peak_ts: float
-    peak_value: float
+    peak_ts: float = Field(
+        description="The peak: the point that deviates most from what was expected "
+        "(epoch seconds; not always the highest-scoring point, which is usually the first)."
+    )
+    peak_value: float = Field(description="The value at the peak.")
     expected: float = Field(description="What was expected at the peak.")
     delta: float = Field(description="peak_value - expected.")
     delta_pct: float | None = Field(description="delta as % of expected (None if 0).")
