@@ -73,7 +73,7 @@ def read_episode(
         session=session,
         metric=metric,
         start=anomaly.start - (similar.CONTEXT + 0.5) * interval,
-        end=end + 0.5 * interval,
+        end=end + (similar.AFTER + 0.5) * interval,
         resolution=anomalies_service.RESOLUTION_OF[anomaly.timescale],
     )
     ts = s.timestamps

@@ -139,3 +139,18 @@ def test_an_episode_round_trips_through_json():
     back = Episode.from_dict(e.to_dict())
     assert back.points == e.points and back.direction == e.direction
     assert similarity(e, back) == pytest.approx(1.0, abs=1e-6)
+
+
+def test_an_episode_runs_on_while_the_values_stay_away():
+    # The same two-point spike; detection ended one anomaly after its first point (its
+    # second scored below the close level once the band had widened): both are
+    # episodes of two points, and alike.
+    y = np.r_[np.zeros(20), 6.0, 5.5, np.zeros(12)] + 10
+    expected = np.full(len(y), 10.0)
+    whole = episode(y, expected=expected, start=20, end=21)
+    cut = episode(y, expected=expected, start=20, end=20)
+    assert whole.points == cut.points == 2
+    assert similarity(whole, cut) == pytest.approx(1.0)
+    # values that came back stop it: a lone point stays one point
+    lone = episode(np.r_[np.zeros(20), 6.0, 1.0, 5.0] + 10, start=20, end=20)
+    assert lone.points == 1

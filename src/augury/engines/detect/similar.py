@@ -1,6 +1,10 @@
 """Similar episodes ("seen before", as Anomify's patterns and matches).
 
-An **episode** is a metric's anomalous interval with ``CONTEXT`` points before it. Its
+An **episode** is a metric's anomalous interval with ``CONTEXT`` points before it,
+extended over the points after it that stay at least half as far from what was
+expected as its peak (up to ``AFTER`` of them): detection ends an anomaly by its score,
+which falls faster than the values once the band has widened, so the same two-point
+spike was a two-point anomaly one day and a one-point one the next. Its
 *shape* is what is left once the metric's own scale is taken away: each value's
 residual from what was expected, in units of the band's half-width (the metric's noise
 where the detector has learned one, else a robust spread of the context), the context
@@ -44,6 +48,8 @@ import numpy as np
 
 CONTEXT = 12
 """Points before the anomaly that belong to its episode."""
+AFTER = 12
+"""Points after the anomaly's last that its episode may extend over (see above)."""
 SPAN = 16
 """Samples the anomaly itself is resampled to."""
 SHIFT = 1
@@ -98,7 +104,9 @@ def episode(
     upper: Sequence[float | None] | np.ndarray | None = None,
 ) -> Episode:
     """The episode of ``values[start:end + 1]`` (indexes of its first and last anomalous
-    points) with the ``CONTEXT`` points before ``start``.
+    points) with the ``CONTEXT`` points before ``start``, extended over the points after
+    ``end`` (when ``values`` has them) that stay at least half as far from what was
+    expected as the peak, in the same direction.
 
     ``expected``/``lower``/``upper`` are the detector's band aligned to ``values``
     (None where a point was not scored). Where ``expected`` is missing the median of
@@ -119,22 +127,27 @@ def episode(
     if len(context) > 1:
         floor = max(floor, 0.5 * float(np.std(context)), 0.01 * abs(centre))
     fallback = max(mad, floor)
-    window = slice(first, end + 1)
+    window = slice(first, min(n, end + 1 + AFTER))
     e = np.where(np.isfinite(exp[window]), exp[window], centre)
     half = (hi[window] - lo[window]) / 2.0
     scale = np.where(np.isfinite(half) & (half > 0), half, fallback)
     resid = np.clip((y[window] - e) / scale, -CLIP, CLIP)
+    resid = np.where(np.isfinite(resid), resid, 0.0)
     k = start - first
+    last = end - first
+    top = resid[k : last + 1]
+    peak = float(top[np.argmax(np.abs(top))])
+    while last + 1 < len(resid) and np.sign(peak) * resid[last + 1] >= 0.5 * abs(peak) > 0:
+        last += 1
     before = np.r_[np.zeros(CONTEXT - k), resid[:k]]
-    during = resid[k:]
+    during = resid[k : last + 1]
     if len(during) == 1:
         body = np.full(SPAN, during[0])
     else:
         body = np.interp(np.linspace(0, len(during) - 1, SPAN), np.arange(len(during)), during)
-    peak = float(during[np.argmax(np.abs(during))])
     return Episode(
         shape=np.r_[before, body],
-        points=end - start + 1,
+        points=len(during),
         direction=1 if peak >= 0 else -1,
         peak=peak,
     )
