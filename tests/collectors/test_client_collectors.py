@@ -23,6 +23,16 @@ cli.add_typer(collect_app, name="collect")
 
 
 @pytest.fixture
+def settings(settings):
+    """The server's collector stays off: these tests read what the client and the CLI
+    answer (a stream has no metrics before its first poll), and a poll in the middle of
+    one made that a race (the collector loop is tested in test_collector.py)."""
+    return settings.model_copy(
+        update={"collect": settings.collect.model_copy(update={"enabled": False})}
+    )
+
+
+@pytest.fixture
 def client(live_server, settings):
     orders_db(settings)
     with Client(live_server.url, timeout=30) as c:
