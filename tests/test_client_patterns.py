@@ -41,8 +41,9 @@ def test_similar_and_the_pattern_lifecycle(live_server, owner):  # noqa: F811
     assert earlier and earlier <= {i["anomaly_id"] for i in seen["items"]}
     assert all(i["similarity"] >= 0.8 for i in seen["items"])
 
-    p = patterns.create(newest["id"], "cpu spike", threshold=0.9, scope="metric")
+    p = patterns.create(newest["id"], "cpu spike", threshold=0.9, scope="metric", backfill_days=0)
     assert p["threshold"] == 0.9 and p["scope"] == "metric"
+    assert p["label_from"] == p["created_at"]  # no backfill: only later anomalies
     with pytest.raises(ConflictError):
         patterns.create(newest["id"], "cpu spike")
     assert [x["id"] for x in patterns.iter()] == [p["id"]]

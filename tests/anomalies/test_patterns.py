@@ -14,6 +14,7 @@ import pytest
 
 from augury.anomalies.patterns import PatternMatcher
 from tests.fixtures.factories import invite_and_join, make_key
+from tests.webhooks.test_sources import events_of
 
 STEP = 60
 N = 1500
@@ -120,7 +121,12 @@ def test_a_metric_outside_the_anomaly_is_refused(client, owner, planted):
 def test_a_pattern_labels_later_anomalies_that_match_it(client, owner, planted, db, frozen_clock):
     h = owner.headers
     frozen_clock.advance(60)
-    body = {"anomaly_id": planted["a700"]["id"], "name": "cpu spike", "description": "deploys"}
+    body = {
+        "anomaly_id": planted["a700"]["id"],
+        "name": "cpu spike",
+        "description": "deploys",
+        "backfill_days": 0,
+    }
     r = client.post("/api/v1/patterns", json=body, headers=h)
     assert r.status_code == 201, r.text
     p = r.json()
@@ -130,7 +136,7 @@ def test_a_pattern_labels_later_anomalies_that_match_it(client, owner, planted, 
     assert len(p["shape"]) == 28 and p["match_count"] == 0
     again = client.post("/api/v1/patterns", json=body, headers=h)
     assert again.status_code == 409
-    # anomalies from before the pattern are not labelled: the matcher finds nothing yet
+    # without a backfill, anomalies from before the pattern are not labelled
     assert PatternMatcher().run(db) == 0
     # later: host c (same what) spikes, host d dips, mem spikes
     frozen_clock.advance(60)
@@ -182,10 +188,42 @@ def test_a_pattern_labels_later_anomalies_that_match_it(client, owner, planted, 
     assert sorted(actions) == ["pattern.create", "pattern.delete", "pattern.update"]
 
 
+def test_a_new_pattern_labels_the_recent_past_and_says_so(client, owner, planted, db, frozen_clock):
+    """By default a pattern also labels the anomalies of its last 30 days, and each new
+    label is an ``anomaly.matched`` event (once, not again when the matcher reruns)."""
+    h = owner.headers
+    frozen_clock.advance(60)
+    body = {"anomaly_id": planted["a700"]["id"], "name": "cpu spike"}
+    p = client.post("/api/v1/patterns", json=body, headers=h).json()
+    assert p["label_from"] < p["created_at"]
+    assert PatternMatcher().run(db) >= 1
+    labelled = {
+        x["anomaly_id"]
+        for x in client.get(f"/api/v1/patterns/{p['id']}/matches", headers=h).json()["items"]
+    }
+    # the later spike of its metric and the spike of host b (same what), recorded
+    # before the pattern; not the dip, not mem, not the source itself
+    assert {planted["a1300"]["id"], planted["b1100"]["id"]} <= labelled
+    assert not labelled & {planted[k]["id"] for k in ("a1000", "m900", "a700")}
+    events = [e.data for e in events_of(db, owner.org_id, "anomaly.matched")]
+    assert sorted(e["anomaly_id"] for e in events) == sorted(labelled)
+    first = next(e for e in events if e["anomaly_id"] == planted["a1300"]["id"])
+    assert first["pattern_id"] == p["id"] and first["pattern"] == "cpu spike"
+    assert first["similarity"] >= 0.8 and first["link"] == f"/anomalies/{first['anomaly_id']}"
+    frozen_clock.advance(60)
+    assert PatternMatcher().run(db) == 0
+    assert len(events_of(db, owner.org_id, "anomaly.matched")) == len(events)
+
+
 def test_scope_metric_labels_only_its_metric(client, owner, planted, db, frozen_clock):
     h = owner.headers
     frozen_clock.advance(60)
-    body = {"anomaly_id": planted["a700"]["id"], "name": "a only", "scope": "metric"}
+    body = {
+        "anomaly_id": planted["a700"]["id"],
+        "name": "a only",
+        "scope": "metric",
+        "backfill_days": 0,
+    }
     pid = client.post("/api/v1/patterns", json=body, headers=h).json()["id"]
     frozen_clock.advance(60)
     c = normal(seed=4, level=50.0, noise=1.0)

@@ -185,6 +185,9 @@ class AnomalyPattern(IdMixin, CreatedMixin, OrgMixin, Base):
     """``points``, ``direction``, ``peak`` (band units), ``duration_s``, ``start``, ``end``."""
     matched_until: Mapped[datetime] = mapped_column(default=clock.now)
     """Anomalies changed (recorded, grown or closed) up to this time were compared."""
+    label_from: Mapped[datetime] = mapped_column(default=clock.now)
+    """Anomalies changed before this time are never compared (its save, less the
+    backfill asked for)."""
     created_by_id: Mapped[int | None] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(default=clock.now)
 

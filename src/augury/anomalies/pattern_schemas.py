@@ -61,6 +61,12 @@ class PatternCreate(StrictModel):
     scope: Scope = Field("what", description="Later anomalies of: its metric, its `what`, all.")
     threshold: float = Field(0.8, ge=0.5, le=1.0, description="Similarity that labels.")
     enabled: bool = True
+    backfill_days: float = Field(
+        30.0,
+        ge=0,
+        le=365,
+        description="Also label the anomalies of the last this many days (0: only later ones).",
+    )
 
 
 class PatternUpdate(StrictModel):
@@ -89,6 +95,10 @@ class PatternRead(BaseModel):
     )
     shape: list[float] = Field(description="The normalised shape: context, then the anomaly.")
     match_count: int
+    label_from: datetime = Field(
+        description="Anomalies changed from this time on are compared with it (its save, "
+        "less the backfill asked for)."
+    )
     created_by_id: int | None
     created_at: datetime
     updated_at: datetime

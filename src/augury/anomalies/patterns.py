@@ -35,6 +35,7 @@ from augury.anomalies.pattern_schemas import PatternCreate, PatternUpdate
 from augury.audit import service as audit
 from augury.engines.detect import similar
 from augury.errors import Conflict, ValidationFailed
+from augury.events import service as events
 from augury.metrics import service as metrics_service
 from augury.metrics.models import Metric
 from augury.store.owned import get_owned
@@ -226,7 +227,8 @@ def _name_free(session: Session, org_id: int, name: str, but: int | None = None)
 
 def create(*, session: Session, principal: Principal, body: PatternCreate) -> AnomalyPattern:
     """Save an anomaly's episode (its strongest metric's, or ``metric_id``'s) as a
-    named pattern; anomalies recorded from now on are compared with it."""
+    named pattern; the anomalies touched in its last ``backfill_days`` and every later
+    one are compared with it (the matcher's watermark starts that far back)."""
     group = anomalies_service.get_or_raise(
         session=session, org_id=principal.org_id, anomaly_id=body.anomaly_id
     )
@@ -259,7 +261,8 @@ def create(*, session: Session, principal: Principal, body: PatternCreate) -> An
         enabled=body.enabled,
         shape=ep.to_dict()["shape"],
         summary=summary,
-        matched_until=now,
+        matched_until=now - timedelta(days=body.backfill_days),
+        label_from=now - timedelta(days=body.backfill_days),
         created_by_id=principal.user_id,
         created_at=now,
         updated_at=now,
@@ -351,6 +354,7 @@ def read(row: AnomalyPattern, match_count: int) -> dict:
         "summary": row.summary,
         "shape": row.shape,
         "match_count": match_count,
+        "label_from": row.label_from,
         "created_by_id": row.created_by_id,
         "created_at": row.created_at,
         "updated_at": row.updated_at,
@@ -417,7 +421,7 @@ def _applies(pattern: AnomalyPattern, anomaly: MetricAnomaly, metric: Metric) ->
 
 def label(session: Session, now: datetime | None = None) -> int:
     """Compare the anomalies recorded, grown or closed since each enabled pattern's
-    ``matched_until`` (and after it was saved) with it: a match row where the
+    ``matched_until`` (at first, its backfill's start) with it: a match row where the
     similarity reaches its threshold, none where it does not (an open anomaly that grew
     away from it loses its label). Returns how many match rows were written or removed."""
     now = now or clock.now()
@@ -456,7 +460,7 @@ def label(session: Session, now: datetime | None = None) -> int:
             due = [
                 p
                 for p in pats
-                if touched > max(p.matched_until - overlap, p.created_at)
+                if touched > max(p.matched_until - overlap, p.label_from)
                 and _applies(p, anomaly, metric)
             ]
             if due:
@@ -500,6 +504,7 @@ def _label_one(
                         similarity=score,
                     )
                 )
+                _matched_event(session, p, anomaly, metric, score)
                 changed += 1
             elif abs(row.similarity - score) > 1e-9:
                 row.similarity, row.updated_at = score, clock.now()
@@ -508,6 +513,33 @@ def _label_one(
             session.delete(row)
             changed += 1
     return changed
+
+
+def _matched_event(
+    session: Session,
+    pattern: AnomalyPattern,
+    anomaly: MetricAnomaly,
+    metric: Metric,
+    similarity: float,
+) -> None:
+    """The platform event ``anomaly.matched``: once per anomaly metric first labelled
+    with a pattern (a later change of its similarity is not news)."""
+    events.emit(
+        session,
+        org_id=anomaly.org_id,
+        type="anomaly.matched",
+        data={
+            "pattern_id": pattern.id,
+            "pattern": pattern.name,
+            "anomaly_id": anomaly.group_id,
+            "metric_anomaly_id": anomaly.id,
+            "metric_id": metric.id,
+            "metric": metric.name,
+            "similarity": round(similarity, 4),
+            "start": float(anomaly.start),
+            "link": link(anomaly.group_id),
+        },
+    )
 
 
 class PatternMatcher:

@@ -37,10 +37,12 @@ class Patterns(Resource):
         scope: str | None = None,
         threshold: float | None = None,
         enabled: bool | None = None,
+        backfill_days: float | None = None,
     ) -> JSON:
         """Save the anomaly's episode (its strongest metric's, or ``metric_id``'s) as a
         pattern; ``scope``: ``metric``, ``what`` (default) or ``all``; ``threshold``: the
-        similarity (0.5-1, default 0.8) from which later anomalies are labelled."""
+        similarity (0.5-1, default 0.8) from which anomalies are labelled;
+        ``backfill_days``: also label those of that many past days (default 30)."""
         body = _body(
             anomaly_id=anomaly_id,
             name=name,
@@ -49,6 +51,7 @@ class Patterns(Resource):
             scope=scope,
             threshold=threshold,
             enabled=enabled,
+            backfill_days=backfill_days,
         )
         return self._client.request("POST", "/patterns", json=body)
 

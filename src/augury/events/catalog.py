@@ -21,6 +21,7 @@ EVENTS: dict[str, str] = {
     "job.finished": "A job ended: succeeded, failed or aborted.",
     "model.trained": "A predictive or text model finished training and is ready.",
     "anomaly.opened": "Detection opened an anomaly on a metric.",
+    "anomaly.matched": "An anomaly was labelled with a saved pattern it matches.",
     "alert.triggered": "An alert configuration fired (a triggered alert opened).",
     "chat.attention": "A visitor wrote one of the use case's attention words in a chat.",
     "chat.handover": "A chat was handed to a person (asked for by a visitor).",

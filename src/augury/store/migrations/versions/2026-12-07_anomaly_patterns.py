@@ -33,6 +33,7 @@ def upgrade() -> None:
         sa.Column("shape", sa.JSON(), nullable=False),
         sa.Column("summary", sa.JSON(), nullable=False),
         sa.Column("matched_until", augury.store.base.UTCDateTime(), nullable=False),
+        sa.Column("label_from", augury.store.base.UTCDateTime(), nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.Column("updated_at", augury.store.base.UTCDateTime(), nullable=False),
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
