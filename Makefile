@@ -34,11 +34,11 @@ PYTEST_WORKERS ?= 4
 test: $(VENV)/.stamp-test test-deps
 	AUGURY_FAIL_ON_SKIP=$${AUGURY_FAIL_ON_SKIP-1} $(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
-## The schemathesis property run alone, 10x deeper than in `make test` (up to 2,000
-## coverage-phase cases and 200 generated requests per operation); .ci/run runs it on
-## PostgreSQL.
+## The schemathesis property run alone, 10x deeper than in `make test` (every
+## coverage-phase case and 200 generated requests per operation: about 85,000 cases),
+## in PYTEST_WORKERS processes.
 test-fuzz: $(VENV)/.stamp-test
-	AUGURY_SCHEMATHESIS_EXAMPLES=$${AUGURY_SCHEMATHESIS_EXAMPLES-200} $(PY) -m pytest tests/api/test_schemathesis.py -q --timeout=1800 $(PYTEST_ARGS)
+	AUGURY_SCHEMATHESIS_EXAMPLES=$${AUGURY_SCHEMATHESIS_EXAMPLES-200} $(PY) -m pytest -n $(PYTEST_WORKERS) tests/api/test_schemathesis.py -q --timeout=1800 $(PYTEST_ARGS)
 
 ## The programs tests drive (Chromium, Prometheus, Tesseract, PostgreSQL, MariaDB):
 ## installed with apt-get as root, else named.

@@ -9,6 +9,13 @@ runs it in one process). This file keeps two things true under xdist:
   (``--dist loadgroup``, the default in pyproject.toml, through ``_ModuleGroups``);
 - a skipped test fails the run when AUGURY_FAIL_ON_SKIP is set: the controller sees
   every worker's reports through ``pytest_runtest_logreport``.
+
+With AUGURY_DATABASE_TESTS_ONLY set (CI's PostgreSQL pass, after the whole suite ran on
+SQLite) only the tests whose outcome can depend on the database under test run: those
+that use it through the ``database_url`` fixture (directly, or through ``db``, a client,
+a live server …) or are marked ``database``. The others (engines, parsers, the CLI on
+its own SQLite file …) never see it, so a second run would repeat the first; they are
+deselected, not skipped.
 """
 
 from __future__ import annotations
@@ -53,6 +60,18 @@ def _group_of(path) -> str | None:
     if named := _GROUP_MARK.search(source):
         return named.group(1)
     return str(path) if _MODULE_FIXTURE.search(source) else None
+
+
+def pytest_collection_modifyitems(config, items):
+    if not os.environ.get("AUGURY_DATABASE_TESTS_ONLY"):
+        return
+    keep, drop = [], []
+    for item in items:
+        uses = "database_url" in item.fixturenames or item.get_closest_marker("database")
+        (keep if uses else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
 
 
 @pytest.hookimpl(tryfirst=True, optionalhook=True)

@@ -13,7 +13,7 @@ from augury.store.db import Database
 from tests.fixtures.db import TEST_DB_URL
 
 # On PostgreSQL both tests use the one augury_migrations database: one worker runs them.
-pytestmark = pytest.mark.xdist_group("migrations")
+pytestmark = [pytest.mark.xdist_group("migrations"), pytest.mark.database]
 
 
 def _fresh_db(tmp_path) -> Database:
