@@ -11,8 +11,11 @@ import time
 
 import numpy as np
 import pytest
+from sqlalchemy import delete, select
 
+from augury.anomalies.models import MetricAnomaly
 from augury.anomalies.patterns import PatternMatcher
+from augury.metrics.models import MetricPoint, MetricRollup
 from tests.fixtures.factories import invite_and_join, make_key
 from tests.webhooks.test_sources import events_of
 
@@ -107,6 +110,41 @@ def test_seen_before_finds_the_same_spike_on_the_metric_and_at_another_scale(
     assert similar(client, owner.headers, planted["a1300"]["id"], min_similarity=1)["items"] == [
         i for i in out["items"] if i["similarity"] >= 1
     ]
+
+
+def test_a_closed_episode_is_kept_on_its_anomaly_and_compared_from_there(
+    client, owner, planted, db
+):
+    """Once closed with the points after it stored, an anomaly's episode is kept: the
+    next "seen before" reads no points (with them deleted, it answers the same)."""
+    first = similar(client, owner.headers, planted["a1300"]["id"], min_similarity=0)
+    with db.session() as s:
+        kept = {a.group_id: a.episode for a in s.scalars(select(MetricAnomaly))}
+    assert kept[planted["a1300"]["id"]]["shape"] == first["episode"]["shape"]
+    assert kept[planted["a700"]["id"]]["direction"] == "up"
+    assert kept[planted["b1100"]["id"]] is not None
+    with db.session() as s, s.begin():
+        s.execute(delete(MetricPoint))
+        s.execute(delete(MetricRollup))
+    again = similar(client, owner.headers, planted["a1300"]["id"], min_similarity=0)
+    assert again == first
+
+
+def test_an_episode_whose_after_points_are_not_in_is_not_kept(client, owner, frozen_clock, db):
+    """A spike three points before the newest point: its episode may still grow over
+    the points to come, so it is computed on each request, not kept."""
+    key = make_key(client, owner, ["ingest"])
+    y = normal(seed=7)
+    y[N - 30] += 6.0
+    y[N - 4] += 6.0
+    send(client, key, y, host="e")
+    late = anomaly_at(client, owner.headers, N - 4, "cpu host=e")
+    early = anomaly_at(client, owner.headers, N - 30, "cpu host=e")
+    out = similar(client, owner.headers, late["id"], min_similarity=0)
+    assert early["id"] in {i["anomaly_id"] for i in out["items"]}
+    with db.session() as s:
+        kept = {a.group_id: a.episode for a in s.scalars(select(MetricAnomaly))}
+    assert kept[early["id"]] is not None and kept[late["id"]] is None
 
 
 def test_a_metric_outside_the_anomaly_is_refused(client, owner, planted):

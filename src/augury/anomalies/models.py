@@ -108,6 +108,9 @@ class MetricAnomaly(IdMixin, CreatedMixin, OrgMixin, Base):
     direction: Mapped[str] = mapped_column(String(10))
     closing: Mapped[int] = mapped_column(Integer, default=0)
     """Calm points in a row since the last anomalous one (it closes at CLOSE_RUN)."""
+    episode: Mapped[dict | None] = mapped_column(default=None)
+    """Its "seen before" episode (``engines.detect.similar.Episode.to_dict``), kept once
+    it is closed and the points after it are in, so comparing it reads no points."""
 
 
 class LearningPause(OrgMixin, Base):

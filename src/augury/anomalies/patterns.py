@@ -67,7 +67,13 @@ def read_episode(
     session: Session, anomaly: MetricAnomaly, metric: Metric
 ) -> tuple[similar.Episode, float, float] | None:
     """The episode of ``anomaly`` from the stored points and band, with the start and
-    end of what was read; None when its points are no longer stored."""
+    end of what was read; None when its points are no longer stored.
+
+    A closed anomaly's episode is final once the ``similar.AFTER`` points after it are
+    stored: it is kept on the anomaly then (written with the caller's unit of work) and
+    read from there afterwards, so "seen before" reads no points of past anomalies."""
+    if anomaly.episode is not None:
+        return similar.Episode.from_dict(anomaly.episode), anomaly.start, anomaly.end
     interval = anomaly.interval if anomaly.interval > 0 else 1.0
     end = min(anomaly.end, anomaly.start + (MAX_SPAN_POINTS - 1) * interval)
     s = metrics_service.timeseries(
@@ -83,15 +89,19 @@ def read_episode(
         return None
     last = max(i for i, t in enumerate(ts) if t <= end or i == first)
     band = anomalies_service.band(session, metric.id, anomaly.timescale, ts) or {}
-    ep = similar.episode(
+    stored = similar.episode(
         s.values,
         start=first,
         end=last,
         expected=band.get("expected"),
         lower=band.get("lower"),
         upper=band.get("upper"),
-    )
-    return ep, anomaly.start, anomaly.end
+    ).to_dict()
+    if anomaly.state == "closed" and ts[-1] >= end + (similar.AFTER - 0.5) * interval:
+        anomaly.episode = stored
+    # In the stored precision whether kept or not: a comparison gives the same score
+    # before and after the episode is kept.
+    return similar.Episode.from_dict(stored), anomaly.start, anomaly.end
 
 
 def _member(
