@@ -532,8 +532,8 @@ def _matched_event(
     metric: Metric,
     similarity: float,
 ) -> None:
-    """The platform event ``anomaly.matched``: once per anomaly metric first labelled
-    with a pattern (a later change of its similarity is not news)."""
+    """The platform event ``anomaly.matched``, when an anomaly metric gets a pattern's
+    label (a later change of its similarity is not news)."""
     events.emit(
         session,
         org_id=anomaly.org_id,
