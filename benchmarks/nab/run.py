@@ -119,7 +119,7 @@ the chance that a point as rare as the short-memory residual says (`p1`) would b
 `n` points seen, floored by the metric's own rate of records (`engines/detect/kernel.py`,
 `_record`). Before it: 56.4 / 44.2 / 64.5 (tuned threshold) and 56.6 / 46.6 / 61.6
 (fixed decision). Variants measured in the same way, all on this corpus (so the figures
-are optimistic for unseen data; the leave-one-category-out protocol is not yet run):
+are optimistic for unseen data; see the cross-validation below):
 the product without the floor gave 63.7 / 52.4 / 71.3 but raised a false alarm on a
 clean daily cycle whose trough is a record (a test keeps it out); the floor with 288
 points of history 62.2 / 49.6 / 70.5 for 0.59 Gaussian-noise alarms per metric-week;
@@ -138,6 +138,16 @@ shape from 0.05 to 0.26, and two outliers left the band 5 times wider for ~1,000
 With the record channel, before these: 61.6 / 49.2 / 69.0 (tuned), 61.3 / 51.0 / 66.4
 (fixed); Gaussian-noise alarms 0.48, Student-t 1.85, daily cycle 0.55 per metric-week;
 after them, as in the table, with 0.39, 1.71 and 0.45.
+
+**Cross-validation over NAB's categories (2026-12-07).** The *other categories* rows
+score each of the seven categories at the threshold best on the other six. For augury
+that costs 1.9 / 0.7 / 2.7 points against the corpus-tuned threshold: the threshold
+generalises, and the fixed decision, which reads no labels, scores above both on the
+standard and low-FP profiles. The two peers lose far more (river's HalfSpaceTrees 14.6
+to -20.9 standard, ECOD 23.4 to 7.3): their scores' scale differs from one category to
+the next. The detector's constants were not re-chosen under this
+protocol: they were set as described above, several with the whole corpus's score in
+view, so they carry the optimism this row removes from the threshold only.
 
 **Scorer checks.** `tests/engines/detect/test_nab_scorer.py`: the null detector scores
 0, the perfect detector 100, and detectors flagging each window's first row, a
@@ -218,6 +228,28 @@ def score_all(files, profiles, scores: dict, fixed: dict | None = None) -> dict:
     return out
 
 
+def category_cv(files, profiles, scores: dict) -> dict:
+    """Leave-one-category-out: each NAB category (``realKnownCause``, ``artificialWithAnomaly``
+    …) scored at the threshold that is best on all the others, pooled and normalised
+    over the whole corpus as NAB does. What the tuned threshold is worth on data it was
+    not tuned on."""
+    categories = sorted({f.name.split("/")[0] for f in files})
+    n_windows = sum(len(f.windows) for f in files)
+    out: dict = {}
+    for p in PROFILES:
+        profile = profiles[p]
+        total, chosen = 0.0, {}
+        for c in categories:
+            train = [f for f in files if not f.name.startswith(c + "/")]
+            held = [f for f in files if f.name.startswith(c + "/")]
+            chosen[c] = scorer.score_corpus(train, scores, profile).threshold
+            total += sum(scorer.score_file(f, scores[f.name], chosen[c], profile) for f in held)
+        null, perfect = -profile.fn * n_windows, profile.tp * n_windows
+        out[p] = round(100.0 * (total - null) / (perfect - null), 2)
+        out[f"{p}_thresholds"] = {c: round(t, 6) for c, t in chosen.items()}
+    return out
+
+
 def _table(rows: list[tuple[str, dict]]) -> str:
     head = (
         "| detector | standard | reward_low_FP_rate | reward_low_FN_rate |\n|---|---:|---:|---:|\n"
@@ -259,6 +291,8 @@ def main(argv: list[str] | None = None) -> int:
     scores = {n: r.scores for n, r in results.items()}
     fixed = {n: r.is_anomaly.astype(float) for n, r in results.items()}
     figures = score_all(files, profiles, scores, fixed)
+    cv = category_cv(files, profiles, scores)
+    print("leave-one-category-out:", {p: cv[p] for p in PROFILES})
     alarms = int(sum(r.is_anomaly.sum() for r in results.values()))
     figures["fixed_alarms"] = alarms
     figures["fixed_alarm_rate"] = alarms / n_points
@@ -284,15 +318,18 @@ def main(argv: list[str] | None = None) -> int:
             tp = time.time()
             ps = {n: fn(df["value"].to_numpy(float)) for n, df in corpus.items()}
             peers[pname] = score_all(files, profiles, ps)
+            peers[pname]["category_cv"] = category_cv(files, profiles, ps)
             peers[pname]["seconds"] = round(time.time() - tp, 1)
             print(pname, peers[pname])
 
     published = json.loads((args.data / "results" / "final_results.json").read_text())
     rows = [
         ("**augury (tuned threshold)**", figures),
+        ("**augury (threshold tuned on the other categories)**", cv),
         ("**augury (fixed default decision)**", {p: figures[f"fixed_{p}"] for p in PROFILES}),
     ]
-    rows += [(f"{k} (measured here)", v) for k, v in peers.items()]
+    for k, v in peers.items():
+        rows += [(f"{k} (measured here)", v), (f"{k} (other categories)", v["category_cv"])]
     rows += sorted(
         ((f"{k} (published)", v) for k, v in published.items()), key=lambda kv: -kv[1]["standard"]
     )
@@ -306,6 +343,7 @@ def main(argv: list[str] | None = None) -> int:
     out = {p: figures[p] for p in PROFILES}
     out.update({f"fixed_{p}": figures[f"fixed_{p}"] for p in PROFILES})
     out["thresholds"] = {p: figures[f"{p}_threshold"] for p in PROFILES}
+    out["category_cv"] = cv
     out["fixed_alarms"] = alarms
     out["fixed_alarm_rate"] = figures["fixed_alarm_rate"]
     out["metric_weeks"] = figures["metric_weeks"]
@@ -330,7 +368,10 @@ def main(argv: list[str] | None = None) -> int:
         "threshold, as the published scoreboard does; the *fixed default decision* row "
         "scores augury's own `is_anomaly` column (score >= 0.5, one alarm per anomaly, "
         "nothing tuned on the labels): that is what users get. Peers were run in the same "
-        "run through the same scorer; published rows are NAB's `final_results.json`.\n\n"
+        "run through the same scorer; published rows are NAB's `final_results.json`. "
+        "*Other categories* rows score each of NAB's seven categories at the threshold "
+        "that is best on the other six (leave-one-category-out), pooled and normalised "
+        "over the corpus: what a tuned threshold is worth on data it was not tuned on.\n\n"
         + table
         + "\n"
         f"augury streamed {n_points:,} points ({weeks:.0f} metric-weeks) in {t_detect:.1f} s; "
