@@ -114,3 +114,25 @@ def test_window_indices_from_timestamps():
     ts = [f"2014-01-01 00:{m:02d}:00" for m in range(60)]
     got = scorer.window_indices(ts, [["2014-01-01 00:10:00.000000", "2014-01-01 00:19:00"]])
     assert got == [(10, 19)]
+
+
+def test_leave_one_category_out_scores_each_category_at_the_others_threshold():
+    from benchmarks.nab.run import category_cv
+
+    # a's window scores 0.6 with a false positive at 0.3; b's windows score only 0.3.
+    # Over both, 0.3 is best; a alone wants 0.6 (no false positive), b alone 0.3.
+    s = _flag({"a/one.csv": [400], "b/two.csv": [600, 1500]}, 0.3)
+    s["a/one.csv"][400] = 0.6
+    s["a/one.csv"][800] = 0.3
+    profiles = {"standard": STANDARD, "reward_low_FP_rate": LOW_FP, "reward_low_FN_rate": LOW_FN}
+    assert scorer.score_corpus(FILES, s, STANDARD).threshold == pytest.approx(0.3)
+    cv = category_cv(FILES, profiles, s)
+    assert cv["standard_thresholds"] == {"a": pytest.approx(0.3), "b": pytest.approx(0.6)}
+    a, b = FILES
+    raw = scorer.score_file(a, s[a.name], 0.3, STANDARD) + scorer.score_file(
+        b, s[b.name], 0.6, STANDARD
+    )
+    assert scorer.score_file(b, s[b.name], 0.6, STANDARD) == pytest.approx(-2.0)  # missed
+    assert cv["standard"] == pytest.approx(100.0 * (raw + N_WINDOWS) / (2 * N_WINDOWS), abs=0.01)
+    # below what the corpus-tuned threshold gets on the same scores
+    assert cv["standard"] < scorer.score_corpus(FILES, s, STANDARD).normalized
