@@ -300,6 +300,15 @@ def test_another_organizations_dataset_does_not_exist(client, account):
         assert r.status_code == 404, r.text
 
 
+def test_a_name_of_digits_that_are_not_decimal_is_only_a_name(client, account):
+    # "²" is a digit to str.isdigit, but int() refuses it: it was a 500 (schemathesis)
+    for source in ("\u00b2", "\u2460", "\u00b9\u00b2"):
+        body = {"query": "total units by region", "data_source": source}
+        r = client.post("/api/v1/analytics/chart", json=body, headers=account.headers)
+        assert r.status_code == 404, r.text
+        assert r.json()["error"]["code"] == "RESOURCE_NOT_FOUND"
+
+
 def planted_csv(rows: int = 300) -> str:
     """``sales`` = 3 x ``ad_spend`` + noise; ``weather`` and ``shelf`` are noise, ``store``
     an identifier."""

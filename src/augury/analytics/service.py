@@ -108,7 +108,7 @@ def resolve(session: Session, org_id: int, data_source: int | str) -> Dataset:
     found = session.scalars(
         select(Dataset).where(Dataset.org_id == org_id, Dataset.name == data_source)
     ).one_or_none()
-    if found is None and data_source.isdigit() and int(data_source) < 2**31:
+    if found is None and data_source.isdecimal() and int(data_source) < 2**31:
         return datasets.get(session=session, org_id=org_id, dataset_id=int(data_source))
     if found is None:
         return datasets.get_by_name(session=session, org_id=org_id, name=data_source)
