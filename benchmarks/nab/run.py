@@ -244,8 +244,7 @@ def category_cv(files, profiles, scores: dict) -> dict:
             held = [f for f in files if f.name.startswith(c + "/")]
             chosen[c] = scorer.score_corpus(train, scores, profile).threshold
             total += sum(scorer.score_file(f, scores[f.name], chosen[c], profile) for f in held)
-        null, perfect = -profile.fn * n_windows, profile.tp * n_windows
-        out[p] = round(100.0 * (total - null) / (perfect - null), 2)
+        out[p] = round(scorer.normalize(total, n_windows, profile)[2], 2)
         out[f"{p}_thresholds"] = {c: round(t, 6) for c, t in chosen.items()}
     return out
 

@@ -264,10 +264,17 @@ def score_corpus(
     }
     total = float(sum(per_file.values()))
     n_windows = sum(len(f.windows) for f in files)
+    null, perfect, norm = normalize(total, n_windows, profile)
+    return ProfileScore(profile.name, threshold, total, null, perfect, norm, per_file)
+
+
+def normalize(raw: float, n_windows: int, profile: Profile) -> tuple[float, float, float]:
+    """The null and perfect raw scores of ``n_windows`` labelled windows, and ``raw``
+    normalised between them (0: the null detector, 100: the perfect one)."""
     null = -profile.fn * n_windows
     perfect = profile.tp * n_windows
-    norm = 100.0 * (total - null) / (perfect - null) if perfect != null else 0.0
-    return ProfileScore(profile.name, threshold, total, null, perfect, norm, per_file)
+    norm = 100.0 * (raw - null) / (perfect - null) if perfect != null else 0.0
+    return null, perfect, norm
 
 
 def load_labels(
