@@ -237,6 +237,47 @@ def test_acknowledge_holds_updates_and_resolve_sends_close(client, owner, key, r
     }
 
 
+def test_a_resolve_during_an_evaluation_does_not_open_the_alert_again(
+    client, owner, key, receiver, monkeypatch
+):
+    """Someone resolves the alert while the evaluator is between reading the anomalies
+    and reading the open alerts. On PostgreSQL the evaluator then saw the alert closed
+    but its anomalies not yet taken, and opened a second one (closed next round)."""
+    import threading
+
+    from augury.alerts.evaluate import Evaluation
+
+    hook = webhook(client, owner, receiver)
+    cpu_alert(client, owner, hook)
+    send(client, key, spike_series(seed=20)[:1201], host="a")
+    cycle(client)
+    (t,) = api(client, owner, "GET", "/alerts/triggered")["items"]
+    hits = Evaluation.hits
+    answers, threads = [], []
+
+    def resolve_meanwhile(self):
+        found = hits(self)
+        if not threads:
+            url = f"/api/v1/alerts/triggered/{t['id']}/resolve"
+            th = threading.Thread(
+                target=lambda: answers.append(client.post(url, headers=owner.headers))
+            )
+            threads.append(th)
+            th.start()
+            th.join(2.0)  # it waits for this evaluation, or (the bug) is done at once
+        return found
+
+    monkeypatch.setattr(Evaluation, "hits", resolve_meanwhile)
+    cycle(client)
+    threads[0].join(30)
+    assert answers[0].status_code == 200, answers[0].text
+    monkeypatch.setattr(Evaluation, "hits", hits)
+    cycle(client)
+    counts = api(client, owner, "GET", "/alerts/triggered/count")
+    assert (counts["open"], counts["closed"]) == (0, 1)
+    assert [m["event"] for m in receiver.delivered()] == ["open", "close"]
+
+
 def test_static_and_no_data_alerts(client, owner, key, receiver):
     hook = webhook(client, owner, receiver)
     api(

@@ -225,6 +225,11 @@ def resolve(
 ) -> AlertTrigger:
     """Close a triggered alert by hand (its close message goes out); the anomalies it
     holds do not open it again."""
+    # The evaluator holds its configuration's row while it runs: wait for it, then look
+    # at the trigger again. Closing under a running evaluation let it see the trigger
+    # gone yet its anomalies not taken, so it opened a second alert (and closed it).
+    session.get(AlertConfig, trigger.config_id, with_for_update=True)
+    session.refresh(trigger)
     before = audit.snapshot(trigger, _RESOLVE_FIELDS)
     _close(session, trigger, principal.user_id, base_url)
     record_change(
