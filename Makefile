@@ -54,6 +54,7 @@ lint: $(VENV)/.stamp-test
 
 bench-nab: $(VENV)/.stamp-bench
 	$(PY) -m benchmarks.nab.run
+	$(PY) -m benchmarks.detect.quiet
 
 bench-detect: $(VENV)/.stamp-bench
 	$(PY) -m benchmarks.detect.run
