@@ -279,6 +279,46 @@ def build(route: str, key: str, batches: int, t0: int) -> list[Request]:
 # ---------------------------------------------------------------------- the client
 
 
+READ_PATHS = ("/api/v1/metrics?limit=25", "/api/v1/anomalies?limit=25", "/api/v1/metrics/overview")
+
+
+def read_meanwhile(url: str, key: str, readers: int, done: threading.Event) -> dict:
+    """``readers`` threads, each GETting READ_PATHS in turn until ``done``: the API
+    read while points stream in (a dashboard, a user browsing anomalies)."""
+    latencies: list[float] = []
+    errors: list[str] = []
+
+    def reader() -> None:
+        with httpx.Client(base_url=url, timeout=120) as http:
+            for path in itertools.cycle(READ_PATHS):
+                if done.is_set():
+                    return
+                tic = time.perf_counter()
+                r = http.get(path, headers={"Authorization": f"Bearer {key}"})
+                latencies.append(time.perf_counter() - tic)
+                if r.status_code != 200:
+                    errors.append(f"GET {path}: HTTP {r.status_code} {r.text[:200]}")
+
+    threads = [threading.Thread(target=reader) for _ in range(readers)]
+    for t in threads:
+        t.start()
+    result: dict = {"threads": threads, "latencies": latencies, "errors": errors}
+    return result
+
+
+def reader_figures(reading: dict) -> dict:
+    for t in reading["threads"]:
+        t.join()
+    if reading["errors"]:
+        raise RuntimeError(f"{len(reading['errors'])} reads failed, first: {reading['errors'][0]}")
+    ms = np.array(reading["latencies"]) * 1000
+    return {
+        "reads": len(ms),
+        "read_p50_ms": round(float(np.percentile(ms, 50)), 1) if len(ms) else None,
+        "read_p99_ms": round(float(np.percentile(ms, 99)), 1) if len(ms) else None,
+    }
+
+
 def send(url: str, route: str, requests: list[Request], connections: int) -> dict:
     """Send every request; return wall time, latencies and what the server accepted."""
     latencies = [0.0] * len(requests)
@@ -384,7 +424,7 @@ def check_stored(server: Server, key: str, batches: int, t0: int) -> None:
         assert r.json()["count"] == [1] * batches
 
 
-def run_route(route: str, batches: int, connections: int, warmup: int) -> dict:
+def run_route(route: str, batches: int, connections: int, warmup: int, readers: int = 0) -> dict:
     with (
         tempfile.TemporaryDirectory(prefix=f"augury-bench-{route}-") as tmp,
         serve(Path(tmp)) as server,
@@ -395,7 +435,13 @@ def run_route(route: str, batches: int, connections: int, warmup: int) -> dict:
         body_kb = sum(len(r.body) for r in requests) / len(requests) / 1024
         if warmup:  # untimed: creates the metrics and the first hours of history
             send(server.url, route, requests[:warmup], connections)
-        sent = send(server.url, route, requests[warmup:], connections)
+        done = threading.Event()
+        reading = read_meanwhile(server.url, key, readers, done)
+        try:
+            sent = send(server.url, route, requests[warmup:], connections)
+        finally:
+            done.set()
+        read = reader_figures(reading)
         rss_sent = server.peak_rss_mb()
         caught = catch_up(server)
         check_stored(server, key, warmup + batches, t0)
@@ -413,6 +459,8 @@ def run_route(route: str, batches: int, connections: int, warmup: int) -> dict:
             "points": sent["accepted"],
             "wall_s": round(sent["wall_s"], 2),
             "mean_body_kb": round(body_kb, 1),
+            "readers": readers,
+            **read,
         }
 
 
@@ -565,6 +613,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--warmup", type=int, default=200, help="Untimed requests first.")
     ap.add_argument("--connections", type=int, default=2, help="Client connections.")
     ap.add_argument("--routes", default=",".join(ROUTES), help="Comma-separated.")
+    ap.add_argument(
+        "--readers", type=int, default=0, help="API readers GETting throughout (0: none)."
+    )
     ap.add_argument("--no-write", action="store_true", help="Print only.")
     args = ap.parse_args(argv)
     routes = [r.strip() for r in args.routes.split(",") if r.strip()]
@@ -573,7 +624,7 @@ def main(argv: list[str] | None = None) -> int:
         ap.error(f"unknown routes {sorted(unknown)}; choose from {', '.join(ROUTES)}")
     out: dict = {}
     for route in routes:
-        out[route] = run_route(route, args.batches, args.connections, args.warmup)
+        out[route] = run_route(route, args.batches, args.connections, args.warmup, args.readers)
         print(route, json.dumps(out[route]), flush=True)
     out["machine"] = machine()
     out["workload"] = workload(args.batches, args.connections, args.warmup)
