@@ -13,9 +13,8 @@ import hashlib
 import secrets
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from augury import clock
 from augury.accounts.principal import Principal
@@ -23,7 +22,6 @@ from augury.audit import service as audit
 from augury.dashboards.models import Dashboard, DashboardShare
 from augury.dashboards.schemas import ShareCreate
 from augury.errors import NotFound
-from augury.store.db import write_aside
 from augury.store.owned import get_owned
 
 PREFIX = "augsh_"
@@ -106,11 +104,7 @@ def open_shared(session: Session, token: str) -> Dashboard:
         raise NotFound("This link does not exist, or it was revoked or has expired.")
     last = share.last_used_at
     if last is None or (now - last).total_seconds() >= TOUCH_EVERY_S:
-        write_aside(
-            session,
-            update(DashboardShare).where(DashboardShare.id == share.id).values(last_used_at=now),
-        )
-        set_committed_value(share, "last_used_at", now)
+        share.last_used_at = now
     dashboard = session.get(Dashboard, share.dashboard_id)
     assert dashboard is not None  # the link goes with its dashboard (ON DELETE CASCADE)
     return dashboard
