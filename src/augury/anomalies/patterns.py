@@ -19,9 +19,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
-from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from augury import clock
 from augury.accounts.principal import Principal
@@ -40,7 +38,6 @@ from augury.errors import Conflict, ValidationFailed
 from augury.events import service as events
 from augury.metrics import service as metrics_service
 from augury.metrics.models import Metric
-from augury.store.db import write_aside
 from augury.store.owned import get_owned
 from augury.store.pagination import PageParams, paginate
 
@@ -101,11 +98,7 @@ def read_episode(
         upper=band.get("upper"),
     ).to_dict()
     if anomaly.state == "closed" and ts[-1] >= end + (similar.AFTER - 0.5) * interval:
-        write_aside(
-            session,
-            sql_update(MetricAnomaly).where(MetricAnomaly.id == anomaly.id).values(episode=stored),
-        )
-        set_committed_value(anomaly, "episode", stored)
+        anomaly.episode = stored
     # In the stored precision whether kept or not: a comparison gives the same score
     # before and after the episode is kept.
     return similar.Episode.from_dict(stored), anomaly.start, anomaly.end

@@ -12,8 +12,8 @@ Routes declare what they need with the aliases at the bottom (``Reader``, ``Writ
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Iterator
-from typing import Annotated, Any, TypeVar
+from collections.abc import Iterator
+from typing import Annotated
 
 from fastapi import Depends, Path, Request, Security
 from fastapi.security import APIKeyHeader, APIKeyQuery, HTTPBearer
@@ -26,34 +26,14 @@ from augury.api import clientip
 from augury.config import Settings
 from augury.errors import AuthenticationFailed
 
-F = TypeVar("F", bound=Callable[..., Any])
-
 
 def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-READ_METHODS = frozenset({"GET", "HEAD"})
-
-
-def writes_on_read(endpoint: F) -> F:
-    """Mark a GET route that writes (a link's last use, a refreshed cache): it gets a
-    session that may write, where every other GET reads only."""
-    endpoint.__augury_writes__ = True  # type: ignore[attr-defined]
-    return endpoint
-
-
 def get_session(request: Request) -> Iterator[Session]:
-    """One unit of work per request: committed when the route returns, else rolled back.
-
-    GET and HEAD requests read only (:attr:`Database.reader`): on SQLite they never
-    queue for the write lock that ingestion and detection hold; a route that must
-    write on a GET says so with :func:`writes_on_read`.
-    """
-    db = request.app.state.db
-    endpoint = getattr(request.scope.get("route"), "endpoint", None)
-    reads = request.method in READ_METHODS and not getattr(endpoint, "__augury_writes__", False)
-    session = (db.reader if reads else db.sessionmaker)()
+    """One unit of work per request: committed when the route returns, else rolled back."""
+    session = request.app.state.db.sessionmaker()
     try:
         yield session
         session.commit()

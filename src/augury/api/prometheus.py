@@ -40,7 +40,7 @@ class JobsCollector:
             labels=["type"],
         )
         try:
-            with self.db.read_session() as session:
+            with self.db.session() as session:
                 rows = session.execute(
                     select(
                         Job.type,
@@ -75,7 +75,7 @@ class StreamCollector:
             labels=["consumer", "state"],
         )
         try:
-            with self.db.read_session() as session:
+            with self.db.session() as session:
                 parked = StreamQueueItem.parked_at.is_not(None)
                 rows = session.execute(
                     select(StreamQueueItem.consumer, parked, func.count())

@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Response, status
 
 from augury.analytics.deps import ChartDep
-from augury.api.deps import ObjectId, Reader, SessionDep, SettingsDep, Writer, writes_on_read
+from augury.api.deps import ObjectId, Reader, SessionDep, SettingsDep, Writer
 from augury.api.pagination import PageDep, make_page
 from augury.dashboards import exports, render, schedules, service, shares, tiledata
 from augury.dashboards.deps import DashboardDep, ShareToken, TileId
@@ -169,7 +169,6 @@ def revoke_share(
 
 
 @router.get("/shared/dashboards/{token}", tags=["shared"])
-@writes_on_read  # the link's last use
 def shared_dashboard(token: ShareToken, session: SessionDep) -> dict:
     """The dashboard a share link opens (no login). 404 for a revoked, expired or
     unknown link."""
@@ -180,7 +179,6 @@ def shared_dashboard(token: ShareToken, session: SessionDep) -> dict:
 
 
 @router.get("/shared/dashboards/{token}/tiles/{tile_id}/data", tags=["shared"])
-@writes_on_read  # the link's last use
 def shared_tile_data(
     token: ShareToken,
     tile_id: TileId,
