@@ -239,10 +239,13 @@ def test_a_share_link_opens_that_dashboard_and_nothing_else(client, owner, chart
     listed = client.get(f"/api/v1/dashboards/{d['id']}/shares", headers=owner.headers).json()
     assert [s["label"] for s in listed["items"]] == ["wall"]
     assert listed["items"][0]["token"] is None  # shown once, never again
+    assert listed["items"][0]["last_used_at"] is None
 
     seen = client.get(f"/api/v1/shared/dashboards/{token}")
     assert seen.status_code == 200
     assert seen.json()["id"] == d["id"] and "created_by_id" not in seen.json()
+    listed = client.get(f"/api/v1/dashboards/{d['id']}/shares", headers=owner.headers).json()
+    assert listed["items"][0]["last_used_at"] is not None  # the link's use is recorded
     tile = client.get(f"/api/v1/shared/dashboards/{token}/tiles/c/data")
     assert tile.status_code == 200 and len(tile.json()["chart_data"]["rows"]) == 3
     # The token is no credential for anything else.
