@@ -308,8 +308,7 @@ def read_meanwhile(url: str, key: str, readers: int, done: threading.Event) -> d
     threads = [threading.Thread(target=reader) for _ in range(readers)]
     for t in threads:
         t.start()
-    result: dict = {"threads": threads, "latencies": latencies, "errors": errors}
-    return result
+    return {"threads": threads, "latencies": latencies, "errors": errors}
 
 
 def reader_figures(reading: dict) -> dict:
